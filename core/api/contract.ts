@@ -1,0 +1,243 @@
+/**
+ * The one API contract between the UI and the core. The renderer imports only this file and
+ * `client.ts`; Electron's IPC (electron/main.ts) and the local HTTP server (core/api/http.ts)
+ * both serve exactly these methods, validating every input with these schemas.
+ *
+ * Dependency-free apart from zod, so it bundles into the renderer.
+ */
+import { z } from 'zod';
+
+// ---------- shared shapes ----------
+
+const id = z.number().int().positive();
+const imageIds = z.array(id).min(1).max(1_000_000);
+/** A group id, or 'unsorted' for images below the confidence threshold or removed from groups. */
+export const groupRef = z.union([id, z.literal('unsorted')]);
+export type GroupRef = z.infer<typeof groupRef>;
+
+export const groupSort = z.enum(['size', 'name', 'confidence']);
+export const imageSort = z.enum(['confidence-asc', 'confidence-desc', 'name', 'date']);
+export const exportFormat = z.enum(['csv', 'json', 'folders']);
+export const exportMode = z.enum(['copy', 'hardlink', 'symlink']);
+
+export interface BackendInfo {
+  choice: string;
+  device: string;
+}
+
+export interface Library {
+  id: number;
+  path: string;
+  addedAt: string;
+  imageCount: number;
+  skippedCount: number;
+  missingCount: number;
+}
+
+export interface PhaseProgress {
+  name: 'scan' | 'decode' | 'embed' | 'train' | 'write' | 'map';
+  done: number;
+  total: number | null;
+  /** Items per second over the phase so far. */
+  rate: number | null;
+  etaSeconds: number | null;
+}
+
+export interface RunSummary {
+  runId: number;
+  images: number;
+  skipped: Record<string, number>;
+  groups: Array<{ id: number; name: string; size: number }>;
+  unsorted: number;
+  secondsByPhase: Record<string, number>;
+  backend: BackendInfo;
+  k: number;
+  kChosenBy: 'user' | 'auto';
+}
+
+export interface JobState {
+  id: string;
+  kind: 'cluster' | 'recluster' | 'split';
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  phase: PhaseProgress['name'] | null;
+  phases: PhaseProgress[];
+  startedAt: string;
+  error?: string;
+  summary?: RunSummary;
+}
+
+export interface SkippedFile {
+  imageId: number;
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface GroupSummary {
+  id: number;
+  name: string;
+  /** True once the user has named it: re-clustering keeps the name. */
+  userNamed: boolean;
+  count: number;
+  meanConfidence: number;
+  /** The most typical (highest confidence) images, for the card mosaic. */
+  typicalImageIds: number[];
+}
+
+export interface ImageSummary {
+  id: number;
+  name: string;
+  groupId: number | null;
+  confidence: number | null;
+  pinned: boolean;
+  width: number | null;
+  height: number | null;
+  takenAt: string | null;
+}
+
+export interface GroupSuggestion {
+  groupId: number;
+  name: string;
+  probability: number;
+}
+
+export interface ImageDetail extends ImageSummary {
+  path: string;
+  size: number;
+  mtime: string;
+  camera: string | null;
+  groupName: string | null;
+  neighbours: ImageSummary[];
+  suggestions: GroupSuggestion[];
+}
+
+export interface MapData {
+  /** Same order as imageIds; x,y interleaved. */
+  imageIds: number[];
+  xy: number[];
+  groupIds: Array<number | null>;
+}
+
+export interface HistoryState {
+  canUndo: boolean;
+  canRedo: boolean;
+  undoLabel: string | null;
+  redoLabel: string | null;
+}
+
+export interface ExportPlan {
+  total: number;
+  groups: Array<{ groupId: number | null; name: string; target: string; count: number }>;
+  /** Files whose target name already exists or collides: they get a numeric suffix. */
+  conflicts: Array<{ imageId: number; target: string; renamedTo: string }>;
+  dryRun: boolean;
+  written: number;
+}
+
+// ---------- methods: input schemas ----------
+
+export const methods = {
+  getStatus: z.object({}),
+  listLibraries: z.object({}),
+  addLibrary: z.object({ path: z.string().min(1).max(4096) }),
+  removeLibrary: z.object({ id }),
+  startClustering: z.object({
+    libraryIds: z.array(id).optional(),
+    groups: z.number().int().min(2).max(1000).nullable().optional(),
+    seed: z.number().int().min(0).optional(),
+  }),
+  recluster: z.object({ groups: z.number().int().min(2).max(1000), seed: z.number().int().min(0).optional() }),
+  cancelJob: z.object({ jobId: z.string().min(1) }),
+  getJob: z.object({}),
+  listSkipped: z.object({ libraryId: id.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
+  listGroups: z.object({ sort: groupSort.default('size'), search: z.string().max(200).optional() }),
+  listGroupImages: z.object({
+    groupId: groupRef,
+    sort: imageSort.default('confidence-desc'),
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(5000).default(500),
+  }),
+  getImage: z.object({ id }),
+  getMap: z.object({}),
+  reviewQueue: z.object({ limit: z.number().int().min(1).max(500).default(50) }),
+  setUnsortedThreshold: z.object({ threshold: z.number().min(0).max(1) }),
+  renameGroup: z.object({ groupId: id, name: z.string().trim().min(1).max(200) }),
+  mergeGroups: z.object({ groupIds: z.array(id).min(2), name: z.string().trim().min(1).max(200).optional() }),
+  splitGroup: z.object({ groupId: id, parts: z.number().int().min(2).max(50) }),
+  moveImages: z.object({
+    imageIds,
+    to: z.union([z.object({ groupId: id }), z.object({ newGroupName: z.string().trim().min(1).max(200) })]),
+  }),
+  removeFromGroup: z.object({ imageIds }),
+  pinImages: z.object({ imageIds, pinned: z.boolean().default(true) }),
+  undo: z.object({}),
+  redo: z.object({}),
+  getHistory: z.object({}),
+  exportGroups: z.object({
+    format: exportFormat,
+    out: z.string().min(1).max(4096),
+    mode: exportMode.default('copy'),
+    dryRun: z.boolean().default(false),
+  }),
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type Input<M extends MethodName> = z.input<Methods[M]>;
+export type ParsedInput<M extends MethodName> = z.output<Methods[M]>;
+
+export interface Outputs {
+  getStatus: { version: string; dbPath: string; backend: BackendInfo | null; job: JobState | null; unsortedThreshold: number; hasRun: boolean };
+  listLibraries: Library[];
+  addLibrary: Library;
+  removeLibrary: { ok: true };
+  startClustering: JobState;
+  recluster: JobState;
+  cancelJob: { ok: boolean };
+  getJob: JobState | null;
+  listSkipped: { items: SkippedFile[]; total: number };
+  listGroups: { groups: GroupSummary[]; unsortedCount: number; unsortedThreshold: number };
+  listGroupImages: { items: ImageSummary[]; total: number };
+  getImage: ImageDetail;
+  getMap: MapData;
+  reviewQueue: { items: Array<ImageSummary & { suggestions: GroupSuggestion[] }> };
+  setUnsortedThreshold: { ok: true };
+  renameGroup: HistoryState;
+  mergeGroups: HistoryState & { groupId: number };
+  splitGroup: HistoryState & { groupIds: number[] };
+  moveImages: HistoryState & { groupId: number };
+  removeFromGroup: HistoryState;
+  pinImages: HistoryState;
+  undo: HistoryState;
+  redo: HistoryState;
+  getHistory: HistoryState;
+  exportGroups: ExportPlan;
+}
+
+/** What the UI calls: one async function per method. */
+export type Api = { [M in MethodName]: (input: Input<M>) => Promise<Outputs[M]> };
+/** What the core implements: inputs already validated and defaulted. */
+export type ApiHandlers = { [M in MethodName]: (input: ParsedInput<M>) => Promise<Outputs[M]> };
+
+/** Pushed from core to UI: over SSE (`GET /api/events`) in browser mode, `api:event` under Electron. */
+export type ApiEvent =
+  | { type: 'job'; job: JobState }
+  | { type: 'changed'; what: 'libraries' | 'groups' | 'history' };
+
+/** Errors cross the boundary as { error: { code, message } }. */
+export interface ApiErrorBody {
+  error: { code: 'invalid-input' | 'not-found' | 'conflict' | 'busy' | 'internal'; message: string };
+}
+
+export const IPC_CHANNEL = 'constellate:api';
+export const IPC_EVENT_CHANNEL = 'constellate:event';
+
+/** Where the UI fetches pixels: a path under the HTTP server, or the `constellate:` protocol under Electron. */
+export const MEDIA = {
+  thumbnail: (imageId: number) => `thumb/${imageId}`,
+  image: (imageId: number) => `image/${imageId}`,
+} as const;
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, name);
+}

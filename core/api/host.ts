@@ -1,0 +1,46 @@
+/**
+ * What a transport (the HTTP server, Electron's IPC + protocol) needs from the core: the
+ * validated method handlers, a way to resolve media by image id, and the event stream.
+ * `core/api/service.ts` builds one from a database; tests may build one over a temp database.
+ */
+import type { ApiEvent, ApiHandlers, MethodName } from './contract.js';
+import { methods } from './contract.js';
+import { ApiError } from './client.js';
+
+export type MediaKind = 'thumbnail' | 'image';
+
+export interface ApiHost {
+  handlers: ApiHandlers;
+  /**
+   * Absolute path of the file to serve for an image id, or null when the id is unknown, its
+   * library is not registered, or (for thumbnails) none was made. Never a renderer-supplied path.
+   */
+  mediaFile(kind: MediaKind, imageId: number): string | null;
+  /** Subscribe to events; returns an unsubscribe function. */
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Validates `input` against the method's schema and runs it. Every transport goes through
+ * here, so validation cannot be skipped by one of them.
+ */
+export async function dispatch(host: ApiHost, method: string, input: unknown): Promise<unknown> {
+  if (!Object.prototype.hasOwnProperty.call(methods, method)) {
+    throw new ApiError('not-found', `unknown method "${method}"`);
+  }
+  const name = method as MethodName;
+  const parsed = methods[name].safeParse(input ?? {});
+  if (!parsed.success) {
+    throw new ApiError('invalid-input', parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+  }
+  const handler = host.handlers[name] as (i: unknown) => Promise<unknown>;
+  return handler(parsed.data);
+}
+
+/** Maps any thrown value to the wire error body. */
+export function toErrorBody(err: unknown): { error: { code: ApiError['code']; message: string } } {
+  if (err instanceof ApiError) return { error: { code: err.code, message: err.message } };
+  const message = err instanceof Error ? err.message : String(err);
+  return { error: { code: 'internal', message } };
+}

@@ -1,0 +1,101 @@
+/**
+ * Chooses the TensorFlow.js backend at run time, fastest first:
+ * tfjs-node-gpu (CUDA) -> tfjs-node (native CPU) -> wasm (SIMD) -> cpu (pure JS).
+ *
+ * tfjs-node and tfjs-node-gpu are optionalDependencies: where their native library cannot be
+ * installed (offline, unsupported platform) npm drops them and we fall through to wasm.
+ * Each worker thread calls this once; tfjs keeps its backend in module state, so a process
+ * (or worker) has exactly one active backend.
+ */
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  /** Which package/backend won. */
+  choice: BackendChoice;
+  /** tfjs's own backend name ('tensorflow', 'wasm', 'cpu'). */
+  tfBackend: string;
+  /** Human-readable device, shown in the UI and stored in run records. */
+  device: string;
+  /** Why each faster option was passed over. */
+  unavailable: Array<{ choice: BackendChoice; reason: string }>;
+}
+
+export type Tf = typeof tf;
+
+const require = createRequire(import.meta.url);
+
+/** Loads one backend or throws with the reason it is unavailable. Exported for tests. */
+export type BackendLoader = (choice: BackendChoice) => Promise<{ tfBackend: string; device: string }>;
+
+export const defaultLoader: BackendLoader = async (choice) => {
+  switch (choice) {
+    case 'tfjs-node-gpu':
+    case 'tfjs-node': {
+      // Importing the package registers the native 'tensorflow' backend.
+      await import(`@tensorflow/${choice}`);
+      const ok = await tf.setBackend('tensorflow');
+      if (!ok) throw new Error('the tensorflow backend failed to initialise');
+      return { tfBackend: 'tensorflow', device: choice === 'tfjs-node-gpu' ? 'GPU (CUDA, tfjs-node-gpu)' : 'CPU (native libtensorflow)' };
+    }
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // The default wasm location is a CDN: point it at the files shipped in node_modules.
+      wasm.setWasmPaths(wasmDistDir() + '/');
+      const ok = await tf.setBackend('wasm');
+      if (!ok) throw new Error('the wasm backend failed to initialise');
+      return { tfBackend: 'wasm', device: 'CPU (WebAssembly SIMD, 1 thread per worker)' };
+    }
+    case 'cpu': {
+      await tf.setBackend('cpu');
+      return { tfBackend: 'cpu', device: 'CPU (plain JavaScript)' };
+    }
+  }
+};
+
+export function wasmDistDir(): string {
+  return dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+}
+
+let active: BackendInfo | undefined;
+
+/**
+ * Picks and activates the first backend that loads. `CONSTELLATE_BACKEND` (one of the choices)
+ * restricts the search to that one and the ones after it, e.g. `wasm` to skip native libraries.
+ */
+export async function initTf(
+  options: { prefer?: readonly BackendChoice[]; loader?: BackendLoader } = {},
+): Promise<{ tf: Tf; backend: BackendInfo }> {
+  if (active && !options.loader && !options.prefer) return { tf, backend: active };
+  const order = options.prefer ?? orderFromEnv(process.env.CONSTELLATE_BACKEND);
+  const loader = options.loader ?? defaultLoader;
+  const unavailable: BackendInfo['unavailable'] = [];
+  for (const choice of order) {
+    try {
+      const { tfBackend, device } = await loader(choice);
+      const info: BackendInfo = { choice, tfBackend, device, unavailable };
+      if (!options.loader) active = info;
+      return { tf, backend: info };
+    } catch (err) {
+      unavailable.push({ choice, reason: shortReason(err) });
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could be loaded: ${unavailable.map((u) => `${u.choice}: ${u.reason}`).join('; ')}`);
+}
+
+export function orderFromEnv(value: string | undefined): BackendChoice[] {
+  if (!value) return [...BACKEND_ORDER];
+  const i = BACKEND_ORDER.indexOf(value as BackendChoice);
+  if (i < 0) throw new Error(`CONSTELLATE_BACKEND must be one of ${BACKEND_ORDER.join(', ')} (got "${value}")`);
+  return BACKEND_ORDER.slice(i);
+}
+
+function shortReason(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') return 'not installed';
+  return (e?.message ?? String(err)).split('\n')[0]!.slice(0, 200);
+}

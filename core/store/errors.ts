@@ -1,0 +1,138 @@
+/**
+ * Typed errors of the store. Every error carries a `userMessage` that the UI
+ * can show as is (no SQLite jargon), plus the original error as `cause`.
+ */
+
+export class StoreError extends Error {
+  readonly userMessage: string;
+  constructor(message: string, userMessage: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.userMessage = userMessage;
+  }
+}
+
+/** The database was written by a newer version of Constellate. Nothing was changed. */
+export class SchemaTooNewError extends StoreError {
+  constructor(
+    readonly file: string,
+    readonly fileVersion: number,
+    readonly supportedVersion: number,
+  ) {
+    super(
+      `Database ${file} has schema version ${fileVersion}; this build supports up to ${supportedVersion}`,
+      `This library database was created by a newer version of Constellate (schema ${fileVersion}, ` +
+        `this version understands up to ${supportedVersion}). Please update Constellate. ` +
+        `The database was not changed.`,
+    );
+  }
+}
+
+/** The database (or its folder) cannot be written. Nothing was written. */
+export class DatabaseReadOnlyError extends StoreError {
+  constructor(readonly file: string, cause?: unknown) {
+    super(
+      `Database ${file} is read-only`,
+      `The library database at ${file} is read-only (or its folder is), so changes cannot be saved. ` +
+        `Nothing was changed. Check the file permissions or choose another location.`,
+      { cause },
+    );
+  }
+}
+
+/** The disk is full (or the database hit its size limit). The batch in flight was rolled back. */
+export class DiskFullError extends StoreError {
+  constructor(readonly file: string, cause?: unknown) {
+    super(
+      `Disk full while writing ${file}`,
+      `The disk holding the library database (${file}) is full. The last change was not saved; ` +
+        `everything saved before it is intact. Free some space and try again.`,
+      { cause },
+    );
+  }
+}
+
+/** Another running Constellate instance uses this database. */
+export class InstanceLockedError extends StoreError {
+  constructor(
+    readonly file: string,
+    readonly holderPid: number,
+    readonly holderHost: string,
+  ) {
+    super(
+      `Database ${file} is locked by process ${holderPid} on ${holderHost}`,
+      `Constellate is already open on this library (process ${holderPid}${holderHost ? ` on ${holderHost}` : ''}). ` +
+        `Close the other window first.`,
+    );
+  }
+}
+
+/** Another connection held a write lock for longer than busy_timeout. */
+export class DatabaseBusyError extends StoreError {
+  constructor(readonly file: string, cause?: unknown) {
+    super(
+      `Database ${file} is busy`,
+      `The library database is busy (another task is writing). Please try again in a moment.`,
+      { cause },
+    );
+  }
+}
+
+/** The file is not a SQLite database, or it is damaged. */
+export class DatabaseCorruptError extends StoreError {
+  constructor(readonly file: string, cause?: unknown) {
+    super(
+      `Database ${file} is corrupt or not a database`,
+      `The library database at ${file} is damaged or is not a Constellate database. ` +
+        `Restore a backup (files named *.bak-v*) or choose another location.`,
+      { cause },
+    );
+  }
+}
+
+/** The database file would live inside a photo folder, which Constellate never writes to. */
+export class DatabaseInsidePhotoFolderError extends StoreError {
+  constructor(readonly file: string, readonly root: string) {
+    super(
+      `Database ${file} lies inside photo folder ${root}`,
+      `The library database (${file}) is inside the photo folder ${root}. Constellate never writes into ` +
+        `photo folders; choose a database location outside it.`,
+    );
+  }
+}
+
+/** A caller asked for something that does not exist or an invalid operation. */
+export class StoreUsageError extends StoreError {
+  constructor(message: string) {
+    super(message, message);
+  }
+}
+
+interface SqliteLikeError {
+  code?: unknown;
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as SqliteLikeError | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/**
+ * Translate a raw SQLite / fs error into one of the typed errors above, or
+ * return it unchanged.
+ */
+export function mapSqliteError(err: unknown, file: string): unknown {
+  if (err instanceof StoreError) return err;
+  const code = codeOf(err);
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    return new DatabaseReadOnlyError(file, err);
+  }
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') return new DiskFullError(file, err);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new DatabaseBusyError(file, err);
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return new DatabaseCorruptError(file, err);
+  // SQLITE_IOERR variants caused by a full disk surface as IOERR_WRITE etc. on some platforms.
+  if (code.startsWith('SQLITE_IOERR') && /no space|disk is full|ENOSPC/i.test(String((err as Error).message))) {
+    return new DiskFullError(file, err);
+  }
+  return err;
+}

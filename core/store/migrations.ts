@@ -1,0 +1,154 @@
+/**
+ * Ordered schema migrations. `PRAGMA user_version` holds the number of the
+ * last migration applied. Each migration runs in its own transaction together
+ * with the user_version bump, so a crash mid-migration leaves the previous
+ * version intact. Never edit a released migration: append a new one.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+
+export interface Migration {
+  /** 1-based, consecutive; becomes PRAGMA user_version once applied. */
+  readonly version: number;
+  readonly description: string;
+  readonly up: (db: BetterSqlite3.Database) => void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'core tables',
+    up(db) {
+      db.exec(`
+        CREATE TABLE libraries (
+          id              INTEGER PRIMARY KEY,
+          root_path       TEXT    NOT NULL UNIQUE,
+          name            TEXT    NOT NULL,
+          added_at        INTEGER NOT NULL,
+          scan_generation INTEGER NOT NULL DEFAULT 0,
+          last_scan_at    INTEGER
+        );
+
+        CREATE TABLE images (
+          id              INTEGER PRIMARY KEY,
+          library_id      INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+          rel_path        TEXT    NOT NULL,
+          name            TEXT    NOT NULL,
+          size            INTEGER NOT NULL,
+          mtime_ms        INTEGER NOT NULL,
+          content_hash    TEXT,
+          status          TEXT    NOT NULL DEFAULT 'pending'
+                                  CHECK (status IN ('pending', 'ok', 'skipped', 'missing')),
+          skip_reason     TEXT,
+          width           INTEGER,
+          height          INTEGER,
+          display_width   INTEGER,
+          display_height  INTEGER,
+          orientation     INTEGER,
+          format          TEXT,
+          taken_at        INTEGER,
+          camera          TEXT,
+          thumb_path      TEXT,
+          seen_generation INTEGER NOT NULL DEFAULT 0,
+          first_seen_at   INTEGER NOT NULL,
+          updated_at      INTEGER NOT NULL,
+          missing_since   INTEGER,
+          UNIQUE (library_id, rel_path)
+        );
+
+        CREATE TABLE embeddings (
+          id           INTEGER PRIMARY KEY,
+          content_hash TEXT    NOT NULL,
+          model        TEXT    NOT NULL,
+          view         TEXT    NOT NULL DEFAULT '',
+          dim          INTEGER NOT NULL,
+          vector       BLOB    NOT NULL,
+          created_at   INTEGER NOT NULL,
+          UNIQUE (content_hash, model, view)
+        );
+
+        CREATE TABLE runs (
+          id           INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind         TEXT    NOT NULL DEFAULT 'cluster',
+          library_id   INTEGER REFERENCES libraries(id) ON DELETE SET NULL,
+          model        TEXT,
+          k            INTEGER,
+          params_json  TEXT    NOT NULL DEFAULT '{}',
+          backend      TEXT,
+          timings_json TEXT    NOT NULL DEFAULT '{}',
+          metrics_json TEXT    NOT NULL DEFAULT '{}',
+          status       TEXT    NOT NULL DEFAULT 'running'
+                               CHECK (status IN ('running', 'done', 'failed', 'cancelled')),
+          error        TEXT,
+          started_at   INTEGER NOT NULL,
+          finished_at  INTEGER
+        );
+
+        CREATE TABLE run_models (
+          run_id     INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+          format     TEXT    NOT NULL,
+          meta_json  TEXT    NOT NULL DEFAULT '{}',
+          data       BLOB    NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE groups (
+          id            INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          cluster_index INTEGER,
+          name          TEXT    NOT NULL DEFAULT '',
+          origin        TEXT    NOT NULL DEFAULT 'run' CHECK (origin IN ('run', 'user')),
+          user_named    INTEGER NOT NULL DEFAULT 0,
+          created_at    INTEGER NOT NULL
+        );
+
+        CREATE TABLE assignments (
+          run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          image_id   INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+          group_id   INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+          confidence REAL    NOT NULL DEFAULT 0,
+          pinned     INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (run_id, image_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE edits (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind       TEXT    NOT NULL,
+          label      TEXT    NOT NULL,
+          run_id     INTEGER,
+          payload    TEXT    NOT NULL,
+          undone     INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE app_state (
+          key   TEXT PRIMARY KEY,
+          value TEXT
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'indexes for pipeline resumption and UI queries',
+    up(db) {
+      db.exec(`
+        CREATE INDEX images_status_id       ON images (status, id);
+        CREATE INDEX images_content_hash    ON images (content_hash);
+        CREATE INDEX images_library_seen    ON images (library_id, seen_generation);
+        CREATE INDEX groups_run             ON groups (run_id);
+        CREATE INDEX assignments_group_conf ON assignments (run_id, group_id, confidence);
+        CREATE INDEX assignments_image      ON assignments (image_id);
+        CREATE INDEX edits_undone           ON edits (undone, id);
+      `);
+    },
+  },
+];
+
+export const LATEST_VERSION: number = MIGRATIONS.length;
+
+/** Checks the list is 1..n consecutive (guards against editing mistakes). */
+export function validateMigrations(list: readonly Migration[]): void {
+  list.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration #${i} has version ${m.version}, expected ${i + 1}`);
+  });
+}
