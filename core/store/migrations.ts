@@ -115,6 +115,7 @@ export const MIGRATIONS: readonly Migration[] = [
           kind       TEXT    NOT NULL,
           label      TEXT    NOT NULL,
           run_id     INTEGER,
+          ref_run_id INTEGER,
           payload    TEXT    NOT NULL,
           undone     INTEGER NOT NULL DEFAULT 0,
           created_at INTEGER NOT NULL

@@ -1,0 +1,32 @@
+/**
+ * One image, ready for the backbone: a single read and decode (core/images) gives the model
+ * input, its horizontal flip, the metadata and the thumbnail.
+ */
+import { decodeImage } from '../images/decode.js';
+import type { SkipReason } from '../library/skips.js';
+import type { ImageFacts } from './protocol.js';
+
+export type PreparedImage =
+  | { pixels: Float32Array; flipped: Float32Array; facts: ImageFacts; thumbnail: string | null; contentHash: string }
+  | { skip: SkipReason };
+
+export async function prepareImage(path: string, options: { size: number; thumbnailDir: string }): Promise<PreparedImage> {
+  const r = await decodeImage(path, { size: options.size, thumbnail: { cacheDir: options.thumbnailDir } });
+  if (!r.ok) return { skip: r.skip };
+  if (!r.input) return { skip: { code: 'decode-error', message: 'the decoder returned no pixels' } };
+  const camera = [r.meta.cameraMake, r.meta.cameraModel].filter(Boolean).join(' ') || null;
+  return {
+    pixels: r.input.data,
+    flipped: r.input.flipped,
+    contentHash: r.hash,
+    thumbnail: r.thumbnail?.relPath ?? null,
+    facts: {
+      width: r.meta.width,
+      height: r.meta.height,
+      format: r.meta.format,
+      takenAt: r.meta.takenAt ?? null,
+      camera,
+      orientation: r.meta.orientation,
+    },
+  };
+}

@@ -1,0 +1,536 @@
+/**
+ * Debiased InfoNCE Clustering (I-Con, ICLR 2025): a linear head on frozen
+ * backbone features, trained so that the cluster kernel q (from the soft
+ * assignments phi = softmax(head(x))) matches a supervisory kernel p built
+ * from kNN walks, augmented views and the user's pins; both sides debiased.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from './rng.js';
+import { fitPreprocess, applyPreprocess, type PreprocessOptions, type Preprocessor } from './preprocess.js';
+import { knnGraph, knnKernelSparse, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
+import { clusterKernel, rowNormalize, KERNEL_EPS } from './kernels.js';
+import { debiasedLog } from './debias.js';
+import { iconLoss } from './loss.js';
+import { kmeans } from './kmeans.js';
+
+/** The paper's defaults (ImageNet-scale training), kept for reference and ablations. */
+export const PAPER_DEFAULTS = {
+  epochs: 30,
+  learningRate: 1e-3,
+  lrHalveEvery: 10,
+  knn: 3,
+  walkSteps: 1,
+  emaTeacher: false,
+  alphaP: 0.6,
+  alphaQ: 0.6,
+} as const;
+
+/**
+ * Shipped defaults, measured on our MobileNetV2 features (tuxpaint300,
+ * fashion-mnist-1k; see bench/icon.ts and the report). They differ from the
+ * paper where our data are thousands, not millions, of images:
+ * - minStepsPerEpoch: with N of a few hundred one epoch is a single batch, so
+ *   an "epoch" is at least this many optimiser steps.
+ * (Other values are the paper's unless stated in SHIPPED_NOTES.)
+ */
+export const DEFAULTS = {
+  epochs: 30,
+  learningRate: 1e-3,
+  lrHalveEvery: 10,
+  knn: 3,
+  walkSteps: 1,
+  alphaP: 0.6,
+  alphaQ: 0.6,
+  anchorsPerBatch: 512,
+  neighboursPerAnchor: 3,
+  maxBatchRows: 4096,
+  minStepsPerEpoch: 20,
+  viewWeight: 1,
+  labelWeight: 1,
+  pinLossWeight: 1,
+  emaTeacher: false,
+  emaDecay: 0.99,
+  emaWeight: 0.5,
+  init: 'random' as 'random' | 'kmeans',
+  initScale: 0.01,
+  minConfidence: 0,
+  seed: 0,
+};
+
+export interface ClusteringOptions {
+  nClusters: number;
+  epochs?: number;
+  learningRate?: number;
+  /** Halve the learning rate every this many epochs. */
+  lrHalveEvery?: number;
+  /** k of the supervisory kNN kernel (cosine, self excluded). */
+  knn?: number;
+  /** Extra propagation steps of the kNN walk kernel (0: plain kNN). */
+  walkSteps?: number;
+  /** Debiasing of p and q: (1-a) K + a/N. */
+  alphaP?: number;
+  alphaQ?: number;
+  anchorsPerBatch?: number;
+  /** Neighbours sampled (from the walk kernel) per anchor into the batch. */
+  neighboursPerAnchor?: number;
+  /** Upper bound on batch rows (anchors + neighbours + pins + views). */
+  maxBatchRows?: number;
+  minStepsPerEpoch?: number;
+  /** Weights of the views and labels (pins) kernels mixed into p (the kNN walk has weight 1). */
+  viewWeight?: number;
+  labelWeight?: number;
+  /** Weight of the cross-entropy fixing pinned images to their group. */
+  pinLossWeight?: number;
+  /** EMA teacher: its cluster kernel is mixed into p (off by default). */
+  emaTeacher?: boolean;
+  emaDecay?: number;
+  emaWeight?: number;
+  /** Head initialisation: small random weights, or k-means centroids. */
+  init?: 'random' | 'kmeans';
+  initScale?: number;
+  /** Images whose confidence is below this go to Unsorted (group -1). */
+  minConfidence?: number;
+  seed?: number;
+  preprocess?: PreprocessOptions;
+}
+
+export interface FitInput {
+  /** Pinned images: image index -> cluster index in [0, nClusters). Fixed in the output. */
+  pins?: Map<number, number>;
+  /** Augmented views (e.g. horizontal flips), same order and shape as the features. */
+  views?: Float32Array;
+  /** A kNN graph computed before on the same features (re-clustering with another K). */
+  graph?: KnnGraph;
+  /** Called after each epoch (progress). */
+  onEpoch?: (epoch: number, loss: number) => void;
+}
+
+export interface Assignment {
+  /** Cluster per image (argmax of phi; pins override). */
+  labels: Int32Array;
+  /** max_c phi_ic (1 for pinned images). */
+  confidence: Float32Array;
+  /** labels, with -1 (Unsorted) where confidence < minConfidence. */
+  groups: Int32Array;
+}
+
+export interface FitResult extends Assignment {
+  graph: KnnGraph;
+  lossHistory: number[];
+  /** tf.memory().numTensors after each epoch (flat = no leak). */
+  tensorCounts: number[];
+  timings: { preprocessMs: number; knnMs: number; trainMs: number; predictMs: number };
+}
+
+export interface HeadExport {
+  preprocessor: Preprocessor;
+  /** Row-major [dIn, nClusters]. */
+  weights: Float32Array;
+  bias: Float32Array;
+  shape: [number, number];
+}
+
+const PREDICT_BLOCK = 8192;
+
+export class DebiasedInfoNCEClustering {
+  readonly opts: Required<Omit<ClusteringOptions, 'preprocess'>> & { preprocess: PreprocessOptions };
+  private head: HeadExport | null = null;
+
+  constructor(options: ClusteringOptions) {
+    if (!(options.nClusters >= 1)) throw new Error('nClusters must be >= 1');
+    this.opts = { ...DEFAULTS, preprocess: {}, ...options } as DebiasedInfoNCEClustering['opts'];
+    for (const [k, v] of Object.entries(options)) if (v === undefined) (this.opts as Record<string, unknown>)[k] = (DEFAULTS as Record<string, unknown>)[k];
+  }
+
+  fit(features: Float32Array, n: number, d: number, input: FitInput = {}): FitResult {
+    const o = this.opts;
+    const C = o.nClusters;
+    if (features.length !== n * d) throw new Error('fit: features length != n*d');
+    if (input.views && input.views.length !== n * d) throw new Error('fit: views length != n*d');
+    const rng = new Rng(o.seed);
+    const t0 = performance.now();
+    const { pre, out: x } = fitPreprocess(features, n, d, { seed: o.seed, ...o.preprocess });
+    const dd = pre.dOut;
+    const v = input.views ? applyPreprocess(pre, input.views, n) : null;
+    const t1 = performance.now();
+    const k = Math.min(o.knn, n - 1);
+    const graph = input.graph && input.graph.n === n && input.graph.k >= k ? input.graph : knnGraph(x, n, dd, k, { normalize: true });
+    const walk = walkKernelSparse(knnKernelSparse(trimGraph(graph, k)), o.walkSteps);
+    const t2 = performance.now();
+
+    // pins
+    const pinOf = new Int32Array(n).fill(-1);
+    const pinned: number[] = [];
+    for (const [img, c] of input.pins ?? []) {
+      if (img < 0 || img >= n || c < 0 || c >= C) throw new Error(`fit: bad pin ${img} -> ${c}`);
+      pinOf[img] = c;
+      pinned.push(img);
+    }
+    pinned.sort((a, b) => a - b);
+
+    // all rows (originals, then views) as one tensor to gather batches from
+    const allT = tf.tidy(() => (v ? tf.concat([tf.tensor2d(x, [n, dd]), tf.tensor2d(v, [n, dd])]) : tf.tensor2d(x, [n, dd])));
+    const init = this.initHead(x, n, dd, rng);
+    const W = tf.variable(tf.tensor2d(init.weights, [dd, C]));
+    const b = tf.variable(tf.tensor1d(init.bias));
+    const teacher = o.emaTeacher ? { W: tf.variable(W.clone()), b: tf.variable(b.clone()) } : null;
+    const adam = new Adam([W, b]);
+
+    const A = Math.min(o.anchorsPerBatch, n);
+    const stepsPerEpoch = Math.max(Math.ceil(n / A), o.minStepsPerEpoch);
+    const lossHistory: number[] = [];
+    const tensorCounts: number[] = [];
+    const posOrig = new Int32Array(n).fill(-1);
+    const posView = new Int32Array(n).fill(-1);
+    let perm = rng.permutation(n);
+    let cursor = 0;
+
+    try {
+      for (let epoch = 0; epoch < o.epochs; epoch++) {
+        const lr = o.learningRate * Math.pow(0.5, Math.floor(epoch / o.lrHalveEvery));
+        let epochLoss = 0;
+        for (let step = 0; step < stepsPerEpoch; step++) {
+          // --- batch: anchors + sampled walk neighbours + pins + views
+          const rows: number[] = []; // row -> index into allT
+          const imageOf: number[] = [];
+          const addOrig = (i: number): void => {
+            if (posOrig[i]! >= 0 || rows.length >= o.maxBatchRows) return;
+            posOrig[i] = rows.length;
+            rows.push(i);
+            imageOf.push(i);
+          };
+          const anchors: number[] = [];
+          for (let a = 0; a < A; a++) {
+            if (cursor >= n) {
+              perm = rng.permutation(n);
+              cursor = 0;
+            }
+            anchors.push(perm[cursor++]!);
+          }
+          for (const a of anchors) addOrig(a);
+          for (const a of anchors) {
+            for (let s = 0; s < o.neighboursPerAnchor; s++) addOrig(sampleRow(walk, a, rng));
+          }
+          if (pinned.length) {
+            const cap = Math.min(pinned.length, 256);
+            if (cap === pinned.length) for (const p of pinned) addOrig(p);
+            else for (let s = 0; s < cap; s++) addOrig(pinned[rng.int(pinned.length)]!);
+          }
+          if (v) {
+            const nOrig = rows.length;
+            for (let r = 0; r < nOrig && rows.length < o.maxBatchRows; r++) {
+              const i = imageOf[r]!;
+              posView[i] = rows.length;
+              rows.push(n + i);
+              imageOf.push(i);
+            }
+          }
+          const B = rows.length;
+          const { p, massRows } = this.buildP(walk, rows, imageOf, posOrig, posView, pinOf, n, B);
+          const rowIdx = tf.tensor1d(Int32Array.from(rows), 'int32');
+          const pT = tf.tensor2d(p, [B, B]);
+          const pinRows: number[] = [];
+          const pinCls: number[] = [];
+          for (let r = 0; r < B; r++) {
+            const c = pinOf[imageOf[r]!]!;
+            if (c >= 0) {
+              pinRows.push(r);
+              pinCls.push(c);
+            }
+          }
+          const xb = tf.gather(allT, rowIdx) as tf.Tensor2D;
+          let pFinal: tf.Tensor2D = pT;
+          if (teacher && massRows > 0) {
+            pFinal = tf.tidy(() => {
+              const phiT = tf.softmax(tf.add(tf.matMul(xb, teacher.W), teacher.b)) as tf.Tensor2D;
+              const eye = tf.eye(B);
+              const qT = rowNormalize(tf.mul(clusterKernel(phiT), tf.sub(1, eye)) as tf.Tensor2D);
+              const has = tf.cast(tf.greater(tf.sum(pT, 1, true), 0), 'float32');
+              // teacher mixed in on rows that already have supervision (then debiased like p)
+              const qDeb = tf.mul(tf.add(tf.mul(qT, 1 - o.alphaP), o.alphaP / B), has);
+              const mixed = tf.add(tf.mul(pT, 1 - o.emaWeight), tf.mul(qDeb, o.emaWeight));
+              return mixed as tf.Tensor2D;
+            });
+          }
+          const pinIdx = pinRows.length ? tf.tensor1d(pinRows, 'int32') : null;
+          const pinOneHot = pinRows.length ? tf.oneHot(tf.tensor1d(pinCls, 'int32'), C) : null;
+          const { value, grads } = tf.variableGrads(() => {
+            const logits = tf.add(tf.matMul(xb, W), b) as tf.Tensor2D;
+            const phi = tf.softmax(logits) as tf.Tensor2D;
+            const logQ = debiasedLog(clusterKernel(phi), o.alphaQ);
+            let loss = iconLoss(pFinal, logQ, Math.max(1, massRows));
+            if (pinIdx && pinOneHot && o.pinLossWeight > 0) {
+              const lp = tf.logSoftmax(tf.gather(logits, pinIdx));
+              const ce = tf.neg(tf.mean(tf.sum(tf.mul(pinOneHot, lp), 1)));
+              loss = tf.add(loss, tf.mul(ce, o.pinLossWeight)) as tf.Scalar;
+            }
+            return loss;
+          }, [W, b]);
+          adam.step(grads, lr);
+          epochLoss += value.dataSync()[0]!;
+          value.dispose();
+          for (const g of Object.values(grads)) g.dispose();
+          if (teacher) {
+            tf.tidy(() => {
+              teacher.W.assign(tf.add(tf.mul(teacher.W, o.emaDecay), tf.mul(W, 1 - o.emaDecay)));
+              teacher.b.assign(tf.add(tf.mul(teacher.b, o.emaDecay), tf.mul(b, 1 - o.emaDecay)));
+            });
+          }
+          if (pFinal !== pT) pFinal.dispose();
+          tf.dispose([rowIdx, pT, xb]);
+          if (pinIdx) pinIdx.dispose();
+          if (pinOneHot) pinOneHot.dispose();
+          for (const r of rows) if (r < n) posOrig[r] = -1;
+          else posView[r - n] = -1;
+        }
+        lossHistory.push(epochLoss / stepsPerEpoch);
+        tensorCounts.push(tf.memory().numTensors);
+        input.onEpoch?.(epoch, epochLoss / stepsPerEpoch);
+      }
+      this.head = {
+        preprocessor: pre,
+        weights: Float32Array.from(W.dataSync() as Float32Array),
+        bias: Float32Array.from(b.dataSync() as Float32Array),
+        shape: [dd, C],
+      };
+    } finally {
+      adam.dispose();
+      tf.dispose([W, b, allT]);
+      if (teacher) tf.dispose([teacher.W, teacher.b]);
+    }
+    const t3 = performance.now();
+    const asg = this.predictPreprocessed(x, n);
+    for (const img of pinned) {
+      asg.labels[img] = pinOf[img]!;
+      asg.confidence[img] = 1;
+      asg.groups[img] = pinOf[img]!;
+    }
+    const t4 = performance.now();
+    return {
+      ...asg,
+      graph,
+      lossHistory,
+      tensorCounts,
+      timings: { preprocessMs: t1 - t0, knnMs: t2 - t1, trainMs: t3 - t2, predictMs: t4 - t3 },
+    };
+  }
+
+  /** Assigns (new) images with the trained head, no retraining. */
+  predict(features: Float32Array, n?: number): Assignment {
+    const head = this.requireHead();
+    const rows = n ?? features.length / head.preprocessor.dIn;
+    return this.predictPreprocessed(applyPreprocess(head.preprocessor, features, rows), rows);
+  }
+
+  /** Soft assignments phi [n, C] (row-major) for new images. */
+  predictProba(features: Float32Array, n?: number): Float32Array {
+    const head = this.requireHead();
+    const rows = n ?? features.length / head.preprocessor.dIn;
+    return this.probaPreprocessed(applyPreprocess(head.preprocessor, features, rows), rows);
+  }
+
+  exportHead(): HeadExport {
+    const h = this.requireHead();
+    return { ...h, weights: Float32Array.from(h.weights), bias: Float32Array.from(h.bias) };
+  }
+
+  importHead(h: HeadExport): void {
+    if (h.weights.length !== h.shape[0] * h.shape[1] || h.bias.length !== h.shape[1]) throw new Error('importHead: bad shapes');
+    if (h.shape[1] !== this.opts.nClusters) throw new Error('importHead: nClusters mismatch');
+    this.head = { ...h, weights: Float32Array.from(h.weights), bias: Float32Array.from(h.bias) };
+  }
+
+  private requireHead(): HeadExport {
+    if (!this.head) throw new Error('DebiasedInfoNCEClustering: not fitted');
+    return this.head;
+  }
+
+  private probaPreprocessed(x: Float32Array, n: number): Float32Array {
+    const h = this.requireHead();
+    const [dd, C] = h.shape;
+    const out = new Float32Array(n * C);
+    const W = tf.tensor2d(h.weights, [dd, C]);
+    const b = tf.tensor1d(h.bias);
+    for (let s = 0; s < n; s += PREDICT_BLOCK) {
+      const m = Math.min(PREDICT_BLOCK, n - s);
+      const phi = tf.tidy(() => tf.softmax(tf.add(tf.matMul(tf.tensor2d(x.subarray(s * dd, (s + m) * dd), [m, dd]), W), b)));
+      out.set(phi.dataSync() as Float32Array, s * C);
+      phi.dispose();
+    }
+    tf.dispose([W, b]);
+    return out;
+  }
+
+  private predictPreprocessed(x: Float32Array, n: number): Assignment {
+    const C = this.opts.nClusters;
+    const phi = this.probaPreprocessed(x, n);
+    const labels = new Int32Array(n);
+    const confidence = new Float32Array(n);
+    const groups = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (phi[i * C + c]! > phi[i * C + best]!) best = c;
+      labels[i] = best;
+      confidence[i] = phi[i * C + best]!;
+      groups[i] = confidence[i]! < this.opts.minConfidence ? -1 : best;
+    }
+    return { labels, confidence, groups };
+  }
+
+  private initHead(x: Float32Array, n: number, dd: number, rng: Rng): { weights: Float32Array; bias: Float32Array } {
+    const C = this.opts.nClusters;
+    if (this.opts.init === 'kmeans') {
+      const km = kmeans(x, n, dd, { k: C, nInit: 3, seed: rng.seed() });
+      const w = new Float32Array(dd * C);
+      for (let c = 0; c < C; c++) for (let j = 0; j < dd; j++) w[j * C + c] = km.centroids[c * dd + j]! * this.opts.initScale;
+      return { weights: w, bias: new Float32Array(C) };
+    }
+    return { weights: rng.normalArray(dd * C, this.opts.initScale), bias: new Float32Array(C) };
+  }
+
+  /**
+   * Dense p for the batch (JS): mixture of the kNN-walk kernel (restricted to
+   * the batch; a neighbour's view row counts as the neighbour), the views
+   * kernel and the labels kernel; each row-normalised, then debiased in
+   * probability space. Rows with no supervision stay zero.
+   */
+  private buildP(
+    walk: SparseRows,
+    rows: number[],
+    imageOf: number[],
+    posOrig: Int32Array,
+    posView: Int32Array,
+    pinOf: Int32Array,
+    n: number,
+    B: number,
+  ): { p: Float32Array; massRows: number } {
+    const o = this.opts;
+    const p = new Float32Array(B * B);
+    // pinned rows by group, for the labels kernel
+    const byGroup = new Map<number, number[]>();
+    for (let r = 0; r < B; r++) {
+      const c = pinOf[imageOf[r]!]!;
+      if (c >= 0) {
+        let l = byGroup.get(c);
+        if (!l) byGroup.set(c, (l = []));
+        l.push(r);
+      }
+    }
+    let massRows = 0;
+    const tmp = new Float32Array(B);
+    for (let r = 0; r < B; r++) {
+      const off = r * B;
+      const g = imageOf[r]!;
+      // kNN walk
+      tmp.fill(0);
+      let s = 0;
+      for (let e = walk.rowPtr[g]!; e < walk.rowPtr[g + 1]!; e++) {
+        const h = walk.cols[e]!;
+        const w = walk.vals[e]!;
+        const po = posOrig[h]!;
+        const pv = posView[h]!;
+        if (po >= 0 && po !== r) {
+          tmp[po] = tmp[po]! + w;
+          s += w;
+        }
+        if (pv >= 0 && pv !== r) {
+          tmp[pv] = tmp[pv]! + w;
+          s += w;
+        }
+      }
+      let total = 0;
+      if (s > 0) {
+        for (let j = 0; j < B; j++) p[off + j] = tmp[j]! / s;
+        total += 1;
+      }
+      // views: the other row(s) of the same image
+      if (o.viewWeight > 0) {
+        const other = rows[r]! < n ? posView[g]! : posOrig[g]!;
+        if (other >= 0 && other !== r) {
+          p[off + other] = p[off + other]! + o.viewWeight;
+          total += o.viewWeight;
+        }
+      }
+      // labels (pins)
+      const c = pinOf[g]!;
+      if (c >= 0 && o.labelWeight > 0) {
+        const grp = byGroup.get(c)!;
+        const cnt = grp.length - 1;
+        if (cnt > 0) {
+          for (const j of grp) if (j !== r) p[off + j] = p[off + j]! + o.labelWeight / cnt;
+          total += o.labelWeight;
+        }
+      }
+      if (total > 0) {
+        massRows++;
+        const inv = (1 - o.alphaP) / total;
+        const u = o.alphaP / B;
+        for (let j = 0; j < B; j++) p[off + j] = p[off + j]! * inv + u;
+      }
+    }
+    return { p, massRows };
+  }
+}
+
+/** Keeps the first k neighbours of a graph computed with a larger k. */
+function trimGraph(g: KnnGraph, k: number): KnnGraph {
+  if (g.k === k) return g;
+  const indices = new Int32Array(g.n * k);
+  const sims = new Float32Array(g.n * k);
+  for (let i = 0; i < g.n; i++) {
+    indices.set(g.indices.subarray(i * g.k, i * g.k + k), i * k);
+    sims.set(g.sims.subarray(i * g.k, i * g.k + k), i * k);
+  }
+  return { n: g.n, k, indices, sims };
+}
+
+/** Samples a column of row i of a row-stochastic sparse matrix. */
+function sampleRow(m: SparseRows, i: number, rng: Rng): number {
+  const s = m.rowPtr[i]!;
+  const e = m.rowPtr[i + 1]!;
+  if (e <= s) return i;
+  let r = rng.next();
+  for (let k = s; k < e; k++) {
+    r -= m.vals[k]!;
+    if (r <= 0) return m.cols[k]!;
+  }
+  return m.cols[e - 1]!;
+}
+
+/** Adam (Kingma & Ba) with a per-step learning rate; slots disposed by dispose(). */
+class Adam {
+  private m: tf.Variable[];
+  private v: tf.Variable[];
+  private t = 0;
+  constructor(
+    private vars: tf.Variable[],
+    private beta1 = 0.9,
+    private beta2 = 0.999,
+    private eps = 1e-8,
+  ) {
+    this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
+    this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
+  }
+  step(grads: tf.NamedTensorMap, lr: number): void {
+    this.t++;
+    const bc1 = 1 - Math.pow(this.beta1, this.t);
+    const bc2 = 1 - Math.pow(this.beta2, this.t);
+    tf.tidy(() => {
+      this.vars.forEach((x, i) => {
+        const g = grads[x.name];
+        if (!g) return;
+        const m = this.m[i]!;
+        const v = this.v[i]!;
+        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
+        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
+        const upd = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), this.eps));
+        x.assign(tf.sub(x, tf.mul(upd, lr)));
+      });
+    });
+  }
+  dispose(): void {
+    tf.dispose([...this.m, ...this.v]);
+  }
+}
+
+export { KERNEL_EPS };

@@ -1,0 +1,144 @@
+/**
+ * k-means (Lloyd) with k-means++ initialisation and several restarts: the
+ * baseline, on the same (preprocessed) features. Distances by tfjs matmul in
+ * row blocks; deterministic for a seed.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from './rng.js';
+
+export interface KMeansOptions {
+  k: number;
+  /** Restarts; the run with the lowest inertia wins (default 10). */
+  nInit?: number;
+  maxIter?: number;
+  /** Stop when the relative inertia change is below tol (default 1e-6). */
+  tol?: number;
+  seed?: number;
+}
+
+export interface KMeansResult {
+  labels: Int32Array;
+  /** Row-major [k, d]. */
+  centroids: Float32Array;
+  inertia: number;
+  iterations: number;
+}
+
+const BLOCK = 8192;
+
+/** For each row the nearest centroid and its squared distance. */
+export function assignToCentroids(x: tf.Tensor2D, centroids: Float32Array, k: number): { labels: Int32Array; d2: Float32Array } {
+  const [n, d] = x.shape;
+  const labels = new Int32Array(n);
+  const d2 = new Float32Array(n);
+  const c = tf.tensor2d(centroids, [k, d]);
+  const cn = tf.tidy(() => tf.reshape(tf.sum(tf.square(c), 1), [1, k]));
+  for (let s = 0; s < n; s += BLOCK) {
+    const m = Math.min(BLOCK, n - s);
+    const [minD, arg] = tf.tidy(() => {
+      const xb = x.slice([s, 0], [m, d]);
+      const xn = tf.sum(tf.square(xb), 1, true);
+      const dist = tf.add(tf.sub(xn, tf.mul(2, tf.matMul(xb, c, false, true))), cn);
+      return [tf.relu(tf.min(dist, 1)), tf.argMin(dist, 1)];
+    });
+    d2.set(minD!.dataSync() as Float32Array, s);
+    labels.set(arg!.dataSync() as Int32Array, s);
+    minD!.dispose();
+    arg!.dispose();
+  }
+  c.dispose();
+  cn.dispose();
+  return { labels, d2 };
+}
+
+/** k-means++ seeding (D^2 sampling). */
+export function kmeansPlusPlus(x: tf.Tensor2D, data: Float32Array, k: number, rng: Rng): Float32Array {
+  const [n, d] = x.shape;
+  const centroids = new Float32Array(k * d);
+  const first = rng.int(n);
+  centroids.set(data.subarray(first * d, first * d + d), 0);
+  let best = assignToCentroids(x, centroids.subarray(0, d), 1).d2;
+  for (let c = 1; c < k; c++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += best[i]!;
+    let pick = n - 1;
+    if (total > 0) {
+      let r = rng.next() * total;
+      for (let i = 0; i < n; i++) {
+        r -= best[i]!;
+        if (r <= 0) {
+          pick = i;
+          break;
+        }
+      }
+    } else pick = rng.int(n);
+    centroids.set(data.subarray(pick * d, pick * d + d), c * d);
+    const nd = assignToCentroids(x, centroids.subarray(c * d, (c + 1) * d), 1).d2;
+    for (let i = 0; i < n; i++) if (nd[i]! < best[i]!) best[i] = nd[i]!;
+  }
+  return centroids;
+}
+
+function lloyd(x: tf.Tensor2D, data: Float32Array, init: Float32Array, k: number, maxIter: number, tol: number, rng: Rng): KMeansResult {
+  const [n, d] = x.shape;
+  let centroids = init;
+  let prev = Infinity;
+  let labels: Int32Array = new Int32Array(n);
+  let inertia = Infinity;
+  let it = 0;
+  for (; it < maxIter; it++) {
+    const a = assignToCentroids(x, centroids, k);
+    labels = a.labels;
+    inertia = 0;
+    for (let i = 0; i < n; i++) inertia += a.d2[i]!;
+    const next = new Float32Array(k * d);
+    const counts = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i]!;
+      counts[c]! += 1;
+      const o = i * d;
+      const co = c * d;
+      for (let j = 0; j < d; j++) next[co + j]! += data[o + j]!;
+    }
+    for (let c = 0; c < k; c++) {
+      if (counts[c] === 0) {
+        // empty cluster: re-seed at the point farthest from its centroid
+        let far = 0;
+        for (let i = 1; i < n; i++) if (a.d2[i]! > a.d2[far]!) far = i;
+        a.d2[far] = 0;
+        next.set(data.subarray(far * d, far * d + d), c * d);
+        void rng;
+      } else for (let j = 0; j < d; j++) next[c * d + j] = next[c * d + j]! / counts[c]!;
+    }
+    centroids = next;
+    if (Math.abs(prev - inertia) <= tol * Math.max(inertia, 1e-12)) {
+      it++;
+      break;
+    }
+    prev = inertia;
+  }
+  const fin = assignToCentroids(x, centroids, k);
+  inertia = 0;
+  for (let i = 0; i < n; i++) inertia += fin.d2[i]!;
+  return { labels: fin.labels, centroids, inertia, iterations: it };
+}
+
+/** k-means on row-major features [n, d]; best of nInit k-means++ restarts. */
+export function kmeans(data: Float32Array, n: number, d: number, opts: KMeansOptions): KMeansResult {
+  const { k } = opts;
+  if (k < 1 || k > n) throw new Error(`kmeans: k=${k} invalid for n=${n}`);
+  const nInit = opts.nInit ?? 10;
+  const rng = new Rng(opts.seed ?? 0);
+  const x = tf.tensor2d(data, [n, d]);
+  try {
+    let best: KMeansResult | null = null;
+    for (let r = 0; r < nInit; r++) {
+      const init = kmeansPlusPlus(x, data, k, rng);
+      const res = lloyd(x, data, init, k, opts.maxIter ?? 100, opts.tol ?? 1e-6, rng);
+      if (!best || res.inertia < best.inertia) best = res;
+    }
+    return best!;
+  } finally {
+    x.dispose();
+  }
+}

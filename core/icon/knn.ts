@@ -1,0 +1,238 @@
+/**
+ * kNN graph (cosine, self excluded) by exact blocked matmul top-k, never
+ * holding N x N: row blocks x column blocks, top-(k+1) per tile, merged in JS.
+ * Plus sparse row-stochastic matrices for kNN / walk kernels.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { l2normalize } from './preprocess.js';
+
+export interface KnnGraph {
+  n: number;
+  k: number;
+  /** Neighbour indices, row-major [n, k], by decreasing similarity. */
+  indices: Int32Array;
+  /** Cosine similarities, [n, k]. */
+  sims: Float32Array;
+}
+
+export interface KnnOptions {
+  /** L2-normalise rows first (cosine). Honoured when false: raw dot products. Default true. */
+  normalize?: boolean;
+  rowBlock?: number;
+  colBlock?: number;
+}
+
+/**
+ * Exact k nearest neighbours of every row of `x` (n x d) among the rows of
+ * `x`, self excluded. Cost O(n^2 d) flops, memory O(rowBlock * colBlock).
+ */
+export function knnGraph(x: Float32Array, n: number, d: number, k: number, opts: KnnOptions = {}): KnnGraph {
+  return knnQuery(x, n, x, n, d, k, { ...opts, excludeSelf: true });
+}
+
+/**
+ * k nearest rows of `base` (nb x d) for each row of `queries` (nq x d).
+ * With excludeSelf (queries === base), the query's own row is skipped.
+ */
+export function knnQuery(
+  queries: Float32Array,
+  nq: number,
+  base: Float32Array,
+  nb: number,
+  d: number,
+  k: number,
+  opts: KnnOptions & { excludeSelf?: boolean } = {},
+): KnnGraph {
+  const normalize = opts.normalize ?? true;
+  const excludeSelf = opts.excludeSelf ?? false;
+  const maxK = excludeSelf ? nb - 1 : nb;
+  if (k > maxK) throw new Error(`knn: k=${k} but only ${maxK} candidates`);
+  const q = normalize ? l2normalize(queries, nq, d) : queries;
+  const b = queries === base && normalize ? q : normalize ? l2normalize(base, nb, d) : base;
+  const rowBlock = opts.rowBlock ?? 2048;
+  const colBlock = opts.colBlock ?? 16384;
+  const indices = new Int32Array(nq * k).fill(-1);
+  const sims = new Float32Array(nq * k).fill(-Infinity);
+  const kk = Math.min(k + (excludeSelf ? 1 : 0), nb);
+  // Column blocks as tensors, kept for all row blocks.
+  const colTensors: { start: number; t: tf.Tensor2D }[] = [];
+  for (let c = 0; c < nb; c += colBlock) {
+    const m = Math.min(colBlock, nb - c);
+    colTensors.push({ start: c, t: tf.tensor2d(b.subarray(c * d, (c + m) * d), [m, d]) });
+  }
+  try {
+    for (let r = 0; r < nq; r += rowBlock) {
+      const rm = Math.min(rowBlock, nq - r);
+      const qt = tf.tensor2d(q.subarray(r * d, (r + rm) * d), [rm, d]);
+      for (const { start, t } of colTensors) {
+        const kt = Math.min(kk, t.shape[0]);
+        const { values, indices: idx } = tf.tidy(() => tf.topk(tf.matMul(qt, t, false, true), kt));
+        const v = values.dataSync();
+        const ix = idx.dataSync();
+        values.dispose();
+        idx.dispose();
+        for (let i = 0; i < rm; i++) {
+          const row = r + i;
+          const o = row * k;
+          for (let j = 0; j < kt; j++) {
+            const col = start + ix[i * kt + j]!;
+            if (excludeSelf && col === row) continue;
+            const s = v[i * kt + j]!;
+            if (s <= sims[o + k - 1]!) break; // sorted within tile
+            // insertion into the sorted row
+            let p = k - 1;
+            while (p > 0 && sims[o + p - 1]! < s) {
+              sims[o + p] = sims[o + p - 1]!;
+              indices[o + p] = indices[o + p - 1]!;
+              p--;
+            }
+            sims[o + p] = s;
+            indices[o + p] = col;
+          }
+        }
+      }
+      qt.dispose();
+    }
+  } finally {
+    for (const { t } of colTensors) t.dispose();
+  }
+  return { n: nq, k, indices, sims };
+}
+
+/** Sparse matrix in CSR form; for kernels, row-stochastic (rows sum to 1 or are empty). */
+export interface SparseRows {
+  n: number;
+  rowPtr: Int32Array;
+  cols: Int32Array;
+  vals: Float32Array;
+}
+
+/** Supervisory kNN kernel: p(j|i) = 1/k for the k nearest neighbours of i (self excluded). */
+export function knnKernelSparse(g: KnnGraph): SparseRows {
+  const { n, k } = g;
+  const rowPtr = new Int32Array(n + 1);
+  for (let i = 0; i <= n; i++) rowPtr[i] = i * k;
+  const vals = new Float32Array(n * k).fill(1 / k);
+  return { n, rowPtr, cols: Int32Array.from(g.indices), vals };
+}
+
+/** Row-normalises a sparse matrix after removing the diagonal (self excluded). */
+export function normalizeSparseRows(m: SparseRows, dropSelf = true): SparseRows {
+  const rowPtr = new Int32Array(m.n + 1);
+  const cols: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < m.n; i++) {
+    let s = 0;
+    for (let e = m.rowPtr[i]!; e < m.rowPtr[i + 1]!; e++) if (!(dropSelf && m.cols[e] === i)) s += m.vals[e]!;
+    for (let e = m.rowPtr[i]!; e < m.rowPtr[i + 1]!; e++) {
+      if ((dropSelf && m.cols[e] === i) || m.vals[e] === 0) continue;
+      cols.push(m.cols[e]!);
+      vals.push(s > 0 ? m.vals[e]! / s : 0);
+    }
+    rowPtr[i + 1] = cols.length;
+  }
+  return { n: m.n, rowPtr, cols: Int32Array.from(cols), vals: Float32Array.from(vals) };
+}
+
+/** Sparse product A B (both n x n CSR). */
+export function sparseMatMul(a: SparseRows, b: SparseRows): SparseRows {
+  const n = a.n;
+  const acc = new Float64Array(n);
+  const mark = new Int32Array(n).fill(-1);
+  const touched: number[] = [];
+  const rowPtr = new Int32Array(n + 1);
+  const cols: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    touched.length = 0;
+    for (let e = a.rowPtr[i]!; e < a.rowPtr[i + 1]!; e++) {
+      const j = a.cols[e]!;
+      const w = a.vals[e]!;
+      for (let f = b.rowPtr[j]!; f < b.rowPtr[j + 1]!; f++) {
+        const c = b.cols[f]!;
+        if (mark[c] !== i) {
+          mark[c] = i;
+          acc[c] = 0;
+          touched.push(c);
+        }
+        acc[c] = acc[c]! + w * b.vals[f]!;
+      }
+    }
+    touched.sort((x, y) => x - y);
+    for (const c of touched) {
+      cols.push(c);
+      vals.push(acc[c]!);
+    }
+    rowPtr[i + 1] = cols.length;
+  }
+  return { n, rowPtr, cols: Int32Array.from(cols), vals: Float32Array.from(vals) };
+}
+
+/** Weighted sum of sparse matrices (same n). */
+export function sparseAdd(terms: { m: SparseRows; w: number }[]): SparseRows {
+  const n = terms[0]!.m.n;
+  const acc = new Float64Array(n);
+  const mark = new Int32Array(n).fill(-1);
+  const touched: number[] = [];
+  const rowPtr = new Int32Array(n + 1);
+  const cols: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    touched.length = 0;
+    for (const { m, w } of terms) {
+      for (let e = m.rowPtr[i]!; e < m.rowPtr[i + 1]!; e++) {
+        const c = m.cols[e]!;
+        if (mark[c] !== i) {
+          mark[c] = i;
+          acc[c] = 0;
+          touched.push(c);
+        }
+        acc[c] = acc[c]! + w * m.vals[e]!;
+      }
+    }
+    touched.sort((x, y) => x - y);
+    for (const c of touched) {
+      cols.push(c);
+      vals.push(acc[c]!);
+    }
+    rowPtr[i + 1] = cols.length;
+  }
+  return { n, rowPtr, cols: Int32Array.from(cols), vals: Float32Array.from(vals) };
+}
+
+/**
+ * kNN-walk kernel: propagation of the kNN kernel P over `steps` extra steps,
+ * p = mean_{t=1..steps+1} P^t, with the diagonal removed and rows renormalised.
+ * steps = 0 is the plain kNN kernel; steps = 1 adds neighbours of neighbours.
+ */
+export function walkKernelSparse(p: SparseRows, steps: number): SparseRows {
+  if (steps <= 0) return normalizeSparseRows(p);
+  const terms: { m: SparseRows; w: number }[] = [{ m: p, w: 1 }];
+  let cur = p;
+  for (let s = 0; s < steps; s++) {
+    cur = sparseMatMul(cur, p);
+    terms.push({ m: cur, w: 1 });
+  }
+  return normalizeSparseRows(sparseAdd(terms.map((t) => ({ m: t.m, w: 1 / terms.length }))));
+}
+
+/** Symmetrises: (P + P^T) / 2, rows renormalised. */
+export function symmetrizeSparse(p: SparseRows): SparseRows {
+  const n = p.n;
+  const counts = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) for (let e = p.rowPtr[i]!; e < p.rowPtr[i + 1]!; e++) counts[p.cols[e]! + 1]!++;
+  const tPtr = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) tPtr[i + 1] = tPtr[i]! + counts[i + 1]!;
+  const fill = Int32Array.from(tPtr.subarray(0, n));
+  const tCols = new Int32Array(tPtr[n]!);
+  const tVals = new Float32Array(tPtr[n]!);
+  for (let i = 0; i < n; i++) {
+    for (let e = p.rowPtr[i]!; e < p.rowPtr[i + 1]!; e++) {
+      const c = p.cols[e]!;
+      const pos = fill[c]!++;
+      tCols[pos] = i;
+      tVals[pos] = p.vals[e]!;
+    }
+  }
+  return normalizeSparseRows(sparseAdd([{ m: p, w: 0.5 }, { m: { n, rowPtr: tPtr, cols: tCols, vals: tVals }, w: 0.5 }]));
+}

@@ -1,0 +1,382 @@
+/**
+ * Decode an image once and produce the model input (and optionally the thumbnail) from it.
+ *
+ * Pipeline (one file read, one decode):
+ *   read file into a Buffer (read-only open)  ->  sniff magic bytes (content decides the format,
+ *   never the extension)  ->  sharp header (metadata: size, orientation, EXIF)  ->  ONE decode:
+ *   auto-orient (EXIF 1-8) + shrink-on-load + resize to an intermediate whose short side is
+ *   >= max(model size, thumbnail size), converted to 8-bit sRGB (CMYK, 16-bit and greyscale
+ *   become RGB; alpha kept)  ->  from that small raw image, in parallel:
+ *     model:     flatten alpha onto white, resize to size x size, RGB/255 Float32 HWC + h-flip
+ *     thumbnail: fit inside 256 px, WebP q80 (alpha kept), written to the cache by content hash
+ *
+ * Decisions (see the report / README of core/images):
+ * - Flatten colour: white (255,255,255). Cut-outs (a large part of the data) become "product
+ *   shots on white", a very common ImageNet look; opaque images are unaffected.
+ * - Resize mode 'auto': centre crop ('cover') like MobileNet's ImageNet preprocessing, except
+ *   for very elongated images (aspect > 2:1) which are letterboxed ('contain', padded with the
+ *   flatten colour) so a panorama or a 10000x50 strip keeps its content.
+ * - Pixel limit 16384 x 16384 = 268,435,456 px (checked from the header, before any pixel is
+ *   decoded: a 30000x30000 PNG bomb of 100 KB is refused as `too-many-pixels`). File size
+ *   limit 512 MiB (`too-large`).
+ * - failOn 'truncated': truncated files are refused (`truncated`), but libjpeg/libpng
+ *   warnings about slightly corrupt data (common in real camera files) are tolerated.
+ * - Never throws for bad input: every failure is `{ok: false, skip: {code, message}}`.
+ */
+import { constants as fsConstants } from 'node:fs';
+import fsp from 'node:fs/promises';
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { hashBuffer } from '../library/hash.js';
+import { decoderSupport } from '../library/formats.js';
+import { skipFromFsError, skipReason, type SkipReason } from '../library/skips.js';
+import { parseExif, type ExifInfo } from './metadata.js';
+import { DECODABLE_FORMATS, FORMAT_NAMES, sniffFormat, type SniffedFormat } from './sniff.js';
+import {
+  DEFAULT_THUMBNAIL_QUALITY,
+  DEFAULT_THUMBNAIL_SIZE,
+  thumbnailAbsPath,
+  thumbnailExists,
+  thumbnailRelPath,
+  writeThumbnailFile,
+  type ThumbnailOptions,
+  type ThumbnailResult,
+} from './thumbCache.js';
+
+export const MODEL_INPUT_SIZE = 224;
+export const DEFAULT_LIMIT_INPUT_PIXELS = 16384 * 16384;
+export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024;
+export const FLATTEN_BACKGROUND = Object.freeze({ r: 255, g: 255, b: 255 });
+/** Aspect ratio above which 'auto' letterboxes instead of centre-cropping. */
+export const AUTO_CONTAIN_ASPECT = 2;
+/** Seconds after which one image's processing is abandoned (`decode-error`). */
+export const DECODE_TIMEOUT_SECONDS = 60;
+
+export type ResizeFit = 'cover' | 'contain' | 'auto';
+export type RGB = { r: number; g: number; b: number };
+
+export interface DecodeOptions {
+  /** Model input side in pixels. Default 224. */
+  size?: number;
+  /** Default 'auto' (cover, or contain above 2:1). */
+  fit?: ResizeFit;
+  /** Colour transparent pixels (and letterbox bars) are flattened onto. Default white. */
+  background?: RGB;
+  /** Default 16384*16384. */
+  limitInputPixels?: number;
+  /** Default 512 MiB. */
+  maxFileBytes?: number;
+  /** Also write the thumbnail from the same decode. */
+  thumbnail?: ThumbnailOptions;
+  /** Skip the model input (thumbnail only). Default true. */
+  model?: boolean;
+  /** Parse EXIF date/camera. Default true. */
+  exif?: boolean;
+}
+
+export type DecodedFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'avif' | 'heic' | 'jxl';
+
+export interface ImageMeta extends ExifInfo {
+  /** Width/height after applying the EXIF orientation (what the user sees). */
+  width: number;
+  height: number;
+  /** Detected from the content (not the extension). */
+  format: DecodedFormat;
+  /** EXIF orientation 1-8 (1 when absent). */
+  orientation: number;
+  hasAlpha: boolean;
+  /** Frames/pages in the file (animated GIF/WebP, multi-page TIFF); only the first is used. */
+  pages: number;
+  /** File size in bytes. */
+  bytes: number;
+}
+
+export interface ModelInput {
+  /** Side in pixels (224). */
+  size: number;
+  /** size*size*3 RGB floats in [0,1], HWC, row-major. A view into `pair`. */
+  data: Float32Array;
+  /** The horizontal mirror of `data`. A view into `pair`. */
+  flipped: Float32Array;
+  /** [data, flipped] contiguous: a ready [2, size, size, 3] batch; `pair.buffer` is transferable. */
+  pair: Float32Array;
+}
+
+export interface DecodeOk {
+  ok: true;
+  /** Content hash (`cs1:...`, see core/library/hash.ts) of the bytes that were decoded. */
+  hash: string;
+  meta: ImageMeta;
+  /** Absent only when `model: false`. */
+  input?: ModelInput;
+  thumbnail?: ThumbnailResult;
+  /** Set when the decode worked but writing the thumbnail failed (cache dir problem, not the image's fault). */
+  thumbnailError?: string;
+}
+
+export interface DecodeFailed {
+  ok: false;
+  skip: SkipReason;
+}
+
+export type DecodeResult = DecodeOk | DecodeFailed;
+
+export type ImageSource = string | Uint8Array;
+
+const fail = (code: SkipReason['code'], message: string): DecodeFailed => ({ ok: false, skip: skipReason(code, message) });
+
+/** Read the whole file once, read-only. */
+async function readSource(src: ImageSource, maxBytes: number): Promise<Buffer | DecodeFailed> {
+  if (typeof src !== 'string') {
+    const buf = Buffer.isBuffer(src) ? src : Buffer.from(src.buffer, src.byteOffset, src.byteLength);
+    if (buf.length === 0) return fail('empty-file', 'The file is empty (0 bytes)');
+    if (buf.length > maxBytes) return fail('too-large', `The file is larger than ${Math.round(maxBytes / 2 ** 20)} MiB`);
+    return buf;
+  }
+  let fh: fsp.FileHandle | undefined;
+  try {
+    // O_NONBLOCK: opening a FIFO named .jpg must not block a thread forever (no effect on files).
+    fh = await fsp.open(src, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    const st = await fh.stat();
+    if (st.isDirectory()) return fail('unreadable', 'This is a folder, not a file');
+    if (!st.isFile()) return fail('unreadable', 'Not a regular file (pipe, socket or device)');
+    if (st.size === 0) return fail('empty-file', 'The file is empty (0 bytes)');
+    if (st.size > maxBytes) return fail('too-large', `The file is larger than ${Math.round(maxBytes / 2 ** 20)} MiB`);
+    const buf = await fh.readFile();
+    if (buf.length === 0) return fail('empty-file', 'The file is empty (0 bytes)');
+    return buf;
+  } catch (err) {
+    const s = skipFromFsError(err, 'file');
+    return { ok: false, skip: s };
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+function checkFormat(fmt: SniffedFormat): DecodeFailed | undefined {
+  if (DECODABLE_FORMATS.has(fmt)) return undefined;
+  const support = decoderSupport();
+  if (fmt === 'heic') return support.heic ? undefined : fail('unsupported-format', 'HEIC is not supported (no HEVC decoder)');
+  if (fmt === 'jxl') return support.jxl ? undefined : fail('unsupported-format', 'JPEG XL is not supported (no JPEG XL decoder)');
+  if (fmt === 'unknown') return fail('not-an-image', 'Not an image (the content is not a known image format)');
+  return fail('unsupported-format', `${FORMAT_NAMES[fmt]} is not supported`);
+}
+
+/** Heuristic end-of-data checks: a decode error on a file without its end marker is `truncated`. */
+function looksTruncated(buf: Buffer, fmt: SniffedFormat): boolean {
+  const tail = buf.subarray(Math.max(0, buf.length - 4096));
+  switch (fmt) {
+    case 'jpeg':
+      return tail.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0;
+    case 'png':
+      return tail.lastIndexOf(Buffer.from('IEND', 'latin1')) < 0;
+    case 'gif':
+      return buf[buf.length - 1] !== 0x3b && tail.lastIndexOf(0x3b) < 0;
+    case 'webp':
+      return buf.length >= 12 && buf.readUInt32LE(4) + 8 > buf.length;
+    default:
+      return false;
+  }
+}
+
+function skipFromSharpError(err: unknown, buf: Buffer, fmt: SniffedFormat, limit: number): SkipReason {
+  const msg = err instanceof Error ? err.message : String(err);
+  const first = msg.split('\n')[0]!.slice(0, 200);
+  if (/pixel limit/i.test(msg)) {
+    return skipReason('too-many-pixels', `The image has more than ${(limit / 1e6).toFixed(0)} megapixels (decompression-bomb guard)`);
+  }
+  if (/unsupported image format/i.test(msg)) return skipReason('not-an-image', 'Not an image (the content is not a known image format)');
+  if (/timeout/i.test(msg)) return skipReason('decode-error', `Decoding took longer than ${DECODE_TIMEOUT_SECONDS} s`);
+  if (looksTruncated(buf, fmt) || /premature end|truncat|unexpected end|end of (file|stream|data)|not enough data/i.test(msg)) {
+    return skipReason('truncated', `The ${FORMAT_NAMES[fmt]} file is truncated (incomplete download or copy)`);
+  }
+  return skipReason('decode-error', `Could not decode ${FORMAT_NAMES[fmt]}: ${first}`);
+}
+
+function decodedFormat(fmt: SniffedFormat, meta: Metadata): DecodedFormat | undefined {
+  switch (meta.format) {
+    case 'jpeg':
+    case 'png':
+    case 'gif':
+    case 'webp':
+    case 'tiff':
+    case 'jxl':
+      return meta.format;
+    case 'heif':
+      return fmt === 'avif' || meta.compression === 'av1' ? 'avif' : 'heic';
+    default:
+      return undefined; // a loader we do not allow (svg, pdf, magick...)
+  }
+}
+
+function toModelFloats(rgb: Buffer, size: number): ModelInput {
+  const n = size * size * 3;
+  const pair = new Float32Array(2 * n);
+  const inv = 1 / 255;
+  for (let i = 0; i < n; i++) pair[i] = rgb[i]! * inv;
+  const row = size * 3;
+  for (let y = 0; y < size; y++) {
+    const base = y * row;
+    for (let x = 0; x < size; x++) {
+      const src = base + (size - 1 - x) * 3;
+      const dst = n + base + x * 3;
+      pair[dst] = pair[src]!;
+      pair[dst + 1] = pair[src + 1]!;
+      pair[dst + 2] = pair[src + 2]!;
+    }
+  }
+  return { size, data: pair.subarray(0, n), flipped: pair.subarray(n), pair };
+}
+
+/**
+ * Decode one image: model input (+ optional thumbnail) from a single read and a single decode.
+ * Never throws for bad input (only for invalid options).
+ */
+export async function decodeImage(src: ImageSource, options: DecodeOptions = {}): Promise<DecodeResult> {
+  const size = options.size ?? MODEL_INPUT_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > 4096) throw new RangeError(`decodeImage: bad size ${size}`);
+  const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
+  const bg = options.background ?? FLATTEN_BACKGROUND;
+  const wantModel = options.model ?? true;
+  const thumbOpts = options.thumbnail;
+  const thumbSize = thumbOpts?.size ?? DEFAULT_THUMBNAIL_SIZE;
+
+  const read = await readSource(src, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  if (!Buffer.isBuffer(read)) return read;
+  const buf = read;
+
+  const sniffed = sniffFormat(buf);
+  const bad = checkFormat(sniffed);
+  if (bad) return bad;
+
+  const sharpOptions: SharpOptions = {
+    failOn: 'truncated',
+    limitInputPixels: limit,
+    sequentialRead: true,
+    pages: 1,
+    page: 0,
+  };
+
+  try {
+    const meta = await sharp(buf, sharpOptions).metadata();
+    const format = decodedFormat(sniffed, meta);
+    if (!format) return fail('unsupported-format', `${meta.format} images are not supported`);
+    if (meta.width * meta.height > limit) {
+      return fail('too-many-pixels', `The image is ${meta.width}x${meta.height}, more than ${(limit / 1e6).toFixed(0)} megapixels (decompression-bomb guard)`);
+    }
+    const orientation = meta.orientation && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
+    const swap = orientation >= 5;
+    const width = meta.autoOrient?.width ?? (swap ? meta.height : meta.width);
+    const height = meta.autoOrient?.height ?? (swap ? meta.width : meta.height);
+    const hasAlpha = meta.hasAlpha === true;
+    const hash = hashBuffer(buf);
+
+    // Thumbnail already cached for this content? Then it need not be encoded again.
+    let thumbRel: string | undefined;
+    let thumbAbs: string | undefined;
+    let thumbReused = false;
+    if (thumbOpts) {
+      thumbRel = thumbnailRelPath(hash, thumbSize, thumbOpts.format ?? 'webp');
+      thumbAbs = thumbnailAbsPath(thumbOpts.cacheDir, thumbRel);
+      thumbReused = !thumbOpts.overwrite && (await thumbnailExists(thumbAbs));
+    }
+    const needThumb = thumbOpts !== undefined && !thumbReused;
+
+    const exifPromise: Promise<ExifInfo> = options.exif === false ? Promise.resolve({}) : parseExif(meta.exif);
+
+    let input: ModelInput | undefined;
+    let thumbnail: ThumbnailResult | undefined;
+    let thumbnailError: string | undefined;
+
+    if (wantModel || needThumb) {
+      // The one decode: orient, shrink (JPEG shrink-on-load), 8-bit sRGB, alpha kept.
+      const inter = Math.max(wantModel ? size : 0, needThumb ? thumbSize : 0);
+      const base: Sharp = sharp(buf, sharpOptions)
+        .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
+        .autoOrient()
+        .resize({ width: inter, height: inter, fit: 'outside', withoutEnlargement: true })
+        .toColourspace('srgb');
+      const { data, info } = await base.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      const raw = { width: info.width, height: info.height, channels: info.channels };
+
+      const tasks: Promise<void>[] = [];
+      if (wantModel) {
+        tasks.push(
+          (async () => {
+            const aspect = Math.max(width / height, height / width);
+            const fit = (options.fit ?? 'auto') === 'auto' ? (aspect > AUTO_CONTAIN_ASPECT ? 'contain' : 'cover') : options.fit;
+            let p = sharp(data, { raw });
+            if (raw.channels === 2 || raw.channels === 4) p = p.flatten({ background: bg });
+            const out = await p
+              .resize({ width: size, height: size, fit: fit === 'contain' ? 'contain' : 'cover', position: 'centre', background: { ...bg, alpha: 1 } })
+              .removeAlpha()
+              .toColourspace('srgb')
+              .raw({ depth: 'uchar' })
+              .toBuffer({ resolveWithObject: true });
+            if (out.info.width !== size || out.info.height !== size || out.info.channels !== 3) {
+              throw new Error(`internal: model input came out ${out.info.width}x${out.info.height}x${out.info.channels}`);
+            }
+            input = toModelFloats(out.data, size);
+          })(),
+        );
+      }
+      if (needThumb && thumbOpts && thumbRel && thumbAbs) {
+        const rel = thumbRel;
+        const abs = thumbAbs;
+        tasks.push(
+          (async () => {
+            let p = sharp(data, { raw }).resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true });
+            const q = thumbOpts.quality ?? DEFAULT_THUMBNAIL_QUALITY;
+            if ((thumbOpts.format ?? 'webp') === 'webp') p = p.webp({ quality: q, alphaQuality: 90, effort: 2 });
+            else p = p.flatten({ background: bg }).jpeg({ quality: q, mozjpeg: false });
+            const enc = await p.toBuffer({ resolveWithObject: true });
+            try {
+              await writeThumbnailFile(abs, enc.data);
+              thumbnail = { relPath: rel, absPath: abs, width: enc.info.width, height: enc.info.height, reused: false };
+            } catch (err) {
+              thumbnailError = `Could not write thumbnail: ${err instanceof Error ? err.message : String(err)}`;
+            }
+          })(),
+        );
+      }
+      await Promise.all(tasks);
+    }
+    if (thumbReused && thumbRel && thumbAbs) {
+      thumbnail = { relPath: thumbRel, absPath: thumbAbs, width: 0, height: 0, reused: true };
+    }
+
+    const exif = await exifPromise;
+    const result: DecodeOk = {
+      ok: true,
+      hash,
+      meta: {
+        width,
+        height,
+        format,
+        orientation,
+        hasAlpha,
+        pages: meta.pages ?? 1,
+        bytes: buf.length,
+        ...exif,
+      },
+    };
+    if (input) result.input = input;
+    if (thumbnail) result.thumbnail = thumbnail;
+    if (thumbnailError) result.thumbnailError = thumbnailError;
+    return result;
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('internal:')) throw err;
+    return { ok: false, skip: skipFromSharpError(err, buf, sniffed, limit) };
+  }
+}
+
+/**
+ * The model input of one image: 224x224 RGB floats in [0,1] (HWC) plus its horizontal flip,
+ * and metadata. Path or bytes; never throws for bad input.
+ */
+export function decodeForModel(
+  src: ImageSource,
+  size: number = MODEL_INPUT_SIZE,
+  options: Omit<DecodeOptions, 'size' | 'model'> = {},
+): Promise<DecodeResult> {
+  return decodeImage(src, { ...options, size, model: true });
+}

@@ -1,0 +1,6 @@
+export * from './decode.js';
+export * from './thumbnail.js';
+export * from './metadata.js';
+export * from './sniff.js';
+export * from './sharpConfig.js';
+export { thumbnailExists, writeThumbnailFile, DEFAULT_THUMBNAIL_QUALITY } from './thumbCache.js';

@@ -1,0 +1,73 @@
+/**
+ * Thumbnail cache layout. Thumbnails live only under the app's cache directory, never next to
+ * the originals; the file name is derived from the content hash, so a renamed or moved
+ * original reuses its thumbnail, and a changed original gets a new one.
+ *
+ *   <cacheDir>/<hex[0..2]>/<hex>-<size>.<webp|jpg>        (relative path uses '/')
+ */
+import { randomBytes } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+
+export type ThumbnailFormat = 'webp' | 'jpeg';
+
+export interface ThumbnailOptions {
+  /** Absolute cache directory; created if missing. */
+  cacheDir: string;
+  /** Long side in pixels (never enlarged). Default 256. */
+  size?: number;
+  /** Default 'webp' (keeps transparency of cut-outs, ~40% smaller than JPEG). */
+  format?: ThumbnailFormat;
+  /** Encoder quality 1-100. Default 80. */
+  quality?: number;
+  /** Re-encode even if the file exists already. Default false. */
+  overwrite?: boolean;
+}
+
+export interface ThumbnailResult {
+  /** Path relative to cacheDir, with '/' separators (store this). */
+  relPath: string;
+  /** Absolute path (convenience). */
+  absPath: string;
+  /** Pixel size of the thumbnail (0 when reused without re-encoding and unknown). */
+  width: number;
+  height: number;
+  /** True when an existing thumbnail for this content was reused (no encode, no write). */
+  reused: boolean;
+}
+
+export const DEFAULT_THUMBNAIL_SIZE = 256;
+export const DEFAULT_THUMBNAIL_QUALITY = 80;
+
+export function thumbnailRelPath(hash: string, size = DEFAULT_THUMBNAIL_SIZE, format: ThumbnailFormat = 'webp'): string {
+  const hex = hash.includes(':') ? hash.slice(hash.indexOf(':') + 1) : hash;
+  if (!/^[0-9a-f]{8,}$/i.test(hex)) throw new Error(`thumbnailRelPath: not a content hash: ${hash}`);
+  const ext = format === 'webp' ? 'webp' : 'jpg';
+  return `${hex.slice(0, 2).toLowerCase()}/${hex.toLowerCase()}-${size}.${ext}`;
+}
+
+export function thumbnailAbsPath(cacheDir: string, relPath: string): string {
+  return path.join(path.resolve(cacheDir), ...relPath.split('/'));
+}
+
+export async function thumbnailExists(absPath: string): Promise<boolean> {
+  try {
+    const st = await fsp.stat(absPath);
+    return st.isFile() && st.size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Write atomically (temp file in the same cache folder + rename): readers never see half a file. */
+export async function writeThumbnailFile(absPath: string, data: Uint8Array): Promise<void> {
+  await fsp.mkdir(path.dirname(absPath), { recursive: true });
+  const tmp = `${absPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await fsp.writeFile(tmp, data, { flag: 'wx' });
+    await fsp.rename(tmp, absPath);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Embeddings: Float32 vectors stored as little-endian BLOBs, keyed by
+ * (content hash, model, view). Keying by content (not by path) means a
+ * renamed/moved/duplicated file reuses its embedding. `view` is '' for the
+ * image itself and e.g. 'hflip' for augmented views.
+ */
+import path from 'node:path';
+
+import type { Database } from './database.js';
+import { StoreUsageError } from './errors.js';
+
+export interface EmbeddingInput {
+  contentHash: string;
+  vector: Float32Array;
+  /** '' (default) for the image itself, e.g. 'hflip' for a horizontally flipped view. */
+  view?: string;
+}
+
+export interface EmbeddingMatrix {
+  /** Image ids, one per row of `vectors` (ascending). */
+  imageIds: Uint32Array;
+  /** Row-major n x dim. */
+  vectors: Float32Array;
+  count: number;
+  dim: number;
+}
+
+export interface EmbeddingTarget {
+  /** One image holding this content (the lowest id). */
+  imageId: number;
+  contentHash: string;
+  absPath: string;
+}
+
+export interface ModelSummary {
+  model: string;
+  view: string;
+  dim: number;
+  count: number;
+}
+
+/** Zero-copy Float32Array view of a BLOB Buffer (copies only if misaligned). */
+export function blobToFloat32(buf: Buffer | Uint8Array): Float32Array {
+  if (buf.byteLength % 4 !== 0) throw new StoreUsageError(`Embedding blob of ${buf.byteLength} bytes is not Float32 data`);
+  if (buf.byteOffset % 4 === 0) return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  const copy = new Uint8Array(buf.byteLength);
+  copy.set(buf);
+  return new Float32Array(copy.buffer);
+}
+
+/** Zero-copy Buffer view of a Float32Array for binding as a BLOB. */
+export function float32ToBlob(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+const USABLE = `i.status = 'ok'`;
+
+export class EmbeddingsRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Write (or replace) a batch of embeddings in one transaction. */
+  putMany(model: string, items: readonly EmbeddingInput[]): void {
+    if (items.length === 0) return;
+    const ins = this.db.stmt(
+      `INSERT INTO embeddings (content_hash, model, view, dim, vector, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (content_hash, model, view) DO UPDATE SET dim = excluded.dim, vector = excluded.vector,
+         created_at = excluded.created_at`,
+    );
+    this.db.write(() => {
+      const now = Date.now();
+      for (const it of items) ins.run(it.contentHash, model, it.view ?? '', it.vector.length, float32ToBlob(it.vector), now);
+    });
+  }
+
+  get(contentHash: string, model: string, view = ''): Float32Array | null {
+    const row = this.db
+      .stmt<{ vector: Buffer }>('SELECT vector FROM embeddings WHERE content_hash = ? AND model = ? AND view = ?')
+      .get(contentHash, model, view);
+    return row ? blobToFloat32(row.vector) : null;
+  }
+
+  has(contentHash: string, model: string, view = ''): boolean {
+    return (
+      this.db.stmt('SELECT 1 FROM embeddings WHERE content_hash = ? AND model = ? AND view = ?').get(contentHash, model, view) !==
+      undefined
+    );
+  }
+
+  /**
+   * Usable images whose content has no embedding for `model`/`view` yet, one
+   * entry per distinct content hash (duplicates are embedded once), by image id.
+   * Walk forward with `afterImageId` = last imageId of the previous batch.
+   */
+  missing(model: string, options: { limit?: number; afterImageId?: number; view?: string } = {}): EmbeddingTarget[] {
+    type Row = { imageId: number; contentHash: string; relPath: string; root: string };
+    return this.db
+      .stmt<Row>(
+        `SELECT i.id AS imageId, i.content_hash AS contentHash, i.rel_path AS relPath, l.root_path AS root
+         FROM images i JOIN libraries l ON l.id = i.library_id
+         WHERE ${USABLE} AND i.id > ? AND i.content_hash IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = i.content_hash AND e.model = ? AND e.view = ?)
+           AND NOT EXISTS (SELECT 1 FROM images j WHERE j.content_hash = i.content_hash AND j.status = 'ok' AND j.id < i.id)
+         ORDER BY i.id LIMIT ?`,
+      )
+      .all(options.afterImageId ?? 0, model, options.view ?? '', options.limit ?? 256)
+      .map((r) => ({ imageId: r.imageId, contentHash: r.contentHash, absPath: path.join(r.root, r.relPath) }));
+  }
+
+  /** Number of usable images (not distinct contents) lacking an embedding for `model`. */
+  countMissing(model: string, view = ''): number {
+    return this.db
+      .stmt<{ n: number }>(
+        `SELECT count(*) AS n FROM images i WHERE ${USABLE} AND i.content_hash IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = i.content_hash AND e.model = ? AND e.view = ?)`,
+      )
+      .get(model, view)!.n;
+  }
+
+  /** Number of usable images having an embedding for `model`. */
+  countAvailable(model: string, view = ''): number {
+    return this.db
+      .stmt<{ n: number }>(
+        `SELECT count(*) AS n FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
+         WHERE ${USABLE}`,
+      )
+      .get(model, view)!.n;
+  }
+
+  /**
+   * All embeddings of usable images for `model` as one n x d Float32Array
+   * (one row per image; duplicates share content but get their own row),
+   * read from one consistent snapshot.
+   */
+  loadAll(model: string, options: { view?: string; imageIds?: readonly number[] } = {}): EmbeddingMatrix {
+    const view = options.view ?? '';
+    return this.db.read(() => {
+      if (options.imageIds) return this.loadSome(model, view, options.imageIds);
+      const n = this.countAvailable(model, view);
+      const first = this.db
+        .stmt<{ dim: number }>(
+          `SELECT e.dim FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
+           WHERE ${USABLE} LIMIT 1`,
+        )
+        .get(model, view);
+      const dim = first?.dim ?? 0;
+      const imageIds = new Uint32Array(n);
+      const vectors = new Float32Array(n * dim);
+      let i = 0;
+      const it = this.db
+        .stmt<[number, Buffer]>(
+          `SELECT i.id, e.vector FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
+           WHERE ${USABLE} ORDER BY i.id`,
+        )
+        .raw(true)
+        .iterate(model, view) as IterableIterator<[number, Buffer]>;
+      for (const [id, blob] of it) {
+        const v = blobToFloat32(blob);
+        if (v.length !== dim) throw new StoreUsageError(`Embedding of image ${id} for ${model} has ${v.length} dims, expected ${dim}`);
+        imageIds[i] = id;
+        vectors.set(v, i * dim);
+        i++;
+      }
+      return { imageIds, vectors, count: i, dim };
+    });
+  }
+
+  private loadSome(model: string, view: string, ids: readonly number[]): EmbeddingMatrix {
+    const s = this.db
+      .stmt<{ vector: Buffer }>(
+        `SELECT e.vector FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
+         WHERE i.id = ?`,
+      );
+    const found: Array<[number, Float32Array]> = [];
+    for (const id of ids) {
+      const r = s.get(model, view, id);
+      if (r) found.push([id, blobToFloat32(r.vector)]);
+    }
+    const dim = found[0]?.[1].length ?? 0;
+    const vectors = new Float32Array(found.length * dim);
+    const imageIds = new Uint32Array(found.length);
+    found.forEach(([id, v], k) => {
+      if (v.length !== dim) throw new StoreUsageError(`Embedding of image ${id} has ${v.length} dims, expected ${dim}`);
+      imageIds[k] = id;
+      vectors.set(v, k * dim);
+    });
+    return { imageIds, vectors, count: found.length, dim };
+  }
+
+  /**
+   * Streams embeddings of usable images in batches (for very large libraries).
+   * Each batch is read in its own short query (keyset on image id), so the
+   * connection stays usable between batches and writers are never blocked.
+   */
+  *iterate(model: string, options: { view?: string; batchSize?: number } = {}): Generator<EmbeddingMatrix> {
+    const view = options.view ?? '';
+    const size = options.batchSize ?? 4096;
+    let after = 0;
+    for (;;) {
+      const rows = this.db
+        .stmt<[number, Buffer]>(
+          `SELECT i.id, e.vector FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
+           WHERE ${USABLE} AND i.id > ? ORDER BY i.id LIMIT ?`,
+        )
+        .raw(true)
+        .all(model, view, after, size) as Array<[number, Buffer]>;
+      if (rows.length === 0) return;
+      const dim = blobToFloat32(rows[0]![1]).length;
+      const imageIds = new Uint32Array(rows.length);
+      const vectors = new Float32Array(rows.length * dim);
+      rows.forEach(([id, blob], k) => {
+        const v = blobToFloat32(blob);
+        if (v.length !== dim) throw new StoreUsageError(`Embedding of image ${id} has ${v.length} dims, expected ${dim}`);
+        imageIds[k] = id;
+        vectors.set(v, k * dim);
+      });
+      after = rows[rows.length - 1]![0];
+      yield { imageIds, vectors, count: rows.length, dim };
+      if (rows.length < size) return;
+    }
+  }
+
+  models(): ModelSummary[] {
+    return this.db
+      .stmt<ModelSummary>(
+        `SELECT model, view, max(dim) AS dim, count(*) AS count FROM embeddings GROUP BY model, view ORDER BY model, view`,
+      )
+      .all();
+  }
+
+  deleteModel(model: string): number {
+    return this.db.write(() => this.db.stmt('DELETE FROM embeddings WHERE model = ?').run(model).changes);
+  }
+
+  /** Remove embeddings whose content no image (in any state) has any more. */
+  pruneOrphans(): number {
+    return this.db.write(
+      () =>
+        this.db
+          .stmt('DELETE FROM embeddings WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.content_hash = embeddings.content_hash)')
+          .run().changes,
+    );
+  }
+}

@@ -1,0 +1,151 @@
+/** Libraries: the root folders the user added. */
+import path from 'node:path';
+
+import type { Database } from './database.js';
+import { DatabaseInsidePhotoFolderError, StoreUsageError } from './errors.js';
+
+export interface Library {
+  id: number;
+  rootPath: string;
+  name: string;
+  addedAt: number;
+  /** Incremented by every beginScan(); images seen by a scan carry its generation. */
+  scanGeneration: number;
+  lastScanAt: number | null;
+}
+
+const COLUMNS = `id, root_path AS rootPath, name, added_at AS addedAt, scan_generation AS scanGeneration,
+  last_scan_at AS lastScanAt`;
+
+export function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(path.resolve(parent), path.resolve(child));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+export class LibrariesRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Add a root folder (idempotent: an existing one is returned). Refuses a
+   * folder that contains the database file: the store never writes into photo folders.
+   */
+  add(rootPath: string, name?: string): Library {
+    const root = path.resolve(rootPath);
+    if (this.db.file !== ':memory:' && isInside(this.db.file, root)) {
+      throw new DatabaseInsidePhotoFolderError(this.db.file, root);
+    }
+    return this.db.write(() => {
+      this.db
+        .stmt('INSERT INTO libraries (root_path, name, added_at) VALUES (?, ?, ?) ON CONFLICT (root_path) DO NOTHING')
+        .run(root, name ?? path.basename(root) ?? root, Date.now());
+      return this.getByRoot(root)!;
+    });
+  }
+
+  get(id: number): Library | null {
+    return this.db.stmt<Library>(`SELECT ${COLUMNS} FROM libraries WHERE id = ?`).get(id) ?? null;
+  }
+
+  getByRoot(rootPath: string): Library | null {
+    return this.db.stmt<Library>(`SELECT ${COLUMNS} FROM libraries WHERE root_path = ?`).get(path.resolve(rootPath)) ?? null;
+  }
+
+  list(): Library[] {
+    return this.db.stmt<Library>(`SELECT ${COLUMNS} FROM libraries ORDER BY id`).all();
+  }
+
+  rename(id: number, name: string): void {
+    this.db.write(() => this.db.stmt('UPDATE libraries SET name = ? WHERE id = ?').run(name, id));
+  }
+
+  /** Forget a library and its images (embeddings stay, keyed by content hash). Never touches the files. */
+  remove(id: number): void {
+    this.db.write(() => this.db.stmt('DELETE FROM libraries WHERE id = ?').run(id));
+  }
+
+  /**
+   * Start a scan: returns the new generation to pass to images.upsertScanned().
+   * A scan that is killed before finishScan() marks nothing missing.
+   */
+  beginScan(id: number): number {
+    return this.db.write(() => {
+      const r = this.db.stmt('UPDATE libraries SET scan_generation = scan_generation + 1 WHERE id = ?').run(id);
+      if (r.changes === 0) throw new StoreUsageError(`No library ${id}`);
+      return this.get(id)!.scanGeneration;
+    });
+  }
+
+  /**
+   * Complete a scan: images of the library not seen in `generation` are marked
+   * missing (rows kept, with missing_since), and files that were moved/renamed
+   * (a new row with the same content hash as a now-missing row) are folded into
+   * the old row so its groups, pins and history follow the file.
+   */
+  finishScan(id: number, generation: number): { markedMissing: number; adopted: number } {
+    return this.db.write(() => {
+      const lib = this.get(id);
+      if (!lib) throw new StoreUsageError(`No library ${id}`);
+      if (lib.scanGeneration !== generation) {
+        throw new StoreUsageError(`Scan generation ${generation} of library ${id} is outdated (now ${lib.scanGeneration})`);
+      }
+      const now = Date.now();
+      const r = this.db
+        .stmt(
+          `UPDATE images SET status = 'missing', missing_since = ?, updated_at = ?
+           WHERE library_id = ? AND seen_generation < ? AND status != 'missing'`,
+        )
+        .run(now, now, id, generation);
+      this.db.stmt('UPDATE libraries SET last_scan_at = ? WHERE id = ?').run(now, id);
+      const adopted = adoptMovedImages(this.db, null).length;
+      return { markedMissing: r.changes, adopted };
+    });
+  }
+}
+
+/**
+ * Folds a freshly found image (status ok, no assignments in any run) into a
+ * missing image with the same content hash: the old row takes the new
+ * location and metadata, the new row is deleted. Keeps ids stable across
+ * renames/moves. `candidateIds` limits the new rows considered (null = all).
+ * Must run inside a write transaction. Returns the folded pairs.
+ */
+export function adoptMovedImages(
+  db: Database,
+  candidateIds: readonly number[] | null,
+): Array<{ newId: number; oldId: number }> {
+  type Pair = { newId: number; oldId: number };
+  let pairs: Pair[];
+  const base = `SELECT x.id AS newId, m.id AS oldId
+    FROM images m JOIN images x ON x.content_hash = m.content_hash AND x.id != m.id AND x.status = 'ok'
+    WHERE m.status = 'missing' AND m.content_hash IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.image_id = x.id)`;
+  if (candidateIds === null) {
+    pairs = db.stmt<Pair>(`${base} ORDER BY m.id, x.id`).all();
+  } else {
+    if (candidateIds.length === 0) return [];
+    pairs = [];
+    const s = db.stmt<Pair>(`${base} AND x.id = ? ORDER BY m.id`);
+    for (const id of candidateIds) pairs.push(...s.all(id));
+  }
+  const usedOld = new Set<number>();
+  const usedNew = new Set<number>();
+  const done: Pair[] = [];
+  for (const { newId, oldId } of pairs) {
+    if (usedOld.has(oldId) || usedNew.has(newId)) continue;
+    usedOld.add(oldId);
+    usedNew.add(newId);
+    const x = db.stmt<Record<string, unknown>>('SELECT * FROM images WHERE id = ?').get(newId);
+    if (!x) continue;
+    db.stmt('DELETE FROM images WHERE id = ?').run(newId);
+    db.stmt(
+      `UPDATE images SET library_id = @library_id, rel_path = @rel_path, name = @name, size = @size, mtime_ms = @mtime_ms,
+         content_hash = @content_hash, status = @status, skip_reason = @skip_reason, width = @width, height = @height,
+         display_width = @display_width, display_height = @display_height, orientation = @orientation, format = @format,
+         taken_at = @taken_at, camera = @camera, thumb_path = COALESCE(@thumb_path, thumb_path),
+         seen_generation = @seen_generation, updated_at = @updated_at, missing_since = NULL
+       WHERE id = @old_id`,
+    ).run({ ...x, old_id: oldId });
+    done.push({ newId, oldId });
+  }
+  return done;
+}

@@ -1,0 +1,40 @@
+// Lint: typescript-eslint's recommended rules on core/, electron/, test/, bench/; the renderer's
+// .svelte files are checked by svelte-check. One architectural rule is enforced here: the
+// renderer reaches the core only through the API contract and its client.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'scratch/**', 'test-results/**', 'demo/**', '**/*.svelte'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.cts', '**/*.mts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['electron', '**/electron/**', '**/renderer/**'], message: 'core/ is a Node library: no Electron or renderer imports.' }] }],
+    },
+  },
+  {
+    files: ['renderer/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+core/(?!api/(contract|client)\\.js$)',
+              message: 'The renderer imports only core/api/contract.js and core/api/client.js.',
+            },
+            { group: ['node:*', 'electron'], message: 'The renderer runs in a sandboxed page.' },
+          ],
+        },
+      ],
+    },
+  },
+);
