@@ -9,15 +9,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { initTf, type BackendInfo } from './backend.js';
+import { BACKBONE } from './backboneInfo.js';
 
-export const BACKBONE = {
-  /** Stored with every embedding: change it when the weights or preprocessing change. */
-  id: 'mobilenet_v2_140_224@nsfwjs-4.4.0',
-  dim: 1792,
-  inputSize: 224,
-  outputNode:
-    'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze',
-} as const;
+export { BACKBONE };
+
 
 const require = createRequire(import.meta.url);
 

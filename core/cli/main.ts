@@ -1,0 +1,99 @@
+/**
+ * `constellate`: the command line. Thin: parses arguments (commander), then calls the same
+ * services the UI uses. Progress goes to stderr, results to stdout.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+
+function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** The package's version; found by walking up, so it works from core/ (tsx) and dist/core/ alike. */
+export function packageVersion(): string {
+  for (let url = new URL('./package.json', import.meta.url), i = 0; i < 5; i++, url = new URL('../package.json', url)) {
+    if (existsSync(url)) return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('constellate')
+    .description('Group the images of a folder, offline, with Debiased InfoNCE Clustering (I-Con).')
+    .version(packageVersion())
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('cluster')
+    .description('scan folders, embed new or changed images, cluster them and store everything')
+    .argument('<folder...>', 'image folders (scanned recursively)')
+    .option('-g, --groups <K>', 'number of groups (default: chosen from the data)', intArg(2, 1000))
+    .option('--db <file>', 'database file (default: in the app-data folder)')
+    .option('--seed <N>', 'random seed', intArg(0), 0)
+    .option('--workers <N>', 'decode+embed worker threads (default: one per core)', intArg(1, 64))
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean }) => {
+      const { clusterCommand } = await import('./cluster.js');
+      await clusterCommand(folders, opts);
+    });
+
+  program
+    .command('export')
+    .description('export the current groups: CSV, JSON, or one folder per group')
+    .option('--db <file>', 'database file (default: in the app-data folder)')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'folders']).makeOptionMandatory())
+    .option('--out <path>', 'output file (csv/json; default stdout) or folder (folders)')
+    .addOption(new Option('--mode <mode>', 'for folders: how files get there').choices(['copy', 'hardlink', 'symlink']).default('copy'))
+    .option('--dry-run', 'list what would be written, write nothing')
+    .action(async (opts: { db?: string; format: 'csv' | 'json' | 'folders'; out?: string; mode: 'copy' | 'hardlink' | 'symlink'; dryRun?: boolean }) => {
+      const { exportCommand } = await import('./export.js');
+      await exportCommand(opts);
+    });
+
+  program
+    .command('eval')
+    .description('cluster a labelled folder (labels = first-level folder names) and score I-Con against k-means')
+    .argument('<labeled-folder>')
+    .option('-g, --groups <K>', 'number of groups (default: number of labels)', intArg(2, 1000))
+    .option('--seeds <N>', 'seeds to average over', intArg(1, 100), 5)
+    .option('--db <file>', 'embedding cache database (default: eval-cache.db in the app-data folder)')
+    .option('--pins <N>', 'also score I-Con with N pinned images per class', intArg(0, 1000), 0)
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean }) => {
+      const { evalCommand } = await import('./eval.js');
+      await evalCommand(folder, opts);
+    });
+
+  program
+    .command('serve')
+    .description('serve the app in the browser on 127.0.0.1 (the printed URL carries an access token)')
+    .option('--db <file>', 'database file (default: in the app-data folder)')
+    .option('--port <N>', 'port (default: a free one)', intArg(0, 65535), 0)
+    .option('--demo', 'add the built-in demo images as a library if the database has none')
+    .action(async (opts: { db?: string; port: number; demo?: boolean }) => {
+      const { serveCommand } = await import('./serve.js');
+      await serveCommand(opts);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) return e.exitCode ?? 1;
+    console.error(`constellate: ${e.message ?? String(err)}`);
+    return 1;
+  }
+}

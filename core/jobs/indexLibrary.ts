@@ -1,0 +1,196 @@
+/**
+ * Indexing: scan the library folders, then decode + thumbnail + embed every new or changed
+ * file in worker threads, writing each finished batch in one transaction. Killing the process
+ * loses at most the batches in flight; the next run picks up what is still pending.
+ *
+ * Renamed or moved files are recognised by content hash (hashed here, before decoding) and
+ * reuse the stored embedding and thumbnail; deleted files are marked missing, not forgotten.
+ */
+import path from 'node:path';
+import { BACKBONE } from '../embed/backboneInfo.js';
+import { embedAll, type EmbedPoolStats } from '../embed/pool.js';
+import type { EmbedItem, EmbedResult } from '../embed/protocol.js';
+import { hashFile } from '../library/hash.js';
+import { isScanSkip, scanFolders } from '../library/scan.js';
+import type { SkipReason } from '../library/skips.js';
+import type { Database } from '../store/database.js';
+import { thumbnailDir } from '../store/database.js';
+import { EmbeddingsRepository } from '../store/embeddings.js';
+import { ImagesRepository, type DecodedImage } from '../store/images.js';
+import { LibrariesRepository } from '../store/libraries.js';
+import type { ProgressTracker } from './progress.js';
+
+export interface IndexOptions {
+  db: Database;
+  /** Library ids to index (all when omitted). */
+  libraryIds?: number[];
+  workers?: number;
+  signal?: AbortSignal;
+  progress: ProgressTracker;
+}
+
+export interface IndexResult {
+  scanned: number;
+  embedded: number;
+  reused: number;
+  skippedNow: number;
+  markedMissing: number;
+  pool: EmbedPoolStats | null;
+}
+
+/** Skip reasons are stored as `code: message`, so both the CLI summary and the UI can group by code. */
+export function encodeSkip(skip: SkipReason): string {
+  return `${skip.code}: ${skip.message}`;
+}
+
+export function decodeSkip(stored: string | null): SkipReason {
+  const s = stored ?? 'unknown: no reason recorded';
+  const i = s.indexOf(': ');
+  return i > 0 ? { code: s.slice(0, i) as SkipReason['code'], message: s.slice(i + 2) } : { code: 'decode-error', message: s };
+}
+
+const SCAN_BATCH = 500;
+
+export async function indexLibraries(options: IndexOptions): Promise<IndexResult> {
+  const { db, progress, signal } = options;
+  const libraries = new LibrariesRepository(db);
+  const images = new ImagesRepository(db);
+  const embeddings = new EmbeddingsRepository(db);
+  const libs = options.libraryIds ? options.libraryIds.map((id) => libraries.get(id)!).filter(Boolean) : libraries.list();
+  const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, skippedNow: 0, markedMissing: 0, pool: null };
+
+  // ---- scan ----
+  progress.start('scan', null);
+  for (const lib of libs) {
+    const generation = libraries.beginScan(lib.id);
+    let files: Array<{ relPath: string; size: number; mtimeMs: number }> = [];
+    let skips: Array<{ relPath: string; reason: string }> = [];
+    const flush = () => {
+      db.write(() => {
+        images.upsertScanned(lib.id, generation, [...files, ...skips.map((s) => ({ relPath: s.relPath, size: 0, mtimeMs: 0 }))]);
+        if (skips.length > 0) {
+          const ids = skips.map((s) => ({ id: images.getByPath(lib.id, s.relPath)!.id, reason: s.reason }));
+          images.markSkipped(ids);
+        }
+      });
+      progress.advance(files.length + skips.length);
+      result.scanned += files.length + skips.length;
+      files = [];
+      skips = [];
+    };
+    for await (const entry of scanFolders(lib.rootPath, { signal })) {
+      const relPath = path.relative(lib.rootPath, entry.path) || path.basename(entry.path);
+      if (isScanSkip(entry)) skips.push({ relPath, reason: encodeSkip(entry.skip) });
+      else files.push({ relPath, size: entry.size, mtimeMs: Math.trunc(entry.mtimeMs) });
+      if (files.length + skips.length >= SCAN_BATCH) flush();
+    }
+    flush();
+    throwIfAborted(signal);
+    // Only a completed scan may mark files missing.
+    result.markedMissing += libraries.finishScan(lib.id, generation).markedMissing;
+  }
+  progress.finish();
+
+  // ---- hash, reuse, decode + embed ----
+  const libIds = new Set(libs.map((l) => l.id));
+  const work: EmbedItem[] = [];
+  const pending = [];
+  for (let afterId = 0; ; ) {
+    const batch = images.pending(1000, { afterId });
+    if (batch.length === 0) break;
+    afterId = batch[batch.length - 1]!.id;
+    pending.push(...batch.filter((w) => libIds.has(w.libraryId)));
+  }
+  progress.start('decode', pending.length);
+  const reused: DecodedImage[] = [];
+  for (const item of pending) {
+    throwIfAborted(signal);
+    let hash: string | null = null;
+    try {
+      hash = await hashFile(item.absPath);
+    } catch {
+      // Unreadable now: the decoder records the precise reason.
+    }
+    const twin = hash ? images.findByContentHash(hash).find((r) => r.status === 'ok' && r.id !== item.id) : undefined;
+    if (hash && twin && embeddings.has(hash, BACKBONE.id) && embeddings.has(hash, BACKBONE.id, FLIP_VIEW)) {
+      reused.push({
+        id: item.id,
+        contentHash: hash,
+        width: twin.width ?? 0,
+        height: twin.height ?? 0,
+        displayWidth: twin.displayWidth ?? undefined,
+        displayHeight: twin.displayHeight ?? undefined,
+        orientation: twin.orientation,
+        format: twin.format,
+        takenAt: twin.takenAt,
+        camera: twin.camera,
+        thumbPath: twin.thumbPath,
+      });
+    } else {
+      work.push({ imageId: item.id, path: item.absPath, contentHash: hash });
+    }
+    progress.advance();
+  }
+  if (reused.length > 0) images.markDecoded(reused);
+  result.reused = reused.length;
+  // Decoded earlier but never embedded with this model (e.g. the model changed).
+  for (let afterImageId = 0; ; ) {
+    const batch = embeddings.missing(BACKBONE.id, { limit: 1000, afterImageId });
+    if (batch.length === 0) break;
+    afterImageId = batch[batch.length - 1]!.imageId;
+    for (const t of batch) work.push({ imageId: t.imageId, path: t.absPath, contentHash: t.contentHash });
+  }
+  progress.finish();
+
+  progress.start('embed', work.length);
+  if (work.length > 0) {
+    result.pool = await embedAll(work, { thumbnailDir: thumbnailDir(db.file), workers: options.workers, signal }, (batch) => {
+      writeEmbedBatch(db, images, embeddings, batch);
+      for (const r of batch) {
+        if ('skip' in r) result.skippedNow++;
+        else result.embedded++;
+      }
+      progress.advance(batch.length);
+    });
+  }
+  progress.finish();
+  return result;
+}
+
+export const FLIP_VIEW = 'hflip';
+
+/** One batch, one transaction: image facts, both embeddings, and skips. */
+function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: EmbeddingsRepository, batch: EmbedResult[]): void {
+  db.write(() => {
+    const decoded: DecodedImage[] = [];
+    const vectors = [];
+    const skipped = [];
+    for (const r of batch) {
+      if ('skip' in r) {
+        skipped.push({ id: r.imageId, reason: encodeSkip(r.skip), contentHash: r.contentHash });
+        continue;
+      }
+      decoded.push({
+        id: r.imageId,
+        contentHash: r.contentHash!,
+        width: r.facts.width,
+        height: r.facts.height,
+        displayWidth: r.facts.width,
+        displayHeight: r.facts.height,
+        orientation: r.facts.orientation,
+        format: r.facts.format,
+        takenAt: r.facts.takenAt ? Date.parse(r.facts.takenAt.slice(0, 19) + 'Z') || null : null,
+        camera: r.facts.camera,
+        thumbPath: r.thumbnail,
+      });
+      vectors.push({ contentHash: r.contentHash!, vector: r.embedding }, { contentHash: r.contentHash!, vector: r.flipEmbedding, view: FLIP_VIEW });
+    }
+    embeddings.putMany(BACKBONE.id, vectors);
+    images.markDecoded(decoded);
+    images.markSkipped(skipped);
+  });
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
+}

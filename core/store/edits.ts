@@ -1,0 +1,547 @@
+/**
+ * User edits with undo/redo.
+ *
+ * Every edit runs in one write transaction that (1) drops the redo stack
+ * (edits marked undone), (2) captures the "before" state of exactly the rows it
+ * will touch (groups by id, assignments by (run, image), and for re-clustering
+ * the active-run pointer), (3) mutates, (4) captures the "after" state of the
+ * same keys, and (5) appends {before, after} as JSON to the `edits` table.
+ *
+ * The edit log is a stack with an implicit cursor: edits with undone = 0 are
+ * applied (the newest is the next to undo), edits with undone = 1 form the redo
+ * stack (the oldest is the next to redo). Undo writes "before", redo writes
+ * "after", each in one transaction, so undo/redo restore the exact rows.
+ */
+import type { Database } from './database.js';
+import { StoreUsageError } from './errors.js';
+import { getActiveRunId, setActiveRunId } from './runs.js';
+
+export type EditKind = 'rename' | 'merge' | 'split' | 'move' | 'move-new' | 'remove' | 'pin' | 'recluster';
+
+export interface EditEntry {
+  id: number;
+  kind: EditKind;
+  /** Human-readable, e.g. `Rename group to "Cats"` (for "Undo …" menu items). */
+  label: string;
+  runId: number | null;
+  createdAt: number;
+  undone: boolean;
+}
+
+export interface EditResult {
+  /** Null when the edit changed nothing (and was not logged). */
+  editId: number | null;
+}
+
+export interface SplitPart {
+  /** Name for the part's group; part 0 keeps the original group (and its name unless given). */
+  name?: string;
+  images: ReadonlyArray<{ imageId: number; confidence: number }>;
+}
+
+export interface ReclusterSummary {
+  previousRunId: number | null;
+  /** New-run groups that received the user's name of the matching old group. */
+  renamedGroups: number;
+  /** Groups created in the new run to hold user-created groups / unmatched pins. */
+  createdGroups: number;
+  carriedPins: number;
+  /** User names that found no matching group and had no pinned images. */
+  droppedNames: string[];
+}
+
+// Raw rows as stored in snapshots (DB column names keep restore trivial).
+interface GroupDb {
+  id: number;
+  run_id: number;
+  cluster_index: number | null;
+  name: string;
+  origin: string;
+  user_named: number;
+  created_at: number;
+}
+/** [runId, imageId, groupId, confidence, pinned] or [runId, imageId] when the row is absent. */
+type AssignSnap = [number, number, number | null, number, number] | [number, number];
+
+interface Snapshot {
+  groups: Array<[number, GroupDb | null]>;
+  assignments: AssignSnap[];
+  activeRun?: number | null;
+}
+
+interface Plan {
+  groupIds: number[];
+  assignmentKeys: Array<[number, number]>;
+  activeRun?: boolean;
+}
+
+const MAX_HISTORY = 1000;
+
+function uniq(ids: readonly number[]): number[] {
+  return [...new Set(ids)];
+}
+
+export class EditsRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly maxHistory = MAX_HISTORY,
+  ) {}
+
+  // ---- snapshot machinery -------------------------------------------------------
+
+  private capture(groupIds: readonly number[], keys: ReadonlyArray<[number, number]>, withActive: boolean): Snapshot {
+    const g = this.db.stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, created_at FROM groups WHERE id = ?');
+    const a = this.db.stmt<{ group_id: number | null; confidence: number; pinned: number }>(
+      'SELECT group_id, confidence, pinned FROM assignments WHERE run_id = ? AND image_id = ?',
+    );
+    const snap: Snapshot = {
+      groups: groupIds.map((id) => [id, g.get(id) ?? null]),
+      assignments: keys.map(([run, img]): AssignSnap => {
+        const r = a.get(run, img);
+        return r ? [run, img, r.group_id, r.confidence, r.pinned] : [run, img];
+      }),
+    };
+    if (withActive) snap.activeRun = getActiveRunId(this.db);
+    return snap;
+  }
+
+  private apply(s: Snapshot): void {
+    const upGroup = this.db.stmt(
+      `INSERT INTO groups (id, run_id, cluster_index, name, origin, user_named, created_at)
+       VALUES (@id, @run_id, @cluster_index, @name, @origin, @user_named, @created_at)
+       ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, cluster_index = excluded.cluster_index, name = excluded.name,
+         origin = excluded.origin, user_named = excluded.user_named, created_at = excluded.created_at`,
+    );
+    const upAssign = this.db.stmt(
+      `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
+       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM images WHERE id = ?2)
+       ON CONFLICT (run_id, image_id) DO UPDATE SET group_id = excluded.group_id, confidence = excluded.confidence,
+         pinned = excluded.pinned`,
+    );
+    const delAssign = this.db.stmt('DELETE FROM assignments WHERE run_id = ? AND image_id = ?');
+    const delGroup = this.db.stmt('DELETE FROM groups WHERE id = ?');
+    for (const [, row] of s.groups) if (row) upGroup.run(row);
+    for (const a of s.assignments) {
+      if (a.length === 5) upAssign.run(a[0], a[1], a[2], a[3], a[4]);
+      else delAssign.run(a[0], a[1]);
+    }
+    for (const [id, row] of s.groups) if (!row) delGroup.run(id);
+    if (s.activeRun !== undefined) setActiveRunId(this.db, s.activeRun);
+  }
+
+  /**
+   * The edit template: plan the touched keys, capture, mutate, capture, log.
+   * `mutate` may create groups; it returns their ids (absent before).
+   */
+  private edit<T extends object>(
+    kind: EditKind,
+    label: string,
+    plan: () => Plan & { runId: number | null; refRunId?: number | null },
+    mutate: (p: Plan) => { value: T; createdGroupIds?: number[] },
+  ): T & EditResult {
+    return this.db.write(() => {
+      const p = plan();
+      const before = this.capture(p.groupIds, p.assignmentKeys, p.activeRun ?? false);
+      const { value, createdGroupIds = [] } = mutate(p);
+      const groupIds = [...p.groupIds, ...createdGroupIds.filter((id) => !p.groupIds.includes(id))];
+      for (const id of createdGroupIds) if (!p.groupIds.includes(id)) before.groups.push([id, null]);
+      const after = this.capture(groupIds, p.assignmentKeys, p.activeRun ?? false);
+      const payload = JSON.stringify({ before, after });
+      if (JSON.stringify(before) === JSON.stringify(after)) return { ...value, editId: null };
+      // A new edit discards the redo stack.
+      this.db.stmt('DELETE FROM edits WHERE undone = 1').run();
+      const r = this.db
+        .stmt('INSERT INTO edits (kind, label, run_id, ref_run_id, payload, undone, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)')
+        .run(kind, label, p.runId, p.refRunId ?? null, payload, Date.now());
+      const editId = Number(r.lastInsertRowid);
+      if (this.maxHistory > 0) {
+        this.db
+          .stmt('DELETE FROM edits WHERE id <= (SELECT id FROM edits ORDER BY id DESC LIMIT 1 OFFSET ?)')
+          .run(this.maxHistory);
+      }
+      return { ...value, editId };
+    });
+  }
+
+  private requireActiveRun(): number {
+    const run = getActiveRunId(this.db);
+    if (run === null) throw new StoreUsageError('There are no groups yet (no active clustering run)');
+    return run;
+  }
+
+  private requireGroupInRun(groupId: number, runId: number): GroupDb {
+    const g = this.db
+      .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, created_at FROM groups WHERE id = ?')
+      .get(groupId);
+    if (!g) throw new StoreUsageError(`No group ${groupId}`);
+    if (g.run_id !== runId) throw new StoreUsageError(`Group ${groupId} is not part of the current grouping`);
+    return g;
+  }
+
+  private createUserGroup(runId: number, name: string, userNamed: boolean): number {
+    return Number(
+      this.db
+        .stmt(`INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, NULL, ?, 'user', ?, ?)`)
+        .run(runId, name, userNamed ? 1 : 0, Date.now()).lastInsertRowid,
+    );
+  }
+
+  // ---- edits -------------------------------------------------------------------
+
+  /** Rename a group (marks it user-named; an empty name clears that). */
+  renameGroup(groupId: number, name: string): EditResult {
+    const clean = name.trim();
+    return this.edit(
+      'rename',
+      clean ? `Rename group to "${clean}"` : 'Clear group name',
+      () => {
+        const run = this.requireActiveRun();
+        this.requireGroupInRun(groupId, run);
+        return { runId: run, groupIds: [groupId], assignmentKeys: [] };
+      },
+      () => {
+        this.db.stmt('UPDATE groups SET name = ?, user_named = ? WHERE id = ?').run(clean, clean ? 1 : 0, groupId);
+        return { value: {} };
+      },
+    );
+  }
+
+  /** Merge `sourceIds` into `targetId` (sources are deleted; images keep confidence and pins). */
+  mergeGroups(targetId: number, sourceIds: readonly number[], options: { name?: string } = {}): EditResult {
+    const sources = uniq(sourceIds).filter((id) => id !== targetId);
+    if (sources.length === 0) throw new StoreUsageError('Choose at least one other group to merge');
+    return this.edit(
+      'merge',
+      `Merge ${sources.length + 1} groups`,
+      () => {
+        const run = this.requireActiveRun();
+        this.requireGroupInRun(targetId, run);
+        for (const s of sources) this.requireGroupInRun(s, run);
+        const imgs = this.db
+          .stmt<{ id: number }>(
+            `SELECT image_id AS id FROM assignments WHERE run_id = ? AND group_id IN (SELECT value FROM json_each(?))`,
+          )
+          .all(run, JSON.stringify(sources));
+        return { runId: run, groupIds: [targetId, ...sources], assignmentKeys: imgs.map((r) => [run, r.id]) };
+      },
+      (p) => {
+        const run = p.assignmentKeys[0]?.[0] ?? this.requireActiveRun();
+        this.db
+          .stmt(`UPDATE assignments SET group_id = ? WHERE run_id = ? AND group_id IN (SELECT value FROM json_each(?))`)
+          .run(targetId, run, JSON.stringify(sources));
+        const del = this.db.stmt('DELETE FROM groups WHERE id = ?');
+        for (const s of sources) del.run(s);
+        if (options.name !== undefined && options.name.trim()) {
+          this.db.stmt('UPDATE groups SET name = ?, user_named = 1 WHERE id = ?').run(options.name.trim(), targetId);
+        }
+        return { value: {} };
+      },
+    );
+  }
+
+  /**
+   * Split a group: `parts` come from the engine (images with their new
+   * confidences). Part 0 stays in the original group; each further part
+   * becomes a new group. Images of the group not listed stay where they are.
+   */
+  splitGroup(groupId: number, parts: readonly SplitPart[]): EditResult & { groupIds: number[] } {
+    if (parts.length < 2) throw new StoreUsageError('A split needs at least two parts');
+    const all = parts.flatMap((p) => p.images.map((i) => i.imageId));
+    if (new Set(all).size !== all.length) throw new StoreUsageError('An image appears in two parts of the split');
+    return this.edit(
+      'split',
+      `Split group into ${parts.length}`,
+      () => {
+        const run = this.requireActiveRun();
+        this.requireGroupInRun(groupId, run);
+        const inGroup = this.db.stmt('SELECT 1 FROM assignments WHERE run_id = ? AND image_id = ? AND group_id = ?');
+        for (const id of all) {
+          if (!inGroup.get(run, id, groupId)) throw new StoreUsageError(`Image ${id} is not in group ${groupId}`);
+        }
+        return { runId: run, groupIds: [groupId], assignmentKeys: all.map((id) => [run, id]) };
+      },
+      (p) => {
+        const run = this.requireActiveRun();
+        void p;
+        const upd = this.db.stmt('UPDATE assignments SET group_id = ?, confidence = ? WHERE run_id = ? AND image_id = ?');
+        const groupIds: number[] = [];
+        parts.forEach((part, k) => {
+          let gid = groupId;
+          if (k === 0) {
+            if (part.name?.trim()) this.db.stmt('UPDATE groups SET name = ?, user_named = 1 WHERE id = ?').run(part.name.trim(), groupId);
+          } else {
+            gid = this.createUserGroup(run, part.name?.trim() ?? '', Boolean(part.name?.trim()));
+          }
+          groupIds.push(gid);
+          for (const im of part.images) upd.run(gid, im.confidence, run, im.imageId);
+        });
+        return { value: { groupIds }, createdGroupIds: groupIds.slice(1) };
+      },
+    );
+  }
+
+  /** Move images into an existing group (pins them there: the user decided). */
+  moveImages(imageIds: readonly number[], groupId: number): EditResult {
+    const ids = uniq(imageIds);
+    return this.edit(
+      'move',
+      `Move ${ids.length} image${ids.length === 1 ? '' : 's'}`,
+      () => {
+        const run = this.requireActiveRun();
+        this.requireGroupInRun(groupId, run);
+        return { runId: run, groupIds: [], assignmentKeys: ids.map((id) => [run, id]) };
+      },
+      () => {
+        this.placeImages(this.requireActiveRun(), ids, groupId);
+        return { value: {} };
+      },
+    );
+  }
+
+  /** Move images into a new user group (pinned). */
+  moveImagesToNewGroup(imageIds: readonly number[], name = ''): EditResult & { groupId: number } {
+    const ids = uniq(imageIds);
+    const clean = name.trim();
+    return this.edit(
+      'move-new',
+      clean ? `Move ${ids.length} image${ids.length === 1 ? '' : 's'} to new group "${clean}"` : `Move ${ids.length} image${ids.length === 1 ? '' : 's'} to a new group`,
+      () => {
+        const run = this.requireActiveRun();
+        return { runId: run, groupIds: [], assignmentKeys: ids.map((id) => [run, id]) };
+      },
+      () => {
+        const run = this.requireActiveRun();
+        const groupId = this.createUserGroup(run, clean, clean !== '');
+        this.placeImages(run, ids, groupId);
+        return { value: { groupId }, createdGroupIds: [groupId] };
+      },
+    );
+  }
+
+  /** Remove images from their group: they become Unsorted (group NULL, pinned so re-clustering keeps them out). */
+  removeFromGroup(imageIds: readonly number[]): EditResult {
+    const ids = uniq(imageIds);
+    return this.edit(
+      'remove',
+      `Remove ${ids.length} image${ids.length === 1 ? '' : 's'} from group`,
+      () => {
+        const run = this.requireActiveRun();
+        return { runId: run, groupIds: [], assignmentKeys: ids.map((id) => [run, id]) };
+      },
+      () => {
+        const run = this.requireActiveRun();
+        const s = this.db.stmt(
+          `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
+           SELECT ?1, ?2, NULL, 0, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = ?2)
+           ON CONFLICT (run_id, image_id) DO UPDATE SET group_id = NULL, pinned = 1`,
+        );
+        for (const id of ids) s.run(run, id);
+        return { value: {} };
+      },
+    );
+  }
+
+  /** Pin (accept) images in their current group, or unpin them. Unassigned images are ignored. */
+  pinImages(imageIds: readonly number[], pinned = true): EditResult {
+    const ids = uniq(imageIds);
+    return this.edit(
+      'pin',
+      `${pinned ? 'Accept' : 'Unpin'} ${ids.length} image${ids.length === 1 ? '' : 's'}`,
+      () => {
+        const run = this.requireActiveRun();
+        return { runId: run, groupIds: [], assignmentKeys: ids.map((id) => [run, id]) };
+      },
+      () => {
+        const run = this.requireActiveRun();
+        const s = this.db.stmt('UPDATE assignments SET pinned = ? WHERE run_id = ? AND image_id = ?');
+        for (const id of ids) s.run(pinned ? 1 : 0, run, id);
+        return { value: {} };
+      },
+    );
+  }
+
+  private placeImages(run: number, ids: readonly number[], groupId: number): void {
+    const s = this.db.stmt(
+      `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
+       SELECT ?1, ?2, ?3, 1, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = ?2)
+       ON CONFLICT (run_id, image_id) DO UPDATE SET group_id = excluded.group_id, confidence = 1, pinned = 1`,
+    );
+    for (const id of ids) s.run(run, id, groupId);
+  }
+
+  /**
+   * Make `newRunId` (a finished run whose groups and assignments are written)
+   * the active grouping, keeping the user's work from the current one:
+   * - pinned images keep their group: they go to the new group that best
+   *   matches their old group (greedy by overlap), or to a new group with the
+   *   old name when none matches; pinned-unsorted images stay unsorted;
+   * - user-created groups are recreated in the new run with their pinned images;
+   * - user-named groups give their name to the best-matching new group.
+   * Reads the current state inside the transaction, so edits made while the
+   * run computed are kept. Undo switches back to the previous grouping.
+   */
+  recluster(newRunId: number): EditResult & { summary: ReclusterSummary } {
+    return this.edit(
+      'recluster',
+      'Re-cluster',
+      () => {
+        const run = this.db.stmt<{ status: string; k: number | null }>('SELECT status, k FROM runs WHERE id = ?').get(newRunId);
+        if (!run) throw new StoreUsageError(`No run ${newRunId}`);
+        if (run.status !== 'done') throw new StoreUsageError(`Run ${newRunId} is ${run.status}, not done`);
+        const old = getActiveRunId(this.db);
+        if (old === newRunId) throw new StoreUsageError(`Run ${newRunId} is already the current grouping`);
+        const newGroups = this.db.stmt<{ id: number }>('SELECT id FROM groups WHERE run_id = ?').all(newRunId).map((r) => r.id);
+        const pinned =
+          old === null
+            ? []
+            : this.db.stmt<{ id: number }>('SELECT image_id AS id FROM assignments WHERE run_id = ? AND pinned = 1').all(old).map((r) => r.id);
+        return {
+          runId: newRunId,
+          refRunId: old,
+          groupIds: newGroups,
+          assignmentKeys: pinned.map((id) => [newRunId, id]),
+          activeRun: true,
+        };
+      },
+      () => {
+        const summary = this.carryOver(newRunId);
+        setActiveRunId(this.db, newRunId);
+        return { value: { summary: summary.summary }, createdGroupIds: summary.created };
+      },
+    );
+  }
+
+  private carryOver(newRun: number): { summary: ReclusterSummary; created: number[] } {
+    const old = getActiveRunId(this.db);
+    const summary: ReclusterSummary = { previousRunId: old, renamedGroups: 0, createdGroups: 0, carriedPins: 0, droppedNames: [] };
+    const created: number[] = [];
+    if (old === null) return { summary, created };
+
+    const oldGroups = this.db
+      .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, created_at FROM groups WHERE run_id = ?')
+      .all(old);
+    const byId = new Map(oldGroups.map((g) => [g.id, g]));
+    const pins = this.db
+      .stmt<{ imageId: number; groupId: number | null; confidence: number }>(
+        'SELECT image_id AS imageId, group_id AS groupId, confidence FROM assignments WHERE run_id = ? AND pinned = 1',
+      )
+      .all(old);
+    const pinnedGroups = new Set(pins.map((p) => p.groupId).filter((g): g is number => g !== null));
+
+    // Greedy one-to-one matching of run-made old groups to new groups by shared images.
+    const overlaps = this.db
+      .stmt<{ og: number; ng: number; c: number }>(
+        `SELECT o.group_id AS og, n.group_id AS ng, count(*) AS c
+         FROM assignments o JOIN assignments n ON n.run_id = ? AND n.image_id = o.image_id
+         WHERE o.run_id = ? AND o.group_id IS NOT NULL AND n.group_id IS NOT NULL
+         GROUP BY o.group_id, n.group_id ORDER BY c DESC, o.group_id, n.group_id`,
+      )
+      .all(newRun, old);
+    const match = new Map<number, number>();
+    const taken = new Set<number>();
+    for (const { og, ng } of overlaps) {
+      if (match.has(og) || taken.has(ng) || byId.get(og)?.origin === 'user') continue;
+      match.set(og, ng);
+      taken.add(ng);
+    }
+
+    const target = new Map<number, number>(); // old group -> new group for pinned images
+    for (const g of oldGroups) {
+      const needsGroup = pinnedGroups.has(g.id);
+      const m = g.origin === 'user' ? undefined : match.get(g.id);
+      if (m !== undefined) {
+        target.set(g.id, m);
+        if (g.user_named === 1) {
+          this.db.stmt('UPDATE groups SET name = ?, user_named = 1 WHERE id = ?').run(g.name, m);
+          summary.renamedGroups++;
+        }
+      } else if (needsGroup) {
+        const id = this.createUserGroup(newRun, g.name, g.user_named === 1);
+        created.push(id);
+        target.set(g.id, id);
+        summary.createdGroups++;
+      } else if (g.user_named === 1) {
+        summary.droppedNames.push(g.name);
+      }
+    }
+
+    const put = this.db.stmt(
+      `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
+       SELECT ?1, ?2, ?3, ?4, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = ?2)
+       ON CONFLICT (run_id, image_id) DO UPDATE SET group_id = excluded.group_id, confidence = excluded.confidence, pinned = 1`,
+    );
+    for (const p of pins) {
+      const gid = p.groupId === null ? null : (target.get(p.groupId) ?? null);
+      put.run(newRun, p.imageId, gid, p.confidence);
+      summary.carriedPins++;
+    }
+    return { summary, created };
+  }
+
+  // ---- undo / redo ---------------------------------------------------------------
+
+  /** Undo the newest applied edit; returns it, or null when there is nothing to undo. */
+  undo(): EditEntry | null {
+    return this.db.write(() => {
+      const e = this.db
+        .stmt<{ id: number; payload: string }>('SELECT id, payload FROM edits WHERE undone = 0 ORDER BY id DESC LIMIT 1')
+        .get();
+      if (!e) return null;
+      this.apply((JSON.parse(e.payload) as { before: Snapshot }).before);
+      this.db.stmt('UPDATE edits SET undone = 1 WHERE id = ?').run(e.id);
+      return this.entry(e.id);
+    });
+  }
+
+  /** Redo the oldest undone edit; returns it, or null when there is nothing to redo. */
+  redo(): EditEntry | null {
+    return this.db.write(() => {
+      const e = this.db
+        .stmt<{ id: number; payload: string }>('SELECT id, payload FROM edits WHERE undone = 1 ORDER BY id ASC LIMIT 1')
+        .get();
+      if (!e) return null;
+      this.apply((JSON.parse(e.payload) as { after: Snapshot }).after);
+      this.db.stmt('UPDATE edits SET undone = 0 WHERE id = ?').run(e.id);
+      return this.entry(e.id);
+    });
+  }
+
+  private entry(id: number): EditEntry {
+    const r = this.db
+      .stmt<Omit<EditEntry, 'undone'> & { undone: number }>(
+        'SELECT id, kind, label, run_id AS runId, created_at AS createdAt, undone FROM edits WHERE id = ?',
+      )
+      .get(id)!;
+    return { ...r, undone: r.undone === 1 };
+  }
+
+  /** What undo() would undo next. */
+  nextUndo(): EditEntry | null {
+    const r = this.db.stmt<{ id: number }>('SELECT id FROM edits WHERE undone = 0 ORDER BY id DESC LIMIT 1').get();
+    return r ? this.entry(r.id) : null;
+  }
+
+  /** What redo() would redo next. */
+  nextRedo(): EditEntry | null {
+    const r = this.db.stmt<{ id: number }>('SELECT id FROM edits WHERE undone = 1 ORDER BY id ASC LIMIT 1').get();
+    return r ? this.entry(r.id) : null;
+  }
+
+  canUndo(): boolean {
+    return this.nextUndo() !== null;
+  }
+
+  canRedo(): boolean {
+    return this.nextRedo() !== null;
+  }
+
+  /** Newest first (applied and undone). */
+  history(limit = 100): EditEntry[] {
+    return this.db
+      .stmt<Omit<EditEntry, 'undone'> & { undone: number }>(
+        'SELECT id, kind, label, run_id AS runId, created_at AS createdAt, undone FROM edits ORDER BY id DESC LIMIT ?',
+      )
+      .all(limit)
+      .map((r) => ({ ...r, undone: r.undone === 1 }));
+  }
+}
