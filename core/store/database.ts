@@ -6,7 +6,7 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import envPaths from 'env-paths';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import {
@@ -183,16 +183,24 @@ export class Database {
   }
 }
 
+/**
+ * Reads PRAGMA user_version straight from the 100-byte file header, without
+ * opening the file with SQLite (which could create -wal/-shm files or
+ * checkpoint): a file we must refuse is left exactly as it was.
+ */
 function readVersionWithoutWriting(file: string): number {
-  // A read-only probe: never changes the file (no journal-mode switch, no checkpoint on close).
-  let probe: BetterSqlite3.Database | null = null;
+  let fd: number | null = null;
   try {
-    probe = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
-    return probe.pragma('user_version', { simple: true }) as number;
+    fd = openSync(file, 'r');
+    const header = Buffer.alloc(100);
+    const n = readSync(fd, header, 0, 100, 0);
+    if (n === 0) return 0; // an empty file is an empty database
+    if (n < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\0') throw new DatabaseCorruptError(file);
+    return header.readInt32BE(60);
   } catch (err) {
     throw mapSqliteError(err, file);
   } finally {
-    probe?.close();
+    if (fd !== null) closeSync(fd);
   }
 }
 

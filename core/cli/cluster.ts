@@ -1,0 +1,56 @@
+/** `constellate cluster <folder>...` */
+import { realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { RunSummary } from '../api/contract.js';
+import { runClusterJob } from '../jobs/clusterJob.js';
+import { formatSeconds } from '../jobs/progress.js';
+import { stderrProgress } from './progressReporter.js';
+import { openSession } from './session.js';
+
+export async function clusterCommand(
+  folders: string[],
+  opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean },
+): Promise<void> {
+  const roots = folders.map((f) => {
+    const abs = path.resolve(f);
+    if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`not a folder: ${f}`);
+    return realpathSync(abs);
+  });
+  const session = openSession(opts.db);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const libraryIds = roots.map((r) => session.store.libraries.add(r).id);
+    console.error(`constellate: database ${session.dbPath}`);
+    const summary = await runClusterJob({
+      store: session.store,
+      libraryIds,
+      k: opts.groups ?? null,
+      seed: opts.seed,
+      workers: opts.workers,
+      signal: controller.signal,
+      onProgress: stderrProgress(),
+    });
+    process.stderr.write('\n');
+    if (opts.json) console.log(JSON.stringify(summary, null, 2));
+    else console.log(formatSummary(summary));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    session.close();
+  }
+}
+
+export function formatSummary(s: RunSummary): string {
+  const lines: string[] = [];
+  const skippedTotal = Object.values(s.skipped).reduce((a, b) => a + b, 0);
+  lines.push(`Images clustered: ${s.images}`);
+  lines.push(`Skipped: ${skippedTotal}${skippedTotal ? ` (${Object.entries(s.skipped).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`);
+  lines.push(`Groups: ${s.groups.length} (K=${s.k}, ${s.kChosenBy === 'auto' ? 'chosen from the data' : 'set by --groups'})`);
+  for (const g of s.groups) lines.push(`  ${g.name.padEnd(24)} ${String(g.size).padStart(7)}`);
+  lines.push(`Time: ${Object.entries(s.secondsByPhase).map(([p, sec]) => `${p} ${formatSeconds(sec)}`).join(', ')}`);
+  lines.push(`Backend: ${s.backend.choice} (${s.backend.device})`);
+  return lines.join('\n');
+}

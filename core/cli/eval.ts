@@ -1,0 +1,110 @@
+/**
+ * `constellate eval <labeled-folder>`: embeds a labelled folder (labels = first-level folder
+ * names; embeddings cached in a database so repeated runs only train), then scores I-Con
+ * against k-means on the same embeddings over several seeds.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { BACKBONE } from '../embed/backboneInfo.js';
+import { initTf } from '../embed/backend.js';
+import { evaluate, type EvaluateResult, type MetricSummary } from '../icon/evaluate.js';
+import { FLIP_VIEW, indexLibraries } from '../jobs/indexLibrary.js';
+import { ProgressTracker } from '../jobs/progress.js';
+import { defaultDatabasePath } from '../store/index.js';
+import { stderrProgress } from './progressReporter.js';
+import { openSession } from './session.js';
+
+export interface EvalOutput {
+  icon: { acc: number; nmi: number; ari: number };
+  kmeans: { acc: number; nmi: number; ari: number };
+  n: number;
+  k: number;
+  seeds: number;
+  std: { icon: { acc: number; nmi: number; ari: number }; kmeans: { acc: number; nmi: number; ari: number } };
+  perSeed: Array<{ seed: number; icon: { acc: number; nmi: number; ari: number }; kmeans: { acc: number; nmi: number; ari: number } }>;
+  minAccMargin: number;
+  pinned?: { perClass: number; acc: number; nmi: number; ari: number };
+  backend: string;
+}
+
+export async function evalCommand(folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean }): Promise<void> {
+  const root = realpathSync(path.resolve(folder));
+  if (!statSync(root).isDirectory()) throw new Error(`not a folder: ${folder}`);
+  const session = openSession(opts.db ?? path.join(path.dirname(defaultDatabasePath()), 'eval-cache.db'));
+  try {
+    const { store } = session;
+    const lib = store.libraries.add(root);
+    const report = stderrProgress();
+    const progress = new ProgressTracker((t) => report(t.snapshot(), t.phase));
+    await indexLibraries({ db: store.db, libraryIds: [lib.id], progress });
+    process.stderr.write('\n');
+
+    // Rows of this library only, labelled by their first-level folder.
+    const all = store.embeddings.loadAll(BACKBONE.id);
+    const ids: number[] = [];
+    const labelNames: string[] = [];
+    for (const id of all.imageIds) {
+      const row = store.images.get(id);
+      if (!row || row.libraryId !== lib.id) continue;
+      const top = row.relPath.split(/[\\/]/);
+      if (top.length < 2) continue; // files directly in the root have no label
+      ids.push(id);
+      labelNames.push(top[0]!);
+    }
+    if (ids.length < 4) throw new Error(`found only ${ids.length} labelled images in ${folder} (labels are first-level folder names)`);
+    const feats = store.embeddings.loadAll(BACKBONE.id, { imageIds: ids });
+    const views = store.embeddings.loadAll(BACKBONE.id, { view: FLIP_VIEW, imageIds: ids });
+    const classes = [...new Set(labelNames)].sort();
+    const labelOf = new Map(ids.map((id, i) => [id, classes.indexOf(labelNames[i]!)]));
+    const labels = Array.from(feats.imageIds, (id) => labelOf.get(id)!);
+    const viewRows = views.count === feats.count && views.imageIds.every((id, i) => id === feats.imageIds[i]) ? views.vectors : undefined;
+
+    const { backend } = await initTf();
+    const seeds = Array.from({ length: opts.seeds }, (_, i) => i);
+    const k = opts.groups ?? classes.length;
+    const base = evaluate({ features: feats.vectors, n: feats.count, d: feats.dim, labels, k, seeds, views: viewRows });
+    const out = toOutput(base, backend.choice);
+    if (opts.pins > 0) {
+      const pinned = evaluate({ features: feats.vectors, n: feats.count, d: feats.dim, labels, k, seeds, views: viewRows, pinsPerClass: opts.pins });
+      out.pinned = { perClass: opts.pins, acc: pinned.icon.acc.mean, nmi: pinned.icon.nmi.mean, ari: pinned.icon.ari.mean };
+    }
+    if (opts.json) console.log(JSON.stringify(out));
+    else console.log(formatEval(out, root));
+  } finally {
+    session.close();
+  }
+}
+
+function means(m: MetricSummary) {
+  return { acc: m.acc.mean, nmi: m.nmi.mean, ari: m.ari.mean };
+}
+function stds(m: MetricSummary) {
+  return { acc: m.acc.std, nmi: m.nmi.std, ari: m.ari.std };
+}
+
+function toOutput(r: EvaluateResult, backend: string): EvalOutput {
+  return {
+    icon: means(r.icon),
+    kmeans: means(r.kmeans),
+    n: r.n,
+    k: r.k,
+    seeds: r.perSeed.length,
+    std: { icon: stds(r.icon), kmeans: stds(r.kmeans) },
+    perSeed: r.perSeed.map((s) => ({ seed: s.seed, icon: { acc: s.icon.acc, nmi: s.icon.nmi, ari: s.icon.ari }, kmeans: { acc: s.kmeans.acc, nmi: s.kmeans.nmi, ari: s.kmeans.ari } })),
+    minAccMargin: r.minAccMargin,
+    backend,
+  };
+}
+
+function formatEval(o: EvalOutput, root: string): string {
+  const f = (m: number, s: number) => `${m.toFixed(3)} ± ${s.toFixed(3)}`;
+  const lines = [
+    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} seeds, backend ${o.backend}`,
+    `            ACC              NMI              ARI`,
+    `I-Con    ${f(o.icon.acc, o.std.icon.acc)}  ${f(o.icon.nmi, o.std.icon.nmi)}  ${f(o.icon.ari, o.std.icon.ari)}`,
+    `k-means  ${f(o.kmeans.acc, o.std.kmeans.acc)}  ${f(o.kmeans.nmi, o.std.kmeans.nmi)}  ${f(o.kmeans.ari, o.std.kmeans.ari)}`,
+    `worst seed: I-Con ACC - k-means ACC = ${o.minAccMargin >= 0 ? '+' : ''}${o.minAccMargin.toFixed(3)}`,
+  ];
+  if (o.pinned) lines.push(`I-Con with ${o.pinned.perClass} pinned per class: ACC ${o.pinned.acc.toFixed(3)}, NMI ${o.pinned.nmi.toFixed(3)}, ARI ${o.pinned.ari.toFixed(3)}`);
+  return lines.join('\n');
+}

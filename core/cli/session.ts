@@ -1,0 +1,42 @@
+/**
+ * Opening the database for a CLI command: default location, instance lock (one writer app per
+ * database), interrupted runs marked, and a clean close on exit or Ctrl-C.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { acquireInstanceLock, defaultDatabasePath, openStore, type InstanceLock, type Store } from '../store/index.js';
+
+export interface Session {
+  store: Store;
+  dbPath: string;
+  close(): void;
+}
+
+export function openSession(dbOption: string | undefined, options: { lock?: boolean } = {}): Session {
+  const dbPath = path.resolve(dbOption ?? defaultDatabasePath());
+  mkdirSync(path.dirname(dbPath), { recursive: true });
+  const lock: InstanceLock | null = options.lock === false ? null : acquireInstanceLock(dbPath);
+  let store: Store;
+  try {
+    store = openStore(dbPath);
+    if (store.db.migration) {
+      const m = store.db.migration;
+      console.error(`constellate: database migrated${'backupPath' in m && m.backupPath ? ` (backup: ${String(m.backupPath)})` : ''}`);
+    }
+    if (lock) store.runs.markInterrupted();
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  let closed = false;
+  return {
+    store,
+    dbPath,
+    close() {
+      if (closed) return;
+      closed = true;
+      store.close();
+      lock?.release();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/** Messages between a cluster job (main thread) and its training worker. */
+import type { HeadExport } from '../icon/clustering.js';
+
+export interface TrainRequest {
+  features: Float32Array;
+  /** Horizontal-flip embeddings, same rows; null to train without the views kernel. */
+  views: Float32Array | null;
+  n: number;
+  d: number;
+  /** null: choose K from the data. */
+  k: number | null;
+  seed: number;
+  /** [row index, cluster index] of pinned images: fixed groups and a labels kernel in p. */
+  pins: Array<[number, number]>;
+  /** Also compute the 2-D map (t-SNE through the I-Con engine). */
+  map: boolean;
+  /** Smallest K the data needs (e.g. the number of distinct pinned groups). */
+  minK: number;
+}
+
+export interface TrainResult {
+  k: number;
+  kChosenBy: 'user' | 'auto';
+  kScores: Array<{ k: number; score: number }> | null;
+  labels: Int32Array;
+  confidence: Float32Array;
+  head: HeadExport;
+  xy: Float32Array | null;
+  timings: Record<string, number>;
+  finalLoss: number | null;
+}
+
+export type FromTrainWorker =
+  | { type: 'progress'; phase: 'train' | 'map'; done: number; total: number }
+  | { type: 'done'; result: TrainResult; backend: string }
+  | { type: 'error'; message: string };

@@ -1,0 +1,60 @@
+/**
+ * Training runs here, off the main thread (the Electron window and the HTTP server stay
+ * responsive): choose K if asked, fit Debiased InfoNCE Clustering, and compute the 2-D map.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { initTf } from '../embed/backend.js';
+import { DEFAULTS, DebiasedInfoNCEClustering } from '../icon/clustering.js';
+import { chooseK, tsneMap } from '../icon/index.js';
+import type { FromTrainWorker, TrainRequest, TrainResult } from './trainProtocol.js';
+
+const port = parentPort!;
+const req = workerData as TrainRequest;
+const post = (m: FromTrainWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+async function run(): Promise<void> {
+  const { backend } = await initTf();
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  let k = req.k;
+  let kScores: TrainResult['kScores'] = null;
+  if (k === null) {
+    const chosen = chooseK(req.features, req.n, req.d, { seed: req.seed });
+    k = Math.max(chosen.k, req.minK);
+    kScores = chosen.scores;
+    timings.chooseKMs = performance.now() - t;
+  }
+  k = Math.max(2, Math.min(k, req.n));
+  t = performance.now();
+  const model = new DebiasedInfoNCEClustering({ nClusters: k, seed: req.seed });
+  const epochs = DEFAULTS.epochs;
+  const fit = model.fit(req.features, req.n, req.d, {
+    pins: new Map(req.pins),
+    views: req.views ?? undefined,
+    onEpoch: (epoch) => post({ type: 'progress', phase: 'train', done: epoch + 1, total: epochs }),
+  });
+  timings.trainMs = performance.now() - t;
+  let xy: Float32Array | null = null;
+  if (req.map) {
+    t = performance.now();
+    post({ type: 'progress', phase: 'map', done: 0, total: 1 });
+    xy = tsneMap(req.features, req.n, req.d, { seed: req.seed });
+    timings.mapMs = performance.now() - t;
+    post({ type: 'progress', phase: 'map', done: 1, total: 1 });
+  }
+  const head = model.exportHead();
+  const result: TrainResult = {
+    k,
+    kChosenBy: req.k === null ? 'auto' : 'user',
+    kScores,
+    labels: fit.labels,
+    confidence: fit.confidence,
+    head,
+    xy,
+    timings: { ...timings, ...fit.timings },
+    finalLoss: fit.lossHistory.at(-1) ?? null,
+  };
+  post({ type: 'done', result, backend: backend.choice }, [fit.labels.buffer as ArrayBuffer, fit.confidence.buffer as ArrayBuffer]);
+}
+
+run().catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));

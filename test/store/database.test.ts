@@ -1,0 +1,230 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import {
+  DatabaseCorruptError,
+  DatabaseInsidePhotoFolderError,
+  DatabaseReadOnlyError,
+  DiskFullError,
+  LATEST_VERSION,
+  MIGRATIONS,
+  SchemaTooNewError,
+  defaultDatabasePath,
+  openDatabase,
+  openStore,
+  thumbnailDir,
+} from '../../core/store/index.js';
+import { fileHash, hashOf, seedImages, tempDir, vec } from './helpers.js';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+});
+afterEach(() => cleanup());
+
+describe('paths', () => {
+  it('defaults to the app-data dir and keeps thumbnails next to the database', () => {
+    const p = defaultDatabasePath();
+    expect(path.isAbsolute(p)).toBe(true);
+    expect(p).toMatch(/constellate[\\/]constellate\.db$/);
+    expect(p).not.toMatch(/nodejs/);
+    expect(thumbnailDir('/x/y/lib.db')).toBe(path.resolve('/x/y/thumbnails'));
+  });
+
+  it('refuses a library folder that contains the database', () => {
+    const store = openStore(path.join(dir, 'photos', 'c.db'));
+    try {
+      expect(() => store.libraries.add(path.join(dir, 'photos'))).toThrow(DatabaseInsidePhotoFolderError);
+      expect(() => store.libraries.add(dir)).toThrow(DatabaseInsidePhotoFolderError);
+      expect(store.libraries.add(path.join(dir, 'other')).rootPath).toBe(path.join(dir, 'other'));
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('migrations', () => {
+  it('creates the schema from empty with WAL, foreign keys and the latest version', () => {
+    const file = path.join(dir, 'sub', 'new.db');
+    const db = openDatabase(file);
+    try {
+      expect(db.schemaVersion()).toBe(LATEST_VERSION);
+      expect(db.migration).toEqual({ from: 0, to: LATEST_VERSION, backupPath: null });
+      expect(db.raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.raw.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.raw.pragma('busy_timeout', { simple: true })).toBe(5000);
+      const tables = db.raw
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .pluck()
+        .all();
+      expect(tables).toEqual(['app_state', 'assignments', 'edits', 'embeddings', 'groups', 'images', 'libraries', 'run_models', 'runs']);
+      expect(db.integrityCheck()).toEqual({ ok: true, messages: ['ok'], foreignKeyViolations: 0 });
+      expect(fs.readdirSync(path.dirname(file)).filter((f) => f.includes('.bak-'))).toEqual([]);
+    } finally {
+      db.close();
+    }
+    // Reopening migrates nothing.
+    const again = openDatabase(file);
+    expect(again.migration).toBeNull();
+    again.close();
+  });
+
+  it('refuses a database from a newer version and leaves it byte-identical', () => {
+    const file = path.join(dir, 'newer.db');
+    const db = openDatabase(file);
+    db.raw.pragma(`user_version = ${LATEST_VERSION + 5}`);
+    db.close();
+    const before = fileHash(file);
+    const listing = fs.readdirSync(dir).sort();
+
+    let err: unknown;
+    try {
+      openDatabase(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SchemaTooNewError);
+    expect((err as SchemaTooNewError).fileVersion).toBe(LATEST_VERSION + 5);
+    expect((err as SchemaTooNewError).userMessage).toMatch(/newer version of Constellate/);
+    expect(fileHash(file)).toBe(before);
+    expect(fs.readdirSync(dir).sort()).toEqual(listing);
+    expect(() => openDatabase(file, { readonly: true })).toThrow(SchemaTooNewError);
+    expect(fileHash(file)).toBe(before);
+  });
+
+  it('migrates an older database after writing a backup copy first', () => {
+    const file = path.join(dir, 'old.db');
+    const old = openStore(file, { migrations: MIGRATIONS.slice(0, 1) });
+    expect(old.db.schemaVersion()).toBe(1);
+    seedImages(old, path.join(dir, 'photos'), 20);
+    old.close();
+
+    const store = openStore(file);
+    try {
+      expect(store.db.schemaVersion()).toBe(LATEST_VERSION);
+      const info = store.db.migration!;
+      expect(info.from).toBe(1);
+      expect(info.backupPath).toMatch(/old\.db\.bak-v1-\d{8}T\d{6}Z$/);
+      // The backup is a complete copy at the old version.
+      const bak = new BetterSqlite3(info.backupPath!, { readonly: true });
+      expect(bak.pragma('user_version', { simple: true })).toBe(1);
+      expect(bak.prepare('SELECT count(*) FROM images').pluck().get()).toBe(20);
+      expect(bak.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'images_status_id'").pluck().get()).toBe(0);
+      bak.close();
+      // The migrated database kept its data and gained the new indexes.
+      expect(store.images.countsByStatus().ok).toBe(20);
+      expect(store.db.raw.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'images_status_id'").pluck().get()).toBe(1);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('reports a file that is not a database', () => {
+    const file = path.join(dir, 'junk.db');
+    fs.writeFileSync(file, 'this is not sqlite, just some text that is long enough to have a header'.repeat(20));
+    const before = fileHash(file);
+    expect(() => openDatabase(file)).toThrow(DatabaseCorruptError);
+    expect(fileHash(file)).toBe(before);
+  });
+});
+
+describe('failures leave nothing half-written', () => {
+  it('read-only open: writes raise DatabaseReadOnlyError and the file is unchanged', () => {
+    const file = path.join(dir, 'ro.db');
+    const w = openStore(file);
+    const seeded = seedImages(w, path.join(dir, 'photos'), 5);
+    w.db.checkpoint();
+    w.close();
+    const before = fileHash(file);
+
+    const ro = openStore(file, { readonly: true });
+    try {
+      expect(ro.images.countsByStatus().ok).toBe(5);
+      expect(() => ro.libraries.add(path.join(dir, 'more'))).toThrow(DatabaseReadOnlyError);
+      expect(() => ro.images.markSkipped([{ id: seeded.imageIds[0]!, reason: 'x' }])).toThrow(DatabaseReadOnlyError);
+      expect(() => ro.embeddings.putMany('m', [{ contentHash: 'h', vector: vec(1, 8) }])).toThrow(DatabaseReadOnlyError);
+      // Raw statements outside the helpers are refused by SQLite too.
+      expect(() => ro.db.raw.prepare('DELETE FROM images').run()).toThrow();
+      try {
+        ro.libraries.add(path.join(dir, 'more'));
+      } catch (e) {
+        expect((e as DatabaseReadOnlyError).userMessage).toMatch(/read-only/);
+      }
+    } finally {
+      ro.close();
+    }
+    expect(fileHash(file)).toBe(before);
+  });
+
+  it('an older database that is opened read-only is not migrated', () => {
+    const file = path.join(dir, 'old-ro.db');
+    openStore(file, { migrations: MIGRATIONS.slice(0, 1) }).close();
+    const before = fileHash(file);
+    expect(() => openDatabase(file, { readonly: true })).toThrow(DatabaseReadOnlyError);
+    expect(fileHash(file)).toBe(before);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.bak-'))).toEqual([]);
+  });
+
+  it.skipIf(isRoot)('a write-protected file gives DatabaseReadOnlyError', () => {
+    const file = path.join(dir, 'perm.db');
+    const w = openStore(file);
+    seedImages(w, path.join(dir, 'photos'), 3);
+    w.db.checkpoint();
+    w.close();
+    fs.chmodSync(file, 0o444);
+    fs.chmodSync(dir, 0o555);
+    const before = fileHash(file);
+    let store;
+    try {
+      store = openStore(file);
+      expect(() => store!.libraries.add(path.join(dir, 'x'))).toThrow(DatabaseReadOnlyError);
+    } catch (e) {
+      expect(e).toBeInstanceOf(DatabaseReadOnlyError);
+    } finally {
+      store?.close();
+      fs.chmodSync(dir, 0o755);
+    }
+    expect(fileHash(file)).toBe(before);
+  });
+
+  it('disk full (max_page_count) gives DiskFullError and keeps the previous state', () => {
+    const store = openStore(path.join(dir, 'full.db'));
+    try {
+      const seeded = seedImages(store, path.join(dir, 'photos'), 50, 16);
+      const snapshot = () =>
+        JSON.stringify({
+          emb: store.db.raw.prepare('SELECT content_hash, model, view, hex(vector) FROM embeddings ORDER BY id').all(),
+          img: store.db.raw.prepare('SELECT * FROM images ORDER BY id').all(),
+        });
+      const before = snapshot();
+      const pages = store.db.raw.pragma('page_count', { simple: true }) as number;
+      store.db.raw.pragma(`max_page_count = ${pages + 2}`);
+      const big = Array.from({ length: 200 }, (_, i) => ({ contentHash: hashOf(`big-${i}`), vector: vec(i, 1280) }));
+      let err: unknown;
+      try {
+        store.db.write(() => {
+          store.images.markSkipped([{ id: seeded.imageIds[0]!, reason: 'half-written?' }]);
+          store.embeddings.putMany('m', big);
+        });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(DiskFullError);
+      expect((err as DiskFullError).userMessage).toMatch(/full/);
+      expect(snapshot()).toBe(before);
+      expect(store.db.inTransaction).toBe(false);
+      // After space is freed the same batch goes through.
+      store.db.raw.pragma('max_page_count = 1073741823');
+      store.embeddings.putMany('m', big);
+      expect(store.embeddings.models().find((m) => m.model === 'm')!.count).toBe(250);
+      expect(store.db.integrityCheck().ok).toBe(true);
+    } finally {
+      store.close();
+    }
+  });
+});
