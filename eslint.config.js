@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'scratch/**', 'test-results/**', 'demo/**', '**/*.svelte'] },
+  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'scratch/**', '.cache/**', 'test-results/**', 'demo/**', '**/*.svelte'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.cts', '**/*.mts'],
@@ -21,7 +21,13 @@ export default tseslint.config(
     },
   },
   {
+    // A sandboxed preload can only require('electron'): it must be CommonJS.
+    files: ['electron/preload.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['renderer/**/*.ts'],
+    ignores: ['renderer/vite.config.ts', 'renderer/vitest.config.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

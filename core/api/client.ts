@@ -29,7 +29,21 @@ export interface IpcBridge {
   onEvent(listener: (event: ApiEvent) => void): () => void;
   /** Base URL of the custom protocol serving thumbnails and images, e.g. `constellate://media/`. */
   mediaBase: string;
+  // ---- desktop-only extras (present under Electron, absent in browser mode) ----
+  /** `process.platform` of the desktop app ('darwin', 'win32', 'linux'). */
+  platform?: string;
+  /** The native folder picker; resolves to the chosen folder, or null when cancelled. */
+  pickFolder?(): Promise<string | null>;
+  /** Shows the image's file in the system file manager. Rejects if the image is unknown. */
+  revealInFolder?(imageId: number): Promise<void>;
+  /** Opens the image's file with the system's default app for its type. */
+  openWithDefaultApp?(imageId: number): Promise<void>;
+  /** Commands from the application menu that the page handles itself. Returns unsubscribe. */
+  onMenuCommand?(listener: (command: MenuCommand) => void): () => void;
 }
+
+/** Menu commands sent to the page: File > Export… opens its export dialog, Edit > Find Group… focuses search. */
+export type MenuCommand = 'export' | 'find';
 
 export interface Transport {
   call(method: MethodName, input: unknown): Promise<unknown>;

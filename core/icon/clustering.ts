@@ -8,9 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
 import { fitPreprocess, applyPreprocess, type PreprocessOptions, type Preprocessor } from './preprocess.js';
 import { knnGraph, knnKernelSparse, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
-import { clusterKernel, rowNormalize, KERNEL_EPS } from './kernels.js';
-import { debiasedLog } from './debias.js';
-import { iconLoss } from './loss.js';
+import { rowNormalize, KERNEL_EPS } from './kernels.js';
+import { clusterIconLoss } from './loss.js';
 import { kmeans } from './kmeans.js';
 
 /** The paper's defaults (ImageNet-scale training), kept for reference and ablations. */
@@ -169,7 +168,6 @@ export class DebiasedInfoNCEClustering {
     pinned.sort((a, b) => a - b);
 
     // all rows (originals, then views) as one tensor to gather batches from
-    const allT = tf.tidy(() => (v ? tf.concat([tf.tensor2d(x, [n, dd]), tf.tensor2d(v, [n, dd])]) : tf.tensor2d(x, [n, dd])));
     const init = this.initHead(x, n, dd, rng);
     const W = tf.variable(tf.tensor2d(init.weights, [dd, C]));
     const b = tf.variable(tf.tensor1d(init.bias));
@@ -208,6 +206,7 @@ export class DebiasedInfoNCEClustering {
             anchors.push(perm[cursor++]!);
           }
           for (const a of anchors) addOrig(a);
+          const nA = rows.length; // loss rows: the anchors (first nA rows)
           for (const a of anchors) {
             for (let s = 0; s < o.neighboursPerAnchor; s++) addOrig(sampleRow(walk, a, rng));
           }
@@ -226,9 +225,15 @@ export class DebiasedInfoNCEClustering {
             }
           }
           const B = rows.length;
-          const { p, massRows } = this.buildP(walk, rows, imageOf, posOrig, posView, pinOf, n, B);
-          const rowIdx = tf.tensor1d(Int32Array.from(rows), 'int32');
-          const pT = tf.tensor2d(p, [B, B]);
+          const { p, massRows } = this.buildP(walk, rows, imageOf, posOrig, posView, pinOf, n, nA, B);
+          // rows copied in JS (tf.gather is ~10x slower than this on wasm)
+          const xbArr = new Float32Array(B * dd);
+          for (let r = 0; r < B; r++) {
+            const src = rows[r]! < n ? x : v!;
+            const i = rows[r]! < n ? rows[r]! : rows[r]! - n;
+            xbArr.set(src.subarray(i * dd, (i + 1) * dd), r * dd);
+          }
+          const pT = tf.tensor2d(p, [nA, B]);
           const pinRows: number[] = [];
           const pinCls: number[] = [];
           for (let r = 0; r < B; r++) {
@@ -238,13 +243,15 @@ export class DebiasedInfoNCEClustering {
               pinCls.push(c);
             }
           }
-          const xb = tf.gather(allT, rowIdx) as tf.Tensor2D;
+          const xb = tf.tensor2d(xbArr, [B, dd]);
           let pFinal: tf.Tensor2D = pT;
           if (teacher && massRows > 0) {
             pFinal = tf.tidy(() => {
               const phiT = tf.softmax(tf.add(tf.matMul(xb, teacher.W), teacher.b)) as tf.Tensor2D;
-              const eye = tf.eye(B);
-              const qT = rowNormalize(tf.mul(clusterKernel(phiT), tf.sub(1, eye)) as tf.Tensor2D);
+              const phiTA = phiT.slice([0, 0], [nA, C]);
+              const notSelf = tf.sub(1, tf.oneHot(tf.range(0, nA, 1, 'int32'), B));
+              const mass = tf.add(tf.sum(phiT, 0, true), KERNEL_EPS);
+              const qT = rowNormalize(tf.mul(tf.matMul(tf.div(phiTA, mass), phiT, false, true), notSelf) as tf.Tensor2D);
               const has = tf.cast(tf.greater(tf.sum(pT, 1, true), 0), 'float32');
               // teacher mixed in on rows that already have supervision (then debiased like p)
               const qDeb = tf.mul(tf.add(tf.mul(qT, 1 - o.alphaP), o.alphaP / B), has);
@@ -257,8 +264,7 @@ export class DebiasedInfoNCEClustering {
           const { value, grads } = tf.variableGrads(() => {
             const logits = tf.add(tf.matMul(xb, W), b) as tf.Tensor2D;
             const phi = tf.softmax(logits) as tf.Tensor2D;
-            const logQ = debiasedLog(clusterKernel(phi), o.alphaQ);
-            let loss = iconLoss(pFinal, logQ, Math.max(1, massRows));
+            let loss = clusterIconLoss(phi.slice([0, 0], [nA, C]), phi, pFinal, o.alphaQ, Math.max(1, massRows));
             if (pinIdx && pinOneHot && o.pinLossWeight > 0) {
               const lp = tf.logSoftmax(tf.gather(logits, pinIdx));
               const ce = tf.neg(tf.mean(tf.sum(tf.mul(pinOneHot, lp), 1)));
@@ -277,7 +283,7 @@ export class DebiasedInfoNCEClustering {
             });
           }
           if (pFinal !== pT) pFinal.dispose();
-          tf.dispose([rowIdx, pT, xb]);
+          tf.dispose([pT, xb]);
           if (pinIdx) pinIdx.dispose();
           if (pinOneHot) pinOneHot.dispose();
           for (const r of rows) if (r < n) posOrig[r] = -1;
@@ -295,7 +301,7 @@ export class DebiasedInfoNCEClustering {
       };
     } finally {
       adam.dispose();
-      tf.dispose([W, b, allT]);
+      tf.dispose([W, b]);
       if (teacher) tf.dispose([teacher.W, teacher.b]);
     }
     const t3 = performance.now();
@@ -389,7 +395,7 @@ export class DebiasedInfoNCEClustering {
   }
 
   /**
-   * Dense p for the batch (JS): mixture of the kNN-walk kernel (restricted to
+   * Dense p [nA, B] for the anchor rows of the batch (JS): mixture of the kNN-walk kernel (restricted to
    * the batch; a neighbour's view row counts as the neighbour), the views
    * kernel and the labels kernel; each row-normalised, then debiased in
    * probability space. Rows with no supervision stay zero.
@@ -402,10 +408,11 @@ export class DebiasedInfoNCEClustering {
     posView: Int32Array,
     pinOf: Int32Array,
     n: number,
+    nA: number,
     B: number,
   ): { p: Float32Array; massRows: number } {
     const o = this.opts;
-    const p = new Float32Array(B * B);
+    const p = new Float32Array(nA * B);
     // pinned rows by group, for the labels kernel
     const byGroup = new Map<number, number[]>();
     for (let r = 0; r < B; r++) {
@@ -418,7 +425,7 @@ export class DebiasedInfoNCEClustering {
     }
     let massRows = 0;
     const tmp = new Float32Array(B);
-    for (let r = 0; r < B; r++) {
+    for (let r = 0; r < nA; r++) {
       const off = r * B;
       const g = imageOf[r]!;
       // kNN walk

@@ -236,3 +236,140 @@ export function symmetrizeSparse(p: SparseRows): SparseRows {
   }
   return normalizeSparseRows(sparseAdd([{ m: p, w: 0.5 }, { m: { n, rowPtr: tPtr, cols: tCols, vals: tVals }, w: 0.5 }]));
 }
+
+export interface IvfOptions {
+  /** Number of inverted lists (default ~sqrt(n)). */
+  nlist?: number;
+  /** Lists searched per query list (default 8). */
+  nprobe?: number;
+  seed?: number;
+  normalize?: boolean;
+}
+
+/**
+ * Approximate kNN (cosine, self excluded) with an inverted file: a coarse
+ * k-means quantizer (trained on a sample), each point in its nearest list,
+ * and every list searched exactly against the points of its `nprobe`
+ * nearest lists. Cost ~ n * nprobe * (n / nlist) * d instead of n^2 d.
+ * Used beyond ~20k points (exact blocked matmul below that).
+ */
+
+export function knnGraphIvf(x: Float32Array, n: number, d: number, k: number, opts: IvfOptions = {}): KnnGraph {
+  const normalize = opts.normalize ?? true;
+  const xs = normalize ? l2normalize(x, n, d) : x;
+  const nlist = Math.max(1, Math.min(opts.nlist ?? Math.round(Math.sqrt(n)), Math.floor(n / 4)));
+  const nprobe = Math.min(nlist, opts.nprobe ?? 8);
+  const seed = opts.seed ?? 0;
+  // coarse quantizer on a sample: a few Lloyd iterations from random points
+  let s = seed >>> 0 || 1;
+  const rand = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  const sampleN = Math.min(n, nlist * 32);
+  const sample = new Float32Array(sampleN * d);
+  const step = n / sampleN;
+  for (let i = 0; i < sampleN; i++) {
+    const src = Math.min(n - 1, Math.floor(i * step + rand() * step));
+    sample.set(xs.subarray(src * d, src * d + d), i * d);
+  }
+  let cents = new Float32Array(nlist * d);
+  for (let c = 0; c < nlist; c++) {
+    const src = Math.floor(rand() * sampleN);
+    cents.set(sample.subarray(src * d, src * d + d), c * d);
+  }
+  const sampleT = tf.tensor2d(sample, [sampleN, d]);
+  for (let it = 0; it < 8; it++) {
+    const a = nearestCentroid(sampleT, cents, nlist);
+    const next = new Float32Array(nlist * d);
+    const cnt = new Float64Array(nlist);
+    for (let i = 0; i < sampleN; i++) {
+      const c = a[i]!;
+      cnt[c]! += 1;
+      for (let j = 0; j < d; j++) next[c * d + j]! += sample[i * d + j]!;
+    }
+    for (let c = 0; c < nlist; c++) {
+      if (cnt[c] === 0) next.set(cents.subarray(c * d, c * d + d), c * d);
+      else for (let j = 0; j < d; j++) next[c * d + j] = next[c * d + j]! / cnt[c]!;
+    }
+    cents = next;
+  }
+  sampleT.dispose();
+  // assign every point
+  const xT = tf.tensor2d(xs, [n, d]);
+  const listOf = nearestCentroid(xT, cents, nlist);
+  xT.dispose();
+  const members: number[][] = Array.from({ length: nlist }, () => []);
+  for (let i = 0; i < n; i++) members[listOf[i]!]!.push(i);
+  // probe lists: nearest centroids to each centroid
+  const probes = knnQuery(cents, nlist, cents, nlist, d, nprobe, { normalize: false });
+  const indices = new Int32Array(n * k).fill(-1);
+  const sims = new Float32Array(n * k).fill(-Infinity);
+  for (let l = 0; l < nlist; l++) {
+    const q = members[l]!;
+    if (q.length === 0) continue;
+    const candSet: number[] = [...q];
+    for (let p = 0; p < nprobe; p++) {
+      const pl = probes.indices[l * nprobe + p]!;
+      if (pl !== l && pl >= 0) for (const m of members[pl]!) candSet.push(m);
+    }
+    const kk = Math.min(k + 1, candSet.length);
+    const cand = new Float32Array(candSet.length * d);
+    candSet.forEach((m, r) => cand.set(xs.subarray(m * d, m * d + d), r * d));
+    const candT = tf.tensor2d(cand, [candSet.length, d]);
+    for (let s0 = 0; s0 < q.length; s0 += 2048) {
+      const qm = Math.min(2048, q.length - s0);
+      const qa = new Float32Array(qm * d);
+      for (let r = 0; r < qm; r++) qa.set(xs.subarray(q[s0 + r]! * d, q[s0 + r]! * d + d), r * d);
+      const { values, indices: ix } = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(qa, [qm, d]), candT, false, true), kk));
+      const vv = values.dataSync();
+      const ii = ix.dataSync();
+      tf.dispose([values, ix]);
+      for (let r = 0; r < qm; r++) {
+        const row = q[s0 + r]!;
+        let filled = 0;
+        for (let j = 0; j < kk && filled < k; j++) {
+          const col = candSet[ii[r * kk + j]!]!;
+          if (col === row) continue;
+          indices[row * k + filled] = col;
+          sims[row * k + filled] = vv[r * kk + j]!;
+          filled++;
+        }
+      }
+    }
+    candT.dispose();
+  }
+  // rare: a point whose candidate set had fewer than k others -> fill with random points
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      if (indices[i * k + j]! < 0) {
+        let c = Math.floor(rand() * n);
+        if (c === i) c = (c + 1) % n;
+        indices[i * k + j] = c;
+        sims[i * k + j] = -1;
+      }
+    }
+  }
+  return { n, k, indices, sims };
+}
+
+function nearestCentroid(x: tf.Tensor2D, cents: Float32Array, nlist: number): Int32Array {
+  const [n, d] = x.shape;
+  const out = new Int32Array(n);
+  const c = tf.tensor2d(cents, [nlist, d]);
+  const cn = tf.tidy(() => tf.reshape(tf.sum(tf.square(c), 1), [1, nlist]));
+  for (let s = 0; s < n; s += 8192) {
+    const m = Math.min(8192, n - s);
+    const a = tf.tidy(() => tf.argMin(tf.sub(cn, tf.mul(2, tf.matMul(x.slice([s, 0], [m, d]), c, false, true))), 1));
+    out.set(a.dataSync() as Int32Array, s);
+    a.dispose();
+  }
+  tf.dispose([c, cn]);
+  return out;
+}
+
+/** Exact kNN up to `exactUpTo` points (default 20,000), IVF beyond. */
+export function knnGraphAuto(x: Float32Array, n: number, d: number, k: number, opts: IvfOptions & { exactUpTo?: number } = {}): KnnGraph {
+  if (n <= (opts.exactUpTo ?? 20000)) return knnGraph(x, n, d, k, { normalize: opts.normalize ?? true });
+  return knnGraphIvf(x, n, d, k, opts);
+}

@@ -326,7 +326,7 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
           (async () => {
             let p = sharp(data, { raw }).resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true });
             const q = thumbOpts.quality ?? DEFAULT_THUMBNAIL_QUALITY;
-            if ((thumbOpts.format ?? 'webp') === 'webp') p = p.webp({ quality: q, alphaQuality: 90, effort: 2 });
+            if ((thumbOpts.format ?? 'webp') === 'webp') p = p.webp({ quality: q, alphaQuality: 80, effort: 1 });
             else p = p.flatten({ background: bg }).jpeg({ quality: q, mozjpeg: false });
             const enc = await p.toBuffer({ resolveWithObject: true });
             try {

@@ -20,7 +20,6 @@ const PICK = ['DateTimeOriginal', 'CreateDate', 'DateTime', 'OffsetTimeOriginal'
 
 function cleanText(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
-  // eslint-disable-next-line no-control-regex
   const s = v.replace(/\u0000/g, '').trim();
   return s.length > 0 && s.length <= 128 ? s : undefined;
 }

@@ -7,13 +7,14 @@
  */
 import type { PhaseProgress, RunSummary } from '../api/contract.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
+import { BrowseRepository } from '../store/browse.js';
 import type { Store } from '../store/index.js';
 import { setActiveRunId } from '../store/runs.js';
 import { FLIP_VIEW, decodeSkip, indexLibraries, throwIfAborted } from './indexLibrary.js';
 import { ProgressTracker } from './progress.js';
 import { encodeRunModel } from './runModel.js';
-import type { FromTrainWorker, TrainRequest, TrainResult } from './trainProtocol.js';
-import { siblingModule, startWorker } from './workers.js';
+import { trainInWorker } from './train.js';
+import type { TrainRequest } from './trainProtocol.js';
 
 export interface ClusterJobOptions {
   store: Store;
@@ -46,15 +47,11 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   throwIfAborted(signal);
 
   // ---- features and the user's pins ----
-  const matrix = store.embeddings.loadAll(BACKBONE.id);
+  const matrix = orderedFeatures(store, '');
   const ids = Array.from(matrix.imageIds);
   const rowOf = new Map(ids.map((id, i) => [id, i]));
-  const flips = store.embeddings.loadAll(BACKBONE.id, { view: FLIP_VIEW, imageIds: ids });
-  let views: Float32Array | null = null;
-  if (flips.count === matrix.count) {
-    views = new Float32Array(matrix.count * matrix.dim);
-    flips.imageIds.forEach((id, j) => views!.set(flips.vectors.subarray(j * flips.dim, (j + 1) * flips.dim), rowOf.get(id)! * matrix.dim));
-  }
+  const flips = orderedFeatures(store, FLIP_VIEW, ids);
+  const views = flips.count === matrix.count ? flips.vectors : null;
   const activeRun = store.runs.activeRunId();
   const pinnedGroups = new Map<number, number>(); // old group id -> cluster index
   const pins: Array<[number, number]> = [];
@@ -95,7 +92,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     map: options.map ?? true,
     minK: Math.max(2, pinnedGroups.size),
   };
-  const { result, backend } = await train(request, progress, signal);
+  const { result, backend } = await trainInWorker(request, progress, signal);
   if (backendChoice === 'none') summary.backend = { choice: backend, device: backend };
 
   // ---- write the run ----
@@ -144,6 +141,30 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   return summary;
 }
 
+/**
+ * Embeddings in path order (not insertion order), so that training, which samples rows by
+ * index, gives the same result for the same files and seed however the files were indexed
+ * (one run, or a run resumed after being killed).
+ */
+function orderedFeatures(store: Store, view: string, ids?: number[]): { imageIds: Uint32Array; vectors: Float32Array; count: number; dim: number } {
+  const m = store.embeddings.loadAll(BACKBONE.id, { view, imageIds: ids });
+  const order = Array.from(m.imageIds.keys());
+  if (ids) {
+    const pos = new Map(ids.map((id, i) => [id, i]));
+    order.sort((a, b) => pos.get(m.imageIds[a]!)! - pos.get(m.imageIds[b]!)!);
+  } else {
+    const keys = new BrowseRepository(store.db).pathKeys();
+    order.sort((a, b) => {
+      const ka = keys.get(m.imageIds[a]!) ?? '';
+      const kb = keys.get(m.imageIds[b]!) ?? '';
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+  }
+  const vectors = new Float32Array(m.count * m.dim);
+  order.forEach((src, dst) => vectors.set(m.vectors.subarray(src * m.dim, (src + 1) * m.dim), dst * m.dim));
+  return { imageIds: Uint32Array.from(order, (i) => m.imageIds[i]!), vectors, count: m.count, dim: m.dim };
+}
+
 function skippedByCode(store: Store): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of store.images.skipReasons()) {
@@ -153,38 +174,3 @@ function skippedByCode(store: Store): Record<string, number> {
   return out;
 }
 
-function train(request: TrainRequest, progress: ProgressTracker, signal?: AbortSignal): Promise<{ result: TrainResult; backend: string }> {
-  return new Promise((resolve, reject) => {
-    // The features are copied into the worker (not transferred): the caller keeps its matrix.
-    const worker = startWorker(siblingModule(import.meta.url, 'trainWorker'), { workerData: request });
-    let phase: 'train' | 'map' | null = null;
-    const onAbort = () => {
-      void worker.terminate();
-      reject(new DOMException('cancelled', 'AbortError'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: FromTrainWorker) => {
-      if (m.type === 'progress') {
-        if (m.phase !== phase) {
-          phase = m.phase;
-          progress.start(m.phase, m.total);
-        }
-        progress.advance(m.done - (progress.snapshot().find((p) => p.name === m.phase)?.done ?? 0));
-      } else if (m.type === 'done') {
-        progress.finish();
-        signal?.removeEventListener('abort', onAbort);
-        void worker.terminate();
-        resolve({ result: m.result, backend: m.backend });
-      } else {
-        signal?.removeEventListener('abort', onAbort);
-        void worker.terminate();
-        reject(new Error(`training failed: ${m.message}`));
-      }
-    });
-    worker.on('error', (err) => reject(err));
-    worker.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`training worker exited with code ${code}`));
-    });
-    if (!phase) progress.start('train', null);
-  });
-}

@@ -19,9 +19,9 @@ async function run(): Promise<void> {
   let k = req.k;
   let kScores: TrainResult['kScores'] = null;
   if (k === null) {
-    const chosen = chooseK(req.features, req.n, req.d, { seed: req.seed });
+    const chosen = chooseK(req.features, req.n, req.d, undefined, { seed: req.seed });
     k = Math.max(chosen.k, req.minK);
-    kScores = chosen.scores;
+    kScores = chosen.scores.map((s) => ({ k: s.k, score: s.silhouette }));
     timings.chooseKMs = performance.now() - t;
   }
   k = Math.max(2, Math.min(k, req.n));

@@ -6,7 +6,7 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import envPaths from 'env-paths';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 
 import {
@@ -73,6 +73,14 @@ export interface MigrationInfo {
 
 type AnyStatement = BetterSqlite3.Statement<unknown[], unknown>;
 
+/** A transaction body must be synchronous: an awaited write would run after COMMIT. Throwing rolls it back. */
+function syncOnly<T>(result: T): T {
+  if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    throw new StoreUsageError('db.write()/db.read() need a synchronous function (no async/await inside a transaction)');
+  }
+  return result;
+}
+
 /** A connection plus helpers. One per thread/process; not shareable across workers. */
 export class Database {
   readonly raw: BetterSqlite3.Database;
@@ -107,7 +115,7 @@ export class Database {
   write<T>(fn: () => T): T {
     if (this.readonly) throw new DatabaseReadOnlyError(this.file);
     try {
-      return this.raw.transaction(fn).immediate();
+      return this.raw.transaction(() => syncOnly(fn())).immediate();
     } catch (err) {
       throw mapSqliteError(err, this.file);
     }
@@ -116,7 +124,7 @@ export class Database {
   /** Run `fn` in a read transaction: all its queries see one consistent snapshot. */
   read<T>(fn: () => T): T {
     try {
-      return this.raw.transaction(fn).deferred();
+      return this.raw.transaction(() => syncOnly(fn())).deferred();
     } catch (err) {
       throw mapSqliteError(err, this.file);
     }
@@ -245,7 +253,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
   try {
     raw = new BetterSqlite3(resolved, { readonly, fileMustExist: readonly, timeout: options.busyTimeoutMs ?? 5000 });
   } catch (err) {
-    throw mapSqliteError(err, resolved);
+    throw mapOpenError(err, resolved);
   }
   const db = new Database(raw, resolved, readonly);
   try {
@@ -265,8 +273,22 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
     return db;
   } catch (err) {
     db.close();
-    throw mapSqliteError(err, resolved);
+    throw mapOpenError(err, resolved);
   }
+}
+
+/** SQLITE_CANTOPEN on a file/folder we may not write means read-only (WAL needs its -wal/-shm files). */
+function mapOpenError(err: unknown, file: string): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_CANTOPEN' && file !== ':memory:') {
+    try {
+      accessSync(path.dirname(file), fsConstants.W_OK);
+      if (existsSync(file)) accessSync(file, fsConstants.W_OK);
+    } catch {
+      return new DatabaseReadOnlyError(file, err);
+    }
+  }
+  return mapSqliteError(err, file);
 }
 
 function migrate(db: Database, migrations: readonly Migration[], from: number): MigrationInfo {
@@ -275,7 +297,17 @@ function migrate(db: Database, migrations: readonly Migration[], from: number): 
     backupPath = backupPathFor(db.file, from);
     // VACUUM INTO writes a consistent, compact copy from a read snapshot, so it is
     // safe even while another connection writes; it fails if the target exists.
-    db.raw.prepare('VACUUM INTO ?').run(backupPath);
+    try {
+      db.raw.prepare('VACUUM INTO ?').run(backupPath);
+    } catch (err) {
+      // No half-written backup left behind (e.g. disk full); the database itself is untouched.
+      try {
+        unlinkSync(backupPath);
+      } catch {
+        /* not created */
+      }
+      throw err;
+    }
   }
   for (const m of migrations.slice(from)) {
     db.raw

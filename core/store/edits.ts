@@ -114,7 +114,7 @@ export class EditsRepository {
     );
     const upAssign = this.db.stmt(
       `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
-       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM images WHERE id = ?2)
+       SELECT @r, @i, @g, @c, @p WHERE EXISTS (SELECT 1 FROM images WHERE id = @i)
        ON CONFLICT (run_id, image_id) DO UPDATE SET group_id = excluded.group_id, confidence = excluded.confidence,
          pinned = excluded.pinned`,
     );
@@ -122,7 +122,7 @@ export class EditsRepository {
     const delGroup = this.db.stmt('DELETE FROM groups WHERE id = ?');
     for (const [, row] of s.groups) if (row) upGroup.run(row);
     for (const a of s.assignments) {
-      if (a.length === 5) upAssign.run(a[0], a[1], a[2], a[3], a[4]);
+      if (a.length === 5) upAssign.run({ r: a[0], i: a[1], g: a[2], c: a[3], p: a[4] });
       else delAssign.run(a[0], a[1]);
     }
     for (const [id, row] of s.groups) if (!row) delGroup.run(id);
@@ -332,10 +332,10 @@ export class EditsRepository {
         const run = this.requireActiveRun();
         const s = this.db.stmt(
           `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
-           SELECT ?1, ?2, NULL, 0, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = ?2)
+           SELECT @r, @i, NULL, 0, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = @i)
            ON CONFLICT (run_id, image_id) DO UPDATE SET group_id = NULL, pinned = 1`,
         );
-        for (const id of ids) s.run(run, id);
+        for (const id of ids) s.run({ r: run, i: id });
         return { value: {} };
       },
     );
@@ -363,10 +363,10 @@ export class EditsRepository {
   private placeImages(run: number, ids: readonly number[], groupId: number): void {
     const s = this.db.stmt(
       `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
-       SELECT ?1, ?2, ?3, 1, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = ?2)
+       SELECT @r, @i, @g, 1, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = @i)
        ON CONFLICT (run_id, image_id) DO UPDATE SET group_id = excluded.group_id, confidence = 1, pinned = 1`,
     );
-    for (const id of ids) s.run(run, id, groupId);
+    for (const id of ids) s.run({ r: run, i: id, g: groupId });
   }
 
   /**
@@ -467,12 +467,12 @@ export class EditsRepository {
 
     const put = this.db.stmt(
       `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
-       SELECT ?1, ?2, ?3, ?4, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = ?2)
+       SELECT @r, @i, @g, @c, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = @i)
        ON CONFLICT (run_id, image_id) DO UPDATE SET group_id = excluded.group_id, confidence = excluded.confidence, pinned = 1`,
     );
     for (const p of pins) {
       const gid = p.groupId === null ? null : (target.get(p.groupId) ?? null);
-      put.run(newRun, p.imageId, gid, p.confidence);
+      put.run({ r: newRun, i: p.imageId, g: gid, c: p.confidence });
       summary.carriedPins++;
     }
     return { summary, created };

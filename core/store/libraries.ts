@@ -114,6 +114,8 @@ export function adoptMovedImages(
   candidateIds: readonly number[] | null,
 ): Array<{ newId: number; oldId: number }> {
   type Pair = { newId: number; oldId: number };
+  // Common case first: nothing is missing, so nothing can have moved.
+  if (!db.stmt(`SELECT 1 FROM images WHERE status = 'missing' LIMIT 1`).get()) return [];
   let pairs: Pair[];
   const base = `SELECT x.id AS newId, m.id AS oldId
     FROM images m JOIN images x ON x.content_hash = m.content_hash AND x.id != m.id AND x.status = 'ok'

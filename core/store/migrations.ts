@@ -137,7 +137,9 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX images_content_hash    ON images (content_hash);
         CREATE INDEX images_library_seen    ON images (library_id, seen_generation);
         CREATE INDEX groups_run             ON groups (run_id);
-        CREATE INDEX assignments_group_conf ON assignments (run_id, group_id, confidence);
+        -- group ids are unique across runs; this index also serves the groups(id) foreign key
+        -- (merge/undo delete groups) and covers counts, mean confidence, pins and typical images.
+        CREATE INDEX assignments_group      ON assignments (group_id, confidence, image_id, pinned);
         CREATE INDEX assignments_image      ON assignments (image_id);
         CREATE INDEX edits_undone           ON edits (undone, id);
       `);

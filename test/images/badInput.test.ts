@@ -48,7 +48,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (dir) await removeBadCorpus(path.dirname(dir));
+  if (dir) {
+    await removeBadCorpus(dir);
+    await fsp.rm(path.dirname(dir), { recursive: true, force: true });
+  }
 });
 
 function okResult(name: string) {

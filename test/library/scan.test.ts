@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyExtension, supportedExtensions } from '../../core/library/formats.js';
-import { isIgnoredName, isScanSkip, scanAll, scanFolders, type ScanEntry } from '../../core/library/scan.js';
+import { isIgnoredName, isScanSkip, scanAll, scanFolders, type ScanEntry, type ScanSkip } from '../../core/library/scan.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const ONE_PX_PNG = Buffer.from(
@@ -28,7 +28,7 @@ async function write(rel: string, data: string | Buffer = ONE_PX_PNG): Promise<s
 }
 
 const rel = (p: string) => path.relative(dir, p).split(path.sep).join('/');
-function byName(entries: ScanEntry[]): Map<string, ScanEntry> {
+function byName(entries: ScanSkip[]): Map<string, ScanSkip> {
   return new Map(entries.map((e) => [rel(e.path), e]));
 }
 

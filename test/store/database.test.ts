@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -11,6 +12,7 @@ import {
   LATEST_VERSION,
   MIGRATIONS,
   SchemaTooNewError,
+  StoreUsageError,
   defaultDatabasePath,
   openDatabase,
   openStore,
@@ -170,26 +172,49 @@ describe('failures leave nothing half-written', () => {
     expect(fs.readdirSync(dir).filter((f) => f.includes('.bak-'))).toEqual([]);
   });
 
-  it.skipIf(isRoot)('a write-protected file gives DatabaseReadOnlyError', () => {
-    const file = path.join(dir, 'perm.db');
+  it('a write-protected file or folder gives DatabaseReadOnlyError (run as an unprivileged user)', () => {
+    // root ignores file permissions, so when the tests run as root the check runs as `nobody`.
+    const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+    if (isRoot && !setpriv) return;
+    const sub = path.join(dir, 'perm');
+    fs.mkdirSync(sub);
+    const file = path.join(sub, 'perm.db');
     const w = openStore(file);
     seedImages(w, path.join(dir, 'photos'), 3);
-    w.db.checkpoint();
     w.close();
+    fs.chmodSync(dir, 0o755);
     fs.chmodSync(file, 0o444);
-    fs.chmodSync(dir, 0o555);
+    fs.chmodSync(sub, 0o555);
     const before = fileHash(file);
-    let store;
-    try {
-      store = openStore(file);
-      expect(() => store!.libraries.add(path.join(dir, 'x'))).toThrow(DatabaseReadOnlyError);
-    } catch (e) {
-      expect(e).toBeInstanceOf(DatabaseReadOnlyError);
-    } finally {
-      store?.close();
-      fs.chmodSync(dir, 0o755);
-    }
+    const tryWrite = (): Record<string, unknown> => {
+      const script = new URL('./fixtures/try-write.ts', import.meta.url).pathname;
+      const args = ['--import', 'tsx', script, file];
+      const r = isRoot
+        ? spawnSync(setpriv!, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args], { encoding: 'utf8' })
+        : spawnSync(process.execPath, args, { encoding: 'utf8' });
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    // Read-only file in a read-only folder: WAL cannot start, refused at open.
+    expect(tryWrite()).toEqual({ openError: 'DatabaseReadOnlyError' });
+    // Read-only file in a writable folder: opens for browsing, writes are refused.
+    fs.chmodSync(sub, 0o777);
+    expect(tryWrite()).toEqual({ opened: true, total: 3, writeError: 'DatabaseReadOnlyError' });
     expect(fileHash(file)).toBe(before);
+  });
+
+  it('refuses an async transaction body and rolls it back', () => {
+    const store = openStore(path.join(dir, 'a.db'));
+    try {
+      expect(() =>
+        store.db.write(async () => {
+          store.libraries.add(path.join(dir, 'p'));
+          await Promise.resolve();
+        }),
+      ).toThrow(StoreUsageError);
+      expect(store.libraries.list()).toEqual([]);
+    } finally {
+      store.close();
+    }
   });
 
   it('disk full (max_page_count) gives DiskFullError and keeps the previous state', () => {

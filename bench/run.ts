@@ -1,0 +1,45 @@
+/**
+ * `npm run bench [-- --quick] [--only NAME,...]`: prints a table of figures, each with the
+ * command that produced it, and writes it as JSON to bench/results/latest.json.
+ * `--quick` (CI) uses small sizes so the benchmarks cannot rot; full sizes are for the notes.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { formatTable, type Figure } from './report.js';
+
+const program = new Command()
+  .option('--quick', 'small sizes (CI)')
+  .option('--only <names>', 'comma-separated subset: pipeline,store,icon,ui')
+  .parse(process.argv);
+const opts = program.opts<{ quick?: boolean; only?: string }>();
+const quick = opts.quick ?? false;
+const only = opts.only ? new Set(opts.only.split(',')) : null;
+
+const suites: Array<[string, () => Promise<Figure[]>]> = [
+  ['pipeline', async () => (await import('./pipeline.js')).benchPipeline(quick)],
+  ['store', async () => (await import('./store.js')).benchStore(quick)],
+  ['icon', async () => (await import('./icon.js')).benchIcon(quick)],
+  ['ui', async () => (await import('./ui.js')).benchUi(quick)],
+];
+
+const figures: Figure[] = [];
+let failed = 0;
+for (const [name, run] of suites) {
+  if (only && !only.has(name)) continue;
+  const t0 = performance.now();
+  try {
+    const f = await run();
+    figures.push(...f);
+    console.log(`\n# ${name} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n${formatTable(f)}`);
+  } catch (err) {
+    failed++;
+    console.error(`\n# ${name}: FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+}
+const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', quick ? 'quick.json' : 'latest.json');
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), quick, figures }, null, 2));
+console.log(`\nwrote ${out}`);
+process.exit(failed > 0 ? 1 : 0);

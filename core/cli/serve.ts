@@ -1,0 +1,29 @@
+/** `constellate serve`: the UI in a browser, on 127.0.0.1 with a per-launch token. */
+import { existsSync } from 'node:fs';
+import { startHttpServer } from '../api/http.js';
+import { createService } from '../api/service.js';
+import { demoFolder, rendererDir } from './paths.js';
+import { openSession } from './session.js';
+
+export async function serveCommand(opts: { db?: string; port: number; demo?: boolean }): Promise<void> {
+  const session = openSession(opts.db);
+  const service = createService({ store: session.store });
+  if (opts.demo && session.store.libraries.list().length === 0) {
+    const lib = session.store.libraries.add(demoFolder());
+    console.error(`constellate: added the built-in demo images (${lib.rootPath}); clustering them now`);
+    await service.handlers.startClustering({ libraryIds: [lib.id] });
+  }
+  const staticDir = rendererDir();
+  if (!existsSync(staticDir)) console.error('constellate: the UI is not built (run `npm run build`); serving the API only');
+  const server = await startHttpServer(service, { port: opts.port, staticDir });
+  console.log(`Constellate is running at ${server.url}`);
+  console.log('(only this computer can reach it; the link carries a one-time access token; Ctrl-C stops it)');
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  await service.close();
+  session.close();
+}

@@ -1,0 +1,210 @@
+/**
+ * The 2-D map: t-SNE as an I-Con instance. Supervisory kernel p = Gaussian on
+ * features with per-point bandwidth set by perplexity (symmetrised); learned
+ * kernel q = Student-t (Cauchy) on the 2-D points; loss = sum_i KL(p_i||q_i).
+ *
+ * - n <= exactUpTo (default 2,000): dense kernels + iconLoss, autodiff, Adam.
+ * - larger n: sparse p on the kNN graph (k = 3 x perplexity, IVF kNN beyond
+ *   20k points) and q normalised with sampled negatives,
+ *   q_ij = w_ij / Z_i, Z_i ≈ (n-1)/M sum_m w_im over M uniform negatives per
+ *   point and iteration (a LargeVis/UMAP-style unbiased estimate of the
+ *   partition function). The gradient of that same loss is written out in
+ *   plain JS on typed arrays (the sparse per-edge work is faster there than
+ *   as tf ops).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from './rng.js';
+import { fitPreprocess } from './preprocess.js';
+import { knnGraphAuto, normalizeSparseRows, symmetrizeSparse, type SparseRows } from './knn.js';
+import { gaussianKernel, studentTKernel, perplexityBetas } from './kernels.js';
+import { debiasedLog } from './debias.js';
+import { iconLoss } from './loss.js';
+
+export interface TsneOptions {
+  perplexity?: number;
+  iterations?: number;
+  seed?: number;
+  /** Use the dense exact path up to this many points (default 2,000). */
+  exactUpTo?: number;
+  /** Negatives sampled per point and iteration (sampled path, default 5). */
+  negatives?: number;
+  /** PCA dimensions before the kNN / Gaussian kernel (default 50; null keeps all). */
+  pcaDims?: number | null;
+  /** L2-normalise features first (default true). */
+  l2normalize?: boolean;
+  learningRate?: number;
+  /** Attraction multiplier during the first quarter of iterations (default 4). */
+  earlyExaggeration?: number;
+}
+
+export interface TsneResult {
+  /** Row-major [n, 2]. */
+  points: Float32Array;
+  method: 'exact' | 'sampled';
+  timings: { preprocessMs: number; knnMs: number; optimizeMs: number };
+}
+
+export function tsneMap(features: Float32Array, n: number, d: number, opts: TsneOptions = {}): Float32Array {
+  return tsneMapDetailed(features, n, d, opts).points;
+}
+
+export function tsneMapDetailed(features: Float32Array, n: number, d: number, opts: TsneOptions = {}): TsneResult {
+  const perplexity = Math.min(opts.perplexity ?? 30, Math.max(2, (n - 1) / 3));
+  const seed = opts.seed ?? 0;
+  const t0 = performance.now();
+  const pcaDims = opts.pcaDims === undefined ? 50 : opts.pcaDims;
+  const { out: x, pre } = fitPreprocess(features, n, d, {
+    l2normalize: opts.l2normalize ?? true,
+    pcaDims: pcaDims !== null && pcaDims < d ? pcaDims : null,
+    renormalize: false,
+    seed,
+  });
+  const dd = pre.dOut;
+  const t1 = performance.now();
+  const rng = new Rng(seed);
+  // init: small seeded Gaussian (deterministic)
+  const y = rng.normalArray(n * 2, 1e-2);
+  if (n <= (opts.exactUpTo ?? 2000)) {
+    const iters = opts.iterations ?? 500;
+    const pts = exactTsne(x, n, dd, y, perplexity, iters, opts.learningRate ?? 0.05, opts.earlyExaggeration ?? 4);
+    const t2 = performance.now();
+    return { points: pts, method: 'exact', timings: { preprocessMs: t1 - t0, knnMs: 0, optimizeMs: t2 - t1 } };
+  }
+  const k = Math.min(n - 1, Math.floor(3 * perplexity));
+  const g = knnGraphAuto(x, n, dd, k, { seed });
+  // Gaussian on the kNN distances (squared Euclidean of the rows used), perplexity-calibrated
+  const d2 = new Float32Array(n * k);
+  const xn = x;
+  for (let i = 0; i < n; i++) {
+    let ni = 0;
+    for (let t = 0; t < dd; t++) ni += xn[i * dd + t]! ** 2;
+    for (let j = 0; j < k; j++) {
+      const c = g.indices[i * k + j]!;
+      let s = 0;
+      for (let t = 0; t < dd; t++) {
+        const diff = xn[i * dd + t]! - xn[c * dd + t]!;
+        s += diff * diff;
+      }
+      d2[i * k + j] = s;
+    }
+    void ni;
+  }
+  const betas = perplexityBetas(d2, n, k, perplexity);
+  const rowPtr = new Int32Array(n + 1);
+  const vals = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    rowPtr[i + 1] = (i + 1) * k;
+    let mn = Infinity;
+    for (let j = 0; j < k; j++) mn = Math.min(mn, d2[i * k + j]!);
+    for (let j = 0; j < k; j++) vals[i * k + j] = Math.exp(-betas[i]! * (d2[i * k + j]! - mn));
+  }
+  const p = symmetrizeSparse(normalizeSparseRows({ n, rowPtr, cols: Int32Array.from(g.indices), vals }));
+  const t2 = performance.now();
+  sampledTsne(p, y, rng, opts.iterations ?? 500, opts.negatives ?? 5, opts.learningRate ?? 1, opts.earlyExaggeration ?? 4);
+  const t3 = performance.now();
+  return { points: y, method: 'sampled', timings: { preprocessMs: t1 - t0, knnMs: t2 - t1, optimizeMs: t3 - t2 } };
+}
+
+/** Dense I-Con t-SNE: Gaussian p (perplexity, symmetrised), Student-t q, iconLoss, Adam on the points. */
+function exactTsne(x: Float32Array, n: number, d: number, y0: Float32Array, perplexity: number, iters: number, lr: number, exag: number): Float32Array {
+  const p = tf.tidy(() => {
+    const pc = gaussianKernel(tf.tensor2d(x, [n, d]), { perplexity });
+    const sym = tf.div(tf.add(pc, tf.transpose(pc)), 2);
+    return tf.div(sym, tf.sum(sym, 1, true)) as tf.Tensor2D;
+  });
+  const Y = tf.variable(tf.tensor2d(y0, [n, 2]));
+  const opt = tf.train.adam(lr);
+  const exagIters = Math.floor(iters / 4);
+  for (let it = 0; it < iters; it++) {
+    const w = it < exagIters ? exag : 1;
+    tf.tidy(() => {
+      opt.minimize(() => {
+        const logQ = debiasedLog(studentTKernel(Y as unknown as tf.Tensor2D), 0);
+        // exaggeration scales the attraction term; repulsion (normaliser) unchanged
+        const q = tf.exp(logQ);
+        void q;
+        return tf.add(tf.mul(iconLoss(p, logQ, n), 1), tf.mul(iconLossAttractionOnly(p, Y as unknown as tf.Tensor2D), w - 1)) as tf.Scalar;
+      }, false, [Y]);
+    });
+  }
+  const out = Float32Array.from(Y.dataSync() as Float32Array);
+  tf.dispose([p, Y]);
+  opt.dispose();
+  return out;
+}
+
+/** The attraction part of the t-SNE I-Con loss: (1/n) sum p_ij log(1 + ||y_i - y_j||^2). */
+function iconLossAttractionOnly(p: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const an = tf.sum(tf.square(y), 1, true);
+    const d2 = tf.relu(tf.add(tf.sub(an, tf.mul(2, tf.matMul(y, y, false, true))), tf.transpose(an)));
+    return tf.div(tf.sum(tf.mul(p, tf.log1p(d2))), p.shape[0]) as tf.Scalar;
+  });
+}
+
+/**
+ * Sampled-negatives I-Con t-SNE on a sparse p. Loss per point i:
+ * sum_j p_ij log(1 + d_ij^2) + log Z_i, Z_i estimated from M uniform negatives.
+ * Gradient (w = 1/(1+d^2)): attraction 2 p_ij w_ij (y_i - y_j) on i (and the
+ * opposite on j), repulsion -2 w_im^2 (y_i - y_m) / sum_m' w_im' on i (and the
+ * opposite on m). Momentum gradient descent, linear learning-rate decay.
+ */
+function sampledTsne(p: SparseRows, y: Float32Array, rng: Rng, iters: number, M: number, lr0: number, exag: number): void {
+  const n = p.n;
+  const grad = new Float32Array(n * 2);
+  const vel = new Float32Array(n * 2);
+  const neg = new Int32Array(M);
+  const wn = new Float32Array(M);
+  const exagIters = Math.floor(iters / 4);
+  for (let it = 0; it < iters; it++) {
+    grad.fill(0);
+    const a = it < exagIters ? exag : 1;
+    for (let i = 0; i < n; i++) {
+      const yi0 = y[2 * i]!;
+      const yi1 = y[2 * i + 1]!;
+      for (let e = p.rowPtr[i]!; e < p.rowPtr[i + 1]!; e++) {
+        const j = p.cols[e]!;
+        const dx = yi0 - y[2 * j]!;
+        const dy = yi1 - y[2 * j + 1]!;
+        const w = 1 / (1 + dx * dx + dy * dy);
+        const f = 2 * a * p.vals[e]! * w;
+        grad[2 * i] = grad[2 * i]! + f * dx;
+        grad[2 * i + 1] = grad[2 * i + 1]! + f * dy;
+        grad[2 * j] = grad[2 * j]! - f * dx;
+        grad[2 * j + 1] = grad[2 * j + 1]! - f * dy;
+      }
+      let z = 0;
+      for (let m = 0; m < M; m++) {
+        let c = rng.int(n - 1);
+        if (c >= i) c++;
+        neg[m] = c;
+        const dx = yi0 - y[2 * c]!;
+        const dy = yi1 - y[2 * c + 1]!;
+        const w = 1 / (1 + dx * dx + dy * dy);
+        wn[m] = w;
+        z += w;
+      }
+      for (let m = 0; m < M; m++) {
+        const c = neg[m]!;
+        const dx = yi0 - y[2 * c]!;
+        const dy = yi1 - y[2 * c + 1]!;
+        const w = wn[m]!;
+        const f = (2 * w * w) / z;
+        grad[2 * i] = grad[2 * i]! - f * dx;
+        grad[2 * i + 1] = grad[2 * i + 1]! - f * dy;
+        grad[2 * c] = grad[2 * c]! + f * dx;
+        grad[2 * c + 1] = grad[2 * c + 1]! + f * dy;
+      }
+    }
+    const lr = lr0 * (1 - it / iters) + 0.01 * lr0;
+    const mom = it < exagIters ? 0.5 : 0.8;
+    for (let t = 0; t < 2 * n; t++) {
+      // clip per-coordinate steps for stability
+      let g = grad[t]!;
+      if (g > 4) g = 4;
+      else if (g < -4) g = -4;
+      vel[t] = mom * vel[t]! - lr * g;
+      y[t] = y[t]! + vel[t]!;
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Read queries for browsing the current grouping in the UI, aware of the Unsorted threshold:
+ * an unpinned image whose confidence is below it is shown in Unsorted, not in its group.
+ * Offset paging (the virtualized grid jumps anywhere in a 50,000-image group); indexes on
+ * assignments(run_id, group_id, confidence) keep these fast.
+ */
+import type { Database } from './database.js';
+import type { GroupImage, GroupImageSort } from './groups.js';
+import { VISIBLE } from './groups.js';
+import { getActiveRunId } from './runs.js';
+
+export interface BrowseGroupSummary {
+  id: number;
+  name: string;
+  userNamed: boolean;
+  count: number;
+  meanConfidence: number | null;
+  typicalImageIds: number[];
+}
+
+export type UnsortedRow = Omit<GroupImage, 'confidence' | 'pinned'> & { confidence: number | null; pinned: boolean; groupId: number | null };
+
+const COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS relPath, i.name, i.status, i.thumb_path AS thumbPath,
+  i.display_width AS displayWidth, i.display_height AS displayHeight, i.taken_at AS takenAt, i.mtime_ms AS mtimeMs`;
+
+const ORDER: Record<GroupImageSort, string> = {
+  'confidence-desc': 'a.confidence DESC, i.id DESC',
+  'confidence-asc': 'a.confidence ASC, i.id ASC',
+  name: 'i.name COLLATE NOCASE, i.id',
+  date: 'COALESCE(i.taken_at, i.mtime_ms), i.id',
+  'date-desc': 'COALESCE(i.taken_at, i.mtime_ms) DESC, i.id DESC',
+};
+
+/** In its group: visible, and pinned or confident enough. */
+const IN_GROUP = `${VISIBLE} AND (a.pinned = 1 OR a.confidence >= ?)`;
+
+export class BrowseRepository {
+  constructor(private readonly db: Database) {}
+
+  private run(runId?: number): number {
+    return runId ?? getActiveRunId(this.db) ?? -1;
+  }
+
+  groupSummaries(options: { runId?: number; threshold: number; typical?: number; query?: string; sort?: 'size' | 'name' }): BrowseGroupSummary[] {
+    const run = this.run(options.runId);
+    const t = options.threshold;
+    const typical = options.typical ?? 4;
+    const order = options.sort === 'name' ? 'g.name COLLATE NOCASE, g.id' : 'n DESC, g.id';
+    return this.db.read(() => {
+      const rows = this.db
+        .stmt<{ id: number; name: string; userNamed: number; n: number; mean: number | null }>(
+          `SELECT g.id, g.name, g.user_named AS userNamed, c.n, c.mean
+           FROM groups g JOIN (
+             SELECT a.group_id AS gid, count(*) AS n, avg(a.confidence) AS mean
+             FROM assignments a JOIN images i ON i.id = a.image_id
+             WHERE a.run_id = ? AND a.group_id IS NOT NULL AND ${IN_GROUP}
+             GROUP BY a.group_id
+           ) c ON c.gid = g.id
+           WHERE g.run_id = ? AND (? IS NULL OR g.name LIKE ? ESCAPE '\\')
+           ORDER BY ${order}`,
+        )
+        .all(run, t, run, options.query ?? null, options.query ? `%${options.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null);
+      const top = this.db.stmt<{ id: number }>(
+        `SELECT a.image_id AS id FROM assignments a JOIN images i ON i.id = a.image_id
+         WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}
+         ORDER BY a.confidence DESC, a.image_id DESC LIMIT ?`,
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        userNamed: r.userNamed === 1,
+        count: r.n,
+        meanConfidence: r.mean,
+        typicalImageIds: typical > 0 ? top.all(run, r.id, t, typical).map((x) => x.id) : [],
+      }));
+    });
+  }
+
+  groupImages(groupId: number, options: { threshold: number; sort?: GroupImageSort; offset?: number; limit?: number }): { items: GroupImage[]; total: number } {
+    return this.db.read(() => {
+      const run = this.db.stmt<{ runId: number }>('SELECT run_id AS runId FROM groups WHERE id = ?').get(groupId)?.runId ?? -1;
+      const total = this.db
+        .stmt<{ n: number }>(`SELECT count(*) AS n FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}`)
+        .get(run, groupId, options.threshold)!.n;
+      const items = this.db
+        .stmt<Omit<GroupImage, 'pinned'> & { pinned: number }>(
+          `SELECT ${COLUMNS}, a.confidence, a.pinned FROM assignments a JOIN images i ON i.id = a.image_id
+           WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}
+           ORDER BY ${ORDER[options.sort ?? 'confidence-desc']} LIMIT ? OFFSET ?`,
+        )
+        .all(run, groupId, options.threshold, options.limit ?? 200, options.offset ?? 0)
+        .map((r) => ({ ...r, pinned: r.pinned === 1 }));
+      return { items, total };
+    });
+  }
+
+  /** Unsorted: never assigned, removed by the user, or unpinned below the threshold. */
+  unsortedImages(options: { runId?: number; threshold: number; sort?: GroupImageSort; offset?: number; limit?: number }): { items: UnsortedRow[]; total: number } {
+    const run = this.run(options.runId);
+    const where = `i.status = 'ok' AND (a.image_id IS NULL OR a.group_id IS NULL OR (a.pinned = 0 AND a.confidence < ?))`;
+    return this.db.read(() => {
+      const total = this.db
+        .stmt<{ n: number }>(`SELECT count(*) AS n FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id WHERE ${where}`)
+        .get(run, options.threshold)!.n;
+      const items = this.db
+        .stmt<Omit<UnsortedRow, 'pinned'> & { pinned: number | null }>(
+          `SELECT ${COLUMNS}, a.confidence, a.pinned, a.group_id AS groupId FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
+           WHERE ${where} ORDER BY ${ORDER[options.sort ?? 'confidence-desc'].replace(/a\.confidence/g, 'COALESCE(a.confidence, 0)')} LIMIT ? OFFSET ?`,
+        )
+        .all(run, options.threshold, options.limit ?? 200, options.offset ?? 0)
+        .map((r) => ({ ...r, pinned: r.pinned === 1 }));
+      return { items, total };
+    });
+  }
+
+  /** The least certain unpinned assignments of the run (for review), least certain first. */
+  leastCertain(options: { runId?: number; limit: number }): Array<GroupImage & { groupId: number | null }> {
+    return this.db
+      .stmt<Omit<GroupImage, 'pinned'> & { pinned: number; groupId: number | null }>(
+        `SELECT ${COLUMNS}, a.confidence, a.pinned, a.group_id AS groupId FROM assignments a JOIN images i ON i.id = a.image_id
+         WHERE a.run_id = ? AND a.pinned = 0 AND a.group_id IS NOT NULL AND i.status = 'ok'
+         ORDER BY a.confidence ASC, a.image_id ASC LIMIT ?`,
+      )
+      .all(this.run(options.runId), options.limit)
+      .map((r) => ({ ...r, pinned: r.pinned === 1 }));
+  }
+
+  /** Every image id assigned to a group (threshold ignored: splitting acts on the whole group). */
+  groupImageIds(groupId: number): number[] {
+    return this.db
+      .stmt<{ id: number }>(
+        `SELECT a.image_id AS id FROM assignments a JOIN groups g ON g.id = a.group_id AND g.run_id = a.run_id JOIN images i ON i.id = a.image_id
+         WHERE a.group_id = ? AND ${VISIBLE} ORDER BY a.image_id`,
+      )
+      .all(groupId)
+      .map((r) => r.id);
+  }
+
+  /** One row per usable image with its assignment in `runId` (for export). */
+  exportRows(runId: number): Array<{ imageId: number; root: string; relPath: string; groupId: number | null; groupName: string; confidence: number; pinned: boolean }> {
+    return this.db
+      .stmt<{ imageId: number; root: string; relPath: string; groupId: number | null; groupName: string | null; confidence: number | null; pinned: number | null }>(
+        `SELECT i.id AS imageId, l.root_path AS root, i.rel_path AS relPath, a.group_id AS groupId, g.name AS groupName,
+                a.confidence, a.pinned
+         FROM images i JOIN libraries l ON l.id = i.library_id
+         LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
+         LEFT JOIN groups g ON g.id = a.group_id
+         WHERE i.status = 'ok' ORDER BY l.root_path, i.rel_path`,
+      )
+      .all(runId)
+      .map((r) => ({ ...r, groupName: r.groupName ?? '', confidence: r.confidence ?? 0, pinned: r.pinned === 1 }));
+  }
+
+  /** `root/relPath` of usable images, to order training rows independently of insertion order. */
+  pathKeys(): Map<number, string> {
+    const rows = this.db
+      .stmt<{ id: number; key: string }>(`SELECT i.id, l.root_path || '/' || i.rel_path AS key FROM images i JOIN libraries l ON l.id = i.library_id WHERE i.status = 'ok'`)
+      .all();
+    return new Map(rows.map((r) => [r.id, r.key]));
+  }
+}

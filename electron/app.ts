@@ -1,0 +1,178 @@
+/**
+ * The desktop app's wiring, with every Electron module passed in (main.ts passes the real ones,
+ * test/electron/app.test.ts passes recording doubles). Owns the window and the core service; the
+ * heavy work (decode, embed, train) runs in the core's worker threads, never here.
+ */
+import { join } from 'node:path';
+import type {
+  App,
+  BrowserWindow as BrowserWindowType,
+  BrowserWindowConstructorOptions,
+  Dialog,
+  IpcMain,
+  Menu as MenuType,
+  MenuItemConstructorOptions,
+  Net,
+  OpenDialogOptions,
+  Protocol,
+  Screen,
+  Session,
+  Shell,
+} from 'electron';
+import type { ApiHost } from '../core/api/host.js';
+import { dispatch } from '../core/api/host.js';
+import { APP_ENTRY_URL, APP_SCHEME, IPC_EVENT_CHANNEL, MEDIA_SCHEME, MENU_CHANNEL, type MenuCommand } from './constants.js';
+import { selectBackend } from './gpu.js';
+import { forwardEvents, registerIpc, type DesktopServices } from './ipc.js';
+import { buildMenuTemplate } from './menu.js';
+import { trackJobProgress } from './progress.js';
+import { PRIVILEGED_SCHEMES, handleAppRequest, handleMediaRequest } from './protocol.js';
+import { applySessionSecurity, createWindowOptions, hardenWebContents, isTrustedSender, type SecurityOptions } from './security.js';
+import { WINDOW_STATE_FILE, loadWindowState, restoreBounds, trackWindowState } from './windowState.js';
+
+export interface ElectronModules {
+  app: App;
+  BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindowType;
+  ipcMain: IpcMain;
+  protocol: Protocol;
+  session: { defaultSession: Session };
+  Menu: { buildFromTemplate(template: MenuItemConstructorOptions[]): MenuType; setApplicationMenu(menu: MenuType | null): void };
+  dialog: Dialog;
+  shell: Shell;
+  net: Net;
+  screen: Screen;
+}
+
+export interface StartOptions {
+  /** `dist/` of the app: `dist/electron/preload.cjs` and `dist/renderer/` are found from here. */
+  distDir: string;
+  isDev: boolean;
+  /** Vite dev server URL (development only). */
+  devServerUrl?: string | undefined;
+  /** Builds the core service; main.ts imports core/api/service.ts lazily. */
+  createHost(): Promise<ApiHost>;
+  /** Skip the backend probe (tests). */
+  probeBackend?: boolean;
+}
+
+export interface RunningApp {
+  host: ApiHost;
+  window(): BrowserWindowType | null;
+}
+
+/**
+ * Call once, synchronously at start-up (schemes must be registered before `ready`). Resolves
+ * with the running app, or null when another instance already runs (this one quits).
+ */
+export async function startApp(e: ElectronModules, options: StartOptions): Promise<RunningApp | null> {
+  const { app } = e;
+  const security: SecurityOptions = { devServerUrl: options.isDev ? options.devServerUrl : undefined };
+
+  e.protocol.registerSchemesAsPrivileged(PRIVILEGED_SCHEMES);
+  app.enableSandbox();
+
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return null;
+  }
+
+  let win: BrowserWindowType | null = null;
+  let host: ApiHost | null = null;
+  const focusWindow = () => {
+    if (!win || win.isDestroyed()) return;
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  };
+  app.on('second-instance', focusWindow);
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, security));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  let closing = false;
+  app.on('will-quit', (event) => {
+    if (closing || !host) return;
+    closing = true;
+    event.preventDefault();
+    void host
+      .close()
+      .catch((err: unknown) => console.error('constellate: closing the service failed:', err))
+      .finally(() => app.quit());
+  });
+
+  await app.whenReady();
+
+  applySessionSecurity(e.session.defaultSession, security);
+  const fetchFile = (url: string) => e.net.fetch(url);
+  const rendererDir = join(options.distDir, 'renderer');
+  e.protocol.handle(APP_SCHEME, (request) => handleAppRequest(request, rendererDir, fetchFile, security));
+
+  if (options.probeBackend !== false) void selectBackend();
+  host = await options.createHost();
+  const h = host;
+  e.protocol.handle(MEDIA_SCHEME, (request) => handleMediaRequest(request, h, fetchFile));
+
+  const trusted = (event: Parameters<typeof isTrustedSender>[0]) => isTrustedSender(event, security);
+  const pickFolder = async (): Promise<string | null> => {
+    const dialogOptions: OpenDialogOptions = { title: 'Add a folder of images', properties: ['openDirectory', 'createDirectory'] };
+    const result = win ? await e.dialog.showOpenDialog(win, dialogOptions) : await e.dialog.showOpenDialog(dialogOptions);
+    return result.canceled ? null : (result.filePaths[0] ?? null);
+  };
+  const desktop: DesktopServices = {
+    pickFolder,
+    showItemInFolder: (path) => e.shell.showItemInFolder(path),
+    openPath: (path) => e.shell.openPath(path),
+  };
+  registerIpc(e.ipcMain, h, trusted, desktop);
+  forwardEvents(h, () => (win && !win.isDestroyed() ? [win.webContents] : []));
+  trackJobProgress(h, () => win);
+
+  const send = (command: MenuCommand) => win?.webContents.send(MENU_CHANNEL, command);
+  const notifyChanged = (what: 'libraries' | 'groups' | 'history') => win?.webContents.send(IPC_EVENT_CHANNEL, { type: 'changed', what });
+  const run = (label: string, task: () => Promise<unknown>) => {
+    task().catch((err: unknown) => e.dialog.showErrorBox(label, err instanceof Error ? err.message : String(err)));
+  };
+  const menu = buildMenuTemplate({
+    platform: process.platform,
+    isDev: options.isDev,
+    appName: app.getName(),
+    actions: {
+      addFolder: () =>
+        run('Could not add the folder', async () => {
+          const path = await pickFolder();
+          if (!path) return;
+          await dispatch(h, 'addLibrary', { path });
+          notifyChanged('libraries');
+        }),
+      exportGroups: () => send('export'),
+      undo: () => run('Undo failed', async () => (await dispatch(h, 'undo', {}), notifyChanged('groups'))),
+      redo: () => run('Redo failed', async () => (await dispatch(h, 'redo', {}), notifyChanged('groups'))),
+      find: () => send('find'),
+    },
+  });
+  e.Menu.setApplicationMenu(e.Menu.buildFromTemplate(menu));
+
+  const createWindow = () => {
+    const stateFile = join(app.getPath('userData'), WINDOW_STATE_FILE);
+    const saved = loadWindowState(stateFile);
+    const bounds = restoreBounds(saved, e.screen.getAllDisplays().map((d) => d.workArea));
+    win = new e.BrowserWindow(
+      createWindowOptions({ preload: join(options.distDir, 'electron', 'preload.cjs'), bounds, isDev: options.isDev, ...security }),
+    );
+    const w = win;
+    if (saved?.maximized) w.maximize();
+    trackWindowState(w, stateFile);
+    w.once('ready-to-show', () => w.show());
+    w.on('closed', () => {
+      if (win === w) win = null;
+    });
+    void w.loadURL(security.devServerUrl ?? APP_ENTRY_URL);
+  };
+  createWindow();
+  app.on('activate', () => {
+    if (!win) createWindow();
+    else focusWindow();
+  });
+
+  return { host: h, window: () => win };
+}

@@ -1,0 +1,119 @@
+/**
+ * The edit actions, shared by the Groups, Group, Map, Image and Review screens. Each asks for
+ * what it needs (a name, a number of parts) through the app's dialog, then runs through
+ * `app.act` so it is undoable, refreshes the screens and reports errors the same way.
+ */
+import type { GroupSummary, HistoryState } from '../../core/api/contract.js';
+import type { AppState } from './app.svelte.js';
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+export function groupActions(app: AppState) {
+  const c = app.client;
+  return {
+    async rename(g: Pick<GroupSummary, 'id' | 'name'>): Promise<HistoryState | null> {
+      const v = await app.ask({ title: 'Rename group', fields: [{ name: 'name', label: 'Name', type: 'text', value: g.name }], confirm: 'Rename' });
+      const name = v?.['name']?.trim();
+      if (!name || name === g.name) return null;
+      return app.act(`Renamed to “${name}”`, () => c.renameGroup({ groupId: g.id, name }));
+    },
+
+    async merge(ids: number[], groups: Array<Pick<GroupSummary, 'id' | 'name' | 'count'>>) {
+      if (ids.length < 2) return null;
+      const chosen = groups.filter((g) => ids.includes(g.id));
+      const biggest = [...chosen].sort((a, b) => b.count - a.count)[0];
+      const v = await app.ask({
+        title: `Merge ${ids.length} groups`,
+        body: chosen.map((g) => g.name).join(', '),
+        fields: [{ name: 'name', label: 'Name of the merged group', type: 'text', value: biggest?.name ?? '' }],
+        confirm: 'Merge',
+      });
+      if (!v) return null;
+      const name = v['name']?.trim();
+      return app.act(`Merged ${ids.length} groups`, () => c.mergeGroups({ groupIds: ids, name: name || undefined }));
+    },
+
+    async split(g: Pick<GroupSummary, 'id' | 'name'>) {
+      const v = await app.ask({
+        title: `Split “${g.name}”`,
+        body: 'Re-clusters just this group into several smaller ones.',
+        fields: [{ name: 'parts', label: 'Number of parts', type: 'number', value: 2, min: 2, max: 50 }],
+        confirm: 'Split',
+      });
+      const parts = Number(v?.['parts']);
+      if (!v || !Number.isInteger(parts) || parts < 2) return null;
+      return app.act(`Split “${g.name}” into ${parts}`, () => c.splitGroup({ groupId: g.id, parts }));
+    },
+
+    async recluster(current: number) {
+      const v = await app.ask({
+        title: 'Regroup everything',
+        body: 'Clusters all images again with another number of groups. Pinned images and names you gave are kept where possible. Undoable.',
+        fields: [{ name: 'groups', label: 'Number of groups', type: 'number', value: Math.max(2, current), min: 2, max: 1000 }],
+        confirm: 'Regroup',
+      });
+      const groups = Number(v?.['groups']);
+      if (!v || !Number.isInteger(groups) || groups < 2) return null;
+      try {
+        app.job = await c.recluster({ groups });
+      } catch (err) {
+        app.toast('error', err instanceof Error ? err.message : String(err));
+      }
+      return null;
+    },
+
+    /** Asks which group (or a new one) and moves the images there. */
+    async moveTo(imageIds: number[], exclude: number | 'unsorted' | null = null) {
+      if (!imageIds.length) return null;
+      let groups: GroupSummary[] = [];
+      try {
+        groups = (await c.listGroups({ sort: 'name' })).groups;
+      } catch {
+        /* still allow a new group */
+      }
+      const v = await app.ask({
+        title: `Move ${plural(imageIds.length, 'image')}`,
+        fields: [
+          {
+            name: 'to',
+            label: 'To group',
+            type: 'select',
+            value: '__new',
+            options: [{ value: '__new', label: 'A new group…' }, ...groups.filter((g) => g.id !== exclude).map((g) => ({ value: String(g.id), label: `${g.name} (${g.count})` }))],
+          },
+          { name: 'name', label: 'New group name (if new)', type: 'text', value: '', placeholder: 'e.g. Beach 2023' },
+        ],
+        confirm: 'Move',
+      });
+      if (!v) return null;
+      if (v['to'] === '__new') {
+        const name = v['name']?.trim();
+        if (!name) {
+          app.toast('error', 'Give the new group a name');
+          return null;
+        }
+        return app.act(`Moved ${plural(imageIds.length, 'image')} to new group “${name}”`, () => c.moveImages({ imageIds, to: { newGroupName: name } }));
+      }
+      const gid = Number(v['to']);
+      const gname = groups.find((g) => g.id === gid)?.name ?? 'group';
+      return app.act(`Moved ${plural(imageIds.length, 'image')} to “${gname}”`, () => c.moveImages({ imageIds, to: { groupId: gid } }));
+    },
+
+    async moveToGroup(imageIds: number[], groupId: number, name: string) {
+      if (!imageIds.length) return null;
+      return app.act(`Moved ${plural(imageIds.length, 'image')} to “${name}”`, () => c.moveImages({ imageIds, to: { groupId } }));
+    },
+
+    async remove(imageIds: number[]) {
+      if (!imageIds.length) return null;
+      return app.act(`Removed ${plural(imageIds.length, 'image')} to Unsorted`, () => c.removeFromGroup({ imageIds }));
+    },
+
+    async pin(imageIds: number[], pinned = true) {
+      if (!imageIds.length) return null;
+      return app.act(`${pinned ? 'Pinned' : 'Unpinned'} ${plural(imageIds.length, 'image')}`, () => c.pinImages({ imageIds, pinned }));
+    },
+  };
+}
+
+export type GroupActions = ReturnType<typeof groupActions>;

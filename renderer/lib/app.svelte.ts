@@ -1,0 +1,189 @@
+/**
+ * App-wide state (Svelte 5 runes): the client, the route, status/job/history, toasts and
+ * dialogs. Screens read it and call `app.act()` for every edit so undo, refresh and error
+ * reporting behave the same everywhere.
+ */
+import type { Client } from '../../core/api/client.js';
+import type { ApiEvent, HistoryState, JobState, Outputs } from '../../core/api/contract.js';
+import type { Command } from './keyboard.js';
+import { formatRoute, parseRoute, type Route } from './router.js';
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error';
+  text: string;
+  undo?: boolean;
+}
+
+export type Field =
+  | { name: string; label: string; type: 'text'; value?: string; placeholder?: string }
+  | { name: string; label: string; type: 'number'; value?: number; min?: number; max?: number }
+  | { name: string; label: string; type: 'select'; value?: string; options: Array<{ value: string; label: string }> };
+
+export interface Dialog {
+  title: string;
+  body?: string;
+  fields: Field[];
+  confirm: string;
+  danger?: boolean;
+  resolve: (values: Record<string, string> | null) => void;
+}
+
+const EMPTY_HISTORY: HistoryState = { canUndo: false, canRedo: false, undoLabel: null, redoLabel: null };
+
+export class AppState {
+  route = $state<Route>({ name: 'groups' });
+  status = $state<Outputs['getStatus'] | null>(null);
+  statusError = $state<string | null>(null);
+  job = $state<JobState | null>(null);
+  history = $state<HistoryState>(EMPTY_HISTORY);
+  toasts = $state<Toast[]>([]);
+  dialog = $state<Dialog | null>(null);
+  showHelp = $state(false);
+  showExport = $state(false);
+  /** Bumped when groups/images change: screens refetch. */
+  dataVersion = $state(0);
+  libVersion = $state(0);
+  busy = $state(false);
+  /** The current screen's key handler; returns true when it used the command. */
+  screenKeys: ((cmd: Command) => boolean) | null = null;
+  private toastSeq = 0;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(readonly client: Client) {}
+
+  start(): void {
+    if (typeof location !== 'undefined') {
+      this.route = parseRoute(location.hash);
+      window.addEventListener('hashchange', () => (this.route = parseRoute(location.hash)));
+    }
+    this.unsubscribe = this.client.subscribe((e) => this.onEvent(e));
+    void this.refreshStatus();
+    void this.refreshHistory();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+  }
+
+  onEvent(e: ApiEvent): void {
+    if (e.type === 'job') {
+      const wasRunning = this.job?.status === 'running';
+      this.job = e.job;
+      if (e.job.status !== 'running' && wasRunning) {
+        if (e.job.status === 'done') this.toast('info', jobDoneText(e.job));
+        else if (e.job.status === 'failed') this.toast('error', `Clustering failed: ${e.job.error ?? 'unknown error'}`);
+        else this.toast('info', 'Clustering cancelled');
+        this.dataVersion++;
+        this.libVersion++;
+        void this.refreshStatus();
+        void this.refreshHistory();
+      }
+    } else if (e.what === 'groups') this.dataVersion++;
+    else if (e.what === 'libraries') this.libVersion++;
+    else if (e.what === 'history') void this.refreshHistory();
+  }
+
+  async refreshStatus(): Promise<void> {
+    try {
+      this.status = await this.client.getStatus({});
+      this.statusError = null;
+      if (this.status.job) this.job = this.status.job;
+    } catch (err) {
+      this.statusError = message(err);
+    }
+  }
+
+  async refreshHistory(): Promise<void> {
+    try {
+      this.history = await this.client.getHistory({});
+    } catch {
+      /* the status bar shows connection problems */
+    }
+  }
+
+  go(route: Route, replace = false): void {
+    const hash = formatRoute(route);
+    if (typeof location !== 'undefined' && location.hash !== hash) {
+      if (replace) history.replaceState(null, '', hash);
+      else location.hash = hash;
+    }
+    this.route = route;
+  }
+
+  back(): void {
+    const r = this.route;
+    if (r.name === 'image' && r.group !== null) this.go({ name: 'group', id: r.group });
+    else if (r.name === 'group' || r.name === 'image') this.go({ name: 'groups' });
+  }
+
+  toast(kind: Toast['kind'], text: string, undo = false): void {
+    const id = ++this.toastSeq;
+    this.toasts = [...this.toasts.slice(-3), { id, kind, text, undo }];
+    setTimeout(() => this.dismiss(id), kind === 'error' ? 9000 : 5000);
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  /** Runs an edit: busy flag, history update, refresh, an "Undo" toast, errors as toasts. */
+  async act<T>(label: string, fn: () => Promise<T>): Promise<T | null> {
+    this.busy = true;
+    try {
+      const out = await fn();
+      if (out && typeof out === 'object' && 'canUndo' in out) {
+        const h = out as unknown as HistoryState;
+        this.history = { canUndo: h.canUndo, canRedo: h.canRedo, undoLabel: h.undoLabel, redoLabel: h.redoLabel };
+      } else void this.refreshHistory();
+      this.dataVersion++;
+      if (label) this.toast('info', label, true);
+      return out;
+    } catch (err) {
+      this.toast('error', message(err));
+      return null;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async undo(): Promise<void> {
+    if (!this.history.canUndo) return;
+    const label = this.history.undoLabel;
+    await this.act('', () => this.client.undo({}));
+    this.toast('info', `Undid ${label ?? 'last change'}`);
+  }
+
+  async redo(): Promise<void> {
+    if (!this.history.canRedo) return;
+    const label = this.history.redoLabel;
+    await this.act('', () => this.client.redo({}));
+    this.toast('info', `Redid ${label ?? 'change'}`);
+  }
+
+  ask(d: Omit<Dialog, 'resolve'>): Promise<Record<string, string> | null> {
+    return new Promise((resolve) => {
+      this.dialog = {
+        ...d,
+        resolve: (v) => {
+          this.dialog = null;
+          resolve(v);
+        },
+      };
+    });
+  }
+
+  async confirm(title: string, body: string, confirm = 'OK', danger = false): Promise<boolean> {
+    return (await this.ask({ title, body, fields: [], confirm, danger })) !== null;
+  }
+}
+
+export function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function jobDoneText(job: JobState): string {
+  const s = job.summary;
+  if (!s) return 'Clustering finished';
+  return `Grouped ${s.images.toLocaleString('en-US')} images into ${s.groups.length} groups`;
+}

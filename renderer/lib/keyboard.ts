@@ -1,0 +1,108 @@
+/**
+ * The keyboard map: one pure function from a key event to a command, shared by every screen,
+ * plus the list the `?` overlay shows. Screens decide which commands they handle.
+ */
+export type Command =
+  | { kind: 'move'; dx: number; dy: number; extend: boolean }
+  | { kind: 'open' }
+  | { kind: 'back' }
+  | { kind: 'select-all' }
+  | { kind: 'send'; n: number }
+  | { kind: 'remove' }
+  | { kind: 'pin' }
+  | { kind: 'undo' }
+  | { kind: 'redo' }
+  | { kind: 'help' }
+  | { kind: 'page'; dir: 1 | -1 }
+  | { kind: 'home' }
+  | { kind: 'end' };
+
+export interface KeyLike {
+  key: string;
+  shiftKey?: boolean;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  altKey?: boolean;
+}
+
+export function isMac(platform: string = typeof navigator !== 'undefined' ? navigator.platform : ''): boolean {
+  return /mac|iphone|ipad/i.test(platform);
+}
+
+export function keyToCommand(e: KeyLike, mac = isMac()): Command | null {
+  const mod = mac ? !!e.metaKey : !!e.ctrlKey;
+  const shift = !!e.shiftKey;
+  if (e.altKey) return null;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (mod) {
+    if (key === 'z') return shift ? { kind: 'redo' } : { kind: 'undo' };
+    if (key === 'y' && !mac) return { kind: 'redo' };
+    if (key === 'a') return { kind: 'select-all' };
+    return null;
+  }
+  // Ctrl/Cmd held the other way (e.g. Cmd on Linux) should not trigger plain-key commands.
+  if (e.ctrlKey || e.metaKey) return null;
+  switch (key) {
+    case 'ArrowLeft':
+      return { kind: 'move', dx: -1, dy: 0, extend: shift };
+    case 'ArrowRight':
+      return { kind: 'move', dx: 1, dy: 0, extend: shift };
+    case 'ArrowUp':
+      return { kind: 'move', dx: 0, dy: -1, extend: shift };
+    case 'ArrowDown':
+      return { kind: 'move', dx: 0, dy: 1, extend: shift };
+    case 'PageDown':
+      return { kind: 'page', dir: 1 };
+    case 'PageUp':
+      return { kind: 'page', dir: -1 };
+    case 'Home':
+      return { kind: 'home' };
+    case 'End':
+      return { kind: 'end' };
+    case 'Enter':
+      return { kind: 'open' };
+    case 'Escape':
+      return { kind: 'back' };
+    case 'Delete':
+    case 'Backspace':
+      return { kind: 'remove' };
+    case 'p':
+    case ' ':
+      return { kind: 'pin' };
+    case '?':
+      return { kind: 'help' };
+    default:
+      if (/^[1-9]$/.test(key)) return { kind: 'send', n: Number(key) };
+      // Shift+/ reports "?" on most layouts, but not all: accept it too.
+      if (key === '/' && shift) return { kind: 'help' };
+      return null;
+  }
+}
+
+/** True when the event target is a text field: plain keys then belong to it, not to us. */
+export function isTyping(target: EventTarget | null): boolean {
+  if (!target || typeof (target as HTMLElement).tagName !== 'string') return false;
+  const el = target as HTMLElement;
+  const tag = el.tagName;
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag === 'INPUT') {
+    const type = (el as HTMLInputElement).type;
+    return !['checkbox', 'radio', 'range', 'button', 'submit'].includes(type);
+  }
+  return el.isContentEditable === true;
+}
+
+export const SHORTCUTS: Array<{ keys: string; what: string }> = [
+  { keys: '← → ↑ ↓', what: 'Move the cursor' },
+  { keys: 'Shift + arrows / Shift-click', what: 'Select a range' },
+  { keys: 'Ctrl/⌘-click', what: 'Toggle one image' },
+  { keys: 'Ctrl/⌘ + A', what: 'Select all' },
+  { keys: 'Enter', what: 'Open' },
+  { keys: 'Esc', what: 'Back out / clear selection' },
+  { keys: '1 – 9', what: 'Send the selection to the n-th suggested group' },
+  { keys: 'P or Space', what: 'Pin (accept) the selection' },
+  { keys: 'Delete', what: 'Remove from group (to Unsorted)' },
+  { keys: 'Ctrl/⌘ + Z', what: 'Undo' },
+  { keys: 'Shift + Ctrl/⌘ + Z', what: 'Redo' },
+  { keys: '?', what: 'Show this list' },
+];

@@ -1,0 +1,164 @@
+/**
+ * The real CLI on real labelled images (the built-in demo: 60 tuxpaint images, 6 classes),
+ * with the real model, sharp and SQLite: cluster, check the database, export three ways,
+ * re-run incrementally (rename, delete, add), and evaluate.
+ */
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hungarianAccuracy } from '../../core/icon/metrics.js';
+import { demoImages, runCli } from '../helpers/cli.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'cs-cli-'));
+const photos = path.join(work, 'photos');
+const db = path.join(work, 'app', 'constellate.db');
+
+function hashTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function labelOf(p: string): string {
+  return path.relative(photos, p).split(path.sep)[0]!;
+}
+
+describe('constellate CLI on real images', () => {
+  let before: Map<string, string>;
+  let first: { stdout: string; stderr: string; code: number | null };
+
+  beforeAll(async () => {
+    cpSync(demoImages, photos, { recursive: true });
+    writeFileSync(path.join(photos, 'notes.txt'), 'not an image');
+    writeFileSync(path.join(photos, 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
+    before = hashTree(photos);
+    first = await runCli(['cluster', photos, '--db', db, '--groups', '6', '--seed', '1']);
+  }, 600_000);
+
+  it('clusters, prints progress and a summary, and exits 0 despite bad files', () => {
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/embed\s+\d+\/62|embed\s+\d+\/60/);
+    expect(first.stdout).toContain('Images clustered: 60');
+    expect(first.stdout).toMatch(/Skipped: 2 \(.*not-an-image|Skipped: 2/);
+    expect(first.stdout).toMatch(/Groups: 6 \(K=6, set by --groups\)/);
+    expect(first.stdout).toMatch(/Backend: (wasm|tfjs-node|tfjs-node-gpu|cpu)/);
+    expect(first.stdout).toMatch(/Time: scan .*embed .*train/);
+  });
+
+  it('stores images, embeddings, a run, groups and assignments in SQLite (WAL)', () => {
+    const sql = new Database(db, { readonly: true });
+    try {
+      expect(sql.pragma('journal_mode', { simple: true })).toBe('wal');
+      const counts = Object.fromEntries((sql.prepare('SELECT status, count(*) AS n FROM images GROUP BY status').all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
+      expect(counts).toEqual({ ok: 60, skipped: 2 });
+      const reasons = (sql.prepare("SELECT rel_path AS p, skip_reason AS r FROM images WHERE status = 'skipped' ORDER BY p").all() as Array<{ p: string; r: string }>);
+      expect(reasons[0]!.p).toBe('broken.jpg');
+      expect(reasons[0]!.r).toMatch(/^(truncated|decode-error|not-an-image|corrupt)/);
+      expect(reasons[1]!.p).toBe('notes.txt');
+      const emb = sql.prepare("SELECT count(*) AS n, min(length(vector)) AS bytes FROM embeddings WHERE view = ''").get() as { n: number; bytes: number };
+      expect(emb).toEqual({ n: 60, bytes: 1792 * 4 });
+      const run = sql.prepare("SELECT k, status, backend FROM runs ORDER BY id DESC LIMIT 1").get() as { k: number; status: string; backend: string };
+      expect(run).toMatchObject({ k: 6, status: 'done' });
+      const assigned = sql.prepare('SELECT count(*) AS n, min(confidence) AS lo, max(confidence) AS hi FROM assignments').get() as { n: number; lo: number; hi: number };
+      expect(assigned.n).toBe(60);
+      expect(assigned.lo).toBeGreaterThan(0);
+      expect(assigned.hi).toBeLessThanOrEqual(1);
+      // Thumbnails exist in the cache next to the database, not in the photo folder.
+      const thumbs = sql.prepare("SELECT thumb_path AS t FROM images WHERE status = 'ok'").all() as Array<{ t: string }>;
+      for (const { t } of thumbs) expect(statSync(path.join(path.dirname(db), 'thumbnails', t)).size).toBeGreaterThan(100);
+    } finally {
+      sql.close();
+    }
+  });
+
+  it('exports CSV and JSON whose groups match the labels far above chance', async () => {
+    const csv = await runCli(['export', '--db', db, '--format', 'csv']);
+    expect(csv.code, csv.stderr).toBe(0);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toBe('path,group_id,group_name,confidence');
+    expect(lines).toHaveLength(61);
+    const jsonOut = path.join(work, 'groups.json');
+    const json = await runCli(['export', '--db', db, '--format', 'json', '--out', jsonOut]);
+    expect(json.code, json.stderr).toBe(0);
+    const records = JSON.parse(readFileSync(jsonOut, 'utf8')) as Array<{ path: string; group_id: number | null; group_name: string; confidence: number | null }>;
+    expect(Object.keys(records[0]!).sort()).toEqual(['confidence', 'group_id', 'group_name', 'path']);
+    const classes = [...new Set(records.map((r) => labelOf(r.path)))].sort();
+    const truth = records.map((r) => classes.indexOf(labelOf(r.path)));
+    const pred = records.map((r) => r.group_id ?? -1);
+    const acc = hungarianAccuracy(truth, pred);
+    // 6 classes of 10: chance is about 0.2-0.3.
+    expect(acc).toBeGreaterThan(0.6);
+  });
+
+  it('exports one folder per group by copy, without touching originals, and never overwrites', async () => {
+    const out = path.join(work, 'export');
+    const dry = await runCli(['export', '--db', db, '--format', 'folders', '--out', out, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/would write/);
+    expect(() => statSync(out)).toThrow();
+    const r1 = await runCli(['export', '--db', db, '--format', 'folders', '--out', out, '--mode', 'copy']);
+    expect(r1.code, r1.stderr).toBe(0);
+    const folders = readdirSync(out);
+    expect(folders.length).toBeGreaterThanOrEqual(6);
+    const files = folders.flatMap((f) => readdirSync(path.join(out, f)));
+    expect(files).toHaveLength(60);
+    const r2 = await runCli(['export', '--db', db, '--format', 'folders', '--out', out, '--mode', 'hardlink']);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(folders.flatMap((f) => readdirSync(path.join(out, f)))).toHaveLength(120); // suffixed, none replaced
+    expect(r2.stdout).toMatch(/name conflict/);
+    expect(hashTree(photos)).toEqual(before);
+  });
+
+  it('re-runs incrementally: a renamed file reuses its embedding, a deleted one is marked missing', async () => {
+    const fishDir = path.join(photos, 'animals_fish');
+    const [a, b] = readdirSync(fishDir).sort();
+    renameSync(path.join(fishDir, a!), path.join(photos, 'moved-' + a!));
+    rmSync(path.join(fishDir, b!));
+    const r = await runCli(['cluster', photos, '--db', db, '--groups', '6', '--seed', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Images clustered: 59');
+    const sql = new Database(db, { readonly: true });
+    try {
+      const statuses = Object.fromEntries((sql.prepare('SELECT status, count(*) AS n FROM images GROUP BY status').all() as Array<{ status: string; n: number }>).map((x) => [x.status, x.n]));
+      expect(statuses).toEqual({ ok: 59, skipped: 2, missing: 1 });
+      // Nothing was embedded twice: one embedding per content.
+      expect((sql.prepare("SELECT count(*) AS n FROM embeddings WHERE view = ''").get() as { n: number }).n).toBe(60);
+      const moved = sql.prepare('SELECT rel_path AS p FROM images WHERE rel_path = ?').get('moved-' + a!) as { p: string } | undefined;
+      expect(moved?.p).toBe('moved-' + a!);
+    } finally {
+      sql.close();
+    }
+    expect(r.stderr).not.toMatch(/embed\s+[1-9]\d*\/[1-9]/); // nothing to embed
+  });
+
+  it('chooses K from the data when --groups is not given', async () => {
+    const r = await runCli(['cluster', photos, '--db', db, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { k: number; kChosenBy: string; groups: unknown[] };
+    expect(s.kChosenBy).toBe('auto');
+    expect(s.k).toBeGreaterThanOrEqual(3);
+    expect(s.k).toBeLessThanOrEqual(12);
+  });
+
+  it('eval prints I-Con and k-means scores as JSON', async () => {
+    const r = await runCli(['eval', demoImages, '--seeds', '2', '--json', '--db', path.join(work, 'eval.db')]);
+    expect(r.code, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as { icon: Record<string, number>; kmeans: Record<string, number>; n: number; k: number };
+    expect(o.n).toBe(60);
+    expect(o.k).toBe(6);
+    for (const m of [o.icon, o.kmeans]) {
+      expect(Object.keys(m).sort()).toEqual(['acc', 'ari', 'nmi']);
+      expect(m.acc).toBeGreaterThan(0.5);
+    }
+  });
+});
