@@ -7,7 +7,6 @@
  * core/api/contract.ts at run time; test/electron/preload.test.ts checks that they match.
  */
 // A sandboxed preload is CommonJS and may load only 'electron'; `import =` compiles to that require.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 import electron = require('electron');
 import type { IpcRendererEvent } from 'electron';
 import type { IpcBridge, MenuCommand } from '../core/api/client.js';

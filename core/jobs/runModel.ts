@@ -51,11 +51,12 @@ export function decodeRunModel(model: { format: string; meta: Record<string, unk
     shape: [number, number];
     preprocessor: Omit<HeadExport['preprocessor'], 'pca'> & { pca: { d: number; r: number } | null };
   };
-  // Copy out: the blob's Buffer may not be 4-byte aligned.
+  // Copy out: the blob's Buffer may be a view into a larger, unaligned buffer.
   const get = <T extends Arr>(name: string): T | null => {
     const l = meta.layout[name];
     if (!l) return null;
-    const bytes = model.data.slice(l.offset, l.offset + l.length * 4);
+    const bytes = new Uint8Array(l.length * 4);
+    bytes.set(model.data.subarray(l.offset, l.offset + l.length * 4));
     return (l.type === 'f32' ? new Float32Array(bytes.buffer) : new Uint32Array(bytes.buffer)) as T;
   };
   const pca = meta.preprocessor.pca
