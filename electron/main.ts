@@ -13,17 +13,27 @@ import { BrowserWindow, Menu, app, dialog, ipcMain, net, protocol, screen, sessi
 import type { ApiHost } from '../core/api/host.js';
 import { startApp } from './app.js';
 
-/** The service factory, imported lazily (it opens SQLite and the job machinery). */
-const SERVICE_MODULE = '../core/api/service.js';
-interface ServiceModule {
-  createService(options: { dbPath: string }): ApiHost | Promise<ApiHost>;
-}
-
+/**
+ * The core service over the database (`CONSTELLATE_DB`, else the default location shared with
+ * the CLI), imported lazily: it opens SQLite and takes the instance lock. Closing the host
+ * closes the service, then the database and the lock.
+ */
 async function createHost(): Promise<ApiHost> {
-  const { defaultDatabasePath } = await import('../core/store/database.js');
-  const dbPath = process.env.CONSTELLATE_DB || defaultDatabasePath();
-  const service = (await import(SERVICE_MODULE)) as ServiceModule;
-  return service.createService({ dbPath });
+  const [{ openSession }, { createService }] = await Promise.all([import('../core/cli/session.js'), import('../core/api/service.js')]);
+  const session = openSession(process.env.CONSTELLATE_DB || undefined);
+  const service = createService({ store: session.store });
+  return {
+    handlers: service.handlers,
+    mediaFile: (kind, imageId) => service.mediaFile(kind, imageId),
+    onEvent: (listener) => service.onEvent(listener),
+    async close() {
+      try {
+        await service.close();
+      } finally {
+        session.close();
+      }
+    },
+  };
 }
 
 const distDir = dirname(dirname(fileURLToPath(import.meta.url)));

@@ -19,10 +19,8 @@ export function openSession(dbOption: string | undefined, options: { lock?: bool
   let store: Store;
   try {
     store = openStore(dbPath);
-    if (store.db.migration) {
-      const m = store.db.migration;
-      console.error(`constellate: database migrated${'backupPath' in m && m.backupPath ? ` (backup: ${String(m.backupPath)})` : ''}`);
-    }
+    const m = store.db.migration;
+    if (m && m.from > 0) console.error(`constellate: database upgraded from schema ${m.from} to ${m.to}${m.backupPath ? ` (backup: ${m.backupPath})` : ''}`);
     if (lock) store.runs.markInterrupted();
   } catch (err) {
     lock?.release();

@@ -169,9 +169,9 @@ export class DebiasedInfoNCEClustering {
 
     // all rows (originals, then views) as one tensor to gather batches from
     const init = this.initHead(x, n, dd, rng);
-    const W = tf.variable(tf.tensor2d(init.weights, [dd, C]));
-    const b = tf.variable(tf.tensor1d(init.bias));
-    const teacher = o.emaTeacher ? { W: tf.variable(W.clone()), b: tf.variable(b.clone()) } : null;
+    const W = tf.tidy(() => tf.variable(tf.tensor2d(init.weights, [dd, C])));
+    const b = tf.tidy(() => tf.variable(tf.tensor1d(init.bias)));
+    const teacher = o.emaTeacher ? tf.tidy(() => ({ W: tf.variable(W.clone()), b: tf.variable(b.clone()) })) : null;
     const adam = new Adam([W, b]);
 
     const A = Math.min(o.anchorsPerBatch, n);
@@ -261,15 +261,20 @@ export class DebiasedInfoNCEClustering {
               return mixed as tf.Tensor2D;
             });
           }
-          const pinIdx = pinRows.length ? tf.tensor1d(pinRows, 'int32') : null;
-          const pinOneHot = pinRows.length ? tf.oneHot(tf.tensor1d(pinCls, 'int32'), C) : null;
+          // one-hot targets on pinned rows, zero rows elsewhere (a mask: no gather, whose
+          // gradient needs UnsortedSegmentSum, missing on wasm)
+          let pinOneHot: tf.Tensor2D | null = null;
+          if (pinRows.length) {
+            const t = new Float32Array(B * C);
+            pinRows.forEach((r, k2) => (t[r * C + pinCls[k2]!] = 1));
+            pinOneHot = tf.tensor2d(t, [B, C]);
+          }
           const { value, grads } = tf.variableGrads(() => {
             const logits = linearHead(xb, xbT, W, b);
             const phi = tf.softmax(logits) as tf.Tensor2D;
             let loss = clusterIconLoss(phi.slice([0, 0], [nA, C]), phi, pFinal, o.alphaQ, Math.max(1, massRows));
-            if (pinIdx && pinOneHot && o.pinLossWeight > 0) {
-              const lp = tf.logSoftmax(tf.gather(logits, pinIdx));
-              const ce = tf.neg(tf.mean(tf.sum(tf.mul(pinOneHot, lp), 1)));
+            if (pinOneHot && o.pinLossWeight > 0) {
+              const ce = tf.div(tf.neg(tf.sum(tf.mul(pinOneHot, tf.logSoftmax(logits)))), pinRows.length);
               loss = tf.add(loss, tf.mul(ce, o.pinLossWeight)) as tf.Scalar;
             }
             return loss;
@@ -286,7 +291,6 @@ export class DebiasedInfoNCEClustering {
           }
           if (pFinal !== pT) pFinal.dispose();
           tf.dispose([pT, xb, xbT]);
-          if (pinIdx) pinIdx.dispose();
           if (pinOneHot) pinOneHot.dispose();
           for (const r of rows) if (r < n) posOrig[r] = -1;
           else posView[r - n] = -1;
@@ -532,8 +536,8 @@ class Adam {
     private beta2 = 0.999,
     private eps = 1e-8,
   ) {
-    this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
+    this.m = tf.tidy(() => vars.map((x) => tf.variable(tf.zerosLike(x), false)));
+    this.v = tf.tidy(() => vars.map((x) => tf.variable(tf.zerosLike(x), false)));
   }
   step(grads: tf.NamedTensorMap, lr: number): void {
     this.t++;

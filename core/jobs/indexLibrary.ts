@@ -111,7 +111,9 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     } catch {
       // Unreadable now: the decoder records the precise reason.
     }
-    const twin = hash ? images.findByContentHash(hash).find((r) => r.status === 'ok' && r.id !== item.id) : undefined;
+    // Same content seen before (a copy, or this file's old row if it was moved or renamed and
+    // is now marked missing): reuse its facts, thumbnail and embeddings instead of decoding.
+    const twin = hash ? images.findByContentHash(hash).find((r) => r.id !== item.id && r.width !== null && r.thumbPath !== null) : undefined;
     if (hash && twin && embeddings.has(hash, BACKBONE.id) && embeddings.has(hash, BACKBONE.id, FLIP_VIEW)) {
       reused.push({
         id: item.id,

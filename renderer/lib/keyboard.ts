@@ -25,7 +25,7 @@ export interface KeyLike {
   altKey?: boolean;
 }
 
-export function isMac(platform: string = typeof navigator !== 'undefined' ? navigator.platform : ''): boolean {
+export function isMac(platform: string = (globalThis as { navigator?: { platform?: string } }).navigator?.platform ?? ''): boolean {
   return /mac|iphone|ipad/i.test(platform);
 }
 
@@ -80,15 +80,13 @@ export function keyToCommand(e: KeyLike, mac = isMac()): Command | null {
 }
 
 /** True when the event target is a text field: plain keys then belong to it, not to us. */
-export function isTyping(target: EventTarget | null): boolean {
-  if (!target || typeof (target as HTMLElement).tagName !== 'string') return false;
-  const el = target as HTMLElement;
-  const tag = el.tagName;
+export function isTyping(target: unknown): boolean {
+  // Structural (no DOM types) so this module also compiles and tests under Node.
+  const el = target as { tagName?: unknown; type?: string; isContentEditable?: boolean } | null;
+  if (!el || typeof el.tagName !== 'string') return false;
+  const tag = el.tagName.toUpperCase();
   if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
-  if (tag === 'INPUT') {
-    const type = (el as HTMLInputElement).type;
-    return !['checkbox', 'radio', 'range', 'button', 'submit'].includes(type);
-  }
+  if (tag === 'INPUT') return !['checkbox', 'radio', 'range', 'button', 'submit'].includes(el.type ?? 'text');
   return el.isContentEditable === true;
 }
 

@@ -87,7 +87,7 @@ describe('core service', () => {
   });
 
   it('moves low-confidence images to Unsorted with the threshold', async () => {
-    await call('setUnsortedThreshold', { threshold: 1.01 });
+    await call('setUnsortedThreshold', { threshold: 1 });
     const { groups, unsortedCount } = await call('listGroups', {});
     expect(groups).toHaveLength(0);
     expect(unsortedCount).toBe(24);

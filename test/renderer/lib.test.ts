@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { isTyping, keyToCommand } from '../../renderer/lib/keyboard.js';
+import { PagedList } from '../../renderer/lib/paged.js';
+import { formatRoute, parseRoute, type Route } from '../../renderer/lib/router.js';
+import { Selection } from '../../renderer/lib/selection.js';
+import { fitCamera, pointInPolygon, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
+import { layoutGrid, pagesFor, scrollToReveal } from '../../renderer/lib/virtualizer.js';
+
+describe('Selection', () => {
+  it('click selects one; ctrl toggles; shift selects the range from the anchor', () => {
+    const s = new Selection(20);
+    s.click(3);
+    expect(s.indices()).toEqual([3]);
+    s.click(7, { toggle: true });
+    expect(s.indices()).toEqual([3, 7]);
+    s.click(7, { toggle: true });
+    expect(s.indices()).toEqual([3]);
+    s.click(5);
+    s.click(9, { shift: true });
+    expect(s.indices()).toEqual([5, 6, 7, 8, 9]);
+    s.click(2, { shift: true }); // the anchor stays at 5
+    expect(s.indices()).toEqual([2, 3, 4, 5]);
+    s.click(12, { toggle: true });
+    s.click(14, { shift: true, toggle: true }); // ctrl+shift adds a range
+    expect(s.indices()).toEqual([2, 3, 4, 5, 12, 13, 14]);
+  });
+
+  it('arrows move the cursor; shift-arrows extend from the anchor; edges clamp', () => {
+    const s = new Selection(10);
+    s.move(1);
+    expect(s.focus).toBe(0);
+    s.move(4);
+    expect(s.indices()).toEqual([4]);
+    s.move(1, true);
+    s.move(1, true);
+    expect(s.indices()).toEqual([4, 5, 6]);
+    s.move(-3, true);
+    expect(s.indices()).toEqual([3, 4]);
+    s.move(100);
+    expect(s.focus).toBe(9);
+    s.move(-100);
+    expect(s.focus).toBe(0);
+  });
+
+  it('select all, clear, and shrinking the list', () => {
+    const s = new Selection(50_000);
+    s.selectAll();
+    expect(s.size).toBe(50_000);
+    s.setCount(10);
+    expect(s.size).toBe(10);
+    s.click(8);
+    s.afterRemoval(5);
+    expect(s.size).toBe(0);
+    expect(s.focus).toBe(4);
+    s.clear();
+    expect(s.size).toBe(0);
+    const empty = new Selection(0);
+    empty.move(1);
+    empty.click(0);
+    expect(empty.size).toBe(0);
+  });
+});
+
+describe('virtualizer', () => {
+  it('renders only the visible rows plus overscan at 50,000 items', () => {
+    const l = layoutGrid({ count: 50_000, width: 1000, cell: 150, gap: 6, scrollTop: 100_000, viewportHeight: 800, overscan: 2 });
+    expect(l.columns).toBe(6);
+    expect(l.cellSize).toBeCloseTo((1000 - 5 * 6) / 6);
+    expect(l.rows).toBe(Math.ceil(50_000 / 6));
+    expect(l.totalHeight).toBeCloseTo(l.rows * l.rowHeight - 6);
+    expect(l.endIndex - l.startIndex).toBeLessThanOrEqual(6 * (Math.ceil(800 / l.rowHeight) + 1 + 4));
+    expect(l.startRow).toBe(Math.floor(100_000 / l.rowHeight) - 2);
+    expect(l.offsetY).toBeCloseTo(l.startRow * l.rowHeight);
+  });
+
+  it('handles the ends, empty lists and narrow widths', () => {
+    const top = layoutGrid({ count: 100, width: 500, cell: 100, gap: 0, scrollTop: 0, viewportHeight: 300, overscan: 1 });
+    expect(top.startIndex).toBe(0);
+    expect(top.endIndex).toBe(5 * 4);
+    const end = layoutGrid({ count: 100, width: 500, cell: 100, gap: 0, scrollTop: 1e9, viewportHeight: 300 });
+    expect(end.endIndex).toBe(100);
+    expect(end.startIndex).toBeLessThanOrEqual(100);
+    const none = layoutGrid({ count: 0, width: 500, cell: 100, gap: 4, scrollTop: 0, viewportHeight: 300 });
+    expect(none).toMatchObject({ rows: 0, totalHeight: 0, startIndex: 0, endIndex: 0 });
+    expect(layoutGrid({ count: 5, width: 20, cell: 100, gap: 4, scrollTop: 0, viewportHeight: 300 }).columns).toBe(1);
+  });
+
+  it('reveals an index by scrolling the least', () => {
+    const l = { columns: 4, rowHeight: 110, cellSize: 100 };
+    expect(scrollToReveal(l, 0, 500, 300)).toBe(0);
+    expect(scrollToReveal(l, 4 * 10, 0, 300)).toBe(10 * 110 + 100 - 300);
+    expect(scrollToReveal(l, 4 * 5, 600, 300)).toBe(550);
+    expect(scrollToReveal(l, 4 * 5, 450, 300)).toBe(450);
+    expect(scrollToReveal(l, 4 * 5, 500, 300)).toBe(500);
+  });
+
+  it('pages cover a range', () => {
+    expect(pagesFor(0, 0, 100)).toEqual([]);
+    expect(pagesFor(0, 100, 100)).toEqual([0]);
+    expect(pagesFor(99, 201, 100)).toEqual([0, 1, 2]);
+  });
+});
+
+describe('PagedList', () => {
+  it('loads each page once, serves items synchronously after, resolves indices', async () => {
+    const calls: number[] = [];
+    const data = Array.from({ length: 1000 }, (_, i) => i * 10);
+    const list = new PagedList<number>(async (offset, limit) => {
+      calls.push(offset);
+      return { items: data.slice(offset, offset + limit), total: data.length };
+    }, 100);
+    expect(list.get(5)).toBeUndefined();
+    await Promise.all([list.ensure(0, 150), list.ensure(50, 120)]);
+    expect(calls.sort((a, b) => a - b)).toEqual([0, 100]);
+    expect(list.get(149)).toBe(1490);
+    expect(await list.resolve([5, 999, 150])).toEqual([50, 9990, 1500]);
+    expect(list.total).toBe(1000);
+    list.reset();
+    expect(list.get(5)).toBeUndefined();
+  });
+});
+
+describe('keyboard map', () => {
+  const k = (key: string, mods: Partial<{ shiftKey: boolean; ctrlKey: boolean; metaKey: boolean; altKey: boolean }> = {}, mac = false) => keyToCommand({ key, ...mods }, mac);
+  it('maps the documented keys', () => {
+    expect(k('ArrowLeft')).toEqual({ kind: 'move', dx: -1, dy: 0, extend: false });
+    expect(k('ArrowDown', { shiftKey: true })).toEqual({ kind: 'move', dx: 0, dy: 1, extend: true });
+    expect(k('Enter')).toEqual({ kind: 'open' });
+    expect(k('Escape')).toEqual({ kind: 'back' });
+    expect(k('Delete')).toEqual({ kind: 'remove' });
+    expect(k('3')).toEqual({ kind: 'send', n: 3 });
+    expect(k('0')).toBeNull();
+    expect(k('?', { shiftKey: true })).toEqual({ kind: 'help' });
+    expect(k('p')).toEqual({ kind: 'pin' });
+  });
+  it('uses Ctrl on Linux/Windows and Cmd on macOS', () => {
+    expect(k('z', { ctrlKey: true })).toEqual({ kind: 'undo' });
+    expect(k('Z', { ctrlKey: true, shiftKey: true })).toEqual({ kind: 'redo' });
+    expect(k('y', { ctrlKey: true })).toEqual({ kind: 'redo' });
+    expect(k('a', { ctrlKey: true })).toEqual({ kind: 'select-all' });
+    expect(k('z', { metaKey: true }, true)).toEqual({ kind: 'undo' });
+    expect(k('z', { ctrlKey: true }, true)).toBeNull();
+    expect(k('a', { metaKey: true })).toBeNull();
+    expect(k('1', { ctrlKey: true })).toBeNull();
+    expect(k('ArrowLeft', { altKey: true })).toBeNull();
+  });
+  it('knows when the user is typing', () => {
+    expect(isTyping({ tagName: 'INPUT', type: 'text' })).toBe(true);
+    expect(isTyping({ tagName: 'INPUT', type: 'range' })).toBe(false);
+    expect(isTyping({ tagName: 'TEXTAREA' })).toBe(true);
+    expect(isTyping({ tagName: 'DIV', isContentEditable: true })).toBe(true);
+    expect(isTyping({ tagName: 'DIV' })).toBe(false);
+    expect(isTyping(null)).toBe(false);
+  });
+});
+
+describe('map hit-testing', () => {
+  // 100,000 points on a jittered lattice.
+  const n = 100_000;
+  const xy = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    xy[2 * i] = (i % 400) + ((i * 7919) % 100) / 1000;
+    xy[2 * i + 1] = Math.floor(i / 400) + ((i * 104729) % 100) / 1000;
+  }
+  const grid = new SpatialGrid(xy);
+
+  it('finds the nearest point within a radius, or none', () => {
+    const i = grid.nearest(10.02, 20.03, 0.5);
+    expect(i).toBe(20 * 400 + 10);
+    expect(grid.nearest(-50, -50, 1)).toBe(-1);
+  });
+
+  it('box selection equals brute force and is fast', () => {
+    const t0 = performance.now();
+    const hits = grid.inRect(100.5, 50.5, 10.5, 150.5);
+    const ms = performance.now() - t0;
+    let brute = 0;
+    for (let i = 0; i < n; i++) {
+      const x = xy[2 * i]!,
+        y = xy[2 * i + 1]!;
+      if (x >= 10.5 && x <= 100.5 && y >= 50.5 && y <= 150.5) brute++;
+    }
+    expect(hits.length).toBe(brute);
+    expect(ms).toBeLessThan(50);
+  });
+
+  it('lasso selection uses the polygon, not its bounding box', () => {
+    const tri = [0, 0, 100, 0, 0, 100];
+    const hits = grid.inPolygon(tri);
+    expect(hits.length).toBeGreaterThan(4000);
+    for (const i of hits) expect(xy[2 * i]! + xy[2 * i + 1]!).toBeLessThanOrEqual(100.01);
+    expect(pointInPolygon(60, 60, tri)).toBe(false);
+    expect(pointInPolygon(10, 10, tri)).toBe(true);
+  });
+
+  it('camera round-trips and zooms about the cursor', () => {
+    const cam = fitCamera(grid.bounds, 800, 600);
+    const [sx, sy] = toScreen(cam, 800, 600, 123, 45);
+    const [x, y] = toData(cam, 800, 600, sx, sy);
+    expect(x).toBeCloseTo(123);
+    expect(y).toBeCloseTo(45);
+    const z = zoomAt(cam, 800, 600, sx, sy, 3);
+    expect(z.scale).toBeCloseTo(cam.scale * 3);
+    const [sx2, sy2] = toScreen(z, 800, 600, 123, 45);
+    expect(sx2).toBeCloseTo(sx);
+    expect(sy2).toBeCloseTo(sy);
+  });
+});
+
+describe('routes', () => {
+  it('round-trip', () => {
+    const routes: Route[] = [
+      { name: 'groups' },
+      { name: 'libraries' },
+      { name: 'map' },
+      { name: 'review' },
+      { name: 'group', id: 12 },
+      { name: 'group', id: 'unsorted' },
+      { name: 'image', id: 5, group: 'unsorted', sort: 'confidence-asc', index: 41 },
+      { name: 'image', id: 5, group: null, sort: 'date', index: null },
+    ];
+    for (const r of routes) expect(parseRoute(formatRoute(r))).toEqual(r);
+    expect(parseRoute('')).toEqual({ name: 'groups' });
+    expect(parseRoute('#/group/abc')).toEqual({ name: 'groups' });
+    expect(parseRoute('#/image/-3')).toEqual({ name: 'groups' });
+  });
+});
