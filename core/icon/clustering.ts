@@ -50,8 +50,8 @@ export const DEFAULTS = {
   emaTeacher: false,
   emaDecay: 0.99,
   emaWeight: 0.5,
-  init: 'random' as 'random' | 'kmeans',
-  initScale: 0.01,
+  init: 'kmeans' as 'random' | 'kmeans',
+  initScale: 10,
   minConfidence: 0,
   seed: 0,
 };
@@ -397,7 +397,7 @@ export class DebiasedInfoNCEClustering {
       for (let c = 0; c < C; c++) for (let j = 0; j < dd; j++) w[j * C + c] = km.centroids[c * dd + j]! * this.opts.initScale;
       return { weights: w, bias: new Float32Array(C) };
     }
-    return { weights: rng.normalArray(dd * C, this.opts.initScale), bias: new Float32Array(C) };
+    return { weights: rng.normalArray(dd * C, this.opts.initScale / Math.sqrt(dd) / 10), bias: new Float32Array(C) };
   }
 
   /**

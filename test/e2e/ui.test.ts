@@ -201,6 +201,7 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     await page.locator('.choice', { hasText: 'CSV' }).click();
     await page.locator('input[name="out"]').fill(out);
     await page.getByRole('button', { name: 'Preview' }).click();
+    await shot('12-export-debug');
     await page.getByRole('region', { name: 'Export preview' }).or(page.locator('.modal .err')).first().waitFor();
     expect(await page.locator('.modal .err').count(), await page.locator('.modal').innerText()).toBe(0);
     await shot('12-export-preview');

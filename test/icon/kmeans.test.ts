@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { kmeans, kmeansPlusPlus } from '../../core/icon/kmeans.js';
+import { hungarianAccuracy } from '../../core/icon/metrics.js';
+import { chooseK, silhouette } from '../../core/icon/choosek.js';
+import { Rng } from '../../core/icon/rng.js';
+import { blobs, setupTf } from './helpers.js';
+
+beforeAll(setupTf);
+
+describe('k-means', () => {
+  it('k-means++ seeds one centre per well-separated blob', () => {
+    const { x, labels, n } = blobs(6, 30, 10, 20, 3);
+    const xt = tf.tensor2d(x, [n, 10]);
+    for (const seed of [0, 1, 2]) {
+      const c = kmeansPlusPlus(xt, x, 6, new Rng(seed));
+      // each seed centre is a data point; all six in different blobs
+      const blobOf = (ci: number): number => {
+        for (let i = 0; i < n; i++) if (x.subarray(i * 10, i * 10 + 10).every((v, j) => v === c[ci * 10 + j])) return labels[i]!;
+        return -1;
+      };
+      expect(new Set([0, 1, 2, 3, 4, 5].map(blobOf)).size).toBe(6);
+    }
+    xt.dispose();
+  });
+
+  it('recovers blobs exactly; inertia is the sum of squared distances; deterministic', () => {
+    const { x, labels, n } = blobs(5, 40, 8, 6, 4);
+    const before = tf.memory().numTensors;
+    const r = kmeans(x, n, 8, { k: 5, seed: 1 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(hungarianAccuracy(labels, r.labels)).toBe(1);
+    let inertia = 0;
+    for (let i = 0; i < n; i++) {
+      const c = r.labels[i]!;
+      for (let j = 0; j < 8; j++) inertia += (x[i * 8 + j]! - r.centroids[c * 8 + j]!) ** 2;
+    }
+    expect(r.inertia).toBeCloseTo(inertia, 0);
+    // centroids are the means of their members
+    const c0 = Array.from({ length: 8 }, (_, j) => {
+      let s = 0;
+      let m = 0;
+      for (let i = 0; i < n; i++) if (r.labels[i] === 0) (s += x[i * 8 + j]!), m++;
+      return s / m;
+    });
+    c0.forEach((v, j) => expect(r.centroids[j]).toBeCloseTo(v, 4));
+    expect(Array.from(kmeans(x, n, 8, { k: 5, seed: 1 }).labels)).toEqual(Array.from(r.labels));
+  });
+});
+
+describe('chooseK', () => {
+  it('picks the number of blobs by silhouette', () => {
+    const { x, n } = blobs(4, 30, 8, 5, 12);
+    const r = chooseK(x, n, 8, [2, 3, 4, 5, 6, 8], { preprocess: { l2normalize: false } });
+    expect(r.k).toBe(4);
+    expect(r.scores).toHaveLength(6);
+  });
+
+  it('silhouette is 1 for points on their centres, ~0 for random labels', () => {
+    const x = Float32Array.from([0, 0, 0, 0, 10, 10, 10, 10]);
+    expect(silhouette(x, 4, 2, Int32Array.from([0, 0, 1, 1]), 2)).toBeCloseTo(1, 5);
+  });
+});
