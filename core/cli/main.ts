@@ -93,7 +93,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as { code?: string; exitCode?: number; message?: string };
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) return e.exitCode ?? 1;
-    console.error(`constellate: ${e.message ?? String(err)}`);
+    // Store errors carry a message written for the user (what happened, what to do).
+    const userMessage = (err as { userMessage?: string }).userMessage;
+    console.error(`constellate: ${userMessage ?? e.message ?? String(err)}`);
     return 1;
   }
 }

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
 import { fitPreprocess, applyPreprocess, type PreprocessOptions, type Preprocessor } from './preprocess.js';
-import { knnGraph, knnKernelSparse, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
+import { knnGraph, knnGraphIvf, knnKernelSparse, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
+import { l2normalize, pcaFit, pcaTransform } from './preprocess.js';
 import { rowNormalize, KERNEL_EPS } from './kernels.js';
 import { clusterIconLoss } from './loss.js';
 import { kmeans } from './kmeans.js';
@@ -54,6 +55,9 @@ export const DEFAULTS = {
   initScale: 10,
   minConfidence: 0,
   seed: 0,
+  maxSteps: 2000,
+  exactKnnUpTo: 20000,
+  knnPcaDims: 128,
 };
 
 export interface ClusteringOptions {
@@ -91,6 +95,14 @@ export interface ClusteringOptions {
   minConfidence?: number;
   seed?: number;
   preprocess?: PreprocessOptions;
+  /**
+   * Cap on optimiser steps (all epochs together): the lr schedule is
+   * stretched over the capped run. Keeps large N within the time budget.
+   */
+  maxSteps?: number;
+  /** Exact blocked kNN up to this many images; beyond, IVF on PCA-reduced features. */
+  exactKnnUpTo?: number;
+  knnPcaDims?: number;
 }
 
 export interface FitInput {
@@ -153,7 +165,7 @@ export class DebiasedInfoNCEClustering {
     const v = input.views ? applyPreprocess(pre, input.views, n) : null;
     const t1 = performance.now();
     const k = Math.min(o.knn, n - 1);
-    const graph = input.graph && input.graph.n === n && input.graph.k >= k ? input.graph : knnGraph(x, n, dd, k, { normalize: true });
+    const graph = input.graph && input.graph.n === n && input.graph.k >= k ? input.graph : this.buildGraph(x, n, dd, k);
     const walk = walkKernelSparse(knnKernelSparse(trimGraph(graph, k)), o.walkSteps);
     const t2 = performance.now();
 
@@ -168,14 +180,14 @@ export class DebiasedInfoNCEClustering {
     pinned.sort((a, b) => a - b);
 
     // all rows (originals, then views) as one tensor to gather batches from
-    const init = this.initHead(x, n, dd, rng);
+    const init = this.initHead(x, n, dd, rng, pinOf);
     const W = tf.tidy(() => tf.variable(tf.tensor2d(init.weights, [dd, C])));
     const b = tf.tidy(() => tf.variable(tf.tensor1d(init.bias)));
     const teacher = o.emaTeacher ? tf.tidy(() => ({ W: tf.variable(W.clone()), b: tf.variable(b.clone()) })) : null;
     const adam = new Adam([W, b]);
 
     const A = Math.min(o.anchorsPerBatch, n);
-    const stepsPerEpoch = Math.max(Math.ceil(n / A), o.minStepsPerEpoch);
+    const stepsPerEpoch = Math.max(1, Math.min(Math.max(Math.ceil(n / A), o.minStepsPerEpoch), Math.floor(o.maxSteps / o.epochs)));
     const lossHistory: number[] = [];
     const tensorCounts: number[] = [];
     const posOrig = new Int32Array(n).fill(-1);
@@ -327,6 +339,25 @@ export class DebiasedInfoNCEClustering {
     };
   }
 
+  /** kNN graph: exact up to exactKnnUpTo images, else IVF on a PCA (fit on a sample) of the features. */
+  private buildGraph(x: Float32Array, n: number, dd: number, k: number): KnnGraph {
+    const o = this.opts;
+    if (n <= o.exactKnnUpTo) return knnGraph(x, n, dd, k, { normalize: true });
+    let z = x;
+    let dz = dd;
+    if (o.knnPcaDims < dd) {
+      const m = Math.min(n, 20000);
+      const rng = new Rng(o.seed + 1);
+      const idx = rng.permutation(n).subarray(0, m);
+      const sample = new Float32Array(m * dd);
+      idx.forEach((src, r) => sample.set(x.subarray(src * dd, src * dd + dd), r * dd));
+      const pca = pcaFit(sample, m, dd, o.knnPcaDims, { seed: o.seed, iterations: 3 });
+      z = l2normalize(pcaTransform(pca, x, n), n, pca.r);
+      dz = pca.r;
+    }
+    return knnGraphIvf(z, n, dz, k, { seed: o.seed });
+  }
+
   /** Assigns (new) images with the trained head, no retraining. */
   predict(features: Float32Array, n?: number): Assignment {
     const head = this.requireHead();
@@ -389,10 +420,12 @@ export class DebiasedInfoNCEClustering {
     return { labels, confidence, groups };
   }
 
-  private initHead(x: Float32Array, n: number, dd: number, rng: Rng): { weights: Float32Array; bias: Float32Array } {
+  private initHead(x: Float32Array, n: number, dd: number, rng: Rng, pinOf: Int32Array): { weights: Float32Array; bias: Float32Array } {
     const C = this.opts.nClusters;
     if (this.opts.init === 'kmeans') {
-      const km = kmeans(x, n, dd, { k: C, nInit: 3, seed: rng.seed() });
+      // seeded k-means: pinned images fix their cluster (and seed its centre)
+      const hasPins = pinOf.some((c) => c >= 0);
+      const km = kmeans(x, n, dd, { k: C, nInit: 3, seed: rng.seed(), fixed: hasPins ? pinOf : undefined });
       const w = new Float32Array(dd * C);
       for (let c = 0; c < C; c++) for (let j = 0; j < dd; j++) w[j * C + c] = km.centroids[c * dd + j]! * this.opts.initScale;
       return { weights: w, bias: new Float32Array(C) };

@@ -14,6 +14,12 @@ export interface KMeansOptions {
   /** Stop when the relative inertia change is below tol (default 1e-6). */
   tol?: number;
   seed?: number;
+  /**
+   * Constraints: fixed[i] = cluster of point i (-1: free). Fixed points seed
+   * their cluster (the mean of its fixed points) and never move; the other
+   * centres come from k-means++ (seeded k-means).
+   */
+  fixed?: Int32Array;
 }
 
 export interface KMeansResult {
@@ -52,13 +58,31 @@ export function assignToCentroids(x: tf.Tensor2D, centroids: Float32Array, k: nu
 }
 
 /** k-means++ seeding (D^2 sampling). */
-export function kmeansPlusPlus(x: tf.Tensor2D, data: Float32Array, k: number, rng: Rng): Float32Array {
+export function kmeansPlusPlus(x: tf.Tensor2D, data: Float32Array, k: number, rng: Rng, given?: { centroids: Float32Array; has: boolean[] }): Float32Array {
   const [n, d] = x.shape;
   const centroids = new Float32Array(k * d);
-  const first = rng.int(n);
-  centroids.set(data.subarray(first * d, first * d + d), 0);
-  let best = assignToCentroids(x, centroids.subarray(0, d), 1).d2;
-  for (let c = 1; c < k; c++) {
+  let best: Float32Array;
+  let start = 1;
+  const order = Array.from({ length: k }, (_, i) => i);
+  if (given && given.has.some((h) => h)) {
+    // clusters with given centres first, the free ones by D^2 sampling after them
+    const fixedIdx = order.filter((c) => given.has[c]);
+    const freeIdx = order.filter((c) => !given.has[c]);
+    best = new Float32Array(n).fill(Infinity);
+    for (const c of fixedIdx) {
+      centroids.set(given.centroids.subarray(c * d, c * d + d), c * d);
+      const nd = assignToCentroids(x, centroids.subarray(c * d, (c + 1) * d), 1).d2;
+      for (let i = 0; i < n; i++) if (nd[i]! < best[i]!) best[i] = nd[i]!;
+    }
+    order.splice(0, k, ...fixedIdx, ...freeIdx);
+    start = fixedIdx.length;
+  } else {
+    const first = rng.int(n);
+    centroids.set(data.subarray(first * d, first * d + d), 0);
+    best = assignToCentroids(x, centroids.subarray(0, d), 1).d2;
+  }
+  for (let oc = start; oc < k; oc++) {
+    const c = order[oc]!;
     let total = 0;
     for (let i = 0; i < n; i++) total += best[i]!;
     let pick = n - 1;
@@ -79,7 +103,7 @@ export function kmeansPlusPlus(x: tf.Tensor2D, data: Float32Array, k: number, rn
   return centroids;
 }
 
-function lloyd(x: tf.Tensor2D, data: Float32Array, init: Float32Array, k: number, maxIter: number, tol: number, rng: Rng): KMeansResult {
+function lloyd(x: tf.Tensor2D, data: Float32Array, init: Float32Array, k: number, maxIter: number, tol: number, rng: Rng, fixed?: Int32Array): KMeansResult {
   const [n, d] = x.shape;
   let centroids = init;
   let prev = Infinity;
@@ -88,6 +112,7 @@ function lloyd(x: tf.Tensor2D, data: Float32Array, init: Float32Array, k: number
   let it = 0;
   for (; it < maxIter; it++) {
     const a = assignToCentroids(x, centroids, k);
+    if (fixed) for (let i = 0; i < n; i++) if (fixed[i]! >= 0) (a.labels[i] = fixed[i]!), (a.d2[i] = 0);
     labels = a.labels;
     inertia = 0;
     for (let i = 0; i < n; i++) inertia += a.d2[i]!;
@@ -118,6 +143,7 @@ function lloyd(x: tf.Tensor2D, data: Float32Array, init: Float32Array, k: number
     prev = inertia;
   }
   const fin = assignToCentroids(x, centroids, k);
+  if (fixed) for (let i = 0; i < n; i++) if (fixed[i]! >= 0) (fin.labels[i] = fixed[i]!), (fin.d2[i] = 0);
   inertia = 0;
   for (let i = 0; i < n; i++) inertia += fin.d2[i]!;
   return { labels: fin.labels, centroids, inertia, iterations: it };
@@ -132,9 +158,22 @@ export function kmeans(data: Float32Array, n: number, d: number, opts: KMeansOpt
   const x = tf.tensor2d(data, [n, d]);
   try {
     let best: KMeansResult | null = null;
+    let given: { centroids: Float32Array; has: boolean[] } | undefined;
+    if (opts.fixed) {
+      const cent = new Float32Array(k * d);
+      const cnt = new Float64Array(k);
+      for (let i = 0; i < n; i++) {
+        const c = opts.fixed[i]!;
+        if (c < 0) continue;
+        cnt[c]! += 1;
+        for (let j = 0; j < d; j++) cent[c * d + j]! += data[i * d + j]!;
+      }
+      for (let c = 0; c < k; c++) if (cnt[c]! > 0) for (let j = 0; j < d; j++) cent[c * d + j] = cent[c * d + j]! / cnt[c]!;
+      given = { centroids: cent, has: Array.from(cnt, (v) => v > 0) };
+    }
     for (let r = 0; r < nInit; r++) {
-      const init = kmeansPlusPlus(x, data, k, rng);
-      const res = lloyd(x, data, init, k, opts.maxIter ?? 100, opts.tol ?? 1e-6, rng);
+      const init = kmeansPlusPlus(x, data, k, rng, given);
+      const res = lloyd(x, data, init, k, opts.maxIter ?? 100, opts.tol ?? 1e-6, rng, opts.fixed);
       if (!best || res.inertia < best.inertia) best = res;
     }
     return best!;

@@ -29,6 +29,14 @@ export interface Dialog {
   resolve: (values: Record<string, string> | null) => void;
 }
 
+// Browser globals through a narrow structural type, so this module also type-checks (and runs
+// in component tests) without the DOM lib.
+const win = globalThis as unknown as {
+  location?: { hash: string };
+  addEventListener?: (type: 'hashchange', fn: () => void) => void;
+  history?: { replaceState(data: unknown, unused: string, url: string): void };
+};
+
 const EMPTY_HISTORY: HistoryState = { canUndo: false, canRedo: false, undoLabel: null, redoLabel: null };
 
 export class AppState {
@@ -53,9 +61,10 @@ export class AppState {
   constructor(readonly client: Client) {}
 
   start(): void {
-    if (typeof location !== 'undefined') {
-      this.route = parseRoute(location.hash);
-      window.addEventListener('hashchange', () => (this.route = parseRoute(location.hash)));
+    const loc = win.location;
+    if (loc) {
+      this.route = parseRoute(loc.hash);
+      win.addEventListener?.('hashchange', () => (this.route = parseRoute(loc.hash)));
     }
     this.unsubscribe = this.client.subscribe((e) => this.onEvent(e));
     void this.refreshStatus();
@@ -104,9 +113,10 @@ export class AppState {
 
   go(route: Route, replace = false): void {
     const hash = formatRoute(route);
-    if (typeof location !== 'undefined' && location.hash !== hash) {
-      if (replace) history.replaceState(null, '', hash);
-      else location.hash = hash;
+    const loc = win.location;
+    if (loc && loc.hash !== hash) {
+      if (replace && win.history) win.history.replaceState(null, '', hash);
+      else loc.hash = hash;
     }
     this.route = route;
   }

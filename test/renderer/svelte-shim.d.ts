@@ -1,0 +1,7 @@
+// Lets the root `tsc -p tsconfig.json` see .svelte imports in component tests (svelte-check
+// type-checks the components themselves).
+declare module '*.svelte' {
+  import type { Component } from 'svelte';
+  const component: Component<any>;
+  export default component;
+}
