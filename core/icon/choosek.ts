@@ -33,7 +33,7 @@ export function silhouette(x: Float32Array, n: number, d: number, labels: Int32A
   return tf.tidy(() => {
     const xt = tf.tensor2d(x, [n, d]);
     const sq = tf.sum(tf.square(xt), 1, true);
-    const dist = tf.sqrt(tf.relu(tf.add(tf.sub(sq, tf.mul(2, tf.matMul(xt, xt, false, true))), tf.transpose(sq))));
+    const dist = tf.sqrt(tf.relu(tf.add(tf.sub(sq, tf.mul(2, tf.matMul(xt, tf.transpose(xt)))), tf.transpose(sq))));
     const oh = tf.oneHot(tf.tensor1d(labels, 'int32'), k);
     const sums = tf.matMul(dist, oh).arraySync() as number[][]; // [n, k]
     const counts = new Float64Array(k);

@@ -265,7 +265,7 @@ export class DebiasedInfoNCEClustering {
               const phiTA = phiT.slice([0, 0], [nA, C]);
               const notSelf = tf.sub(1, tf.oneHot(tf.range(0, nA, 1, 'int32'), B));
               const mass = tf.add(tf.sum(phiT, 0, true), KERNEL_EPS);
-              const qT = rowNormalize(tf.mul(tf.matMul(tf.div(phiTA, mass), phiT, false, true), notSelf) as tf.Tensor2D);
+              const qT = rowNormalize(tf.mul(tf.matMul(tf.div(phiTA, mass), tf.transpose(phiT)), notSelf) as tf.Tensor2D);
               const has = tf.cast(tf.greater(tf.sum(pT, 1, true), 0), 'float32');
               // teacher mixed in on rows that already have supervision (then debiased like p)
               const qDeb = tf.mul(tf.add(tf.mul(qT, 1 - o.alphaP), o.alphaP / B), has);

@@ -26,7 +26,7 @@ export function squaredDistances(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const an = tf.sum(tf.square(a), 1, true);
     const bn = tf.reshape(tf.sum(tf.square(b), 1), [1, -1]);
-    return tf.relu(tf.add(tf.sub(an, tf.mul(2, tf.matMul(a, b, false, true))), bn)) as tf.Tensor2D;
+    return tf.relu(tf.add(tf.sub(an, tf.mul(2, tf.matMul(a, tf.transpose(b)))), bn)) as tf.Tensor2D;
   });
 }
 
@@ -47,7 +47,7 @@ export function knnKernel(x: tf.Tensor2D, k: number, opts: { normalize?: boolean
   if (k >= b) throw new Error(`knnKernel: k=${k} must be < batch ${b}`);
   return tf.tidy(() => {
     const xn = maybeNormalize(x, normalize);
-    const sim = tf.matMul(xn, xn, false, true);
+    const sim = tf.matMul(xn, tf.transpose(xn));
     const masked = tf.sub(sim, tf.mul(tf.eye(b), 1e9)); // self excluded
     const { indices } = tf.topk(masked, k);
     const oneHot = tf.sum(tf.oneHot(indices, b), 1); // [B, N]
@@ -181,7 +181,7 @@ export function gaussianKernel(x: tf.Tensor2D, opts: { sigma?: number; perplexit
 export function clusterKernel(phi: tf.Tensor2D, eps = KERNEL_EPS): tf.Tensor2D {
   return tf.tidy(() => {
     const mass = tf.add(tf.sum(phi, 0, true), eps); // [1, C]
-    return tf.matMul(tf.div(phi, mass), phi, false, true) as tf.Tensor2D;
+    return tf.matMul(tf.div(phi, mass), tf.transpose(phi)) as tf.Tensor2D;
   });
 }
 

@@ -37,14 +37,14 @@ export function assignToCentroids(x: tf.Tensor2D, centroids: Float32Array, k: nu
   const [n, d] = x.shape;
   const labels = new Int32Array(n);
   const d2 = new Float32Array(n);
-  const c = tf.tensor2d(centroids, [k, d]);
-  const cn = tf.tidy(() => tf.reshape(tf.sum(tf.square(c), 1), [1, k]));
+  const c = tf.tidy(() => tf.transpose(tf.tensor2d(centroids, [k, d]))); // [d, k]
+  const cn = tf.tidy(() => tf.reshape(tf.sum(tf.square(c), 0), [1, k]));
   for (let s = 0; s < n; s += BLOCK) {
     const m = Math.min(BLOCK, n - s);
     const [minD, arg] = tf.tidy(() => {
       const xb = x.slice([s, 0], [m, d]);
       const xn = tf.sum(tf.square(xb), 1, true);
-      const dist = tf.add(tf.sub(xn, tf.mul(2, tf.matMul(xb, c, false, true))), cn);
+      const dist = tf.add(tf.sub(xn, tf.mul(2, tf.matMul(xb, c))), cn);
       return [tf.relu(tf.min(dist, 1)), tf.argMin(dist, 1)];
     });
     d2.set(minD!.dataSync() as Float32Array, s);

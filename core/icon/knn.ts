@@ -58,15 +58,16 @@ export function knnQuery(
   const colTensors: { start: number; t: tf.Tensor2D }[] = [];
   for (let c = 0; c < nb; c += colBlock) {
     const m = Math.min(colBlock, nb - c);
-    colTensors.push({ start: c, t: tf.tensor2d(b.subarray(c * d, (c + m) * d), [m, d]) });
+    // stored transposed [d, m]: matMul with transposeB is very slow on wasm
+    colTensors.push({ start: c, t: tf.tidy(() => tf.transpose(tf.tensor2d(b.subarray(c * d, (c + m) * d), [m, d]))) });
   }
   try {
     for (let r = 0; r < nq; r += rowBlock) {
       const rm = Math.min(rowBlock, nq - r);
       const qt = tf.tensor2d(q.subarray(r * d, (r + rm) * d), [rm, d]);
       for (const { start, t } of colTensors) {
-        const kt = Math.min(kk, t.shape[0]);
-        const { values, indices: idx } = tf.tidy(() => tf.topk(tf.matMul(qt, t, false, true), kt));
+        const kt = Math.min(kk, t.shape[1]);
+        const { values, indices: idx } = tf.tidy(() => tf.topk(tf.matMul(qt, t), kt));
         const v = values.dataSync();
         const ix = idx.dataSync();
         values.dispose();
@@ -316,12 +317,12 @@ export function knnGraphIvf(x: Float32Array, n: number, d: number, k: number, op
     const kk = Math.min(k + 1, candSet.length);
     const cand = new Float32Array(candSet.length * d);
     candSet.forEach((m, r) => cand.set(xs.subarray(m * d, m * d + d), r * d));
-    const candT = tf.tensor2d(cand, [candSet.length, d]);
+    const candT = tf.tidy(() => tf.transpose(tf.tensor2d(cand, [candSet.length, d])));
     for (let s0 = 0; s0 < q.length; s0 += 2048) {
       const qm = Math.min(2048, q.length - s0);
       const qa = new Float32Array(qm * d);
       for (let r = 0; r < qm; r++) qa.set(xs.subarray(q[s0 + r]! * d, q[s0 + r]! * d + d), r * d);
-      const { values, indices: ix } = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(qa, [qm, d]), candT, false, true), kk));
+      const { values, indices: ix } = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(qa, [qm, d]), candT), kk));
       const vv = values.dataSync();
       const ii = ix.dataSync();
       tf.dispose([values, ix]);
@@ -356,11 +357,11 @@ export function knnGraphIvf(x: Float32Array, n: number, d: number, k: number, op
 function nearestCentroid(x: tf.Tensor2D, cents: Float32Array, nlist: number): Int32Array {
   const [n, d] = x.shape;
   const out = new Int32Array(n);
-  const c = tf.tensor2d(cents, [nlist, d]);
-  const cn = tf.tidy(() => tf.reshape(tf.sum(tf.square(c), 1), [1, nlist]));
+  const c = tf.tidy(() => tf.transpose(tf.tensor2d(cents, [nlist, d])));
+  const cn = tf.tidy(() => tf.reshape(tf.sum(tf.square(c), 0), [1, nlist]));
   for (let s = 0; s < n; s += 8192) {
     const m = Math.min(8192, n - s);
-    const a = tf.tidy(() => tf.argMin(tf.sub(cn, tf.mul(2, tf.matMul(x.slice([s, 0], [m, d]), c, false, true))), 1));
+    const a = tf.tidy(() => tf.argMin(tf.sub(cn, tf.mul(2, tf.matMul(x.slice([s, 0], [m, d]), c))), 1));
     out.set(a.dataSync() as Int32Array, s);
     a.dispose();
   }

@@ -60,7 +60,7 @@ export function clusterIconLoss(phiA: tf.Tensor2D, phiB: tf.Tensor2D, p: tf.Tens
     const pa = a as tf.Tensor2D;
     const pb = b as tf.Tensor2D;
     const mass = tf.add(tf.sum(pb, 0, true), eps);
-    const q = tf.matMul(tf.div(pa, mass), pb, false, true);
+    const q = tf.matMul(tf.div(pa, mass), tf.transpose(pb));
     const qd = tf.maximum(tf.add(tf.mul(q, 1 - alphaQ), alphaQ / N), logFloor);
     const value = tf.div(tf.neg(tf.sum(tf.mul(p, tf.log(qd)))), rows) as tf.Scalar;
     save([pa, pb, mass, qd]);
@@ -70,7 +70,7 @@ export function clusterIconLoss(phiA: tf.Tensor2D, phiB: tf.Tensor2D, p: tf.Tens
         const [sa, sb, m, qds] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const G = tf.mul(tf.div(p, qds), tf.mul(dy, -(1 - alphaQ) / rows)) as tf.Tensor2D;
         const gA = tf.matMul(G, sb); // [A, C]
-        const gB = tf.matMul(G, sa, true, false); // [B, C]
+        const gB = tf.matMul(tf.transpose(G), sa); // [B, C]
         const diag = tf.sum(tf.mul(sa, gA), 0, true); // diag(phiA^T G phiB), [1, C]
         return [tf.div(gA, m), tf.sub(tf.div(gB, m), tf.div(diag, tf.square(m)))];
       },

@@ -108,7 +108,7 @@ function covTimes(x: tf.Tensor2D, mean: tf.Tensor1D, q: tf.Tensor2D): tf.Tensor2
   for (let s = 0; s < n; s += PCA_BLOCK) {
     const next = tf.tidy(() => {
       const xb = tf.sub(x.slice([s, 0], [Math.min(PCA_BLOCK, n - s), -1]), mean);
-      return tf.add(acc, tf.matMul(xb, tf.matMul(xb, q), true, false)) as tf.Tensor2D;
+      return tf.add(acc, tf.matMul(tf.transpose(xb), tf.matMul(xb, q))) as tf.Tensor2D;
     });
     acc.dispose();
     acc = next;
@@ -146,7 +146,7 @@ export function pcaFit(x: Float32Array, n: number, d: number, r: number, opts: {
   // Rayleigh-Ritz: small eigenproblem of Q^T C Q
   const qt = tf.tensor2d(qArr, [d, rr]);
   const cq = covTimes(xt, mt, qt);
-  const small = tf.tidy(() => tf.matMul(qt, cq, true, false).div(n));
+  const small = tf.tidy(() => tf.matMul(tf.transpose(qt), cq).div(n));
   const sm = Float64Array.from(small.dataSync());
   small.dispose();
   cq.dispose();

@@ -137,7 +137,7 @@ function exactTsne(x: Float32Array, n: number, d: number, y0: Float32Array, perp
 function iconLossAttractionOnly(p: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const an = tf.sum(tf.square(y), 1, true);
-    const d2 = tf.relu(tf.add(tf.sub(an, tf.mul(2, tf.matMul(y, y, false, true))), tf.transpose(an)));
+    const d2 = tf.relu(tf.add(tf.sub(an, tf.mul(2, tf.matMul(y, tf.transpose(y)))), tf.transpose(an)));
     return tf.div(tf.sum(tf.mul(p, tf.log1p(d2))), p.shape[0]) as tf.Scalar;
   });
 }

@@ -93,7 +93,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     minK: Math.max(2, pinnedGroups.size),
   };
   const { result, backend } = await trainInWorker(request, progress, signal);
-  if (backendChoice === 'none') summary.backend = { choice: backend, device: backend };
+  if (backendChoice === 'none') summary.backend = backend;
 
   // ---- write the run ----
   progress.start('write', matrix.count);

@@ -3,7 +3,7 @@ import type { ProgressTracker } from './progress.js';
 import type { FromTrainWorker, TrainRequest, TrainResult } from './trainProtocol.js';
 import { siblingModule, startWorker } from './workers.js';
 
-export function trainInWorker(request: TrainRequest, progress: ProgressTracker | null, signal?: AbortSignal): Promise<{ result: TrainResult; backend: string }> {
+export function trainInWorker(request: TrainRequest, progress: ProgressTracker | null, signal?: AbortSignal): Promise<{ result: TrainResult; backend: { choice: string; device: string } }> {
   return new Promise((resolve, reject) => {
     // The features are copied into the worker (not transferred): the caller keeps its matrix.
     const worker = startWorker(siblingModule(import.meta.url, 'trainWorker'), { workerData: request });

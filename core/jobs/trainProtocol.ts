@@ -32,5 +32,5 @@ export interface TrainResult {
 
 export type FromTrainWorker =
   | { type: 'progress'; phase: 'train' | 'map'; done: number; total: number }
-  | { type: 'done'; result: TrainResult; backend: string }
+  | { type: 'done'; result: TrainResult; backend: { choice: string; device: string } }
   | { type: 'error'; message: string };

@@ -54,7 +54,7 @@ async function run(): Promise<void> {
     timings: { ...timings, ...fit.timings },
     finalLoss: fit.lossHistory.at(-1) ?? null,
   };
-  post({ type: 'done', result, backend: backend.choice }, [fit.labels.buffer as ArrayBuffer, fit.confidence.buffer as ArrayBuffer]);
+  post({ type: 'done', result, backend: { choice: backend.choice, device: backend.device } }, [fit.labels.buffer as ArrayBuffer, fit.confidence.buffer as ArrayBuffer]);
 }
 
 run().catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));

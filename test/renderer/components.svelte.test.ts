@@ -2,7 +2,7 @@
 /**
  * Components rendered with a fake Client (no server): the Groups screen, the virtualized
  * group grid with keyboard selection, and the shared undo flow.
- * Needs the Svelte plugin: run with `--config renderer/vitest.config.ts`.
+ * Compiled by the Svelte plugin of the root vitest.config.ts.
  */
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
