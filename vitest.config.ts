@@ -7,6 +7,8 @@ export default defineConfig({
   plugins: [svelte({ configFile: false }), svelteTesting()],
   test: {
     include: ['test/**/*.test.ts'],
+    // The SIGKILL loops run separately: `npm run test:chaos`.
+    exclude: ['test/chaos/**', '**/node_modules/**'],
     // Real model, real SQLite, real sharp, real Chromium: tests are slow-ish by nature.
     testTimeout: 120_000,
     hookTimeout: 900_000,

@@ -21,7 +21,7 @@ async function run(): Promise<void> {
   if (k === null) {
     const chosen = chooseK(req.features, req.n, req.d, undefined, { seed: req.seed });
     k = Math.max(chosen.k, req.minK);
-    kScores = chosen.scores.map((s) => ({ k: s.k, score: s.silhouette }));
+    kScores = chosen.scores;
     timings.chooseKMs = performance.now() - t;
   }
   k = Math.max(2, Math.min(k, req.n));

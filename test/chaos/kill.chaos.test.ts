@@ -16,20 +16,32 @@ import { demoImages, repoRoot, runCli } from '../helpers/cli.js';
 const PHASES = ['scan', 'decode', 'embed', 'train', 'write'] as const;
 type Phase = (typeof PHASES)[number];
 
-/** Starts `cluster`, kills it with SIGKILL shortly after `phase` begins (or lets it finish). */
-function runAndKill(args: string[], phase: Phase, delayMs: number): Promise<{ killedIn: string | null; exitCode: number | null }> {
+/** How long after a phase's first progress line to kill: fast phases get short delays. */
+const MAX_DELAY_MS: Record<Phase, number> = { scan: 20, decode: 30, embed: 1500, train: 1500, write: 20 };
+
+/**
+ * Starts `cluster` and kills it with SIGKILL a random moment after `phase` begins. Returns
+ * the phase the process was actually in when killed (the last progress line it printed), or
+ * null if it finished first.
+ */
+function runAndKill(args: string[], phase: Phase): Promise<string | null> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'constellate.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
+    let armed = false;
     let killedIn: string | null = null;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (killedIn === null && new RegExp(`^${phase}\\s`, 'm').test(stderr)) {
-        killedIn = phase;
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
+      if (!armed && new RegExp(`^${phase}\\s`, 'm').test(stderr)) {
+        armed = true;
+        setTimeout(() => {
+          const lines = stderr.trim().split('\n');
+          killedIn = lines[lines.length - 1]!.split(/\s/)[0]!;
+          child.kill('SIGKILL');
+        }, Math.floor(Math.random() * MAX_DELAY_MS[phase]));
       }
     });
-    child.on('close', (code, signal) => resolve({ killedIn: signal === 'SIGKILL' ? killedIn : null, exitCode: code }));
+    child.on('close', (_code, signal) => resolve(signal === 'SIGKILL' ? killedIn : null));
   });
 }
 
@@ -95,10 +107,10 @@ describe('SIGKILL at any moment loses nothing', () => {
     };
 
     // Round 1: the first clustering of the folder, killed in every phase in turn.
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 8 && kills.length < 15; round++) {
       for (const phase of PHASES) {
-        const r = await runAndKill(args(db), phase, Math.floor(Math.random() * 400));
-        if (r.killedIn) kills.push(r.killedIn);
+        const killedIn = await runAndKill(args(db), phase);
+        if (killedIn) kills.push(killedIn);
         check();
       }
     }
@@ -119,10 +131,10 @@ describe('SIGKILL at any moment loses nothing', () => {
     sql.close();
     const pinnedBefore = readState(db).pinned;
     expect(pinnedBefore).toHaveLength(3);
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < 2 || (round < 6 && kills.length < 21); round++) {
       for (const phase of ['scan', 'train', 'write'] as const) {
-        const r = await runAndKill(args(db), phase, Math.floor(Math.random() * 300));
-        if (r.killedIn) kills.push(r.killedIn);
+        const killedIn = await runAndKill(args(db), phase);
+        if (killedIn) kills.push(killedIn);
         const s = check();
         expect(s.pinned).toEqual(pinnedBefore);
         expect(s.groupNames).toContain('My fish');
@@ -136,6 +148,6 @@ describe('SIGKILL at any moment loses nothing', () => {
 
     console.log(`kills by phase: ${JSON.stringify(kills.reduce<Record<string, number>>((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {}))}`);
     expect(kills.length).toBeGreaterThanOrEqual(20);
-    for (const p of PHASES) expect(kills).toContain(p);
+    for (const p of PHASES) expect(kills, `never killed during ${p}`).toContain(p);
   }, 1_500_000);
 });

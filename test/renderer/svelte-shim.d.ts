@@ -2,6 +2,7 @@
 // type-checks the components themselves).
 declare module '*.svelte' {
   import type { Component } from 'svelte';
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any props: the components are typed by svelte-check
   const component: Component<any>;
   export default component;
 }
