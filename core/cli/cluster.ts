@@ -50,6 +50,7 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`Skipped: ${skippedTotal}${skippedTotal ? ` (${Object.entries(s.skipped).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`);
   lines.push(`Groups: ${s.groups.length} (K=${s.k}, ${s.kChosenBy === 'auto' ? 'chosen from the data' : 'set by --groups'})`);
   for (const g of s.groups) lines.push(`  ${g.name.padEnd(24)} ${String(g.size).padStart(7)}`);
+  if (s.unsorted > 0) lines.push(`  ${'Unsorted (low confidence)'.padEnd(24)} ${String(s.unsorted).padStart(7)}`);
   lines.push(`Time: ${Object.entries(s.secondsByPhase).map(([p, sec]) => `${p} ${formatSeconds(sec)}`).join(', ')}`);
   lines.push(`Backend: ${s.backend.choice} (${s.backend.device})`);
   return lines.join('\n');

@@ -13,6 +13,7 @@ import { setActiveRunId } from '../store/runs.js';
 import { FLIP_VIEW, decodeSkip, indexLibraries, throwIfAborted } from './indexLibrary.js';
 import { ProgressTracker } from './progress.js';
 import { encodeRunModel } from './runModel.js';
+import { getUnsortedThreshold } from './settings.js';
 import { trainInWorker } from './train.js';
 import type { TrainRequest } from './trainProtocol.js';
 
@@ -137,7 +138,9 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   summary.runId = run.id;
   summary.k = result.k;
   summary.kChosenBy = result.kChosenBy;
-  summary.groups = store.groups.listSummaries({ typical: 0 }).map((g) => ({ id: g.id, name: g.name, size: g.count }));
+  const threshold = getUnsortedThreshold(store.db);
+  summary.groups = store.groups.listSummaries({ typical: 0, threshold }).map((g) => ({ id: g.id, name: g.name, size: g.count }));
+  summary.unsorted = store.groups.countUnsorted({ threshold });
   return summary;
 }
 
