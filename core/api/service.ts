@@ -171,7 +171,7 @@ export function createService(options: ServiceOptions): ApiHost {
         typicalImageIds: g.typicalImageIds,
       }));
       if (sort === 'confidence') groups.sort((a, b) => b.meanConfidence - a.meanConfidence);
-      return { groups, unsortedCount: store.groups.countUnsorted({ threshold: t }), unsortedThreshold: t };
+      return { groups, unsortedCount: browse.countUnsorted({ threshold: t }), unsortedThreshold: t };
     },
     async listGroupImages({ groupId, sort, offset, limit }) {
       const t = threshold();

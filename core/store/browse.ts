@@ -1,8 +1,9 @@
 /**
  * Read queries for browsing the current grouping in the UI, aware of the Unsorted threshold:
  * an unpinned image whose confidence is below it is shown in Unsorted, not in its group.
- * Offset paging (the virtualized grid jumps anywhere in a 50,000-image group); indexes on
- * assignments(run_id, group_id, confidence) keep these fast.
+ * Offset paging (the virtualized grid jumps anywhere in a 50,000-image group): the ordered id
+ * list of a group is computed once and cached until the database changes (see `memo`), so a
+ * page anywhere costs a 300-row primary-key lookup instead of an OFFSET scan plus a count.
  */
 import type { Database } from './database.js';
 import type { GroupImage, GroupImageSort } from './groups.js';
@@ -24,8 +25,9 @@ const COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS relPath, i.name,
   i.display_width AS displayWidth, i.display_height AS displayHeight, i.taken_at AS takenAt, i.mtime_ms AS mtimeMs`;
 
 const ORDER: Record<GroupImageSort, string> = {
-  'confidence-desc': 'a.confidence DESC, i.id DESC',
-  'confidence-asc': 'a.confidence ASC, i.id ASC',
+  // a.image_id (= i.id) so that the assignments_group index gives the order without a sort.
+  'confidence-desc': 'a.confidence DESC, a.image_id DESC',
+  'confidence-asc': 'a.confidence ASC, a.image_id ASC',
   name: 'i.name COLLATE NOCASE, i.id',
   date: 'COALESCE(i.taken_at, i.mtime_ms), i.id',
   'date-desc': 'COALESCE(i.taken_at, i.mtime_ms) DESC, i.id DESC',
@@ -34,8 +36,43 @@ const ORDER: Record<GroupImageSort, string> = {
 /** In its group: visible, and pinned or confident enough. */
 const IN_GROUP = `${VISIBLE} AND (a.pinned = 1 OR a.confidence >= ?)`;
 
+/** Cached results kept per repository (a few ordered id lists of big groups, group summaries). */
+const MEMO_ENTRIES = 8;
+
 export class BrowseRepository {
+  private readonly cache = new Map<string, { version: string; value: unknown }>();
+
   constructor(private readonly db: Database) {}
+
+  /**
+   * A version of the whole database as seen by this connection: `PRAGMA data_version` changes
+   * when another connection commits, `total_changes()` when this one writes. Read before the
+   * query's snapshot, so a result cached under it is never newer-than-labelled in a way that
+   * matters: any commit in between changes the version and the next call recomputes. null
+   * inside an outer transaction (its writes could still be rolled back): no caching there.
+   */
+  private version(): string | null {
+    if (this.db.inTransaction) return null;
+    const dv = this.db.raw.pragma('data_version', { simple: true }) as number;
+    const tc = this.db.stmt<{ n: number }>('SELECT total_changes() AS n').get()!.n;
+    return `${dv}:${tc}`;
+  }
+
+  /** `compute()`, cached under `key` until the database changes (small LRU); `version` from version(). */
+  private memo<T>(key: string, version: string | null, compute: () => T): T {
+    if (version === null) return compute();
+    const hit = this.cache.get(key);
+    if (hit && hit.version === version) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit.value as T;
+    }
+    const value = compute();
+    this.cache.delete(key);
+    this.cache.set(key, { version, value });
+    while (this.cache.size > MEMO_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    return value;
+  }
 
   private run(runId?: number): number {
     return runId ?? getActiveRunId(this.db) ?? -1;
@@ -46,51 +83,89 @@ export class BrowseRepository {
     const t = options.threshold;
     const typical = options.typical ?? 4;
     const order = options.sort === 'name' ? 'g.name COLLATE NOCASE, g.id' : 'n DESC, g.id';
-    return this.db.read(() => {
-      const rows = this.db
-        .stmt<{ id: number; name: string; userNamed: number; n: number; mean: number | null }>(
-          `SELECT g.id, g.name, g.user_named AS userNamed, c.n, c.mean
-           FROM groups g JOIN (
-             SELECT a.group_id AS gid, count(*) AS n, avg(a.confidence) AS mean
-             FROM assignments a JOIN images i ON i.id = a.image_id
-             WHERE a.run_id = ? AND a.group_id IS NOT NULL AND ${IN_GROUP}
-             GROUP BY a.group_id
-           ) c ON c.gid = g.id
-           WHERE g.run_id = ? AND (? IS NULL OR g.name LIKE ? ESCAPE '\\')
-           ORDER BY ${order}`,
-        )
-        .all(run, t, run, options.query ?? null, options.query ? `%${options.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null);
-      const top = this.db.stmt<{ id: number }>(
-        `SELECT a.image_id AS id FROM assignments a JOIN images i ON i.id = a.image_id
-         WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}
-         ORDER BY a.confidence DESC, a.image_id DESC LIMIT ?`,
-      );
-      return rows.map((r) => ({
-        id: r.id,
-        name: r.name,
-        userNamed: r.userNamed === 1,
-        count: r.n,
-        meanConfidence: r.mean,
-        typicalImageIds: typical > 0 ? top.all(run, r.id, t, typical).map((x) => x.id) : [],
-      }));
-    });
+    const version = this.version();
+    const key = `summaries:${JSON.stringify([run, t, typical, options.query ?? null, order])}`;
+    return this.db.read(() => this.memo(key, version, () => this.computeSummaries(run, t, typical, order, options.query)));
+  }
+
+  private computeSummaries(run: number, t: number, typical: number, order: string, query: string | undefined): BrowseGroupSummary[] {
+    const rows = this.db
+      .stmt<{ id: number; name: string; userNamed: number; n: number; mean: number | null }>(
+        `SELECT g.id, g.name, g.user_named AS userNamed, c.n, c.mean
+         FROM groups g JOIN (
+           SELECT a.group_id AS gid, count(*) AS n, avg(a.confidence) AS mean
+           FROM assignments a JOIN images i ON i.id = a.image_id
+           WHERE a.run_id = ? AND a.group_id IS NOT NULL AND ${IN_GROUP}
+           GROUP BY a.group_id
+         ) c ON c.gid = g.id
+         WHERE g.run_id = ? AND (? IS NULL OR g.name LIKE ? ESCAPE '\\')
+         ORDER BY ${order}`,
+      )
+      .all(run, t, run, query ?? null, query ? `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null);
+    const top = this.db.stmt<{ id: number }>(
+      `SELECT a.image_id AS id FROM assignments a JOIN images i ON i.id = a.image_id
+       WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}
+       ORDER BY a.confidence DESC, a.image_id DESC LIMIT ?`,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      userNamed: r.userNamed === 1,
+      count: r.n,
+      meanConfidence: r.mean,
+      typicalImageIds: typical > 0 ? top.all(run, r.id, t, typical).map((x) => x.id) : [],
+    }));
+  }
+
+  /** Same as GroupsRepository.countUnsorted, cached until the database changes. */
+  countUnsorted(options: { runId?: number; threshold: number }): number {
+    const run = this.run(options.runId);
+    const version = this.version();
+    return this.db.read(() =>
+      this.memo(`unsorted-count:${run}:${options.threshold}`, version, () =>
+        this.db
+          .stmt<{ n: number }>(
+            `SELECT count(*) AS n FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
+             WHERE i.status = 'ok' AND (a.image_id IS NULL OR a.group_id IS NULL OR (a.pinned = 0 AND a.confidence < ?))`,
+          )
+          .get(run, options.threshold)!.n,
+      ),
+    );
   }
 
   groupImages(groupId: number, options: { threshold: number; sort?: GroupImageSort; offset?: number; limit?: number }): { items: GroupImage[]; total: number } {
-    return this.db.read(() => {
+    const sort = options.sort ?? 'confidence-desc';
+    const offset = options.offset ?? 0;
+    const limit = options.limit ?? 200;
+    const ordered = () => {
       const run = this.db.stmt<{ runId: number }>('SELECT run_id AS runId FROM groups WHERE id = ?').get(groupId)?.runId ?? -1;
-      const total = this.db
-        .stmt<{ n: number }>(`SELECT count(*) AS n FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}`)
-        .get(run, groupId, options.threshold)!.n;
-      const items = this.db
-        .stmt<Omit<GroupImage, 'pinned'> & { pinned: number }>(
-          `SELECT ${COLUMNS}, a.confidence, a.pinned FROM assignments a JOIN images i ON i.id = a.image_id
+      const ids = this.db
+        .stmt<{ id: number }>(
+          `SELECT a.image_id AS id FROM assignments a JOIN images i ON i.id = a.image_id
            WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}
-           ORDER BY ${ORDER[options.sort ?? 'confidence-desc']} LIMIT ? OFFSET ?`,
+           ORDER BY ${ORDER[sort]}`,
         )
-        .all(run, groupId, options.threshold, options.limit ?? 200, options.offset ?? 0)
-        .map((r) => ({ ...r, pinned: r.pinned === 1 }));
-      return { items, total };
+        .pluck()
+        .all(run, groupId, options.threshold) as unknown as number[];
+      return { run, ids: Int32Array.from(ids) };
+    };
+    const version = this.version();
+    return this.db.read(() => {
+      const { run, ids } = this.memo(`group-ids:${groupId}:${options.threshold}:${sort}`, version, ordered);
+      const page = Array.from(ids.subarray(Math.max(0, offset), Math.max(0, offset) + Math.max(0, limit)));
+      if (page.length === 0) return { items: [], total: ids.length };
+      const rows = this.db
+        .stmt<Omit<GroupImage, 'pinned'> & { pinned: number }>(
+          `SELECT ${COLUMNS}, a.confidence, a.pinned FROM json_each(?) j
+           CROSS JOIN assignments a ON a.run_id = ? AND a.image_id = j.value JOIN images i ON i.id = a.image_id`,
+        )
+        .all(JSON.stringify(page), run);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const items = page.map((id) => {
+        const r = byId.get(id)!;
+        return { ...r, pinned: r.pinned === 1 };
+      });
+      return { items, total: ids.length };
     });
   }
 
