@@ -222,8 +222,9 @@ export function createService(options: ServiceOptions): ApiHost {
     async getMap() {
       const runId = requireRun();
       const blob = store.runs.loadModel(runId);
-      const map = blob ? decodeRunModel(blob).map : null;
-      if (!map) return { imageIds: [], xy: [], groupIds: [] };
+      const art = blob ? decodeRunModel(blob) : null;
+      if (!art?.map) return { imageIds: [], xy: [], groupIds: [] };
+      const map = { imageIds: art.imageIds, xy: art.map };
       const t = threshold();
       const groupOf = new Map<number, number | null>();
       for (const a of store.groups.listAssignments(runId)) groupOf.set(a.imageId, a.groupId !== null && (a.pinned || a.confidence >= t) ? a.groupId : null);
@@ -274,7 +275,7 @@ export function createService(options: ServiceOptions): ApiHost {
       if (m.count < parts) throw new ApiError('invalid-input', 'not enough embedded images in this group to split it');
       // Re-cluster just this group's images with I-Con into `parts` groups (off the main thread).
       const { result } = await trainInWorker(
-        { features: m.vectors, views: null, n: m.count, d: m.dim, k: parts, seed: 0, pins: [], map: false, minK: parts },
+        { features: m.vectors, views: null, n: m.count, d: m.dim, k: parts, seed: 0, pins: [], map: false, minK: parts, graph: null },
         null,
       );
       const byPart = Array.from({ length: parts }, () => [] as Array<{ imageId: number; confidence: number }>);

@@ -12,7 +12,7 @@ import type { Store } from '../store/index.js';
 import { setActiveRunId } from '../store/runs.js';
 import { FLIP_VIEW, decodeSkip, indexLibraries, throwIfAborted } from './indexLibrary.js';
 import { ProgressTracker } from './progress.js';
-import { encodeRunModel } from './runModel.js';
+import { decodeRunModel, encodeRunModel } from './runModel.js';
 import { getUnsortedThreshold } from './settings.js';
 import { trainInWorker } from './train.js';
 import type { TrainRequest } from './trainProtocol.js';
@@ -92,6 +92,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     pins,
     map: options.map ?? true,
     minK: Math.max(2, pinnedGroups.size),
+    graph: cachedGraph(store, activeRun, ids),
   };
   const { result, backend } = await trainInWorker(request, progress, signal);
   if (backendChoice === 'none') summary.backend = backend;
@@ -118,7 +119,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
       store.groups.writeAssignments(run.id, rows);
       progress.advance(rows.length);
     }
-    store.runs.saveModel(run.id, encodeRunModel({ head: result.head, map: result.xy ? { imageIds: Uint32Array.from(ids), xy: result.xy } : null }));
+    store.runs.saveModel(run.id, encodeRunModel({ head: result.head, imageIds: Uint32Array.from(ids), map: result.xy, graph: result.graph }));
     progress.finish();
     summary.secondsByPhase = progress.secondsByPhase();
     store.runs.finish(run.id, {
@@ -166,6 +167,20 @@ function orderedFeatures(store: Store, view: string, ids?: number[]): { imageIds
   const vectors = new Float32Array(m.count * m.dim);
   order.forEach((src, dst) => vectors.set(m.vectors.subarray(src * m.dim, (src + 1) * m.dim), dst * m.dim));
   return { imageIds: Uint32Array.from(order, (i) => m.imageIds[i]!), vectors, count: m.count, dim: m.dim };
+}
+
+/** The previous run's kNN graph when it was computed over exactly these rows (same images, same order). */
+function cachedGraph(store: Store, runId: number | null, ids: number[]): TrainRequest['graph'] {
+  if (runId === null) return null;
+  const blob = store.runs.loadModel(runId);
+  if (!blob) return null;
+  try {
+    const prev = decodeRunModel(blob);
+    if (!prev.graph || prev.imageIds.length !== ids.length || prev.imageIds.some((id, i) => id !== ids[i])) return null;
+    return prev.graph;
+  } catch {
+    return null; // an older or unreadable model: compute the graph again
+  }
 }
 
 function skippedByCode(store: Store): Record<string, number> {

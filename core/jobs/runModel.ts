@@ -5,6 +5,7 @@
  * JSON meta holds the scalars and where each array lives.
  */
 import type { HeadExport } from '../icon/clustering.js';
+import type { KnnGraph } from '../icon/knn.js';
 
 export const RUN_MODEL_FORMAT = 'constellate-run/1';
 
@@ -13,7 +14,10 @@ type Layout = Record<string, { type: 'f32' | 'u32'; offset: number; length: numb
 
 export interface RunArtifacts {
   head: HeadExport;
-  map: { imageIds: Uint32Array; xy: Float32Array } | null;
+  /** Rows in `imageIds` order: the 2-D map, and the kNN graph (reused when re-clustering the same images). */
+  imageIds: Uint32Array;
+  map: Float32Array | null;
+  graph: KnnGraph | null;
 }
 
 export function encodeRunModel(a: RunArtifacts): { format: string; meta: Record<string, unknown>; data: Uint8Array } {
@@ -23,9 +27,11 @@ export function encodeRunModel(a: RunArtifacts): { format: string; meta: Record<
     arrays.pcaComponents = a.head.preprocessor.pca.components;
     arrays.pcaVariances = a.head.preprocessor.pca.variances;
   }
-  if (a.map) {
-    arrays.mapImageIds = a.map.imageIds;
-    arrays.mapXy = a.map.xy;
+  arrays.imageIds = a.imageIds;
+  if (a.map) arrays.mapXy = a.map;
+  if (a.graph) {
+    arrays.graphIndices = new Uint32Array(a.graph.indices.buffer, a.graph.indices.byteOffset, a.graph.indices.length);
+    arrays.graphSims = a.graph.sims;
   }
   const layout: Layout = {};
   let bytes = 0;
@@ -40,6 +46,7 @@ export function encodeRunModel(a: RunArtifacts): { format: string; meta: Record<
     layout,
     shape: a.head.shape,
     preprocessor: { ...pre, pca: pca ? { d: pca.d, r: pca.r } : null },
+    graph: a.graph ? { n: a.graph.n, k: a.graph.k } : null,
   };
   return { format: RUN_MODEL_FORMAT, meta, data };
 }
@@ -50,6 +57,7 @@ export function decodeRunModel(model: { format: string; meta: Record<string, unk
     layout: Layout;
     shape: [number, number];
     preprocessor: Omit<HeadExport['preprocessor'], 'pca'> & { pca: { d: number; r: number } | null };
+    graph: { n: number; k: number } | null;
   };
   // Copy out: the blob's Buffer may be a view into a larger, unaligned buffer.
   const get = <T extends Arr>(name: string): T | null => {
@@ -62,9 +70,14 @@ export function decodeRunModel(model: { format: string; meta: Record<string, unk
   const pca = meta.preprocessor.pca
     ? { d: meta.preprocessor.pca.d, r: meta.preprocessor.pca.r, mean: get<Float32Array>('pcaMean')!, components: get<Float32Array>('pcaComponents')!, variances: get<Float32Array>('pcaVariances')! }
     : null;
-  const ids = get<Uint32Array>('mapImageIds');
+  const indices = get<Uint32Array>('graphIndices');
   return {
     head: { preprocessor: { ...meta.preprocessor, pca }, weights: get<Float32Array>('weights')!, bias: get<Float32Array>('bias')!, shape: meta.shape },
-    map: ids ? { imageIds: ids, xy: get<Float32Array>('mapXy')! } : null,
+    imageIds: get<Uint32Array>('imageIds') ?? new Uint32Array(0),
+    map: get<Float32Array>('mapXy'),
+    graph:
+      meta.graph && indices
+        ? { n: meta.graph.n, k: meta.graph.k, indices: new Int32Array(indices.buffer), sims: get<Float32Array>('graphSims')! }
+        : null,
   };
 }

@@ -1,5 +1,6 @@
 /** Messages between a cluster job (main thread) and its training worker. */
 import type { HeadExport } from '../icon/clustering.js';
+import type { KnnGraph } from '../icon/knn.js';
 
 export interface TrainRequest {
   features: Float32Array;
@@ -16,6 +17,8 @@ export interface TrainRequest {
   map: boolean;
   /** Smallest K the data needs (e.g. the number of distinct pinned groups). */
   minK: number;
+  /** The kNN graph of these same rows from an earlier run: re-clustering skips the kNN search. */
+  graph: KnnGraph | null;
 }
 
 export interface TrainResult {
@@ -26,6 +29,7 @@ export interface TrainResult {
   confidence: Float32Array;
   head: HeadExport;
   xy: Float32Array | null;
+  graph: KnnGraph;
   timings: Record<string, number>;
   finalLoss: number | null;
 }

@@ -31,6 +31,7 @@ async function run(): Promise<void> {
   const fit = model.fit(req.features, req.n, req.d, {
     pins: new Map(req.pins),
     views: req.views ?? undefined,
+    graph: req.graph ?? undefined,
     onEpoch: (epoch) => post({ type: 'progress', phase: 'train', done: epoch + 1, total: epochs }),
   });
   timings.trainMs = performance.now() - t;
@@ -51,6 +52,7 @@ async function run(): Promise<void> {
     confidence: fit.confidence,
     head,
     xy,
+    graph: fit.graph,
     timings: { ...timings, ...fit.timings },
     finalLoss: fit.lossHistory.at(-1) ?? null,
   };

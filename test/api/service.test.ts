@@ -166,6 +166,8 @@ describe('core service', () => {
     const done = await waitForJob();
     expect(done.status, done.error).toBe('done');
     expect(done.summary?.k).toBe(3);
+    // Same images as the previous run: its kNN graph was reused, not searched again.
+    expect(store.runs.activeRun()!.timings.knnMs).toBeLessThan(5);
     const after = await call('getImage', { id: pinned.id });
     expect(after.pinned).toBe(true);
     expect(after.groupName).toBe('Keep me');
