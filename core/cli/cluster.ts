@@ -2,14 +2,17 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunSummary } from '../api/contract.js';
+import { assignNewImages } from '../jobs/assignNew.js';
 import { runClusterJob } from '../jobs/clusterJob.js';
+import { indexLibraries } from '../jobs/indexLibrary.js';
+import { ProgressTracker } from '../jobs/progress.js';
 import { formatSeconds } from '../jobs/progress.js';
 import { stderrProgress } from './progressReporter.js';
 import { openSession } from './session.js';
 
 export async function clusterCommand(
   folders: string[],
-  opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean },
+  opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean; assignNew?: boolean },
 ): Promise<void> {
   const roots = folders.map((f) => {
     const abs = path.resolve(f);
@@ -24,6 +27,16 @@ export async function clusterCommand(
   try {
     const libraryIds = roots.map((r) => session.store.libraries.add(r).id);
     console.error(`constellate: database ${session.dbPath}`);
+    if (opts.assignNew && session.store.runs.activeRunId() !== null) {
+      const report = stderrProgress();
+      const progress = new ProgressTracker((t) => report(t.snapshot(), t.phase));
+      await indexLibraries({ db: session.store.db, libraryIds, workers: opts.workers, signal: controller.signal, progress });
+      process.stderr.write('\n');
+      const r = (await assignNewImages(session.store))!;
+      const line = `Assigned ${r.assigned} new images to the current groups in ${r.seconds.toFixed(2)} s${r.unplaced ? ` (${r.unplaced} left Unsorted)` : ''}`;
+      console.log(opts.json ? JSON.stringify(r) : line);
+      return;
+    }
     const summary = await runClusterJob({
       store: session.store,
       libraryIds,

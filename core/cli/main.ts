@@ -37,8 +37,9 @@ export function buildProgram(): Command {
     .option('--db <file>', 'database file (default: in the app-data folder)')
     .option('--seed <N>', 'random seed', intArg(0), 0)
     .option('--workers <N>', 'decode+embed worker threads (default: one per core)', intArg(1, 64))
+    .option('--assign-new', 'keep the current groups: embed new images and place them with the trained head (no retraining)')
     .option('--json', 'print the summary as JSON on stdout')
-    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean }) => {
+    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean; assignNew?: boolean }) => {
       const { clusterCommand } = await import('./cluster.js');
       await clusterCommand(folders, opts);
     });

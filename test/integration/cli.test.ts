@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
 import { demoImages, runCli } from '../helpers/cli.js';
@@ -139,6 +140,37 @@ describe('constellate CLI on real images', () => {
       sql.close();
     }
     expect(r.stderr).not.toMatch(/embed\s+[1-9]\d*\/[1-9]/); // nothing to embed
+  });
+
+  it('places new images into the current groups with the trained head (--assign-new), without retraining', async () => {
+    const planets = path.join(photos, 'space_planets');
+    const sources = readdirSync(planets).sort().slice(0, 3);
+    for (const f of sources) await sharp(path.join(planets, f)).flop().png().toFile(path.join(planets, `mirrored-${f}`));
+    const runsBefore = (() => {
+      const sql = new Database(db, { readonly: true });
+      const n = (sql.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+      sql.close();
+      return n;
+    })();
+    const r = await runCli(['cluster', photos, '--db', db, '--assign-new']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Assigned 3 new images to the current groups/);
+    const sql = new Database(db, { readonly: true });
+    try {
+      expect((sql.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n).toBe(runsBefore);
+      const active = Number((sql.prepare("SELECT value FROM app_state WHERE key = 'active_run_id'").get() as { value: string }).value);
+      const placed = sql
+        .prepare("SELECT a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND i.rel_path LIKE '%mirrored-%'")
+        .all(active) as Array<{ g: number | null }>;
+      expect(placed).toHaveLength(3);
+      // A mirrored planet lands with the planets: the group most of the originals are in.
+      const planetGroups = sql
+        .prepare("SELECT a.group_id AS g, count(*) AS n FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND i.rel_path LIKE 'space_planets/%' AND i.rel_path NOT LIKE '%mirrored-%' GROUP BY 1 ORDER BY 2 DESC")
+        .all(active) as Array<{ g: number; n: number }>;
+      expect(placed.filter((p) => p.g === planetGroups[0]!.g).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      sql.close();
+    }
   });
 
   it('chooses K from the data when --groups is not given', async () => {
