@@ -1,15 +1,24 @@
 /**
  * Choosing K when the user does not: k-means (k-means++, restarts) for each
- * candidate K on the cached (preprocessed) embeddings, scored by the mean
- * silhouette (Euclidean on L2-normalised features = a monotone function of
- * cosine) on a seeded sample of at most `sample` points; the best K wins.
+ * candidate K on the cached (preprocessed) embeddings, each partition scored
+ * by a criterion, the best K wins:
+ * - 'modularity' (default): Newman modularity of the partition on the
+ *   symmetrised kNN graph (k = 5, cosine): the fraction of kNN edges inside
+ *   clusters minus its expectation for the same cluster volumes. It asks the
+ *   question I-Con's kNN kernel asks: do neighbours share a cluster?
+ * - 'silhouette': mean silhouette on a seeded sample (measured to pick K = 2
+ *   on our features: kept for comparison).
  */
 import * as tf from '@tensorflow/tfjs';
 import { kmeans } from './kmeans.js';
 import { fitPreprocess, type PreprocessOptions } from './preprocess.js';
 import { Rng } from './rng.js';
+import { knnGraph, type KnnGraph } from './knn.js';
 
 export interface ChooseKOptions {
+  criterion?: 'modularity' | 'silhouette';
+  /** k of the kNN graph for modularity (default 5). */
+  graphK?: number;
   sample?: number;
   nInit?: number;
   seed?: number;
@@ -18,7 +27,28 @@ export interface ChooseKOptions {
 
 export interface ChooseKResult {
   k: number;
-  scores: { k: number; silhouette: number }[];
+  criterion: 'modularity' | 'silhouette';
+  scores: { k: number; score: number }[];
+}
+
+/** Newman modularity of a labelling on an (undirected, unweighted) kNN graph. */
+export function knnModularity(g: KnnGraph, labels: Int32Array, k: number): number {
+  const n = g.n;
+  // symmetrised: edge (i,j) for j in kNN(i); both directions counted, each edge weight 1/2 each way
+  const m2 = 2 * n * g.k; // sum of degrees of the symmetrised (i->j and j->i) multigraph
+  let inside = 0;
+  const vol = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < g.k; j++) {
+      const c = g.indices[i * g.k + j]!;
+      if (labels[c] === labels[i]) inside += 2;
+      vol[labels[i]!]! += 1;
+      vol[labels[c]!]! += 1;
+    }
+  }
+  let expected = 0;
+  for (let c = 0; c < k; c++) expected += (vol[c]! / m2) ** 2;
+  return inside / m2 - expected;
 }
 
 /** Default candidates: 2..20 (capped at n/3). */
@@ -62,14 +92,20 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
   const idx = m < n ? rng.permutation(n).subarray(0, m) : Int32Array.from({ length: n }, (_, i) => i);
   const xs = new Float32Array(m * dd);
   idx.forEach((src, r) => xs.set(x.subarray(src * dd, src * dd + dd), r * dd));
-  const scores: { k: number; silhouette: number }[] = [];
+  const criterion = opts.criterion ?? 'modularity';
+  const graph = criterion === 'modularity' ? knnGraph(x, n, dd, Math.min(opts.graphK ?? 5, n - 1)) : null;
+  const scores: { k: number; score: number }[] = [];
   for (const k of cands) {
     const km = kmeans(x, n, dd, { k, nInit: opts.nInit ?? 3, seed: opts.seed ?? 0 });
-    const lab = new Int32Array(m);
-    idx.forEach((src, r) => (lab[r] = km.labels[src]!));
-    scores.push({ k, silhouette: silhouette(xs, m, dd, lab, k) });
+    if (graph) {
+      scores.push({ k, score: knnModularity(graph, km.labels, k) });
+    } else {
+      const lab = new Int32Array(m);
+      idx.forEach((src, r) => (lab[r] = km.labels[src]!));
+      scores.push({ k, score: silhouette(xs, m, dd, lab, k) });
+    }
   }
   let best = scores[0]!;
-  for (const s of scores) if (s.silhouette > best.silhouette) best = s;
-  return { k: best.k, scores };
+  for (const s of scores) if (s.score > best.score) best = s;
+  return { k: best.k, criterion, scores };
 }

@@ -29,7 +29,7 @@ export { DebiasedInfoNCEClustering, DEFAULTS, PAPER_DEFAULTS } from './clusterin
 export type { ClusteringOptions, FitInput, FitResult, Assignment, HeadExport } from './clustering.js';
 export { evaluate, samplePins } from './evaluate.js';
 export type { EvaluateInput, EvaluateResult, MetricSummary, MeanStd, SeedResult } from './evaluate.js';
-export { chooseK, silhouette, defaultCandidates } from './choosek.js';
+export { chooseK, silhouette, knnModularity, defaultCandidates } from './choosek.js';
 export type { ChooseKOptions, ChooseKResult } from './choosek.js';
 export { tsneMap, tsneMapDetailed } from './tsne.js';
 export type { TsneOptions, TsneResult } from './tsne.js';

@@ -112,7 +112,10 @@ function lloyd(x: tf.Tensor2D, data: Float32Array, init: Float32Array, k: number
   let it = 0;
   for (; it < maxIter; it++) {
     const a = assignToCentroids(x, centroids, k);
-    if (fixed) for (let i = 0; i < n; i++) if (fixed[i]! >= 0) (a.labels[i] = fixed[i]!), (a.d2[i] = 0);
+    if (fixed) for (let i = 0; i < n; i++) if (fixed[i]! >= 0) {
+        a.labels[i] = fixed[i]!;
+        a.d2[i] = 0;
+      }
     labels = a.labels;
     inertia = 0;
     for (let i = 0; i < n; i++) inertia += a.d2[i]!;
@@ -143,7 +146,10 @@ function lloyd(x: tf.Tensor2D, data: Float32Array, init: Float32Array, k: number
     prev = inertia;
   }
   const fin = assignToCentroids(x, centroids, k);
-  if (fixed) for (let i = 0; i < n; i++) if (fixed[i]! >= 0) (fin.labels[i] = fixed[i]!), (fin.d2[i] = 0);
+  if (fixed) for (let i = 0; i < n; i++) if (fixed[i]! >= 0) {
+      fin.labels[i] = fixed[i]!;
+      fin.d2[i] = 0;
+    }
   inertia = 0;
   for (let i = 0; i < n; i++) inertia += fin.d2[i]!;
   return { labels: fin.labels, centroids, inertia, iterations: it };

@@ -4,7 +4,8 @@
  * kernel q = Student-t (Cauchy) on the 2-D points; loss = sum_i KL(p_i||q_i).
  *
  * - n <= exactUpTo (default 2,000): dense kernels + iconLoss, autodiff, Adam.
- * - larger n: sparse p on the kNN graph (k = 3 x perplexity, IVF kNN beyond
+ * - larger n: PCA-50 fitted on a 10k-row sample; perplexity 15 by default;
+ *   300 iterations; sparse p on the kNN graph (k = 3 x perplexity, IVF kNN beyond
  *   20k points) and q normalised with sampled negatives,
  *   q_ij = w_ij / Z_i, Z_i ≈ (n-1)/M sum_m w_im over M uniform negatives per
  *   point and iteration (a LargeVis/UMAP-style unbiased estimate of the
@@ -14,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
-import { fitPreprocess } from './preprocess.js';
+import { fitPreprocess, l2normalize, pcaFit, pcaTransform } from './preprocess.js';
 import { knnGraphAuto, normalizeSparseRows, symmetrizeSparse, type SparseRows } from './knn.js';
 import { gaussianKernel, studentTKernel, perplexityBetas } from './kernels.js';
 import { debiasedLog } from './debias.js';
@@ -49,22 +50,34 @@ export function tsneMap(features: Float32Array, n: number, d: number, opts: Tsne
 }
 
 export function tsneMapDetailed(features: Float32Array, n: number, d: number, opts: TsneOptions = {}): TsneResult {
-  const perplexity = Math.min(opts.perplexity ?? 30, Math.max(2, (n - 1) / 3));
+  const exactUpTo = opts.exactUpTo ?? 2000;
+  // large n: perplexity 15 (k = 45 neighbours) by default, for the time budget
+  const perplexity = Math.min(opts.perplexity ?? (n <= exactUpTo ? 30 : 15), Math.max(2, (n - 1) / 3));
   const seed = opts.seed ?? 0;
   const t0 = performance.now();
   const pcaDims = opts.pcaDims === undefined ? 50 : opts.pcaDims;
-  const { out: x, pre } = fitPreprocess(features, n, d, {
-    l2normalize: opts.l2normalize ?? true,
-    pcaDims: pcaDims !== null && pcaDims < d ? pcaDims : null,
-    renormalize: false,
-    seed,
-  });
-  const dd = pre.dOut;
+  const l2 = opts.l2normalize ?? true;
+  let x: Float32Array;
+  let dd: number;
+  if (pcaDims !== null && pcaDims < d && n > 10000) {
+    // PCA fitted on a seeded 10k-row sample, applied to all rows
+    const base = l2 ? l2normalize(features, n, d) : features;
+    const idx = new Rng(seed + 7).permutation(n).subarray(0, 10000);
+    const sample = new Float32Array(idx.length * d);
+    idx.forEach((src, r) => sample.set(base.subarray(src * d, src * d + d), r * d));
+    const pca = pcaFit(sample, idx.length, d, pcaDims, { seed, iterations: 3 });
+    x = pcaTransform(pca, base, n);
+    dd = pca.r;
+  } else {
+    const { out, pre } = fitPreprocess(features, n, d, { l2normalize: l2, pcaDims: pcaDims !== null && pcaDims < d ? pcaDims : null, renormalize: false, seed });
+    x = out;
+    dd = pre.dOut;
+  }
   const t1 = performance.now();
   const rng = new Rng(seed);
   // init: small seeded Gaussian (deterministic)
   const y = rng.normalArray(n * 2, 1e-2);
-  if (n <= (opts.exactUpTo ?? 2000)) {
+  if (n <= exactUpTo) {
     const iters = opts.iterations ?? 500;
     const pts = exactTsne(x, n, dd, y, perplexity, iters, opts.learningRate ?? 0.05, opts.earlyExaggeration ?? 4);
     const t2 = performance.now();
@@ -100,7 +113,7 @@ export function tsneMapDetailed(features: Float32Array, n: number, d: number, op
   }
   const p = symmetrizeSparse(normalizeSparseRows({ n, rowPtr, cols: Int32Array.from(g.indices), vals }));
   const t2 = performance.now();
-  sampledTsne(p, y, rng, opts.iterations ?? 500, opts.negatives ?? 5, opts.learningRate ?? 1, opts.earlyExaggeration ?? 4);
+  sampledTsne(p, y, rng, opts.iterations ?? 300, opts.negatives ?? 5, opts.learningRate ?? 1, opts.earlyExaggeration ?? 4);
   const t3 = performance.now();
   return { points: y, method: 'sampled', timings: { preprocessMs: t1 - t0, knnMs: t2 - t1, optimizeMs: t3 - t2 } };
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kmeans, kmeansPlusPlus } from '../../core/icon/kmeans.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
-import { chooseK, silhouette } from '../../core/icon/choosek.js';
+import { chooseK, knnModularity, silhouette } from '../../core/icon/choosek.js';
 import { Rng } from '../../core/icon/rng.js';
 import { blobs, setupTf } from './helpers.js';
 
@@ -40,7 +40,10 @@ describe('k-means', () => {
     const c0 = Array.from({ length: 8 }, (_, j) => {
       let s = 0;
       let m = 0;
-      for (let i = 0; i < n; i++) if (r.labels[i] === 0) (s += x[i * 8 + j]!), m++;
+      for (let i = 0; i < n; i++) if (r.labels[i] === 0) {
+          s += x[i * 8 + j]!;
+          m++;
+        }
       return s / m;
     });
     c0.forEach((v, j) => expect(r.centroids[j]).toBeCloseTo(v, 4));
@@ -49,11 +52,20 @@ describe('k-means', () => {
 });
 
 describe('chooseK', () => {
-  it('picks the number of blobs by silhouette', () => {
+  it('picks the number of blobs (modularity on the kNN graph, and silhouette)', () => {
     const { x, n } = blobs(4, 30, 8, 5, 12);
-    const r = chooseK(x, n, 8, [2, 3, 4, 5, 6, 8], { preprocess: { l2normalize: false } });
+    const r = chooseK(x, n, 8, [2, 3, 4, 5, 6, 8]);
+    expect(r.criterion).toBe('modularity');
     expect(r.k).toBe(4);
     expect(r.scores).toHaveLength(6);
+    expect(chooseK(x, n, 8, [2, 3, 4, 5, 6, 8], { criterion: 'silhouette', preprocess: { l2normalize: false } }).k).toBe(4);
+  });
+
+  it('modularity by hand: two disconnected triangles', () => {
+    // kNN graph (k=2) of two triangles {0,1,2}, {3,4,5}: all edges inside -> Q = 1 - 2 * (1/2)^2 = 0.5
+    const g = { n: 6, k: 2, indices: Int32Array.from([1, 2, 0, 2, 0, 1, 4, 5, 3, 5, 3, 4]), sims: new Float32Array(12) };
+    expect(knnModularity(g, Int32Array.from([0, 0, 0, 1, 1, 1]), 2)).toBeCloseTo(0.5, 12);
+    expect(knnModularity(g, Int32Array.from([0, 0, 0, 0, 0, 0]), 1)).toBeCloseTo(0, 12);
   });
 
   it('silhouette is 1 for points on their centres, ~0 for random labels', () => {

@@ -14,8 +14,13 @@ function separation(y: Float32Array, labels: Int32Array): number {
   for (let i = 0; i < n; i += 3) {
     for (let j = i + 1; j < n; j += 3) {
       const d = Math.hypot(y[2 * i]! - y[2 * j]!, y[2 * i + 1]! - y[2 * j + 1]!);
-      if (labels[i] === labels[j]) (within += d), wn++;
-      else (between += d), bn++;
+      if (labels[i] === labels[j]) {
+        within += d;
+        wn++;
+      } else {
+        between += d;
+        bn++;
+      }
     }
   }
   return between / bn / (within / wn);
@@ -31,7 +36,10 @@ function nnAgreement(y: Float32Array, labels: Int32Array): number {
     for (let j = 0; j < n; j++) {
       if (j === i) continue;
       const d = (y[2 * i]! - y[2 * j]!) ** 2 + (y[2 * i + 1]! - y[2 * j + 1]!) ** 2;
-      if (d < bd) (bd = d), (best = j);
+      if (d < bd) {
+        bd = d;
+        best = j;
+      }
     }
     if (labels[best] === labels[i]) ok++;
   }
