@@ -19,7 +19,7 @@ import type {
 } from './contract.js';
 import { ApiError } from './client.js';
 import type { ApiHost, MediaKind } from './host.js';
-import { packageVersion } from '../cli/main.js';
+import { packageVersion } from '../cli/paths.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
 import { ActiveModel } from '../jobs/activeModel.js';
 import { runClusterJob } from '../jobs/clusterJob.js';

@@ -3,7 +3,7 @@
  * services the UI uses. Progress goes to stderr, results to stdout.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { packageVersion } from './paths.js';
 
 function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -11,14 +11,6 @@ function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;
   };
-}
-
-/** The package's version; found by walking up, so it works from core/ (tsx) and dist/core/ alike. */
-export function packageVersion(): string {
-  for (let url = new URL('./package.json', import.meta.url), i = 0; i < 5; i++, url = new URL('../package.json', url)) {
-    if (existsSync(url)) return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-  }
-  return '0.0.0';
 }
 
 export function buildProgram(): Command {

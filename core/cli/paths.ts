@@ -1,5 +1,5 @@
 /** Locations inside the installed package, the same from core/ (tsx) and dist/core/ (built). */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,3 +15,8 @@ export function packageRoot(): string {
 
 export const demoFolder = (): string => path.join(packageRoot(), 'demo', 'tuxpaint');
 export const rendererDir = (): string => path.join(packageRoot(), 'dist', 'renderer');
+
+/** The package's version (shown by `--version` and in the UI's status bar). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
