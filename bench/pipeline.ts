@@ -18,7 +18,7 @@ import type { Figure } from './report.js';
 async function backboneCeiling(workers: number, perWorker: number): Promise<{ rate: number; backend: string }> {
   const runs = Array.from({ length: workers }, () =>
     new Promise<{ seconds: number; images: number; backend: string }>((resolve, reject) => {
-      const w = startWorker(siblingModule(import.meta.url, 'backboneWorker'), { workerData: { images: perWorker, batch: 8 } });
+      const w = startWorker(siblingModule(import.meta.url, 'backboneWorker'), { workerData: { calls: Math.ceil(perWorker / 8) } });
       w.once('message', (m: { seconds: number; images: number; backend: string }) => {
         resolve(m);
         void w.terminate();
