@@ -63,8 +63,14 @@ export class PagedList<T> {
 
   /** Items at the given indices, loading any missing pages first. */
   async resolve(indices: number[]): Promise<T[]> {
-    const pages = new Set(indices.map((i) => Math.floor(i / this.pageSize)));
-    await Promise.all([...pages].map((p) => this.load(p)));
+    const pages = [...new Set(indices.map((i) => Math.floor(i / this.pageSize)))];
+    // A reset() while we wait (an edit changed the data) discards the pages being fetched:
+    // fetch again from the new generation rather than answering with nothing.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const gen = this.generation;
+      await Promise.all(pages.map((p) => this.load(p)));
+      if (gen === this.generation && pages.every((p) => this.pages.has(p))) break;
+    }
     const out: T[] = [];
     for (const i of indices) {
       const item = this.get(i);

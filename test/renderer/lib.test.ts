@@ -118,6 +118,22 @@ describe('PagedList', () => {
     list.reset();
     expect(list.get(5)).toBeUndefined();
   });
+
+  it('resolves items even when the list is reset while their page is loading (an edit arrived)', async () => {
+    let version = 1;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const list = new PagedList<string>(async (offset, limit) => {
+      const v = version;
+      if (v === 1) await gate; // the first fetch is slow
+      return { items: Array.from({ length: limit }, (_, i) => `v${v}-${offset + i}`), total: 300 };
+    }, 100);
+    const pending = list.resolve([7]);
+    version = 2;
+    list.reset(); // the data changed: the slow fetch's answer must be discarded
+    release();
+    expect(await pending).toEqual(['v2-7']);
+  });
 });
 
 describe('keyboard map', () => {
