@@ -135,9 +135,12 @@ export function normalizeSparseRows(m: SparseRows, dropSelf = true): SparseRows 
   return { n: m.n, rowPtr, cols: Int32Array.from(cols), vals: Float32Array.from(vals) };
 }
 
-/** Sparse product A B (both n x n CSR). */
-export function sparseMatMul(a: SparseRows, b: SparseRows): SparseRows {
-  const n = a.n;
+/**
+ * Builds an n x n sparse matrix row by row: `row(i, add)` calls `add(m, r, w)` for each
+ * weighted sparse row (row r of m, times w) whose sum is output row i. Shared by the sparse
+ * product and the weighted sum, which differ only in which rows they add up.
+ */
+function accumulateRows(n: number, row: (i: number, add: (m: SparseRows, r: number, w: number) => void) => void): SparseRows {
   const acc = new Float64Array(n);
   const mark = new Int32Array(n).fill(-1);
   const touched: number[] = [];
@@ -146,19 +149,17 @@ export function sparseMatMul(a: SparseRows, b: SparseRows): SparseRows {
   const vals: number[] = [];
   for (let i = 0; i < n; i++) {
     touched.length = 0;
-    for (let e = a.rowPtr[i]!; e < a.rowPtr[i + 1]!; e++) {
-      const j = a.cols[e]!;
-      const w = a.vals[e]!;
-      for (let f = b.rowPtr[j]!; f < b.rowPtr[j + 1]!; f++) {
-        const c = b.cols[f]!;
+    row(i, (m, r, w) => {
+      for (let f = m.rowPtr[r]!; f < m.rowPtr[r + 1]!; f++) {
+        const c = m.cols[f]!;
         if (mark[c] !== i) {
           mark[c] = i;
           acc[c] = 0;
           touched.push(c);
         }
-        acc[c] = acc[c]! + w * b.vals[f]!;
+        acc[c] = acc[c]! + w * m.vals[f]!;
       }
-    }
+    });
     touched.sort((x, y) => x - y);
     for (const c of touched) {
       cols.push(c);
@@ -169,36 +170,18 @@ export function sparseMatMul(a: SparseRows, b: SparseRows): SparseRows {
   return { n, rowPtr, cols: Int32Array.from(cols), vals: Float32Array.from(vals) };
 }
 
+/** Sparse product A B (both n x n CSR). */
+export function sparseMatMul(a: SparseRows, b: SparseRows): SparseRows {
+  return accumulateRows(a.n, (i, add) => {
+    for (let e = a.rowPtr[i]!; e < a.rowPtr[i + 1]!; e++) add(b, a.cols[e]!, a.vals[e]!);
+  });
+}
+
 /** Weighted sum of sparse matrices (same n). */
 export function sparseAdd(terms: { m: SparseRows; w: number }[]): SparseRows {
-  const n = terms[0]!.m.n;
-  const acc = new Float64Array(n);
-  const mark = new Int32Array(n).fill(-1);
-  const touched: number[] = [];
-  const rowPtr = new Int32Array(n + 1);
-  const cols: number[] = [];
-  const vals: number[] = [];
-  for (let i = 0; i < n; i++) {
-    touched.length = 0;
-    for (const { m, w } of terms) {
-      for (let e = m.rowPtr[i]!; e < m.rowPtr[i + 1]!; e++) {
-        const c = m.cols[e]!;
-        if (mark[c] !== i) {
-          mark[c] = i;
-          acc[c] = 0;
-          touched.push(c);
-        }
-        acc[c] = acc[c]! + w * m.vals[e]!;
-      }
-    }
-    touched.sort((x, y) => x - y);
-    for (const c of touched) {
-      cols.push(c);
-      vals.push(acc[c]!);
-    }
-    rowPtr[i + 1] = cols.length;
-  }
-  return { n, rowPtr, cols: Int32Array.from(cols), vals: Float32Array.from(vals) };
+  return accumulateRows(terms[0]!.m.n, (i, add) => {
+    for (const { m, w } of terms) add(m, i, w);
+  });
 }
 
 /**
