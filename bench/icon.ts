@@ -1,29 +1,31 @@
 /**
- * I-Con engine benchmarks (synthetic features, 1792-d like MobileNetV2):
- * training time at 10k and 100k images, re-clustering 10k with another K on
- * the cached kNN graph, assigning 100 new images with a trained head, and
- * the 2-D map (t-SNE as I-Con) at 100k. `npm run bench -- --only icon`
- * (`--quick`: small sizes for CI). Standalone: `npx tsx bench/icon.ts [--quick]`.
+ * I-Con engine benchmarks on synthetic 1792-d features (the shape of MobileNetV2's): training
+ * time at 10k and 100k images next to k-means on the same preprocessed features, re-clustering
+ * 10k with another K as the app does it (the previous run's kNN graph and PCA reused), assigning
+ * 100 new images to a 100k library with the trained head, the 2-D map at 100k, and at
+ * 1,000,000 images I-Con streamed from a real SQLite database in its own process (time and
+ * peak RSS). `npm run bench -- --only icon` (`--quick`: small sizes for CI; ICON_BENCH=a,b
+ * picks parts: train10k,recluster,train100k,predict,tsne100k,train1m).
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initTf } from '../core/embed/backend.js';
-import { DebiasedInfoNCEClustering } from '../core/icon/clustering.js';
+import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES, type FitResult } from '../core/icon/clustering.js';
+import { kmeans } from '../core/icon/kmeans.js';
+import { hungarianAccuracy } from '../core/icon/metrics.js';
+import { fitPreprocess } from '../core/icon/preprocess.js';
 import { tsneMapDetailed } from '../core/icon/tsne.js';
-import { Rng } from '../core/icon/rng.js';
 import type { Figure } from './report.js';
-
-/** Blobs on the sphere-ish: `k` centres, n points, d dims, float32 row-major. */
-function synthetic(n: number, d: number, k: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const centres = rng.normalArray(k * d, 1);
-  const x = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = rng.int(k);
-    for (let j = 0; j < d; j++) x[i * d + j] = centres[c * d + j]! + 1.5 * rng.normal();
-  }
-  return x;
-}
+import { syntheticBlobs } from './synthetic.js';
 
 const sec = (ms: number): number => ms / 1000;
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function phases(r: FitResult): string {
+  const t = r.timings;
+  return `PCA ${sec(t.preprocessMs).toFixed(1)} s, kNN ${sec(t.knnMs).toFixed(1)} s, init ${sec(t.initMs).toFixed(1)} s, train ${sec(t.trainMs).toFixed(1)} s (${t.steps} steps)`;
+}
 
 export async function benchIcon(quick: boolean): Promise<Figure[]> {
   const { backend } = await initTf();
@@ -32,50 +34,67 @@ export async function benchIcon(quick: boolean): Promise<Figure[]> {
   const d = quick ? 256 : 1792;
   const log = (f: Figure): void => {
     figs.push(f);
-    console.error(`  ${f.name}: ${f.value} ${f.unit} ${f.note ?? ''}`);
+    console.error(`  ${f.name}: ${f.value?.toFixed(2)} ${f.unit} ${f.note ?? ''}`);
   };
-  const only = (process.env.ICON_BENCH ?? 'train10k,recluster,predict,train100k,tsne100k').split(',');
+  const only = (process.env.ICON_BENCH ?? 'train10k,recluster,train100k,predict,tsne100k,train1m').split(',');
 
-  // --- 10k (quick: 2k)
-  const n1 = quick ? 2000 : 10000;
-  const x1 = synthetic(n1, d, 20, 1);
-  const model = new DebiasedInfoNCEClustering({ nClusters: 20, seed: 0 });
-  let graph = undefined as ReturnType<DebiasedInfoNCEClustering['fit']>['graph'] | undefined;
-  if (only.includes('train10k')) {
-    const t0 = performance.now();
-    const r = model.fit(x1, n1, d);
-    graph = r.graph;
-    const t = performance.now() - t0;
-    log({ name: `icon.train.${n1}x${d}`, value: sec(t), unit: 's', command: cmd, note: `${backend.choice}; knn ${sec(r.timings.knnMs).toFixed(1)} s, train ${sec(r.timings.trainMs).toFixed(1)} s` });
+  /** I-Con and k-means (shipped baseline settings) on the same data; returns the fitted model. */
+  const trainPair = (n: number, C: number, seed: number): { model: DebiasedInfoNCEClustering; fit: FitResult; x: Float32Array } => {
+    const { x, labels } = syntheticBlobs(n, d, C, seed);
+    const model = new DebiasedInfoNCEClustering({ nClusters: C, seed: 0 });
+    let t0 = performance.now();
+    const fit = model.fit(x, n, d);
+    const iconMs = performance.now() - t0;
+    const mem = process.memoryUsage().rss / 2 ** 30;
+    log({ name: `icon.train.${n}x${d}`, value: sec(iconMs), unit: 's', command: cmd, note: `${backend.choice}; ${phases(fit)}; ACC ${hungarianAccuracy(labels, fit.labels).toFixed(3)}; rss ${mem.toFixed(1)} GiB` });
+    t0 = performance.now();
+    const { out } = fitPreprocess(x, n, d, { seed: 0, ...model.opts.preprocess });
+    const restarts = n > 20000 ? 3 : 10; // the eval baseline's 10 restarts would take minutes at 100k
+    const km = kmeans(out, n, out.length / n, { k: C, seed: 0, nInit: restarts });
+    log({ name: `kmeans.${n}x${d}`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: `same preprocessing (PCA included in the time), ${restarts} restarts; ACC ${hungarianAccuracy(labels, km.labels).toFixed(3)}` });
+    return { model, fit, x };
+  };
+
+  // --- 10k (quick: 2k): train, then re-cluster with another K the way the app does
+  const n1 = quick ? 1000 : 10000;
+  if (only.includes('train10k') || only.includes('recluster')) {
+    const { model, fit, x } = trainPair(n1, 20, 1);
+    if (only.includes('recluster')) {
+      const t0 = performance.now();
+      const r = new DebiasedInfoNCEClustering({ nClusters: 12, seed: 0, ...RECLUSTER_OVERRIDES }).fit(x, n1, d, { graph: fit.graph, preprocessor: model.exportHead().preprocessor });
+      log({ name: `icon.recluster.${n1}.otherK`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: `K 20 -> 12 as the app re-clusters: previous kNN graph and PCA reused, RECLUSTER_OVERRIDES ${JSON.stringify(RECLUSTER_OVERRIDES)}; ${phases(r)}` });
+    }
   }
-  if (only.includes('recluster') && graph) {
-    const t0 = performance.now();
-    new DebiasedInfoNCEClustering({ nClusters: 12, seed: 0 }).fit(x1, n1, d, { graph });
-    log({ name: `icon.recluster.${n1}.otherK`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: 'cached kNN graph, K 20 -> 12, shipped defaults' });
-  }
-  if (only.includes('predict') && graph) {
-    const xNew = synthetic(100, d, 20, 1);
+
+  // --- 100k (quick: 5k): train; assign 100 new images with the trained head
+  const n2 = quick ? 3000 : 100000;
+  if (only.includes('train100k') || only.includes('predict')) {
+    const { model } = trainPair(n2, 50, 2);
+    const { x: xNew } = syntheticBlobs(100, d, 50, 2, n2);
     const t0 = performance.now();
     model.predict(xNew, 100);
-    log({ name: 'icon.predict.100new', value: sec(performance.now() - t0), unit: 's', command: cmd, note: 'trained head, no retraining (independent of library size)' });
+    log({ name: `icon.assign.100new.to${n2}`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: 'trained head (PCA + linear + softmax), no retraining' });
   }
-  if (quick) return figs;
 
-  // --- 100k
-  const n2 = 100000;
-  if (only.includes('train100k')) {
-    const x2 = synthetic(n2, d, 50, 2);
-    const t0 = performance.now();
-    const r = new DebiasedInfoNCEClustering({ nClusters: 50, seed: 0 }).fit(x2, n2, d);
-    const t = performance.now() - t0;
-    log({ name: `icon.train.${n2}x${d}`, value: sec(t), unit: 's', command: cmd, note: `knn(IVF on PCA-128) ${sec(r.timings.knnMs).toFixed(1)} s, train ${sec(r.timings.trainMs).toFixed(1)} s, rss ${(process.memoryUsage().rss / 2 ** 30).toFixed(1)} GiB` });
-  }
   if (only.includes('tsne100k')) {
-    const x3 = synthetic(n2, d, 50, 3);
+    const { x } = syntheticBlobs(n2, d, 50, 3);
     const t0 = performance.now();
-    const r = tsneMapDetailed(x3, n2, d, { seed: 0 });
-    const t = performance.now() - t0;
-    log({ name: `icon.tsne.${n2}x${d}`, value: sec(t), unit: 's', command: cmd, note: `${r.method}: PCA ${sec(r.timings.preprocessMs).toFixed(1)} s, kNN+p ${sec(r.timings.knnMs).toFixed(1)} s, optimise ${sec(r.timings.optimizeMs).toFixed(1)} s` });
+    const r = tsneMapDetailed(x, n2, d, { seed: 0 });
+    log({ name: `icon.tsne.${n2}x${d}`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: `${r.method}: PCA ${sec(r.timings.preprocessMs).toFixed(1)} s, kNN+p ${sec(r.timings.knnMs).toFixed(1)} s, optimise ${sec(r.timings.optimizeMs).toFixed(1)} s` });
+  }
+
+  // --- 1M (quick: 20k), streamed from SQLite in a child process (its own peak RSS)
+  if (only.includes('train1m')) {
+    const n3 = quick ? 3000 : 1_000_000;
+    const child = spawnSync(process.execPath, [...process.execArgv, path.join(here, 'iconScale.ts'), String(n3), '50'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = child.stdout.trim().split('\n').at(-1) ?? '';
+    if (child.status !== 0 || !line.startsWith('{')) throw new Error(`iconScale ${n3} failed (exit ${child.status})`);
+    const r = JSON.parse(line) as { iconS: number; iconAcc: number; kmeansS: number; kmeansPrepS: number; kmeansAcc: number; kmeansOpts: object; peakRssBytes: number; peakRssAfterIconBytes: number; writeS: number; dbBytes: number; timings: FitResult['timings'] };
+    const gib = (b: number): string => (b / 2 ** 30).toFixed(2);
+    const scaleCmd = `npx tsx bench/iconScale.ts ${n3} 50`;
+    log({ name: `icon.train.${n3}x${d}.sqlite`, value: r.iconS, unit: 's', command: scaleCmd, note: `streamed from SQLite (${gib(r.dbBytes)} GiB db written in ${r.writeS.toFixed(0)} s); ${phases({ timings: r.timings } as FitResult)}; ACC ${r.iconAcc.toFixed(3)}; peak RSS ${gib(r.peakRssAfterIconBytes)} GiB` });
+    log({ name: `kmeans.${n3}x${d}.sqlite`, value: r.kmeansS, unit: 's', command: scaleCmd, note: `same preprocessing (+${r.kmeansPrepS.toFixed(0)} s to stream and reduce), ${JSON.stringify(r.kmeansOpts)}; ACC ${r.kmeansAcc.toFixed(3)}; peak RSS ${gib(r.peakRssBytes)} GiB` });
+    log({ name: `icon.peakRss.${n3}`, value: r.peakRssAfterIconBytes / 2 ** 30, unit: 'GiB', command: scaleCmd, note: 'whole process while I-Con ran (target < 6 GB at 1M)' });
   }
   return figs;
 }

@@ -20,8 +20,7 @@ import type {
   Shell,
 } from 'electron';
 import type { ApiHost } from '../core/api/host.js';
-import { dispatch } from '../core/api/host.js';
-import { APP_ENTRY_URL, APP_SCHEME, IPC_EVENT_CHANNEL, MEDIA_SCHEME, MENU_CHANNEL, type MenuCommand } from './constants.js';
+import { APP_ENTRY_URL, APP_SCHEME, MEDIA_SCHEME, MENU_CHANNEL, type MenuCommand } from './constants.js';
 import { selectBackend } from './gpu.js';
 import { forwardEvents, registerIpc, type DesktopServices } from './ipc.js';
 import { buildMenuTemplate } from './menu.js';
@@ -128,28 +127,7 @@ export async function startApp(e: ElectronModules, options: StartOptions): Promi
   trackJobProgress(h, () => win);
 
   const send = (command: MenuCommand) => win?.webContents.send(MENU_CHANNEL, command);
-  const notifyChanged = (what: 'libraries' | 'groups' | 'history') => win?.webContents.send(IPC_EVENT_CHANNEL, { type: 'changed', what });
-  const run = (label: string, task: () => Promise<unknown>) => {
-    task().catch((err: unknown) => e.dialog.showErrorBox(label, err instanceof Error ? err.message : String(err)));
-  };
-  const menu = buildMenuTemplate({
-    platform: process.platform,
-    isDev: options.isDev,
-    appName: app.getName(),
-    actions: {
-      addFolder: () =>
-        run('Could not add the folder', async () => {
-          const path = await pickFolder();
-          if (!path) return;
-          await dispatch(h, 'addLibrary', { path });
-          notifyChanged('libraries');
-        }),
-      exportGroups: () => send('export'),
-      undo: () => run('Undo failed', async () => (await dispatch(h, 'undo', {}), notifyChanged('groups'))),
-      redo: () => run('Redo failed', async () => (await dispatch(h, 'redo', {}), notifyChanged('groups'))),
-      find: () => send('find'),
-    },
-  });
+  const menu = buildMenuTemplate({ platform: process.platform, isDev: options.isDev, appName: app.getName(), send });
   e.Menu.setApplicationMenu(e.Menu.buildFromTemplate(menu));
 
   const createWindow = () => {

@@ -4,7 +4,7 @@
  * strings it needs; `test/electron/preload.test.ts` checks that the copies agree.
  */
 import { IPC_CHANNEL, IPC_EVENT_CHANNEL } from '../core/api/contract.js';
-import type { MenuCommand } from '../core/api/client.js';
+import { MENU_COMMANDS, type MenuCommand } from '../core/api/client.js';
 
 export { IPC_CHANNEL, IPC_EVENT_CHANNEL };
 
@@ -27,5 +27,4 @@ export const MENU_CHANNEL = 'constellate:menu';
 export const DESKTOP_ACTIONS = ['pickFolder', 'revealInFolder', 'openWithDefaultApp'] as const;
 export type DesktopAction = (typeof DESKTOP_ACTIONS)[number];
 
-export const MENU_COMMANDS = ['export', 'find'] as const satisfies readonly MenuCommand[];
-export type { MenuCommand };
+export { MENU_COMMANDS, type MenuCommand };

@@ -1,29 +1,24 @@
 /**
- * The application menu as a template (built into a Menu by main.ts): standard roles for the
- * platform, the app's own commands, CmdOrCtrl accelerators. Undo/Redo call the API's history
- * (group edits), not the page's text undo.
+ * The application menu as a template (built into a Menu by app.ts): standard roles for the
+ * platform, the app's own commands, CmdOrCtrl accelerators. The app's commands are sent to the
+ * page (`MenuCommand`), which runs them exactly as its own buttons and keys do: Undo/Redo undo
+ * group edits through the API's history with the page's toast, not the page's text undo.
  */
 import type { MenuItemConstructorOptions } from 'electron';
-
-export interface MenuActions {
-  addFolder(): void;
-  exportGroups(): void;
-  undo(): void;
-  redo(): void;
-  find(): void;
-}
+import type { MenuCommand } from './constants.js';
 
 export interface MenuDeps {
   platform: NodeJS.Platform;
   /** Reload and DevTools only in development (not packaged). */
   isDev: boolean;
   appName: string;
-  actions: MenuActions;
+  /** Sends a command to the page. */
+  send(command: MenuCommand): void;
 }
 
 export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] {
   const mac = deps.platform === 'darwin';
-  const { actions } = deps;
+  const send = (command: MenuCommand) => () => deps.send(command);
   const template: MenuItemConstructorOptions[] = [];
 
   if (mac) {
@@ -46,8 +41,8 @@ export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] 
   template.push({
     label: 'File',
     submenu: [
-      { id: 'add-folder', label: 'Add Folder…', accelerator: 'CmdOrCtrl+O', click: () => actions.addFolder() },
-      { id: 'export', label: 'Export…', accelerator: 'CmdOrCtrl+E', click: () => actions.exportGroups() },
+      { id: 'add-folder', label: 'Add Folder…', accelerator: 'CmdOrCtrl+O', click: send('add-folder') },
+      { id: 'export', label: 'Export…', accelerator: 'CmdOrCtrl+E', click: send('export') },
       { type: 'separator' },
       mac ? { role: 'close' } : { role: 'quit' },
     ],
@@ -56,15 +51,19 @@ export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] 
   template.push({
     label: 'Edit',
     submenu: [
-      { id: 'undo', label: 'Undo', accelerator: 'CmdOrCtrl+Z', click: () => actions.undo() },
-      { id: 'redo', label: 'Redo', accelerator: mac ? 'Shift+CmdOrCtrl+Z' : 'CmdOrCtrl+Y', click: () => actions.redo() },
+      // The page owns these keys (registerAccelerator: false; the menu only shows them): it
+      // leaves them to a text field being typed in, and one key press must not undo twice,
+      // once in the page and once here.
+      { id: 'undo', label: 'Undo', accelerator: 'CmdOrCtrl+Z', registerAccelerator: false, click: send('undo') },
+      { id: 'redo', label: 'Redo', accelerator: mac ? 'Shift+CmdOrCtrl+Z' : 'CmdOrCtrl+Y', registerAccelerator: false, click: send('redo') },
       { type: 'separator' },
       { role: 'cut' },
       { role: 'copy' },
       { role: 'paste' },
       { role: 'selectAll' },
       { type: 'separator' },
-      { id: 'find', label: 'Find Group…', accelerator: 'CmdOrCtrl+F', click: () => actions.find() },
+      { id: 'find', label: 'Find Group…', accelerator: 'CmdOrCtrl+F', click: send('find') },
+      { id: 'regroup', label: 'Regroup Everything…', click: send('regroup') },
     ],
   });
 
@@ -91,7 +90,11 @@ export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] 
 
   template.push({
     role: 'help',
-    submenu: mac ? [] : [{ role: 'about' }],
+    submenu: [
+      // No accelerator: the page's own key is "?", which a text field must keep.
+      { id: 'shortcuts', label: 'Keyboard Shortcuts', click: send('shortcuts') },
+      ...(mac ? [] : ([{ type: 'separator' }, { role: 'about' }] satisfies MenuItemConstructorOptions[])),
+    ],
   });
 
   return template;

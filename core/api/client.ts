@@ -42,8 +42,15 @@ export interface IpcBridge {
   onMenuCommand?(listener: (command: MenuCommand) => void): () => void;
 }
 
-/** Menu commands sent to the page: File > Export… opens its export dialog, Edit > Find Group… focuses search. */
-export type MenuCommand = 'export' | 'find';
+/**
+ * Application-menu commands the page carries out itself, so a menu item does what the same
+ * button or key in the page does (undo with its toast, export with its dialog, ...).
+ */
+export const MENU_COMMANDS = ['add-folder', 'export', 'undo', 'redo', 'find', 'regroup', 'shortcuts'] as const;
+export type MenuCommand = (typeof MENU_COMMANDS)[number];
+
+/** The desktop-only part of the bridge: what a Client offers under Electron and lacks elsewhere. */
+export type Desktop = Omit<IpcBridge, 'invoke' | 'onEvent' | 'mediaBase'>;
 
 export interface Transport {
   call(method: MethodName, input: unknown): Promise<unknown>;
@@ -94,9 +101,11 @@ export interface Client extends Api {
   subscribe(listener: (event: ApiEvent) => void): () => void;
   thumbnailUrl(imageId: number): string;
   imageUrl(imageId: number): string;
+  /** Desktop services (folder picker, show in folder, open, menu); absent in browser mode. */
+  desktop?: Desktop;
 }
 
-export function createClient(transport: Transport): Client {
+export function createClient(transport: Transport, desktop?: Desktop): Client {
   const api = {} as Record<MethodName, (input: unknown) => Promise<unknown>>;
   for (const name of Object.keys(methods) as MethodName[]) {
     api[name] = (input) => transport.call(name, input);
@@ -106,6 +115,7 @@ export function createClient(transport: Transport): Client {
     subscribe: (listener) => transport.subscribe(listener),
     thumbnailUrl: (imageId) => transport.mediaUrl(MEDIA.thumbnail(imageId)),
     imageUrl: (imageId) => transport.mediaUrl(MEDIA.image(imageId)),
+    ...(desktop ? { desktop } : {}),
   };
 }
 

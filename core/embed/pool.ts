@@ -1,154 +1,318 @@
 /**
- * A pool of embed workers (one per core by default). Feeds batches, keeps each worker two
- * batches ahead so decoding overlaps inference, and survives a worker crash: the crashed
- * batch's images are retried one by one, and an image that crashes a worker alone is skipped
- * with a reason instead of stopping the run.
+ * The embed pool: one decode worker and one embed worker per core (by default).
+ *
+ * The decode worker reads, decodes and thumbnails a bounded number of images ahead; the main
+ * thread groups decoded images into batches and keeps every embed worker two batches deep (one
+ * running, one queued in its port), so a forward pass starts the moment the previous one ends
+ * and no worker waits on decoding, on the main thread or on SQLite writes. Pixels move between
+ * threads as transferred buffers, never copied.
+ *
+ * Items can be added while it runs (indexing streams them in as it checks for known content);
+ * workers start with the first item, so a run with nothing to embed never loads the model.
+ *
+ * Crashes: if a worker dies, what it held is decoded again and embedded alone; an image that
+ * kills a worker on its own is skipped with a reason instead of stopping the run.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { configureSharp } from '../images/sharpConfig.js';
 import { siblingModule, startWorker } from '../jobs/workers.js';
 import type { BackendInfo } from './backend.js';
-import type { EmbedItem, EmbedResult, FromWorker, ToWorker } from './protocol.js';
+import { BACKBONE } from './backboneInfo.js';
+import type { EmbedItem, EmbedResult, EmbedWorkerInit, FromDecoder, FromWorker, ReadyImage, ToDecoder, ToWorker } from './protocol.js';
 
 export interface EmbedPoolOptions {
   thumbnailDir: string;
   workers?: number;
   batchSize?: number;
   signal?: AbortSignal;
+  /** How many items will be added at most (sizes the pool; default: the first add's count). */
+  expected?: number;
+  /** Other worker modules speaking the same protocol (tests: crashing workers). */
+  workerModules?: { decoder?: URL; embedder?: URL };
 }
 
 export interface EmbedPoolStats {
   backend: BackendInfo | null;
   modelId: string | null;
   dim: number | null;
+  /** Sum over images of read + decode + thumbnail time (they overlap: this is not wall time). */
   decodeMs: number;
+  /** Sum over batches of the embed workers' forward-pass time. */
   embedMs: number;
+  /** Embed workers (plus one decode worker). */
   workers: number;
 }
 
-interface Slot {
-  worker: Worker;
-  inFlight: Map<number, { items: EmbedItem[]; retry: boolean }>;
-  ready: Promise<void>;
-  dead: boolean;
+export interface EmbedPool {
+  add(items: readonly EmbedItem[]): void;
+  /** No more items: `done` settles once everything added has been delivered. */
+  end(): void;
+  /** Stops the workers; `done` rejects with `reason` if it had not settled. */
+  close(reason?: Error): void;
+  readonly done: Promise<EmbedPoolStats>;
 }
 
 export function defaultWorkerCount(): number {
   return Math.max(1, availableParallelism());
 }
 
+interface Entry {
+  item: EmbedItem;
+  /** Already lost once in a worker crash: handled alone from now on. */
+  retry: boolean;
+}
+
+interface EmbedSlot {
+  worker: Worker;
+  inFlight: Map<number, Entry[]>;
+  ready: boolean;
+  dead: boolean;
+}
+
+interface DecodeSlot {
+  worker: Worker;
+  inFlight: Map<number, Entry>;
+  ready: boolean;
+  dead: boolean;
+}
+
+const crashSkip = (e: Entry, what: string, reason: string): EmbedResult => ({
+  imageId: e.item.imageId,
+  contentHash: e.item.contentHash,
+  skip: { code: 'decode-error', message: `the ${what} crashed on this file (${reason})` },
+});
+
 /**
- * Embeds every item, calling `onResults` with each finished batch (in completion order;
- * write them to the store in one transaction each: that is the crash-safety unit).
+ * Starts a pool; `onResults` gets each finished batch (in completion order, one call at a time:
+ * write each in one transaction, the crash-safety unit).
  */
+export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: EmbedResult[]) => void | Promise<void>): EmbedPool {
+  const batchSize = options.batchSize ?? 8;
+  const stats: EmbedPoolStats = { backend: null, modelId: null, dim: null, decodeMs: 0, embedMs: 0, workers: 0 };
+  const size = BACKBONE.inputSize;
+
+  const pending: Entry[] = [];
+  const decoded: Array<{ image: ReadyImage; entry: Entry }> = [];
+  const slots: EmbedSlot[] = [];
+  let decoder: DecodeSlot | null = null;
+  let started = false;
+  let ended = false;
+  let settled = false;
+  let added = 0;
+  let delivered = 0;
+  let nextBatchId = 1;
+  let decodeConcurrency = 1;
+  let lookahead = batchSize;
+
+  let resolveDone!: (s: EmbedPoolStats) => void;
+  let rejectDone!: (e: Error) => void;
+  const done = new Promise<EmbedPoolStats>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  // The caller may still be streaming items in when a failure settles `done`; it sees the error
+  // when it awaits, and the process must not die of an unhandled rejection meanwhile.
+  done.catch(() => undefined);
+
+  const finish = (err: Error | null) => {
+    if (settled) return;
+    settled = true;
+    options.signal?.removeEventListener('abort', onAbort);
+    for (const s of slots) void s.worker.terminate();
+    if (decoder) void decoder.worker.terminate();
+    if (err) rejectDone(err);
+    else resolveDone(stats);
+  };
+  const onAbort = () => finish(new DOMException('embedding cancelled', 'AbortError') as unknown as Error);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const checkDone = () => {
+    if (ended && delivered >= added) finish(null);
+  };
+
+  // Results are written in order of arrival, one call at a time, so writes never interleave.
+  let writes = Promise.resolve();
+  const deliver = (results: EmbedResult[]) => {
+    writes = writes
+      .then(async () => {
+        if (settled) return;
+        await onResults(results);
+        delivered += results.length;
+        checkDone();
+      })
+      .catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
+  };
+
+  const decoderIdle = () => pending.length === 0 && (decoder === null || decoder.inFlight.size === 0);
+
+  const pump = () => {
+    if (settled) return;
+    // Decode ahead, bounded: a crash-retried file is decoded alone.
+    const d = decoder;
+    if (d && d.ready && !d.dead && ![...d.inFlight.values()].some((e) => e.retry)) {
+      while (pending.length > 0 && d.inFlight.size < decodeConcurrency && decoded.length + d.inFlight.size < lookahead) {
+        if (pending[0]!.retry && d.inFlight.size > 0) break;
+        const entry = pending.shift()!;
+        d.inFlight.set(entry.item.imageId, entry);
+        d.worker.postMessage({ type: 'decode', item: entry.item, size } satisfies ToDecoder);
+        if (entry.retry) break;
+      }
+    }
+    // Keep each embed worker two batches deep, so the next forward pass never waits for a round
+    // trip through this thread. Near the end, one each and the rest split evenly: a batch queued
+    // behind another cannot move to a worker that runs out of work.
+    const ahead = pending.length + (decoder?.inFlight.size ?? 0) + decoded.length;
+    const depth = ahead <= slots.length * batchSize * 2 ? 1 : 2;
+    for (const slot of slots) {
+      while (slot.ready && !slot.dead && slot.inFlight.size < depth && decoded.length > 0) {
+        let take: typeof decoded;
+        const r = decoded.findIndex((x) => x.entry.retry);
+        if (r >= 0) take = decoded.splice(r, 1);
+        else if (decoderIdle()) {
+          // Nothing more is being decoded: share what is left among the workers free for it.
+          const open = slots.filter((s) => s.ready && !s.dead && s.inFlight.size < depth).length;
+          take = decoded.splice(0, Math.min(batchSize, Math.ceil(decoded.length / Math.max(1, open))));
+        } else if (decoded.length >= batchSize) take = decoded.splice(0, batchSize);
+        else break;
+        const batchId = nextBatchId++;
+        slot.inFlight.set(batchId, take.map((x) => x.entry));
+        const images = take.map((x) => x.image);
+        slot.worker.postMessage({ type: 'batch', batchId, images } satisfies ToWorker, images.map((i) => i.pair.buffer as ArrayBuffer));
+      }
+    }
+  };
+
+  const spawnDecoder = (): DecodeSlot => {
+    const init: EmbedWorkerInit = { thumbnailDir: options.thumbnailDir };
+    const worker = startWorker(options.workerModules?.decoder ?? siblingModule(import.meta.url, 'decodeWorker'), { workerData: init });
+    const slot: DecodeSlot = { worker, inFlight: new Map(), ready: false, dead: false };
+    worker.on('message', (msg: FromDecoder) => {
+      if (msg.type === 'ready') {
+        slot.ready = true;
+      } else if (msg.type === 'decoded') {
+        const entry = slot.inFlight.get(msg.imageId);
+        slot.inFlight.delete(msg.imageId);
+        stats.decodeMs += msg.ms;
+        if (entry) decoded.push({ image: msg.image, entry });
+      } else if (msg.type === 'failed') {
+        slot.inFlight.delete(msg.imageId);
+        stats.decodeMs += msg.ms;
+        deliver([{ imageId: msg.imageId, contentHash: msg.contentHash, skip: msg.skip }]);
+      } else if (msg.type === 'fatal') {
+        return finish(new Error(`decode worker failed to start: ${msg.message}`));
+      }
+      pump();
+    });
+    const onDeath = (reason: string) => {
+      if (settled || slot.dead) return;
+      slot.dead = true;
+      if (!slot.ready) return finish(new Error(`decode worker exited before starting (${reason})`));
+      const lost = [...slot.inFlight.values()];
+      slot.inFlight.clear();
+      const alone = lost.length === 1;
+      const skipped = lost.filter((e) => e.retry || alone);
+      if (skipped.length > 0) deliver(skipped.map((e) => crashSkip(e, 'decoder', reason)));
+      for (const e of lost.filter((x) => !(x.retry || alone)).reverse()) pending.unshift({ item: e.item, retry: true });
+      decoder = spawnDecoder();
+    };
+    worker.on('error', (err) => onDeath(err.message));
+    // Any exit before the pool settles is a death, even code 0: what it held would never come back.
+    worker.on('exit', (code) => onDeath(`exit code ${code}`));
+    return slot;
+  };
+
+  const spawnEmbedder = (): EmbedSlot => {
+    const worker = startWorker(options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: {} satisfies EmbedWorkerInit });
+    const slot: EmbedSlot = { worker, inFlight: new Map(), ready: false, dead: false };
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'ready') {
+        if (msg.inputSize !== size) return finish(new Error(`backbone input is ${msg.inputSize} px, the decoder makes ${size} px`));
+        stats.backend = msg.backend;
+        stats.modelId = msg.modelId;
+        stats.dim = msg.dim;
+        slot.ready = true;
+      } else if (msg.type === 'result') {
+        slot.inFlight.delete(msg.batchId);
+        stats.embedMs += msg.embedMs;
+        deliver(msg.results);
+      } else if (msg.type === 'fatal') {
+        return finish(new Error(`embed worker failed to start: ${msg.message}`));
+      }
+      pump();
+    });
+    const onDeath = (reason: string) => {
+      if (settled || slot.dead) return;
+      slot.dead = true;
+      const i = slots.indexOf(slot);
+      if (i >= 0) slots.splice(i, 1);
+      if (stats.backend === null) return finish(new Error(`embed worker exited before starting (${reason})`));
+      // The pixels went with the dead worker: decode again, then embed alone.
+      const skipped: EmbedResult[] = [];
+      for (const batch of [...slot.inFlight.values()].reverse()) {
+        if (batch.length === 1 || batch.some((e) => e.retry)) {
+          for (const e of batch) skipped.push(crashSkip(e, 'embedder', reason));
+        } else {
+          for (const e of [...batch].reverse()) pending.unshift({ item: e.item, retry: true });
+        }
+      }
+      slot.inFlight.clear();
+      if (skipped.length > 0) deliver(skipped);
+      slots.push(spawnEmbedder());
+      pump();
+    };
+    worker.on('error', (err) => onDeath(err.message));
+    // Any exit before the pool settles is a death, even code 0: what it held would never come back.
+    worker.on('exit', (code) => onDeath(`exit code ${code}`));
+    return slot;
+  };
+
+  const start = (firstCount: number) => {
+    started = true;
+    const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil((options.expected ?? firstCount) / 4) || 1));
+    stats.workers = workerCount;
+    // One more decode in flight than embed workers, and at most one more batch per worker decoded
+    // ahead (on top of the two each worker holds): enough to cover the model load at the start
+    // and any hiccup, without holding many 1.2 MB pixel pairs.
+    decodeConcurrency = workerCount + 1;
+    lookahead = batchSize * (workerCount + 1);
+    // libvips is shared by the process's threads: one thread per decode, no operation cache.
+    configureSharp();
+    decoder = spawnDecoder();
+    for (let i = 0; i < workerCount; i++) slots.push(spawnEmbedder());
+  };
+
+  if (options.signal?.aborted) onAbort();
+
+  return {
+    add(items) {
+      if (settled || items.length === 0) return;
+      if (ended) throw new Error('embed pool: add() after end()');
+      for (const item of items) pending.push({ item, retry: false });
+      added += items.length;
+      if (!started) start(items.length);
+      pump();
+    },
+    end() {
+      ended = true;
+      pump();
+      checkDone();
+    },
+    close(reason) {
+      finish(reason ?? new Error('embed pool closed'));
+    },
+    done,
+  };
+}
+
+/** Embeds every item (see `startEmbedPool`). */
 export async function embedAll(
   items: EmbedItem[],
   options: EmbedPoolOptions,
   onResults: (results: EmbedResult[]) => void | Promise<void>,
 ): Promise<EmbedPoolStats> {
-  const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil(items.length / 4) || 1));
-  const batchSize = options.batchSize ?? 8;
-  const stats: EmbedPoolStats = { backend: null, modelId: null, dim: null, decodeMs: 0, embedMs: 0, workers: workerCount };
-  if (items.length === 0) return stats;
-
-  // libvips is shared by the process's threads: one thread per decode, no operation cache.
-  configureSharp();
-  const pending: Array<{ items: EmbedItem[]; retry: boolean }> = [];
-  for (let i = 0; i < items.length; i += batchSize) pending.push({ items: items.slice(i, i + batchSize), retry: false });
-
-  let nextBatchId = 1;
-  let remaining = items.length;
-  const slots: Slot[] = [];
-  let failure: Error | null = null;
-
-  return await new Promise<EmbedPoolStats>((resolve, reject) => {
-    let settled = false;
-    const finish = (err: Error | null) => {
-      if (settled) return;
-      settled = true;
-      for (const s of slots) void s.worker.terminate();
-      if (err) reject(err);
-      else resolve(stats);
-    };
-    const onAbort = () => finish(new DOMException('embedding cancelled', 'AbortError') as unknown as Error);
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    // Results are written in order of arrival, one at a time, so writes never interleave.
-    let writes = Promise.resolve();
-    const deliver = (results: EmbedResult[]) => {
-      writes = writes.then(async () => {
-        if (settled) return;
-        await onResults(results);
-        remaining -= results.length;
-        if (remaining <= 0) {
-          options.signal?.removeEventListener('abort', onAbort);
-          finish(null);
-        }
-      }).catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
-    };
-
-    const feed = (slot: Slot) => {
-      while (!settled && slot.inFlight.size < 2 && pending.length > 0) {
-        const batch = pending.shift()!;
-        const batchId = nextBatchId++;
-        slot.inFlight.set(batchId, batch);
-        slot.worker.postMessage({ type: 'batch', batchId, items: batch.items } satisfies ToWorker);
-      }
-    };
-
-    const spawn = (): Slot => {
-      const worker = startWorker(siblingModule(import.meta.url, 'worker'), { workerData: { thumbnailDir: options.thumbnailDir } });
-      let markReady: () => void = () => {};
-      const slot: Slot = { worker, inFlight: new Map(), ready: new Promise((r) => (markReady = r)), dead: false };
-      worker.on('message', (msg: FromWorker) => {
-        if (msg.type === 'ready') {
-          stats.backend = msg.backend;
-          stats.modelId = msg.modelId;
-          stats.dim = msg.dim;
-          markReady();
-          feed(slot);
-        } else if (msg.type === 'result') {
-          slot.inFlight.delete(msg.batchId);
-          stats.decodeMs += msg.decodeMs;
-          stats.embedMs += msg.embedMs;
-          deliver(msg.results);
-          feed(slot);
-        } else if (msg.type === 'fatal') {
-          failure = new Error(`embed worker failed to start: ${msg.message}`);
-          finish(failure);
-        }
-      });
-      const onDeath = (reason: string) => {
-        if (settled || slot.dead) return;
-        slot.dead = true;
-        const lost = [...slot.inFlight.values()];
-        slot.inFlight.clear();
-        const i = slots.indexOf(slot);
-        if (i >= 0) slots.splice(i, 1);
-        // A batch that crashed a worker is retried image by image; a single image that
-        // crashes one again is skipped with the reason.
-        const crashed: EmbedResult[] = [];
-        for (const batch of lost) {
-          if (batch.retry || batch.items.length === 1) {
-            for (const item of batch.items) crashed.push({ imageId: item.imageId, contentHash: item.contentHash, skip: { code: 'decode-error', message: `the decoder crashed on this file (${reason})` } });
-          } else {
-            for (const item of batch.items) pending.unshift({ items: [item], retry: true });
-          }
-        }
-        if (crashed.length > 0) deliver(crashed);
-        if (stats.backend === null) return finish(new Error(`embed worker exited before starting (${reason})`));
-        const replacement = spawn();
-        slots.push(replacement);
-      };
-      worker.on('error', (err) => onDeath(err.message));
-      worker.on('exit', (code) => {
-        if (!settled && code !== 0) onDeath(`exit code ${code}`);
-      });
-      return slot;
-    };
-
-    for (let i = 0; i < workerCount; i++) slots.push(spawn());
-  });
+  const pool = startEmbedPool({ ...options, expected: options.expected ?? items.length }, onResults);
+  pool.add(items);
+  pool.end();
+  return await pool.done;
 }

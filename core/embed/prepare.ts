@@ -7,17 +7,17 @@ import type { SkipReason } from '../library/skips.js';
 import type { ImageFacts } from './protocol.js';
 
 export type PreparedImage =
-  | { pixels: Float32Array; flipped: Float32Array; facts: ImageFacts; thumbnail: string | null; contentHash: string }
-  | { skip: SkipReason };
+  | { pair: Float32Array; facts: ImageFacts; thumbnail: string | null; contentHash: string }
+  | { skip: SkipReason; contentHash: string | null };
 
 export async function prepareImage(path: string, options: { size: number; thumbnailDir: string }): Promise<PreparedImage> {
-  const r = await decodeImage(path, { size: options.size, thumbnail: { cacheDir: options.thumbnailDir } });
-  if (!r.ok) return { skip: r.skip };
-  if (!r.input) return { skip: { code: 'decode-error', message: 'the decoder returned no pixels' } };
+  // 'auto': JPEG thumbnails for opaque images (cheaper to encode), WebP where alpha must survive.
+  const r = await decodeImage(path, { size: options.size, thumbnail: { cacheDir: options.thumbnailDir, format: 'auto' } });
+  if (!r.ok) return { skip: r.skip, contentHash: null };
+  if (!r.input) return { skip: { code: 'decode-error', message: 'the decoder returned no pixels' }, contentHash: r.hash };
   const camera = [r.meta.cameraMake, r.meta.cameraModel].filter(Boolean).join(' ') || null;
   return {
-    pixels: r.input.data,
-    flipped: r.input.flipped,
+    pair: r.input.pair,
     contentHash: r.hash,
     thumbnail: r.thumbnail?.relPath ?? null,
     facts: {

@@ -1,9 +1,17 @@
-/** Messages between the embed pool (main thread) and its workers. */
+/**
+ * Messages between the embed pool (main thread), its decode worker and its embed workers.
+ *
+ * Decoding and inference run in separate threads so that neither waits for the other: an embed
+ * worker's thread is blocked for the whole (synchronous) forward pass, and a decode that needs
+ * that thread between its sharp steps would stall behind it. Decoded pixels travel as
+ * transferred buffers (decode worker -> main -> embed worker), never copied.
+ */
 import type { SkipReason } from '../library/skips.js';
 import type { BackendInfo } from './backend.js';
 
 export interface EmbedWorkerInit {
-  thumbnailDir: string;
+  /** Only for the decode worker. */
+  thumbnailDir?: string;
 }
 
 export interface EmbedItem {
@@ -22,6 +30,17 @@ export interface ImageFacts {
   orientation: number | null;
 }
 
+/** One decoded image, ready for the backbone. */
+export interface ReadyImage {
+  imageId: number;
+  /** The hash of the bytes actually decoded (the file may have changed since the scan). */
+  contentHash: string;
+  /** [image, horizontal mirror], each size*size*3 RGB floats in [0,1] (HWC); its buffer is transferred. */
+  pair: Float32Array;
+  facts: ImageFacts;
+  thumbnail: string | null;
+}
+
 export type EmbedResult =
   | {
       imageId: number;
@@ -34,9 +53,17 @@ export type EmbedResult =
     }
   | { imageId: number; contentHash: string | null; skip: SkipReason };
 
-export type ToWorker = { type: 'batch'; batchId: number; items: EmbedItem[] } | { type: 'stop' };
+export type ToDecoder = { type: 'decode'; item: EmbedItem; size: number };
+
+export type FromDecoder =
+  | { type: 'ready' }
+  | { type: 'decoded'; imageId: number; image: ReadyImage; ms: number }
+  | { type: 'failed'; imageId: number; contentHash: string | null; skip: SkipReason; ms: number }
+  | { type: 'fatal'; message: string };
+
+export type ToWorker = { type: 'batch'; batchId: number; images: ReadyImage[] } | { type: 'stop' };
 
 export type FromWorker =
-  | { type: 'ready'; backend: BackendInfo; modelId: string; dim: number }
-  | { type: 'result'; batchId: number; results: EmbedResult[]; decodeMs: number; embedMs: number }
+  | { type: 'ready'; backend: BackendInfo; modelId: string; dim: number; inputSize: number }
+  | { type: 'result'; batchId: number; results: EmbedResult[]; embedMs: number }
   | { type: 'fatal'; message: string };

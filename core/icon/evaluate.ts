@@ -85,7 +85,8 @@ export function evaluate(input: EvaluateInput): EvaluateResult {
   const k = input.k ?? new Set(Array.from(labels)).size;
   const seeds = input.seeds ?? [0, 1, 2, 3, 4];
   const perSeed: SeedResult[] = [];
-  const pre: PreprocessOptions = input.options?.preprocess ?? {};
+  // k-means sees exactly the features I-Con's head sees (its effective preprocessing)
+  const pre: PreprocessOptions = new DebiasedInfoNCEClustering({ ...input.options, nClusters: k }).opts.preprocess;
   const kmFeat = fitPreprocess(features, n, d, pre).out;
   const kmD = kmFeat.length / n;
   for (const seed of seeds) {

@@ -21,7 +21,7 @@ export {
 } from './kernels.js';
 export { debias, debiasedLog, LOG_FLOOR } from './debias.js';
 export { iconLoss, meanKl, meanEntropy } from './loss.js';
-export { kmeans, kmeansPlusPlus, assignToCentroids } from './kmeans.js';
+export { kmeans, kmeansPlusPlus, assignToCentroids, PointBlocks } from './kmeans.js';
 export type { KMeansOptions, KMeansResult } from './kmeans.js';
 export { hungarianAccuracy, nmi, ari, scoreAll, contingency, hungarian } from './metrics.js';
 export type { Scores } from './metrics.js';
@@ -33,6 +33,6 @@ export { chooseK, silhouette, knnModularity, defaultCandidates } from './choosek
 export type { ChooseKOptions, ChooseKResult } from './choosek.js';
 export { tsneMap, tsneMapDetailed } from './tsne.js';
 export type { TsneOptions, TsneResult } from './tsne.js';
-export { knnGraphIvf, knnGraphAuto } from './knn.js';
-export type { IvfOptions } from './knn.js';
+export { knnGraphHnsw, knnGraphAuto, knnRecall, HNSW_DEFAULTS, KNN_EXACT_UP_TO } from './knn.js';
+export type { HnswOptions, KnnAutoOptions } from './knn.js';
 export { clusterIconLoss } from './loss.js';

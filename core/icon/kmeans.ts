@@ -32,34 +32,80 @@ export interface KMeansResult {
 
 const BLOCK = 8192;
 
+/**
+ * The rows as tfjs blocks plus their squared norms, built once and shared by
+ * every restart and iteration. Why: on wasm each elementwise op over [n, d]
+ * costs about 10 ns an entry (slicing, squaring), while the matmul that
+ * gives the dot products runs at full speed; with the norms kept in JS, a
+ * distance pass is one matmul per block and an [n, k] loop in JS.
+ */
+export class PointBlocks {
+  readonly blocks: { start: number; rows: number; t: tf.Tensor2D }[] = [];
+  readonly norms: Float32Array;
+  constructor(
+    readonly data: Float32Array,
+    readonly n: number,
+    readonly d: number,
+  ) {
+    this.norms = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = i * d; j < (i + 1) * d; j++) s += data[j]! * data[j]!;
+      this.norms[i] = s;
+    }
+    for (let s = 0; s < n; s += BLOCK) {
+      const rows = Math.min(BLOCK, n - s);
+      this.blocks.push({ start: s, rows, t: tf.tensor2d(data.subarray(s * d, (s + rows) * d), [rows, d]) });
+    }
+  }
+  dispose(): void {
+    for (const b of this.blocks) b.t.dispose();
+  }
+}
+
 /** For each row the nearest centroid and its squared distance. */
-export function assignToCentroids(x: tf.Tensor2D, centroids: Float32Array, k: number): { labels: Int32Array; d2: Float32Array } {
-  const [n, d] = x.shape;
+export function assignToCentroids(pts: PointBlocks, centroids: Float32Array, k: number): { labels: Int32Array; d2: Float32Array } {
+  const { n, d } = pts;
   const labels = new Int32Array(n);
   const d2 = new Float32Array(n);
-  const c = tf.tidy(() => tf.transpose(tf.tensor2d(centroids, [k, d]))); // [d, k]
-  const cn = tf.tidy(() => tf.reshape(tf.sum(tf.square(c), 0), [1, k]));
-  for (let s = 0; s < n; s += BLOCK) {
-    const m = Math.min(BLOCK, n - s);
-    const [minD, arg] = tf.tidy(() => {
-      const xb = x.slice([s, 0], [m, d]);
-      const xn = tf.sum(tf.square(xb), 1, true);
-      const dist = tf.add(tf.sub(xn, tf.mul(2, tf.matMul(xb, c))), cn);
-      return [tf.relu(tf.min(dist, 1)), tf.argMin(dist, 1)];
-    });
-    d2.set(minD!.dataSync() as Float32Array, s);
-    labels.set(arg!.dataSync() as Int32Array, s);
-    minD!.dispose();
-    arg!.dispose();
+  const cT = new Float32Array(d * k);
+  const cn = new Float32Array(k);
+  for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const v = centroids[c * d + j]!;
+      cT[j * k + c] = v;
+      s += v * v;
+    }
+    cn[c] = s;
   }
-  c.dispose();
-  cn.dispose();
+  const ct = tf.tensor2d(cT, [d, k]);
+  for (const { start, rows, t } of pts.blocks) {
+    const dotsT = tf.matMul(t, ct);
+    const dots = dotsT.dataSync() as Float32Array;
+    dotsT.dispose();
+    for (let r = 0; r < rows; r++) {
+      const xn = pts.norms[start + r]!;
+      let best = 0;
+      let bestD = Infinity;
+      for (let c = 0; c < k; c++) {
+        const dist = xn - 2 * dots[r * k + c]! + cn[c]!;
+        if (dist < bestD) {
+          bestD = dist;
+          best = c;
+        }
+      }
+      labels[start + r] = best;
+      d2[start + r] = bestD > 0 ? bestD : 0;
+    }
+  }
+  ct.dispose();
   return { labels, d2 };
 }
 
 /** k-means++ seeding (D^2 sampling). */
-export function kmeansPlusPlus(x: tf.Tensor2D, data: Float32Array, k: number, rng: Rng, given?: { centroids: Float32Array; has: boolean[] }): Float32Array {
-  const [n, d] = x.shape;
+export function kmeansPlusPlus(x: PointBlocks, k: number, rng: Rng, given?: { centroids: Float32Array; has: boolean[] }): Float32Array {
+  const { n, d, data } = x;
   const centroids = new Float32Array(k * d);
   let best: Float32Array;
   let start = 1;
@@ -103,8 +149,8 @@ export function kmeansPlusPlus(x: tf.Tensor2D, data: Float32Array, k: number, rn
   return centroids;
 }
 
-function lloyd(x: tf.Tensor2D, data: Float32Array, init: Float32Array, k: number, maxIter: number, tol: number, rng: Rng, fixed?: Int32Array): KMeansResult {
-  const [n, d] = x.shape;
+function lloyd(x: PointBlocks, init: Float32Array, k: number, maxIter: number, tol: number, rng: Rng, fixed?: Int32Array): KMeansResult {
+  const { n, d, data } = x;
   let centroids = init;
   let prev = Infinity;
   let labels: Int32Array = new Int32Array(n);
@@ -161,7 +207,7 @@ export function kmeans(data: Float32Array, n: number, d: number, opts: KMeansOpt
   if (k < 1 || k > n) throw new Error(`kmeans: k=${k} invalid for n=${n}`);
   const nInit = opts.nInit ?? 10;
   const rng = new Rng(opts.seed ?? 0);
-  const x = tf.tensor2d(data, [n, d]);
+  const x = new PointBlocks(data, n, d);
   try {
     let best: KMeansResult | null = null;
     let given: { centroids: Float32Array; has: boolean[] } | undefined;
@@ -178,8 +224,8 @@ export function kmeans(data: Float32Array, n: number, d: number, opts: KMeansOpt
       given = { centroids: cent, has: Array.from(cnt, (v) => v > 0) };
     }
     for (let r = 0; r < nInit; r++) {
-      const init = kmeansPlusPlus(x, data, k, rng, given);
-      const res = lloyd(x, data, init, k, opts.maxIter ?? 100, opts.tol ?? 1e-6, rng, opts.fixed);
+      const init = kmeansPlusPlus(x, k, rng, given);
+      const res = lloyd(x, init, k, opts.maxIter ?? 100, opts.tol ?? 1e-6, rng, opts.fixed);
       if (!best || res.inertia < best.inertia) best = res;
     }
     return best!;

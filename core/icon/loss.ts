@@ -42,35 +42,140 @@ export function meanEntropy(p: tf.Tensor2D, rows?: number): tf.Scalar {
 }
 
 /**
+ * A supervisory kernel over the batch, as debiasing leaves it: p_ij = uniform_i + sparse_ij,
+ * where uniform_i is the a/N mass every column gets (0 for rows without supervision) and the
+ * sparse part is (1-a) times the kNN / walk / views / labels kernel, a few entries per row.
+ */
+export interface BatchKernel {
+  rows: number;
+  cols: number;
+  uniform: Float32Array;
+  /** CSR: entries of row i are rowPtr[i] .. rowPtr[i+1]. */
+  rowPtr: Int32Array;
+  colIdx: Int32Array;
+  vals: Float32Array;
+}
+
+/** The BatchKernel of a dense p (no uniform part: every positive entry is listed). */
+export function denseToBatchKernel(p: Float32Array, rows: number, cols: number): BatchKernel {
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const v = p[i * cols + j]!;
+      if (v > 0) {
+        colIdx.push(j);
+        vals.push(v);
+      }
+    }
+    rowPtr[i + 1] = colIdx.length;
+  }
+  return { rows, cols, uniform: new Float32Array(rows), rowPtr, colIdx: Int32Array.from(colIdx), vals: Float32Array.from(vals) };
+}
+
+/** The dense [rows, cols] matrix of a BatchKernel. */
+export function batchKernelToDense(k: BatchKernel): Float32Array {
+  const out = new Float32Array(k.rows * k.cols);
+  for (let i = 0; i < k.rows; i++) {
+    out.fill(k.uniform[i]!, i * k.cols, (i + 1) * k.cols);
+    for (let e = k.rowPtr[i]!; e < k.rowPtr[i + 1]!; e++) out[i * k.cols + k.colIdx[e]!] = out[i * k.cols + k.colIdx[e]!]! + k.vals[e]!;
+  }
+  return out;
+}
+
+/** Below this a running product of q entries is folded into the log-sum (no float64 underflow). */
+const PRODUCT_FLOOR = 1e-250;
+
+/**
  * iconLoss(p, debiasedLog(q, alphaQ), rows) for the cluster kernel restricted
  * to anchor rows, q(j|i) = sum_c phiA_ic phiB_jc / m_c with m_c = sum_k phiB_kc
  * + eps (i over the A anchor rows, j, k over all B batch rows), as one op
  * with a hand-written gradient: the same value and gradient as autodiff
  * through clusterKernel / debiasedLog / iconLoss (checked in
- * test/icon/loss.test.ts) at about a third of the [A, B] work, which
- * dominates a training step on wasm. With qd = (1-a) q + a/B and
+ * test/icon/loss.test.ts). With qd = (1-a) q + a/B and
  * G = -(1-a) p / (R qd):
  *   dL/dphiA = (G phiB) / m
  *   dL/dphiB = (G^T phiA) / m - 1 (diag(phiA^T G phiB) / m^2)^T.
  * With phiA = phiB = phi this is exactly clusterKernel(phi).
+ *
+ * Why the [A, B] part is a JS loop: the matmuls are cheap (C is small), but
+ * each elementwise tfjs op over [A, B] costs about 10 ns an entry on wasm and
+ * the composed form needs a dozen. Debiasing gives every entry of a
+ * supervised row the same uniform weight, so sum_j p_ij log qd_ij is
+ * uniform_i log(prod_j qd_ij) plus a few sparse terms: one multiply per
+ * entry and a log per row (products are folded into the sum before they
+ * could underflow). `p` is a BatchKernel (as the trainer builds it) or dense.
  */
-export function clusterIconLoss(phiA: tf.Tensor2D, phiB: tf.Tensor2D, p: tf.Tensor2D, alphaQ: number, rows: number, eps = 1e-8, logFloor = 1e-12): tf.Scalar {
-  const N = p.shape[1];
+export function clusterIconLoss(
+  phiA: tf.Tensor2D,
+  phiB: tf.Tensor2D,
+  p: tf.Tensor2D | Float32Array | BatchKernel,
+  alphaQ: number,
+  rows: number,
+  eps = 1e-8,
+  logFloor = 1e-12,
+): tf.Scalar {
+  const [A] = phiA.shape;
+  const [B] = phiB.shape;
+  const ker = p instanceof tf.Tensor ? denseToBatchKernel(p.dataSync() as Float32Array, A, B) : p instanceof Float32Array ? denseToBatchKernel(p, A, B) : p;
+  if (ker.rows !== A || ker.cols !== B) throw new Error(`clusterIconLoss: p is ${ker.rows}x${ker.cols}, expected ${A}x${B}`);
+  const keep = 1 - alphaQ;
+  const uniformQ = alphaQ / B;
   const f = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const pa = a as tf.Tensor2D;
     const pb = b as tf.Tensor2D;
     const mass = tf.add(tf.sum(pb, 0, true), eps);
-    const q = tf.matMul(tf.div(pa, mass), tf.transpose(pb));
-    const qd = tf.maximum(tf.add(tf.mul(q, 1 - alphaQ), alphaQ / N), logFloor);
-    const value = tf.div(tf.neg(tf.sum(tf.mul(p, tf.log(qd)))), rows) as tf.Scalar;
-    save([pa, pb, mass, qd]);
+    // the small [B, C] transposed explicitly: matMul's transposeB is several times slower on wasm
+    const qT = tf.tidy(() => tf.matMul(tf.div(pa, mass), tf.transpose(pb)));
+    const q = qT.dataSync() as Float32Array;
+    qT.dispose();
+    // G (without the upstream gradient) is written in the same pass as the value
+    const G = new Float32Array(A * B);
+    const gScale = -keep / rows;
+    let sum = 0;
+    for (let i = 0; i < A; i++) {
+      const u = ker.uniform[i]!;
+      const e0 = ker.rowPtr[i]!;
+      const e1 = ker.rowPtr[i + 1]!;
+      if (u <= 0 && e1 === e0) continue;
+      const off = i * B;
+      if (u > 0) {
+        const gu = gScale * u;
+        let logSum = 0;
+        let prod = 1;
+        for (let j = 0; j < B; j++) {
+          let qd = keep * q[off + j]! + uniformQ;
+          if (qd < logFloor) qd = logFloor;
+          prod *= qd;
+          if (prod < PRODUCT_FLOOR) {
+            logSum += Math.log(prod);
+            prod = 1;
+          }
+          G[off + j] = gu / qd;
+        }
+        sum += u * (logSum + Math.log(prod));
+      }
+      for (let e = e0; e < e1; e++) {
+        const j = ker.colIdx[e]!;
+        const v = ker.vals[e]!;
+        let qd = keep * q[off + j]! + uniformQ;
+        if (qd < logFloor) qd = logFloor;
+        sum += v * Math.log(qd);
+        G[off + j] = G[off + j]! + (gScale * v) / qd;
+      }
+    }
+    save([pa, pb, mass]);
     return {
-      value,
+      value: tf.scalar(-sum / rows),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sa, sb, m, qds] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        const G = tf.mul(tf.div(p, qds), tf.mul(dy, -(1 - alphaQ) / rows)) as tf.Tensor2D;
-        const gA = tf.matMul(G, sb); // [A, C]
-        const gB = tf.matMul(tf.transpose(G), sa); // [B, C]
+        const [sa, sb, m] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const up = dy.dataSync()[0]!;
+        if (up !== 1) for (let e = 0; e < G.length; e++) G[e] = G[e]! * up;
+        const Gt = tf.tensor2d(G, [A, B]);
+        const gA = tf.matMul(Gt, sb); // [A, C]
+        // (G^T phiA) as (phiA^T G)^T: transposing the small [A, C] side (transposeA is slow on wasm)
+        const gB = tf.transpose(tf.matMul(tf.transpose(sa), Gt)); // [B, C]
         const diag = tf.sum(tf.mul(sa, gA), 0, true); // diag(phiA^T G phiB), [1, C]
         return [tf.div(gA, m), tf.sub(tf.div(gB, m), tf.div(diag, tf.square(m)))];
       },

@@ -5,7 +5,7 @@
  *
  * - n <= exactUpTo (default 2,000): dense kernels + iconLoss, autodiff, Adam.
  * - larger n: PCA-50 fitted on a 10k-row sample; perplexity 15 by default;
- *   300 iterations; sparse p on the kNN graph (k = 3 x perplexity, IVF kNN beyond
+ *   300 iterations; sparse p on the kNN graph (k = 3 x perplexity, HNSW kNN beyond
  *   20k points) and q normalised with sampled negatives,
  *   q_ij = w_ij / Z_i, Z_i ≈ (n-1)/M sum_m w_im over M uniform negatives per
  *   point and iteration (a LargeVis/UMAP-style unbiased estimate of the

@@ -15,8 +15,9 @@ export interface SharpSettings {
  * thread (UV_THREADPOOL_SIZE, default 4), and libvips may split that pipeline over
  * `sharp.concurrency()` threads. Prebuilt sharp on glibc Linux defaults concurrency to 1
  * (memory fragmentation); elsewhere it defaults to the number of cores.
- * For a 2-core machine with inference on the other core: concurrency 1, no cache, and one
- * decode worker with 2 images in flight (or two workers with 1 each).
+ * Indexing (core/embed/pool.ts) runs inference on every core and one decode worker with one
+ * more image in flight than there are inference workers: concurrency 1 and no cache, so each
+ * decode takes one thread and the cores stay shared between decoding and inference.
  */
 export function configureSharp(settings: SharpSettings = {}): { concurrency: number } {
   sharp.concurrency(settings.concurrency ?? 1);

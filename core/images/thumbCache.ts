@@ -16,8 +16,12 @@ export interface ThumbnailOptions {
   cacheDir: string;
   /** Long side in pixels (never enlarged). Default 256. */
   size?: number;
-  /** Default 'webp' (keeps transparency of cut-outs, ~40% smaller than JPEG). */
-  format?: ThumbnailFormat;
+  /**
+   * Default 'webp' (keeps transparency of cut-outs, ~40% smaller than JPEG). 'auto': JPEG for
+   * opaque images (cheaper to encode), WebP only where there is alpha; an existing WebP
+   * thumbnail of the same content is still reused.
+   */
+  format?: ThumbnailFormat | 'auto';
   /** Encoder quality 1-100. Default 80. */
   quality?: number;
   /** Re-encode even if the file exists already. Default false. */

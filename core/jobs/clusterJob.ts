@@ -92,7 +92,8 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     pins,
     map: options.map ?? true,
     minK: Math.max(2, pinnedGroups.size),
-    graph: cachedGraph(store, activeRun, ids),
+    ...reusable(store, activeRun, ids),
+    schedule: options.index === false ? 'recluster' : 'full',
   };
   const { result, backend } = await trainInWorker(request, progress, signal);
   if (backendChoice === 'none') summary.backend = backend;
@@ -169,17 +170,22 @@ function orderedFeatures(store: Store, view: string, ids?: number[]): { imageIds
   return { imageIds: Uint32Array.from(order, (i) => m.imageIds[i]!), vectors, count: m.count, dim: m.dim };
 }
 
-/** The previous run's kNN graph when it was computed over exactly these rows (same images, same order). */
-function cachedGraph(store: Store, runId: number | null, ids: number[]): TrainRequest['graph'] {
-  if (runId === null) return null;
+/**
+ * What the previous run computed from the features alone, when it saw exactly these rows (same
+ * images, same order): its kNN graph, its preprocessing (PCA) and its 2-D map. Re-clustering
+ * with another K then only trains the head.
+ */
+function reusable(store: Store, runId: number | null, ids: number[]): Pick<TrainRequest, 'graph' | 'preprocessor' | 'previousMap'> {
+  const none = { graph: null, preprocessor: null, previousMap: null };
+  if (runId === null) return none;
   const blob = store.runs.loadModel(runId);
-  if (!blob) return null;
+  if (!blob) return none;
   try {
     const prev = decodeRunModel(blob);
-    if (!prev.graph || prev.imageIds.length !== ids.length || prev.imageIds.some((id, i) => id !== ids[i])) return null;
-    return prev.graph;
+    if (prev.imageIds.length !== ids.length || prev.imageIds.some((id, i) => id !== ids[i])) return none;
+    return { graph: prev.graph, preprocessor: prev.head.preprocessor, previousMap: prev.map };
   } catch {
-    return null; // an older or unreadable model: compute the graph again
+    return none; // an older or unreadable model: compute everything again
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { BACKBONE } from '../embed/backboneInfo.js';
-import { embedAll, type EmbedPoolStats } from '../embed/pool.js';
+import { startEmbedPool, type EmbedPoolStats } from '../embed/pool.js';
 import type { EmbedItem, EmbedResult } from '../embed/protocol.js';
 import { hashFile } from '../library/hash.js';
 import { isScanSkip, scanFolders } from '../library/scan.js';
@@ -91,9 +91,8 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   }
   progress.finish();
 
-  // ---- hash, reuse, decode + embed ----
+  // ---- reuse known content, decode + embed ----
   const libIds = new Set(libs.map((l) => l.id));
-  const work: EmbedItem[] = [];
   const pending = [];
   for (let afterId = 0; ; ) {
     const batch = images.pending(1000, { afterId });
@@ -101,62 +100,112 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     afterId = batch[batch.length - 1]!.id;
     pending.push(...batch.filter((w) => libIds.has(w.libraryId)));
   }
-  progress.start('decode', pending.length);
-  const reused: DecodedImage[] = [];
-  for (const item of pending) {
-    throwIfAborted(signal);
-    let hash: string | null = null;
-    try {
-      hash = await hashFile(item.absPath);
-    } catch {
-      // Unreadable now: the decoder records the precise reason.
-    }
-    // Same content seen before (a copy, or this file's old row if it was moved or renamed and
-    // is now marked missing): reuse its facts, thumbnail and embeddings instead of decoding.
-    const twin = hash ? images.findByContentHash(hash).find((r) => r.id !== item.id && r.width !== null && r.thumbPath !== null) : undefined;
-    if (hash && twin && embeddings.has(hash, BACKBONE.id) && embeddings.has(hash, BACKBONE.id, FLIP_VIEW)) {
-      reused.push({
-        id: item.id,
-        contentHash: hash,
-        width: twin.width ?? 0,
-        height: twin.height ?? 0,
-        displayWidth: twin.displayWidth ?? undefined,
-        displayHeight: twin.displayHeight ?? undefined,
-        orientation: twin.orientation,
-        format: twin.format,
-        takenAt: twin.takenAt,
-        camera: twin.camera,
-        thumbPath: twin.thumbPath,
-      });
-    } else {
-      work.push({ imageId: item.id, path: item.absPath, contentHash: hash });
-    }
-    progress.advance();
-  }
-  if (reused.length > 0) images.markDecoded(reused);
-  result.reused = reused.length;
-  // Decoded earlier but never embedded with this model (e.g. the model changed).
+  // Decoded earlier but never embedded with this model (e.g. the model changed). Pending rows
+  // have no content hash, so the two lists never overlap.
+  const missing: EmbedItem[] = [];
   for (let afterImageId = 0; ; ) {
     const batch = embeddings.missing(BACKBONE.id, { limit: 1000, afterImageId });
     if (batch.length === 0) break;
     afterImageId = batch[batch.length - 1]!.imageId;
-    for (const t of batch) work.push({ imageId: t.imageId, path: t.absPath, contentHash: t.contentHash });
+    for (const t of batch) missing.push({ imageId: t.imageId, path: t.absPath, contentHash: t.contentHash });
   }
-  progress.finish();
 
-  progress.start('embed', work.length);
-  if (work.length > 0) {
-    result.pool = await embedAll(work, { thumbnailDir: thumbnailDir(db.file), workers: options.workers, signal }, (batch) => {
+  // The pool starts with the first file that needs embedding and works while the rest are
+  // checked for known content, so the model loads and the first decodes run in the meantime.
+  let queued = 0;
+  let early = 0;
+  const pool = startEmbedPool(
+    { thumbnailDir: thumbnailDir(db.file), workers: options.workers, signal, expected: pending.length + missing.length },
+    (batch) => {
       writeEmbedBatch(db, images, embeddings, batch);
       for (const r of batch) {
         if ('skip' in r) result.skippedNow++;
         else result.embedded++;
       }
-      progress.advance(batch.length);
-    });
+      if (progress.phase === 'embed') progress.advance(batch.length);
+      else early += batch.length;
+    },
+  );
+  try {
+    progress.start('decode', pending.length);
+    // Same content means same size: only files whose size matches known content are hashed
+    // here (the decoder hashes what it reads anyway), so a fresh library costs no extra pass.
+    const knownSizes = images.knownContentSizes();
+    const reused: DecodedImage[] = [];
+    let toPool: EmbedItem[] = [];
+    for (const item of pending) {
+      throwIfAborted(signal);
+      let hash: string | null = null;
+      if (sortedHas(knownSizes, item.size)) {
+        try {
+          hash = await hashFile(item.absPath);
+        } catch {
+          // Unreadable now: the decoder records the precise reason.
+        }
+      }
+      // Same content seen before (a copy, or this file's old row if it was moved or renamed and
+      // is now marked missing): reuse its facts, thumbnail and embeddings instead of decoding.
+      const twin = hash ? images.findByContentHash(hash).find((r) => r.id !== item.id && r.width !== null && r.thumbPath !== null) : undefined;
+      if (hash && twin && embeddings.has(hash, BACKBONE.id) && embeddings.has(hash, BACKBONE.id, FLIP_VIEW)) {
+        reused.push({
+          id: item.id,
+          contentHash: hash,
+          width: twin.width ?? 0,
+          height: twin.height ?? 0,
+          displayWidth: twin.displayWidth ?? undefined,
+          displayHeight: twin.displayHeight ?? undefined,
+          orientation: twin.orientation,
+          format: twin.format,
+          takenAt: twin.takenAt,
+          camera: twin.camera,
+          thumbPath: twin.thumbPath,
+        });
+      } else {
+        toPool.push({ imageId: item.id, path: item.absPath, contentHash: hash });
+        if (toPool.length >= POOL_FEED) {
+          pool.add(toPool);
+          queued += toPool.length;
+          toPool = [];
+        }
+      }
+      progress.advance();
+    }
+    pool.add(toPool);
+    queued += toPool.length;
+    if (reused.length > 0) images.markDecoded(reused);
+    result.reused = reused.length;
+    pool.add(missing);
+    queued += missing.length;
+    progress.finish();
+
+    progress.start('embed', queued);
+    if (early > 0) progress.advance(early);
+    pool.end();
+    const stats = await pool.done;
+    if (queued > 0) result.pool = stats;
+    progress.finish();
+  } catch (err) {
+    pool.close(err instanceof Error ? err : new Error(String(err)));
+    await pool.done.catch(() => undefined);
+    throw err;
   }
-  progress.finish();
   return result;
+}
+
+/** Items handed to the pool at a time while checking for known content. */
+const POOL_FEED = 16;
+
+function sortedHas(sorted: Float64Array, v: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const x = sorted[mid]!;
+    if (x === v) return true;
+    if (x < v) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 export const FLIP_VIEW = 'hflip';

@@ -1,5 +1,6 @@
 /** Messages between a cluster job (main thread) and its training worker. */
 import type { HeadExport } from '../icon/clustering.js';
+import type { Preprocessor } from '../icon/preprocess.js';
 import type { KnnGraph } from '../icon/knn.js';
 
 export interface TrainRequest {
@@ -19,6 +20,12 @@ export interface TrainRequest {
   minK: number;
   /** The kNN graph of these same rows from an earlier run: re-clustering skips the kNN search. */
   graph: KnnGraph | null;
+  /** The preprocessing (L2 + PCA) fitted by that run: re-clustering skips the PCA fit. */
+  preprocessor?: Preprocessor | null;
+  /** That run's 2-D map of these same rows: the map does not depend on K, so it is kept. */
+  previousMap?: Float32Array | null;
+  /** 'recluster': the shorter schedule of an interactive re-cluster (RECLUSTER_OVERRIDES). */
+  schedule?: 'full' | 'recluster';
 }
 
 export interface TrainResult {

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initTf } from '../embed/backend.js';
-import { DEFAULTS, DebiasedInfoNCEClustering } from '../icon/clustering.js';
+import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES } from '../icon/clustering.js';
 import { chooseK, tsneMap } from '../icon/index.js';
 import type { FromTrainWorker, TrainRequest, TrainResult } from './trainProtocol.js';
 
@@ -26,17 +26,19 @@ async function run(): Promise<void> {
   }
   k = Math.max(2, Math.min(k, req.n));
   t = performance.now();
-  const model = new DebiasedInfoNCEClustering({ nClusters: k, seed: req.seed });
-  const epochs = DEFAULTS.epochs;
+  const model = new DebiasedInfoNCEClustering({ nClusters: k, seed: req.seed, ...(req.schedule === 'recluster' ? RECLUSTER_OVERRIDES : {}) });
+  const epochs = model.opts.epochs;
   const fit = model.fit(req.features, req.n, req.d, {
     pins: new Map(req.pins),
     views: req.views ?? undefined,
     graph: req.graph ?? undefined,
+    preprocessor: req.preprocessor ?? undefined,
     onEpoch: (epoch) => post({ type: 'progress', phase: 'train', done: epoch + 1, total: epochs }),
   });
   timings.trainMs = performance.now() - t;
   let xy: Float32Array | null = null;
-  if (req.map) {
+  if (req.map && req.previousMap && req.previousMap.length === req.n * 2) xy = req.previousMap;
+  else if (req.map) {
     t = performance.now();
     post({ type: 'progress', phase: 'map', done: 0, total: 1 });
     xy = tsneMap(req.features, req.n, req.d, { seed: req.seed });

@@ -25,6 +25,14 @@ export interface EmbeddingMatrix {
   dim: number;
 }
 
+/** Rows of embeddings read on demand (structurally the engine's RowSource). */
+export interface EmbeddingRowSource {
+  readonly n: number;
+  readonly d: number;
+  read(start: number, count: number): Float32Array;
+  readRows(indices: ArrayLike<number>): Float32Array;
+}
+
 export interface EmbeddingTarget {
   /** One image holding this content (the lowest id). */
   imageId: number;
@@ -184,6 +192,41 @@ export class EmbeddingsRepository {
       vectors.set(v, k * dim);
     });
     return { imageIds, vectors, count: found.length, dim };
+  }
+
+  /**
+   * The embeddings of `imageIds` (in that order) as rows read on demand: the shape of the
+   * engine's RowSource (core/icon/preprocess.ts), so a million 1792-d vectors are read a block
+   * at a time instead of held at once. Every id must have an embedding for `model` and `view`.
+   */
+  rowSource(model: string, imageIds: ArrayLike<number>, options: { view?: string } = {}): EmbeddingRowSource {
+    const view = options.view ?? '';
+    const s = this.db.stmt<[Buffer]>(
+      `SELECT e.vector FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
+       WHERE i.id = ?`,
+    ).raw(true);
+    const n = imageIds.length;
+    const first = n > 0 ? (s.get(model, view, imageIds[0]!) as [Buffer] | undefined) : undefined;
+    if (n > 0 && !first) throw new StoreUsageError(`No ${model}${view ? `/${view}` : ''} embedding for image ${imageIds[0]}`);
+    const d = first ? first[0].byteLength / 4 : 0;
+    const readRows = (rows: ArrayLike<number>): Float32Array => {
+      const out = new Float32Array(rows.length * d);
+      for (let r = 0; r < rows.length; r++) {
+        const id = imageIds[rows[r]!]!;
+        const row = s.get(model, view, id) as [Buffer] | undefined;
+        if (!row) throw new StoreUsageError(`No ${model}${view ? `/${view}` : ''} embedding for image ${id}`);
+        const v = blobToFloat32(row[0]);
+        if (v.length !== d) throw new StoreUsageError(`Embedding of image ${id} has ${v.length} dims, expected ${d}`);
+        out.set(v, r * d);
+      }
+      return out;
+    };
+    return {
+      n,
+      d,
+      readRows,
+      read: (start, count) => readRows(Array.from({ length: Math.max(0, Math.min(count, n - start)) }, (_, k) => start + k)),
+    };
   }
 
   /**

@@ -274,6 +274,19 @@ export class ImagesRepository {
     );
   }
 
+  /**
+   * The distinct byte sizes of images whose content is known (hashed, decoded, thumbnailed), in
+   * ascending order. Same content means same size, so a new file whose size is not in here
+   * cannot be a copy or a move of a known one, and indexing need not hash it up front.
+   */
+  knownContentSizes(): Float64Array {
+    const sizes = this.db
+      .stmt<number>('SELECT DISTINCT size FROM images WHERE content_hash IS NOT NULL AND width IS NOT NULL AND thumb_path IS NOT NULL ORDER BY size')
+      .pluck(true)
+      .all();
+    return Float64Array.from(sizes);
+  }
+
   findByContentHash(contentHash: string): ImageRow[] {
     return this.db.stmt<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM images i WHERE i.content_hash = ? ORDER BY i.id`).all(contentHash);
   }

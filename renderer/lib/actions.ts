@@ -3,13 +3,17 @@
  * what it needs (a name, a number of parts) through the app's dialog, then runs through
  * `app.act` so it is undoable, refreshes the screens and reports errors the same way.
  */
-import type { GroupSummary, HistoryState } from '../../core/api/contract.js';
-import type { AppState } from './app.svelte.js';
+import type { GroupRef, GroupSuggestion, GroupSummary, HistoryState } from '../../core/api/contract.js';
+import { message, type AppState } from './app.svelte.js';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 export function groupActions(app: AppState) {
   const c = app.client;
+  const moveToGroup = async (imageIds: number[], groupId: number, name: string) => {
+    if (!imageIds.length) return null;
+    return app.act(`Moved ${plural(imageIds.length, 'image')} to “${name}”`, () => c.moveImages({ imageIds, to: { groupId } }));
+  };
   return {
     async rename(g: Pick<GroupSummary, 'id' | 'name'>): Promise<HistoryState | null> {
       const v = await app.ask({ title: 'Rename group', fields: [{ name: 'name', label: 'Name', type: 'text', value: g.name }], confirm: 'Rename' });
@@ -99,9 +103,12 @@ export function groupActions(app: AppState) {
       return app.act(`Moved ${plural(imageIds.length, 'image')} to “${gname}”`, () => c.moveImages({ imageIds, to: { groupId: gid } }));
     },
 
-    async moveToGroup(imageIds: number[], groupId: number, name: string) {
-      if (!imageIds.length) return null;
-      return app.act(`Moved ${plural(imageIds.length, 'image')} to “${name}”`, () => c.moveImages({ imageIds, to: { groupId } }));
+    moveToGroup,
+
+    /** Moves the images to the n-th (1-based, like the 1-9 keys) of `suggestions`. */
+    async sendTo(imageIds: number[], suggestions: GroupSuggestion[], n: number) {
+      const s = suggestions[n - 1];
+      return s ? moveToGroup(imageIds, s.groupId, s.name) : null;
     },
 
     async remove(imageIds: number[]) {
@@ -117,3 +124,25 @@ export function groupActions(app: AppState) {
 }
 
 export type GroupActions = ReturnType<typeof groupActions>;
+
+/** The groups an image could go to instead of `current`, most likely first: what 1-9 send to. */
+export function otherSuggestions(suggestions: GroupSuggestion[], current: GroupRef | null, limit = 9): GroupSuggestion[] {
+  return suggestions.filter((s) => s.groupId !== current).slice(0, limit);
+}
+
+/** Adds a folder and starts grouping (the Libraries screen's "Add and group", File > Add Folder…). */
+export async function addFolder(app: AppState, path: string, groups: number | null = null): Promise<boolean> {
+  try {
+    await app.client.addLibrary({ path });
+  } catch (err) {
+    app.toast('error', message(err));
+    return false;
+  }
+  app.libVersion++;
+  try {
+    app.job = await app.client.startClustering({ groups });
+  } catch (err) {
+    app.toast('error', message(err));
+  }
+  return true;
+}

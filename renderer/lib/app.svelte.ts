@@ -49,6 +49,8 @@ export class AppState {
   dialog = $state<Dialog | null>(null);
   showHelp = $state(false);
   showExport = $state(false);
+  /** Set to ask the Groups screen to focus its search field (Edit > Find Group…); it clears it. */
+  focusSearch = $state(false);
   /** Bumped when groups/images change: screens refetch. */
   dataVersion = $state(0);
   libVersion = $state(0);

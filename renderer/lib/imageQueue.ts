@@ -1,64 +1,118 @@
 /**
- * Spreads thumbnail loads over animation frames. A virtual grid that jumps (scrollbar drag,
- * End key) needs a whole screen of new thumbnails at once; starting all of them in one frame
- * means ~100 requests and WebP decodes competing with that frame (and the core serving them)
- * for the CPU, i.e. a long frame. The queue starts at most `perFrame` loads per frame, the
- * cells nearest the top of the viewport first, and forgets cells that scrolled away before
- * their turn (their images are never fetched).
+ * Thumbnail loading for the virtual grid, kept off the frames that scroll it.
  *
- * Use as a Svelte action: `<img use:queue.load={{ src, index }} />` (no src attribute: hide
- * `img:not([src])` so the alt text does not flash).
+ * A Chromium trace of the 50,000-image scroll (bench/ui.ts) showed that the frames over 50 ms
+ * were not script or layout: the frame was waiting for thumbnail decodes (WebP, on the raster
+ * workers), because every cell that changed started its load at once and the tiles showing
+ * those images could not be drawn before their images were decoded. So:
+ *
+ * - a cell shows its placeholder until its image is decoded: `img.decode()` first, then the
+ *   `ready` class makes it visible, so drawing a frame never waits for a decode;
+ * - at most `concurrency` images load and decode at a time, the cells nearest the top of the
+ *   viewport (`focus`) first; a cell that changes or scrolls away before its turn is dropped
+ *   and its image never fetched. The grid lowers it while the user scrolls (decodes compete
+ *   with the frames for the CPU) and raises it when the scroll stops (nothing to keep smooth,
+ *   and the screen fills sooner);
+ * - `hold(true)` (a scroll jump, until the scroll settles) starts nothing: the images of rows
+ *   the user only flies past are not worth a fetch and a decode each.
+ *
+ * Use as a Svelte action on a persistent <img>: `<img use:queue.load={{ src, index }} />` with
+ * `src: null` for a cell without an image, and hide `img:not(.ready)`.
  */
 export interface QueuedImage {
-  src: string;
+  /** null: show the placeholder. */
+  src: string | null;
   /** Position in the grid, for priority (see `focus`). */
   index: number;
 }
 
-interface Pending {
-  img: HTMLImageElement;
+/** The part of an <img> the queue uses (structural: this module also type-checks without the DOM lib). */
+export interface ThumbImage {
+  src: string;
+  classList: { add(token: string): void; remove(token: string): void };
+  removeAttribute(name: string): void;
+  decode?(): Promise<void>;
+}
+
+interface Job {
+  img: ThumbImage;
   src: string;
   index: number;
 }
 
-const frame: (cb: () => void) => unknown =
-  typeof globalThis.requestAnimationFrame === 'function' ? (cb) => globalThis.requestAnimationFrame(cb) : (cb) => setTimeout(cb, 16);
+/** The class that makes a decoded image visible. */
+export const READY = 'ready';
+
+const raf = (globalThis as { requestAnimationFrame?: (cb: () => void) => unknown }).requestAnimationFrame;
+const frame: (cb: () => void) => unknown = typeof raf === 'function' ? (cb) => raf(cb) : (cb) => setTimeout(cb, 16);
 
 export class ImageQueue {
-  private pending = new Set<Pending>();
+  private waiting = new Set<Job>();
+  private active = new Set<Job>();
+  private held = false;
   private scheduled = false;
   /** The first visible index: loads start there and go down, then the rows above it. */
   focus = 0;
 
-  constructor(readonly perFrame = 12) {}
+  constructor(private concurrency = 4) {}
 
-  get size(): number {
-    return this.pending.size;
+  /** How many images may load and decode at once from now on. */
+  setConcurrency(n: number): void {
+    const more = n > this.concurrency;
+    this.concurrency = Math.max(1, n);
+    if (more) this.schedule();
+  }
+
+  /** Images waiting for their turn. */
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  /** Images being fetched or decoded. */
+  get loading(): number {
+    return this.active.size;
+  }
+
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  hold(on: boolean): void {
+    if (this.held === on) return;
+    this.held = on;
+    if (!on) this.schedule();
   }
 
   /** Svelte action. */
-  load = (img: HTMLImageElement, params: QueuedImage): { update(p: QueuedImage): void; destroy(): void } => {
-    let entry: Pending | null = null;
+  load = (img: ThumbImage, params: QueuedImage): { update(p: QueuedImage): void; destroy(): void } => {
+    let want: string | null = null;
+    let job: Job | null = null;
+    const drop = () => {
+      if (!job) return;
+      this.waiting.delete(job);
+      if (this.active.delete(job)) this.schedule();
+      job = null;
+    };
     const set = (p: QueuedImage) => {
-      if (entry) this.pending.delete(entry);
-      entry = { img, src: p.src, index: p.index };
-      this.pending.add(entry);
+      if (job) job.index = p.index;
+      if (p.src === want) return;
+      drop();
+      want = p.src;
+      // Cleared at once, not when the next image arrives: a recycled cell must not show the
+      // image of the item it showed before.
+      img.classList.remove(READY);
+      img.removeAttribute('src');
+      if (want === null) return;
+      job = { img, src: want, index: p.index };
+      this.waiting.add(job);
       this.schedule();
     };
     set(params);
-    return {
-      update: (p) => {
-        if (p.src !== img.getAttribute('src')) set(p);
-      },
-      destroy: () => {
-        if (entry) this.pending.delete(entry);
-        entry = null;
-      },
-    };
+    return { update: set, destroy: drop };
   };
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.held) return;
     this.scheduled = true;
     frame(() => this.drain());
   }
@@ -69,12 +123,32 @@ export class ImageQueue {
 
   private drain(): void {
     this.scheduled = false;
-    let batch = [...this.pending];
-    if (batch.length > this.perFrame) batch = batch.sort((a, b) => this.rank(a.index) - this.rank(b.index)).slice(0, this.perFrame);
-    for (const p of batch) {
-      this.pending.delete(p);
-      p.img.src = p.src;
+    if (this.held) return;
+    const free = this.concurrency - this.active.size;
+    if (free <= 0 || this.waiting.size === 0) return;
+    const next = [...this.waiting].sort((a, b) => this.rank(a.index) - this.rank(b.index)).slice(0, free);
+    for (const job of next) this.start(job);
+  }
+
+  private start(job: Job): void {
+    this.waiting.delete(job);
+    this.active.add(job);
+    const finish = (ok: boolean) => {
+      // Not active any more: the cell moved on to another image (whose job this is not).
+      if (!this.active.delete(job)) return;
+      // A thumbnail that fails (missing file) keeps the placeholder rather than alt text.
+      if (ok) job.img.classList.add(READY);
+      this.schedule();
+    };
+    job.img.src = job.src;
+    if (typeof job.img.decode === 'function') {
+      job.img.decode().then(
+        () => finish(true),
+        () => finish(false),
+      );
+    } else {
+      // No decode() (jsdom): nothing to keep off the frame.
+      finish(true);
     }
-    if (this.pending.size) this.schedule();
   }
 }

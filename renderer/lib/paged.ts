@@ -2,7 +2,16 @@
  * A lazily paged list: the grid asks for [start, end) and pages of `pageSize` load on demand,
  * each at most once at a time. `get(i)` is synchronous (undefined while loading).
  */
-import { pagesFor } from './virtualizer.js';
+
+/** Page numbers (of size `pageSize`) that cover [start, end). */
+export function pagesFor(start: number, end: number, pageSize: number): number[] {
+  if (end <= start) return [];
+  const first = Math.floor(start / pageSize);
+  const last = Math.floor((end - 1) / pageSize);
+  const out: number[] = [];
+  for (let p = first; p <= last; p++) out.push(p);
+  return out;
+}
 
 export interface Page<T> {
   items: T[];

@@ -168,6 +168,8 @@ describe('core service', () => {
     expect(done.summary?.k).toBe(3);
     // Same images as the previous run: its kNN graph was reused, not searched again.
     expect(store.runs.activeRun()!.timings.knnMs).toBeLessThan(5);
+    // ...and so was its 2-D map (it does not depend on K): no map was computed.
+    expect(store.runs.activeRun()!.timings.mapMs).toBeUndefined();
     const after = await call('getImage', { id: pinned.id });
     expect(after.pinned).toBe(true);
     expect(after.groupName).toBe('Keep me');

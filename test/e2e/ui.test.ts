@@ -8,26 +8,24 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodName, Outputs } from '../../core/api/contract.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
-import { startHttpServer, type HttpServer } from '../../core/api/http.js';
-import { createService } from '../../core/api/service.js';
-import { openStore, type Store } from '../../core/store/index.js';
-import { hasChromium, launchChromium } from './browser.js';
+import type { HttpServer } from '../../core/api/http.js';
+import { hasChromium } from './browser.js';
+import { openUiSession, type UiSession } from './session.js';
 
 const DATA = '/work/shared/datasets/tuxpaint300';
 const root = path.resolve(import.meta.dirname, '../..');
 const shots = path.join(root, 'test-results');
 const work = mkdtempSync(path.join(tmpdir(), 'cs-e2e-'));
 const photos = path.join(work, 'photos');
-let store: Store;
+let session: UiSession | undefined;
 let host: ApiHost;
 let server: HttpServer;
-let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const call = async <M extends MethodName>(m: M, input: unknown = {}) => (await dispatch(host, m, input)) as Outputs[M];
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `e2e-${name}.png`) });
@@ -56,20 +54,12 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
       for (const f of readdirSync(path.join(DATA, cls)).sort().slice(0, 10)) cpSync(path.join(DATA, cls, f), path.join(photos, cls, f));
     }
     mkdirSync(shots, { recursive: true });
-    store = openStore(path.join(work, 'db', 'c.db'));
-    host = createService({ store });
-    server = await startHttpServer(host, { staticDir: path.join(root, 'dist/renderer') });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.setDefaultTimeout(20_000);
+    session = await openUiSession(path.join(work, 'db', 'c.db'), root);
+    ({ host, server, page, pageErrors } = session);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await host?.close();
-    store?.close();
+    await session?.close();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -158,6 +148,10 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     await page.locator('.preview img').waitFor();
     await expect.poll(() => page.locator('.preview img').evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     await shot('08-image');
+    // The other groups, as buttons numbered like the 1-9 keys.
+    await page.getByRole('group', { name: 'Or send to' }).getByRole('button').first().waitFor();
+    // Browser mode: no file manager to show the file in, so no such buttons.
+    expect(await page.getByRole('button', { name: /^(Show in (folder|Finder|Explorer)|Open)$/ }).count()).toBe(0);
     await page.keyboard.press('Escape');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Escape');

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { createClient, ipcTransport, type IpcBridge } from '../../core/api/client.js';
+import { createClient, httpTransport, ipcTransport, type IpcBridge } from '../../core/api/client.js';
 import { IPC_CHANNEL, IPC_EVENT_CHANNEL } from '../../core/api/contract.js';
 import { APP_ENTRY_URL, DESKTOP_CHANNEL, MEDIA_BASE, MENU_CHANNEL } from '../../electron/constants.js';
 import { registerIpc } from '../../electron/ipc.js';
@@ -140,5 +140,32 @@ describe('window.constellate', () => {
     expect(await client.listGroups({ search: 'cat' })).toMatchObject({ input: { sort: 'size', search: 'cat' } });
     await expect(client.removeLibrary({ id: 0 })).rejects.toMatchObject({ name: 'ApiError', code: 'invalid-input' });
     expect(client.thumbnailUrl(3)).toBe('constellate://media/thumb/3');
+  });
+
+  it('gives the client made from it (as the renderer makes it) the desktop services, end to end', async () => {
+    const ipcMain = new FakeIpcMain();
+    const host = hostDouble();
+    host.files.set('image/7', '/photos/a.jpg');
+    host.files.set('image/8', '/photos/notes.txt');
+    const shown: string[] = [];
+    const opened: string[] = [];
+    registerIpc(ipcMain, host, (e) => isTrustedSender(e), {
+      pickFolder: async () => '/photos',
+      showItemInFolder: (p) => void shown.push(p),
+      openPath: async (p) => (opened.push(p), ''),
+    });
+    const { bridge, emit } = load(ipcMain);
+    const client = createClient(ipcTransport(bridge), bridge);
+    await client.desktop!.revealInFolder!(7);
+    await client.desktop!.openWithDefaultApp!(7);
+    await expect(client.desktop!.openWithDefaultApp!(8)).rejects.toThrow('only image files are opened');
+    expect([shown, opened]).toEqual([['/photos/a.jpg'], ['/photos/a.jpg']]);
+    expect(await client.desktop!.pickFolder!()).toBe('/photos');
+    const commands: string[] = [];
+    client.desktop!.onMenuCommand!((c) => void commands.push(c));
+    emit(MENU_CHANNEL, 'undo');
+    expect(commands).toEqual(['undo']);
+    // Browser mode: no bridge, no desktop services (the UI hides their buttons).
+    expect(createClient(httpTransport('http://127.0.0.1:1/', 'token')).desktop).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DebiasedInfoNCEClustering, type ClusteringOptions } from '../../core/icon/clustering.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
+import { arraySource, fitPreprocessSource, type RowSource } from '../../core/icon/preprocess.js';
 import { Rng } from '../../core/icon/rng.js';
 import { blobs, setupTf } from './helpers.js';
 
@@ -107,5 +108,47 @@ describe('DebiasedInfoNCEClustering', () => {
     let direct = 0;
     for (let i = 0; i < n; i++) if (pinned.labels[i] === y[i]) direct++;
     expect(direct / n).toBeGreaterThan(0.55);
+  });
+
+  it('streams rows from a source (PCA on a sample) and re-clusters reusing the graph and PCA', () => {
+    const d = 40;
+    const { x, labels, n } = blobs(5, 60, d, 3);
+    // a source that only hands out copies of blocks and sampled rows, and counts the samples
+    const inner = arraySource(x, n, d);
+    let sampled = 0;
+    const src: RowSource = {
+      n,
+      d,
+      read: (start, count) => Float32Array.from(inner.read(start, count)),
+      readRows: (rows) => ((sampled += rows.length), inner.readRows(rows)),
+    };
+    const opts = { nClusters: 5, seed: 2, ...FAST, preprocess: { pcaDims: 12, pcaSample: 120 } };
+    const streamed = new DebiasedInfoNCEClustering(opts).fitSource(src);
+    expect(sampled).toBe(120); // the PCA saw a sample, not every row
+    expect(hungarianAccuracy(labels, streamed.labels)).toBeGreaterThan(0.95);
+    // same result as the in-memory fit (same sample, same seed)
+    const model = new DebiasedInfoNCEClustering(opts);
+    const inMemory = model.fit(x, n, d);
+    expect(Array.from(inMemory.labels)).toEqual(Array.from(streamed.labels));
+    // re-cluster with another K: the graph and the PCA are reused, not computed again
+    const pre = model.exportHead().preprocessor;
+    expect(pre.dOut).toBe(12);
+    const again = new DebiasedInfoNCEClustering({ ...opts, nClusters: 3 }).fit(x, n, d, { graph: inMemory.graph, preprocessor: pre });
+    expect(again.graph).toBe(inMemory.graph);
+    expect(new Set(again.labels).size).toBeLessThanOrEqual(3);
+    const refit = fitPreprocessSource(arraySource(x, n, d), { pcaDims: 12, pcaSample: 120, seed: 2 }).pre;
+    expect(Array.from(refit.pca!.components.subarray(0, 12))).toEqual(Array.from(pre.pca!.components.subarray(0, 12)));
+  });
+
+  it('keeps its k-means start when training would collapse a handful of images into fewer groups', () => {
+    const { x, labels, n } = blobs(2, 4, 16, 1); // 8 images, 2 groups asked for
+    const r = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 0 }).fit(x, n, 16);
+    expect(r.collapsed).toBe(true);
+    expect(new Set(r.labels).size).toBe(2);
+    expect(hungarianAccuracy(labels, r.labels)).toBe(1);
+    // the kept head is the one that predicts: new copies of the points land in their groups
+    const again = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 0 });
+    const fit = again.fit(x, n, 16);
+    expect(Array.from(again.predict(x, n).labels)).toEqual(Array.from(fit.labels));
   });
 });

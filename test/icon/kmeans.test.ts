@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kmeans, kmeansPlusPlus } from '../../core/icon/kmeans.js';
+import { kmeans, kmeansPlusPlus, PointBlocks } from '../../core/icon/kmeans.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
 import { chooseK, knnModularity, silhouette } from '../../core/icon/choosek.js';
 import { Rng } from '../../core/icon/rng.js';
@@ -11,9 +11,9 @@ beforeAll(setupTf);
 describe('k-means', () => {
   it('k-means++ seeds one centre per well-separated blob', () => {
     const { x, labels, n } = blobs(6, 30, 10, 20, 3);
-    const xt = tf.tensor2d(x, [n, 10]);
+    const xt = new PointBlocks(x, n, 10);
     for (const seed of [0, 1, 2]) {
-      const c = kmeansPlusPlus(xt, x, 6, new Rng(seed));
+      const c = kmeansPlusPlus(xt, 6, new Rng(seed));
       // each seed centre is a data point; all six in different blobs
       const blobOf = (ci: number): number => {
         for (let i = 0; i < n; i++) if (x.subarray(i * 10, i * 10 + 10).every((v, j) => v === c[ci * 10 + j])) return labels[i]!;

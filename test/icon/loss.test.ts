@@ -78,4 +78,46 @@ describe('I-Con loss', () => {
     for (let i = 0; i < ga.length; i++) expect(Math.abs(ga[i]! - gb[i]!)).toBeLessThan(1e-4 * scale + 1e-7);
     tf.dispose([logits, p, a.value, a.grad, b.value, b.grad]);
   });
+
+  it('the uniform + sparse form of a debiased p gives the dense value and gradient', () => {
+    const rng = new Rng(9);
+    const B = 600; // long rows: the running product of q is folded into the log-sum
+    const A = 7;
+    const a = 0.6;
+    const logits = tf.tensor2d(rng.normalArray(B * 4, 3), [B, 4]);
+    // sparse kNN-like part: 3 columns per row (row 5 unsupervised), then debiased
+    const uniform = new Float32Array(A);
+    const rowPtr = new Int32Array(A + 1);
+    const colIdx: number[] = [];
+    const vals: number[] = [];
+    const dense = new Float32Array(A * B);
+    for (let i = 0; i < A; i++) {
+      if (i !== 5) {
+        uniform[i] = a / B;
+        for (let j = 0; j < B; j++) dense[i * B + j] = a / B;
+        for (let t = 0; t < 3; t++) {
+          const j = (i * 37 + t * 101) % B;
+          colIdx.push(j);
+          vals.push((1 - a) / 3);
+          dense[i * B + j] = dense[i * B + j]! + (1 - a) / 3;
+        }
+      }
+      rowPtr[i + 1] = colIdx.length;
+    }
+    const ker = { rows: A, cols: B, uniform, rowPtr, colIdx: Int32Array.from(colIdx), vals: Float32Array.from(vals) };
+    const run = (pp: Float32Array | typeof ker) => tf.valueAndGrad((l: tf.Tensor): tf.Scalar => {
+      const phi = tf.softmax(l) as tf.Tensor2D;
+      return clusterIconLoss(phi.slice([0, 0], [A, 4]), phi, pp, 0.7, 6);
+    })(logits);
+    const d = run(dense);
+    const k = run(ker);
+    expect(val(k.value)).toBeCloseTo(val(d.value), 4);
+    expect(Number.isFinite(val(k.value))).toBe(true);
+    const gd = d.grad.dataSync();
+    const gk = k.grad.dataSync();
+    const scale = Math.max(...Array.from(gd).map(Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    for (let i = 0; i < gd.length; i++) expect(Math.abs(gd[i]! - gk[i]!)).toBeLessThan(1e-4 * scale);
+    tf.dispose([logits, d.value, d.grad, k.value, k.grad]);
+  });
 });

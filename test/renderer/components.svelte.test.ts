@@ -1,32 +1,114 @@
 // @vitest-environment jsdom
 /**
  * Components rendered with a fake Client (no server): the Groups screen, the virtualized
- * group grid with keyboard selection, and the shared undo flow.
+ * group grid (row range, cell reuse, image loading held through a jump, keyboard reveal,
+ * selection), the Image and Review screens' suggestions and desktop file actions, the
+ * application menu's commands, and the thumbnail queue.
  * Compiled by the Svelte plugin of the root vitest.config.ts.
  */
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
-import type { Client } from '../../core/api/client.js';
-import type { GroupSummary, HistoryState, ImageSummary } from '../../core/api/contract.js';
+import type { Client, Desktop, MenuCommand } from '../../core/api/client.js';
+import type { GroupSummary, HistoryState, ImageDetail, ImageSummary, JobState } from '../../core/api/contract.js';
 import { AppState } from '../../renderer/lib/app.svelte.js';
+import { ImageQueue, READY } from '../../renderer/lib/imageQueue.js';
+import { runMenuCommand } from '../../renderer/lib/menu.js';
+import App from '../../renderer/App.svelte';
 import Groups from '../../renderer/screens/Groups.svelte';
 import Group from '../../renderer/screens/Group.svelte';
+import ImageView from '../../renderer/screens/ImageView.svelte';
+import Review from '../../renderer/screens/Review.svelte';
 
-// jsdom has no ResizeObserver (bind:clientWidth uses it): the grid keeps its default size.
+// jsdom has no ResizeObserver (bind:clientWidth and the virtualizer use it): sizes are read once.
 (globalThis as { ResizeObserver?: unknown }).ResizeObserver ??= class {
   observe() {}
   unobserve() {}
   disconnect() {}
 };
 
-const H: HistoryState = { canUndo: true, canRedo: false, undoLabel: 'x', redoLabel: null };
+// The root tsconfig has no DOM lib (core/ must not lean on it): the DOM this file touches,
+// structurally.
+interface El {
+  classList: { contains(token: string): boolean };
+  firstElementChild: El | null;
+  style: { height: string; transform: string };
+  dataset: Record<string, string | undefined>;
+  scrollTop: number;
+  readonly scrollHeight: number;
+  readonly clientHeight: number;
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+  hasAttribute(name: string): boolean;
+  querySelector(selector: string): El | null;
+  querySelectorAll(selector: string): Iterable<El>;
+  dispatchEvent(event: Event): boolean;
+}
+interface Img extends El {
+  src: string;
+  classList: { add(token: string): void; remove(token: string): void; contains(token: string): boolean };
+  removeAttribute(name: string): void;
+  decode(): Promise<void>;
+}
+const dom = globalThis as unknown as {
+  HTMLElement: { prototype: object };
+  Element: { prototype: { scrollTo: (this: El, options?: { top?: number } | number) => void } };
+  document: { createElement(tag: 'img'): Img; readonly activeElement: unknown };
+};
 
-function fakeClient(total = 50_000) {
+// jsdom has no layout and does not scroll: the grid's scroller gets a 1000 x 600 viewport, a
+// scrollHeight from its content's height, and scrollTo() that moves it and fires 'scroll' as a
+// browser does. Everything else keeps jsdom's zero sizes.
+const VIEW = { clientWidth: 1000, clientHeight: 600 };
+for (const [prop, value] of Object.entries(VIEW)) {
+  Object.defineProperty(dom.HTMLElement.prototype, prop, {
+    configurable: true,
+    get(this: El) {
+      return this.classList.contains('scroller') ? value : 0;
+    },
+  });
+}
+Object.defineProperty(dom.HTMLElement.prototype, 'scrollHeight', {
+  configurable: true,
+  get(this: El) {
+    return this.classList.contains('scroller') ? parseFloat(this.firstElementChild?.style.height ?? '0') || 0 : 0;
+  },
+});
+dom.Element.prototype.scrollTo = function (options) {
+  const top = typeof options === 'object' ? (options.top ?? this.scrollTop) : 0;
+  this.scrollTop = Math.max(0, Math.min(top, this.scrollHeight - this.clientHeight));
+  this.dispatchEvent(new Event('scroll'));
+};
+
+// The grid's geometry in that viewport: (1000 - 2 x 16 padding + 6) / (150 + 6) columns.
+const COLUMNS = 6;
+const CELL = (1000 - 32 - 5 * 6) / COLUMNS;
+const ROW = CELL + 6;
+
+const H: HistoryState = { canUndo: true, canRedo: false, undoLabel: 'x', redoLabel: null };
+const job = (kind: JobState['kind']): JobState => ({ id: `j-${kind}`, kind, status: 'running', phase: null, phases: [], startedAt: new Date(0).toISOString() });
+
+function fakeClient(total = 50_000, desktop?: Desktop) {
   const groups: GroupSummary[] = [
     { id: 1, name: 'Birds', userNamed: true, count: total, meanConfidence: 0.8, typicalImageIds: [1, 2, 3, 4] },
     { id: 2, name: 'Planets', userNamed: false, count: 12, meanConfidence: 0.35, typicalImageIds: [5] },
+    { id: 3, name: 'Boats', userNamed: false, count: 9, meanConfidence: 0.6, typicalImageIds: [6] },
   ];
   const img = (i: number): ImageSummary => ({ id: i + 1, name: `img${i + 1}.jpg`, groupId: 1, confidence: 0.5, pinned: false, width: 10, height: 10, takenAt: null });
+  const detail = (id: number): ImageDetail => ({
+    ...img(id - 1),
+    path: `/photos/img${id}.jpg`,
+    size: 1,
+    mtime: '',
+    camera: null,
+    groupName: 'Birds',
+    neighbours: [],
+    suggestions: [
+      { groupId: 1, name: 'Birds', probability: 0.5 },
+      { groupId: 2, name: 'Planets', probability: 0.3 },
+      { groupId: 3, name: 'Boats', probability: 0.2 },
+    ],
+  });
   const c = {
     subscribe: () => () => {},
     thumbnailUrl: (id: number) => `thumb/${id}`,
@@ -38,13 +120,49 @@ function fakeClient(total = 50_000) {
       items: Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, k) => img(offset + k)),
       total,
     })),
-    getImage: vi.fn(async ({ id }: { id: number }) => ({ ...img(id - 1), path: '/x', size: 1, mtime: '', camera: null, groupName: 'Birds', neighbours: [], suggestions: [{ groupId: 2, name: 'Planets', probability: 0.4 }] })),
+    getImage: vi.fn(async ({ id }: { id: number }) => detail(id)),
+    reviewQueue: vi.fn(async () => ({ items: [{ ...img(41), suggestions: detail(42).suggestions }] })),
     removeFromGroup: vi.fn(async () => H),
     moveImages: vi.fn(async () => ({ ...H, groupId: 2 })),
     mergeGroups: vi.fn(async () => ({ ...H, groupId: 1 })),
+    pinImages: vi.fn(async () => H),
     undo: vi.fn(async () => ({ ...H, canUndo: false })),
+    redo: vi.fn(async () => H),
+    recluster: vi.fn(async () => job('recluster')),
+    addLibrary: vi.fn(async ({ path }: { path: string }) => ({ id: 1, path })),
+    startClustering: vi.fn(async () => job('cluster')),
+    listLibraries: vi.fn(async () => []),
+    listSkipped: vi.fn(async () => ({ items: [], total: 0 })),
+    ...(desktop ? { desktop } : {}),
   };
   return c as unknown as Client & typeof c;
+}
+
+function desktopDouble() {
+  let menu: ((c: MenuCommand) => void) | null = null;
+  const d = {
+    platform: 'linux',
+    pickFolder: vi.fn(async () => '/home/me/Pictures'),
+    revealInFolder: vi.fn(async (_id: number) => {}),
+    openWithDefaultApp: vi.fn(async (_id: number) => {}),
+    onMenuCommand: vi.fn((listener: (c: MenuCommand) => void) => {
+      menu = listener;
+      return () => {
+        menu = null;
+      };
+    }),
+    menu: (c: MenuCommand) => menu?.(c),
+  };
+  return d;
+}
+
+const liveCells = (container: El) => [...container.querySelectorAll('.cell:not([hidden])')];
+const indices = (cells: El[]) => cells.map((c) => Number(c.dataset['index'])).sort((a, b) => a - b);
+async function scrollGrid(container: El, top: number) {
+  const el = container.querySelector('.scroller')!;
+  el.scrollTop = top;
+  el.dispatchEvent(new Event('scroll'));
+  await tick();
 }
 
 describe('Groups screen', () => {
@@ -76,45 +194,314 @@ describe('Groups screen', () => {
 });
 
 describe('Group screen (virtualized grid)', () => {
-  it('renders a bounded number of cells for 50,000 images and pages data in', async () => {
+  it('renders the visible rows plus overscan for 50,000 images, and pages data in', async () => {
     const client = fakeClient(50_000);
     const app = new AppState(client);
     const { container } = render(Group, { props: { app, groupId: 1 } });
-    await waitFor(() => expect(container.querySelectorAll('.cell img').length).toBeGreaterThan(0));
-    const cells = container.querySelectorAll('.cell').length;
-    expect(cells).toBeGreaterThan(0);
-    expect(cells).toBeLessThan(400);
-    // Only the first page(s) were fetched, not 50,000 items.
+    await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0));
+    // Rows 0-3 intersect the 600 px viewport; two more below.
+    expect(indices(liveCells(container))).toEqual(Array.from({ length: 6 * COLUMNS }, (_, i) => i));
+    expect(container.querySelectorAll('.cell').length).toBeLessThan(100);
+    const sizer = container.querySelector('.sizer')!;
+    expect(parseFloat(sizer.style.height)).toBeCloseTo(32 + Math.ceil(50_000 / COLUMNS) * ROW - 6, 0);
     const fetched = client.listGroupImages.mock.calls.reduce((a, [i]) => a + (i.limit ?? 0), 0);
     expect(fetched).toBeLessThan(2000);
+  });
+
+  it('scrolling reuses the same cell nodes for the new rows, placed by the virtualizer', async () => {
+    const client = fakeClient(50_000);
+    const app = new AppState(client);
+    const { container } = render(Group, { props: { app, groupId: 1 } });
+    await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0));
+    const before = new Set(container.querySelectorAll('.cell'));
+    // Row by row, as a wheel does (no jump): 100 rows down.
+    for (let row = 1; row <= 100; row++) await scrollGrid(container, 16 + row * ROW + 1);
+    await waitFor(() => expect(indices(liveCells(container))[0]).toBe(98 * COLUMNS));
+    expect(indices(liveCells(container)).at(-1)).toBe(106 * COLUMNS - 1);
+    expect(new Set(container.querySelectorAll('.cell'))).toEqual(before);
+    const cell = container.querySelector(`.cell[data-index="${100 * COLUMNS + 2}"]`)!;
+    const [x, y] = cell.style.transform.match(/[\d.]+/g)!.map(Number);
+    expect(x).toBeCloseTo(16 + 2 * ROW);
+    expect(y).toBeCloseTo(16 + 100 * ROW);
+    await waitFor(() => expect(cell.querySelector('img')!.getAttribute('src')).toBe(`thumb/${100 * COLUMNS + 3}`));
+  });
+
+  it('a jump shows placeholders and fetches nothing until the scroll settles', async () => {
+    const client = fakeClient(50_000);
+    const app = new AppState(client);
+    const { container } = render(Group, { props: { app, groupId: 1 } });
+    await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBe(liveCells(container).length));
+    const calls = client.listGroupImages.mock.calls.length;
+    await scrollGrid(container, 16 + 5000 * ROW + 1);
+    const cells = liveCells(container);
+    expect(indices(cells)[0]).toBe(4998 * COLUMNS);
+    expect(container.querySelector('.scroller')!.getAttribute('aria-busy')).toBe('true');
+    // No image of the rows it jumped from or to, and no page fetched for them (an unheld
+    // grid would have asked for it in this same update).
+    expect(cells.filter((c) => c.querySelector('img')!.hasAttribute('src'))).toEqual([]);
+    expect(client.listGroupImages.mock.calls.length).toBe(calls);
+    // Settled (100 ms without another jump): the page, then the thumbnails.
+    await waitFor(() => expect(container.querySelector('.scroller')!.getAttribute('aria-busy')).toBe('false'));
+    await waitFor(() => expect(container.querySelector(`.cell[data-index="${5000 * COLUMNS}"] img`)!.getAttribute('src')).toBe(`thumb/${5000 * COLUMNS + 1}`));
+    expect(client.listGroupImages.mock.calls.slice(calls).some(([i]) => (i.offset ?? 0) <= 5000 * COLUMNS && 5000 * COLUMNS < (i.offset ?? 0) + (i.limit ?? 0))).toBe(true);
+  });
+
+  it('End and Home move the cursor and scroll it into view', async () => {
+    const client = fakeClient(1000);
+    const app = new AppState(client);
+    const { container } = render(Group, { props: { app, groupId: 1 } });
+    await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0));
+    // The first key only places the cursor (on the first image).
+    app.screenKeys!({ kind: 'end' });
+    app.screenKeys!({ kind: 'end' });
+    await waitFor(() => expect(container.querySelector('.cell[data-index="999"]:not([hidden])')).toBeTruthy());
+    const el = container.querySelector('.scroller')!;
+    expect(el.scrollTop).toBeCloseTo(el.scrollHeight - 600, 0);
+    expect(container.querySelector('.cell.focus')!.getAttribute('data-index')).toBe('999');
+    // Up a row: already in view, no scroll.
+    const at = el.scrollTop;
+    app.screenKeys!({ kind: 'move', dx: 0, dy: -1, extend: false });
+    await tick();
+    expect(el.scrollTop).toBe(at);
+    app.screenKeys!({ kind: 'home' });
+    await waitFor(() => expect(el.scrollTop).toBe(0));
+    await waitFor(() => expect(container.querySelector('.cell.focus')!.getAttribute('data-index')).toBe('0'));
   });
 
   it('keyboard: arrows select, shift extends, Delete removes the selection from the group', async () => {
     const client = fakeClient(100);
     const app = new AppState(client);
     const { container } = render(Group, { props: { app, groupId: 1 } });
-    await waitFor(() => expect(container.querySelectorAll('.cell img').length).toBeGreaterThan(0));
+    await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0));
     expect(app.screenKeys).toBeTruthy();
     app.screenKeys!({ kind: 'move', dx: 1, dy: 0, extend: false });
     app.screenKeys!({ kind: 'move', dx: 1, dy: 0, extend: true });
     app.screenKeys!({ kind: 'move', dx: 1, dy: 0, extend: true });
     await screen.findByText('3 selected');
+    const fetched = client.listGroupImages.mock.calls.length;
     app.screenKeys!({ kind: 'remove' });
     await waitFor(() => expect(client.removeFromGroup).toHaveBeenCalledWith({ imageIds: [1, 2, 3] }));
+    // The edit dropped the loaded pages: the grid fetches the ones in view again and shows them.
+    await waitFor(() => expect(client.listGroupImages.mock.calls.slice(fetched).some(([i]) => i.offset === 0 && i.limit !== 1)).toBe(true));
+    await waitFor(() => expect(container.querySelector('.cell[data-index="0"]')!.getAttribute('data-image-id')).toBe('1'));
     await app.undo();
     expect(client.undo).toHaveBeenCalled();
   });
 
-  it('Ctrl-click toggles and shift-click selects a range', async () => {
+  it('Ctrl-click toggles and shift-click selects a range; a row down is a row of the grid', async () => {
     const client = fakeClient(100);
     const app = new AppState(client);
     const { container } = render(Group, { props: { app, groupId: 1 } });
-    await waitFor(() => expect(container.querySelectorAll('.cell img').length).toBeGreaterThan(3));
-    // jsdom has no layout: the grid is one column, so only a few cells exist.
+    await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(3));
     await fireEvent.click(container.querySelector('.cell[data-index="0"]')!);
     await fireEvent.click(container.querySelector('.cell[data-index="3"]')!, { shiftKey: true });
     await fireEvent.click(container.querySelector('.cell[data-index="2"]')!, { ctrlKey: true });
     await screen.findByText('3 selected');
     expect([...container.querySelectorAll('.cell[aria-selected="true"]')].map((e) => e.getAttribute('data-index'))).toEqual(['0', '1', '3']);
+    app.screenKeys!({ kind: 'move', dx: 0, dy: 1, extend: false });
+    await tick();
+    expect(container.querySelector('.cell.focus')!.getAttribute('data-index')).toBe(String(2 + COLUMNS));
+  });
+
+  it('sends the selection to a suggested group, and offers the desktop file actions for one image', async () => {
+    const desktop = desktopDouble();
+    const client = fakeClient(100, desktop);
+    const app = new AppState(client);
+    const { container } = render(Group, { props: { app, groupId: 1 } });
+    await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(3));
+    await fireEvent.click(container.querySelector('.cell[data-index="4"]')!);
+    const bar = await screen.findByRole('toolbar', { name: 'Selection' });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Show in folder' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Open' }));
+    expect(desktop.revealInFolder).toHaveBeenCalledWith(5);
+    expect(desktop.openWithDefaultApp).toHaveBeenCalledWith(5);
+    // Two selected: no single file to show.
+    await fireEvent.click(container.querySelector('.cell[data-index="5"]')!, { ctrlKey: true });
+    await screen.findByText('2 selected');
+    expect(bar.textContent).not.toContain('Show in folder');
+    // Its own group is not a suggestion; 1 is Planets, 2 is Boats.
+    const sugs = await screen.findByRole('group', { name: 'Send to:' });
+    expect(sugs.textContent).not.toContain('Birds');
+    await fireEvent.click(screen.getByRole('button', { name: /2\s*Boats/ }));
+    await waitFor(() => expect(client.moveImages).toHaveBeenCalledWith({ imageIds: [5, 6], to: { groupId: 3 } }));
+  });
+});
+
+describe('Image screen', () => {
+  const route = { name: 'image' as const, id: 7, group: 1, sort: 'confidence-desc' as const, index: 6 };
+
+  it('lists the other groups to send to (buttons and 1-9 keys alike)', async () => {
+    const client = fakeClient(100);
+    const app = new AppState(client);
+    render(ImageView, { props: { app, route } });
+    const sugs = await screen.findByRole('group', { name: 'Or send to' });
+    expect([...sugs.querySelectorAll('button')].map((b) => b.textContent?.replace(/\s+/g, ''))).toEqual(['1Planets30%', '2Boats20%']);
+    await fireEvent.click(screen.getByRole('button', { name: /1\s*Planets/ }));
+    await waitFor(() => expect(client.moveImages).toHaveBeenLastCalledWith({ imageIds: [7], to: { groupId: 2 } }));
+    app.screenKeys!({ kind: 'send', n: 2 });
+    await waitFor(() => expect(client.moveImages).toHaveBeenLastCalledWith({ imageIds: [7], to: { groupId: 3 } }));
+  });
+
+  it('has Show in folder and Open only where the client offers them', async () => {
+    const app = new AppState(fakeClient(100));
+    const browser = render(ImageView, { props: { app, route } });
+    await screen.findByText('/photos/img7.jpg');
+    expect(screen.queryByRole('button', { name: 'Show in folder' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Open' })).toBeNull();
+    browser.unmount();
+
+    const desktop = { ...desktopDouble(), platform: 'darwin' };
+    desktop.openWithDefaultApp.mockRejectedValueOnce(new Error('No app for .jpg'));
+    const app2 = new AppState(fakeClient(100, desktop));
+    render(ImageView, { props: { app: app2, route } });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Show in Finder' }));
+    expect(desktop.revealInFolder).toHaveBeenCalledWith(7);
+    await fireEvent.click(screen.getByRole('button', { name: 'Open' }));
+    expect(desktop.openWithDefaultApp).toHaveBeenCalledWith(7);
+    await waitFor(() => expect(app2.toasts.at(-1)).toMatchObject({ kind: 'error', text: 'No app for .jpg' }));
+  });
+});
+
+describe('Review screen', () => {
+  it('sends the image to a suggested group with the shared list', async () => {
+    const client = fakeClient(100);
+    const app = new AppState(client);
+    render(Review, { props: { app } });
+    const sugs = await screen.findByRole('group', { name: 'or send to' });
+    expect(sugs.textContent).toContain('Planets');
+    expect(sugs.textContent).not.toContain('Birds');
+    await fireEvent.click(screen.getByRole('button', { name: /2\s*Boats/ }));
+    await waitFor(() => expect(client.moveImages).toHaveBeenCalledWith({ imageIds: [42], to: { groupId: 3 } }));
+  });
+});
+
+describe('application menu commands', () => {
+  it('reach the page through the client and do what its buttons and keys do', async () => {
+    const desktop = desktopDouble();
+    const client = fakeClient(100, desktop);
+    const app = new AppState(client);
+    app.start();
+    await waitFor(() => expect(app.status?.hasRun).toBe(true));
+    await waitFor(() => expect(app.history.canUndo).toBe(true));
+    render(App, { props: { app } });
+    expect(desktop.onMenuCommand).toHaveBeenCalledOnce();
+
+    desktop.menu('shortcuts');
+    await screen.findByRole('dialog', { name: 'Keyboard shortcuts' });
+    app.showHelp = false;
+
+    desktop.menu('undo');
+    await waitFor(() => expect(client.undo).toHaveBeenCalledOnce());
+    await waitFor(() => expect(app.toasts.at(-1)?.text).toBe('Undid x'));
+
+    desktop.menu('export');
+    await screen.findByRole('dialog', { name: 'Export groups' });
+    app.showExport = false;
+
+    app.go({ name: 'review' });
+    desktop.menu('find');
+    const search = await screen.findByLabelText('Search groups');
+    await waitFor(() => expect(dom.document.activeElement).toBe(search));
+    expect(app.focusSearch).toBe(false);
+
+    desktop.menu('regroup');
+    await waitFor(() => expect(app.dialog?.title).toBe('Regroup everything'));
+    expect(app.dialog!.fields[0]).toMatchObject({ name: 'groups', value: 3 });
+    app.dialog!.resolve({ groups: '4' });
+    await waitFor(() => expect(client.recluster).toHaveBeenCalledWith({ groups: 4 }));
+
+    desktop.menu('add-folder');
+    await waitFor(() => expect(client.addLibrary).toHaveBeenCalledWith({ path: '/home/me/Pictures' }));
+    await waitFor(() => expect(client.startClustering).toHaveBeenCalledWith({ groups: null }));
+    expect(app.route.name).toBe('libraries');
+    app.stop();
+  });
+
+  it('wait while a dialog is open, and say why when there is nothing to act on', async () => {
+    const client = fakeClient(100);
+    const app = new AppState(client);
+    const answer = app.confirm('Remove library?', 'x');
+    await runMenuCommand(app, 'undo');
+    expect(client.undo).not.toHaveBeenCalled();
+    app.dialog!.resolve(null);
+    await answer;
+    await runMenuCommand(app, 'export');
+    expect(app.showExport).toBe(false);
+    expect(app.toasts.at(-1)?.text).toMatch(/Nothing to export yet/);
+  });
+});
+
+describe('ImageQueue (thumbnails)', () => {
+  // jsdom has no HTMLImageElement.decode(): each image gets one that resolves when told to.
+  function image() {
+    const img = dom.document.createElement('img');
+    let done: ((ok: boolean) => void) | null = null;
+    img.decode = () => new Promise<void>((resolve, reject) => (done = (ok) => (ok ? resolve() : reject(new Error('EncodingError')))));
+    return { img, decoded: (ok = true) => done?.(ok) };
+  }
+  const frame = () => new Promise((r) => setTimeout(r, 40));
+  const flush = () => new Promise((r) => setTimeout(r, 0));
+
+  it('loads at most `concurrency` at a time, nearest the focus first, shown only once decoded', async () => {
+    const q = new ImageQueue(2);
+    q.focus = 3;
+    const imgs = Array.from({ length: 6 }, () => image());
+    imgs.forEach((x, i) => q.load(x.img, { src: `t/${i}`, index: i }));
+    expect(imgs.map((x) => x.img.getAttribute('src'))).toEqual([null, null, null, null, null, null]);
+    await frame();
+    expect(imgs.map((x) => x.img.getAttribute('src'))).toEqual([null, null, null, 't/3', 't/4', null]);
+    expect(imgs[3]!.img.classList.contains(READY)).toBe(false);
+    imgs[3]!.decoded();
+    await flush();
+    expect(imgs[3]!.img.classList.contains(READY)).toBe(true);
+    await frame();
+    expect(imgs[5]!.img.getAttribute('src')).toBe('t/5');
+    expect([q.loading, q.pending]).toEqual([2, 3]);
+    // A failed decode (a missing file) keeps the placeholder and frees the slot, which goes
+    // to the rows above the focus, nearest first.
+    imgs[4]!.decoded(false);
+    await flush();
+    await frame();
+    expect(imgs[4]!.img.classList.contains(READY)).toBe(false);
+    expect(imgs.map((x) => x.img.getAttribute('src'))).toEqual([null, null, 't/2', 't/3', 't/4', 't/5']);
+  });
+
+  it('a recycled cell drops its old image at once; a late decode of it is ignored', async () => {
+    const q = new ImageQueue(4);
+    const a = image();
+    const action = q.load(a.img, { src: 't/a', index: 0 });
+    await frame();
+    expect(a.img.getAttribute('src')).toBe('t/a');
+    action.update({ src: 't/b', index: 0 });
+    expect(a.img.hasAttribute('src')).toBe(false);
+    a.decoded(); // the decode of t/a, not of t/b
+    await flush();
+    expect(a.img.classList.contains(READY)).toBe(false);
+    await frame();
+    expect(a.img.getAttribute('src')).toBe('t/b');
+    a.decoded();
+    await flush();
+    expect(a.img.classList.contains(READY)).toBe(true);
+    // The same image again: nothing reloads.
+    action.update({ src: 't/b', index: 5 });
+    expect(a.img.classList.contains(READY)).toBe(true);
+    action.update({ src: null, index: 5 });
+    expect([a.img.hasAttribute('src'), a.img.classList.contains(READY)]).toEqual([false, false]);
+  });
+
+  it('starts nothing while held; a cell that changed meanwhile never fetches its old image', async () => {
+    const q = new ImageQueue(4);
+    q.hold(true);
+    const a = image();
+    const b = image();
+    const action = q.load(a.img, { src: 't/old', index: 0 });
+    q.load(b.img, { src: 't/b', index: 1 });
+    await frame();
+    expect([a.img.hasAttribute('src'), b.img.hasAttribute('src')]).toEqual([false, false]);
+    action.update({ src: 't/new', index: 0 });
+    q.hold(false);
+    await frame();
+    expect([a.img.getAttribute('src'), b.img.getAttribute('src')]).toEqual(['t/new', 't/b']);
+    expect(q.pending).toBe(0);
   });
 });

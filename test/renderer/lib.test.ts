@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isTyping, keyToCommand } from '../../renderer/lib/keyboard.js';
-import { PagedList } from '../../renderer/lib/paged.js';
+import { PagedList, pagesFor } from '../../renderer/lib/paged.js';
 import { formatRoute, parseRoute, type Route } from '../../renderer/lib/router.js';
 import { Selection } from '../../renderer/lib/selection.js';
 import { fitCamera, pointInPolygon, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
-import { layoutGrid, pagesFor, scrollToReveal } from '../../renderer/lib/virtualizer.js';
 
 describe('Selection', () => {
   it('click selects one; ctrl toggles; shift selects the range from the anchor', () => {
@@ -61,39 +60,7 @@ describe('Selection', () => {
   });
 });
 
-describe('virtualizer', () => {
-  it('renders only the visible rows plus overscan at 50,000 items', () => {
-    const l = layoutGrid({ count: 50_000, width: 1000, cell: 150, gap: 6, scrollTop: 100_000, viewportHeight: 800, overscan: 2 });
-    expect(l.columns).toBe(6);
-    expect(l.cellSize).toBeCloseTo((1000 - 5 * 6) / 6);
-    expect(l.rows).toBe(Math.ceil(50_000 / 6));
-    expect(l.totalHeight).toBeCloseTo(l.rows * l.rowHeight - 6);
-    expect(l.endIndex - l.startIndex).toBeLessThanOrEqual(6 * (Math.ceil(800 / l.rowHeight) + 1 + 4));
-    expect(l.startRow).toBe(Math.floor(100_000 / l.rowHeight) - 2);
-    expect(l.offsetY).toBeCloseTo(l.startRow * l.rowHeight);
-  });
-
-  it('handles the ends, empty lists and narrow widths', () => {
-    const top = layoutGrid({ count: 100, width: 500, cell: 100, gap: 0, scrollTop: 0, viewportHeight: 300, overscan: 1 });
-    expect(top.startIndex).toBe(0);
-    expect(top.endIndex).toBe(5 * 4);
-    const end = layoutGrid({ count: 100, width: 500, cell: 100, gap: 0, scrollTop: 1e9, viewportHeight: 300 });
-    expect(end.endIndex).toBe(100);
-    expect(end.startIndex).toBeLessThanOrEqual(100);
-    const none = layoutGrid({ count: 0, width: 500, cell: 100, gap: 4, scrollTop: 0, viewportHeight: 300 });
-    expect(none).toMatchObject({ rows: 0, totalHeight: 0, startIndex: 0, endIndex: 0 });
-    expect(layoutGrid({ count: 5, width: 20, cell: 100, gap: 4, scrollTop: 0, viewportHeight: 300 }).columns).toBe(1);
-  });
-
-  it('reveals an index by scrolling the least', () => {
-    const l = { columns: 4, rowHeight: 110, cellSize: 100 };
-    expect(scrollToReveal(l, 0, 500, 300)).toBe(0);
-    expect(scrollToReveal(l, 4 * 10, 0, 300)).toBe(10 * 110 + 100 - 300);
-    expect(scrollToReveal(l, 4 * 5, 600, 300)).toBe(550);
-    expect(scrollToReveal(l, 4 * 5, 450, 300)).toBe(450);
-    expect(scrollToReveal(l, 4 * 5, 500, 300)).toBe(500);
-  });
-
+describe('paging', () => {
   it('pages cover a range', () => {
     expect(pagesFor(0, 0, 100)).toEqual([]);
     expect(pagesFor(0, 100, 100)).toEqual([0]);

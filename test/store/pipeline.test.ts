@@ -76,6 +76,15 @@ describe('embeddings', () => {
     expect(joined).toEqual(all.vectors);
     expect(batches.flatMap((b) => Array.from(b.imageIds))).toEqual(Array.from(all.imageIds));
 
+    // Rows read on demand, in the caller's order: blocks and random rows match loadAll.
+    const order = Array.from(all.imageIds).reverse();
+    const src = store.embeddings.rowSource('m', order, { view: 'hflip' });
+    expect([src.n, src.d]).toEqual([24, 12]);
+    const rev = (r: number): Float32Array => flips.vectors.subarray((23 - r) * 12, (24 - r) * 12);
+    expect(Array.from(src.read(20, 10))).toEqual([20, 21, 22, 23].flatMap((r) => Array.from(rev(r))));
+    expect(Array.from(src.readRows([7, 2]))).toEqual([...rev(7), ...rev(2)]);
+    expect(() => store.embeddings.rowSource('m', [999_999])).toThrow(/No m embedding for image 999999/);
+
     const some = store.embeddings.loadAll('m', { imageIds: [pending[5]!.imageId, 999_999] });
     expect(some.count).toBe(1);
     expect(Array.from(some.vectors)).toEqual(Array.from(vec(5, 12)));

@@ -1,0 +1,46 @@
+/**
+ * One end-to-end session: the real service over a SQLite file, the HTTP server serving the
+ * built renderer, and a Chromium page (1280x800) collecting uncaught page errors.
+ */
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { ApiHost } from '../../core/api/host.js';
+import { startHttpServer, type HttpServer } from '../../core/api/http.js';
+import { createService } from '../../core/api/service.js';
+import { openStore, type Store } from '../../core/store/index.js';
+import { launchChromium } from './browser.js';
+
+export interface UiSession {
+  store: Store;
+  host: ApiHost;
+  server: HttpServer;
+  browser: Browser;
+  page: Page;
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openUiSession(dbFile: string, root: string): Promise<UiSession> {
+  const store = openStore(dbFile);
+  const host = createService({ store });
+  const server = await startHttpServer(host, { staticDir: path.join(root, 'dist/renderer') });
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.setDefaultTimeout(20_000);
+  return {
+    store,
+    host,
+    server,
+    browser,
+    page,
+    pageErrors,
+    close: async () => {
+      await browser.close();
+      await server.close();
+      await host.close();
+      store.close();
+    },
+  };
+}
