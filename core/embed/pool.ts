@@ -216,9 +216,7 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
       for (const e of lost.filter((x) => !(x.retry || alone)).reverse()) pending.unshift({ item: e.item, retry: true });
       decoder = spawnDecoder();
     };
-    worker.on('error', (err) => onDeath(err.message));
-    // Any exit before the pool settles is a death, even code 0: what it held would never come back.
-    worker.on('exit', (code) => onDeath(`exit code ${code}`));
+    onWorkerDeath(worker, onDeath);
     return slot;
   };
 
@@ -261,9 +259,7 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
       slots.push(spawnEmbedder());
       pump();
     };
-    worker.on('error', (err) => onDeath(err.message));
-    // Any exit before the pool settles is a death, even code 0: what it held would never come back.
-    worker.on('exit', (code) => onDeath(`exit code ${code}`));
+    onWorkerDeath(worker, onDeath);
     return slot;
   };
 
@@ -315,4 +311,10 @@ export async function embedAll(
   pool.add(items);
   pool.end();
   return await pool.done;
+}
+
+/** Any exit before the pool settles is a death, even code 0: what the worker held would never come back. */
+function onWorkerDeath(worker: Worker, onDeath: (reason: string) => void): void {
+  worker.on('error', (err) => onDeath(err.message));
+  worker.on('exit', (code) => onDeath(`exit code ${code}`));
 }

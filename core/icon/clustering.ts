@@ -408,15 +408,16 @@ export class DebiasedInfoNCEClustering {
     // Collapse guard: with very few images (a handful per group) the debiased cluster kernel
     // can pour every image into fewer groups than the user asked for; the k-means start it
     // was refined from is then the better answer (8 tuxpaint images, K = 2: all in one group).
+    // Only checked when a group came out empty: the start cannot use more than all of them.
     let collapsed = false;
-    if (o.init === 'kmeans') {
-      const trained = this.head!;
-      this.head = { preprocessor: pre, weights: init.weights, bias: init.bias, shape: [dd, C] };
-      const start = this.predictPreprocessed(x, n);
+    if (o.init === 'kmeans' && distinct(asg.labels) < C) {
+      const startHead: HeadExport = { preprocessor: pre, weights: init.weights, bias: init.bias, shape: [dd, C] };
+      const start = this.predictPreprocessed(x, n, startHead);
       if (distinct(asg.labels) < distinct(start.labels)) {
         asg = start;
+        this.head = startHead;
         collapsed = true;
-      } else this.head = trained;
+      }
     }
     for (const img of pinned) {
       asg.labels[img] = pinOf[img]!;
@@ -482,8 +483,7 @@ export class DebiasedInfoNCEClustering {
     return this.head;
   }
 
-  private probaPreprocessed(x: Float32Array, n: number): Float32Array {
-    const h = this.requireHead();
+  private probaPreprocessed(x: Float32Array, n: number, h: HeadExport = this.requireHead()): Float32Array {
     const [dd, C] = h.shape;
     const out = new Float32Array(n * C);
     const W = tf.tensor2d(h.weights, [dd, C]);
@@ -498,9 +498,9 @@ export class DebiasedInfoNCEClustering {
     return out;
   }
 
-  private predictPreprocessed(x: Float32Array, n: number): Assignment {
+  private predictPreprocessed(x: Float32Array, n: number, head?: HeadExport): Assignment {
     const C = this.opts.nClusters;
-    const phi = this.probaPreprocessed(x, n);
+    const phi = this.probaPreprocessed(x, n, head);
     const labels = new Int32Array(n);
     const confidence = new Float32Array(n);
     const groups = new Int32Array(n);

@@ -84,15 +84,7 @@ export function knnQuery(
             if (excludeSelf && col === row) continue;
             const s = v[i * kt + j]!;
             if (s <= sims[o + k - 1]!) break; // sorted within tile
-            // insertion into the sorted row
-            let p = k - 1;
-            while (p > 0 && sims[o + p - 1]! < s) {
-              sims[o + p] = sims[o + p - 1]!;
-              indices[o + p] = indices[o + p - 1]!;
-              p--;
-            }
-            sims[o + p] = s;
-            indices[o + p] = col;
+            insertSorted(indices, sims, o, k - 1, s, col); // replaces the row's last (worst) entry
           }
         }
       }
@@ -446,20 +438,24 @@ function dot(xs: Float32Array, d: number, i: number, j: number): number {
   return s;
 }
 
+/**
+ * Writes (sim, ix) into slot `from` of the row at `o` (sorted by decreasing similarity over
+ * slots 0..from-1) and moves it up to its place; equal similarities keep their order.
+ */
+function insertSorted(indices: Int32Array, sims: Float32Array, o: number, from: number, sim: number, ix: number): void {
+  let p = from;
+  while (p > 0 && sims[o + p - 1]! < sim) {
+    sims[o + p] = sims[o + p - 1]!;
+    indices[o + p] = indices[o + p - 1]!;
+    p--;
+  }
+  sims[o + p] = sim;
+  indices[o + p] = ix;
+}
+
 /** Stable insertion sort of one [k] row by decreasing similarity. */
 function sortRowBySim(indices: Int32Array, sims: Float32Array, o: number, k: number): void {
-  for (let a = 1; a < k; a++) {
-    const s = sims[o + a]!;
-    const ix = indices[o + a]!;
-    let p = a;
-    while (p > 0 && sims[o + p - 1]! < s) {
-      sims[o + p] = sims[o + p - 1]!;
-      indices[o + p] = indices[o + p - 1]!;
-      p--;
-    }
-    sims[o + p] = s;
-    indices[o + p] = ix;
-  }
+  for (let a = 1; a < k; a++) insertSorted(indices, sims, o, a, sims[o + a]!, indices[o + a]!);
 }
 
 export interface KnnAutoOptions extends HnswOptions {

@@ -219,25 +219,37 @@ export function pcaFit(x: Float32Array, n: number, d: number, r: number, opts: {
 /** Projects rows onto the PCA components (blocked tfjs matmul; the mean is subtracted after projecting). */
 export function pcaTransform(model: PcaModel, x: Float32Array, n: number): Float32Array {
   const out = new Float32Array(n * model.r);
-  pcaTransformInto(model, x, n, out, 0);
+  const projector = pcaProjector(model);
+  try {
+    projector.project(x, n, out, 0);
+  } finally {
+    projector.dispose();
+  }
   return out;
 }
 
-function pcaTransformInto(model: PcaModel, x: Float32Array, n: number, out: Float32Array, rowOffset: number): void {
+/**
+ * The components as one tensor and mu W, made once and used for every block of a source:
+ * (x - mu) W = x W - mu W, one matmul per block and no [n, d] elementwise op.
+ */
+function pcaProjector(model: PcaModel): { project(x: Float32Array, n: number, out: Float32Array, rowOffset: number): void; dispose(): void } {
   const { d, r } = model;
-  // (x - mu) W = x W - mu W: one matmul per block, no [n, d] elementwise op
   const muW = new Float32Array(r);
   for (let j = 0; j < d; j++) for (let c = 0; c < r; c++) muW[c] = muW[c]! + model.mean[j]! * model.components[j * r + c]!;
   const comp = tf.tensor2d(model.components, [d, r]);
-  for (let s = 0; s < n; s += PCA_BLOCK) {
-    const m = Math.min(PCA_BLOCK, n - s);
-    const y = tf.tidy(() => tf.matMul(tf.tensor2d(x.subarray(s * d, (s + m) * d), [m, d]), comp));
-    const v = y.dataSync();
-    const o = (rowOffset + s) * r;
-    for (let i = 0; i < m * r; i++) out[o + i] = v[i]! - muW[i % r]!;
-    y.dispose();
-  }
-  comp.dispose();
+  return {
+    project(x, n, out, rowOffset) {
+      for (let s = 0; s < n; s += PCA_BLOCK) {
+        const m = Math.min(PCA_BLOCK, n - s);
+        const y = tf.tidy(() => tf.matMul(tf.tensor2d(x.subarray(s * d, (s + m) * d), [m, d]), comp));
+        const v = y.dataSync();
+        const o = (rowOffset + s) * r;
+        for (let i = 0; i < m * r; i++) out[o + i] = v[i]! - muW[i % r]!;
+        y.dispose();
+      }
+    },
+    dispose: () => comp.dispose(),
+  };
 }
 
 export interface PreprocessOptions {
@@ -329,11 +341,16 @@ export function applyPreprocessSource(pre: Preprocessor, src: RowSource): Float3
   }
   const r = pre.pca.r;
   const out = new Float32Array(n * r);
-  for (let s = 0; s < n; s += APPLY_BLOCK) {
-    const m = Math.min(APPLY_BLOCK, n - s);
-    let block = src.read(s, m);
-    if (pre.options.l2normalize) block = l2normalize(block, m, pre.dIn);
-    pcaTransformInto(pre.pca, block, m, out, s);
+  const projector = pcaProjector(pre.pca);
+  try {
+    for (let s = 0; s < n; s += APPLY_BLOCK) {
+      const m = Math.min(APPLY_BLOCK, n - s);
+      let block = src.read(s, m);
+      if (pre.options.l2normalize) block = l2normalize(block, m, pre.dIn);
+      projector.project(block, m, out, s);
+    }
+  } finally {
+    projector.dispose();
   }
   if (pre.options.renormalize) {
     for (let i = 0; i < n; i++) {
