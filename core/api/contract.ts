@@ -35,7 +35,7 @@ export interface Library {
 }
 
 export interface PhaseProgress {
-  name: 'scan' | 'decode' | 'embed' | 'train' | 'write' | 'map';
+  name: 'scan' | 'check' | 'embed' | 'train' | 'write' | 'map';
   done: number;
   total: number | null;
   /** Items per second over the phase so far. */

@@ -11,6 +11,7 @@ import { knnGraphAuto, knnKernelSparse, walkKernelSparse, type KnnGraph, type Sp
 import { rowNormalize, KERNEL_EPS } from './kernels.js';
 import { batchKernelToDense, clusterIconLoss, type BatchKernel } from './loss.js';
 import { kmeans } from './kmeans.js';
+import { spectralEmbedding } from './spectral.js';
 
 /** The paper's defaults (ImageNet-scale training), kept for reference and ablations. */
 export const PAPER_DEFAULTS = {
@@ -34,14 +35,26 @@ export const PAPER_DEFAULTS = {
  *   work per step than 1792-d, and 1,000,000 images fit in memory (1 GB).
  *   ACC with k-means on the same features: tuxpaint 46.5 vs 42.4 (full
  *   1792-d: 46.7 vs 43.9), fashion 53.1 vs 47.7 (full: 50.2 vs 44.5).
- * - knn 4 (paper 3): tuxpaint 3: +4.1 (worst seed -1.0), 4: +5.2 (+1.0),
- *   5: +6.5 (+2.3); fashion 3: +5.4 (+4.2), 4: +5.2 (+3.2), 5: +4.7 (+2.6).
- *   4 is the one value above +5 on both; walkSteps 2 and knn 10 no better.
- * - init 'kmeans' (the paper: random linear head). The head starts at the
- *   k-means++ solution (restarts shrinking with N, same seed) as cosine
- *   logits x initScale and I-Con refines it. Random init with lr 1e-3:
- *   tuxpaint 46.1 vs k-means 42.7 (3 seeds), fashion 38.8 vs 44.7 (loses).
- *   initScale 20: tuxpaint +6.9 but fashion +3.8 (knn 5); 10 kept.
+ * - init 'spectral' (the paper: random linear head). The head starts at
+ *   the feature means of a spectral clustering of the kNN graph (spectral.ts:
+ *   the graph symmetrised at spectralKnn 10, its leading C eigenvectors,
+ *   k-means there), with the bias that makes its argmax the nearest mean
+ *   (initBias), logits x initScale 10, and I-Con refines it. Measured with
+ *   `npx tsx scratch/dbgrid.ts` on the rows `constellate eval` reads, seeds
+ *   0-9, I-Con ACC / worst seed margin over k-means: tuxpaint k-means start
+ *   (knn 4, walk 1) 47.5 / -4.0 (k-means 45.2), spectral start 50.7 / +3.0;
+ *   fashion 52.2 / -2.2 vs 57.7 / +4.2 (k-means 48.2). The k-means start was
+ *   as good as the baseline's own luck: over seeds 5-9 its margin was +1.4.
+ *   Random init with lr 1e-3: tuxpaint 46.1 vs k-means 42.7 (3 seeds),
+ *   fashion 38.8 vs 44.7 (loses).
+ * - knn 10, walkSteps 0 (paper: 3 with 1-step walks): with the spectral
+ *   start, tuxpaint knn 4 (walk 1) 49.6, 6: 49.7, 8 (walk 0): 50.3, 10
+ *   (walk 0): 50.7, 10 (walk 1): 50.9; fashion 10 (walk 0) 57.7, 10 (walk 1)
+ *   58.6. Walk 0 keeps p at 10 entries a row (walk 1: up to 110), which
+ *   matters at 1,000,000 images.
+ * - knnOnViewMean: the kNN graph is searched on image + flip (test-time
+ *   augmentation): label agreement of the 4 nearest neighbours, tuxpaint
+ *   60.1% -> 61.6%, fashion 69.2% -> 69.5%; I-Con +0.5 on tuxpaint.
  * - learningRate 1e-2 (paper 1e-3): with a few hundred images an epoch is a
  *   handful of steps; 1e-3 is still descending after 30 epochs (fashion
  *   1e-3 46.1, 3e-3 48.5, 1e-2 50.6 on 1792-d features).
@@ -61,8 +74,8 @@ export const DEFAULTS = {
   epochs: 30,
   learningRate: 1e-2,
   lrHalveEvery: 10,
-  knn: 4,
-  walkSteps: 1,
+  knn: 10,
+  walkSteps: 0,
   alphaP: 0.6,
   alphaQ: 0.6,
   anchorsPerBatch: 512,
@@ -75,7 +88,7 @@ export const DEFAULTS = {
   emaTeacher: false,
   emaDecay: 0.99,
   emaWeight: 0.5,
-  init: 'kmeans' as 'random' | 'kmeans',
+  init: 'spectral' as 'random' | 'kmeans' | 'spectral',
   initRestarts: 10,
   initScale: 10,
   minConfidence: 0,
@@ -83,6 +96,9 @@ export const DEFAULTS = {
   maxSteps: 1000,
   exactKnnUpTo: 10000,
   knnPcaDims: 128,
+  knnOnViewMean: true,
+  spectralKnn: 10,
+  initBias: true,
   hnsw: { m: 12, efConstruction: 64, efSearch: 32 },
   preprocess: { pcaDims: 256 } as PreprocessOptions,
 };
@@ -90,7 +106,7 @@ export const DEFAULTS = {
 /**
  * Re-clustering the same images with another K, the app's interactive "re-cluster": the kNN
  * graph and the PCA of the previous run are reused (FitInput.graph / .preprocessor), the head
- * starts from k-means at the new K as always, and a shorter schedule refines it. Measured in
+ * starts from the spectral clustering at the new K as always, and a shorter schedule refines it. Measured in
  * bench/icon.ts (time) and against the full schedule on the labeled sets (see the note).
  */
 export const RECLUSTER_OVERRIDES = {
@@ -131,11 +147,22 @@ export interface ClusteringOptions {
   emaTeacher?: boolean;
   emaDecay?: number;
   emaWeight?: number;
-  /** Head initialisation: small random weights, or k-means centroids. */
-  init?: 'random' | 'kmeans';
+  /**
+   * Search the kNN graph on the mean of each image and its views (a test-time-augmented
+   * feature: neighbours agree more often with the labels) instead of the image alone.
+   */
+  knnOnViewMean?: boolean;
+  /**
+   * Head initialisation: small random weights, k-means centroids, or the feature means of a
+   * spectral clustering of the kNN graph (spectral.ts; the graph symmetrised at spectralKnn).
+   */
+  init?: 'random' | 'kmeans' | 'spectral';
+  spectralKnn?: number;
   /** k-means++ restarts of the 'kmeans' init (seeded with `seed`: the k-means baseline's solution). */
   initRestarts?: number;
   initScale?: number;
+  /** Start the head's bias at -initScale |c|^2 / 2, so its argmax is the nearest centroid. */
+  initBias?: boolean;
   /** Images whose confidence is below this go to Unsorted (group -1). */
   minConfidence?: number;
   seed?: number;
@@ -202,6 +229,8 @@ export interface HeadExport {
 }
 
 const PREDICT_BLOCK = 8192;
+/** The start (k-means or spectral) is computed on at most this many sampled images. */
+const INIT_SAMPLE = 20000;
 
 export class DebiasedInfoNCEClustering {
   readonly opts: Required<Omit<ClusteringOptions, 'preprocess'>> & { preprocess: PreprocessOptions };
@@ -236,8 +265,16 @@ export class DebiasedInfoNCEClustering {
     const dd = pre.dOut;
     const v = input.views ? applyPreprocessSource(pre, input.views) : null;
     const t1 = performance.now();
-    const k = Math.min(o.knn, n - 1);
-    const graph = input.graph && input.graph.n === n && input.graph.k >= k ? input.graph : this.buildGraph(x, n, dd, k, pre);
+    // More neighbours than an average group has images would tie every group to the others
+    // (a handful of images: 8 in 2 groups, k 10 is everyone), so k stays below n / C.
+    const kMax = Math.max(1, Math.min(n - 1, Math.floor(n / C) - 1));
+    const k = Math.min(o.knn, kMax);
+    // one graph serves p (its first knn neighbours) and the spectral start (spectralKnn)
+    const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
+    let knnRows: { z: Float32Array; dz: number } | null = null;
+    const knnInput = (): { z: Float32Array; dz: number } => (knnRows ??= this.knnFeatures(x, v, n, dd, pre));
+    const reuseGraph = input.graph && input.graph.n === n && input.graph.k >= kGraph ? input.graph : null;
+    const graph = reuseGraph ?? this.buildGraph(knnInput().z, n, knnInput().dz, kGraph);
     const walk = walkKernelSparse(knnKernelSparse(trimGraph(graph, k)), o.walkSteps);
     const t2 = performance.now();
 
@@ -252,7 +289,8 @@ export class DebiasedInfoNCEClustering {
     pinned.sort((a, b) => a - b);
 
     // all rows (originals, then views) as one tensor to gather batches from
-    const init = this.initHead(x, n, dd, rng, pinOf);
+    const init = this.initHead(x, n, dd, rng, pinOf, graph, knnInput);
+    knnRows = null;
     const tInit = performance.now();
     const W = tf.tidy(() => tf.variable(tf.tensor2d(init.weights, [dd, C])));
     const b = tf.tidy(() => tf.variable(tf.tensor1d(init.bias)));
@@ -410,7 +448,7 @@ export class DebiasedInfoNCEClustering {
     // was refined from is then the better answer (8 tuxpaint images, K = 2: all in one group).
     // Only checked when a group came out empty: the start cannot use more than all of them.
     let collapsed = false;
-    if (o.init === 'kmeans' && distinct(asg.labels) < C) {
+    if (o.init !== 'random' && distinct(asg.labels) < C) {
       const startHead: HeadExport = { preprocessor: pre, weights: init.weights, bias: init.bias, shape: [dd, C] };
       const start = this.predictPreprocessed(x, n, startHead);
       if (distinct(asg.labels) < distinct(start.labels)) {
@@ -436,20 +474,28 @@ export class DebiasedInfoNCEClustering {
   }
 
   /**
-   * kNN graph on the leading knnPcaDims principal components (PCA orders
-   * them by variance, so the first columns of the PCA features are a smaller
-   * PCA): exact up to exactKnnUpTo images, HNSW beyond.
+   * The rows the kNN search sees: the leading knnPcaDims principal components (PCA orders
+   * them by variance, so the first columns of the PCA features are a smaller PCA) of each
+   * image, or of image + flip (knnOnViewMean), L2-normalised.
    */
-  private buildGraph(x: Float32Array, n: number, dd: number, k: number, pre: Preprocessor): KnnGraph {
+  private knnFeatures(x: Float32Array, v: Float32Array | null, n: number, dd: number, pre: Preprocessor): { z: Float32Array; dz: number } {
     const o = this.opts;
-    let z = x;
-    let dz = dd;
-    if (pre.pca && o.knnPcaDims < dd) {
-      dz = o.knnPcaDims;
-      z = new Float32Array(n * dz);
-      for (let i = 0; i < n; i++) z.set(x.subarray(i * dd, i * dd + dz), i * dz);
-      z = l2normalize(z, n, dz);
+    const dz = pre.pca && o.knnPcaDims < dd ? o.knnPcaDims : dd;
+    const withViews = v !== null && o.knnOnViewMean;
+    if (dz === dd && !withViews) return { z: x, dz };
+    const z = new Float32Array(n * dz);
+    for (let i = 0; i < n; i++) {
+      const src = i * dd;
+      const dst = i * dz;
+      if (withViews) for (let j = 0; j < dz; j++) z[dst + j] = x[src + j]! + v[src + j]!;
+      else z.set(x.subarray(src, src + dz), dst);
     }
+    return { z: l2normalize(z, n, dz), dz };
+  }
+
+  /** kNN graph: exact up to exactKnnUpTo images, HNSW beyond. */
+  private buildGraph(z: Float32Array, n: number, dz: number, k: number): KnnGraph {
+    const o = this.opts;
     return knnGraphAuto(z, n, dz, k, { exactUpTo: o.exactKnnUpTo, seed: o.seed, ...o.hnsw });
   }
 
@@ -514,36 +560,62 @@ export class DebiasedInfoNCEClustering {
     return { labels, confidence, groups };
   }
 
-  private initHead(x: Float32Array, n: number, dd: number, rng: Rng, pinOf: Int32Array): { weights: Float32Array; bias: Float32Array } {
-    const C = this.opts.nClusters;
-    if (this.opts.init === 'kmeans') {
-      // seeded k-means: pinned images fix their cluster (and seed its centre)
-      // (on at most 20k sampled rows: only the centres are needed)
-      const hasPins = pinOf.some((c) => c >= 0);
-      let xs = x;
-      let ns = n;
-      let fixed = hasPins ? pinOf : undefined;
-      if (n > 20000) {
-        const idx = rng.permutation(n).subarray(0, 20000);
-        ns = idx.length;
-        xs = new Float32Array(ns * dd);
-        idx.forEach((src, r) => xs.set(x.subarray(src * dd, src * dd + dd), r * dd));
-        if (fixed) fixed = Int32Array.from(idx, (src) => pinOf[src]!);
+  private initHead(
+    x: Float32Array,
+    n: number,
+    dd: number,
+    rng: Rng,
+    pinOf: Int32Array,
+    graph: KnnGraph,
+    knnInput: () => { z: Float32Array; dz: number },
+  ): { weights: Float32Array; bias: Float32Array } {
+    const o = this.opts;
+    const C = o.nClusters;
+    if (o.init === 'random') return { weights: rng.normalArray(dd * C, o.initScale / Math.sqrt(dd) / 10), bias: new Float32Array(C) };
+    const hasPins = pinOf.some((c) => c >= 0);
+    // When the user has pinned images in every group, the head starts at the means of the
+    // pinned images: Lloyd iterations from there drift away from the user's labels
+    // (fashion-mnist-1k, 5 pins per class: 67.5 from the pinned means, 62.8 after Lloyd).
+    const everyGroupPinned = hasPins && new Set(Array.from(pinOf).filter((c) => c >= 0)).size === C;
+    // time budget: restarts shrink as n grows (10 up to 2,000 images, 2 at 10,000, 1 from
+    // 20,000 on)
+    const restarts = everyGroupPinned ? 1 : Math.max(1, Math.min(o.initRestarts, Math.round(20000 / n)));
+    const maxIter = everyGroupPinned ? 0 : n > 20000 ? 30 : 100;
+    if (o.init === 'spectral' && !everyGroupPinned) {
+      // seeded k-means in the spectral embedding (C dims: cheap for every row), then the head
+      // starts at the feature means of the partition it found
+      // Above INIT_SAMPLE images, from a sample and its own kNN graph, as the k-means start
+      // does: only the group means are needed, and the eigenvectors of 100,000 rows at K 50
+      // cost tens of seconds in JS.
+      let g = trimGraph(graph, Math.min(o.spectralKnn, graph.k));
+      let rows: Int32Array | null = null;
+      if (n > INIT_SAMPLE) {
+        rows = rng.permutation(n).subarray(0, INIT_SAMPLE).sort();
+        const { z, dz } = knnInput();
+        const zs = new Float32Array(rows.length * dz);
+        rows.forEach((src, r) => zs.set(z.subarray(src * dz, src * dz + dz), r * dz));
+        g = this.buildGraph(zs, rows.length, dz, Math.min(o.spectralKnn, Math.max(1, Math.floor(rows.length / C) - 1)));
       }
-      // time budget: restarts shrink as n grows (10 up to 2,000 images, 2 at 10,000, 1 from
-      // 20,000 on, where the centres come from a 20,000-row sample anyway)
-      const restarts = Math.max(1, Math.min(this.opts.initRestarts, Math.round(20000 / n)));
-      // When the user has pinned images in every group, the head starts at the means of the
-      // pinned images: Lloyd iterations from there drift away from the user's labels
-      // (fashion-mnist-1k, 5 pins per class: 67.5 from the pinned means, 62.8 after Lloyd).
-      const everyGroupPinned = hasPins && new Set(Array.from(pinOf).filter((c) => c >= 0)).size === C;
-      const maxIter = everyGroupPinned ? 0 : n > 20000 ? 30 : 100;
-      const km = kmeans(xs, ns, dd, { k: C, nInit: everyGroupPinned ? 1 : restarts, maxIter, seed: this.opts.seed, fixed });
-      const w = new Float32Array(dd * C);
-      for (let c = 0; c < C; c++) for (let j = 0; j < dd; j++) w[j * C + c] = km.centroids[c * dd + j]! * this.opts.initScale;
-      return { weights: w, bias: new Float32Array(C) };
+      const m = rows ? rows.length : n;
+      const emb = spectralEmbedding(g, C, { seed: o.seed });
+      const fixedRows = hasPins ? (rows ? Int32Array.from(rows, (src) => pinOf[src]!) : pinOf) : undefined;
+      const km = kmeans(emb, m, emb.length / m, { k: C, nInit: restarts, maxIter, seed: o.seed, fixed: fixedRows });
+      const xs = rows ? gatherRows(x, dd, rows) : x;
+      return centroidHead(clusterMeans(xs, m, dd, km.labels, C), dd, C, o.initScale, o.initBias);
     }
-    return { weights: rng.normalArray(dd * C, this.opts.initScale / Math.sqrt(dd) / 10), bias: new Float32Array(C) };
+    // seeded k-means on the features: pinned images fix their cluster (and seed its centre)
+    // (on at most 20k sampled rows: only the centres are needed)
+    let xs = x;
+    let ns = n;
+    let fixed = hasPins ? pinOf : undefined;
+    if (n > INIT_SAMPLE) {
+      const idx = rng.permutation(n).subarray(0, INIT_SAMPLE);
+      ns = idx.length;
+      xs = gatherRows(x, dd, idx);
+      if (fixed) fixed = Int32Array.from(idx, (src) => pinOf[src]!);
+    }
+    const km = kmeans(xs, ns, dd, { k: C, nInit: restarts, maxIter, seed: o.seed, fixed });
+    return centroidHead(km.centroids, dd, C, o.initScale, o.initBias);
   }
 
   /**
@@ -726,3 +798,42 @@ class Adam {
 }
 
 export { KERNEL_EPS };
+
+/** Rows of a row-major [n, d] matrix, in the given order. */
+function gatherRows(x: Float32Array, d: number, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * d);
+  for (let r = 0; r < rows.length; r++) out.set(x.subarray(rows[r]! * d, rows[r]! * d + d), r * d);
+  return out;
+}
+
+/**
+ * A linear head whose argmax is the nearest centroid: s (x.c - |c|^2 / 2) = -s/2 (|x - c|^2 - |x|^2).
+ * Without the bias term (bias false) the argmax favours centroids of large norm (tight groups).
+ */
+function centroidHead(centroids: Float32Array, dd: number, C: number, scale: number, bias: boolean): { weights: Float32Array; bias: Float32Array } {
+  const w = new Float32Array(dd * C);
+  const b = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    let sq = 0;
+    for (let j = 0; j < dd; j++) {
+      const v = centroids[c * dd + j]!;
+      w[j * C + c] = v * scale;
+      sq += v * v;
+    }
+    if (bias) b[c] = (-scale * sq) / 2;
+  }
+  return { weights: w, bias: b };
+}
+
+/** Feature means of the groups of a partition: [C, d] (zero for an empty group). */
+function clusterMeans(x: Float32Array, n: number, d: number, labels: Int32Array, C: number): Float32Array {
+  const means = new Float32Array(C * d);
+  const count = new Float64Array(C);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]!;
+    count[c]!++;
+    for (let j = 0; j < d; j++) means[c * d + j]! += x[i * d + j]!;
+  }
+  for (let c = 0; c < C; c++) if (count[c]! > 0) for (let j = 0; j < d; j++) means[c * d + j]! /= count[c]!;
+  return means;
+}

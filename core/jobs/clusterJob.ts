@@ -1,6 +1,6 @@
 /**
  * The whole pipeline behind `constellate cluster` and the UI's "Scan and cluster":
- * index (scan, decode, embed) -> train Debiased InfoNCE Clustering in a worker -> write a
+ * index (scan, check for copies, decode + embed) -> train Debiased InfoNCE Clustering in a worker -> write a
  * new run (groups, assignments, head, map) -> make it the current grouping, carrying over the
  * user's pins and group names. Re-clustering with another K skips indexing: embeddings are
  * cached.

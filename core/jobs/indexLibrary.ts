@@ -1,10 +1,12 @@
 /**
- * Indexing: scan the library folders, then decode + thumbnail + embed every new or changed
- * file in worker threads, writing each finished batch in one transaction. Killing the process
- * loses at most the batches in flight; the next run picks up what is still pending.
+ * Indexing: scan the library folders, check new files for content already known (copies,
+ * moves), then decode + thumbnail + embed the rest in worker threads (the "embed" phase),
+ * writing each finished batch in one transaction. Killing the process loses at most the
+ * batches in flight; the next run picks up what is still pending.
  *
- * Renamed or moved files are recognised by content hash (hashed here, before decoding) and
- * reuse the stored embedding and thumbnail; deleted files are marked missing, not forgotten.
+ * Renamed or moved files are recognised by content hash (the "check" phase hashes only the
+ * files whose size matches known content) and reuse the stored embedding and thumbnail;
+ * deleted files are marked missing, not forgotten.
  */
 import path from 'node:path';
 import { BACKBONE } from '../embed/backboneInfo.js';
@@ -127,7 +129,7 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     },
   );
   try {
-    progress.start('decode', pending.length);
+    progress.start('check', pending.length);
     // Same content means same size: only files whose size matches known content are hashed
     // here (the decoder hashes what it reads anyway), so a fresh library costs no extra pass.
     const knownSizes = images.knownContentSizes();

@@ -36,8 +36,8 @@ export function fmtDate(iso: string | null | undefined): string {
 
 export const PHASE_LABEL: Record<string, string> = {
   scan: 'Scanning',
-  decode: 'Decoding',
-  embed: 'Embedding',
+  check: 'Checking for copies',
+  embed: 'Decoding and embedding',
   train: 'Clustering',
   write: 'Saving',
   map: 'Mapping',

@@ -1,6 +1,6 @@
 /**
- * Crash safety: SIGKILL the real CLI at chosen moments of every phase (scan, decode, embed,
- * train, write), 20+ times, restart it each time, and check after every kill that the
+ * Crash safety: SIGKILL the real CLI at chosen moments of every phase (scan, check for copies,
+ * embed, train, write), 20+ times, restart it each time, and check after every kill that the
  * database is intact, nothing was embedded twice or lost, and the user's edits are there;
  * finally the result equals an uninterrupted run's with the same seed.
  */
@@ -13,11 +13,16 @@ import { describe, expect, it } from 'vitest';
 import { ari } from '../../core/icon/metrics.js';
 import { demoImages, repoRoot, runCli } from '../helpers/cli.js';
 
-const PHASES = ['scan', 'decode', 'embed', 'train', 'write'] as const;
-type Phase = (typeof PHASES)[number];
+/**
+ * Decoding has no phase of its own: decoder workers run during "embed" and die with it. "check"
+ * only does I/O when new files have the size of known content (copies), so it is killed in a
+ * round of its own, below.
+ */
+const PHASES = ['scan', 'embed', 'train', 'write'] as const;
+type Phase = (typeof PHASES)[number] | 'check';
 
 /** How long after a phase's first progress line to kill: fast phases get short delays. */
-const MAX_DELAY_MS: Record<Phase, number> = { scan: 20, decode: 30, embed: 1500, train: 1500, write: 20 };
+const MAX_DELAY_MS: Record<Phase, number> = { scan: 20, check: 10, embed: 1500, train: 1500, write: 20 };
 
 /**
  * Starts `cluster` and kills it with SIGKILL a random moment after `phase` begins. Returns
@@ -121,6 +126,25 @@ describe('SIGKILL at any moment loses nothing', () => {
     expect(first.embeddings).toBe(120); // image + flip per content, each once
     expect(samePartition(reference.assignments, first.assignments)).toBeCloseTo(1, 6);
 
+    // Copies of known files are recognised by content in the "check" phase (hashing, no
+    // decoding). Each try adds a fresh folder of copies, so there is always a check to kill.
+    let copyFolders = 0;
+    let checkKills = 0;
+    for (let attempt = 0; attempt < 8 && checkKills === 0; attempt++) {
+      cpSync(demoImages, path.join(photos, `copies-${attempt}`), { recursive: true });
+      copyFolders++;
+      const killedIn = await runAndKill(args(db), 'check');
+      if (killedIn) kills.push(killedIn);
+      if (killedIn === 'check') checkKills++;
+      check();
+    }
+    expect(checkKills, 'never killed while checking copies').toBe(1);
+    const withCopies = await runCli(args(db));
+    expect(withCopies.code, withCopies.stderr).toBe(0);
+    const afterCopies = check();
+    expect(afterCopies.okImages).toBe(60 * (1 + copyFolders));
+    expect(afterCopies.embeddings).toBe(120); // the copies reuse what is stored
+
     // Round 2: the user edits, then re-clustering is killed again; edits must survive.
     const sql = new Database(db);
     const active = Number((sql.prepare("SELECT value FROM app_state WHERE key = 'active_run_id'").get() as { value: string }).value);
@@ -146,8 +170,8 @@ describe('SIGKILL at any moment loses nothing', () => {
     expect(final.pinned).toEqual(pinnedBefore);
     expect(final.groupNames).toContain('My fish');
 
-    console.log(`kills by phase: ${JSON.stringify(kills.reduce<Record<string, number>>((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {}))}`);
+    console.log(`kills by phase: ${JSON.stringify(kills.reduce<Record<string, number>>((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {}))}; folders of copies tried: ${copyFolders}`);
     expect(kills.length).toBeGreaterThanOrEqual(20);
-    for (const p of PHASES) expect(kills, `never killed during ${p}`).toContain(p);
+    for (const p of [...PHASES, 'check']) expect(kills, `never killed during ${p}`).toContain(p);
   }, 1_500_000);
 });

@@ -152,7 +152,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
   function runJob(kind: JobState['kind'], k: number) {
     const n = opts.images;
     const start = Date.now();
-    const phases = (['scan', 'decode', 'embed', 'train', 'write', 'map'] as const).map((name) => ({ name, done: 0, total: name === 'train' ? 100 : n, rate: null, etaSeconds: null }));
+    const phases = (['scan', 'check', 'embed', 'train', 'write', 'map'] as const).map((name) => ({ name, done: 0, total: name === 'train' ? 100 : n, rate: null, etaSeconds: null }));
     job = { id: `job-${start}`, kind, status: 'running', phase: 'scan', phases, startedAt: new Date(start).toISOString() };
     let p = 0;
     const timer = setInterval(() => {

@@ -141,14 +141,46 @@ describe('DebiasedInfoNCEClustering', () => {
   });
 
   it('keeps its k-means start when training would collapse a handful of images into fewer groups', () => {
-    const { x, labels, n } = blobs(2, 4, 16, 1); // 8 images, 2 groups asked for
-    const r = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 0 }).fit(x, n, 16);
+    const { x, labels, n } = blobs(2, 2, 16, 1, 2); // 4 images, 2 groups asked for
+    const r = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 2, init: 'kmeans' }).fit(x, n, 16);
     expect(r.collapsed).toBe(true);
     expect(new Set(r.labels).size).toBe(2);
-    expect(hungarianAccuracy(labels, r.labels)).toBe(1);
+    // what it kept is its start: the same head with no training at all
+    const start = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 2, init: 'kmeans', epochs: 0 }).fit(x, n, 16);
+    expect(Array.from(r.labels)).toEqual(Array.from(start.labels));
+    expect(hungarianAccuracy(labels, r.labels)).toBeGreaterThan(0.5);
     // the kept head is the one that predicts: new copies of the points land in their groups
-    const again = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 0 });
+    const again = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 2, init: 'kmeans' });
     const fit = again.fit(x, n, 16);
     expect(Array.from(again.predict(x, n).labels)).toEqual(Array.from(fit.labels));
+  });
+
+  it('separates a handful of images from the spectral start: k stays below the images per group', () => {
+    const { x, labels, n } = blobs(2, 4, 16, 1);
+    const r = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 0 }).fit(x, n, 16);
+    expect(r.graph.k).toBe(3); // 8 images / 2 groups - 1, not the default 10
+    expect(r.collapsed).toBe(false);
+    expect(hungarianAccuracy(labels, r.labels)).toBe(1);
+  });
+
+  it('starts from a spectral clustering of the kNN graph: long parallel bars that k-means cuts across', () => {
+    // two bars 20 long and 4 apart: k-means prefers cutting both in half (less spread along
+    // them), the kNN graph follows each bar. A far constant coordinate makes cosine (the
+    // graph's similarity) track distance in the plane.
+    const n = 240;
+    const d = 3;
+    const x = new Float32Array(n * d);
+    const truth: number[] = [];
+    const rng = new Rng(5);
+    for (let i = 0; i < n; i++) {
+      const bar = i % 2;
+      x.set([20 * rng.next() - 10, 4 * bar + 0.05 * rng.normal(), 30], i * d);
+      truth.push(bar);
+    }
+    const opts = { nClusters: 2, seed: 0, epochs: 0, preprocess: { pcaDims: null, l2normalize: false } } as const;
+    const spectral = new DebiasedInfoNCEClustering({ ...opts }).fit(x, n, d);
+    const km = new DebiasedInfoNCEClustering({ ...opts, init: 'kmeans' }).fit(x, n, d);
+    expect(hungarianAccuracy(truth, spectral.labels)).toBe(1);
+    expect(hungarianAccuracy(truth, km.labels)).toBeLessThan(0.7);
   });
 });

@@ -58,7 +58,7 @@ describe('indexLibraries', () => {
     expect(same.contentHash).toBe(await hashFile(path.join(photos, 'same-size.jpg')));
     expect(same.contentHash).not.toBe(orig.contentHash);
     const phases = Object.fromEntries(progress.snapshot().map((p) => [p.name, p]));
-    expect(phases.decode).toMatchObject({ done: 3, total: 3 });
+    expect(phases.check).toMatchObject({ done: 3, total: 3 });
     expect(phases.embed).toMatchObject({ done: 2, total: 2 });
 
     // Nothing new: no worker is started.

@@ -1,0 +1,202 @@
+/**
+ * Spectral embedding of the kNN graph (Ng, Jordan & Weiss, 2001): the leading eigenvectors of
+ * the normalised adjacency S = D^-1/2 A D^-1/2 of the symmetrised graph, rows normalised to
+ * unit length. Spectral clustering is one of the methods the I-Con loss unifies (p: the graph,
+ * q: a Gaussian kernel on the embedding); here it gives the trainer its starting partition.
+ *
+ * The eigenvectors come from subspace iteration on (I + S) / 2 (its eigenvalues lie in [0, 1],
+ * so the top of S is also the top in magnitude) with a Rayleigh-Ritz step at the end: only
+ * sparse products and an n x b orthonormalisation, so it scales to millions of images, where
+ * a dense eigensolver would need n^2 memory.
+ */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import type { KnnGraph, SparseRows } from './knn.js';
+import { Rng } from './rng.js';
+
+export interface SpectralOptions {
+  /** Subspace iterations (each: one sparse product and an orthonormalisation). */
+  iterations?: number;
+  /** Extra columns beyond `dims` (they speed up convergence of the wanted ones). */
+  oversample?: number;
+  seed?: number;
+}
+
+/** The symmetrised kNN graph (an edge if either end lists the other), as S = D^-1/2 A D^-1/2. */
+export function normalizedAdjacency(g: KnnGraph): SparseRows {
+  const { n, k } = g;
+  // both directions of every listed edge, then each row sorted and deduplicated in place
+  // (typed arrays: at 1,000,000 images, per-row JS arrays would cost several times the memory)
+  const count = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = g.indices[i * k + t]!;
+      if (j < 0 || j === i) continue;
+      count[i + 1]!++;
+      count[j + 1]!++;
+    }
+  }
+  for (let i = 0; i < n; i++) count[i + 1]! += count[i]!;
+  const all = new Int32Array(count[n]!);
+  const fill = count.slice(0, n);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = g.indices[i * k + t]!;
+      if (j < 0 || j === i) continue;
+      all[fill[i]!++] = j;
+      all[fill[j]!++] = i;
+    }
+  }
+  const rowPtr = new Int32Array(n + 1);
+  const deg = new Int32Array(n);
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    const row = all.subarray(count[i]!, count[i + 1]!).sort();
+    let prev = -1;
+    for (const j of row) {
+      if (j === prev) continue;
+      all[w++] = j;
+      prev = j;
+    }
+    rowPtr[i + 1] = w;
+    deg[i] = w - rowPtr[i]!;
+  }
+  const cols = all.slice(0, w);
+  const vals = new Float32Array(w);
+  for (let i = 0; i < n; i++) for (let e = rowPtr[i]!; e < rowPtr[i + 1]!; e++) vals[e] = 1 / Math.sqrt(deg[i]! * deg[cols[e]!]!);
+  return { n, rowPtr, cols, vals };
+}
+
+/**
+ * 30 iterations: on tuxpaint300 the clustering of the embedding was as good at 30 as at 300
+ * (spectral + k-means ACC 49-51 at each); the cost is one sparse product per iteration.
+ */
+const DEFAULT_ITERATIONS = 30;
+const ORTHO_EVERY = 5;
+
+/** Leading `dims` eigenvectors of S (n x dims, row-major), each row scaled to unit length. */
+export function spectralEmbedding(g: KnnGraph, dims: number, opts: SpectralOptions = {}): Float32Array {
+  const s = normalizedAdjacency(g);
+  const n = s.n;
+  const b = Math.min(n, dims + (opts.oversample ?? 8));
+  const iterations = opts.iterations ?? DEFAULT_ITERATIONS;
+  const rng = new Rng(opts.seed ?? 0);
+  let y = new Float64Array(n * b);
+  for (let i = 0; i < y.length; i++) y[i] = rng.normal();
+  orthonormalize(y, n, b);
+  let z = new Float64Array(n * b);
+  for (let it = 0; it < iterations; it++) {
+    // z = (y + S y) / 2
+    multiply(s, y, z, b);
+    for (let i = 0; i < z.length; i++) z[i] = 0.5 * (z[i]! + y[i]!);
+    // a few products between orthonormalisations: the eigenvalues of (I + S) / 2 lie in
+    // [0, 1], so the columns drift together only by their ratios to the 5th power
+    if (it % ORTHO_EVERY === ORTHO_EVERY - 1 || it === iterations - 1) orthonormalize(z, n, b);
+    [y, z] = [z, y];
+  }
+  // Rayleigh-Ritz: T = y^T S y, rotate y onto T's leading eigenvectors
+  multiply(s, y, z, b);
+  const t = new Matrix(b, b);
+  for (let p = 0; p < b; p++) {
+    for (let q = p; q < b; q++) {
+      let v = 0;
+      for (let i = 0; i < n; i++) v += y[i * b + p]! * z[i * b + q]!;
+      t.set(p, q, v);
+      t.set(q, p, v);
+    }
+  }
+  const eig = new EigenvalueDecomposition(t, { assumeSymmetric: true });
+  const order = eig.realEigenvalues
+    .map((val, i) => [val, i] as const)
+    .sort((a1, a2) => a2[0] - a1[0])
+    .slice(0, Math.min(dims, b))
+    .map((p) => p[1]);
+  const vecs = eig.eigenvectorMatrix;
+  const d = order.length;
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let c = 0; c < d; c++) {
+      let v = 0;
+      for (let p = 0; p < b; p++) v += y[i * b + p]! * vecs.get(p, order[c]!);
+      out[i * d + c] = v;
+      norm += v * v;
+    }
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let c = 0; c < d; c++) out[i * d + c]! *= inv;
+  }
+  return out;
+}
+
+/** out = S y for a block of b columns (row-major n x b). */
+function multiply(s: SparseRows, y: Float64Array, out: Float64Array, b: number): void {
+  out.fill(0);
+  for (let i = 0; i < s.n; i++) {
+    const oi = i * b;
+    for (let e = s.rowPtr[i]!; e < s.rowPtr[i + 1]!; e++) {
+      const w = s.vals[e]!;
+      const oj = s.cols[e]! * b;
+      for (let c = 0; c < b; c++) out[oi + c]! += w * y[oj + c]!;
+    }
+  }
+}
+
+/**
+ * Orthonormalises the b columns of a row-major n x b block in place: CholeskyQR twice (one
+ * pass over the rows for the Gram matrix, one for the triangular solve; the second round
+ * repairs what the first lost to conditioning), modified Gram-Schmidt if a Gram matrix is
+ * not positive definite.
+ */
+function orthonormalize(y: Float64Array, n: number, b: number): void {
+  for (let round = 0; round < 2; round++) if (!choleskyQrStep(y, n, b)) return gramSchmidt(y, n, b);
+}
+
+function choleskyQrStep(y: Float64Array, n: number, b: number): boolean {
+  const g = new Float64Array(b * b);
+  for (let i = 0; i < n; i++) {
+    const o = i * b;
+    for (let p = 0; p < b; p++) {
+      const v = y[o + p]!;
+      if (v === 0) continue;
+      for (let q = p; q < b; q++) g[p * b + q]! += v * y[o + q]!;
+    }
+  }
+  // g = R^T R, R upper triangular
+  const r = new Float64Array(b * b);
+  for (let p = 0; p < b; p++) {
+    let d = g[p * b + p]!;
+    for (let t = 0; t < p; t++) d -= r[t * b + p]! ** 2;
+    if (!(d > 1e-14 * Math.max(1, g[p * b + p]!))) return false;
+    const rpp = Math.sqrt(d);
+    r[p * b + p] = rpp;
+    for (let q = p + 1; q < b; q++) {
+      let v = g[p * b + q]!;
+      for (let t = 0; t < p; t++) v -= r[t * b + p]! * r[t * b + q]!;
+      r[p * b + q] = v / rpp;
+    }
+  }
+  // each row: y_i <- y_i R^-1 (forward substitution, R upper triangular)
+  for (let i = 0; i < n; i++) {
+    const o = i * b;
+    for (let q = 0; q < b; q++) {
+      let v = y[o + q]!;
+      for (let t = 0; t < q; t++) v -= y[o + t]! * r[t * b + q]!;
+      y[o + q] = v / r[q * b + q]!;
+    }
+  }
+  return true;
+}
+
+/** Modified Gram-Schmidt on the b columns of a row-major n x b block, in place. */
+function gramSchmidt(y: Float64Array, n: number, b: number): void {
+  for (let c = 0; c < b; c++) {
+    for (let p = 0; p < c; p++) {
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += y[i * b + c]! * y[i * b + p]!;
+      for (let i = 0; i < n; i++) y[i * b + c]! -= dot * y[i * b + p]!;
+    }
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += y[i * b + c]! ** 2;
+    const inv = norm > 1e-300 ? 1 / Math.sqrt(norm) : 0;
+    for (let i = 0; i < n; i++) y[i * b + c]! *= inv;
+  }
+}
