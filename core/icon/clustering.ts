@@ -28,7 +28,7 @@ export const PAPER_DEFAULTS = {
 /**
  * Shipped defaults, measured on our MobileNetV2 features (tuxpaint300 and
  * fashion-mnist-1k, seeds 0-4; ACC of I-Con vs k-means on the same features,
- * `npx tsx bench/icon-tune.ts <set> '<options>'`). Where they differ from
+ * `npx tsx bench/icon-grid.ts <eval db> <seeds> '<options>'`). Where they differ from
  * PAPER_DEFAULTS, and why:
  * - preprocess: L2, PCA to 256 dims (fitted on at most 5,000 rows), L2
  *   again. The head, k-means and the kNN search all work on these: 7x less
@@ -40,7 +40,7 @@ export const PAPER_DEFAULTS = {
  *   the graph symmetrised at spectralKnn 10, its leading C eigenvectors,
  *   k-means there), with the bias that makes its argmax the nearest mean
  *   (initBias), logits x initScale 10, and I-Con refines it. Measured with
- *   `npx tsx scratch/dbgrid.ts` on the rows `constellate eval` reads, seeds
+ *   `npx tsx bench/icon-grid.ts` on the rows `constellate eval` reads, seeds
  *   0-9, I-Con ACC / worst seed margin over k-means: tuxpaint k-means start
  *   (knn 4, walk 1) 47.5 / -4.0 (k-means 45.2), spectral start 50.7 / +3.0;
  *   fashion 52.2 / -2.2 vs 57.7 / +4.2 (k-means 48.2). The k-means start was
@@ -106,8 +106,8 @@ export const DEFAULTS = {
 /**
  * Re-clustering the same images with another K, the app's interactive "re-cluster": the kNN
  * graph and the PCA of the previous run are reused (FitInput.graph / .preprocessor), the head
- * starts from the spectral clustering at the new K as always, and a shorter schedule refines it. Measured in
- * bench/icon.ts (time) and against the full schedule on the labeled sets (see the note).
+ * starts from the spectral clustering at the new K as always, and a shorter schedule refines
+ * it. Measured in bench/icon.ts (time) and against the full schedule on the labeled sets.
  */
 export const RECLUSTER_OVERRIDES = {
   epochs: 6,
@@ -265,9 +265,7 @@ export class DebiasedInfoNCEClustering {
     const dd = pre.dOut;
     const v = input.views ? applyPreprocessSource(pre, input.views) : null;
     const t1 = performance.now();
-    // More neighbours than an average group has images would tie every group to the others
-    // (a handful of images: 8 in 2 groups, k 10 is everyone), so k stays below n / C.
-    const kMax = Math.max(1, Math.min(n - 1, Math.floor(n / C) - 1));
+    const kMax = neighbourCap(n, C);
     const k = Math.min(o.knn, kMax);
     // one graph serves p (its first knn neighbours) and the spectral start (spectralKnn)
     const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
@@ -582,11 +580,10 @@ export class DebiasedInfoNCEClustering {
     const restarts = everyGroupPinned ? 1 : Math.max(1, Math.min(o.initRestarts, Math.round(20000 / n)));
     const maxIter = everyGroupPinned ? 0 : n > 20000 ? 30 : 100;
     if (o.init === 'spectral' && !everyGroupPinned) {
-      // seeded k-means in the spectral embedding (C dims: cheap for every row), then the head
-      // starts at the feature means of the partition it found
-      // Above INIT_SAMPLE images, from a sample and its own kNN graph, as the k-means start
-      // does: only the group means are needed, and the eigenvectors of 100,000 rows at K 50
-      // cost tens of seconds in JS.
+      // seeded k-means in the spectral embedding (C dims), then the head starts at the feature
+      // means of the partition it found. Above INIT_SAMPLE images, on a sample with its own kNN
+      // graph, as the k-means start does: only the group means are needed, and the
+      // eigenvectors of 100,000 rows at K 50 took 36 s of a 117 s run in JS.
       let g = trimGraph(graph, Math.min(o.spectralKnn, graph.k));
       let rows: Int32Array | null = null;
       if (n > INIT_SAMPLE) {
@@ -594,7 +591,7 @@ export class DebiasedInfoNCEClustering {
         const { z, dz } = knnInput();
         const zs = new Float32Array(rows.length * dz);
         rows.forEach((src, r) => zs.set(z.subarray(src * dz, src * dz + dz), r * dz));
-        g = this.buildGraph(zs, rows.length, dz, Math.min(o.spectralKnn, Math.max(1, Math.floor(rows.length / C) - 1)));
+        g = this.buildGraph(zs, rows.length, dz, Math.min(o.spectralKnn, neighbourCap(rows.length, C)));
       }
       const m = rows ? rows.length : n;
       const emb = spectralEmbedding(g, C, { seed: o.seed });
@@ -836,4 +833,14 @@ function clusterMeans(x: Float32Array, n: number, d: number, labels: Int32Array,
   }
   for (let c = 0; c < C; c++) if (count[c]! > 0) for (let j = 0; j < d; j++) means[c * d + j]! /= count[c]!;
   return means;
+}
+
+/**
+ * Most neighbours per image for n images in C groups. A neighbour list longer than about a
+ * third of an average group reaches into the other groups when groups are small (the 60-image
+ * demo, 10 a group: ACC 46 at k 9, 53 at k 3; 8 images in 2 groups: k 10 is everyone), so
+ * k <= max(3, n / 3C), and always < n / C. From 30 images a group on, the default 10 stands.
+ */
+function neighbourCap(n: number, C: number): number {
+  return Math.max(1, Math.min(n - 1, Math.floor(n / C) - 1, Math.max(3, Math.round(n / (3 * C)))));
 }
