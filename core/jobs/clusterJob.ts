@@ -1,9 +1,9 @@
 /**
  * The whole pipeline behind `constellate cluster` and the UI's "Scan and cluster":
- * index (scan, check for copies, decode + embed) -> train Debiased InfoNCE Clustering in a worker -> write a
- * new run (groups, assignments, head, map) -> make it the current grouping, carrying over the
- * user's pins and group names. Re-clustering with another K skips indexing: embeddings are
- * cached.
+ * index (scan, check for copies, decode + embed) -> train Debiased InfoNCE Clustering in a
+ * worker -> write a new run (groups, assignments, head, map) -> make it the current grouping,
+ * carrying over the user's pins and group names. Re-clustering with another K skips indexing:
+ * embeddings are cached.
  */
 import type { PhaseProgress, RunSummary } from '../api/contract.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
