@@ -42,8 +42,8 @@ export const PAPER_DEFAULTS = {
  *   (initBias), logits x initScale 10, and I-Con refines it. Measured with
  *   `npx tsx bench/icon-grid.ts` on the rows `constellate eval` reads, seeds
  *   0-9, I-Con ACC / worst seed margin over k-means: tuxpaint k-means start
- *   (knn 4, walk 1) 47.5 / -4.0 (k-means 45.2), spectral start 50.7 / +3.0;
- *   fashion 52.2 / -2.2 vs 57.7 / +4.2 (k-means 48.2). The k-means start was
+ *   (knn 4, walk 1) 47.5 / -4.0 (k-means 45.2), shipped 50.8 / +3.3; fashion
+ *   52.2 / -2.2 vs 57.3 / +3.4 (k-means 48.2). The k-means start was
  *   as good as the baseline's own luck: over seeds 5-9 its margin was +1.4.
  *   Random init with lr 1e-3: tuxpaint 46.1 vs k-means 42.7 (3 seeds),
  *   fashion 38.8 vs 44.7 (loses).
