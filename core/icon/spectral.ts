@@ -6,11 +6,12 @@
  *
  * The eigenvectors come from subspace iteration on (I + S) / 2 (its eigenvalues lie in [0, 1],
  * so the top of S is also the top in magnitude) with a Rayleigh-Ritz step at the end: only
- * sparse products and an n x b orthonormalisation, so it scales to millions of images, where
- * a dense eigensolver would need n^2 memory.
+ * sparse products and an n x b orthonormalisation (CholeskyQR2 on tfjs matmuls, shared with
+ * the PCA), so it scales to millions of images, where a dense eigensolver would need n^2.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { KnnGraph, SparseRows } from './knn.js';
+import { orthonormalize } from './orthonormalize.js';
 import { Rng } from './rng.js';
 
 export interface SpectralOptions {
@@ -80,17 +81,15 @@ export function spectralEmbedding(g: KnnGraph, dims: number, opts: SpectralOptio
   const b = Math.min(n, dims + (opts.oversample ?? 8));
   const iterations = opts.iterations ?? DEFAULT_ITERATIONS;
   const rng = new Rng(opts.seed ?? 0);
-  let y = new Float64Array(n * b);
-  for (let i = 0; i < y.length; i++) y[i] = rng.normal();
-  orthonormalize(y, n, b);
-  let z = new Float64Array(n * b);
+  let y: Float32Array = orthonormalize(rng.normalArray(n * b), n, b);
+  let z: Float32Array = new Float32Array(n * b);
   for (let it = 0; it < iterations; it++) {
     // z = (y + S y) / 2
     multiply(s, y, z, b);
     for (let i = 0; i < z.length; i++) z[i] = 0.5 * (z[i]! + y[i]!);
     // a few products between orthonormalisations: the eigenvalues of (I + S) / 2 lie in
     // [0, 1], so the columns drift together only by their ratios to the 5th power
-    if (it % ORTHO_EVERY === ORTHO_EVERY - 1 || it === iterations - 1) orthonormalize(z, n, b);
+    if (it % ORTHO_EVERY === ORTHO_EVERY - 1 || it === iterations - 1) z = orthonormalize(z, n, b);
     [y, z] = [z, y];
   }
   // Rayleigh-Ritz: T = y^T S y, rotate y onto T's leading eigenvectors
@@ -128,7 +127,7 @@ export function spectralEmbedding(g: KnnGraph, dims: number, opts: SpectralOptio
 }
 
 /** out = S y for a block of b columns (row-major n x b). */
-function multiply(s: SparseRows, y: Float64Array, out: Float64Array, b: number): void {
+function multiply(s: SparseRows, y: Float32Array, out: Float32Array, b: number): void {
   out.fill(0);
   for (let i = 0; i < s.n; i++) {
     const oi = i * b;
@@ -137,66 +136,5 @@ function multiply(s: SparseRows, y: Float64Array, out: Float64Array, b: number):
       const oj = s.cols[e]! * b;
       for (let c = 0; c < b; c++) out[oi + c]! += w * y[oj + c]!;
     }
-  }
-}
-
-/**
- * Orthonormalises the b columns of a row-major n x b block in place: CholeskyQR twice (one
- * pass over the rows for the Gram matrix, one for the triangular solve; the second round
- * repairs what the first lost to conditioning), modified Gram-Schmidt if a Gram matrix is
- * not positive definite.
- */
-function orthonormalize(y: Float64Array, n: number, b: number): void {
-  for (let round = 0; round < 2; round++) if (!choleskyQrStep(y, n, b)) return gramSchmidt(y, n, b);
-}
-
-function choleskyQrStep(y: Float64Array, n: number, b: number): boolean {
-  const g = new Float64Array(b * b);
-  for (let i = 0; i < n; i++) {
-    const o = i * b;
-    for (let p = 0; p < b; p++) {
-      const v = y[o + p]!;
-      if (v === 0) continue;
-      for (let q = p; q < b; q++) g[p * b + q]! += v * y[o + q]!;
-    }
-  }
-  // g = R^T R, R upper triangular
-  const r = new Float64Array(b * b);
-  for (let p = 0; p < b; p++) {
-    let d = g[p * b + p]!;
-    for (let t = 0; t < p; t++) d -= r[t * b + p]! ** 2;
-    if (!(d > 1e-14 * Math.max(1, g[p * b + p]!))) return false;
-    const rpp = Math.sqrt(d);
-    r[p * b + p] = rpp;
-    for (let q = p + 1; q < b; q++) {
-      let v = g[p * b + q]!;
-      for (let t = 0; t < p; t++) v -= r[t * b + p]! * r[t * b + q]!;
-      r[p * b + q] = v / rpp;
-    }
-  }
-  // each row: y_i <- y_i R^-1 (forward substitution, R upper triangular)
-  for (let i = 0; i < n; i++) {
-    const o = i * b;
-    for (let q = 0; q < b; q++) {
-      let v = y[o + q]!;
-      for (let t = 0; t < q; t++) v -= y[o + t]! * r[t * b + q]!;
-      y[o + q] = v / r[q * b + q]!;
-    }
-  }
-  return true;
-}
-
-/** Modified Gram-Schmidt on the b columns of a row-major n x b block, in place. */
-function gramSchmidt(y: Float64Array, n: number, b: number): void {
-  for (let c = 0; c < b; c++) {
-    for (let p = 0; p < c; p++) {
-      let dot = 0;
-      for (let i = 0; i < n; i++) dot += y[i * b + c]! * y[i * b + p]!;
-      for (let i = 0; i < n; i++) y[i * b + c]! -= dot * y[i * b + p]!;
-    }
-    let norm = 0;
-    for (let i = 0; i < n; i++) norm += y[i * b + c]! ** 2;
-    const inv = norm > 1e-300 ? 1 / Math.sqrt(norm) : 0;
-    for (let i = 0; i < n; i++) y[i * b + c]! *= inv;
   }
 }
