@@ -4,14 +4,15 @@
  * Pipeline (one file read, one decode):
  *   read file into a Buffer (read-only open)  ->  sniff magic bytes (content decides the format,
  *   never the extension)  ->  sharp header (metadata: size, orientation, EXIF)  ->  ONE decode:
- *   auto-orient (EXIF 1-8) + shrink-on-load + resize to the smallest intermediate both outputs
- *   can be made from (see `intermediateResize`: short side = model size for a centre crop, long
- *   side >= thumbnail size), converted to 8-bit sRGB (CMYK, 16-bit and greyscale become RGB;
- *   alpha kept)  ->  from that small raw image:
+ *   auto-orient (EXIF 1-8) + shrink-on-load + resize to the model's intermediate (see
+ *   `intermediateResize`: short side = model size for a centre crop; sized for the model alone,
+ *   so a cached thumbnail never changes the embedding), converted to 8-bit sRGB (CMYK, 16-bit
+ *   and greyscale become RGB; alpha kept)  ->  from that small raw image:
  *     model:     when the short side is already the model size (the usual photo), the centre
  *                crop, alpha flattening and /255 happen in one JS pass with the h-flip, no
  *                second resample; otherwise flatten + resize with sharp, then the same pass
- *     thumbnail: fit inside 256 px, q80; WebP by default, or with `format: 'auto'` JPEG for
+ *     thumbnail: fit inside 256 px (at least 224 where the model's intermediate is smaller;
+ *                a thumbnail-only decode is sized for the thumbnail), q80; WebP by default, or with `format: 'auto'` JPEG for
  *                opaque images and WebP (alpha kept) only where there is alpha; written to the
  *                cache by content hash
  *
@@ -30,7 +31,7 @@
  */
 import { constants as fsConstants } from 'node:fs';
 import fsp from 'node:fs/promises';
-import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import sharp, { type Metadata, type SharpOptions } from 'sharp';
 import { hashBuffer } from '../library/hash.js';
 import { decoderSupport } from '../library/formats.js';
 import { skipFromFsError, skipReason, type SkipReason } from '../library/skips.js';
@@ -279,6 +280,25 @@ export function intermediateResize(
 }
 
 /**
+ * The one decode: orient, shrink (JPEG shrink-on-load), 8-bit sRGB, alpha kept, straight to the
+ * intermediate size.
+ */
+async function decodeTo(
+  buf: Buffer,
+  sharpOptions: SharpOptions,
+  resize: { width: number; height: number; fit: 'outside' | 'inside' },
+): Promise<{ data: Buffer; raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } }> {
+  const { data, info } = await sharp(buf, sharpOptions)
+    .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
+    .autoOrient()
+    .resize({ ...resize, withoutEnlargement: true })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return { data, raw: { width: info.width, height: info.height, channels: info.channels } };
+}
+
+/**
  * The thumbnail's encoding. 'auto': JPEG for opaque images (at 256 px it encodes in about a third
  * of WebP's time at the lowest effort, ~0.5 vs ~1.6 ms, for files ~1.6x larger), WebP where there
  * is alpha to keep. Decided from the header, before decoding,
@@ -365,19 +385,19 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
     if (wantModel || needThumb) {
       const aspect = Math.max(width / height, height / width);
       const fit = (options.fit ?? 'auto') === 'auto' ? (aspect > AUTO_CONTAIN_ASPECT ? 'contain' : 'cover') : options.fit;
+      // The model input must depend on the content alone: whether this image's thumbnail is
+      // already cached (a resumed run, a copy) must not change its pixels, or its embedding
+      // would differ by run history. So when the model is wanted the decode is sized for it
+      // alone, and a default-size thumbnail is cut from that (for near-square and very long
+      // images a little under 256 px, at least the model's 224); a thumbnail asked larger than
+      // the default gets a decode of its own.
+      const thumbFromBase = needThumb && (!wantModel || thumbSize <= DEFAULT_THUMBNAIL_SIZE);
       const resize = intermediateResize(width, height, {
         cover: wantModel && fit === 'cover' ? size : undefined,
         contain: wantModel && fit === 'contain' ? size : undefined,
-        thumbnail: needThumb ? thumbSize : undefined,
+        thumbnail: !wantModel && needThumb ? thumbSize : undefined,
       })!;
-      // The one decode: orient, shrink (JPEG shrink-on-load), 8-bit sRGB, alpha kept.
-      const base: Sharp = sharp(buf, sharpOptions)
-        .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
-        .autoOrient()
-        .resize({ ...resize, withoutEnlargement: true })
-        .toColourspace('srgb');
-      const { data, info } = await base.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-      const raw = { width: info.width, height: info.height, channels: info.channels };
+      const { data, raw } = await decodeTo(buf, sharpOptions, resize);
 
       const tasks: Promise<void>[] = [];
       if (wantModel) {
@@ -410,7 +430,8 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
         const abs = thumbAbs;
         tasks.push(
           (async () => {
-            let p = sharp(data, { raw }).resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true });
+            const src = thumbFromBase ? { data, raw } : await decodeTo(buf, sharpOptions, intermediateResize(width, height, { thumbnail: thumbSize })!);
+            let p = sharp(src.data, { raw: src.raw }).resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true });
             const q = thumbOpts.quality ?? DEFAULT_THUMBNAIL_QUALITY;
             if (thumbFormat === 'webp') p = p.webp({ quality: q, alphaQuality: 80, effort: 1 });
             else p = p.flatten({ background: bg }).jpeg({ quality: q, mozjpeg: false });

@@ -94,6 +94,29 @@ describe('model input without a second resample', () => {
   });
 });
 
+describe('model input independent of the thumbnail cache', () => {
+  it('is the same whether the thumbnail is written, already cached, not wanted, or larger', async () => {
+    // Square and 3:1 images are where the thumbnail, not the model, sizes the intermediate.
+    for (const [w, h] of [[900, 900], [1500, 500], [1600, 1200]] as const) {
+      const jpg = await makeNoiseGradientJpeg(w, h, 7);
+      const cacheDir = await fsp.mkdtemp(path.join(dir, 'cache-'));
+      const written = await decodeImage(jpg, { thumbnail: { cacheDir, format: 'auto' } });
+      const cached = await decodeImage(jpg, { thumbnail: { cacheDir, format: 'auto' } });
+      const none = await decodeImage(jpg);
+      const large = await decodeImage(jpg, { thumbnail: { cacheDir, format: 'auto', size: 512 } });
+      if (!written.ok || !cached.ok || !none.ok || !large.ok) throw new Error('decode failed');
+      expect(written.thumbnail?.reused).toBe(false);
+      // cut from the model's decode: 256 px, or a little under where that decode is smaller
+      expect(Math.max(written.thumbnail!.width, written.thumbnail!.height)).toBeGreaterThanOrEqual(224);
+      expect(Math.max(written.thumbnail!.width, written.thumbnail!.height)).toBeLessThanOrEqual(256);
+      expect(cached.thumbnail?.reused).toBe(true);
+      expect(large.thumbnail?.reused).toBe(false);
+      expect(Math.max(large.thumbnail!.width, large.thumbnail!.height), `${w}x${h}`).toBe(512);
+      for (const r of [cached, none, large]) expect(Buffer.from(r.input!.pair.buffer).equals(Buffer.from(written.input!.pair.buffer)), `${w}x${h}`).toBe(true);
+    }
+  });
+});
+
 describe("thumbnail format 'auto'", () => {
   it('chooses JPEG for opaque images and WebP where there is alpha', () => {
     expect(chooseThumbnailFormat('auto', false)).toBe('jpeg');
