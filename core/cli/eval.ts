@@ -9,6 +9,7 @@ import { BACKBONE } from '../embed/backboneInfo.js';
 import { initTf } from '../embed/backend.js';
 import { evaluate, type EvaluateResult, type MetricSummary } from '../icon/evaluate.js';
 import { FLIP_VIEW, indexLibraries } from '../jobs/indexLibrary.js';
+import { DEFAULT_UNSORTED_THRESHOLD } from '../jobs/settings.js';
 import { ProgressTracker } from '../jobs/progress.js';
 import { defaultDatabasePath } from '../store/index.js';
 import { stderrProgress } from './progressReporter.js';
@@ -24,6 +25,8 @@ export interface EvalOutput {
   perSeed: Array<{ seed: number; icon: { acc: number; nmi: number; ari: number }; kmeans: { acc: number; nmi: number; ari: number } }>;
   minAccMargin: number;
   pinned?: { perClass: number; acc: number; nmi: number; ari: number };
+  /** The app's default Unsorted threshold applied to I-Con's result (means over seeds). */
+  unsorted?: { threshold: number; share: number; accSorted: number; accUnsorted: number };
   backend: string;
 }
 
@@ -62,8 +65,10 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
     const { backend } = await initTf();
     const seeds = Array.from({ length: opts.seeds }, (_, i) => i);
     const k = opts.groups ?? classes.length;
-    const base = evaluate({ features: feats.vectors, n: feats.count, d: feats.dim, labels, k, seeds, views: viewRows });
+    const unsortedThreshold = DEFAULT_UNSORTED_THRESHOLD;
+    const base = evaluate({ features: feats.vectors, n: feats.count, d: feats.dim, labels, k, seeds, views: viewRows, unsortedThreshold });
     const out = toOutput(base, backend.choice);
+    if (base.unsorted) out.unsorted = { threshold: unsortedThreshold, ...base.unsorted };
     if (opts.pins > 0) {
       const pinned = evaluate({ features: feats.vectors, n: feats.count, d: feats.dim, labels, k, seeds, views: viewRows, pinsPerClass: opts.pins });
       out.pinned = { perClass: opts.pins, acc: pinned.icon.acc.mean, nmi: pinned.icon.nmi.mean, ari: pinned.icon.ari.mean };
@@ -105,6 +110,11 @@ function formatEval(o: EvalOutput, root: string): string {
     `k-means  ${f(o.kmeans.acc, o.std.kmeans.acc)}  ${f(o.kmeans.nmi, o.std.kmeans.nmi)}  ${f(o.kmeans.ari, o.std.kmeans.ari)}`,
     `worst seed: I-Con ACC - k-means ACC = ${o.minAccMargin >= 0 ? '+' : ''}${o.minAccMargin.toFixed(3)}`,
   ];
+  if (o.unsorted) {
+    const u = o.unsorted;
+    const acc = (a: number) => (Number.isNaN(a) ? '-' : a.toFixed(3));
+    lines.push(`Unsorted (confidence below ${u.threshold}): ${(100 * u.share).toFixed(1)}% of images; ACC of the grouped ${acc(u.accSorted)}, of the unsorted ${acc(u.accUnsorted)}`);
+  }
   if (o.pinned) lines.push(`I-Con with ${o.pinned.perClass} pinned per class: ACC ${o.pinned.acc.toFixed(3)}, NMI ${o.pinned.nmi.toFixed(3)}, ARI ${o.pinned.ari.toFixed(3)}`);
   return lines.join('\n');
 }

@@ -217,6 +217,7 @@ export interface FitResult extends Assignment {
   collapsed: boolean;
   /** tf.memory().numTensors after each epoch (flat = no leak). */
   tensorCounts: number[];
+  /** knnMs is 0 when FitInput.graph was reused (no search). */
   timings: { preprocessMs: number; knnMs: number; initMs: number; trainMs: number; steps: number; predictMs: number };
 }
 
@@ -467,7 +468,7 @@ export class DebiasedInfoNCEClustering {
       lossHistory,
       tensorCounts,
       collapsed,
-      timings: { preprocessMs: t1 - t0, knnMs: t2 - t1, initMs: tInit - t2, trainMs: t3 - tInit, steps: stepsPerEpoch * o.epochs, predictMs: t4 - t3 },
+      timings: { preprocessMs: t1 - t0, knnMs: reuseGraph ? 0 : t2 - t1, initMs: tInit - t2, trainMs: t3 - tInit, steps: stepsPerEpoch * o.epochs, predictMs: t4 - t3 },
     };
   }
 

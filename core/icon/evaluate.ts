@@ -4,7 +4,7 @@
  */
 import { DebiasedInfoNCEClustering, type ClusteringOptions } from './clustering.js';
 import { kmeans } from './kmeans.js';
-import { scoreAll, type Scores } from './metrics.js';
+import { scoreAll, thresholdSplit, type Scores } from './metrics.js';
 import { fitPreprocess, type PreprocessOptions } from './preprocess.js';
 import { Rng } from './rng.js';
 
@@ -23,6 +23,15 @@ export interface SeedResult {
   kmeans: Scores;
   iconMs: number;
   kmeansMs: number;
+  /** How `unsortedThreshold` splits I-Con's result (absent without a threshold). */
+  unsorted?: UnsortedSplit;
+}
+export interface UnsortedSplit {
+  /** Share of images whose confidence is below the threshold. */
+  share: number;
+  /** Hungarian ACC of the images kept in groups, and of those below (NaN when none). */
+  accSorted: number;
+  accUnsorted: number;
 }
 export interface EvaluateResult {
   n: number;
@@ -32,6 +41,8 @@ export interface EvaluateResult {
   perSeed: SeedResult[];
   /** min over seeds of (I-Con ACC - k-means ACC). */
   minAccMargin: number;
+  /** Means over seeds of the per-seed splits (seeds without unsorted images left out of accUnsorted). */
+  unsorted?: UnsortedSplit;
 }
 
 export interface EvaluateInput {
@@ -48,6 +59,8 @@ export interface EvaluateInput {
   /** Overrides of the I-Con options (the shipped defaults otherwise). */
   options?: Partial<ClusteringOptions>;
   kmeansInit?: number;
+  /** Also report how this confidence threshold (the app's Unsorted) splits I-Con's result. */
+  unsortedThreshold?: number;
 }
 
 function meanStd(xs: number[]): MeanStd {
@@ -97,8 +110,15 @@ export function evaluate(input: EvaluateInput): EvaluateResult {
     const pins = input.pinsPerClass ? samplePins(labels, input.pinsPerClass, seed) : undefined;
     const res = model.fit(features, n, d, { views: input.views, pins });
     const t2 = performance.now();
-    perSeed.push({ seed, icon: scoreAll(labels, res.labels), kmeans: scoreAll(labels, km.labels), iconMs: t2 - t1, kmeansMs: t1 - t0 });
+    const r: SeedResult = { seed, icon: scoreAll(labels, res.labels), kmeans: scoreAll(labels, km.labels), iconMs: t2 - t1, kmeansMs: t1 - t0 };
+    if (input.unsortedThreshold !== undefined) {
+      const split = thresholdSplit(labels, res.labels, res.confidence, input.unsortedThreshold);
+      r.unsorted = { share: split.share, accSorted: split.accKept, accUnsorted: split.accBelow };
+    }
+    perSeed.push(r);
   }
+  const splits = perSeed.flatMap((s) => (s.unsorted ? [s.unsorted] : []));
+  const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
   return {
     n,
     k,
@@ -106,5 +126,14 @@ export function evaluate(input: EvaluateInput): EvaluateResult {
     kmeans: summarize(perSeed.map((s) => s.kmeans)),
     perSeed,
     minAccMargin: Math.min(...perSeed.map((s) => s.icon.acc - s.kmeans.acc)),
+    ...(splits.length
+      ? {
+          unsorted: {
+            share: mean(splits.map((s) => s.share)),
+            accSorted: mean(splits.map((s) => s.accSorted).filter((a) => !Number.isNaN(a))),
+            accUnsorted: mean(splits.map((s) => s.accUnsorted).filter((a) => !Number.isNaN(a))),
+          },
+        }
+      : {}),
   };
 }

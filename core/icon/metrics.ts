@@ -3,7 +3,7 @@
  * scikit-learn's default) and the adjusted Rand index.
  */
 
-function relabel(a: ArrayLike<number>): { ids: Int32Array; k: number } {
+function relabel(a: ArrayLike<number>): { ids: Int32Array; k: number; values: number[] } {
   const map = new Map<number, number>();
   const ids = new Int32Array(a.length);
   for (let i = 0; i < a.length; i++) {
@@ -15,17 +15,17 @@ function relabel(a: ArrayLike<number>): { ids: Int32Array; k: number } {
     }
     ids[i] = m;
   }
-  return { ids, k: map.size };
+  return { ids, k: map.size, values: [...map.keys()] };
 }
 
 /** Contingency table [ka, kb] between two labelings. */
-export function contingency(a: ArrayLike<number>, b: ArrayLike<number>): { table: Float64Array; ka: number; kb: number } {
+export function contingency(a: ArrayLike<number>, b: ArrayLike<number>): { table: Float64Array; ka: number; kb: number; aValues: number[]; bValues: number[] } {
   if (a.length !== b.length) throw new Error('contingency: length mismatch');
   const A = relabel(a);
   const B = relabel(b);
   const table = new Float64Array(A.k * B.k);
   for (let i = 0; i < a.length; i++) table[A.ids[i]! * B.k + B.ids[i]!]! += 1;
-  return { table, ka: A.k, kb: B.k };
+  return { table, ka: A.k, kb: B.k, aValues: A.values, bValues: B.values };
 }
 
 /**
@@ -80,20 +80,49 @@ export function hungarian(cost: Float64Array, m: number): Int32Array {
 }
 
 /** Accuracy under the best one-to-one matching of predicted clusters to classes. */
-export function hungarianAccuracy(truth: ArrayLike<number>, pred: ArrayLike<number>): number {
-  const n = truth.length;
-  if (n === 0) return 0;
-  const { table, ka, kb } = contingency(pred, truth);
+/**
+ * The one-to-one matching of predicted clusters to true classes that maximises the agreement
+ * (Hungarian): predicted value -> true value; clusters left without a class are absent.
+ */
+export function hungarianMatch(truth: ArrayLike<number>, pred: ArrayLike<number>): Map<number, number> {
+  const { table, ka, kb, aValues, bValues } = contingency(pred, truth);
   const m = Math.max(ka, kb);
   const cost = new Float64Array(m * m);
   for (let i = 0; i < ka; i++) for (let j = 0; j < kb; j++) cost[i * m + j] = -table[i * kb + j]!;
   const match = hungarian(cost, m);
+  const out = new Map<number, number>();
+  for (let i = 0; i < ka; i++) if (match[i]! < kb) out.set(aValues[i]!, bValues[match[i]!]!);
+  return out;
+}
+
+export function hungarianAccuracy(truth: ArrayLike<number>, pred: ArrayLike<number>): number {
+  const n = truth.length;
+  if (n === 0) return 0;
+  const match = hungarianMatch(truth, pred);
   let correct = 0;
-  for (let i = 0; i < ka; i++) {
-    const j = match[i]!;
-    if (j < kb) correct += table[i * kb + j]!;
-  }
+  for (let i = 0; i < n; i++) if (match.get(pred[i]!) === truth[i]) correct++;
   return correct / n;
+}
+
+/**
+ * How a confidence threshold splits a clustering (the app's Unsorted): the share of images
+ * below it, and the Hungarian accuracy (matched over all images) of those kept and of those
+ * below. NaN for an empty side.
+ */
+export function thresholdSplit(truth: ArrayLike<number>, pred: ArrayLike<number>, confidence: ArrayLike<number>, threshold: number): { share: number; accKept: number; accBelow: number } {
+  const match = hungarianMatch(truth, pred);
+  let below = 0;
+  let okBelow = 0;
+  let okKept = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const ok = match.get(pred[i]!) === truth[i] ? 1 : 0;
+    if (confidence[i]! < threshold) {
+      below++;
+      okBelow += ok;
+    } else okKept += ok;
+  }
+  const n = truth.length;
+  return { share: n ? below / n : 0, accKept: okKept / (n - below), accBelow: okBelow / below };
 }
 
 function entropy(counts: Float64Array, n: number): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ari, hungarian, hungarianAccuracy, nmi } from '../../core/icon/metrics.js';
+import { ari, hungarian, hungarianAccuracy, hungarianMatch, nmi, thresholdSplit } from '../../core/icon/metrics.js';
 
 describe('metrics (hand-computed)', () => {
   it('Hungarian accuracy', () => {
@@ -10,6 +10,19 @@ describe('metrics (hand-computed)', () => {
     expect(hungarianAccuracy([0, 0, 0, 1], [0, 0, 1, 2])).toBeCloseTo(3 / 4, 12);
     // greedy would take the 3 first; optimum 2+2
     expect(hungarianAccuracy([0, 0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 1, 1])).toBeCloseTo(6 / 7, 12);
+  });
+
+  it('Hungarian matching by label value, and the Unsorted split it scores', () => {
+    // clusters named 7 and 3 (values, not indices): 7 -> class 1, 3 -> class 0
+    expect(hungarianMatch([0, 0, 1, 1, 1], [3, 3, 7, 7, 3])).toEqual(new Map([[3, 0], [7, 1]]));
+    // 4 of 5 correct; the wrong one (index 4) and one right one (index 0) are below 0.5
+    const s = thresholdSplit([0, 0, 1, 1, 1], [3, 3, 7, 7, 3], [0.4, 0.9, 0.8, 0.7, 0.2], 0.5);
+    expect(s.share).toBeCloseTo(2 / 5, 12);
+    expect(s.accKept).toBe(1);
+    expect(s.accBelow).toBeCloseTo(1 / 2, 12);
+    const none = thresholdSplit([0, 1], [0, 1], [1, 1], 0.5);
+    expect(none.share).toBe(0);
+    expect(none.accBelow).toBeNaN();
   });
 
   it('Hungarian assignment is optimal on a 3x3 cost', () => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
+import { DEFAULT_UNSORTED_THRESHOLD } from '../../core/jobs/settings.js';
 import { demoImages, runCli } from '../helpers/cli.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'cs-cli-'));
@@ -196,7 +197,7 @@ describe('constellate CLI on real images', () => {
   it('eval prints I-Con and k-means scores as JSON', async () => {
     const r = await runCli(['eval', demoImages, '--seeds', '2', '--json', '--db', path.join(work, 'eval.db')]);
     expect(r.code, r.stderr).toBe(0);
-    const o = JSON.parse(r.stdout) as { icon: Record<string, number>; kmeans: Record<string, number>; n: number; k: number };
+    const o = JSON.parse(r.stdout) as { icon: Record<string, number>; kmeans: Record<string, number>; n: number; k: number; unsorted: Record<string, number> };
     expect(o.n).toBe(60);
     expect(o.k).toBe(6);
     for (const m of [o.icon, o.kmeans]) expect(Object.keys(m).sort()).toEqual(['acc', 'ari', 'nmi']);
@@ -204,5 +205,9 @@ describe('constellate CLI on real images', () => {
     // above chance; I-Con measured 0.533 on every seed (k-means 0.48-0.62 by seed)
     expect(o.kmeans.acc).toBeGreaterThan(0.35);
     expect(o.icon.acc).toBeGreaterThan(0.5);
+    // the app's default Unsorted threshold: a small pile (measured 1.7% = 1 image of 60)
+    expect(o.unsorted.threshold).toBe(DEFAULT_UNSORTED_THRESHOLD);
+    expect(o.unsorted.share).toBeLessThan(0.1);
+    expect(o.unsorted.accSorted).toBeGreaterThan(0.5);
   });
 });
