@@ -79,7 +79,6 @@ export function hungarian(cost: Float64Array, m: number): Int32Array {
   return rowToCol;
 }
 
-/** Accuracy under the best one-to-one matching of predicted clusters to classes. */
 /**
  * The one-to-one matching of predicted clusters to true classes that maximises the agreement
  * (Hungarian): predicted value -> true value; clusters left without a class are absent.
@@ -95,6 +94,7 @@ export function hungarianMatch(truth: ArrayLike<number>, pred: ArrayLike<number>
   return out;
 }
 
+/** Accuracy under the best one-to-one matching of predicted clusters to classes. */
 export function hungarianAccuracy(truth: ArrayLike<number>, pred: ArrayLike<number>): number {
   const n = truth.length;
   if (n === 0) return 0;

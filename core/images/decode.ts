@@ -11,10 +11,10 @@
  *     model:     when the short side is already the model size (the usual photo), the centre
  *                crop, alpha flattening and /255 happen in one JS pass with the h-flip, no
  *                second resample; otherwise flatten + resize with sharp, then the same pass
- *     thumbnail: fit inside 256 px (at least 224 where the model's intermediate is smaller;
- *                a thumbnail-only decode is sized for the thumbnail), q80; WebP by default, or with `format: 'auto'` JPEG for
- *                opaque images and WebP (alpha kept) only where there is alpha; written to the
- *                cache by content hash
+ *     thumbnail: fit inside 256 px (224-256 where the model's intermediate is smaller; a
+ *                thumbnail-only decode is sized for the thumbnail), q80; WebP by default, or
+ *                with `format: 'auto'` JPEG for opaque images and WebP (alpha kept) only where
+ *                there is alpha; written to the cache by content hash
  *
  * Decisions (see the report / README of core/images):
  * - Flatten colour: white (255,255,255). Cut-outs (a large part of the data) become "product

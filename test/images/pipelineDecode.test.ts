@@ -96,7 +96,7 @@ describe('model input without a second resample', () => {
 
 describe('model input independent of the thumbnail cache', () => {
   it('is the same whether the thumbnail is written, already cached, not wanted, or larger', async () => {
-    // Square and 3:1 images are where the thumbnail, not the model, sizes the intermediate.
+    // Square and 3:1 images: where a shared decode would be sized by the thumbnail, not the model.
     for (const [w, h] of [[900, 900], [1500, 500], [1600, 1200]] as const) {
       const jpg = await makeNoiseGradientJpeg(w, h, 7);
       const cacheDir = await fsp.mkdtemp(path.join(dir, 'cache-'));
