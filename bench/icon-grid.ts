@@ -4,28 +4,26 @@
  *   node bin/constellate.js eval ../shared/datasets/tuxpaint300 --db /tmp/tux.db --seeds 1
  *   npx tsx bench/icon-grid.ts /tmp/tux.db 10 '[{}, {"knn": 5}, {"init": "kmeans", "pins": 5}]'
  * Seeds: N (0..N-1) or A-B (A..B-1). Option keys are ClusteringOptions, plus pins (per class)
- * and noViews. Labels are the first-level folder names, as in eval.
+ * and noViews. The rows and labels are eval's own (`loadLabelled`); with several libraries in
+ * the database, LIBRARY=<end of its root path> picks one.
  */
-import Database from 'better-sqlite3';
 import { initTf } from '../core/embed/backend.js';
 import { evaluate } from '../core/icon/evaluate.js';
-import { BACKBONE } from '../core/embed/backboneInfo.js';
+import { loadLabelled } from '../core/cli/eval.js';
+import { openStore } from '../core/store/index.js';
 await initTf({ prefer: ['wasm'] });
 const dbPath = process.argv[2]!;
 const set = dbPath.replace(/^.*\//, '').replace(/\.db$/, '');
 const nSeeds = process.argv[3]!.split('-').map(Number);
 const seeds = nSeeds.length === 2 ? Array.from({ length: nSeeds[1]! - nSeeds[0]! }, (_, i) => nSeeds[0]! + i) : Array.from({ length: nSeeds[0]! }, (_, i) => i);
 const grid = JSON.parse(process.argv[4]!) as object[];
-const db = new Database(dbPath, { readonly: true });
-const rows = db.prepare(`SELECT i.id, i.rel_path AS p, e.vector AS v, e.view AS view FROM images i JOIN embeddings e ON e.content_hash = i.content_hash WHERE e.model = ? AND i.status = 'ok' ORDER BY i.id`).all(BACKBONE.id) as Array<{ id: number; p: string; v: Buffer; view: string }>;
-const byId = new Map<number, { p: string; f?: Buffer; g?: Buffer }>();
-for (const r of rows) { const e = byId.get(r.id) ?? { p: r.p }; if (!r.view) e.f = r.v; else e.g = r.v; byId.set(r.id, e); }
-const ents = [...byId.values()].filter((e) => e.f && e.g && e.p.includes('/'));
-const n = ents.length, d = ents[0]!.f!.byteLength / 4;
-const features = new Float32Array(n * d), views = new Float32Array(n * d);
-ents.forEach((e, i) => { features.set(new Float32Array(e.f!.buffer, e.f!.byteOffset, d), i * d); views.set(new Float32Array(e.g!.buffer, e.g!.byteOffset, d), i * d); });
-const names = [...new Set(ents.map((e) => e.p.split('/')[0]!))].sort();
-const labels = ents.map((e) => names.indexOf(e.p.split('/')[0]!));
+// the eval cache holds one library per labelled folder: the first, or the one named by LIBRARY
+const store = openStore(dbPath);
+const libs = store.libraries.list();
+const lib = process.env.LIBRARY ? libs.find((l) => l.rootPath.endsWith(process.env.LIBRARY!)) : libs[0];
+if (!lib) throw new Error(`no library${process.env.LIBRARY ? ` ending in ${process.env.LIBRARY}` : ''} in ${dbPath}`);
+const { features, views, n, d, labels, classes: names } = loadLabelled(store, lib.id, lib.rootPath);
+store.close();
 console.log(`${set}: n=${n} d=${d} k=${names.length}`);
 for (const o of grid) {
   const { noViews, pins, ...opts } = o as { noViews?: boolean; pins?: number };

@@ -11,7 +11,7 @@ import { evaluate, type EvaluateResult, type MetricSummary } from '../icon/evalu
 import { FLIP_VIEW, indexLibraries } from '../jobs/indexLibrary.js';
 import { DEFAULT_UNSORTED_THRESHOLD } from '../jobs/settings.js';
 import { ProgressTracker } from '../jobs/progress.js';
-import { defaultDatabasePath } from '../store/index.js';
+import { defaultDatabasePath, type Store } from '../store/index.js';
 import { stderrProgress } from './progressReporter.js';
 import { openSession } from './session.js';
 
@@ -42,35 +42,17 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
     await indexLibraries({ db: store.db, libraryIds: [lib.id], progress });
     process.stderr.write('\n');
 
-    // Rows of this library only, labelled by their first-level folder.
-    const all = store.embeddings.loadAll(BACKBONE.id);
-    const ids: number[] = [];
-    const labelNames: string[] = [];
-    for (const id of all.imageIds) {
-      const row = store.images.get(id);
-      if (!row || row.libraryId !== lib.id) continue;
-      const top = row.relPath.split(/[\\/]/);
-      if (top.length < 2) continue; // files directly in the root have no label
-      ids.push(id);
-      labelNames.push(top[0]!);
-    }
-    if (ids.length < 4) throw new Error(`found only ${ids.length} labelled images in ${folder} (labels are first-level folder names)`);
-    const feats = store.embeddings.loadAll(BACKBONE.id, { imageIds: ids });
-    const views = store.embeddings.loadAll(BACKBONE.id, { view: FLIP_VIEW, imageIds: ids });
-    const classes = [...new Set(labelNames)].sort();
-    const labelOf = new Map(ids.map((id, i) => [id, classes.indexOf(labelNames[i]!)]));
-    const labels = Array.from(feats.imageIds, (id) => labelOf.get(id)!);
-    const viewRows = views.count === feats.count && views.imageIds.every((id, i) => id === feats.imageIds[i]) ? views.vectors : undefined;
+    const { features, views, n, d, labels, classes } = loadLabelled(store, lib.id, folder);
 
     const { backend } = await initTf();
     const seeds = Array.from({ length: opts.seeds }, (_, i) => i);
     const k = opts.groups ?? classes.length;
-    const unsortedThreshold = DEFAULT_UNSORTED_THRESHOLD;
-    const base = evaluate({ features: feats.vectors, n: feats.count, d: feats.dim, labels, k, seeds, views: viewRows, unsortedThreshold });
+    const rows = { features, n, d, labels, k, seeds, views };
+    const base = evaluate({ ...rows, unsortedThreshold: DEFAULT_UNSORTED_THRESHOLD });
     const out = toOutput(base, backend.choice);
-    if (base.unsorted) out.unsorted = { threshold: unsortedThreshold, ...base.unsorted };
+    if (base.unsorted) out.unsorted = { threshold: DEFAULT_UNSORTED_THRESHOLD, ...base.unsorted };
     if (opts.pins > 0) {
-      const pinned = evaluate({ features: feats.vectors, n: feats.count, d: feats.dim, labels, k, seeds, views: viewRows, pinsPerClass: opts.pins });
+      const pinned = evaluate({ ...rows, pinsPerClass: opts.pins });
       out.pinned = { perClass: opts.pins, acc: pinned.icon.acc.mean, nmi: pinned.icon.nmi.mean, ari: pinned.icon.ari.mean };
     }
     if (opts.json) console.log(JSON.stringify(out));
@@ -78,6 +60,43 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
   } finally {
     session.close();
   }
+}
+
+export interface LabelledEmbeddings {
+  /** Row-major [n, d] image embeddings and, where every row has one, their flips. */
+  features: Float32Array;
+  views: Float32Array | undefined;
+  n: number;
+  d: number;
+  /** Class index per row, into `classes` (sorted first-level folder names). */
+  labels: number[];
+  classes: string[];
+}
+
+/**
+ * The rows `eval` scores: the library's embedded images below a first-level folder, labelled
+ * by that folder, in the store's row order (bench/icon-grid.ts tunes on exactly these).
+ */
+export function loadLabelled(store: Store, libraryId: number, folder: string): LabelledEmbeddings {
+  const all = store.embeddings.loadAll(BACKBONE.id);
+  const ids: number[] = [];
+  const labelNames: string[] = [];
+  for (const id of all.imageIds) {
+    const row = store.images.get(id);
+    if (!row || row.libraryId !== libraryId) continue;
+    const top = row.relPath.split(/[\\/]/);
+    if (top.length < 2) continue; // files directly in the root have no label
+    ids.push(id);
+    labelNames.push(top[0]!);
+  }
+  if (ids.length < 4) throw new Error(`found only ${ids.length} labelled images in ${folder} (labels are first-level folder names)`);
+  const feats = store.embeddings.loadAll(BACKBONE.id, { imageIds: ids });
+  const views = store.embeddings.loadAll(BACKBONE.id, { view: FLIP_VIEW, imageIds: ids });
+  const classes = [...new Set(labelNames)].sort();
+  const labelOf = new Map(ids.map((id, i) => [id, classes.indexOf(labelNames[i]!)]));
+  const labels = Array.from(feats.imageIds, (id) => labelOf.get(id)!);
+  const viewRows = views.count === feats.count && views.imageIds.every((id, i) => id === feats.imageIds[i]) ? views.vectors : undefined;
+  return { features: feats.vectors, views: viewRows, n: feats.count, d: feats.dim, labels, classes };
 }
 
 function means(m: MetricSummary) {

@@ -10,7 +10,7 @@ import { applyPreprocess, applyPreprocessSource, arraySource, fitPreprocessSourc
 import { knnGraphAuto, knnKernelSparse, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
 import { rowNormalize, KERNEL_EPS } from './kernels.js';
 import { batchKernelToDense, clusterIconLoss, type BatchKernel } from './loss.js';
-import { kmeans } from './kmeans.js';
+import { centroidColumns, groupMeans, kmeans } from './kmeans.js';
 import { spectralEmbedding } from './spectral.js';
 
 /** The paper's defaults (ImageNet-scale training), kept for reference and ablations. */
@@ -590,16 +590,14 @@ export class DebiasedInfoNCEClustering {
       if (n > INIT_SAMPLE) {
         rows = rng.permutation(n).subarray(0, INIT_SAMPLE).sort();
         const { z, dz } = knnInput();
-        const zs = new Float32Array(rows.length * dz);
-        rows.forEach((src, r) => zs.set(z.subarray(src * dz, src * dz + dz), r * dz));
-        g = this.buildGraph(zs, rows.length, dz, Math.min(o.spectralKnn, neighbourCap(rows.length, C)));
+        g = this.buildGraph(gatherRows(z, dz, rows), rows.length, dz, Math.min(o.spectralKnn, neighbourCap(rows.length, C)));
       }
       const m = rows ? rows.length : n;
       const emb = spectralEmbedding(g, C, { seed: o.seed });
       const fixedRows = hasPins ? (rows ? Int32Array.from(rows, (src) => pinOf[src]!) : pinOf) : undefined;
       const km = kmeans(emb, m, emb.length / m, { k: C, nInit: restarts, maxIter, seed: o.seed, fixed: fixedRows });
       const xs = rows ? gatherRows(x, dd, rows) : x;
-      return centroidHead(clusterMeans(xs, m, dd, km.labels, C), dd, C, o.initScale, o.initBias);
+      return centroidHead(groupMeans(xs, m, dd, km.labels, C).means, dd, C, o.initScale, o.initBias);
     }
     // seeded k-means on the features: pinned images fix their cluster (and seed its centre)
     // (on at most 20k sampled rows: only the centres are needed)
@@ -809,31 +807,8 @@ function gatherRows(x: Float32Array, d: number, rows: ArrayLike<number>): Float3
  * Without the bias term (bias false) the argmax favours centroids of large norm (tight groups).
  */
 function centroidHead(centroids: Float32Array, dd: number, C: number, scale: number, bias: boolean): { weights: Float32Array; bias: Float32Array } {
-  const w = new Float32Array(dd * C);
-  const b = new Float32Array(C);
-  for (let c = 0; c < C; c++) {
-    let sq = 0;
-    for (let j = 0; j < dd; j++) {
-      const v = centroids[c * dd + j]!;
-      w[j * C + c] = v * scale;
-      sq += v * v;
-    }
-    if (bias) b[c] = (-scale * sq) / 2;
-  }
-  return { weights: w, bias: b };
-}
-
-/** Feature means of the groups of a partition: [C, d] (zero for an empty group). */
-function clusterMeans(x: Float32Array, n: number, d: number, labels: Int32Array, C: number): Float32Array {
-  const means = new Float32Array(C * d);
-  const count = new Float64Array(C);
-  for (let i = 0; i < n; i++) {
-    const c = labels[i]!;
-    count[c]!++;
-    for (let j = 0; j < d; j++) means[c * d + j]! += x[i * d + j]!;
-  }
-  for (let c = 0; c < C; c++) if (count[c]! > 0) for (let j = 0; j < d; j++) means[c * d + j]! /= count[c]!;
-  return means;
+  const { cT, sqNorms } = centroidColumns(centroids, C, dd);
+  return { weights: cT.map((v) => v * scale), bias: bias ? sqNorms.map((sq) => (-scale * sq) / 2) : new Float32Array(C) };
 }
 
 /**

@@ -63,13 +63,13 @@ export class PointBlocks {
   }
 }
 
-/** For each row the nearest centroid and its squared distance. */
-export function assignToCentroids(pts: PointBlocks, centroids: Float32Array, k: number): { labels: Int32Array; d2: Float32Array } {
-  const { n, d } = pts;
-  const labels = new Int32Array(n);
-  const d2 = new Float32Array(n);
+/**
+ * Centroids [k, d] as the columns of a [d, k] matrix (for x·c as one matmul) and their squared
+ * norms: the nearest centroid is the argmax of x·c - |c|^2 / 2.
+ */
+export function centroidColumns(centroids: Float32Array, k: number, d: number): { cT: Float32Array; sqNorms: Float32Array } {
   const cT = new Float32Array(d * k);
-  const cn = new Float32Array(k);
+  const sqNorms = new Float32Array(k);
   for (let c = 0; c < k; c++) {
     let s = 0;
     for (let j = 0; j < d; j++) {
@@ -77,8 +77,36 @@ export function assignToCentroids(pts: PointBlocks, centroids: Float32Array, k: 
       cT[j * k + c] = v;
       s += v * v;
     }
-    cn[c] = s;
+    sqNorms[c] = s;
   }
+  return { cT, sqNorms };
+}
+
+/**
+ * Feature means [k, d] of the groups of a labelling (rows labelled < 0 are left out; an empty
+ * group's mean stays zero) and the group sizes.
+ */
+export function groupMeans(data: Float32Array, n: number, d: number, labels: ArrayLike<number>, k: number): { means: Float32Array; counts: Float64Array } {
+  const means = new Float32Array(k * d);
+  const counts = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]!;
+    if (c < 0) continue;
+    counts[c]! += 1;
+    const o = i * d;
+    const co = c * d;
+    for (let j = 0; j < d; j++) means[co + j]! += data[o + j]!;
+  }
+  for (let c = 0; c < k; c++) if (counts[c]! > 0) for (let j = 0; j < d; j++) means[c * d + j] = means[c * d + j]! / counts[c]!;
+  return { means, counts };
+}
+
+/** For each row the nearest centroid and its squared distance. */
+export function assignToCentroids(pts: PointBlocks, centroids: Float32Array, k: number): { labels: Int32Array; d2: Float32Array } {
+  const { n, d } = pts;
+  const labels = new Int32Array(n);
+  const d2 = new Float32Array(n);
+  const { cT, sqNorms: cn } = centroidColumns(centroids, k, d);
   const ct = tf.tensor2d(cT, [d, k]);
   for (const { start, rows, t } of pts.blocks) {
     const dotsT = tf.matMul(t, ct);
@@ -165,15 +193,7 @@ function lloyd(x: PointBlocks, init: Float32Array, k: number, maxIter: number, t
     labels = a.labels;
     inertia = 0;
     for (let i = 0; i < n; i++) inertia += a.d2[i]!;
-    const next = new Float32Array(k * d);
-    const counts = new Float64Array(k);
-    for (let i = 0; i < n; i++) {
-      const c = labels[i]!;
-      counts[c]! += 1;
-      const o = i * d;
-      const co = c * d;
-      for (let j = 0; j < d; j++) next[co + j]! += data[o + j]!;
-    }
+    const { means: next, counts } = groupMeans(data, n, d, labels, k);
     for (let c = 0; c < k; c++) {
       if (counts[c] === 0) {
         // empty cluster: re-seed at the point farthest from its centroid
@@ -182,7 +202,7 @@ function lloyd(x: PointBlocks, init: Float32Array, k: number, maxIter: number, t
         a.d2[far] = 0;
         next.set(data.subarray(far * d, far * d + d), c * d);
         void rng;
-      } else for (let j = 0; j < d; j++) next[c * d + j] = next[c * d + j]! / counts[c]!;
+      }
     }
     centroids = next;
     if (Math.abs(prev - inertia) <= tol * Math.max(inertia, 1e-12)) {
@@ -212,16 +232,8 @@ export function kmeans(data: Float32Array, n: number, d: number, opts: KMeansOpt
     let best: KMeansResult | null = null;
     let given: { centroids: Float32Array; has: boolean[] } | undefined;
     if (opts.fixed) {
-      const cent = new Float32Array(k * d);
-      const cnt = new Float64Array(k);
-      for (let i = 0; i < n; i++) {
-        const c = opts.fixed[i]!;
-        if (c < 0) continue;
-        cnt[c]! += 1;
-        for (let j = 0; j < d; j++) cent[c * d + j]! += data[i * d + j]!;
-      }
-      for (let c = 0; c < k; c++) if (cnt[c]! > 0) for (let j = 0; j < d; j++) cent[c * d + j] = cent[c * d + j]! / cnt[c]!;
-      given = { centroids: cent, has: Array.from(cnt, (v) => v > 0) };
+      const { means, counts } = groupMeans(data, n, d, opts.fixed, k);
+      given = { centroids: means, has: Array.from(counts, (v) => v > 0) };
     }
     for (let r = 0; r < nInit; r++) {
       const init = kmeansPlusPlus(x, k, rng, given);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kmeans, kmeansPlusPlus, PointBlocks } from '../../core/icon/kmeans.js';
+import { centroidColumns, groupMeans, kmeans, kmeansPlusPlus, PointBlocks } from '../../core/icon/kmeans.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
 import { chooseK, knnModularity, silhouette } from '../../core/icon/choosek.js';
 import { Rng } from '../../core/icon/rng.js';
@@ -48,6 +48,21 @@ describe('k-means', () => {
     });
     c0.forEach((v, j) => expect(r.centroids[j]).toBeCloseTo(v, 4));
     expect(Array.from(kmeans(x, n, 8, { k: 5, seed: 1 }).labels)).toEqual(Array.from(r.labels));
+  });
+});
+
+describe('centroid helpers (hand-computed)', () => {
+  it('group means skip unlabelled rows and leave an empty group at zero', () => {
+    const x = Float32Array.from([1, 2, 3, 4, 10, 10, 5, 6]); // 4 rows, d 2
+    const { means, counts } = groupMeans(x, 4, 2, [0, 0, -1, 2], 3);
+    expect(Array.from(counts)).toEqual([2, 0, 1]);
+    expect(Array.from(means)).toEqual([2, 3, 0, 0, 5, 6]);
+  });
+
+  it('centroid columns are the transpose, with squared norms', () => {
+    const { cT, sqNorms } = centroidColumns(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3);
+    expect(Array.from(cT)).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(Array.from(sqNorms)).toEqual([14, 77]);
   });
 });
 
