@@ -62,14 +62,24 @@ export function wasmDistDir(): string {
 }
 
 let active: BackendInfo | undefined;
+/** The initialisation in progress; each call waits for the one before it. */
+let queue: Promise<unknown> = Promise.resolve();
 
 /**
  * Picks and activates the first backend that loads. `CONSTELLATE_BACKEND` (one of the choices)
  * restricts the search to that one and the ones after it, e.g. `wasm` to skip native libraries.
+ *
+ * Calls run one at a time: of two overlapping first calls (the UI asking for two images'
+ * suggestions at once), tfjs failed the second `setBackend('wasm')` while the first was
+ * initialising, so that call fell through to the cpu backend and switched the process to it.
  */
-export async function initTf(
-  options: { prefer?: readonly BackendChoice[]; loader?: BackendLoader } = {},
-): Promise<{ tf: Tf; backend: BackendInfo }> {
+export function initTf(options: { prefer?: readonly BackendChoice[]; loader?: BackendLoader } = {}): Promise<{ tf: Tf; backend: BackendInfo }> {
+  const next = queue.then(() => initTfNow(options));
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+async function initTfNow(options: { prefer?: readonly BackendChoice[]; loader?: BackendLoader }): Promise<{ tf: Tf; backend: BackendInfo }> {
   if (active && !options.loader && !options.prefer) return { tf, backend: active };
   const order = options.prefer ?? orderFromEnv(process.env.CONSTELLATE_BACKEND);
   const loader = options.loader ?? defaultLoader;

@@ -25,11 +25,14 @@ interface Loaded {
 
 export class ActiveModel {
   private loaded: Loaded | null = null;
+  /** The load in progress: concurrent requests (an image's neighbours and suggestions) share it. */
+  private loading: { runId: number; promise: Promise<Loaded | null> } | null = null;
 
   constructor(private readonly store: Store) {}
 
   invalidate(): void {
     this.loaded = null;
+    this.loading = null;
   }
 
   async get(): Promise<Loaded | null> {
@@ -40,6 +43,22 @@ export class ActiveModel {
       this.loaded.groupOfCluster = this.store.groups.groupIdsByCluster(runId);
       return this.loaded;
     }
+    if (this.loading?.runId !== runId) {
+      const loading = { runId, promise: this.load(runId) };
+      this.loading = loading;
+      void loading.promise
+        .then((l) => {
+          if (this.loading === loading) this.loaded = l;
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.loading === loading) this.loading = null;
+        });
+    }
+    return this.loading.promise;
+  }
+
+  private async load(runId: number): Promise<Loaded | null> {
     const blob = this.store.runs.loadModel(runId);
     if (!blob) return null;
     await initTf();
@@ -47,7 +66,7 @@ export class ActiveModel {
     const model = new DebiasedInfoNCEClustering({ nClusters: artifacts.head.shape[1] });
     model.importHead(artifacts.head);
     const m = this.store.embeddings.loadAll(BACKBONE.id);
-    this.loaded = {
+    return {
       runId,
       artifacts,
       model,
@@ -58,7 +77,6 @@ export class ActiveModel {
       dim: m.dim,
       groupOfCluster: this.store.groups.groupIdsByCluster(runId),
     };
-    return this.loaded;
   }
 
   /** Groups ranked by the head's probability for this image (existing groups only). */

@@ -1,0 +1,62 @@
+/**
+ * The UI's per-image model (suggestions, neighbours) over a real SQLite store and the real
+ * tfjs backend. Its own file: tfjs starts uninitialised, as in the app's main process.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { BACKBONE } from '../../core/embed/backboneInfo.js';
+import { ActiveModel } from '../../core/jobs/activeModel.js';
+import { encodeRunModel } from '../../core/jobs/runModel.js';
+import { openStore } from '../../core/store/index.js';
+import { setActiveRunId } from '../../core/store/runs.js';
+import { hashOf, seedImages, seedRun, tempDir, vec } from '../store/helpers.js';
+
+const DIM = 8;
+const K = 3;
+const tmp = tempDir('cs-active-');
+const store = openStore(`${tmp.dir}/db/c.db`);
+afterAll(() => {
+  store.close();
+  tmp.cleanup();
+});
+
+describe('ActiveModel', () => {
+  const { imageIds } = seedImages(store, `${tmp.dir}/photos`, 12, DIM);
+  // the backbone's rows: the same vectors as the fixture's model 'm'
+  store.embeddings.putMany(BACKBONE.id, imageIds.map((_, i) => ({ contentHash: hashOf(`img-${i}`), vector: vec(i + 1, DIM) })));
+  const { runId, groupIds } = seedRun(store, imageIds, K);
+  // a head that scores cluster c by feature c (identity preprocessing)
+  const weights = new Float32Array(DIM * K);
+  for (let c = 0; c < K; c++) weights[c * K + c] = 5;
+  const enc = encodeRunModel({
+    head: { preprocessor: { options: { l2normalize: false, pcaDims: null, renormalize: false, seed: 0 }, pca: null, dIn: DIM, dOut: DIM }, weights, bias: new Float32Array(K), shape: [DIM, K] },
+    imageIds: Uint32Array.from(imageIds),
+    map: null,
+    graph: null,
+  });
+  store.runs.saveModel(runId, enc);
+  setActiveRunId(store.db, runId);
+
+  it('loads once for overlapping requests, on the one backend, and answers each', async () => {
+    const active = new ActiveModel(store);
+    const loads = vi.spyOn(store.runs, 'loadModel');
+    const [s0, s1, nb] = await Promise.all([active.suggestions(imageIds[0]!), active.suggestions(imageIds[1]!), active.neighbours(imageIds[0]!, 3)]);
+    expect(loads).toHaveBeenCalledTimes(1);
+    expect(tf.getBackend()).not.toBe('cpu');
+    // suggestions: every group, ranked by the head's probability of feature c
+    for (const [s, i] of [[s0, 0], [s1, 1]] as const) {
+      expect(s.map((x) => x.groupId).sort()).toEqual([...groupIds].sort());
+      const v = vec(i + 1, DIM);
+      const best = [0, 1, 2].reduce((a, c) => (v[c]! > v[a]! ? c : a), 0);
+      expect(s[0]!.groupId).toBe(groupIds[best]);
+    }
+    expect(nb).toHaveLength(3);
+    expect(nb).not.toContain(imageIds[0]);
+    // loaded: no further loads until the active run changes or the model is invalidated
+    await active.suggestions(imageIds[2]!);
+    expect(loads).toHaveBeenCalledTimes(1);
+    active.invalidate();
+    await active.suggestions(imageIds[2]!);
+    expect(loads).toHaveBeenCalledTimes(2);
+  });
+});
