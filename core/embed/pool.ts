@@ -144,6 +144,21 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
       .catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
   };
 
+  /**
+   * What a dead worker held, in groups (its batches): a group of one, or one holding a file
+   * already retried, is skipped as the crash's cause; the rest go back to the front of the
+   * queue, each file to be handled alone.
+   */
+  const salvage = (groups: Entry[][], what: 'decoder' | 'embedder', reason: string) => {
+    const skipped: EmbedResult[] = [];
+    for (const group of [...groups].reverse()) {
+      if (group.length === 0) continue;
+      if (group.length === 1 || group.some((e) => e.retry)) for (const e of group) skipped.push(crashSkip(e, what, reason));
+      else for (const e of [...group].reverse()) pending.unshift({ item: e.item, retry: true });
+    }
+    if (skipped.length > 0) deliver(skipped);
+  };
+
   const decoderIdle = () => pending.length === 0 && (decoder === null || decoder.inFlight.size === 0);
 
   const pump = () => {
@@ -208,12 +223,9 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
       if (settled || slot.dead) return;
       slot.dead = true;
       if (!slot.ready) return finish(new Error(`decode worker exited before starting (${reason})`));
-      const lost = [...slot.inFlight.values()];
+      // A retried file is always decoded alone, so what it held is one group.
+      salvage([[...slot.inFlight.values()]], 'decoder', reason);
       slot.inFlight.clear();
-      const alone = lost.length === 1;
-      const skipped = lost.filter((e) => e.retry || alone);
-      if (skipped.length > 0) deliver(skipped.map((e) => crashSkip(e, 'decoder', reason)));
-      for (const e of lost.filter((x) => !(x.retry || alone)).reverse()) pending.unshift({ item: e.item, retry: true });
       decoder = spawnDecoder();
     };
     onWorkerDeath(worker, onDeath);
@@ -246,16 +258,8 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
       if (i >= 0) slots.splice(i, 1);
       if (stats.backend === null) return finish(new Error(`embed worker exited before starting (${reason})`));
       // The pixels went with the dead worker: decode again, then embed alone.
-      const skipped: EmbedResult[] = [];
-      for (const batch of [...slot.inFlight.values()].reverse()) {
-        if (batch.length === 1 || batch.some((e) => e.retry)) {
-          for (const e of batch) skipped.push(crashSkip(e, 'embedder', reason));
-        } else {
-          for (const e of [...batch].reverse()) pending.unshift({ item: e.item, retry: true });
-        }
-      }
+      salvage([...slot.inFlight.values()], 'embedder', reason);
       slot.inFlight.clear();
-      if (skipped.length > 0) deliver(skipped);
       slots.push(spawnEmbedder());
       pump();
     };
