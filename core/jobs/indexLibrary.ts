@@ -6,7 +6,8 @@
  *
  * Renamed or moved files are recognised by content hash (the "check" phase hashes only the
  * files whose size matches known content) and reuse the stored embedding and thumbnail;
- * deleted files are marked missing, not forgotten.
+ * deleted files are marked missing, not forgotten. A known file whose time moved but whose
+ * bytes did not (the scan hashes those) is kept as it was.
  */
 import path from 'node:path';
 import { BACKBONE } from '../embed/backboneInfo.js';
@@ -37,6 +38,8 @@ export interface IndexResult {
   reused: number;
   skippedNow: number;
   markedMissing: number;
+  /** Files with a new modification time but the same bytes: kept as they were. */
+  touched: number;
   pool: EmbedPoolStats | null;
 }
 
@@ -59,7 +62,7 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   const images = new ImagesRepository(db);
   const embeddings = new EmbeddingsRepository(db);
   const libs = options.libraryIds ? options.libraryIds.map((id) => libraries.get(id)!).filter(Boolean) : libraries.list();
-  const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, skippedNow: 0, markedMissing: 0, pool: null };
+  const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, skippedNow: 0, markedMissing: 0, touched: 0, pool: null };
 
   // ---- scan ----
   progress.start('scan', null);
@@ -67,8 +70,10 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     const generation = libraries.beginScan(lib.id);
     let files: Array<{ relPath: string; size: number; mtimeMs: number }> = [];
     let skips: Array<{ relPath: string; reason: string }> = [];
-    const flush = () => {
+    const flush = async () => {
+      const touched = await touchedButSame(images, lib, files, signal);
       db.write(() => {
+        images.keepTouched(touched);
         images.upsertScanned(lib.id, generation, [...files, ...skips.map((s) => ({ relPath: s.relPath, size: 0, mtimeMs: 0 }))]);
         if (skips.length > 0) {
           const ids = skips.map((s) => ({ id: images.getByPath(lib.id, s.relPath)!.id, reason: s.reason }));
@@ -77,6 +82,7 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
       });
       progress.advance(files.length + skips.length);
       result.scanned += files.length + skips.length;
+      result.touched += touched.length;
       files = [];
       skips = [];
     };
@@ -84,9 +90,9 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
       const relPath = path.relative(lib.rootPath, entry.path) || path.basename(entry.path);
       if (isScanSkip(entry)) skips.push({ relPath, reason: encodeSkip(entry.skip) });
       else files.push({ relPath, size: entry.size, mtimeMs: Math.trunc(entry.mtimeMs) });
-      if (files.length + skips.length >= SCAN_BATCH) flush();
+      if (files.length + skips.length >= SCAN_BATCH) await flush();
     }
-    flush();
+    await flush();
     throwIfAborted(signal);
     // Only a completed scan may mark files missing.
     result.markedMissing += libraries.finishScan(lib.id, generation).markedMissing;
@@ -192,6 +198,34 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     throw err;
   }
   return result;
+}
+
+/**
+ * Known files (decoded, or missing since) whose size is unchanged but whose modification time
+ * moved: a folder copied without keeping times, restored from a backup, or touched by a sync
+ * tool. Their bytes decide: those still matching their content hash are returned with the new
+ * time, so they are not decoded and embedded again (a whole library at ~14 images/s).
+ */
+async function touchedButSame(
+  images: ImagesRepository,
+  lib: { id: number; rootPath: string },
+  files: ReadonlyArray<{ relPath: string; size: number; mtimeMs: number }>,
+  signal: AbortSignal | undefined,
+): Promise<Array<{ id: number; mtimeMs: number }>> {
+  const out: Array<{ id: number; mtimeMs: number }> = [];
+  for (const f of files) {
+    const row = images.getByPath(lib.id, f.relPath);
+    const mtimeMs = Math.trunc(f.mtimeMs);
+    if (!row || row.contentHash === null || row.size !== f.size || row.mtimeMs === mtimeMs) continue;
+    if (row.status !== 'ok' && row.status !== 'missing') continue;
+    throwIfAborted(signal);
+    try {
+      if ((await hashFile(path.join(lib.rootPath, f.relPath))) === row.contentHash) out.push({ id: row.id, mtimeMs });
+    } catch {
+      // Unreadable now: treated as changed, and the decoder records the precise reason.
+    }
+  }
+  return out;
 }
 
 /** Items handed to the pool at a time while checking for known content. */

@@ -176,6 +176,19 @@ export class ImagesRepository {
   }
 
   /**
+   * Files whose modification time moved but whose bytes are the ones already known (checked by
+   * content hash): only the new time is recorded, so the next `upsertScanned` sees them as
+   * unchanged and keeps their facts, thumbnail, embeddings and group.
+   */
+  keepTouched(files: ReadonlyArray<{ id: number; mtimeMs: number }>): void {
+    if (files.length === 0) return;
+    const upd = this.db.stmt('UPDATE images SET mtime_ms = ? WHERE id = ?');
+    this.db.write(() => {
+      for (const f of files) upd.run(Math.trunc(f.mtimeMs), f.id);
+    });
+  }
+
+  /**
    * Images still to decode/hash (status pending), in id order. Pass the last id
    * of the previous batch as `afterId` to walk forward; after a crash, start
    * again without it: committed batches are no longer pending.

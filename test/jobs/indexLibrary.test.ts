@@ -1,7 +1,7 @@
 /**
  * Indexing streams work into the embed pool and hashes up front only the files that could be
  * copies of known content (same byte size): copies are still recognised, everything else is
- * decoded once.
+ * decoded once. A file whose time moved but whose bytes did not is kept as it was.
  */
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -64,5 +64,36 @@ describe('indexLibraries', () => {
     // Nothing new: no worker is started.
     const third = await indexLibraries({ db: store.db, libraryIds: [lib.id], workers: 2, progress: new ProgressTracker() });
     expect(third).toMatchObject({ embedded: 0, reused: 0, pool: null });
+  }, 120_000);
+
+  it('keeps files whose time moved but bytes did not (copied without times, restored, touched)', async () => {
+    const lib = store.libraries.list()[0]!;
+    const at = (rel: string) => store.images.getByPath(lib.id, rel)!;
+    const vectors = () => store.db.raw.prepare('SELECT COUNT(*) FROM embeddings').pluck().get() as number;
+    const before = Object.fromEntries(['p0.jpg', 'p2.jpg', 'copy-of-p0.jpg', 'new.jpg'].map((f) => [f, at(f)]));
+    const vectorsBefore = vectors();
+    const later = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000); // whole seconds: exact on every filesystem
+    // Touched in place; new.jpg goes away (marked missing), then comes back with a new time.
+    for (const f of ['p0.jpg', 'p2.jpg', 'copy-of-p0.jpg']) await fsp.utimes(path.join(photos, f), later, later);
+    await fsp.rename(path.join(photos, 'new.jpg'), path.join(dir, 'new.jpg'));
+    const mid = await indexLibraries({ db: store.db, libraryIds: [lib.id], workers: 2, progress: new ProgressTracker() });
+    expect(mid).toMatchObject({ touched: 3, markedMissing: 1, embedded: 0, pool: null });
+    await fsp.rename(path.join(dir, 'new.jpg'), path.join(photos, 'new.jpg'));
+    await fsp.utimes(path.join(photos, 'new.jpg'), later, later);
+    // p1: new bytes of the same size and a new time, a real change.
+    const p1 = await fsp.readFile(path.join(photos, 'p1.jpg'));
+    p1[Math.floor(p1.length / 2)]! ^= 0x01;
+    await fsp.writeFile(path.join(photos, 'p1.jpg'), p1);
+    await fsp.utimes(path.join(photos, 'p1.jpg'), later, later);
+    const oldP1 = at('p1.jpg').contentHash;
+
+    const res = await indexLibraries({ db: store.db, libraryIds: [lib.id], workers: 2, progress: new ProgressTracker() });
+    expect(res).toMatchObject({ touched: 1, embedded: 1, reused: 0, skippedNow: 0 });
+    for (const [f, row] of Object.entries(before)) {
+      expect(at(f)).toMatchObject({ id: row.id, status: 'ok', contentHash: row.contentHash, thumbPath: row.thumbPath, width: row.width, mtimeMs: later.getTime() });
+    }
+    expect(at('p1.jpg')).toMatchObject({ status: 'ok', contentHash: await hashFile(path.join(photos, 'p1.jpg')) });
+    expect(at('p1.jpg').contentHash).not.toBe(oldP1);
+    expect(vectors()).toBe(vectorsBefore + 2); // p1's image and its flip, nothing else
   }, 120_000);
 });
