@@ -51,10 +51,14 @@ export function knnModularity(g: KnnGraph, labels: Int32Array, k: number): numbe
   return inside / m2 - expected;
 }
 
-/** Default candidates: 2..20 (capped at n/3). */
+/**
+ * Default candidates: 1..20 (capped at n/3). One group scores 0 on both criteria (a single
+ * group's modularity is exactly 0), so a split is chosen only where it beats chance: a folder
+ * of near-identical images, or of too few to tell apart (under 6), stays one group.
+ */
 export function defaultCandidates(n: number): number[] {
   const out: number[] = [];
-  for (let k = 2; k <= Math.min(20, Math.floor(n / 3)); k++) out.push(k);
+  for (let k = 1; k <= Math.max(1, Math.min(20, Math.floor(n / 3))); k++) out.push(k);
   return out;
 }
 
@@ -83,8 +87,10 @@ export function silhouette(x: Float32Array, n: number, d: number, labels: Int32A
 }
 
 export function chooseK(features: Float32Array, n: number, d: number, candidates?: number[], opts: ChooseKOptions = {}): ChooseKResult {
-  const cands = (candidates ?? defaultCandidates(n)).filter((k) => k >= 2 && k < n);
+  const cands = (candidates ?? defaultCandidates(n)).filter((k) => k >= 1 && (k === 1 || k < n));
   if (cands.length === 0) throw new Error('chooseK: no valid candidate');
+  const criterion = opts.criterion ?? 'modularity';
+  if (cands.length === 1 && cands[0] === 1) return { k: 1, criterion, scores: [{ k: 1, score: 0 }] };
   const { out: x, pre } = fitPreprocess(features, n, d, opts.preprocess ?? {});
   const dd = pre.dOut;
   const rng = new Rng(opts.seed ?? 0);
@@ -92,10 +98,13 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
   const idx = m < n ? rng.permutation(n).subarray(0, m) : Int32Array.from({ length: n }, (_, i) => i);
   const xs = new Float32Array(m * dd);
   idx.forEach((src, r) => xs.set(x.subarray(src * dd, src * dd + dd), r * dd));
-  const criterion = opts.criterion ?? 'modularity';
   const graph = criterion === 'modularity' ? knnGraph(x, n, dd, Math.min(opts.graphK ?? 5, n - 1)) : null;
   const scores: { k: number; score: number }[] = [];
   for (const k of cands) {
+    if (k === 1) {
+      scores.push({ k, score: 0 });
+      continue;
+    }
     const km = kmeans(x, n, dd, { k, nInit: opts.nInit ?? 3, seed: opts.seed ?? 0 });
     if (graph) {
       scores.push({ k, score: knnModularity(graph, km.labels, k) });
@@ -105,6 +114,7 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
       scores.push({ k, score: silhouette(xs, m, dd, lab, k) });
     }
   }
+  // ties go to the earlier candidate (the smaller K with the default, ascending, list)
   let best = scores[0]!;
   for (const s of scores) if (s.score > best.score) best = s;
   return { k: best.k, criterion, scores };

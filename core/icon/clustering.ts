@@ -264,6 +264,7 @@ export class DebiasedInfoNCEClustering {
     const reuse = input.preprocessor && input.preprocessor.dIn === d ? input.preprocessor : null;
     const { pre, out: x } = reuse ? { pre: reuse, out: applyPreprocessSource(reuse, src) } : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
     const dd = pre.dOut;
+    if (C === 1) return this.fitOneGroup(pre, n, t0);
     const v = input.views ? applyPreprocessSource(pre, input.views) : null;
     const t1 = performance.now();
     const kMax = neighbourCap(n, C);
@@ -469,6 +470,26 @@ export class DebiasedInfoNCEClustering {
       tensorCounts,
       collapsed,
       timings: { preprocessMs: t1 - t0, knnMs: reuseGraph ? 0 : t2 - t1, initMs: tInit - t2, trainMs: t3 - tInit, steps: stepsPerEpoch * o.epochs, predictMs: t4 - t3 },
+    };
+  }
+
+  /**
+   * One group: phi is 1 for every image, so q(j|i) = 1/N whatever the head and the loss has
+   * no gradient. Nothing to learn: every image in the group with confidence 1, a zero head
+   * (which assigns new images to it too) and an empty graph (never reused: it has k = 0).
+   */
+  private fitOneGroup(pre: Preprocessor, n: number, t0: number): FitResult {
+    this.head = { preprocessor: pre, weights: new Float32Array(pre.dOut), bias: new Float32Array(1), shape: [pre.dOut, 1] };
+    const t1 = performance.now();
+    return {
+      labels: new Int32Array(n),
+      confidence: new Float32Array(n).fill(1),
+      groups: new Int32Array(n),
+      graph: { n, k: 0, indices: new Int32Array(0), sims: new Float32Array(0) },
+      lossHistory: [],
+      tensorCounts: [],
+      collapsed: false,
+      timings: { preprocessMs: t1 - t0, knnMs: 0, initMs: 0, trainMs: 0, steps: 0, predictMs: 0 },
     };
   }
 

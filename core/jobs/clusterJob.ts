@@ -76,7 +76,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     k: 0,
     kChosenBy: options.k ? 'user' : 'auto',
   };
-  if (matrix.count < 2) {
+  if (matrix.count === 0) {
     summary.secondsByPhase = progress.secondsByPhase();
     return summary;
   }
@@ -91,7 +91,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     seed: options.seed ?? 0,
     pins,
     map: options.map ?? true,
-    minK: Math.max(2, pinnedGroups.size),
+    minK: Math.max(1, pinnedGroups.size),
     ...reusable(store, activeRun, ids),
     schedule: options.index === false ? 'recluster' : 'full',
   };

@@ -24,7 +24,7 @@ async function run(): Promise<void> {
     kScores = chosen.scores;
     timings.chooseKMs = performance.now() - t;
   }
-  k = Math.max(2, Math.min(k, req.n));
+  k = Math.max(1, Math.min(k, req.n));
   t = performance.now();
   const model = new DebiasedInfoNCEClustering({ nClusters: k, seed: req.seed, ...(req.schedule === 'recluster' ? RECLUSTER_OVERRIDES : {}) });
   const epochs = model.opts.epochs;

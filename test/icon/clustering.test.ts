@@ -155,6 +155,20 @@ describe('DebiasedInfoNCEClustering', () => {
     expect(Array.from(again.predict(x, n).labels)).toEqual(Array.from(fit.labels));
   });
 
+  it('one group: every image in it with confidence 1, and new images too, down to a single image', () => {
+    for (const n of [1, 5]) {
+      const rng = new Rng(n);
+      const x = rng.normalArray(n * 16, 1);
+      const model = new DebiasedInfoNCEClustering({ nClusters: 1, seed: 0 });
+      const r = model.fit(x, n, 16, { views: x });
+      expect(Array.from(r.labels)).toEqual(new Array(n).fill(0));
+      expect(Array.from(r.confidence)).toEqual(new Array(n).fill(1));
+      expect(r.graph.k).toBe(0);
+      expect(model.exportHead().shape[1]).toBe(1);
+      expect(Array.from(model.predict(rng.normalArray(3 * 16, 1), 3).labels)).toEqual([0, 0, 0]);
+    }
+  });
+
   it('separates a handful of images from the spectral start: k stays below the images per group', () => {
     const { x, labels, n } = blobs(2, 4, 16, 1);
     const r = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 0 }).fit(x, n, 16);

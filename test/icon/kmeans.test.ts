@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { centroidColumns, groupMeans, kmeans, kmeansPlusPlus, PointBlocks } from '../../core/icon/kmeans.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
-import { chooseK, knnModularity, silhouette } from '../../core/icon/choosek.js';
+import { chooseK, defaultCandidates, knnModularity, silhouette } from '../../core/icon/choosek.js';
 import { Rng } from '../../core/icon/rng.js';
 import { blobs, setupTf } from './helpers.js';
 
@@ -74,6 +74,22 @@ describe('chooseK', () => {
     expect(r.k).toBe(4);
     expect(r.scores).toHaveLength(6);
     expect(chooseK(x, n, 8, [2, 3, 4, 5, 6, 8], { criterion: 'silhouette', preprocess: { l2normalize: false } }).k).toBe(4);
+  });
+
+  it('keeps one group when no split beats it: identical images, or fewer than 6', () => {
+    expect(defaultCandidates(2)).toEqual([1]);
+    expect(defaultCandidates(7)).toEqual([1, 2]);
+    expect(defaultCandidates(1000)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const one = new Rng(3).normalArray(8, 1);
+    const same = new Float32Array(12 * 8);
+    for (let i = 0; i < 12; i++) same.set(one, i * 8);
+    const r = chooseK(same, 12, 8);
+    expect(r.k).toBe(1);
+    expect(r.scores.map((s) => s.k)).toEqual([1, 2, 3, 4]);
+    expect(chooseK(new Rng(4).normalArray(5 * 8, 1), 5, 8)).toEqual({ k: 1, criterion: 'modularity', scores: [{ k: 1, score: 0 }] });
+    // real structure still wins over one group
+    const { x, n } = blobs(4, 30, 8, 5, 12);
+    expect(chooseK(x, n, 8).k).toBe(4);
   });
 
   it('modularity by hand: two disconnected triangles', () => {
