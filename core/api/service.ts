@@ -281,6 +281,7 @@ export function createService(options: ServiceOptions): ApiHost {
       const byPart = Array.from({ length: parts }, () => [] as Array<{ imageId: number; confidence: number }>);
       m.imageIds.forEach((id, i) => byPart[result.labels[i]!]!.push({ imageId: id, confidence: result.confidence[i]! }));
       const nonEmpty = byPart.filter((p) => p.length > 0);
+      if (nonEmpty.length < 2) throw new ApiError('invalid-input', `the ${m.count} images in this group look the same to the model: there is nothing to split them by`);
       const res = store.edits.splitGroup(
         groupId,
         nonEmpty.map((images, i) => ({ name: i === 0 ? undefined : `${group.name || 'Group'} (${i + 1})`, images })),

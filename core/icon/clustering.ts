@@ -617,8 +617,12 @@ export class DebiasedInfoNCEClustering {
       const emb = spectralEmbedding(g, C, { seed: o.seed });
       const fixedRows = hasPins ? (rows ? Int32Array.from(rows, (src) => pinOf[src]!) : pinOf) : undefined;
       const km = kmeans(emb, m, emb.length / m, { k: C, nInit: restarts, maxIter, seed: o.seed, fixed: fixedRows });
-      const xs = rows ? gatherRows(x, dd, rows) : x;
-      return centroidHead(groupMeans(xs, m, dd, km.labels, C).means, dd, C, o.initScale, o.initBias);
+      // A handful of images can leave a group empty here (2 images, K 2: the shift that keeps
+      // the top eigenvectors on top zeroes the second), the feature k-means below does not.
+      if (distinct(km.labels) === C) {
+        const xs = rows ? gatherRows(x, dd, rows) : x;
+        return centroidHead(groupMeans(xs, m, dd, km.labels, C).means, dd, C, o.initScale, o.initBias);
+      }
     }
     // seeded k-means on the features: pinned images fix their cluster (and seed its centre)
     // (on at most 20k sampled rows: only the centres are needed)

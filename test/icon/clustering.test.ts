@@ -169,6 +169,12 @@ describe('DebiasedInfoNCEClustering', () => {
     }
   });
 
+  it('two images, two groups: one each (the spectral start leaves a group empty, the k-means start does not)', () => {
+    const x = new Rng(7).normalArray(2 * 16, 1);
+    const r = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 0 }).fit(x, 2, 16);
+    expect(new Set(r.labels).size).toBe(2);
+  });
+
   it('separates a handful of images from the spectral start: k stays below the images per group', () => {
     const { x, labels, n } = blobs(2, 4, 16, 1);
     const r = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 0 }).fit(x, n, 16);
