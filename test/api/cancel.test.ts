@@ -1,0 +1,57 @@
+/**
+ * Cancelling a clustering job through the service (real images, model and SQLite): the job
+ * ends as cancelled, no run or group appears, the libraries cannot be removed while it runs,
+ * and the next start embeds only what the cancelled one had not.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { JobState, MethodName, Outputs } from '../../core/api/contract.js';
+import { dispatch } from '../../core/api/host.js';
+import { createService } from '../../core/api/service.js';
+import { openStore } from '../../core/store/index.js';
+import { demoImages } from '../helpers/cli.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'cs-cancel-'));
+const store = openStore(path.join(work, 'db', 'c.db'));
+const host = createService({ store });
+afterAll(async () => {
+  await host.close();
+  store.close();
+  rmSync(work, { recursive: true, force: true });
+});
+const call = async <M extends MethodName>(m: M, input: unknown = {}) => (await dispatch(host, m, input)) as Outputs[M];
+const embedDone = (job: JobState | null) => job?.phases.find((p) => p.name === 'embed')?.done ?? 0;
+
+async function until(pred: (job: JobState | null) => boolean): Promise<JobState> {
+  for (;;) {
+    const job = await call('getJob');
+    if (pred(job)) return job!;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('cancelling a job', () => {
+  it('stops it mid-embed, keeps what was embedded, and the next run finishes the rest', async () => {
+    const lib = await call('addLibrary', { path: demoImages });
+    const job = await call('startClustering', { groups: 6, seed: 0 });
+    await until((j) => embedDone(j) > 0);
+    await expect(call('removeLibrary', { id: lib.id })).rejects.toMatchObject({ code: 'busy' });
+    expect(await call('cancelJob', { jobId: job.id })).toEqual({ ok: true });
+    const cancelled = await until((j) => j !== null && j.status !== 'running');
+    expect(cancelled.status).toBe('cancelled');
+    expect((await call('getStatus')).hasRun).toBe(false);
+    expect((await call('listGroups', {})).groups).toEqual([]);
+    const kept = store.images.countsByStatus().ok;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(60);
+
+    await call('startClustering', { groups: 6, seed: 0 });
+    const done = await until((j) => j !== null && j.status !== 'running');
+    expect(done.status, done.error).toBe('done');
+    expect(done.phases.find((p) => p.name === 'embed')?.total).toBe(60 - kept);
+    expect(done.summary?.images).toBe(60);
+    expect((await call('listGroups', {})).groups).toHaveLength(6);
+  }, 180_000);
+});
