@@ -90,7 +90,6 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
   const cands = (candidates ?? defaultCandidates(n)).filter((k) => k >= 1 && (k === 1 || k < n));
   if (cands.length === 0) throw new Error('chooseK: no valid candidate');
   const criterion = opts.criterion ?? 'modularity';
-  if (cands.length === 1 && cands[0] === 1) return { k: 1, criterion, scores: [{ k: 1, score: 0 }] };
   const { out: x, pre } = fitPreprocess(features, n, d, opts.preprocess ?? {});
   const dd = pre.dOut;
   const rng = new Rng(opts.seed ?? 0);
@@ -98,7 +97,8 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
   const idx = m < n ? rng.permutation(n).subarray(0, m) : Int32Array.from({ length: n }, (_, i) => i);
   const xs = new Float32Array(m * dd);
   idx.forEach((src, r) => xs.set(x.subarray(src * dd, src * dd + dd), r * dd));
-  const graph = criterion === 'modularity' ? knnGraph(x, n, dd, Math.min(opts.graphK ?? 5, n - 1)) : null;
+  // one group needs no graph (and under 2 images there is none to build)
+  const graph = criterion === 'modularity' && cands.some((k) => k > 1) ? knnGraph(x, n, dd, Math.min(opts.graphK ?? 5, n - 1)) : null;
   const scores: { k: number; score: number }[] = [];
   for (const k of cands) {
     if (k === 1) {

@@ -24,38 +24,33 @@ interface Loaded {
 }
 
 export class ActiveModel {
-  private loaded: Loaded | null = null;
-  /** The load in progress: concurrent requests (an image's neighbours and suggestions) share it. */
-  private loading: { runId: number; promise: Promise<Loaded | null> } | null = null;
+  /** The active run's model, loading or loaded: concurrent requests share one load. */
+  private current: { runId: number; model: Promise<Loaded | null> } | null = null;
 
   constructor(private readonly store: Store) {}
 
   invalidate(): void {
-    this.loaded = null;
-    this.loading = null;
+    this.current = null;
   }
 
   async get(): Promise<Loaded | null> {
     const runId = this.store.runs.activeRunId();
     if (runId === null) return null;
-    if (this.loaded?.runId === runId) {
-      // Merges and splits change which group a cluster maps to: refresh that cheap map.
-      this.loaded.groupOfCluster = this.store.groups.groupIdsByCluster(runId);
-      return this.loaded;
+    if (this.current?.runId !== runId) {
+      const current = { runId, model: this.load(runId) };
+      this.current = current;
+      // Nothing loaded (no model, or it failed) is not kept: the next request tries again.
+      const forget = () => {
+        if (this.current === current) this.current = null;
+      };
+      void current.model.then((l) => {
+        if (l === null) forget();
+      }, forget);
     }
-    if (this.loading?.runId !== runId) {
-      const loading = { runId, promise: this.load(runId) };
-      this.loading = loading;
-      void loading.promise
-        .then((l) => {
-          if (this.loading === loading) this.loaded = l;
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.loading === loading) this.loading = null;
-        });
-    }
-    return this.loading.promise;
+    const l = await this.current.model;
+    // Merges and splits change which group a cluster maps to: refresh that cheap map.
+    if (l) l.groupOfCluster = this.store.groups.groupIdsByCluster(runId);
+    return l;
   }
 
   private async load(runId: number): Promise<Loaded | null> {

@@ -7,7 +7,7 @@
  * Renamed or moved files are recognised by content hash (the "check" phase hashes only the
  * files whose size matches known content) and reuse the stored embedding and thumbnail;
  * deleted files are marked missing, not forgotten. A known file whose time moved but whose
- * bytes did not (the scan hashes those) is kept as it was.
+ * size did not is hashed during the scan, and kept as it was where its bytes are the same.
  */
 import path from 'node:path';
 import { BACKBONE } from '../embed/backboneInfo.js';
@@ -19,7 +19,7 @@ import type { SkipReason } from '../library/skips.js';
 import type { Database } from '../store/database.js';
 import { thumbnailDir } from '../store/database.js';
 import { EmbeddingsRepository } from '../store/embeddings.js';
-import { ImagesRepository, type DecodedImage } from '../store/images.js';
+import { ImagesRepository, type DecodedImage, type TouchedFile } from '../store/images.js';
 import { LibrariesRepository } from '../store/libraries.js';
 import type { ProgressTracker } from './progress.js';
 
@@ -71,18 +71,20 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     let files: Array<{ relPath: string; size: number; mtimeMs: number }> = [];
     let skips: Array<{ relPath: string; reason: string }> = [];
     const flush = async () => {
-      const touched = await touchedButSame(images, lib, files, signal);
-      db.write(() => {
-        images.keepTouched(touched);
-        images.upsertScanned(lib.id, generation, [...files, ...skips.map((s) => ({ relPath: s.relPath, size: 0, mtimeMs: 0 }))]);
+      const { touched } = db.write(() => {
+        const batch = images.upsertScanned(lib.id, generation, [...files, ...skips.map((s) => ({ relPath: s.relPath, size: 0, mtimeMs: 0 }))]);
         if (skips.length > 0) {
           const ids = skips.map((s) => ({ id: images.getByPath(lib.id, s.relPath)!.id, reason: s.reason }));
           images.markSkipped(ids);
         }
+        return batch;
       });
+      // Written first, settled after: a kill in between leaves them to be found again.
+      const settled = await compareBytes(lib.rootPath, touched, signal);
+      images.settleTouched(settled);
       progress.advance(files.length + skips.length);
       result.scanned += files.length + skips.length;
-      result.touched += touched.length;
+      result.touched += settled.filter((t) => t.same).length;
       files = [];
       skips = [];
     };
@@ -201,29 +203,20 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
 }
 
 /**
- * Known files (decoded, or missing since) whose size is unchanged but whose modification time
- * moved: a folder copied without keeping times, restored from a backup, or touched by a sync
- * tool. Their bytes decide: those still matching their content hash are returned with the new
- * time, so they are not decoded and embedded again (a whole library at ~14 images/s).
+ * Reads the touched files (same size, new time) and compares them with the content they had.
+ * The same bytes are not decoded and embedded again (a whole library at ~14 images/s here).
  */
-async function touchedButSame(
-  images: ImagesRepository,
-  lib: { id: number; rootPath: string },
-  files: ReadonlyArray<{ relPath: string; size: number; mtimeMs: number }>,
-  signal: AbortSignal | undefined,
-): Promise<Array<{ id: number; mtimeMs: number }>> {
-  const out: Array<{ id: number; mtimeMs: number }> = [];
-  for (const f of files) {
-    const row = images.getByPath(lib.id, f.relPath);
-    const mtimeMs = Math.trunc(f.mtimeMs);
-    if (!row || row.contentHash === null || row.size !== f.size || row.mtimeMs === mtimeMs) continue;
-    if (row.status !== 'ok' && row.status !== 'missing') continue;
+async function compareBytes(root: string, touched: readonly TouchedFile[], signal: AbortSignal | undefined): Promise<Array<{ file: TouchedFile; same: boolean }>> {
+  const out: Array<{ file: TouchedFile; same: boolean }> = [];
+  for (const file of touched) {
     throwIfAborted(signal);
+    let same = false;
     try {
-      if ((await hashFile(path.join(lib.rootPath, f.relPath))) === row.contentHash) out.push({ id: row.id, mtimeMs });
+      same = (await hashFile(path.join(root, file.relPath))) === file.contentHash;
     } catch {
       // Unreadable now: treated as changed, and the decoder records the precise reason.
     }
+    out.push({ file, same });
   }
   return out;
 }

@@ -28,6 +28,20 @@ export interface ScanBatchResult {
   unchanged: number;
   /** Previously missing files seen again. */
   restored: number;
+  /**
+   * Known files (decoded, or missing since) whose size is unchanged but whose time moved: left
+   * as they were, for their bytes to decide (`settleTouched`).
+   */
+  touched: TouchedFile[];
+}
+
+export interface TouchedFile {
+  id: number;
+  relPath: string;
+  size: number;
+  mtimeMs: number;
+  /** The content hash the row holds, to compare the file's bytes with. */
+  contentHash: string;
 }
 
 export interface DecodedImage {
@@ -109,6 +123,13 @@ export const IMAGE_COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS rel
   i.taken_at AS takenAt, i.camera, i.thumb_path AS thumbPath, i.first_seen_at AS firstSeenAt,
   i.updated_at AS updatedAt, i.missing_since AS missingSince`;
 
+/** What a row seen again (restored, or touched with the same bytes) becomes. */
+const RESTORED_STATUS = `CASE WHEN skip_reason IS NOT NULL THEN 'skipped'
+  WHEN content_hash IS NOT NULL AND width IS NOT NULL THEN 'ok' ELSE 'pending' END`;
+/** A changed file's row forgets what its old content was (hash and everything read from it). */
+const FORGET_CONTENT = `content_hash = NULL, skip_reason = NULL, width = NULL, height = NULL, display_width = NULL,
+  display_height = NULL, orientation = NULL, format = NULL, taken_at = NULL, camera = NULL, thumb_path = NULL`;
+
 type WorkRow = Omit<WorkItem, 'absPath'> & { root: string };
 
 const WORK_COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS relPath, i.size, i.mtime_ms AS mtimeMs,
@@ -126,13 +147,15 @@ export class ImagesRepository {
    * Record one batch of scanned files (one transaction). New paths are inserted
    * as pending; a changed size/mtime resets the row to pending (hash and
    * metadata cleared); unchanged rows are only marked as seen; rows that were
-   * missing are restored.
+   * missing are restored. A known file whose size is the same but whose time moved
+   * (a folder copied or restored without its times, a sync tool) is only marked as seen
+   * and returned in `touched`: the caller compares its bytes and settles it.
    */
   upsertScanned(libraryId: number, generation: number, files: readonly ScannedFile[]): ScanBatchResult {
-    const result: ScanBatchResult = { inserted: 0, changed: 0, unchanged: 0, restored: 0 };
+    const result: ScanBatchResult = { inserted: 0, changed: 0, unchanged: 0, restored: 0, touched: [] };
     if (files.length === 0) return result;
-    const find = this.db.stmt<{ id: number; size: number; mtimeMs: number; status: ImageStatus }>(
-      'SELECT id, size, mtime_ms AS mtimeMs, status FROM images WHERE library_id = ? AND rel_path = ?',
+    const find = this.db.stmt<{ id: number; size: number; mtimeMs: number; status: ImageStatus; contentHash: string | null }>(
+      'SELECT id, size, mtime_ms AS mtimeMs, status, content_hash AS contentHash FROM images WHERE library_id = ? AND rel_path = ?',
     );
     const insert = this.db.stmt(
       `INSERT INTO images (library_id, rel_path, name, size, mtime_ms, status, seen_generation, first_seen_at, updated_at)
@@ -141,15 +164,12 @@ export class ImagesRepository {
     const touch = this.db.stmt('UPDATE images SET seen_generation = ? WHERE id = ?');
     const restore = this.db.stmt(
       `UPDATE images SET seen_generation = ?, missing_since = NULL, updated_at = ?,
-         status = CASE WHEN skip_reason IS NOT NULL THEN 'skipped'
-                       WHEN content_hash IS NOT NULL AND width IS NOT NULL THEN 'ok' ELSE 'pending' END
+         status = ${RESTORED_STATUS}
        WHERE id = ?`,
     );
     const reset = this.db.stmt(
       `UPDATE images SET size = ?, mtime_ms = ?, seen_generation = ?, updated_at = ?, status = 'pending',
-         missing_since = NULL, content_hash = NULL, skip_reason = NULL, width = NULL, height = NULL,
-         display_width = NULL, display_height = NULL, orientation = NULL, format = NULL, taken_at = NULL,
-         camera = NULL, thumb_path = NULL
+         missing_since = NULL, ${FORGET_CONTENT}
        WHERE id = ?`,
     );
     this.db.write(() => {
@@ -160,6 +180,9 @@ export class ImagesRepository {
         if (!row) {
           insert.run(libraryId, f.relPath, path.basename(f.relPath), f.size, mtime, generation, now, now);
           result.inserted++;
+        } else if (row.size === f.size && row.mtimeMs !== mtime && row.contentHash !== null && (row.status === 'ok' || row.status === 'missing')) {
+          touch.run(generation, row.id);
+          result.touched.push({ id: row.id, relPath: f.relPath, size: f.size, mtimeMs: mtime, contentHash: row.contentHash });
         } else if (row.size !== f.size || row.mtimeMs !== mtime) {
           reset.run(f.size, mtime, generation, now, row.id);
           result.changed++;
@@ -176,15 +199,25 @@ export class ImagesRepository {
   }
 
   /**
-   * Files whose modification time moved but whose bytes are the ones already known (checked by
-   * content hash): only the new time is recorded, so the next `upsertScanned` sees them as
-   * unchanged and keeps their facts, thumbnail, embeddings and group.
+   * Settles the files `upsertScanned` returned as touched, once their bytes are read: the same
+   * content keeps its row (facts, thumbnail, embeddings, group; restored if it was missing) and
+   * takes the new time; other content resets the row as any changed file (one transaction).
    */
-  keepTouched(files: ReadonlyArray<{ id: number; mtimeMs: number }>): void {
+  settleTouched(files: ReadonlyArray<{ file: TouchedFile; same: boolean }>): void {
     if (files.length === 0) return;
-    const upd = this.db.stmt('UPDATE images SET mtime_ms = ? WHERE id = ?');
+    const keep = this.db.stmt(
+      `UPDATE images SET mtime_ms = ?, missing_since = NULL, updated_at = ?,
+         status = ${RESTORED_STATUS}
+       WHERE id = ?`,
+    );
+    const reset = this.db.stmt(
+      `UPDATE images SET mtime_ms = ?, updated_at = ?, status = 'pending',
+         missing_since = NULL, ${FORGET_CONTENT}
+       WHERE id = ?`,
+    );
     this.db.write(() => {
-      for (const f of files) upd.run(Math.trunc(f.mtimeMs), f.id);
+      const now = Date.now();
+      for (const { file, same } of files) (same ? keep : reset).run(file.mtimeMs, now, file.id);
     });
   }
 

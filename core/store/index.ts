@@ -39,6 +39,7 @@ export {
   type ImageStatus,
   type ScannedFile,
   type ScanBatchResult,
+  type TouchedFile,
   type DecodedImage,
   type ImageRow,
   type ImageDetail,

@@ -127,7 +127,7 @@ describe('re-scan', () => {
     // The user moves the file: the next scan sees a new path and not the old one.
     gen = store.libraries.beginScan(lib.id);
     const r = store.images.upsertScanned(lib.id, gen, [file('new/cat-renamed.jpg', 500, 1), file('dog.jpg', 600, 2)]);
-    expect(r).toEqual({ inserted: 1, changed: 0, unchanged: 1, restored: 0 });
+    expect(r).toEqual({ inserted: 1, changed: 0, unchanged: 1, restored: 0, touched: [] });
     expect(store.libraries.finishScan(lib.id, gen)).toEqual({ markedMissing: 1, adopted: 0 });
     expect(store.images.get(cat.id)!.status).toBe('missing');
 
@@ -182,7 +182,7 @@ describe('re-scan', () => {
 
     gen = store.libraries.beginScan(lib.id);
     const r = store.images.upsertScanned(lib.id, gen, [file('a.jpg'), file('b.jpg'), file('c.jpg')]);
-    expect(r).toEqual({ inserted: 0, changed: 0, unchanged: 1, restored: 2 });
+    expect(r).toEqual({ inserted: 0, changed: 0, unchanged: 1, restored: 2, touched: [] });
     store.libraries.finishScan(lib.id, gen);
     expect(store.images.get(b.id)).toMatchObject({ status: 'ok', missingSince: null });
     expect(store.images.getByPath(lib.id, 'c.jpg')).toMatchObject({ status: 'skipped', skipReason: 'corrupt: bad header' });
@@ -202,12 +202,48 @@ describe('re-scan', () => {
       changed: 1,
       unchanged: 1,
       restored: 0,
+      touched: [],
     });
     store.libraries.finishScan(lib.id, gen);
     expect(store.images.pending(10).map((p) => p.relPath)).toEqual(['b.jpg']);
     expect(store.images.getByPath(lib.id, 'b.jpg')).toMatchObject({ contentHash: null, width: null, status: 'pending' });
     decodeAll(() => 'b edited');
     expect(store.embeddings.missing('m').map((t) => t.contentHash)).toEqual([hashOf('b edited')]);
+  });
+
+  it('holds a file whose time moved but size did not, and lets its bytes settle it', () => {
+    const lib = store.libraries.add(root);
+    let gen = store.libraries.beginScan(lib.id);
+    store.images.upsertScanned(lib.id, gen, [file('a.jpg', 1, 1), file('b.jpg', 1, 1), file('c.jpg', 1, 1)]);
+    store.libraries.finishScan(lib.id, gen);
+    decodeAll((p) => p);
+    gen = store.libraries.beginScan(lib.id);
+    store.images.upsertScanned(lib.id, gen, [file('a.jpg', 1, 1), file('b.jpg', 1, 1)]);
+    store.libraries.finishScan(lib.id, gen); // c.jpg missing
+    const [a, b, c] = ['a.jpg', 'b.jpg', 'c.jpg'].map((p) => store.images.getByPath(lib.id, p)!);
+    expect(c!.status).toBe('missing');
+
+    gen = store.libraries.beginScan(lib.id);
+    const r = store.images.upsertScanned(lib.id, gen, [file('a.jpg', 1, 9), file('b.jpg', 1, 9), file('c.jpg', 1, 9)]);
+    expect(r).toEqual({
+      inserted: 0,
+      changed: 0,
+      unchanged: 0,
+      restored: 0,
+      touched: [a, b, c].map((x) => ({ id: x!.id, relPath: x!.relPath, size: 1, mtimeMs: 9, contentHash: x!.contentHash })),
+    });
+    // held as they were until settled
+    expect(store.images.getByPath(lib.id, 'b.jpg')).toMatchObject({ status: 'ok', mtimeMs: 1, contentHash: hashOf('b.jpg') });
+    store.images.settleTouched([
+      { file: r.touched[0]!, same: true },
+      { file: r.touched[1]!, same: false },
+      { file: r.touched[2]!, same: true },
+    ]);
+    expect(store.libraries.finishScan(lib.id, gen)).toEqual({ markedMissing: 0, adopted: 0 });
+    expect(store.images.getByPath(lib.id, 'a.jpg')).toMatchObject({ status: 'ok', mtimeMs: 9, contentHash: hashOf('a.jpg'), width: 10 });
+    expect(store.images.getByPath(lib.id, 'b.jpg')).toMatchObject({ status: 'pending', mtimeMs: 9, contentHash: null, width: null });
+    expect(store.images.getByPath(lib.id, 'c.jpg')).toMatchObject({ status: 'ok', mtimeMs: 9, missingSince: null, contentHash: hashOf('c.jpg') });
+    expect(store.images.pending(10).map((p) => p.relPath)).toEqual(['b.jpg']);
   });
 
   it('resumes after a crash: the pending list shrinks by each committed batch, a failed batch leaves no trace', () => {
