@@ -78,23 +78,19 @@ export interface LabelledEmbeddings {
  * by that folder, in the store's row order (bench/icon-grid.ts tunes on exactly these).
  */
 export function loadLabelled(store: Store, libraryId: number, folder: string): LabelledEmbeddings {
-  const all = store.embeddings.loadAll(BACKBONE.id);
-  const ids: number[] = [];
-  const labelNames: string[] = [];
-  for (const id of all.imageIds) {
-    const row = store.images.get(id);
-    if (!row || row.libraryId !== libraryId) continue;
-    const top = row.relPath.split(/[\\/]/);
+  const labelName = new Map<number, string>();
+  for (const { id, relPath } of store.images.listUsable(libraryId)) {
+    const top = relPath.split(/[\\/]/);
     if (top.length < 2) continue; // files directly in the root have no label
-    ids.push(id);
-    labelNames.push(top[0]!);
+    labelName.set(id, top[0]!);
   }
-  if (ids.length < 4) throw new Error(`found only ${ids.length} labelled images in ${folder} (labels are first-level folder names)`);
+  const ids = [...labelName.keys()];
   const feats = store.embeddings.loadAll(BACKBONE.id, { imageIds: ids });
+  if (feats.count < 4) throw new Error(`found only ${feats.count} labelled images in ${folder} (labels are first-level folder names)`);
   const views = store.embeddings.loadAll(BACKBONE.id, { view: FLIP_VIEW, imageIds: ids });
-  const classes = [...new Set(labelNames)].sort();
-  const labelOf = new Map(ids.map((id, i) => [id, classes.indexOf(labelNames[i]!)]));
-  const labels = Array.from(feats.imageIds, (id) => labelOf.get(id)!);
+  const names = Array.from(feats.imageIds, (id) => labelName.get(id)!);
+  const classes = [...new Set(names)].sort();
+  const labels = names.map((name) => classes.indexOf(name));
   const viewRows = views.count === feats.count && views.imageIds.every((id, i) => id === feats.imageIds[i]) ? views.vectors : undefined;
   return { features: feats.vectors, views: viewRows, n: feats.count, d: feats.dim, labels, classes };
 }

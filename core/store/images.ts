@@ -405,6 +405,13 @@ export class ImagesRepository {
       .all();
   }
 
+  /** A library's usable (status ok) images, id and path, by id. */
+  listUsable(libraryId: number): Array<{ id: number; relPath: string }> {
+    return this.db
+      .stmt<{ id: number; relPath: string }>(`SELECT id, rel_path AS relPath FROM images WHERE library_id = ? AND status = 'ok' ORDER BY id`)
+      .all(libraryId);
+  }
+
   /** Missing images (files gone since the last completed scan). */
   listMissing(options: { limit?: number; afterId?: number } = {}): ImageRow[] {
     return this.db
