@@ -5,13 +5,15 @@
  * 100 new images to a 100k library with the trained head, the 2-D map at 100k, and at
  * 1,000,000 images I-Con streamed from a real SQLite database in its own process (time and
  * peak RSS). `npm run bench -- --only icon` (`--quick`: small sizes for CI; ICON_BENCH=a,b
- * picks parts: train10k,recluster,train100k,predict,tsne100k,train1m).
+ * picks parts: train10k,recluster,choosek,train100k,predict,tsne100k,train1m). choosek: the
+ * app's default, K chosen from the data, at 10k (20 true groups) and 100k (50; candidates stop at 20).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initTf } from '../core/embed/backend.js';
 import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES, type FitResult } from '../core/icon/clustering.js';
+import { chooseK } from '../core/icon/choosek.js';
 import { kmeans } from '../core/icon/kmeans.js';
 import { hungarianAccuracy } from '../core/icon/metrics.js';
 import { fitPreprocess } from '../core/icon/preprocess.js';
@@ -36,7 +38,7 @@ export async function benchIcon(quick: boolean): Promise<Figure[]> {
     figs.push(f);
     console.error(`  ${f.name}: ${f.value?.toFixed(2)} ${f.unit} ${f.note ?? ''}`);
   };
-  const only = (process.env.ICON_BENCH ?? 'train10k,recluster,train100k,predict,tsne100k,train1m').split(',');
+  const only = (process.env.ICON_BENCH ?? 'train10k,recluster,choosek,train100k,predict,tsne100k,train1m').split(',');
 
   /** I-Con and k-means (shipped baseline settings) on the same data; returns the fitted model. */
   const trainPair = (n: number, C: number, seed: number): { model: DebiasedInfoNCEClustering; fit: FitResult; x: Float32Array } => {
@@ -63,6 +65,16 @@ export async function benchIcon(quick: boolean): Promise<Figure[]> {
       const t0 = performance.now();
       const r = new DebiasedInfoNCEClustering({ nClusters: 12, seed: 0, ...RECLUSTER_OVERRIDES }).fit(x, n1, d, { graph: fit.graph, preprocessor: model.exportHead().preprocessor });
       log({ name: `icon.recluster.${n1}.otherK`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: `K 20 -> 12 as the app re-clusters: previous kNN graph and PCA reused, RECLUSTER_OVERRIDES ${JSON.stringify(RECLUSTER_OVERRIDES)}; ${phases(r)}` });
+    }
+  }
+
+  // --- choosing K (the app's default when the user gives none), at both sizes
+  if (only.includes('choosek')) {
+    for (const [n, C, seed] of [[n1, 20, 4], [quick ? 3000 : 100000, 50, 5]] as const) {
+      const { x } = syntheticBlobs(n, d, C, seed);
+      const t0 = performance.now();
+      const r = chooseK(x, n, d, undefined, { seed: 0 });
+      log({ name: `icon.chooseK.${n}x${d}`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: `chose K ${r.k} of candidates 1-${r.scores.at(-1)!.k} (${C} true groups): spectral partitions of a kNN graph on at most 20,000 sampled rows, modularity` });
     }
   }
 

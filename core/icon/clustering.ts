@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
 import { applyPreprocess, applyPreprocessSource, arraySource, fitPreprocessSource, l2normalize, type PreprocessOptions, type Preprocessor, type RowSource } from './preprocess.js';
-import { knnGraphAuto, knnKernelSparse, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
+import { knnGraphAuto, knnKernelSparse, neighbourCap, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
 import { rowNormalize, KERNEL_EPS } from './kernels.js';
 import { batchKernelToDense, clusterIconLoss, type BatchKernel } from './loss.js';
 import { centroidColumns, groupMeans, kmeans } from './kmeans.js';
@@ -834,14 +834,4 @@ function gatherRows(x: Float32Array, d: number, rows: ArrayLike<number>): Float3
 function centroidHead(centroids: Float32Array, dd: number, C: number, scale: number, bias: boolean): { weights: Float32Array; bias: Float32Array } {
   const { cT, sqNorms } = centroidColumns(centroids, C, dd);
   return { weights: cT.map((v) => v * scale), bias: bias ? sqNorms.map((sq) => (-scale * sq) / 2) : new Float32Array(C) };
-}
-
-/**
- * Most neighbours per image for n images in C groups. A neighbour list longer than about a
- * third of an average group reaches into the other groups when groups are small (the 60-image
- * demo, 10 a group: ACC 46 at k 9, 53 at k 3; 8 images in 2 groups: k 10 is everyone), so
- * k <= max(3, n / 3C), and always < n / C. From 30 images a group on, the default 10 stands.
- */
-function neighbourCap(n: number, C: number): number {
-  return Math.max(1, Math.min(n - 1, Math.floor(n / C) - 1, Math.max(3, Math.round(n / (3 * C)))));
 }

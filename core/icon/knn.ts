@@ -458,6 +458,16 @@ function sortRowBySim(indices: Int32Array, sims: Float32Array, o: number, k: num
   for (let a = 1; a < k; a++) insertSorted(indices, sims, o, a, sims[o + a]!, indices[o + a]!);
 }
 
+/**
+ * Most neighbours per image for n images in C groups. A neighbour list longer than about a
+ * third of an average group reaches into the other groups when groups are small (the 60-image
+ * demo, 10 a group: ACC 46 at k 9, 53 at k 3; 8 images in 2 groups: k 10 is everyone), so
+ * k <= max(3, n / 3C), and always < n / C. From 30 images a group on, the default 10 stands.
+ */
+export function neighbourCap(n: number, C: number): number {
+  return Math.max(1, Math.min(n - 1, Math.floor(n / C) - 1, Math.max(3, Math.round(n / (3 * C)))));
+}
+
 export interface KnnAutoOptions extends HnswOptions {
   /** Exact blocked matmul up to this many rows, HNSW beyond (default KNN_EXACT_UP_TO). */
   exactUpTo?: number;

@@ -85,11 +85,33 @@ describe('chooseK', () => {
     for (let i = 0; i < 12; i++) same.set(one, i * 8);
     const r = chooseK(same, 12, 8);
     expect(r.k).toBe(1);
-    expect(r.scores.map((s) => s.k)).toEqual([1, 2, 3, 4]);
+    // no K above the number of distinct images is tried: it could only split copies by how
+    // the kNN search broke its ties
+    expect(r.scores.map((s) => s.k)).toEqual([1]);
+    // two images, six copies each: two groups
+    const two = new Float32Array(12 * 8);
+    const other = new Rng(5).normalArray(8, 1);
+    for (let i = 0; i < 12; i++) two.set(i % 2 ? other : one, i * 8);
+    const r2 = chooseK(two, 12, 8);
+    expect(r2.scores.map((s) => s.k)).toEqual([1, 2]);
+    expect(r2.k).toBe(2);
     expect(chooseK(new Rng(4).normalArray(5 * 8, 1), 5, 8)).toEqual({ k: 1, criterion: 'modularity', scores: [{ k: 1, score: 0 }] });
     // real structure still wins over one group
     const { x, n } = blobs(4, 30, 8, 5, 12);
     expect(chooseK(x, n, 8).k).toBe(4);
+  });
+
+  it('depends on the images, not on their order: the same scores for the rows in any order', () => {
+    // overlapping blobs: an ambiguous K, where order-dependent partitions used to move it
+    const { x, n } = blobs(6, 25, 8, 1.5, 31);
+    const base = chooseK(x, n, 8);
+    const rng = new Rng(9);
+    for (let t = 0; t < 3; t++) {
+      const perm = rng.permutation(n);
+      const y = new Float32Array(n * 8);
+      perm.forEach((src, i) => y.set(x.subarray(src * 8, src * 8 + 8), i * 8));
+      expect(chooseK(y, n, 8)).toEqual(base);
+    }
   });
 
   it('modularity by hand: two disconnected triangles', () => {

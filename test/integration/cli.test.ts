@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BACKBONE } from '../../core/embed/backboneInfo.js';
+import { initTf } from '../../core/embed/backend.js';
+import { chooseK } from '../../core/icon/choosek.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
+import { Rng } from '../../core/icon/rng.js';
+import { openStore } from '../../core/store/index.js';
 import { DEFAULT_UNSORTED_THRESHOLD } from '../../core/jobs/settings.js';
 import { demoImages, runCli } from '../helpers/cli.js';
 
@@ -192,6 +197,22 @@ describe('constellate CLI on real images', () => {
     expect(s.kChosenBy).toBe('auto');
     expect(s.k).toBeGreaterThanOrEqual(3);
     expect(s.k).toBeLessThanOrEqual(12);
+    // The same images in other orders (renamed, moved, indexed otherwise) get the same K: before,
+    // chooseK's k-means partitions depended on the row order (the demo in ten orders: K 3 to 7).
+    await initTf();
+    const store = openStore(db);
+    try {
+      const m = store.embeddings.loadAll(BACKBONE.id);
+      const rng = new Rng(11);
+      for (let t = 0; t < 4; t++) {
+        const perm = t === 0 ? Int32Array.from({ length: m.count }, (_, i) => i) : rng.permutation(m.count);
+        const x = new Float32Array(m.count * m.dim);
+        perm.forEach((src, i) => x.set(m.vectors.subarray(src * m.dim, (src + 1) * m.dim), i * m.dim));
+        expect(chooseK(x, m.count, m.dim).k).toBe(s.k);
+      }
+    } finally {
+      store.close();
+    }
   });
 
   it('eval prints I-Con and k-means scores as JSON', async () => {
