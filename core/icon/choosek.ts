@@ -1,17 +1,19 @@
 /**
  * Choosing K when the user does not: a partition for each candidate K, each scored by a
- * criterion, the best K wins:
+ * criterion; the smallest K within `tolerance` of the best score wins.
  * - 'modularity' (default): the partitions are the trainer's own start (spectral.ts: the
  *   leading eigenvectors of the kNN graph symmetrised at spectralKnn 10, capped for small
- *   groups as the trainer caps it; for each K, k-means on the first K of them), scored by the Newman modularity of the partition
- *   on the symmetrised kNN graph (k = 5, cosine): the fraction of kNN edges inside clusters
- *   minus its expectation for the same cluster volumes. It asks the question I-Con's kNN kernel
- *   asks: do neighbours share a cluster? Above `sample` images (20,000), on a seeded sample
- *   with its own graph, as the trainer's start does.
- *   Before, the partitions were k-means on the features (3 restarts) for each K: on the same
- *   images in 10 row orders it chose K 3-7 (demo, 6 classes), 4-13 (tuxpaint300, 10) and 8-14
- *   (fashion-mnist-1k, 10), in 0.3 / 2.0 / 13.2 s; the spectral partitions choose 5-6, 6-10 and
- *   9-12 in 0.1 / 0.3 / 0.9 s, with higher modularity at every K (scratch/kspec.ts).
+ *   groups as the trainer caps it; for each K, k-means on the first K of them) on the
+ *   trainer's features (PCA 256), scored by the Newman modularity of the partition on the
+ *   symmetrised kNN graph (k = 5, cosine): the fraction of kNN edges inside clusters minus its
+ *   expectation for the same cluster volumes. It asks the question I-Con's kNN kernel asks: do
+ *   neighbours share a cluster? Above `sample` images (20,000), on a seeded sample.
+ *   Measured with bench/icon-choosek.ts (K chosen on 10 random 95% subsets of each labelled
+ *   set; true K 6 / 10 / 10): the k-means partitions on the 1792-d features scored before chose
+ *   4-7 (demo), 5-12 (tuxpaint300) and 7-19 (fashion-mnist-1k), and another row order of the
+ *   same images moved K (fashion-mnist-1k: 14, 9, 13); these choose 4-6, 10-15 and 8-11, the
+ *   same K in any row order. Time at 10,000 synthetic 1792-d images: 143 s before, 12 s now
+ *   (bench/icon.ts prints it at 10,000 and 100,000).
  * - 'silhouette': k-means on the features, mean silhouette on a seeded sample (measured to
  *   pick K = 2 on our features: kept for comparison).
  */
@@ -20,7 +22,7 @@ import { DEFAULTS } from './clustering.js';
 import { kmeans } from './kmeans.js';
 import { fitPreprocessSource, l2normalize, type PreprocessOptions, type RowSource } from './preprocess.js';
 import { Rng } from './rng.js';
-import { knnGraphAuto, neighbourCap, type KnnGraph } from './knn.js';
+import { knnGraphAuto, neighbourCap, trimGraph, type KnnGraph } from './knn.js';
 import { spectralEmbedding } from './spectral.js';
 
 export interface ChooseKOptions {
@@ -109,7 +111,7 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
   // Rows in an order fixed by their values, so that the same images in any order (renamed,
   // moved, indexed in another order) get the same K: every step below (the PCA's sample, the
   // spectral start, k-means++) depends on the row order, and near the top of the curve that
-  // was enough to move K (the demo in 10 orders: 5 in 8 of them, 4 and 6 in the others).
+  // was enough to move K (62 demo images in 4 orders: K 4, 4, 4 and 6).
   const { out: x, pre } = fitPreprocessSource(canonicalRows(features, n, d, opts.seed ?? 0), { seed: opts.seed ?? 0, ...(opts.preprocess ?? DEFAULTS.preprocess) });
   const dd = pre.dOut;
   const rng = new Rng(opts.seed ?? 0);
@@ -174,13 +176,13 @@ function spectralPartitions(
     let e = embeddings.get(sk);
     if (!e) {
       const dims = Math.max(...ks.filter((c) => spectralK(c) === sk));
-      const emb = spectralEmbedding(firstNeighbours(full, sk), dims, { seed });
+      const emb = spectralEmbedding(trimGraph(full, sk), dims, { seed });
       embeddings.set(sk, (e = { emb, dims: emb.length / n }));
     }
     return e;
   };
   return {
-    graph: firstNeighbours(full, graphK),
+    graph: trimGraph(full, graphK),
     partition: (k) => {
       const { emb, dims } = embeddingFor(k);
       const kd = Math.min(k, dims);
@@ -216,18 +218,6 @@ function canonicalRows(features: Float32Array, n: number, d: number, seed: numbe
     read: (start, count) => gather(order.subarray(start, start + count)),
     readRows: (indices) => gather(Array.from(indices, (i) => order[i]!)),
   };
-}
-
-/** The first k neighbours of each row of a graph searched with a larger k. */
-function firstNeighbours(g: KnnGraph, k: number): KnnGraph {
-  if (g.k === k) return g;
-  const indices = new Int32Array(g.n * k);
-  const sims = new Float32Array(g.n * k);
-  for (let i = 0; i < g.n; i++) {
-    indices.set(g.indices.subarray(i * g.k, i * g.k + k), i * k);
-    sims.set(g.sims.subarray(i * g.k, i * g.k + k), i * k);
-  }
-  return { n: g.n, k, indices, sims };
 }
 
 /**

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
 import { applyPreprocess, applyPreprocessSource, arraySource, fitPreprocessSource, l2normalize, type PreprocessOptions, type Preprocessor, type RowSource } from './preprocess.js';
-import { knnGraphAuto, knnKernelSparse, neighbourCap, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
+import { knnGraphAuto, knnKernelSparse, neighbourCap, trimGraph, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
 import { rowNormalize, KERNEL_EPS } from './kernels.js';
 import { batchKernelToDense, clusterIconLoss, type BatchKernel } from './loss.js';
 import { centroidColumns, groupMeans, kmeans } from './kmeans.js';
@@ -755,18 +755,6 @@ function linearHead(x: tf.Tensor2D, xT: tf.Tensor2D, W: tf.Variable, b: tf.Varia
 
 function distinct(labels: Int32Array): number {
   return new Set(labels).size;
-}
-
-/** Keeps the first k neighbours of a graph computed with a larger k. */
-function trimGraph(g: KnnGraph, k: number): KnnGraph {
-  if (g.k === k) return g;
-  const indices = new Int32Array(g.n * k);
-  const sims = new Float32Array(g.n * k);
-  for (let i = 0; i < g.n; i++) {
-    indices.set(g.indices.subarray(i * g.k, i * g.k + k), i * k);
-    sims.set(g.sims.subarray(i * g.k, i * g.k + k), i * k);
-  }
-  return { n: g.n, k, indices, sims };
 }
 
 /** Samples a column of row i of a row-stochastic sparse matrix. */

@@ -458,6 +458,18 @@ function sortRowBySim(indices: Int32Array, sims: Float32Array, o: number, k: num
   for (let a = 1; a < k; a++) insertSorted(indices, sims, o, a, sims[o + a]!, indices[o + a]!);
 }
 
+/** Keeps the first k neighbours of a graph computed with a larger k. */
+export function trimGraph(g: KnnGraph, k: number): KnnGraph {
+  if (g.k === k) return g;
+  const indices = new Int32Array(g.n * k);
+  const sims = new Float32Array(g.n * k);
+  for (let i = 0; i < g.n; i++) {
+    indices.set(g.indices.subarray(i * g.k, i * g.k + k), i * k);
+    sims.set(g.sims.subarray(i * g.k, i * g.k + k), i * k);
+  }
+  return { n: g.n, k, indices, sims };
+}
+
 /**
  * Most neighbours per image for n images in C groups. A neighbour list longer than about a
  * third of an average group reaches into the other groups when groups are small (the 60-image
