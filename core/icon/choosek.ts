@@ -20,10 +20,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULTS } from './clustering.js';
 import { kmeans } from './kmeans.js';
-import { fitPreprocessSource, l2normalize, type PreprocessOptions, type RowSource } from './preprocess.js';
+import { fitPreprocessSource, gatherRows, l2normalize, type PreprocessOptions, type RowSource } from './preprocess.js';
 import { Rng } from './rng.js';
 import { knnGraphAuto, neighbourCap, trimGraph, type KnnGraph } from './knn.js';
 import { spectralEmbedding } from './spectral.js';
+import { identicalRows } from './identicalRows.js';
 
 export interface ChooseKOptions {
   criterion?: 'modularity' | 'silhouette';
@@ -117,11 +118,10 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
   const rng = new Rng(opts.seed ?? 0);
   const m = Math.min(n, opts.sample ?? (criterion === 'modularity' ? 20000 : 2000));
   const idx = m < n ? rng.permutation(n).subarray(0, m).sort() : Int32Array.from({ length: n }, (_, i) => i);
-  const xs = new Float32Array(m * dd);
-  idx.forEach((src, r) => xs.set(x.subarray(src * dd, src * dd + dd), r * dd));
-  // No partition can tell identical rows apart: a K above the number of distinct images would
-  // split copies of one image by how the kNN search broke its ties.
-  const distinct = countDistinctRows(xs, m, dd, Math.max(0, ...(candidates ?? defaultCandidates(n))));
+  const xs = m < n ? gatherRows(x, dd, idx) : x;
+  // No partition can tell copies of one image apart: a K above the number of distinct images
+  // would split them by how the kNN search broke its ties.
+  const distinct = identicalRows(features, n, d).unique.length;
   const cands = (candidates ?? defaultCandidates(n)).filter((k) => k >= 1 && (k === 1 || (k < n && k <= distinct)));
   if (cands.length === 0) throw new Error('chooseK: no valid candidate');
   const scores: { k: number; score: number }[] = [];
@@ -207,33 +207,10 @@ function canonicalRows(features: Float32Array, n: number, d: number, seed: numbe
     key[i] = s;
   }
   const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => key[a]! - key[b]!);
-  const gather = (rows: ArrayLike<number>): Float32Array => {
-    const out = new Float32Array(rows.length * d);
-    for (let r = 0; r < rows.length; r++) out.set(features.subarray(rows[r]! * d, (rows[r]! + 1) * d), r * d);
-    return out;
-  };
   return {
     n,
     d,
-    read: (start, count) => gather(order.subarray(start, start + count)),
-    readRows: (indices) => gather(Array.from(indices, (i) => order[i]!)),
+    read: (start, count) => gatherRows(features, d, order.subarray(start, start + count)),
+    readRows: (indices) => gatherRows(features, d, Array.from(indices, (i) => order[i]!)),
   };
-}
-
-/**
- * Distinct rows, counted up to `cap` (rows within 1e-6 of each other in every coordinate count
- * as one: the same image's features, however the preprocessing's blocks rounded them).
- */
-function countDistinctRows(x: Float32Array, n: number, d: number, cap: number): number {
-  const reps: number[] = [];
-  for (let i = 0; i < n && reps.length < cap; i++) {
-    const o = i * d;
-    const same = reps.some((r) => {
-      const p = r * d;
-      for (let j = 0; j < d; j++) if (Math.abs(x[o + j]! - x[p + j]!) > 1e-6) return false;
-      return true;
-    });
-    if (!same) reps.push(i);
-  }
-  return reps.length;
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
-import { applyPreprocess, applyPreprocessSource, arraySource, fitPreprocessSource, l2normalize, type PreprocessOptions, type Preprocessor, type RowSource } from './preprocess.js';
+import { applyPreprocess, applyPreprocessSource, arraySource, fitPreprocessSource, gatherRows, l2normalize, type PreprocessOptions, type Preprocessor, type RowSource } from './preprocess.js';
 import { knnGraphAuto, knnKernelSparse, neighbourCap, trimGraph, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
 import { rowNormalize, KERNEL_EPS } from './kernels.js';
 import { batchKernelToDense, clusterIconLoss, type BatchKernel } from './loss.js';
@@ -807,13 +807,6 @@ class Adam {
 }
 
 export { KERNEL_EPS };
-
-/** Rows of a row-major [n, d] matrix, in the given order. */
-function gatherRows(x: Float32Array, d: number, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * d);
-  for (let r = 0; r < rows.length; r++) out.set(x.subarray(rows[r]! * d, rows[r]! * d + d), r * d);
-  return out;
-}
 
 /**
  * A linear head whose argmax is the nearest centroid: s (x.c - |c|^2 / 2) = -s/2 (|x - c|^2 - |x|^2).

@@ -23,6 +23,13 @@ export function l2normalize(x: Float32Array, n: number, d: number): Float32Array
   return out;
 }
 
+/** Rows of a row-major [n, d] matrix, in the given order. */
+export function gatherRows(x: Float32Array, d: number, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * d);
+  for (let r = 0; r < rows.length; r++) out.set(x.subarray(rows[r]! * d, rows[r]! * d + d), r * d);
+  return out;
+}
+
 export interface PcaModel {
   /** Input dimension. */
   d: number;

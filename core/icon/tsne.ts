@@ -12,14 +12,16 @@
  *   partition function). The gradient of that same loss is written out in
  *   plain JS on typed arrays (the sparse per-edge work is faster there than
  *   as tf ops).
+ * - n counts distinct images: copies of one image (bit-identical rows) share one point.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
-import { fitPreprocess, l2normalize, pcaFit, pcaTransform } from './preprocess.js';
+import { fitPreprocess, gatherRows, l2normalize, pcaFit, pcaTransform } from './preprocess.js';
 import { knnGraphAuto, normalizeSparseRows, symmetrizeSparse, type SparseRows } from './knn.js';
 import { gaussianKernel, studentTKernel, perplexityBetas } from './kernels.js';
 import { debiasedLog } from './debias.js';
 import { iconLoss } from './loss.js';
+import { identicalRows } from './identicalRows.js';
 
 export interface TsneOptions {
   perplexity?: number;
@@ -50,9 +52,6 @@ export function tsneMap(features: Float32Array, n: number, d: number, opts: Tsne
 }
 
 export function tsneMapDetailed(features: Float32Array, n: number, d: number, opts: TsneOptions = {}): TsneResult {
-  const exactUpTo = opts.exactUpTo ?? 2000;
-  // large n: perplexity 15 (k = 45 neighbours) by default, for the time budget
-  const perplexity = Math.min(opts.perplexity ?? (n <= exactUpTo ? 30 : 15), Math.max(2, (n - 1) / 3));
   const seed = opts.seed ?? 0;
   const t0 = performance.now();
   const pcaDims = opts.pcaDims === undefined ? 50 : opts.pcaDims;
@@ -63,8 +62,7 @@ export function tsneMapDetailed(features: Float32Array, n: number, d: number, op
     // PCA fitted on a seeded 10k-row sample, applied to all rows
     const base = l2 ? l2normalize(features, n, d) : features;
     const idx = new Rng(seed + 7).permutation(n).subarray(0, 10000);
-    const sample = new Float32Array(idx.length * d);
-    idx.forEach((src, r) => sample.set(base.subarray(src * d, src * d + d), r * d));
+    const sample = gatherRows(base, d, idx);
     const pca = pcaFit(sample, idx.length, d, pcaDims, { seed, iterations: 3 });
     x = pcaTransform(pca, base, n);
     dd = pca.r;
@@ -73,6 +71,27 @@ export function tsneMapDetailed(features: Float32Array, n: number, d: number, op
     x = out;
     dd = pre.dOut;
   }
+  // Copies of one image (bit-identical rows) get one point: nothing tells them apart, and
+  // t-SNE would push them apart as if something did (twelve copies filled the whole canvas).
+  // The map is made of the distinct rows, then each copy takes its original's point.
+  const same = identicalRows(features, n, d);
+  const distinct = same.unique.length < n ? gatherRows(x, dd, same.unique) : x;
+  const r = optimise(distinct, same.unique.length, dd, opts, seed);
+  r.timings.preprocessMs = performance.now() - t0 - r.timings.knnMs - r.timings.optimizeMs;
+  if (same.unique.length === n) return r;
+  const points = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    points[2 * i] = r.points[2 * same.of[i]!]!;
+    points[2 * i + 1] = r.points[2 * same.of[i]! + 1]!;
+  }
+  return { ...r, points };
+}
+
+/** t-SNE of n distinct rows x [n, dd] (already reduced). */
+function optimise(x: Float32Array, n: number, dd: number, opts: TsneOptions, seed: number): TsneResult {
+  const exactUpTo = opts.exactUpTo ?? 2000;
+  // large n: perplexity 15 (k = 45 neighbours) by default, for the time budget
+  const perplexity = Math.min(opts.perplexity ?? (n <= exactUpTo ? 30 : 15), Math.max(2, (n - 1) / 3));
   const t1 = performance.now();
   const rng = new Rng(seed);
   // init: small seeded Gaussian (deterministic)
@@ -81,7 +100,7 @@ export function tsneMapDetailed(features: Float32Array, n: number, d: number, op
     const iters = opts.iterations ?? 500;
     const pts = exactTsne(x, n, dd, y, perplexity, iters, opts.learningRate ?? 0.05, opts.earlyExaggeration ?? 4);
     const t2 = performance.now();
-    return { points: pts, method: 'exact', timings: { preprocessMs: t1 - t0, knnMs: 0, optimizeMs: t2 - t1 } };
+    return { points: pts, method: 'exact', timings: { preprocessMs: 0, knnMs: 0, optimizeMs: t2 - t1 } };
   }
   const k = Math.min(n - 1, Math.floor(3 * perplexity));
   const g = knnGraphAuto(x, n, dd, k, { seed });
@@ -115,7 +134,7 @@ export function tsneMapDetailed(features: Float32Array, n: number, d: number, op
   const t2 = performance.now();
   sampledTsne(p, y, rng, opts.iterations ?? 300, opts.negatives ?? 5, opts.learningRate ?? 1, opts.earlyExaggeration ?? 4);
   const t3 = performance.now();
-  return { points: y, method: 'sampled', timings: { preprocessMs: t1 - t0, knnMs: t2 - t1, optimizeMs: t3 - t2 } };
+  return { points: y, method: 'sampled', timings: { preprocessMs: 0, knnMs: t2 - t1, optimizeMs: t3 - t2 } };
 }
 
 /** Dense I-Con t-SNE: Gaussian p (perplexity, symmetrised), Student-t q, iconLoss, Adam on the points. */

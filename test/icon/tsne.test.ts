@@ -68,3 +68,37 @@ describe('t-SNE map (Gaussian p, Student-t q, I-Con loss)', () => {
     expect(Array.from(tsneMapDetailed(x, n, 20, opts).points)).toEqual(Array.from(r.points));
   });
 });
+
+describe('copies of one image on the map', () => {
+  it('share one point; distinct images keep their own', () => {
+    const { x, n, labels } = blobs(3, 20, 8, 6, 21);
+    // every fifth image copied twice more, appended
+    const copies = Array.from({ length: n }, (_, i) => i).filter((i) => i % 5 === 0);
+    const all = new Float32Array((n + 2 * copies.length) * 8);
+    all.set(x);
+    copies.forEach((src, c) => {
+      all.set(x.subarray(src * 8, src * 8 + 8), (n + 2 * c) * 8);
+      all.set(x.subarray(src * 8, src * 8 + 8), (n + 2 * c + 1) * 8);
+    });
+    const m = n + 2 * copies.length;
+    const { points } = tsneMapDetailed(all, m, 8, { seed: 0, iterations: 200 });
+    const at = (i: number) => [points[2 * i]!, points[2 * i + 1]!];
+    copies.forEach((src, c) => {
+      expect(at(n + 2 * c)).toEqual(at(src));
+      expect(at(n + 2 * c + 1)).toEqual(at(src));
+    });
+    // the distinct images are all apart, and still grouped by blob
+    const keys = new Set(Array.from({ length: n }, (_, i) => at(i).join()));
+    expect(keys.size).toBe(n);
+    expect(nnAgreement(points.subarray(0, 2 * n), labels)).toBeGreaterThan(0.9);
+  });
+
+  it('twelve copies of one image: one point, not spread over the canvas', () => {
+    const one = blobs(1, 1, 8, 1, 3).x;
+    const x = new Float32Array(12 * 8);
+    for (let i = 0; i < 12; i++) x.set(one, i * 8);
+    const { points } = tsneMapDetailed(x, 12, 8, { seed: 0 });
+    expect(points.every(Number.isFinite)).toBe(true);
+    expect(new Set(Array.from({ length: 12 }, (_, i) => `${points[2 * i]},${points[2 * i + 1]}`)).size).toBe(1);
+  });
+});
