@@ -173,7 +173,17 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
   it('shows the map and the review queue', async () => {
     await page.getByRole('link', { name: 'Map' }).click();
     await page.locator('.legend .item').first().waitFor();
-    await page.waitForTimeout(500);
+    // A small map shows each image as a 44 px thumbnail, drawn on the overlay canvas (without
+    // them the overlay is empty: the dots are on the WebGL canvas below). 40 images: wait until
+    // their thumbnails cover at least half of 40 x 44 x 44 CSS pixels (some overlap).
+    const overlayPixels = () =>
+      page.locator('canvas.overlay').evaluate((c: HTMLCanvasElement) => {
+        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let opaque = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 200) opaque++;
+        return opaque / window.devicePixelRatio ** 2;
+      });
+    await expect.poll(overlayPixels, { timeout: 15_000 }).toBeGreaterThan(0.5 * 40 * 44 * 44);
     const box = await page.locator('canvas.overlay').boundingBox();
     await page.mouse.move(box!.x + 20, box!.y + 20);
     await page.mouse.down();
