@@ -189,6 +189,20 @@ export function pan(cam: Camera, dxPx: number, dyPx: number): Camera {
 }
 
 /** A stable, distinguishable colour per group (golden-angle hues); grey for unsorted. */
+/**
+ * The points to draw as pictures rather than dots: every point when there are at most `limit`,
+ * otherwise those within `marginPx` of the view once zooming has left at most `limit` there
+ * (null: too many in view to tell apart; dots).
+ */
+export function pointsForThumbnails(grid: SpatialGrid, cam: Camera, width: number, height: number, limit: number, marginPx: number): number[] | null {
+  const n = grid.xy.length / 2;
+  if (n <= limit) return Array.from({ length: n }, (_, i) => i);
+  const [ax, ay] = toData(cam, width, height, -marginPx, -marginPx);
+  const [bx, by] = toData(cam, width, height, width + marginPx, height + marginPx);
+  const inView = grid.inRect(ax, ay, bx, by);
+  return inView.length <= limit ? inView : null;
+}
+
 export function groupColor(groupId: number | null, dark = false): [number, number, number] {
   if (groupId === null) return dark ? [0.45, 0.47, 0.5] : [0.62, 0.64, 0.67];
   const hue = (groupId * 137.508) % 360;

@@ -3,7 +3,7 @@ import { isTyping, keyToCommand } from '../../renderer/lib/keyboard.js';
 import { PagedList, pagesFor } from '../../renderer/lib/paged.js';
 import { formatRoute, parseRoute, type Route } from '../../renderer/lib/router.js';
 import { Selection } from '../../renderer/lib/selection.js';
-import { fitCamera, pointInPolygon, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
+import { fitCamera, pointInPolygon, pointsForThumbnails, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
 
 describe('Selection', () => {
   it('click selects one; ctrl toggles; shift selects the range from the anchor', () => {
@@ -174,6 +174,30 @@ describe('map hit-testing', () => {
     for (const i of hits) expect(xy[2 * i]! + xy[2 * i + 1]!).toBeLessThanOrEqual(100.01);
     expect(pointInPolygon(60, 60, tri)).toBe(false);
     expect(pointInPolygon(10, 10, tri)).toBe(true);
+  });
+
+  it('pictures instead of dots: every point of a small map, the points in view once zoomed in', () => {
+    const cam = fitCamera(grid.bounds, 800, 600);
+    // the whole 100,000-point map is in view: dots
+    expect(pointsForThumbnails(grid, cam, 800, 600, 300, 44)).toBeNull();
+    // zoomed in round (123, 45) until about 10 x 8 lattice cells are in view: those points
+    const close = zoomAt(cam, 800, 600, ...toScreen(cam, 800, 600, 123, 45), 800 / 10 / cam.scale);
+    const shown = pointsForThumbnails(grid, close, 800, 600, 300, 44)!;
+    expect(shown.length).toBeGreaterThan(50);
+    expect(shown.length).toBeLessThanOrEqual(300);
+    const [ax, ay] = toData(close, 800, 600, -44, 644);
+    const [bx, by] = toData(close, 800, 600, 844, -44);
+    let inView = 0;
+    for (let i = 0; i < n; i++) {
+      const x = xy[2 * i]!,
+        y = xy[2 * i + 1]!;
+      if (x >= ax && x <= bx && y >= ay && y <= by) inView++;
+    }
+    expect(shown.length).toBe(inView);
+    for (const i of shown) expect(Math.hypot(xy[2 * i]! - 123, xy[2 * i + 1]! - 45)).toBeLessThan(10);
+    // a small map: every point, whatever the camera
+    const small = new SpatialGrid(xy.subarray(0, 2 * 250));
+    expect(pointsForThumbnails(small, close, 800, 600, 300, 44)).toEqual(Array.from({ length: 250 }, (_, i) => i));
   });
 
   it('camera round-trips and zooms about the cursor', () => {
