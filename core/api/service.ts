@@ -21,6 +21,7 @@ import { ApiError } from './client.js';
 import type { ApiHost, MediaKind } from './host.js';
 import { packageVersion } from '../cli/paths.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
+import { deviceOf } from '../embed/backend.js';
 import { ActiveModel } from '../jobs/activeModel.js';
 import { runClusterJob } from '../jobs/clusterJob.js';
 import { exportRecords } from '../jobs/export.js';
@@ -113,7 +114,8 @@ export function createService(options: ServiceOptions): ApiHost {
       return {
         version: packageVersion(),
         dbPath: store.db.file,
-        backend: lastBackend ?? (run?.backend ? { choice: run.backend, device: run.backend } : null),
+        // before this process has run a job: the backend of the run on screen, and its device
+        backend: lastBackend ?? (run?.backend ? { choice: run.backend, device: deviceOf(run.backend) } : null),
         job: jobs.state,
         unsortedThreshold: threshold(),
         hasRun: run !== null,

@@ -25,6 +25,19 @@ export interface BackendInfo {
   unavailable: Array<{ choice: BackendChoice; reason: string }>;
 }
 
+/** The device each backend runs on, as the UI names it. */
+export const BACKEND_DEVICE: Readonly<Record<BackendChoice, string>> = {
+  'tfjs-node-gpu': 'GPU (CUDA, tfjs-node-gpu)',
+  'tfjs-node': 'CPU (native libtensorflow)',
+  wasm: 'CPU (WebAssembly SIMD, 1 thread per worker)',
+  cpu: 'CPU (plain JavaScript)',
+};
+
+/** The device of a backend named in a stored run (runs keep the backend's name only). */
+export function deviceOf(choice: string): string {
+  return Object.hasOwn(BACKEND_DEVICE, choice) ? BACKEND_DEVICE[choice as BackendChoice] : 'device not recorded';
+}
+
 export type Tf = typeof tf;
 
 const require = createRequire(import.meta.url);
@@ -40,7 +53,7 @@ export const defaultLoader: BackendLoader = async (choice) => {
       await import(`@tensorflow/${choice}`);
       const ok = await tf.setBackend('tensorflow');
       if (!ok) throw new Error('the tensorflow backend failed to initialise');
-      return { tfBackend: 'tensorflow', device: choice === 'tfjs-node-gpu' ? 'GPU (CUDA, tfjs-node-gpu)' : 'CPU (native libtensorflow)' };
+      return { tfBackend: 'tensorflow', device: BACKEND_DEVICE[choice] };
     }
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -48,11 +61,11 @@ export const defaultLoader: BackendLoader = async (choice) => {
       wasm.setWasmPaths(wasmDistDir() + '/');
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('the wasm backend failed to initialise');
-      return { tfBackend: 'wasm', device: 'CPU (WebAssembly SIMD, 1 thread per worker)' };
+      return { tfBackend: 'wasm', device: BACKEND_DEVICE.wasm };
     }
     case 'cpu': {
       await tf.setBackend('cpu');
-      return { tfBackend: 'cpu', device: 'CPU (plain JavaScript)' };
+      return { tfBackend: 'cpu', device: BACKEND_DEVICE.cpu };
     }
   }
 };

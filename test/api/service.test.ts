@@ -70,6 +70,15 @@ describe('core service', () => {
     const status = await call('getStatus');
     expect(status.hasRun).toBe(true);
     expect(status.backend?.choice).toMatch(/wasm|tfjs-node|cpu/);
+    // A later launch, before it runs a job, names the run's backend and its device (it said
+    // "wasm · wasm": the run stores the backend's name only)
+    const later = createService({ store });
+    try {
+      const relaunched = (await dispatch(later, 'getStatus', {})) as typeof status;
+      expect(relaunched.backend).toEqual({ choice: status.backend!.choice, device: status.backend!.device });
+    } finally {
+      await later.close();
+    }
   });
 
   it('lists groups with counts and typical images, and pages a group by offset', async () => {
