@@ -188,7 +188,6 @@ export function pan(cam: Camera, dxPx: number, dyPx: number): Camera {
   return { ...cam, cx: cam.cx - dxPx / cam.scale, cy: cam.cy + dyPx / cam.scale };
 }
 
-/** A stable, distinguishable colour per group (golden-angle hues); grey for unsorted. */
 /**
  * The points to draw as pictures rather than dots: every point when there are at most `limit`,
  * otherwise those within `marginPx` of the view once zooming has left at most `limit` there
@@ -203,6 +202,7 @@ export function pointsForThumbnails(grid: SpatialGrid, cam: Camera, width: numbe
   return inView.length <= limit ? inView : null;
 }
 
+/** A stable, distinguishable colour per group (golden-angle hues); grey for unsorted. */
 export function groupColor(groupId: number | null, dark = false): [number, number, number] {
   if (groupId === null) return dark ? [0.45, 0.47, 0.5] : [0.62, 0.64, 0.67];
   const hue = (groupId * 137.508) % 360;
