@@ -12,6 +12,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpServer } from '../../core/api/http.js';
 import type { ApiHost } from '../../core/api/host.js';
+import { encodeRunModel } from '../../core/jobs/runModel.js';
+import { openStore } from '../../core/store/index.js';
 import { buildDatabase, databaseDir } from '../fixtures/browseDb.js';
 import { hasChromium } from './browser.js';
 import { openUiSession, type UiSession } from './session.js';
@@ -44,6 +46,37 @@ async function expectFilled() {
     .toEqual([]);
 }
 
+/**
+ * The copy's run gets a 2-D map (the fixture has none): every image on a jittered 100 x 50
+ * lattice, with a head that is never used here.
+ */
+function addMap(dbPath: string): void {
+  const store = openStore(dbPath);
+  try {
+    const runId = store.runs.activeRunId()!;
+    const imageIds = Uint32Array.from(store.groups.listAssignments(runId).map((a) => a.imageId));
+    const map = new Float32Array(imageIds.length * 2);
+    for (let i = 0; i < imageIds.length; i++) {
+      map[2 * i] = (i % 100) + ((i * 7919) % 100) / 200;
+      map[2 * i + 1] = Math.floor(i / 100) + ((i * 104729) % 100) / 200;
+    }
+    const preprocessor = { options: { l2normalize: true, pcaDims: null, renormalize: false, seed: 0 }, pca: null, dIn: 1, dOut: 1 };
+    store.runs.saveModel(runId, encodeRunModel({ head: { preprocessor, weights: new Float32Array(1), bias: new Float32Array(1), shape: [1, 1] }, imageIds, map, graph: null }));
+  } finally {
+    store.close();
+  }
+}
+
+/** CSS pixels of the map's overlay canvas that something opaque is drawn on. */
+const overlayPixels = async () =>
+  (await page.evaluate(`(() => {
+    const c = document.querySelector('canvas.overlay');
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let opaque = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 200) opaque++;
+    return opaque / window.devicePixelRatio ** 2;
+  })()`)) as number;
+
 const enabled = hasChromium();
 
 describe.skipIf(!enabled)('group grid end to end (Chromium, real service, 2,500-image group)', () => {
@@ -54,6 +87,7 @@ describe.skipIf(!enabled)('group grid end to end (Chromium, real service, 2,500-
     cpSync(databaseDir(TOTAL), work, { recursive: true });
     mkdirSync(shots, { recursive: true });
     if (!existsSync(path.join(root, 'dist/renderer/index.html'))) throw new Error('build the renderer first (npm run build)');
+    addMap(path.join(work, 'constellate.db'));
     session = await openUiSession(path.join(work, 'constellate.db'), root);
     ({ host, server, page, pageErrors } = session);
   }, 300_000);
@@ -129,6 +163,24 @@ describe.skipIf(!enabled)('group grid end to end (Chromium, real service, 2,500-
     const focus = Number(await page.locator('.cell.focus').getAttribute('data-index'));
     expect(focus).toBeGreaterThan(0);
     expect((await visible()).some((c) => c.index === focus)).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a large map shows dots, and the pictures of the images in view once zoomed in', async () => {
+    await page.mouse.move(0, 0); // off the map: no hover ring
+    await page.goto(`${server.url}#/map`);
+    await page.locator('.legend .item').first().waitFor();
+    await page.getByText('Zoom in to see the pictures', { exact: false }).waitFor();
+    await page.waitForTimeout(500);
+    expect(await overlayPixels()).toBe(0); // 5,000 images in view: dots only (the WebGL canvas)
+    const box = (await page.locator('canvas.overlay').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let step = 0; step < 4; step++) {
+      await page.mouse.wheel(0, -300); // x1.57 a step: about 140 images left in view
+      await page.waitForTimeout(100);
+    }
+    await expect.poll(overlayPixels, { timeout: 20_000 }).toBeGreaterThan(0.5 * 50 * 44 * 44);
+    await page.screenshot({ path: path.join(shots, 'e2e-grid-map-zoomed.png') });
     expect(pageErrors).toEqual([]);
   });
 });
