@@ -83,8 +83,9 @@ export function tsneMapDetailed(features: Float32Array, n: number, d: number, op
   // The map is made of the distinct rows, then each copy takes its original's point.
   const same = identicalRows(features, n, d);
   const distinct = same.unique.length < n ? gatherRows(x, dd, same.unique) : x;
+  const preprocessMs = performance.now() - t0;
   const r = optimise(distinct, same.unique.length, dd, opts, seed);
-  r.timings.preprocessMs = performance.now() - t0 - r.timings.knnMs - r.timings.optimizeMs;
+  r.timings.preprocessMs = preprocessMs;
   if (same.unique.length === n) return r;
   const points = new Float32Array(n * 2);
   for (let i = 0; i < n; i++) {

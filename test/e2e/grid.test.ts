@@ -16,6 +16,7 @@ import { encodeRunModel } from '../../core/jobs/runModel.js';
 import { openStore } from '../../core/store/index.js';
 import { buildDatabase, databaseDir } from '../fixtures/browseDb.js';
 import { hasChromium } from './browser.js';
+import { overlayOpaquePixels } from './mapOverlay.js';
 import { openUiSession, type UiSession } from './session.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -66,16 +67,6 @@ function addMap(dbPath: string): void {
     store.close();
   }
 }
-
-/** CSS pixels of the map's overlay canvas that something opaque is drawn on. */
-const overlayPixels = async () =>
-  (await page.evaluate(`(() => {
-    const c = document.querySelector('canvas.overlay');
-    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let opaque = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i] > 200) opaque++;
-    return opaque / window.devicePixelRatio ** 2;
-  })()`)) as number;
 
 const enabled = hasChromium();
 
@@ -172,14 +163,14 @@ describe.skipIf(!enabled)('group grid end to end (Chromium, real service, 2,500-
     await page.locator('.legend .item').first().waitFor();
     await page.getByText('Zoom in to see the pictures', { exact: false }).waitFor();
     await page.waitForTimeout(500);
-    expect(await overlayPixels()).toBe(0); // 5,000 images in view: dots only (the WebGL canvas)
+    expect(await overlayOpaquePixels(page)).toBe(0); // 5,000 images in view: dots only (the WebGL canvas)
     const box = (await page.locator('canvas.overlay').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     for (let step = 0; step < 4; step++) {
       await page.mouse.wheel(0, -300); // x1.57 a step: about 140 images left in view
       await page.waitForTimeout(100);
     }
-    await expect.poll(overlayPixels, { timeout: 20_000 }).toBeGreaterThan(0.5 * 50 * 44 * 44);
+    await expect.poll(() => overlayOpaquePixels(page), { timeout: 20_000 }).toBeGreaterThan(0.5 * 50 * 44 * 44);
     await page.screenshot({ path: path.join(shots, 'e2e-grid-map-zoomed.png') });
     expect(pageErrors).toEqual([]);
   });

@@ -14,6 +14,7 @@ import type { MethodName, Outputs } from '../../core/api/contract.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
 import type { HttpServer } from '../../core/api/http.js';
 import { hasChromium } from './browser.js';
+import { overlayOpaquePixels } from './mapOverlay.js';
 import { openUiSession, type UiSession } from './session.js';
 
 const DATA = '/work/shared/datasets/tuxpaint300';
@@ -176,15 +177,7 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     // A small map shows each image as a 44 px thumbnail, drawn on the overlay canvas (without
     // them the overlay is empty: the dots are on the WebGL canvas below). 40 images: wait until
     // their thumbnails cover at least half of 40 x 44 x 44 CSS pixels (some overlap).
-    const overlayPixels = async () =>
-      (await page.evaluate(`(() => {
-        const c = document.querySelector('canvas.overlay');
-        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let opaque = 0;
-        for (let i = 3; i < data.length; i += 4) if (data[i] > 200) opaque++;
-        return opaque / window.devicePixelRatio ** 2;
-      })()`)) as number;
-    await expect.poll(overlayPixels, { timeout: 15_000 }).toBeGreaterThan(0.5 * 40 * 44 * 44);
+    await expect.poll(() => overlayOpaquePixels(page), { timeout: 15_000 }).toBeGreaterThan(0.5 * 40 * 44 * 44);
     const box = await page.locator('canvas.overlay').boundingBox();
     await page.mouse.move(box!.x + 20, box!.y + 20);
     await page.mouse.down();
