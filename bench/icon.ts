@@ -1,7 +1,8 @@
 /**
  * I-Con engine benchmarks on synthetic 1792-d features (the shape of MobileNetV2's): training
  * time at 10k and 100k images next to k-means on the same preprocessed features, re-clustering
- * 10k with another K as the app does it (the previous run's kNN graph and PCA reused), assigning
+ * 10k with another K as the app does it (the previous run's kNN graph and PCA reused) and into
+ * the same K from the current groups after the user moved images, assigning
  * 100 new images to a 100k library with the trained head, the 2-D map at 100k, and at
  * 1,000,000 images I-Con streamed from a real SQLite database in its own process (time and
  * peak RSS). `npm run bench -- --only icon` (`--quick`: small sizes for CI; ICON_BENCH=a,b
@@ -65,6 +66,12 @@ export async function benchIcon(quick: boolean): Promise<Figure[]> {
       const t0 = performance.now();
       const r = new DebiasedInfoNCEClustering({ nClusters: 12, seed: 0, ...RECLUSTER_OVERRIDES }).fit(x, n1, d, { graph: fit.graph, preprocessor: model.exportHead().preprocessor });
       log({ name: `icon.recluster.${n1}.otherK`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: `K 20 -> 12 as the app re-clusters: previous kNN graph and PCA reused, RECLUSTER_OVERRIDES ${JSON.stringify(RECLUSTER_OVERRIDES)}; ${phases(r)}` });
+      // the same K after the user's fixes: training starts from their groups, full schedule
+      const pins = new Map<number, number>();
+      for (let i = 0; i < n1; i += 100) pins.set(i, fit.labels[(i + 50) % n1]!);
+      const t1 = performance.now();
+      const g = new DebiasedInfoNCEClustering({ nClusters: 20, seed: 0 }).fit(x, n1, d, { graph: fit.graph, preprocessor: model.exportHead().preprocessor, pins, start: fit.labels });
+      log({ name: `icon.regroup.${n1}.sameK`, value: sec(performance.now() - t1), unit: 's', command: cmd, note: `K 20 again after ${pins.size} images moved: starts from the current groups, full schedule, previous kNN graph and PCA reused; ${phases(g)}` });
     }
   }
 

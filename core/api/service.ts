@@ -277,7 +277,7 @@ export function createService(options: ServiceOptions): ApiHost {
       if (m.count < parts) throw new ApiError('invalid-input', 'not enough embedded images in this group to split it');
       // Re-cluster just this group's images with I-Con into `parts` groups (off the main thread).
       const { result } = await trainInWorker(
-        { features: m.vectors, views: null, n: m.count, d: m.dim, k: parts, seed: 0, pins: [], map: false, minK: parts, graph: null },
+        { features: m.vectors, views: null, n: m.count, d: m.dim, k: parts, seed: 0, pins: [], start: null, map: false, minK: parts, graph: null },
         null,
       );
       const byPart = Array.from({ length: parts }, () => [] as Array<{ imageId: number; confidence: number }>);

@@ -56,7 +56,7 @@ export function buildProgram(): Command {
     .option('-g, --groups <K>', 'number of groups (default: number of labels)', intArg(2, 1000))
     .option('--seeds <N>', 'seeds to average over', intArg(1, 100), 5)
     .option('--db <file>', 'embedding cache database (default: eval-cache.db in the app-data folder)')
-    .option('--pins <N>', 'also score I-Con with N pinned images per class', intArg(0, 1000), 0)
+    .option('--pins <N>', 'also score regrouping after N edits per class (N random images pinned; N misplaced images moved)', intArg(0, 1000), 0)
     .option('--json', 'print the result as JSON on stdout')
     .action(async (folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean }) => {
       const { evalCommand } = await import('./eval.js');

@@ -4,7 +4,7 @@
  */
 import { DebiasedInfoNCEClustering, type ClusteringOptions } from './clustering.js';
 import { kmeans } from './kmeans.js';
-import { scoreAll, thresholdSplit, type Scores } from './metrics.js';
+import { hungarianMatch, scoreAll, thresholdSplit, type Scores } from './metrics.js';
 import { fitPreprocess, type PreprocessOptions } from './preprocess.js';
 import { Rng } from './rng.js';
 
@@ -25,6 +25,10 @@ export interface SeedResult {
   kmeansMs: number;
   /** How `unsortedThreshold` splits I-Con's result (absent without a threshold). */
   unsorted?: UnsortedSplit;
+  /** After the user pins `pinsPerClass` random images per class and regroups. */
+  pinned?: Scores;
+  /** After the user moves `pinsPerClass` misplaced images per class to their group and regroups. */
+  fixed?: Scores;
 }
 export interface UnsortedSplit {
   /** Share of images whose confidence is below the threshold. */
@@ -43,6 +47,8 @@ export interface EvaluateResult {
   minAccMargin: number;
   /** Means over seeds of the per-seed splits (seeds without unsorted images left out of accUnsorted). */
   unsorted?: UnsortedSplit;
+  pinned?: MetricSummary;
+  fixed?: MetricSummary;
 }
 
 export interface EvaluateInput {
@@ -54,7 +60,12 @@ export interface EvaluateInput {
   k?: number;
   seeds?: number[];
   views?: Float32Array;
-  /** Pin this many images per class (sampled with the seed) into I-Con. */
+  /**
+   * Also score the app's regrouping after the user's edits, as the app runs it (as many
+   * groups as before, training started from them), for two kinds of edit:
+   * this many random images per class pinned to their class's group, and this many
+   * misplaced images per class moved there (each sampled with the seed).
+   */
   pinsPerClass?: number;
   /** Overrides of the I-Con options (the shipped defaults otherwise). */
   options?: Partial<ClusteringOptions>;
@@ -73,23 +84,54 @@ function summarize(s: Scores[]): MetricSummary {
   return { acc: meanStd(s.map((x) => x.acc)), nmi: meanStd(s.map((x) => x.nmi)), ari: meanStd(s.map((x) => x.ari)) };
 }
 
-/** Samples `perClass` pinned images per class; pins map image -> class id (used as cluster index). */
+/** Samples `perClass` images per class: image -> its label. */
 export function samplePins(labels: ArrayLike<number>, perClass: number, seed: number): Map<number, number> {
-  const rng = new Rng(seed * 7919 + 13);
+  return sampleByClass(labels, perClass, new Rng(seed * 7919 + 13), () => true);
+}
+
+/**
+ * Samples up to `perClass` misplaced images per class: images whose group in `pred` is not
+ * the group matched to their class (what a user fixing the groups would move). Image -> its
+ * label.
+ */
+export function sampleFixes(labels: ArrayLike<number>, pred: ArrayLike<number>, perClass: number, seed: number): Map<number, number> {
+  const groupOf = classToGroup(labels, pred);
+  return sampleByClass(labels, perClass, new Rng(seed * 7919 + 29), (i) => pred[i] !== groupOf.get(labels[i]!));
+}
+
+function sampleByClass(labels: ArrayLike<number>, perClass: number, rng: Rng, eligible: (i: number) => boolean): Map<number, number> {
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
     if (!byClass.has(l)) byClass.set(l, []);
-    byClass.get(l)!.push(i);
+    if (eligible(i)) byClass.get(l)!.push(i);
   }
-  const pins = new Map<number, number>();
-  const classes = [...byClass.keys()].sort((a, b) => a - b);
-  classes.forEach((l, ci) => {
+  const out = new Map<number, number>();
+  for (const l of [...byClass.keys()].sort((a, b) => a - b)) {
     const idx = byClass.get(l)!;
     const perm = rng.permutation(idx.length);
-    for (let j = 0; j < Math.min(perClass, idx.length); j++) pins.set(idx[perm[j]!]!, ci);
-  });
-  return pins;
+    for (let j = 0; j < Math.min(perClass, idx.length); j++) out.set(idx[perm[j]!]!, l);
+  }
+  return out;
+}
+
+/** Class -> the group the Hungarian matching gives it (classes left without a group absent). */
+function classToGroup(labels: ArrayLike<number>, pred: ArrayLike<number>): Map<number, number> {
+  return new Map([...hungarianMatch(labels, pred)].map(([group, cls]) => [cls, group]));
+}
+
+/**
+ * The user's edits on a grouping, then the app's regrouping: each image of `edits` (image ->
+ * label) pinned in its class's group, training started from the grouping with the edits in
+ * it (what "Regroup everything" runs with as many groups).
+ */
+function regroup(input: EvaluateInput, k: number, seed: number, grouping: Int32Array, edits: Map<number, number>): Scores {
+  const groupOf = classToGroup(input.labels, grouping);
+  const pins = new Map<number, number>();
+  for (const [img, label] of edits) if (groupOf.has(label)) pins.set(img, groupOf.get(label)!);
+  const model = new DebiasedInfoNCEClustering({ ...input.options, nClusters: k, seed });
+  const res = model.fit(input.features, input.n, input.d, { views: input.views, pins, start: grouping });
+  return scoreAll(input.labels, res.labels);
 }
 
 /** I-Con (shipped defaults unless overridden) vs k-means (k-means++, restarts) for each seed. */
@@ -107,13 +149,16 @@ export function evaluate(input: EvaluateInput): EvaluateResult {
     const km = kmeans(kmFeat, n, kmD, { k, nInit: input.kmeansInit ?? 10, seed });
     const t1 = performance.now();
     const model = new DebiasedInfoNCEClustering({ ...input.options, nClusters: k, seed });
-    const pins = input.pinsPerClass ? samplePins(labels, input.pinsPerClass, seed) : undefined;
-    const res = model.fit(features, n, d, { views: input.views, pins });
+    const res = model.fit(features, n, d, { views: input.views });
     const t2 = performance.now();
     const r: SeedResult = { seed, icon: scoreAll(labels, res.labels), kmeans: scoreAll(labels, km.labels), iconMs: t2 - t1, kmeansMs: t1 - t0 };
     if (input.unsortedThreshold !== undefined) {
       const split = thresholdSplit(labels, res.labels, res.confidence, input.unsortedThreshold);
       r.unsorted = { share: split.share, accSorted: split.accKept, accUnsorted: split.accBelow };
+    }
+    if (input.pinsPerClass) {
+      r.pinned = regroup(input, k, seed, res.labels, samplePins(labels, input.pinsPerClass, seed));
+      r.fixed = regroup(input, k, seed, res.labels, sampleFixes(labels, res.labels, input.pinsPerClass, seed));
     }
     perSeed.push(r);
   }
@@ -126,6 +171,7 @@ export function evaluate(input: EvaluateInput): EvaluateResult {
     kmeans: summarize(perSeed.map((s) => s.kmeans)),
     perSeed,
     minAccMargin: Math.min(...perSeed.map((s) => s.icon.acc - s.kmeans.acc)),
+    ...(input.pinsPerClass ? { pinned: summarize(perSeed.map((s) => s.pinned!)), fixed: summarize(perSeed.map((s) => s.fixed!)) } : {}),
     ...(splits.length
       ? {
           unsorted: {

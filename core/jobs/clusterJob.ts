@@ -54,16 +54,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   const flips = orderedFeatures(store, FLIP_VIEW, ids);
   const views = flips.count === matrix.count ? flips.vectors : null;
   const activeRun = store.runs.activeRunId();
-  const pinnedGroups = new Map<number, number>(); // old group id -> cluster index
-  const pins: Array<[number, number]> = [];
-  if (activeRun !== null) {
-    for (const a of store.groups.listAssignments(activeRun, { pinnedOnly: true })) {
-      const row = rowOf.get(a.imageId);
-      if (row === undefined || a.groupId === null) continue;
-      if (!pinnedGroups.has(a.groupId)) pinnedGroups.set(a.groupId, pinnedGroups.size);
-      pins.push([row, pinnedGroups.get(a.groupId)!]);
-    }
-  }
+  const { pins, start, pinnedGroupCount } = currentGrouping(store, activeRun, rowOf);
 
   const summary: RunSummary = {
     runId: 0,
@@ -90,8 +81,9 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     k: options.k ?? null,
     seed: options.seed ?? 0,
     pins,
+    start,
     map: options.map ?? true,
-    minK: Math.max(1, pinnedGroups.size),
+    minK: Math.max(1, pinnedGroupCount),
     ...reusable(store, activeRun, ids),
     schedule: options.index === false ? 'recluster' : 'full',
   };
@@ -168,6 +160,30 @@ function orderedFeatures(store: Store, view: string, ids?: number[]): { imageIds
   const vectors = new Float32Array(m.count * m.dim);
   order.forEach((src, dst) => vectors.set(m.vectors.subarray(src * m.dim, (src + 1) * m.dim), dst * m.dim));
   return { imageIds: Uint32Array.from(order, (i) => m.imageIds[i]!), vectors, count: m.count, dim: m.dim };
+}
+
+/**
+ * The user's current grouping as the trainer's input: pins as [row, cluster index] (pinned
+ * groups numbered first), and every image's current group as the grouping to refine (-1 for
+ * images in no group or not in that run), numbered the same way. The trainer starts from it
+ * when the new run has as many groups (re-clustering learns from the user's fixes instead of
+ * starting over).
+ */
+function currentGrouping(store: Store, runId: number | null, rowOf: Map<number, number>): Pick<TrainRequest, 'pins' | 'start'> & { pinnedGroupCount: number } {
+  if (runId === null) return { pins: [], start: null, pinnedGroupCount: 0 };
+  const assignments = store.groups.listAssignments(runId).filter((a) => a.groupId !== null && rowOf.has(a.imageId));
+  const index = new Map<number, number>(); // group id -> cluster index
+  for (const a of assignments) if (a.pinned && !index.has(a.groupId!)) index.set(a.groupId!, index.size);
+  const pinnedGroupCount = index.size;
+  for (const a of assignments) if (!index.has(a.groupId!)) index.set(a.groupId!, index.size);
+  const pins: Array<[number, number]> = [];
+  const start = new Int32Array(rowOf.size).fill(-1);
+  for (const a of assignments) {
+    const row = rowOf.get(a.imageId)!;
+    start[row] = index.get(a.groupId!)!;
+    if (a.pinned) pins.push([row, start[row]!]);
+  }
+  return { pins, start: index.size ? start : null, pinnedGroupCount };
 }
 
 /**

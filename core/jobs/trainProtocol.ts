@@ -14,6 +14,11 @@ export interface TrainRequest {
   seed: number;
   /** [row index, cluster index] of pinned images: fixed groups and a labels kernel in p. */
   pins: Array<[number, number]>;
+  /**
+   * The user's current groups per row (cluster index, -1 for none), numbered as the pins are:
+   * when the new run has that many groups, training refines them (FitInput.start).
+   */
+  start: Int32Array | null;
   /** Also compute the 2-D map (t-SNE through the I-Con engine). */
   map: boolean;
   /** Smallest K the data needs (e.g. the number of distinct pinned groups). */
@@ -24,7 +29,10 @@ export interface TrainRequest {
   preprocessor?: Preprocessor | null;
   /** That run's 2-D map of these same rows: the map does not depend on K, so it is kept. */
   previousMap?: Float32Array | null;
-  /** 'recluster': the shorter schedule of an interactive re-cluster (RECLUSTER_OVERRIDES). */
+  /**
+   * 'recluster': the shorter schedule of an interactive re-cluster into another number of
+   * groups (RECLUSTER_OVERRIDES); refining the current groups (`start` used) trains in full.
+   */
   schedule?: 'full' | 'recluster';
 }
 

@@ -52,7 +52,7 @@ export function groupActions(app: AppState) {
     async recluster(current: number) {
       const v = await app.ask({
         title: 'Regroup everything',
-        body: 'Clusters all images again with another number of groups. Pinned images and names you gave are kept where possible. Undoable.',
+        body: 'With the same number of groups, training starts from your groups and learns from the images you moved or pinned. With another number, it starts afresh. Pinned images and names you gave are kept where possible. Undoable.',
         fields: [{ name: 'groups', label: 'Number of groups', type: 'number', value: Math.max(2, current), min: 2, max: 1000 }],
         confirm: 'Regroup',
       });

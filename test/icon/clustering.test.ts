@@ -110,6 +110,66 @@ describe('DebiasedInfoNCEClustering', () => {
     expect(direct / n).toBeGreaterThan(0.55);
   });
 
+  it("refines a given grouping (FitInput.start): keeps its numbering and learns from fixes instead of centring on them", () => {
+    // 4 blobs, plus 5 images per class that sit in the next class's blob: a free fit puts them
+    // there, and a user fixing the groups moves them back to their class's group (pins).
+    const d = 16;
+    const { x: core, labels: coreY, n: nCore } = blobs(4, 50, d, 3, 7);
+    const rng = new Rng(8);
+    const centreOf = (c: number) => {
+      const m = new Float32Array(d);
+      let cnt = 0;
+      for (let i = 0; i < nCore; i++) {
+        if (coreY[i] !== c) continue;
+        cnt++;
+        for (let j = 0; j < d; j++) m[j]! += core[i * d + j]!;
+      }
+      return m.map((v) => v / cnt);
+    };
+    const n = nCore + 20;
+    const x = new Float32Array(n * d);
+    x.set(core);
+    const y = new Int32Array(n);
+    y.set(coreY);
+    for (let t = 0; t < 20; t++) {
+      const c = t % 4;
+      const there = centreOf((c + 1) % 4);
+      y[nCore + t] = c;
+      for (let j = 0; j < d; j++) x[(nCore + t) * d + j] = there[j]! + 0.5 * rng.normal();
+    }
+    const opts: ClusteringOptions = { nClusters: 4, seed: 4, ...FAST };
+    const free = new DebiasedInfoNCEClustering(opts).fit(x, n, d);
+    // the user's groups: the free fit renumbered (the app's group order is its own), with each
+    // misplaced image moved to the group holding most of its class and pinned there
+    const grouping = Int32Array.from(free.labels, (g) => (g + 1) % 4);
+    const groupOfClass = (c: number) => {
+      const votes = new Int32Array(4);
+      for (let i = 0; i < nCore; i++) if (y[i] === c) votes[grouping[i]!]!++;
+      return votes.indexOf(Math.max(...votes));
+    };
+    const pins = new Map<number, number>();
+    for (let t = 0; t < 20; t++) pins.set(nCore + t, groupOfClass(y[nCore + t]!));
+    for (const [i, g] of pins) grouping[i] = g;
+    const agree = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from({ length: nCore }, (_, i) => (a[i] === b[i] ? 1 : 0) as number).reduce((s, v) => s + v, 0) / nCore;
+    expect(agree(grouping, Int32Array.from(coreY, groupOfClass))).toBeGreaterThan(0.95); // the grouping is right on the blobs
+
+    const refined = new DebiasedInfoNCEClustering(opts).fit(x, n, d, { pins, start: grouping });
+    for (const [i, g] of pins) expect(refined.labels[i]).toBe(g);
+    // the blobs stay in the user's groups, under the user's numbering
+    expect(agree(refined.labels, grouping)).toBeGreaterThan(0.95);
+    // Without the grouping, every group pinned, the start is the pinned images' means: here
+    // the next class's blob, so groups swap their contents and the user's names would follow.
+    const fromPins = new DebiasedInfoNCEClustering(opts).fit(x, n, d, { pins });
+    expect(agree(fromPins.labels, grouping)).toBeLessThan(0.5);
+
+    // a grouping that leaves a group empty is not a start: the usual one is used
+    const partial = Int32Array.from(grouping, (g) => (g === 3 ? -1 : g));
+    const fallback = new DebiasedInfoNCEClustering(opts).fit(x, n, d, { start: partial });
+    expect(new Set(fallback.labels).size).toBe(4);
+    expect(() => new DebiasedInfoNCEClustering(opts).fit(x, n, d, { start: new Int32Array(n).fill(4) })).toThrow(/bad start group/);
+    expect(() => new DebiasedInfoNCEClustering(opts).fit(x, n, d, { start: new Int32Array(n - 1) })).toThrow(/start length/);
+  });
+
   it('streams rows from a source (PCA on a sample) and re-clusters reusing the graph and PCA', () => {
     const d = 40;
     const { x, labels, n } = blobs(5, 60, d, 3);
