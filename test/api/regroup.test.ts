@@ -32,7 +32,7 @@ async function finished(job: JobState): Promise<JobState> {
 
 /** The current grouping: image id -> group id, and each image's class (its folder). */
 function grouping(): { ids: number[]; classOf: number[]; groupOf: number[]; pinned: Set<number> } {
-  const folder = new Map(store.images.listUsable(libraryId).map((r) => [r.id, r.relPath.split('/')[0]!]));
+  const folder = new Map(store.images.listUsable(libraryId).map((r) => [r.id, r.relPath.split(/[\\/]/)[0]!]));
   const classes = [...new Set(folder.values())].sort();
   const rows = store.groups.listAssignments(store.runs.activeRunId()!).filter((a) => a.groupId !== null);
   return {
