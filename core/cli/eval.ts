@@ -50,8 +50,7 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
     const { backend } = await initTf();
     const seeds = Array.from({ length: opts.seeds }, (_, i) => i);
     const k = opts.groups ?? classes.length;
-    const rows = { features, n, d, labels, k, seeds, views };
-    const base = evaluate({ ...rows, unsortedThreshold: DEFAULT_UNSORTED_THRESHOLD, pinsPerClass: opts.pins > 0 ? opts.pins : undefined });
+    const base = evaluate({ features, n, d, labels, k, seeds, views, unsortedThreshold: DEFAULT_UNSORTED_THRESHOLD, pinsPerClass: opts.pins > 0 ? opts.pins : undefined });
     const out = toOutput(base, backend.choice);
     if (base.unsorted) out.unsorted = { threshold: DEFAULT_UNSORTED_THRESHOLD, ...base.unsorted };
     if (base.pinned) out.pinned = { perClass: opts.pins, ...means(base.pinned) };

@@ -171,18 +171,17 @@ function orderedFeatures(store: Store, view: string, ids?: number[]): { imageIds
  */
 function currentGrouping(store: Store, runId: number | null, rowOf: Map<number, number>): Pick<TrainRequest, 'pins' | 'start'> & { pinnedGroupCount: number } {
   if (runId === null) return { pins: [], start: null, pinnedGroupCount: 0 };
-  const assignments = store.groups.listAssignments(runId).filter((a) => a.groupId !== null && rowOf.has(a.imageId));
+  const placed = store.groups.listAssignments(runId).flatMap((a) => {
+    const row = rowOf.get(a.imageId);
+    return row === undefined || a.groupId === null ? [] : [{ row, groupId: a.groupId, pinned: a.pinned }];
+  });
   const index = new Map<number, number>(); // group id -> cluster index
-  for (const a of assignments) if (a.pinned && !index.has(a.groupId!)) index.set(a.groupId!, index.size);
+  for (const a of placed) if (a.pinned && !index.has(a.groupId)) index.set(a.groupId, index.size);
   const pinnedGroupCount = index.size;
-  for (const a of assignments) if (!index.has(a.groupId!)) index.set(a.groupId!, index.size);
-  const pins: Array<[number, number]> = [];
+  for (const a of placed) if (!index.has(a.groupId)) index.set(a.groupId, index.size);
   const start = new Int32Array(rowOf.size).fill(-1);
-  for (const a of assignments) {
-    const row = rowOf.get(a.imageId)!;
-    start[row] = index.get(a.groupId!)!;
-    if (a.pinned) pins.push([row, start[row]!]);
-  }
+  for (const a of placed) start[a.row] = index.get(a.groupId)!;
+  const pins = placed.filter((a) => a.pinned).map((a): [number, number] => [a.row, start[a.row]!]);
   return { pins, start: index.size ? start : null, pinnedGroupCount };
 }
 

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JobState, MethodName, Outputs } from '../../core/api/contract.js';
-import { dispatch } from '../../core/api/host.js';
+import type { JobState } from '../../core/api/contract.js';
 import { createService } from '../../core/api/service.js';
 import { openStore } from '../../core/store/index.js';
 import { demoImages } from '../helpers/cli.js';
+import { serviceCaller } from '../helpers/service.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'cs-cancel-'));
 const store = openStore(path.join(work, 'db', 'c.db'));
@@ -21,16 +21,8 @@ afterAll(async () => {
   store.close();
   rmSync(work, { recursive: true, force: true });
 });
-const call = async <M extends MethodName>(m: M, input: unknown = {}) => (await dispatch(host, m, input)) as Outputs[M];
+const { call, until, finished } = serviceCaller(() => host);
 const embedDone = (job: JobState | null) => job?.phases.find((p) => p.name === 'embed')?.done ?? 0;
-
-async function until(pred: (job: JobState | null) => boolean): Promise<JobState> {
-  for (;;) {
-    const job = await call('getJob');
-    if (pred(job)) return job!;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('cancelling a job', () => {
   it('stops it mid-embed, keeps what was embedded, and the next run finishes the rest', async () => {
@@ -39,7 +31,7 @@ describe('cancelling a job', () => {
     await until((j) => embedDone(j) > 0);
     await expect(call('removeLibrary', { id: lib.id })).rejects.toMatchObject({ code: 'busy' });
     expect(await call('cancelJob', { jobId: job.id })).toEqual({ ok: true });
-    const cancelled = await until((j) => j !== null && j.status !== 'running');
+    const cancelled = await finished();
     expect(cancelled.status).toBe('cancelled');
     expect((await call('getStatus')).hasRun).toBe(false);
     expect((await call('listGroups', {})).groups).toEqual([]);
@@ -48,7 +40,7 @@ describe('cancelling a job', () => {
     expect(kept).toBeLessThan(60);
 
     await call('startClustering', { groups: 6, seed: 0 });
-    const done = await until((j) => j !== null && j.status !== 'running');
+    const done = await finished();
     expect(done.status, done.error).toBe('done');
     expect(done.phases.find((p) => p.name === 'embed')?.total).toBe(60 - kept);
     expect(done.summary?.images).toBe(60);

@@ -7,28 +7,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobState, MethodName, Outputs } from '../../core/api/contract.js';
-import { dispatch, type ApiHost } from '../../core/api/host.js';
+import type { ApiHost } from '../../core/api/host.js';
 import { createService } from '../../core/api/service.js';
 import { hungarianAccuracy, hungarianMatch } from '../../core/icon/metrics.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { demoImages } from '../helpers/cli.js';
+import { serviceCaller } from '../helpers/service.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'cs-regroup-'));
 let store: Store;
 let host: ApiHost;
 let libraryId = 0;
 
-async function call<M extends MethodName>(method: M, input: unknown = {}): Promise<Outputs[M]> {
-  return (await dispatch(host, method, input)) as Outputs[M];
-}
-
-async function finished(job: JobState): Promise<JobState> {
-  for (let j: JobState | null = job; ; j = await call('getJob')) {
-    if (j && j.status !== 'running') return j;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const { call, finished } = serviceCaller(() => host);
 
 /** The current grouping: image id -> group id, and each image's class (its folder). */
 function grouping(): { ids: number[]; classOf: number[]; groupOf: number[]; pinned: Set<number> } {
@@ -56,7 +47,8 @@ afterAll(async () => {
 
 describe('regrouping after the user fixed the groups', () => {
   it('keeps the fixes, the groups and their names, and groups the rest better', async () => {
-    const first = await finished(await call('startClustering', { groups: 6, seed: 0 }));
+    await call('startClustering', { groups: 6, seed: 0 });
+    const first = await finished();
     expect(first.status, first.error).toBe('done');
     const before = grouping();
     expect(before.ids).toHaveLength(60);
@@ -76,7 +68,8 @@ describe('regrouping after the user fixed the groups', () => {
     const accEdited = hungarianAccuracy(edited.classOf, edited.groupOf);
 
     // "Regroup everything" with as many groups as there are.
-    const again = await finished(await call('recluster', { groups: 6 }));
+    await call('recluster', { groups: 6 });
+    const again = await finished();
     expect(again.status, again.error).toBe('done');
     const after = grouping();
     const accAfter = hungarianAccuracy(after.classOf, after.groupOf);

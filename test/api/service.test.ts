@@ -6,11 +6,12 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvent, JobState, MethodName, Outputs } from '../../core/api/contract.js';
+import type { ApiEvent } from '../../core/api/contract.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
 import { createService } from '../../core/api/service.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { demoImages } from '../helpers/cli.js';
+import { serviceCaller } from '../helpers/service.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'cs-service-'));
 const photos = path.join(work, 'photos');
@@ -18,17 +19,7 @@ let store: Store;
 let host: ApiHost;
 const events: ApiEvent[] = [];
 
-async function call<M extends MethodName>(method: M, input: unknown = {}): Promise<Outputs[M]> {
-  return (await dispatch(host, method, input)) as Outputs[M];
-}
-
-async function waitForJob(): Promise<JobState> {
-  for (;;) {
-    const job = await call('getJob');
-    if (job && job.status !== 'running') return job;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const { call, finished: waitForJob } = serviceCaller(() => host);
 
 beforeAll(async () => {
   // 4 classes x 6 images.
