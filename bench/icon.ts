@@ -3,11 +3,12 @@
  * time at 10k and 100k images next to k-means on the same preprocessed features, re-clustering
  * 10k with another K as the app does it (the previous run's kNN graph and PCA reused) and into
  * the same K from the current groups after the user moved images, assigning
- * 100 new images to a 100k library with the trained head, the 2-D map at 100k, and at
- * 1,000,000 images I-Con streamed from a real SQLite database in its own process (time and
- * peak RSS). `npm run bench -- --only icon` (`--quick`: small sizes for CI; ICON_BENCH=a,b
- * picks parts: train10k,recluster,choosek,train100k,predict,tsne100k,train1m). choosek: the
- * app's default, K chosen from the data, at 10k (20 true groups) and 100k (50; candidates stop at 20).
+ * 100 new images to a 100k library with the trained head, the 2-D map at 300 (a small
+ * library: the dense exact path) and at 100k, and at 1,000,000 images I-Con streamed from a
+ * real SQLite database in its own process (time and peak RSS). `npm run bench -- --only icon`
+ * (`--quick`: small sizes for CI; ICON_BENCH=a,b picks parts:
+ * train10k,recluster,choosek,train100k,predict,tsne300,tsne100k,train1m). choosek: the app's
+ * default, K chosen from the data, at 10k (20 true groups) and 100k (50; candidates stop at 20).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -39,7 +40,7 @@ export async function benchIcon(quick: boolean): Promise<Figure[]> {
     figs.push(f);
     console.error(`  ${f.name}: ${f.value?.toFixed(2)} ${f.unit} ${f.note ?? ''}`);
   };
-  const only = (process.env.ICON_BENCH ?? 'train10k,recluster,choosek,train100k,predict,tsne100k,train1m').split(',');
+  const only = (process.env.ICON_BENCH ?? 'train10k,recluster,choosek,train100k,predict,tsne300,tsne100k,train1m').split(',');
 
   /** I-Con and k-means (shipped baseline settings) on the same data; returns the fitted model. */
   const trainPair = (n: number, C: number, seed: number): { model: DebiasedInfoNCEClustering; fit: FitResult; x: Float32Array } => {
@@ -93,6 +94,13 @@ export async function benchIcon(quick: boolean): Promise<Figure[]> {
     const t0 = performance.now();
     model.predict(xNew, 100);
     log({ name: `icon.assign.100new.to${n2}`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: 'trained head (PCA + linear + softmax), no retraining' });
+  }
+
+  if (only.includes('tsne300')) {
+    const { x } = syntheticBlobs(300, d, 10, 3);
+    const t0 = performance.now();
+    const r = tsneMapDetailed(x, 300, d, { seed: 0 });
+    log({ name: `icon.tsne.300x${d}`, value: sec(performance.now() - t0), unit: 's', command: cmd, note: `${r.method}: PCA ${sec(r.timings.preprocessMs).toFixed(1)} s, optimise ${sec(r.timings.optimizeMs).toFixed(1)} s` });
   }
 
   if (only.includes('tsne100k')) {

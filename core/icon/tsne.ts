@@ -3,11 +3,12 @@
  * features with per-point bandwidth set by perplexity (symmetrised); learned
  * kernel q = Student-t (Cauchy) on the 2-D points; loss = sum_i KL(p_i||q_i).
  *
- * - n <= exactUpTo (default 300): dense kernels + iconLoss, autodiff, Adam. Its time grows
- *   with n^2 (8.8 s at 300 points, 94 s at 1,000 on this machine's wasm), while the sampled path
- *   below maps 1,000 in 0.7 s as well: 2-D 10-NN label agreement on fashion-mnist-1k 0.624 exact
- *   vs 0.613 sampled, tuxpaint300 0.517 vs 0.509 (bench/icon-map.ts). Below ~300 the exact path
- *   is clearly better (200 tuxpaint images: 0.489 vs 0.453) and still quick (4.3 s).
+ * - n <= exactUpTo (default 300): dense p from the Gaussian kernel, the loss's gradient over all
+ *   pairs, Adam. Its time grows with n^2 (0.7 s at 300 points, 7 s at 1,000 on this machine),
+ *   while the sampled path below maps 1,000 in 0.7 s as well: 2-D 10-NN label agreement on
+ *   fashion-mnist-1k 0.624 exact vs 0.613 sampled, tuxpaint300 0.517 vs 0.509
+ *   (bench/icon-map.ts). Below ~300 the exact path is clearly better (200 tuxpaint images:
+ *   0.489 vs 0.453) and still quick.
  * - larger n: PCA-50 fitted on a 10k-row sample; perplexity 15 by default;
  *   300 iterations; sparse p on the kNN graph (k = 3 x perplexity, HNSW kNN beyond
  *   20k points) and q normalised with sampled negatives,
@@ -22,9 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
 import { fitPreprocess, gatherRows, l2normalize, pcaFit, pcaTransform } from './preprocess.js';
 import { knnGraphAuto, normalizeSparseRows, symmetrizeSparse, type SparseRows } from './knn.js';
-import { gaussianKernel, studentTKernel, perplexityBetas } from './kernels.js';
-import { debiasedLog } from './debias.js';
-import { iconLoss } from './loss.js';
+import { gaussianKernel, perplexityBetas } from './kernels.js';
 import { identicalRows } from './identicalRows.js';
 
 /** Points up to which the dense exact path is used (see above). */
@@ -145,41 +144,105 @@ function optimise(x: Float32Array, n: number, dd: number, opts: TsneOptions, see
   return { points: y, method: 'sampled', timings: { preprocessMs: 0, knnMs: t2 - t1, optimizeMs: t3 - t2 } };
 }
 
-/** Dense I-Con t-SNE: Gaussian p (perplexity, symmetrised), Student-t q, iconLoss, Adam on the points. */
+/**
+ * Dense I-Con t-SNE: p is the Gaussian kernel (perplexity, symmetrised), built from the kernels;
+ * the loss is iconLoss(p, log q) with q the Student-t kernel on the points, and its gradient is
+ * written out (`denseTsneGradient`) instead of taken by autodiff. The n x n tf ops took 18 ms
+ * an iteration at 300 points (8.8 s a map, longer than the clustering it follows); the same
+ * gradient on typed arrays takes well under 1 ms. test/icon/tsne.test.ts checks it against
+ * tf.grad of iconLoss over the kernels. Adam, as tf.train.adam.
+ */
 function exactTsne(x: Float32Array, n: number, d: number, y0: Float32Array, perplexity: number, iters: number, lr: number, exag: number): Float32Array {
   const p = tf.tidy(() => {
     const pc = gaussianKernel(tf.tensor2d(x, [n, d]), { perplexity });
     const sym = tf.div(tf.add(pc, tf.transpose(pc)), 2);
     return tf.div(sym, tf.sum(sym, 1, true)) as tf.Tensor2D;
   });
-  const Y = tf.variable(tf.tensor2d(y0, [n, 2]));
-  const opt = tf.train.adam(lr);
+  const pData = p.dataSync() as Float32Array;
+  p.dispose();
+  const y = Float32Array.from(y0);
+  const adam = new Adam(y.length, lr);
   const exagIters = Math.floor(iters / 4);
+  const grad = new Float64Array(n * 2);
+  const w = new Float64Array(n);
   for (let it = 0; it < iters; it++) {
-    const w = it < exagIters ? exag : 1;
-    tf.tidy(() => {
-      opt.minimize(() => {
-        const logQ = debiasedLog(studentTKernel(Y as unknown as tf.Tensor2D), 0);
-        // exaggeration scales the attraction term; repulsion (normaliser) unchanged
-        const q = tf.exp(logQ);
-        void q;
-        return tf.add(tf.mul(iconLoss(p, logQ, n), 1), tf.mul(iconLossAttractionOnly(p, Y as unknown as tf.Tensor2D), w - 1)) as tf.Scalar;
-      }, false, [Y]);
-    });
+    denseTsneGradient(pData, y, n, it < exagIters ? exag : 1, grad, w);
+    adam.step(y, grad);
   }
-  const out = Float32Array.from(Y.dataSync() as Float32Array);
-  tf.dispose([p, Y]);
-  opt.dispose();
-  return out;
+  return y;
 }
 
-/** The attraction part of the t-SNE I-Con loss: (1/n) sum p_ij log(1 + ||y_i - y_j||^2). */
-function iconLossAttractionOnly(p: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const an = tf.sum(tf.square(y), 1, true);
-    const d2 = tf.relu(tf.add(tf.sub(an, tf.mul(2, tf.matMul(y, tf.transpose(y)))), tf.transpose(an)));
-    return tf.div(tf.sum(tf.mul(p, tf.log1p(d2))), p.shape[0]) as tf.Scalar;
-  });
+/**
+ * Gradient of the dense t-SNE I-Con loss over the points y [n, 2]:
+ *   L = (1/n) sum_i [ a sum_j p_ij log(1 + ||y_i - y_j||^2) + log Z_i ],  Z_i = sum_{j != i} w_ij,
+ * w_ij = 1 / (1 + ||y_i - y_j||^2). With a = 1 and rows of p summing to 1 this is
+ * iconLoss(p, log q), q_ij = w_ij / Z_i (the Student-t kernel); a > 1 is early exaggeration,
+ * which scales the attraction only. Writes into `grad` (and uses `w`, n scratch). Returns L when
+ * `withLoss` (its logs cost as much as the gradient, and the optimiser does not need it), else NaN.
+ */
+export function denseTsneGradient(p: Float32Array, y: Float32Array, n: number, a: number, grad: Float64Array = new Float64Array(2 * n), w: Float64Array = new Float64Array(n), withLoss = false): number {
+  grad.fill(0);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const yi0 = y[2 * i]!;
+    const yi1 = y[2 * i + 1]!;
+    let z = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i) {
+        w[j] = 0;
+        continue;
+      }
+      const dx = yi0 - y[2 * j]!;
+      const dy = yi1 - y[2 * j + 1]!;
+      const wij = 1 / (1 + dx * dx + dy * dy);
+      w[j] = wij;
+      z += wij;
+    }
+    if (withLoss) loss += Math.log(z);
+    let gi0 = 0;
+    let gi1 = 0;
+    const row = i * n;
+    for (let j = 0; j < n; j++) {
+      const wij = w[j]!;
+      if (wij === 0) continue;
+      const pij = p[row + j]!;
+      // attraction 2 a p_ij w_ij (y_i - y_j); repulsion from log Z_i: -2 w_ij^2 (y_i - y_j) / Z_i
+      const f = 2 * a * pij * wij - (2 * wij * wij) / z;
+      if (withLoss && pij > 0) loss -= a * pij * Math.log(wij);
+      const dx = yi0 - y[2 * j]!;
+      const dy = yi1 - y[2 * j + 1]!;
+      gi0 += f * dx;
+      gi1 += f * dy;
+      grad[2 * j] = grad[2 * j]! - f * dx;
+      grad[2 * j + 1] = grad[2 * j + 1]! - f * dy;
+    }
+    grad[2 * i] = grad[2 * i]! + gi0;
+    grad[2 * i + 1] = grad[2 * i + 1]! + gi1;
+  }
+  for (let t = 0; t < 2 * n; t++) grad[t] = grad[t]! / n;
+  return withLoss ? loss / n : NaN;
+}
+
+/** Adam (Kingma & Ba) with tf.train.adam's defaults: beta1 0.9, beta2 0.999, epsilon 1e-7. */
+class Adam {
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+  private t = 0;
+  constructor(size: number, private readonly lr: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-7) {
+    this.m = new Float64Array(size);
+    this.v = new Float64Array(size);
+  }
+
+  step(x: Float32Array, g: Float64Array): void {
+    this.t++;
+    const c1 = 1 - this.beta1 ** this.t;
+    const c2 = 1 - this.beta2 ** this.t;
+    for (let k = 0; k < x.length; k++) {
+      this.m[k] = this.beta1 * this.m[k]! + (1 - this.beta1) * g[k]!;
+      this.v[k] = this.beta2 * this.v[k]! + (1 - this.beta2) * g[k]! * g[k]!;
+      x[k] = x[k]! - (this.lr * (this.m[k]! / c1)) / (Math.sqrt(this.v[k]! / c2) + this.eps);
+    }
+  }
 }
 
 /**

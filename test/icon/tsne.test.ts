@@ -1,5 +1,9 @@
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tsneMapDetailed } from '../../core/icon/tsne.js';
+import { denseTsneGradient, tsneMapDetailed } from '../../core/icon/tsne.js';
+import { gaussianKernel, studentTKernel } from '../../core/icon/kernels.js';
+import { debiasedLog } from '../../core/icon/debias.js';
+import { iconLoss } from '../../core/icon/loss.js';
 import { blobs, setupTf } from './helpers.js';
 
 beforeAll(setupTf);
@@ -47,6 +51,32 @@ function nnAgreement(y: Float32Array, labels: Int32Array): number {
 }
 
 describe('t-SNE map (Gaussian p, Student-t q, I-Con loss)', () => {
+  it("the exact path's written-out gradient is tf.grad of iconLoss over the kernels", () => {
+    const n = 12;
+    const { x } = blobs(3, 4, 5, 1, 9);
+    const y0 = blobs(1, n, 2, 1, 4).x;
+    const p = tf.tidy(() => gaussianKernel(tf.tensor2d(x, [n, 5]), { perplexity: 3 }));
+    const pData = p.dataSync() as Float32Array;
+    const Y = tf.tensor2d(y0, [n, 2]);
+    const attraction = (y: tf.Tensor2D) => tf.tidy(() => {
+      const d2 = tf.sum(tf.square(tf.sub(tf.expandDims(y, 1), tf.expandDims(y, 0))), 2);
+      return tf.div(tf.sum(tf.mul(p, tf.log1p(d2))), n) as tf.Scalar;
+    });
+    for (const a of [1, 4]) {
+      // I-Con: iconLoss(p, log q), q the Student-t kernel; exaggeration a adds (a - 1) x attraction
+      const lossOf = (y: tf.Tensor2D) => tf.add(iconLoss(p, debiasedLog(studentTKernel(y), 0), n), tf.mul(attraction(y), a - 1)) as tf.Scalar;
+      const { value, grad } = tf.valueAndGrad(lossOf)(Y);
+      const g = new Float64Array(2 * n);
+      const loss = denseTsneGradient(pData, y0, n, a, g, undefined, true);
+      expect(loss).toBeCloseTo(value.dataSync()[0]!, 4);
+      const want = grad.dataSync();
+      for (let t = 0; t < 2 * n; t++) expect(g[t]).toBeCloseTo(want[t]!, 5);
+      expect(Number.isNaN(denseTsneGradient(pData, y0, n, a))).toBe(true);
+      tf.dispose([value, grad]);
+    }
+    tf.dispose([p, Y]);
+  });
+
   it('exact path separates blobs', () => {
     const { x, labels, n } = blobs(4, 40, 20, 2, 5);
     const r = tsneMapDetailed(x, n, 20, { perplexity: 15, iterations: 250, seed: 1 });
