@@ -61,8 +61,12 @@ export function formatSummary(s: RunSummary): string {
   const skippedTotal = Object.values(s.skipped).reduce((a, b) => a + b, 0);
   lines.push(`Images clustered: ${s.images}`);
   lines.push(`Skipped: ${skippedTotal}${skippedTotal ? ` (${Object.entries(s.skipped).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`);
-  lines.push(`Groups: ${s.groups.length} (K=${s.k}, ${s.kChosenBy === 'auto' ? 'chosen from the data' : 'set by --groups'})`);
+  const pinned = s.pinnedGroups ?? 0;
+  const floor = pinned > 0 && pinned >= s.k ? `; no fewer than the ${pinned} groups holding pinned images` : '';
+  lines.push(`Groups: ${s.groups.length} (K=${s.k}, ${s.kChosenBy === 'auto' ? 'chosen from the data' : 'set by --groups'}${floor})`);
   for (const g of s.groups) lines.push(`  ${g.name.padEnd(24)} ${String(g.size).padStart(7)}`);
+  if (s.names?.kept.length) lines.push(`Names kept: ${s.names.kept.join(', ')}`);
+  if (s.names?.dropped.length) lines.push(`Names dropped (no group is mostly their images now): ${s.names.dropped.join(', ')}`);
   if (s.unsorted > 0) lines.push(`  ${'Unsorted (low confidence)'.padEnd(24)} ${String(s.unsorted).padStart(7)}`);
   lines.push(`Time: ${Object.entries(s.secondsByPhase).map(([p, sec]) => `${p} ${formatSeconds(sec)}`).join(', ')}`);
   lines.push(`Backend: ${s.backend.choice} (${s.backend.device})`);

@@ -223,6 +223,8 @@ export interface FitResult extends Assignment {
   lossHistory: number[];
   /** True when training left fewer groups than its k-means start, which was kept instead. */
   collapsed: boolean;
+  /** True when training started from FitInput.start: its group c went on as group c. */
+  refined: boolean;
   /** tf.memory().numTensors after each epoch (flat = no leak). */
   tensorCounts: number[];
   /** knnMs is 0 when FitInput.graph was reused (no search). */
@@ -297,7 +299,8 @@ export class DebiasedInfoNCEClustering {
     pinned.sort((a, b) => a - b);
 
     // all rows (originals, then views) as one tensor to gather batches from
-    const init = (input.start && this.startHead(x, n, dd, pinOf, input.start)) || this.initHead(x, n, dd, rng, pinOf, graph, knnInput);
+    const fromStart = input.start ? this.startHead(x, n, dd, pinOf, input.start) : null;
+    const init = fromStart ?? this.initHead(x, n, dd, rng, pinOf, graph, knnInput);
     knnRows = null;
     const tInit = performance.now();
     const W = tf.tidy(() => tf.variable(tf.tensor2d(init.weights, [dd, C])));
@@ -477,6 +480,7 @@ export class DebiasedInfoNCEClustering {
       lossHistory,
       tensorCounts,
       collapsed,
+      refined: fromStart !== null,
       timings: { preprocessMs: t1 - t0, knnMs: reuseGraph ? 0 : t2 - t1, initMs: tInit - t2, trainMs: t3 - tInit, steps: stepsPerEpoch * o.epochs, predictMs: t4 - t3 },
     };
   }
@@ -497,6 +501,7 @@ export class DebiasedInfoNCEClustering {
       lossHistory: [],
       tensorCounts: [],
       collapsed: false,
+      refined: false,
       timings: { preprocessMs: t1 - t0, knnMs: 0, initMs: 0, trainMs: 0, steps: 0, predictMs: 0 },
     };
   }

@@ -54,7 +54,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   const flips = orderedFeatures(store, FLIP_VIEW, ids);
   const views = flips.count === matrix.count ? flips.vectors : null;
   const activeRun = store.runs.activeRunId();
-  const { pins, start, pinnedGroupCount } = currentGrouping(store, activeRun, rowOf);
+  const { pins, start, pinnedGroupCount, clusterOf } = currentGrouping(store, activeRun, rowOf);
 
   const summary: RunSummary = {
     runId: 0,
@@ -66,6 +66,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     backend: { choice: backendChoice, device: backendDevice },
     k: 0,
     kChosenBy: options.k ? 'user' : 'auto',
+    ...(activeRun === null ? {} : { pinnedGroups: pinnedGroupCount }),
   };
   if (matrix.count === 0) {
     summary.secondsByPhase = progress.secondsByPhase();
@@ -123,7 +124,10 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     // Make it current. Over an earlier grouping this is an (undoable) edit that carries the
     // user's pins and group names over to the new groups.
     if (activeRun === null) setActiveRunId(store.db, run.id);
-    else store.edits.recluster(run.id);
+    else {
+      const carried = store.edits.recluster(run.id, { lineage: lineage(clusterOf, pinnedGroupCount, result.refined) }).summary;
+      summary.names = { kept: carried.keptNames, dropped: carried.droppedNames };
+    }
   } catch (err) {
     store.runs.finish(run.id, { status: 'failed', error: err instanceof Error ? err.message : String(err) });
     throw err;
@@ -165,12 +169,16 @@ function orderedFeatures(store: Store, view: string, ids?: number[]): { imageIds
 /**
  * The user's current grouping as the trainer's input: pins as [row, cluster index] (pinned
  * groups numbered first), and every image's current group as the grouping to refine (-1 for
- * images in no group or not in that run), numbered the same way. The trainer starts from it
- * when the new run has as many groups (re-clustering learns from the user's fixes instead of
- * starting over).
+ * images in no group or not in that run), numbered the same way (`clusterOf`: group id ->
+ * cluster index). The trainer starts from it when the new run has as many groups
+ * (re-clustering learns from the user's fixes instead of starting over).
  */
-function currentGrouping(store: Store, runId: number | null, rowOf: Map<number, number>): Pick<TrainRequest, 'pins' | 'start'> & { pinnedGroupCount: number } {
-  if (runId === null) return { pins: [], start: null, pinnedGroupCount: 0 };
+function currentGrouping(
+  store: Store,
+  runId: number | null,
+  rowOf: Map<number, number>,
+): Pick<TrainRequest, 'pins' | 'start'> & { pinnedGroupCount: number; clusterOf: Map<number, number> } {
+  if (runId === null) return { pins: [], start: null, pinnedGroupCount: 0, clusterOf: new Map() };
   const placed = store.groups.listAssignments(runId).flatMap((a) => {
     const row = rowOf.get(a.imageId);
     return row === undefined || a.groupId === null ? [] : [{ row, groupId: a.groupId, pinned: a.pinned }];
@@ -182,7 +190,16 @@ function currentGrouping(store: Store, runId: number | null, rowOf: Map<number, 
   const start = new Int32Array(rowOf.size).fill(-1);
   for (const a of placed) start[a.row] = index.get(a.groupId)!;
   const pins = placed.filter((a) => a.pinned).map((a): [number, number] => [a.row, start[a.row]!]);
-  return { pins, start: index.size ? start : null, pinnedGroupCount };
+  return { pins, start: index.size ? start : null, pinnedGroupCount, clusterOf: index };
+}
+
+/**
+ * Which of the user's groups the new run continues, as cluster indices: a pinned group always
+ * (its pins were fixed in that cluster), every group when training started from the grouping.
+ * Their names and pins go to those clusters' groups (EditsRepository.recluster).
+ */
+function lineage(clusterOf: Map<number, number>, pinnedGroupCount: number, refined: boolean): Map<number, number> {
+  return new Map([...clusterOf].filter(([, c]) => refined || c < pinnedGroupCount));
 }
 
 /**

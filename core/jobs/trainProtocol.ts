@@ -45,6 +45,8 @@ export interface TrainResult {
   head: HeadExport;
   xy: Float32Array | null;
   graph: KnnGraph;
+  /** Training started from `start`: its cluster c goes on from the user's group c. */
+  refined: boolean;
   timings: Record<string, number>;
   finalLoss: number | null;
 }

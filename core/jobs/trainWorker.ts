@@ -20,11 +20,12 @@ async function run(): Promise<void> {
   let kScores: TrainResult['kScores'] = null;
   if (k === null) {
     const chosen = chooseK(req.features, req.n, req.d, undefined, { seed: req.seed });
-    k = Math.max(chosen.k, req.minK);
+    k = chosen.k;
     kScores = chosen.scores;
     timings.chooseKMs = performance.now() - t;
   }
-  k = Math.max(1, Math.min(k, req.n));
+  // at least one group per group holding pinned images, whatever was asked: each keeps its own
+  k = Math.max(1, req.minK, Math.min(k, req.n));
   t = performance.now();
   // Refining the user's groups (as many as they have now) learns from their fixes and gets the
   // full schedule: the short one lost 5 points of it (fashion-mnist-1k, seed 0: 69.4 -> 64.7
@@ -60,6 +61,7 @@ async function run(): Promise<void> {
     head,
     xy,
     graph: fit.graph,
+    refined: fit.refined,
     timings: { ...timings, ...fit.timings },
     finalLoss: fit.lossHistory.at(-1) ?? null,
   };

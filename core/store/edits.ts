@@ -41,12 +41,14 @@ export interface SplitPart {
 
 export interface ReclusterSummary {
   previousRunId: number | null;
-  /** New-run groups that received the user's name of the matching old group. */
+  /** New-run groups that received the user's name of the old group they go on from. */
   renamedGroups: number;
-  /** Groups created in the new run to hold user-created groups / unmatched pins. */
+  /** Those names. */
+  keptNames: string[];
+  /** Groups created in the new run to hold pinned images whose old group has no successor. */
   createdGroups: number;
   carriedPins: number;
-  /** User names that found no matching group and had no pinned images. */
+  /** User names whose group has no successor (no new group is mostly its images) and no pins. */
   droppedNames: string[];
 }
 
@@ -372,15 +374,18 @@ export class EditsRepository {
   /**
    * Make `newRunId` (a finished run whose groups and assignments are written)
    * the active grouping, keeping the user's work from the current one:
-   * - pinned images keep their group: they go to the new group that best
-   *   matches their old group (greedy by overlap), or to a new group with the
-   *   old name when none matches; pinned-unsorted images stay unsorted;
-   * - user-created groups are recreated in the new run with their pinned images;
-   * - user-named groups give their name to the best-matching new group.
+   * - an old group goes on as one new group: the one given by `lineage` (old group id ->
+   *   cluster index of the new run: the trainer was given that group's pins, or started from
+   *   that group, as that cluster), else a new group at least half of whose images it held
+   *   (greedy by Jaccard overlap). That group takes its name, user-given or "Group N", so names
+   *   stay with the images they describe; a group that is mostly other images never takes it;
+   * - pinned images keep their group: they go to the old group's successor, or to a new group
+   *   with the old name when it has none; pinned-unsorted images stay unsorted;
+   * - the other new groups are "Group N", N the smallest number no kept name uses.
    * Reads the current state inside the transaction, so edits made while the
    * run computed are kept. Undo switches back to the previous grouping.
    */
-  recluster(newRunId: number): EditResult & { summary: ReclusterSummary } {
+  recluster(newRunId: number, opts: { lineage?: ReadonlyMap<number, number> } = {}): EditResult & { summary: ReclusterSummary } {
     return this.edit(
       'recluster',
       'Re-cluster',
@@ -404,23 +409,25 @@ export class EditsRepository {
         };
       },
       () => {
-        const summary = this.carryOver(newRunId);
+        const summary = this.carryOver(newRunId, opts.lineage ?? new Map());
         setActiveRunId(this.db, newRunId);
         return { value: { summary: summary.summary }, createdGroupIds: summary.created };
       },
     );
   }
 
-  private carryOver(newRun: number): { summary: ReclusterSummary; created: number[] } {
+  private carryOver(newRun: number, lineage: ReadonlyMap<number, number>): { summary: ReclusterSummary; created: number[] } {
     const old = getActiveRunId(this.db);
-    const summary: ReclusterSummary = { previousRunId: old, renamedGroups: 0, createdGroups: 0, carriedPins: 0, droppedNames: [] };
+    const summary: ReclusterSummary = { previousRunId: old, renamedGroups: 0, keptNames: [], createdGroups: 0, carriedPins: 0, droppedNames: [] };
     const created: number[] = [];
     if (old === null) return { summary, created };
 
     const oldGroups = this.db
-      .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, created_at FROM groups WHERE run_id = ?')
+      .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, created_at FROM groups WHERE run_id = ? ORDER BY id')
       .all(old);
-    const byId = new Map(oldGroups.map((g) => [g.id, g]));
+    const newGroups = this.db
+      .stmt<{ id: number; clusterIndex: number | null }>('SELECT id, cluster_index AS clusterIndex FROM groups WHERE run_id = ? ORDER BY cluster_index, id')
+      .all(newRun);
     const pins = this.db
       .stmt<{ imageId: number; groupId: number | null; confidence: number }>(
         'SELECT image_id AS imageId, group_id AS groupId, confidence FROM assignments WHERE run_id = ? AND pinned = 1',
@@ -428,41 +435,78 @@ export class EditsRepository {
       .all(old);
     const pinnedGroups = new Set(pins.map((p) => p.groupId).filter((g): g is number => g !== null));
 
-    // Greedy one-to-one matching of run-made old groups to new groups by shared images.
+    // 1. The groups the trainer continued (their pins, or its start, as a cluster index).
+    const match = new Map<number, number>(); // old group -> new group
+    const taken = new Set<number>();
+    const byIndex = new Map(newGroups.filter((g) => g.clusterIndex !== null).map((g) => [g.clusterIndex!, g.id]));
+    for (const g of oldGroups) {
+      const c = lineage.get(g.id);
+      const ng = c === undefined ? undefined : byIndex.get(c);
+      if (ng === undefined || taken.has(ng)) continue;
+      match.set(g.id, ng);
+      taken.add(ng);
+    }
+    // 2. The others: one-to-one, greedy by Jaccard overlap on the images both runs hold; a new
+    // group goes on from an old one only when at least half of its images were there (a large
+    // new group sharing a few images with "Vehicles" is not "Vehicles").
     const overlaps = this.db
       .stmt<{ og: number; ng: number; c: number }>(
         `SELECT o.group_id AS og, n.group_id AS ng, count(*) AS c
          FROM assignments o JOIN assignments n ON n.run_id = ? AND n.image_id = o.image_id
          WHERE o.run_id = ? AND o.group_id IS NOT NULL AND n.group_id IS NOT NULL
-         GROUP BY o.group_id, n.group_id ORDER BY c DESC, o.group_id, n.group_id`,
+         GROUP BY o.group_id, n.group_id`,
       )
       .all(newRun, old);
-    const match = new Map<number, number>();
-    const taken = new Set<number>();
-    for (const { og, ng } of overlaps) {
-      if (match.has(og) || taken.has(ng) || byId.get(og)?.origin === 'user') continue;
+    const oldSize = new Map<number, number>();
+    const newSize = new Map<number, number>();
+    for (const { og, c } of overlaps) oldSize.set(og, (oldSize.get(og) ?? 0) + c);
+    for (const r of this.db.stmt<{ ng: number; c: number }>('SELECT group_id AS ng, count(*) AS c FROM assignments WHERE run_id = ? AND group_id IS NOT NULL GROUP BY group_id').all(newRun)) {
+      newSize.set(r.ng, r.c);
+    }
+    const candidates = overlaps
+      .filter(({ ng, c }) => 2 * c >= newSize.get(ng)!)
+      .map(({ og, ng, c }) => ({ og, ng, jaccard: c / (oldSize.get(og)! + newSize.get(ng)! - c) }))
+      .sort((a, b) => b.jaccard - a.jaccard || a.og - b.og || a.ng - b.ng);
+    for (const { og, ng } of candidates) {
+      if (match.has(og) || taken.has(ng)) continue;
       match.set(og, ng);
       taken.add(ng);
     }
 
+    const rename = this.db.stmt('UPDATE groups SET name = ?, user_named = ? WHERE id = ?');
     const target = new Map<number, number>(); // old group -> new group for pinned images
+    const names = new Set<string>();
+    const named = new Set<number>();
     for (const g of oldGroups) {
-      const needsGroup = pinnedGroups.has(g.id);
-      const m = g.origin === 'user' ? undefined : match.get(g.id);
+      const m = match.get(g.id);
       if (m !== undefined) {
         target.set(g.id, m);
-        if (g.user_named === 1) {
-          this.db.stmt('UPDATE groups SET name = ?, user_named = 1 WHERE id = ?').run(g.name, m);
-          summary.renamedGroups++;
+        if (g.name !== '') {
+          rename.run(g.name, g.user_named, m);
+          names.add(g.name);
+          named.add(m);
         }
-      } else if (needsGroup) {
+        if (g.user_named === 1) {
+          summary.renamedGroups++;
+          summary.keptNames.push(g.name);
+        }
+      } else if (pinnedGroups.has(g.id)) {
         const id = this.createUserGroup(newRun, g.name, g.user_named === 1);
         created.push(id);
         target.set(g.id, id);
+        names.add(g.name);
         summary.createdGroups++;
       } else if (g.user_named === 1) {
         summary.droppedNames.push(g.name);
       }
+    }
+    // 3. The new groups without a name from the old ones: "Group N", N the smallest free.
+    let next = 1;
+    for (const g of newGroups) {
+      if (named.has(g.id)) continue;
+      while (names.has(`Group ${next}`)) next++;
+      rename.run(`Group ${next}`, 0, g.id);
+      names.add(`Group ${next}`);
     }
 
     const put = this.db.stmt(

@@ -88,4 +88,42 @@ describe('regrouping after the user fixed the groups', () => {
     const newClassToGroup = new Map([...hungarianMatch(after.classOf, after.groupOf)].map(([g, c]) => [c, g]));
     for (const [c] of classToGroup) expect(nameOf.get(newClassToGroup.get(c)!)).toBe(classNames[c]);
   }, 240_000);
+
+  it('into fewer groups than hold pinned images: one group for each, with its name and pins', async () => {
+    const before = grouping();
+    const nameOf = new Map(store.groups.list().map((g) => [g.id, g.name]));
+    const pinnedName = new Map([...before.pinned].map((id) => [id, nameOf.get(before.groupOf[before.ids.indexOf(id)]!)!]));
+    const pinnedNames = new Set(pinnedName.values());
+    expect(pinnedNames.size).toBeGreaterThan(2);
+    await call('recluster', { groups: 2 });
+    const job = await finished();
+    expect(job.status, job.error).toBe('done');
+    expect(job.summary).toMatchObject({ k: pinnedNames.size, pinnedGroups: pinnedNames.size });
+    expect(new Set(job.summary!.names!.kept)).toEqual(pinnedNames);
+    const after = grouping();
+    const nameNow = new Map(store.groups.list().map((g) => [g.id, g.name]));
+    for (const [id, name] of pinnedName) expect(nameNow.get(after.groupOf[after.ids.indexOf(id)]!)).toBe(name);
+  }, 240_000);
+
+  it('"Group N" names stay with their images when regrouping into as many groups', async () => {
+    await call('recluster', { groups: 9 });
+    expect((await finished()).status).toBe('done');
+    const nameOfImage = (): Map<number, string> => {
+      const nameOf = new Map(store.groups.list().map((g) => [g.id, g.name]));
+      const g = grouping();
+      return new Map(g.ids.map((id, i) => [id, nameOf.get(g.groupOf[i]!)!]));
+    };
+    const before = nameOfImage();
+    const unnamed = new Set([...before.values()].filter((n) => /^Group \d+$/.test(n)));
+    expect(unnamed.size).toBeGreaterThan(0);
+    await call('recluster', { groups: 9 });
+    expect((await finished()).status).toBe('done');
+    const after = nameOfImage();
+    // each "Group N" now holds mostly the images that were in "Group N"
+    for (const name of unnamed) {
+      const now = [...after].filter(([, n]) => n === name).map(([id]) => id);
+      expect(now.length).toBeGreaterThan(0);
+      expect(now.filter((id) => before.get(id) === name).length * 2).toBeGreaterThanOrEqual(now.length);
+    }
+  }, 240_000);
 });

@@ -159,6 +159,8 @@ describe('DebiasedInfoNCEClustering', () => {
     expect(agree(grouping, Int32Array.from(coreY, groupOfClass))).toBeGreaterThan(0.95); // the grouping is right on the blobs
 
     const refined = new DebiasedInfoNCEClustering(opts).fit(x, n, d, { pins, start: grouping });
+    expect(refined.refined).toBe(true);
+    expect(free.refined).toBe(false);
     for (const [i, g] of pins) expect(refined.labels[i]).toBe(g);
     // the blobs stay in the user's groups, under the user's numbering
     expect(agree(refined.labels, grouping)).toBeGreaterThan(0.95);
@@ -171,6 +173,7 @@ describe('DebiasedInfoNCEClustering', () => {
     const partial = Int32Array.from(grouping, (g) => (g === 3 ? -1 : g));
     const fallback = new DebiasedInfoNCEClustering(opts).fit(x, n, d, { start: partial });
     expect(new Set(fallback.labels).size).toBe(4);
+    expect(fallback.refined).toBe(false);
     expect(() => new DebiasedInfoNCEClustering(opts).fit(x, n, d, { start: new Int32Array(n).fill(4) })).toThrow(/bad start group/);
     expect(() => new DebiasedInfoNCEClustering(opts).fit(x, n, d, { start: new Int32Array(n - 1) })).toThrow(/start length/);
   });

@@ -189,8 +189,9 @@ describe('re-clustering keeps the user work', () => {
     const mom = store.edits.moveImagesToNewGroup([img(3), img(7)], 'Mom').groupId; // user group
     store.edits.removeFromGroup([img(11)]); // pinned unsorted
 
-    // A new run with K = 5 and a different split; its group c contains mostly old group (c+1) % 4.
-    const next = seedRun(store, imageIds, 5, 0);
+    // A new run with K = 5 and a different split: its group c (0-3) holds old group (c + 3) % 4
+    // but the images j = 9 (mod 10), which make up its group 4.
+    const next = seedRun(store, imageIds, 5, 0, { groupOf: (j) => (j % 10 === 9 ? 4 : ((j % 4) + 1) % 4) });
     const res = store.edits.recluster(next.runId);
     expect(store.runs.activeRunId()).toBe(next.runId);
 
@@ -225,6 +226,47 @@ describe('re-clustering keeps the user work', () => {
     // The old run is untouched (undo just switches back).
     expect(store.groups.get(g(0))!.name).toBe('Cats');
     expect(store.groups.assignment(img(2), runId)).toMatchObject({ groupId: g(0), pinned: true });
+  });
+
+  it('a name goes to the new group most of whose images it held, not to one that holds a few of them', () => {
+    store.edits.renameGroup(g(0), 'Vehicles');
+    store.edits.renameGroup(g(1), 'Birds');
+    // K = 3: old groups 1-3 go on as new groups 0-2; Vehicles (old group 0) is spread over all
+    // three, 3 or 4 images in each group of 13 or 14.
+    const next = seedRun(store, imageIds, 3, 0, { groupOf: (j) => (j % 4 === 0 ? (j / 4) % 3 : (j % 4) - 1) });
+    const res = store.edits.recluster(next.runId);
+    const names = store.groups.list().map((x) => x.name);
+    expect(names).not.toContain('Vehicles');
+    expect(res.summary).toMatchObject({ droppedNames: ['Vehicles'], keptNames: ['Birds'], renamedGroups: 1 });
+    expect(store.groups.get(next.groupIds[0]!)!.name).toBe('Birds');
+    // the groups without a name from the old ones are numbered, no two alike
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.filter((x) => x !== 'Birds').sort()).toEqual(['Group 1', 'Group 2']);
+  });
+
+  it('the groups the trainer continued (lineage) keep their names whatever the overlap', () => {
+    store.edits.renameGroup(g(0), 'Vehicles');
+    const next = seedRun(store, imageIds, 3, 0, { groupOf: (j) => (j % 4 === 0 ? (j / 4) % 3 : (j % 4) - 1) });
+    // the trainer was told that Vehicles (its pins, or the start) is its cluster 2
+    const res = store.edits.recluster(next.runId, { lineage: new Map([[g(0), 2]]) });
+    expect(store.groups.get(next.groupIds[2]!)).toMatchObject({ name: 'Vehicles', userNamed: true });
+    expect(res.summary).toMatchObject({ droppedNames: [], keptNames: ['Vehicles'] });
+  });
+
+  it('with the same groups in another order, every name stays with its images, "Group N" too', () => {
+    const first = seedRun(store, imageIds, 4, 0, { names: true });
+    store.edits.recluster(first.runId);
+    store.edits.renameGroup(first.groupIds[1]!, 'Cats');
+    const nameOfImage = () => new Map(imageIds.map((id) => [id, store.groups.get(store.groups.assignment(id)!.groupId!)!.name]));
+    const before = nameOfImage();
+    // the same grouping numbered differently, plus a fifth group of new images' kind (j = 9 mod 10)
+    const next = seedRun(store, imageIds, 5, 0, { names: true, groupOf: (j) => (j % 10 === 9 ? 4 : (j + 1) % 4) });
+    store.edits.recluster(next.runId);
+    const after = nameOfImage();
+    for (const [id, name] of after) if (imageIds.indexOf(id) % 10 !== 9) expect(name).toBe(before.get(id));
+    // the new group takes the smallest free number ("Group 2" became "Cats")
+    expect(store.groups.get(next.groupIds[4]!)!.name).toBe('Group 2');
+    expect(new Set(store.groups.list().map((x) => x.name)).size).toBe(5);
   });
 
   it('keeps edits made while the new run was being computed (second connection)', () => {

@@ -93,15 +93,23 @@ export function seedImages(store: Store, root: string, n: number, dim = 8, batch
  * A finished run with `k` groups; image j goes to group j % k with
  * confidence derived from j. Returns run id and group ids (by cluster index).
  */
-export function seedRun(store: Store, imageIds: readonly number[], k: number, shift = 0): { runId: number; groupIds: number[] } {
+export function seedRun(
+  store: Store,
+  imageIds: readonly number[],
+  k: number,
+  shift = 0,
+  opts: { groupOf?: (j: number) => number; names?: boolean } = {},
+): { runId: number; groupIds: number[] } {
   const run = store.runs.create({ model: 'm', k, params: { k, shift }, backend: 'cpu' });
   const groupIds = store.groups.createRunGroups(
     run.id,
-    Array.from({ length: k }, (_, c) => ({ clusterIndex: c })),
+    // names as a cluster job gives them, by position
+    Array.from({ length: k }, (_, c) => ({ clusterIndex: c, ...(opts.names ? { name: `Group ${c + 1}` } : {}) })),
   );
+  const groupOf = opts.groupOf ?? ((j: number) => (j + shift) % k);
   const rows = imageIds.map((id, j) => ({
     imageId: id,
-    groupId: groupIds[(j + shift) % k]!,
+    groupId: groupIds[groupOf(j)]!,
     confidence: ((j * 37) % 100) / 100,
   }));
   for (let s = 0; s < rows.length; s += 5000) store.groups.writeAssignments(run.id, rows.slice(s, s + 5000));
