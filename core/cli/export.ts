@@ -14,7 +14,10 @@ export async function exportCommand(opts: { db?: string; format: ExportFormat; o
     }
     if (!opts.out) throw new Error('--out is required for --format folders');
     const plan = await exportRecords(records, { format: opts.format, out: opts.out, mode: opts.mode, dryRun: opts.dryRun });
-    for (const g of plan.groups) console.log(`${opts.dryRun ? 'would write' : 'wrote'} ${String(g.count).padStart(6)}  ${g.target}`);
+    const verb = opts.dryRun ? 'would write' : 'wrote';
+    if (opts.format === 'folders') for (const g of plan.groups) console.log(`${verb} ${String(g.count).padStart(6)}  ${g.target}`);
+    // one file: one line (it was printed once per group, with the same path)
+    else console.log(`${verb} ${plan.total} images in ${plan.groups.length} groups to ${plan.conflicts[0]?.renamedTo ?? opts.out}`);
     for (const c of plan.conflicts) console.log(`name conflict: ${c.target} -> ${c.renamedTo}`);
     console.error(`${opts.dryRun ? 'dry run: nothing written' : `${plan.written} written`}; ${plan.conflicts.length} name conflicts`);
   } finally {

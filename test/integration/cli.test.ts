@@ -97,6 +97,7 @@ describe('constellate CLI on real images', () => {
     const jsonOut = path.join(work, 'groups.json');
     const json = await runCli(['export', '--db', db, '--format', 'json', '--out', jsonOut]);
     expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^wrote 60 images in \\d+ groups to ${jsonOut}$`))]);
     const records = JSON.parse(readFileSync(jsonOut, 'utf8')) as Array<{ path: string; group_id: number | null; group_name: string; confidence: number | null }>;
     expect(Object.keys(records[0]!).sort()).toEqual(['confidence', 'group_id', 'group_name', 'path']);
     const classes = [...new Set(records.map((r) => labelOf(r.path)))].sort();
