@@ -53,6 +53,8 @@ export interface RunSummary {
   backend: BackendInfo;
   k: number;
   kChosenBy: 'user' | 'auto';
+  /** The number of groups asked for (absent: chosen from the data). K is more when more groups hold pinned images. */
+  kRequested?: number;
   /** Over an earlier grouping: its groups holding pinned images (K is at least this many: each goes on as a group). */
   pinnedGroups?: number;
   /** Over an earlier grouping: the names the user gave that went on to a new group, and those that did not. */

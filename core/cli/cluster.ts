@@ -61,8 +61,7 @@ export function formatSummary(s: RunSummary): string {
   const skippedTotal = Object.values(s.skipped).reduce((a, b) => a + b, 0);
   lines.push(`Images clustered: ${s.images}`);
   lines.push(`Skipped: ${skippedTotal}${skippedTotal ? ` (${Object.entries(s.skipped).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`);
-  const pinned = s.pinnedGroups ?? 0;
-  const floor = pinned > 0 && pinned >= s.k ? `; no fewer than the ${pinned} groups holding pinned images` : '';
+  const floor = s.kRequested !== undefined && s.k > s.kRequested ? `; not ${s.kRequested}: ${s.pinnedGroups} groups hold pinned images` : '';
   lines.push(`Groups: ${s.groups.length} (K=${s.k}, ${s.kChosenBy === 'auto' ? 'chosen from the data' : 'set by --groups'}${floor})`);
   for (const g of s.groups) lines.push(`  ${g.name.padEnd(24)} ${String(g.size).padStart(7)}`);
   if (s.names?.kept.length) lines.push(`Names kept: ${s.names.kept.join(', ')}`);

@@ -66,6 +66,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     backend: { choice: backendChoice, device: backendDevice },
     k: 0,
     kChosenBy: options.k ? 'user' : 'auto',
+    ...(options.k ? { kRequested: options.k } : {}),
     ...(activeRun === null ? {} : { pinnedGroups: pinnedGroupCount }),
   };
   if (matrix.count === 0) {

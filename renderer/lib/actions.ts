@@ -5,8 +5,7 @@
  */
 import type { GroupRef, GroupSuggestion, GroupSummary, HistoryState } from '../../core/api/contract.js';
 import { message, type AppState } from './app.svelte.js';
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+import { fmtCount, plural } from './format.js';
 
 export function groupActions(app: AppState) {
   const c = app.client;
@@ -14,9 +13,28 @@ export function groupActions(app: AppState) {
     if (!imageIds.length) return null;
     return app.act(`Moved ${plural(imageIds.length, 'image')} to “${name}”`, () => c.moveImages({ imageIds, to: { groupId } }));
   };
+  /**
+   * "Split “Birds” into 8 and 5 images; 2 went to Unsorted". The split returns only the new
+   * groups' ids, so their sizes are read back; what the group had and they lack fell below the
+   * Unsorted threshold (the re-clustering is less sure of them).
+   */
+  const splitOutcome = async (g: Pick<GroupSummary, 'name' | 'count'>, groupIds: number[]): Promise<string> => {
+    const head = `Split “${g.name}” into`;
+    let sizes: number[];
+    try {
+      const { groups } = await c.listGroups({ sort: 'size' });
+      sizes = groupIds.map((id) => groups.find((x) => x.id === id)?.count ?? 0);
+    } catch {
+      return `${head} ${groupIds.length}`;
+    }
+    const counts = sizes.map(fmtCount);
+    const list = counts.length > 1 ? `${counts.slice(0, -1).join(', ')} and ${counts.at(-1)}` : (counts[0] ?? '0');
+    const unsorted = g.count - sizes.reduce((a, b) => a + b, 0);
+    return `${head} ${list} images${unsorted > 0 ? `; ${fmtCount(unsorted)} went to Unsorted` : ''}`;
+  };
   return {
     async rename(g: Pick<GroupSummary, 'id' | 'name'>): Promise<HistoryState | null> {
-      const v = await app.ask({ title: 'Rename group', fields: [{ name: 'name', label: 'Name', type: 'text', value: g.name }], confirm: 'Rename' });
+      const v = await app.ask({ title: 'Rename group', fields: [{ name: 'name', label: 'Name', type: 'text', required: true, value: g.name }], confirm: 'Rename' });
       const name = v?.['name']?.trim();
       if (!name || name === g.name) return null;
       return app.act(`Renamed to “${name}”`, () => c.renameGroup({ groupId: g.id, name }));
@@ -29,7 +47,8 @@ export function groupActions(app: AppState) {
       const v = await app.ask({
         title: `Merge ${ids.length} groups`,
         body: chosen.map((g) => g.name).join(', '),
-        fields: [{ name: 'name', label: 'Name of the merged group', type: 'text', value: biggest?.name ?? '' }],
+        // Optional: left empty, the merged group keeps a name of its own.
+        fields: [{ name: 'name', label: 'Name of the merged group', type: 'text', required: false, value: biggest?.name ?? '' }],
         confirm: 'Merge',
       });
       if (!v) return null;
@@ -37,23 +56,26 @@ export function groupActions(app: AppState) {
       return app.act(`Merged ${ids.length} groups`, () => c.mergeGroups({ groupIds: ids, name: name || undefined }));
     },
 
-    async split(g: Pick<GroupSummary, 'id' | 'name'>) {
+    async split(g: Pick<GroupSummary, 'id' | 'name' | 'count'>) {
       const v = await app.ask({
         title: `Split “${g.name}”`,
         body: 'Re-clusters just this group into several smaller ones.',
-        fields: [{ name: 'parts', label: 'Number of parts', type: 'number', value: 2, min: 2, max: 50 }],
+        fields: [{ name: 'parts', label: 'Number of parts', type: 'number', required: true, value: 2, min: 2, max: 50 }],
         confirm: 'Split',
       });
       const parts = Number(v?.['parts']);
       if (!v || !Number.isInteger(parts) || parts < 2) return null;
-      return app.act(`Split “${g.name}” into ${parts}`, () => c.splitGroup({ groupId: g.id, parts }));
+      // Re-clustering takes seconds: say so while it runs, then what came of it.
+      const res = await app.act('', () => c.splitGroup({ groupId: g.id, parts }), `Splitting “${g.name}” into ${parts}…`);
+      if (res) app.toast('info', await splitOutcome(g, res.groupIds), true);
+      return res;
     },
 
     async recluster(current: number) {
       const v = await app.ask({
         title: 'Regroup everything',
-        body: 'With the same number of groups, training starts from your groups and learns from the images you moved or pinned. With another number, it starts afresh. Pinned images and names you gave are kept where possible. Undoable.',
-        fields: [{ name: 'groups', label: 'Number of groups', type: 'number', value: Math.max(2, current), min: 2, max: 1000 }],
+        body: 'With the same number of groups, training starts from your groups and learns from the images you moved or pinned; every group keeps its name. With another number, it starts afresh: groups holding pinned images go on with their names, and any other name goes to a group made at least half of its images. Undoable.',
+        fields: [{ name: 'groups', label: 'Number of groups', type: 'number', required: true, value: Math.max(2, current), min: 2, max: 1000 }],
         confirm: 'Regroup',
       });
       const groups = Number(v?.['groups']);
@@ -85,7 +107,8 @@ export function groupActions(app: AppState) {
             value: '__new',
             options: [{ value: '__new', label: 'A new group…' }, ...groups.filter((g) => g.id !== exclude).map((g) => ({ value: String(g.id), label: `${g.name} (${g.count})` }))],
           },
-          { name: 'name', label: 'New group name (if new)', type: 'text', value: '', placeholder: 'e.g. Beach 2023' },
+          // Only for a new group: hidden (and so not required) while an existing one is chosen.
+          { name: 'name', label: 'New group name', type: 'text', required: true, when: { field: 'to', is: '__new' }, value: '', placeholder: 'e.g. Beach 2023' },
         ],
         confirm: 'Move',
       });

@@ -5,6 +5,7 @@
  */
 import type { Client } from '../../core/api/client.js';
 import type { ApiEvent, HistoryState, JobState, Outputs } from '../../core/api/contract.js';
+import { jobDoneText } from './format.js';
 import type { Command } from './keyboard.js';
 import { formatRoute, parseRoute, type Route } from './router.js';
 
@@ -15,10 +16,16 @@ export interface Toast {
   undo?: boolean;
 }
 
-export type Field =
-  | { name: string; label: string; type: 'text'; value?: string; placeholder?: string }
-  | { name: string; label: string; type: 'number'; value?: number; min?: number; max?: number }
-  | { name: string; label: string; type: 'select'; value?: string; options: Array<{ value: string; label: string }> };
+/**
+ * A dialog field. Text and number fields say whether they must be filled (`required`): the
+ * browser blocks the dialog's button until they are. `when` shows a field only while another
+ * field has a given value (a new group's name, only when "a new group" is chosen).
+ */
+export type Field = { name: string; label: string; when?: { field: string; is: string } } & (
+  | { type: 'text'; required: boolean; value?: string; placeholder?: string }
+  | { type: 'number'; required: boolean; value?: number; min?: number; max?: number }
+  | { type: 'select'; value?: string; options: Array<{ value: string; label: string }> }
+);
 
 export interface Dialog {
   title: string;
@@ -55,6 +62,8 @@ export class AppState {
   dataVersion = $state(0);
   libVersion = $state(0);
   busy = $state(false);
+  /** What a slow edit in flight is doing ("Splitting “Birds”…"): shown until it ends. */
+  working = $state<string | null>(null);
   /** The current screen's key handler; returns true when it used the command. */
   screenKeys: ((cmd: Command) => boolean) | null = null;
   private toastSeq = 0;
@@ -139,9 +148,13 @@ export class AppState {
     this.toasts = this.toasts.filter((t) => t.id !== id);
   }
 
-  /** Runs an edit: busy flag, history update, refresh, an "Undo" toast, errors as toasts. */
-  async act<T>(label: string, fn: () => Promise<T>): Promise<T | null> {
+  /**
+   * Runs an edit: busy flag, history update, refresh, an "Undo" toast, errors as toasts.
+   * `working` says what a slow one is doing while it runs (a split takes seconds).
+   */
+  async act<T>(label: string, fn: () => Promise<T>, working: string | null = null): Promise<T | null> {
     this.busy = true;
+    this.working = working;
     try {
       const out = await fn();
       if (out && typeof out === 'object' && 'canUndo' in out) {
@@ -156,6 +169,7 @@ export class AppState {
       return null;
     } finally {
       this.busy = false;
+      this.working = null;
     }
   }
 
@@ -192,10 +206,4 @@ export class AppState {
 
 export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function jobDoneText(job: JobState): string {
-  const s = job.summary;
-  if (!s) return 'Clustering finished';
-  return `Grouped ${s.images.toLocaleString('en-US')} images into ${s.groups.length} groups`;
 }

@@ -1,5 +1,23 @@
+import type { JobState } from '../../core/api/contract.js';
+
 export function fmtCount(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+/** "1 image", "2 images", "1,234 images": a count with its noun, singular for one. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${fmtCount(n)} ${n === 1 ? one : many}`;
+}
+
+/**
+ * The export destination proposed when the format changes, from the one typed for the other
+ * format: the same place and name with the new format's ending ("/x/sorted" for folders,
+ * "/x/sorted.csv", "/x/sorted.json"), so a folder path is never reused as a file name.
+ */
+export function exportPathFor(out: string, format: 'folders' | 'csv' | 'json'): string {
+  const base = out.trim().replace(/[\\/]+$/, '').replace(/\.(csv|json)$/i, '');
+  if (!base) return '';
+  return format === 'folders' ? base : `${base}.${format}`;
 }
 
 export function fmtPct(x: number | null | undefined): string {
@@ -42,3 +60,14 @@ export const PHASE_LABEL: Record<string, string> = {
   write: 'Saving',
   map: 'Mapping',
 };
+
+/** The message when a grouping run ends: what it made, and what became of the groups it replaced. */
+export function jobDoneText(job: JobState): string {
+  const s = job.summary;
+  if (!s) return 'Clustering finished';
+  const parts = [`Grouped ${plural(s.images, 'image')} into ${plural(s.groups.length, 'group')}`];
+  // more groups than asked: one per group holding pinned images
+  if (s.kRequested !== undefined && s.k > s.kRequested) parts.push(`not ${s.kRequested}: ${s.pinnedGroups} groups hold pinned images`);
+  if (s.names?.dropped.length) parts.push(`no group is mostly ${s.names.dropped.map((n) => `“${n}”`).join(', ')} any more: ${s.names.dropped.length === 1 ? 'that name was' : 'those names were'} dropped`);
+  return parts.join('; ');
+}

@@ -90,6 +90,33 @@ export function isTyping(target: unknown): boolean {
   return el.isContentEditable === true;
 }
 
+/** Keys that move within a control: a slider's value, a radio group's choice. */
+const NAV_KEYS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End', 'PageUp', 'PageDown']);
+/** ARIA roles whose element activates on Enter/Space like a native button or link. */
+const ACTIVATING_ROLES = new Set(['button', 'link', 'checkbox', 'radio', 'switch', 'tab', 'menuitem', 'option']);
+
+/**
+ * True when the focused `target` uses `key` itself, so the app's shortcut must not run (nor
+ * preventDefault, which would cancel the control's own action): every plain key of a text
+ * field (see isTyping), Enter and Space of any control (a button or link clicks, a checkbox
+ * toggles: Enter must not open whatever is under the grid cursor instead), and the arrows,
+ * Home/End and Page keys of a slider or radio (they change its value). Escape is never owned.
+ */
+export function controlOwnsKey(target: unknown, key: string): boolean {
+  if (key === 'Escape') return false;
+  if (isTyping(target)) return true;
+  const el = target as { tagName?: unknown; type?: string; getAttribute?: (name: string) => string | null } | null;
+  if (!el || typeof el.tagName !== 'string') return false;
+  const tag = el.tagName.toUpperCase();
+  const type = (el.type ?? '').toLowerCase();
+  if (NAV_KEYS.has(key)) return tag === 'INPUT' && (type === 'range' || type === 'radio');
+  if (key !== 'Enter' && key !== ' ') return false;
+  if (tag === 'BUTTON' || tag === 'INPUT' || tag === 'SUMMARY') return true;
+  if (tag === 'A' && el.getAttribute?.('href') != null) return true;
+  const role = el.getAttribute?.('role');
+  return role != null && ACTIVATING_ROLES.has(role);
+}
+
 export const SHORTCUTS: Array<{ keys: string; what: string }> = [
   { keys: '← → ↑ ↓', what: 'Move the cursor' },
   { keys: 'Shift + arrows / Shift-click', what: 'Select a range' },

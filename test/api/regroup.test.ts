@@ -98,7 +98,7 @@ describe('regrouping after the user fixed the groups', () => {
     await call('recluster', { groups: 2 });
     const job = await finished();
     expect(job.status, job.error).toBe('done');
-    expect(job.summary).toMatchObject({ k: pinnedNames.size, pinnedGroups: pinnedNames.size });
+    expect(job.summary).toMatchObject({ k: pinnedNames.size, kRequested: 2, pinnedGroups: pinnedNames.size });
     expect(new Set(job.summary!.names!.kept)).toEqual(pinnedNames);
     const after = grouping();
     const nameNow = new Map(store.groups.list().map((g) => [g.id, g.name]));

@@ -1,6 +1,7 @@
 /**
  * One end-to-end session: the real service over a SQLite file, the HTTP server serving the
- * built renderer, and a Chromium page (1280x800) collecting uncaught page errors.
+ * built renderer, and a Chromium page (1280x800) collecting uncaught page errors. Or the same
+ * over the fake host (openFakeUiSession), for UI behaviour that needs no real grouping.
  */
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -9,6 +10,7 @@ import { startHttpServer, type HttpServer } from '../../core/api/http.js';
 import { createService } from '../../core/api/service.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { launchChromium } from './browser.js';
+import { createFakeHost, type FakeOptions } from './fakeHost.js';
 
 export interface UiSession {
   store: Store;
@@ -41,6 +43,38 @@ export async function openUiSession(dbFile: string, root: string): Promise<UiSes
       await server.close();
       await host.close();
       store.close();
+    },
+  };
+}
+
+export interface FakeUiSession {
+  host: ReturnType<typeof createFakeHost>;
+  server: HttpServer;
+  browser: Browser;
+  page: Page;
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/** The built renderer over a fresh fake host (populated: groups, a map, undo), in Chromium. */
+export async function openFakeUiSession(root: string, opts: FakeOptions, viewport = { width: 1280, height: 800 }): Promise<FakeUiSession> {
+  const host = createFakeHost(opts);
+  const server = await startHttpServer(host, { staticDir: path.join(root, 'dist/renderer') });
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.setDefaultTimeout(20_000);
+  return {
+    host,
+    server,
+    browser,
+    page,
+    pageErrors,
+    close: async () => {
+      await browser.close();
+      await server.close();
+      await host.close();
     },
   };
 }

@@ -3,19 +3,22 @@
  * HTTP server, on a database built from real images (4 classes x 10 from tuxpaint300).
  * Adds the folder through the UI, waits for the groups, then renames, merges, splits, moves,
  * undoes, pins, re-clusters (pins kept) and exports. Screenshots go to test-results/e2e-*.png.
+ * Then, against the fake host (test/e2e/fakeHost.ts), each on a fresh one: keys on focused
+ * controls, dialog focus and fields, the Review and Export details, narrow windows, busy states.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodName, Outputs } from '../../core/api/contract.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
 import type { HttpServer } from '../../core/api/http.js';
 import { hasChromium } from './browser.js';
 import { overlayOpaquePixels } from './mapOverlay.js';
-import { openUiSession, type UiSession } from './session.js';
+import type { FakeOptions } from './fakeHost.js';
+import { openFakeUiSession, openUiSession, type FakeUiSession, type UiSession } from './session.js';
 
 const DATA = '/work/shared/datasets/tuxpaint300';
 const root = path.resolve(import.meta.dirname, '../..');
@@ -46,11 +49,15 @@ async function submitDialog(fields: Record<string, string> = {}) {
 
 const enabled = hasChromium() && existsSync(DATA);
 
+function ensureRenderer() {
+  if (!existsSync(path.join(root, 'dist/renderer/index.html'))) {
+    execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts'], { cwd: root, stdio: 'ignore' });
+  }
+}
+
 describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
   beforeAll(async () => {
-    if (!existsSync(path.join(root, 'dist/renderer/index.html'))) {
-      execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts'], { cwd: root, stdio: 'ignore' });
-    }
+    ensureRenderer();
     for (const cls of ['animals_birds', 'food_fruit', 'space_planets', 'vehicles']) {
       for (const f of readdirSync(path.join(DATA, cls)).sort().slice(0, 10)) cpSync(path.join(DATA, cls, f), path.join(photos, cls, f));
     }
@@ -113,6 +120,8 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     await biggest.getByRole('button', { name: 'Split' }).click();
     await submitDialog({ parts: '2' });
     await expect.poll(() => cards().count(), { timeout: 60_000 }).toBe(before + 1);
+    // What came of it, from the real re-clustering (some images may fall to Unsorted).
+    await page.locator('.toast > span', { hasText: /^Split “.+” into \d+ and \d+ images(; \d+ went to Unsorted)?$/ }).waitFor();
     await shot('06-split');
   });
 
@@ -171,6 +180,22 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     await shot('09-reclustered');
   }, 300_000);
 
+  it('Libraries says how many groups there are now, after an undo too (not the last run’s count)', async () => {
+    const now = page.locator('.summary strong', { hasText: /^Now \d+ groups?, \d+ unsorted$/ });
+    const shown = async () => Number((await now.innerText()).match(/^Now (\d+)/)![1]);
+    await page.getByRole('navigation').getByRole('link', { name: 'Libraries' }).click();
+    await now.waitFor();
+    const regrouped = (await call('listGroups', {})).groups.length;
+    expect(await shown()).toBe(regrouped);
+    await page.keyboard.press('Control+z'); // undo the regrouping: the groups before it are back
+    await expect.poll(async () => (await call('listGroups', {})).groups.length).not.toBe(regrouped);
+    const undone = (await call('listGroups', {})).groups.length;
+    await expect.poll(shown).toBe(undone);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(shown).toBe(regrouped);
+    await page.getByRole('navigation').getByRole('link', { name: 'Groups' }).click();
+  });
+
   it('shows the map and the review queue', async () => {
     await page.getByRole('link', { name: 'Map' }).click();
     await page.locator('.legend .item').first().waitFor();
@@ -203,8 +228,22 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     expect(await page.locator('.modal .err').count(), await page.locator('.modal').innerText()).toBe(0);
     await shot('12-export-preview');
     await page.getByRole('button', { name: /^Export \d+ images/ }).click();
-    await page.getByText(/^Wrote \d+ files/).waitFor();
-    expect(readFileSync(out, 'utf8').split('\n').length).toBeGreaterThan(30);
+    // One file, with a row per image: not "Wrote 40 files". (Read once the dialog says so.)
+    await page.locator('.modal .ok', { hasText: /^Wrote / }).waitFor();
+    const rows = readFileSync(out, 'utf8').trim().split('\n').length - 1;
+    expect(rows).toBeGreaterThan(30);
+    await expect.poll(() => page.locator('.modal .ok').innerText()).toBe(`Wrote 1 CSV file with ${rows} rows to ${out}.`);
+    await page.keyboard.press('Escape');
+    // The same file again, without a preview: the core never overwrites, it writes
+    // "export (2).csv", and the message names that file, not the one asked for.
+    await page.getByRole('button', { name: 'Export…' }).click();
+    await page.locator('.choice', { hasText: 'CSV' }).click();
+    await page.locator('input[name="out"]').fill(out);
+    await page.getByRole('dialog').getByRole('button', { name: 'Export', exact: true }).click();
+    const second = path.join(work, 'export (2).csv');
+    await expect.poll(() => page.locator('.modal .ok').innerText()).toBe(`Wrote 1 CSV file with ${rows} rows to ${second}.`);
+    await page.locator('.toast > span', { hasText: `to ${second}` }).waitFor();
+    expect(existsSync(second)).toBe(true);
     await page.keyboard.press('Escape');
     await page.keyboard.press('?');
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
@@ -212,3 +251,244 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
+  let ui: FakeUiSession | undefined;
+  let fp: Page;
+  const hash = () => fp.evaluate('location.hash');
+  const focused = (attr: string) => fp.evaluate(`document.activeElement?.getAttribute(${JSON.stringify(attr)}) ?? null`);
+  /** A fresh fake host (60 images in 10 groups) and page, at `#/route`. */
+  async function open(route: string, viewport?: { width: number; height: number }, opts: Partial<FakeOptions> = {}): Promise<FakeUiSession> {
+    ui = await openFakeUiSession(root, { images: 60, groups: 10, mediaDir: DATA, ...opts }, viewport);
+    fp = ui.page;
+    await fp.goto(`${ui.server.url}#/${route}`);
+    return ui;
+  }
+
+  beforeAll(() => ensureRenderer(), 120_000);
+  afterEach(async () => {
+    const errors = ui?.pageErrors ?? [];
+    await ui?.close();
+    ui = undefined;
+    expect(errors).toEqual([]);
+  });
+
+  it('Enter on a focused button or link activates it instead of opening the group under the cursor', async () => {
+    await open('groups');
+    const card = fp.locator('.gcard:not(.unsorted)').first();
+    await card.focus(); // shows its Rename and Split buttons
+    await card.getByRole('button', { name: 'Rename' }).focus();
+    await fp.keyboard.press('Enter');
+    await fp.getByRole('dialog', { name: 'Rename group' }).waitFor();
+    expect(await hash()).toBe('#/groups');
+    await fp.keyboard.press('Escape');
+    await fp.getByRole('button', { name: 'Export…' }).focus();
+    await fp.keyboard.press('Enter');
+    await fp.getByRole('dialog', { name: 'Export groups' }).waitFor();
+    await fp.keyboard.press('Escape');
+    await fp.getByRole('link', { name: 'Map' }).focus();
+    await fp.keyboard.press('Enter');
+    await expect.poll(hash).toBe('#/map');
+    // With focus on the page, not on a control, the keys are the grid's again: an arrow moves
+    // to the next card (focusing it), and Enter opens that one.
+    await fp.getByRole('link', { name: 'Groups' }).click();
+    await card.waitFor();
+    await fp.keyboard.press('ArrowRight');
+    const second = await fp.locator('.gcard').nth(1).getAttribute('data-group-id');
+    expect(await focused('data-group-id')).toBe(second);
+    await fp.keyboard.press('Enter');
+    await expect.poll(hash).toBe(`#/group/${second}`);
+  });
+
+  it('Enter on the Review screen’s focused Skip button skips the image instead of pinning it', async () => {
+    const { host } = await open('review');
+    await fp.getByRole('button', { name: 'Skip →' }).focus();
+    await fp.keyboard.press('Enter');
+    await fp.getByText(/^2 of \d+ · 0 reviewed$/).waitFor();
+    await fp.keyboard.press(' ');
+    await fp.getByText(/^3 of \d+ · 0 reviewed$/).waitFor();
+    expect(host.images.filter((i) => i.pinned)).toEqual([]);
+  });
+
+  it('Enter and Space on the Group screen’s focused Split… button open the split dialog', async () => {
+    await open('group/1');
+    const split = fp.getByRole('button', { name: 'Split…' });
+    await split.focus();
+    await fp.keyboard.press('Enter');
+    await fp.getByRole('dialog', { name: 'Split “Group 1”' }).waitFor();
+    await fp.keyboard.press('Escape');
+    await fp.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await focused('class')).toContain('ghost'); // focus is back on Split…
+    await fp.keyboard.press(' ');
+    await fp.getByRole('dialog', { name: 'Split “Group 1”' }).waitFor();
+  });
+
+  it('the arrow keys move the focused Unsorted slider, not the grid cursor', async () => {
+    const { host } = await open('groups');
+    await fp.locator('.gcard').first().waitFor();
+    const slider = fp.getByLabel('Unsorted threshold');
+    expect(await slider.inputValue()).toBe('0.3');
+    await slider.focus();
+    await fp.keyboard.press('ArrowRight');
+    await fp.keyboard.press('ArrowRight');
+    expect(await slider.inputValue()).toBe('0.4');
+    expect(await focused('aria-label')).toBe('Unsorted threshold');
+    await expect.poll(async () => (await host.handlers.getStatus({})).unsortedThreshold).toBe(0.4);
+  });
+
+  it('dialogs focus their first field, and Enter in it submits the dialog', async () => {
+    await open('groups');
+    const card = fp.locator('.gcard:not(.unsorted)').first();
+    await card.hover();
+    await card.getByRole('button', { name: 'Rename' }).click();
+    const rename = fp.getByRole('dialog', { name: 'Rename group' });
+    await rename.waitFor();
+    expect(await focused('name')).toBe('name');
+    await fp.keyboard.press('Control+a');
+    await fp.keyboard.type('Typed name');
+    await fp.keyboard.press('Enter');
+    await rename.waitFor({ state: 'detached' });
+    await fp.locator('.gcard .name', { hasText: 'Typed name' }).waitFor();
+    await fp.getByRole('button', { name: 'Regroup…' }).click();
+    await fp.getByRole('dialog', { name: 'Regroup everything' }).waitFor();
+    expect(await focused('name')).toBe('groups');
+    await fp.keyboard.press('Escape');
+    await card.click();
+    await fp.locator('.cell[data-index="0"]').click();
+    await fp.getByRole('button', { name: 'Move to…' }).click();
+    await fp.getByRole('dialog', { name: 'Move 1 image' }).waitFor();
+    expect(await focused('name')).toBe('to');
+  });
+
+  it('“Move to…” an existing group asks for no new group name', async () => {
+    const { host } = await open('group/1');
+    await fp.locator('.cell[data-index="0"]').click();
+    await fp.getByRole('button', { name: 'Move to…' }).click();
+    const dialog = fp.getByRole('dialog', { name: 'Move 1 image' });
+    const name = dialog.locator('[name="name"]');
+    expect(await name.getAttribute('required')).not.toBeNull(); // a new group needs its name
+    await dialog.locator('[name="to"]').selectOption({ index: 1 });
+    const to = Number(await dialog.locator('[name="to"]').inputValue());
+    expect(await name.count()).toBe(0);
+    await dialog.locator('button[type="submit"]').click();
+    await dialog.waitFor({ state: 'detached', timeout: 5_000 });
+    await expect.poll(() => host.images.filter((i) => i.group === to && i.pinned).length).toBe(1);
+  });
+
+  it('Review names the image’s own group even when it is not among the suggestions (made by Split)', async () => {
+    const { host } = await open('groups');
+    await host.handlers.setUnsortedThreshold({ threshold: 0 });
+    const { groupIds } = await host.handlers.splitGroup({ groupId: 1, parts: 2 });
+    const made = (await host.handlers.listGroups({ sort: 'size' })).groups.find((g) => g.id === groupIds[1])!;
+    const queue = (await host.handlers.reviewQueue({ limit: 50 })).items;
+    const at = queue.findIndex((i) => i.groupId === made.id && !i.suggestions.some((s) => s.groupId === made.id));
+    expect(at).toBeGreaterThanOrEqual(0);
+    await fp.getByRole('link', { name: 'Review' }).click();
+    await fp.getByText(/^1 of \d+/).waitFor();
+    for (let k = 0; k < at; k++) await fp.keyboard.press('ArrowRight');
+    await fp.getByText(new RegExp(`^${at + 1} of \\d+`)).waitFor();
+    expect(await fp.locator('.cur strong').innerText()).toBe(made.name);
+  });
+
+  it('export: each format proposes its own destination, JSON says what it holds, Export needs no preview', async () => {
+    await open('groups');
+    await fp.getByRole('button', { name: 'Export…' }).click();
+    const dialog = fp.getByRole('dialog', { name: 'Export groups' });
+    const out = dialog.locator('input[name="out"]');
+    const go = dialog.getByRole('button', { name: /^Export/ });
+    expect(await go.isDisabled()).toBe(true); // nowhere to export to yet
+    await out.fill('/tmp/cs-e2e-none/sorted');
+    await dialog.locator('.choice', { hasText: 'CSV' }).click();
+    expect(await out.inputValue()).toBe('/tmp/cs-e2e-none/sorted.csv');
+    await dialog.locator('.choice', { hasText: 'JSON' }).click();
+    expect(await out.inputValue()).toBe('/tmp/cs-e2e-none/sorted.json');
+    expect(await dialog.locator('.choice', { hasText: 'JSON' }).innerText()).toContain('One record per image');
+    await dialog.locator('.choice', { hasText: 'Folders' }).click();
+    expect(await out.inputValue()).toBe('/tmp/cs-e2e-none/sorted');
+    await dialog.locator('.choice', { hasText: 'JSON' }).click();
+    expect(await go.innerText()).toBe('Export');
+    await go.click(); // the fake host writes nothing
+    await expect.poll(() => dialog.locator('.ok').innerText()).toBe('Wrote 1 JSON file with 60 rows to /tmp/cs-e2e-none/sorted.json.');
+  });
+
+  it('no screen scrolls sideways in an 800 x 600 window', async () => {
+    await open('groups', { width: 800, height: 600 });
+    const sideways = () => fp.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    await fp.locator('.gcard').first().waitFor();
+    expect(await sideways()).toBeLessThanOrEqual(0);
+    await fp.locator('.gcard').first().click();
+    await fp.locator('.cell[data-index="0"]').click(); // the selection bar too
+    await fp.getByText('1 selected').waitFor();
+    expect(await sideways()).toBeLessThanOrEqual(0);
+    const sort = await fp.getByLabel('Sort images').boundingBox();
+    expect(sort!.x + sort!.width).toBeLessThanOrEqual(800);
+    await fp.getByRole('link', { name: 'Map' }).click();
+    await fp.locator('.legend .item').first().waitFor();
+    expect(await sideways()).toBeLessThanOrEqual(0);
+    expect(await fp.locator('footer').getByText('v0.1.0-fake').isVisible()).toBe(true);
+  });
+
+  it('Split shows that it is working, then what came of it', async () => {
+    const { host } = await open('groups');
+    let release = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const split = host.handlers.splitGroup;
+    host.handlers.splitGroup = async (input) => {
+      await gate;
+      const res = await split(input);
+      // As the real re-clustering may: one image is now too uncertain for any group.
+      host.images.find((i) => res.groupIds.includes(i.group ?? -1) && i.conf >= 0.3)!.conf = 0.05;
+      return res;
+    };
+    const card = fp.locator('.gcard:not(.unsorted)').first();
+    await card.hover();
+    const before = Number((await card.innerText()).match(/(\d+) images/)![1]);
+    await card.getByRole('button', { name: 'Split' }).click();
+    await submitIn(fp, { parts: '2' });
+    await fp.locator('.toast > span', { hasText: /^Splitting “Group \d+” into 2…$/ }).waitFor();
+    release();
+    const done = fp.locator('.toast > span', { hasText: /^Split “Group \d+” into \d+ and \d+ images; 1 went to Unsorted$/ });
+    await done.waitFor();
+    const [a, b] = (await done.innerText()).match(/into (\d+) and (\d+)/)!.slice(1).map(Number);
+    expect(a! + b! + 1).toBe(before);
+    await fp.locator('.toast > span', { hasText: /^Splitting/ }).waitFor({ state: 'detached' });
+  });
+
+  it('counts say “1 image”; the Unsorted card shows its images; the Map legend counts Unsorted', async () => {
+    const { host } = await open('groups');
+    await host.handlers.moveImages({ imageIds: [1], to: { newGroupName: 'Solo' } });
+    await fp.reload(); // the page may have listed the groups before the move
+    const solo = fp.locator('.gcard', { hasText: 'Solo' });
+    await solo.waitFor();
+    expect(await solo.innerText()).toContain('1 image\n');
+    expect(await solo.getAttribute('aria-label')).toBe('Solo, 1 image');
+    const unsorted = (await host.handlers.listGroups({ sort: 'size' })).unsortedCount;
+    expect(unsorted).toBeGreaterThan(0);
+    const thumbs = fp.locator('.gcard.unsorted .mosaic img');
+    await thumbs.first().waitFor();
+    await expect.poll(() => thumbs.first().evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    await fp.getByRole('link', { name: 'Map' }).click();
+    await expect.poll(() => fp.locator('.legend .item', { hasText: 'Unsorted' }).innerText()).toMatch(new RegExp(`^Unsorted\\s*${unsorted}$`));
+  });
+
+  it('the job progress lists the phases in the order they run, each name on one line', async () => {
+    const { host } = await open('libraries');
+    await fp.getByRole('heading', { name: 'Libraries' }).waitFor();
+    await host.handlers.startClustering({ groups: 10 });
+    const names = fp.getByRole('region', { name: 'Progress' }).locator('li .name');
+    await names.first().waitFor();
+    expect(await names.allInnerTexts()).toEqual(['Scanning', 'Checking for copies', 'Decoding and embedding', 'Clustering', 'Saving', 'Mapping']);
+    const heights = await names.evaluateAll((els) => els.map((e) => (e as unknown as { clientHeight: number }).clientHeight));
+    const lineHeight = 14 * 1.45;
+    for (const h of heights) expect(h).toBeLessThan(lineHeight * 1.5);
+  });
+});
+
+/** Fills the open dialog's fields and submits it (as submitDialog, on any page). */
+async function submitIn(p: Page, fields: Record<string, string>) {
+  const dialog = p.getByRole('dialog');
+  await dialog.waitFor();
+  for (const [name, value] of Object.entries(fields)) await dialog.locator(`[name="${name}"]`).fill(value);
+  await dialog.locator('button[type="submit"]').click();
+  await dialog.waitFor({ state: 'detached' });
+}

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isTyping, keyToCommand } from '../../renderer/lib/keyboard.js';
+import type { JobState, RunSummary } from '../../core/api/contract.js';
+import { exportPathFor, jobDoneText, plural } from '../../renderer/lib/format.js';
+import { controlOwnsKey, isTyping, keyToCommand } from '../../renderer/lib/keyboard.js';
 import { PagedList, pagesFor } from '../../renderer/lib/paged.js';
 import { formatRoute, parseRoute, type Route } from '../../renderer/lib/router.js';
 import { Selection } from '../../renderer/lib/selection.js';
@@ -135,6 +137,46 @@ describe('keyboard map', () => {
     expect(isTyping({ tagName: 'DIV' })).toBe(false);
     expect(isTyping(null)).toBe(false);
   });
+  it('leaves a focused control its own keys: Enter and Space click, arrows move a slider', () => {
+    const el = (tagName: string, attrs: Record<string, string> = {}, type?: string) => ({ tagName, type, getAttribute: (n: string) => attrs[n] ?? null });
+    for (const key of ['Enter', ' ']) {
+      expect(controlOwnsKey(el('BUTTON'), key)).toBe(true);
+      expect(controlOwnsKey(el('A', { href: '#/map' }), key)).toBe(true);
+      expect(controlOwnsKey(el('INPUT', {}, 'checkbox'), key)).toBe(true);
+      expect(controlOwnsKey(el('INPUT', {}, 'range'), key)).toBe(true);
+      expect(controlOwnsKey(el('SELECT'), key)).toBe(true);
+      expect(controlOwnsKey(el('SUMMARY'), key)).toBe(true);
+      expect(controlOwnsKey(el('DIV', { role: 'button' }), key)).toBe(true);
+      expect(controlOwnsKey(el('A'), key)).toBe(false); // no href: not a link
+      expect(controlOwnsKey(el('DIV', { role: 'gridcell' }), key)).toBe(false); // the grid's
+      expect(controlOwnsKey(el('MAIN'), key)).toBe(false);
+    }
+    expect(controlOwnsKey(el('INPUT', {}, 'range'), 'ArrowRight')).toBe(true);
+    expect(controlOwnsKey(el('INPUT', {}, 'range'), 'Home')).toBe(true);
+    expect(controlOwnsKey(el('SELECT'), 'ArrowDown')).toBe(true);
+    expect(controlOwnsKey(el('INPUT', {}, 'text'), 'p')).toBe(true);
+    // Arrows on a button still move the grid cursor; Escape always backs out.
+    expect(controlOwnsKey(el('BUTTON'), 'ArrowRight')).toBe(false);
+    expect(controlOwnsKey(el('BUTTON'), 'Delete')).toBe(false);
+    expect(controlOwnsKey(el('INPUT', {}, 'text'), 'Escape')).toBe(false);
+    expect(controlOwnsKey(null, 'Enter')).toBe(false);
+  });
+});
+
+describe('formatting', () => {
+  it('says “1 image” for one and “2 images”, “1,234 images” otherwise', () => {
+    expect(plural(1, 'image')).toBe('1 image');
+    expect(plural(0, 'image')).toBe('0 images');
+    expect(plural(1234, 'image')).toBe('1,234 images');
+    expect(plural(2, 'copy', 'copies')).toBe('2 copies');
+  });
+  it('proposes an export destination of the format’s own kind', () => {
+    expect(exportPathFor('/home/me/sorted', 'csv')).toBe('/home/me/sorted.csv');
+    expect(exportPathFor('/home/me/sorted/', 'json')).toBe('/home/me/sorted.json');
+    expect(exportPathFor('/home/me/groups.csv', 'json')).toBe('/home/me/groups.json');
+    expect(exportPathFor('/home/me/groups.JSON', 'folders')).toBe('/home/me/groups');
+    expect(exportPathFor('  ', 'csv')).toBe('');
+  });
 });
 
 describe('map hit-testing', () => {
@@ -230,5 +272,29 @@ describe('routes', () => {
     expect(parseRoute('')).toEqual({ name: 'groups' });
     expect(parseRoute('#/group/abc')).toEqual({ name: 'groups' });
     expect(parseRoute('#/image/-3')).toEqual({ name: 'groups' });
+  });
+});
+
+describe('jobDoneText', () => {
+  const job = (summary: Partial<RunSummary>): JobState => ({
+    id: 'j',
+    kind: 'recluster',
+    status: 'done',
+    phase: null,
+    phases: [],
+    startedAt: '',
+    summary: { runId: 2, images: 60, skipped: {}, groups: [], unsorted: 0, secondsByPhase: {}, backend: { choice: 'wasm', device: 'cpu' }, k: 3, kChosenBy: 'user', ...summary },
+  });
+  const groups = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i + 1, name: `Group ${i + 1}`, size: 1 }));
+
+  it('says what the run made', () => {
+    expect(jobDoneText(job({ groups: groups(1), images: 1 }))).toBe('Grouped 1 image into 1 group');
+  });
+  it('says why there are more groups than asked, and which names were dropped', () => {
+    const text = jobDoneText(job({ groups: groups(5), k: 5, kRequested: 2, pinnedGroups: 5, names: { kept: ['Cars'], dropped: ['Fish', 'Sun'] } }));
+    expect(text).toBe('Grouped 60 images into 5 groups; not 2: 5 groups hold pinned images; no group is mostly “Fish”, “Sun” any more: those names were dropped');
+  });
+  it('says nothing more when the run made what was asked and kept every name', () => {
+    expect(jobDoneText(job({ groups: groups(3), kRequested: 3, pinnedGroups: 3, names: { kept: ['Cars'], dropped: [] } }))).toBe('Grouped 60 images into 3 groups');
   });
 });
