@@ -202,7 +202,8 @@ export interface Outputs {
   cancelJob: { ok: boolean };
   getJob: JobState | null;
   listSkipped: { items: SkippedFile[]; total: number };
-  listGroups: { groups: GroupSummary[]; unsortedCount: number; unsortedThreshold: number };
+  /** ungroupedCount: those of the unsorted images indexed since the grouping was made (a regroup places them). */
+  listGroups: { groups: GroupSummary[]; unsortedCount: number; ungroupedCount: number; unsortedThreshold: number };
   listGroupImages: { items: ImageSummary[]; total: number };
   getImage: ImageDetail;
   getMap: MapData;

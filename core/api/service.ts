@@ -161,7 +161,7 @@ export function createService(options: ServiceOptions): ApiHost {
       };
     },
     async listGroups({ sort, search }) {
-      if (store.runs.activeRunId() === null) return { groups: [], unsortedCount: 0, unsortedThreshold: threshold() };
+      if (store.runs.activeRunId() === null) return { groups: [], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: threshold() };
       const t = threshold();
       const rows = browse.groupSummaries({ typical: 4, threshold: t, sort: sort === 'name' ? 'name' : 'size', query: search || undefined });
       const groups: GroupSummary[] = rows.map((g) => ({
@@ -173,7 +173,7 @@ export function createService(options: ServiceOptions): ApiHost {
         typicalImageIds: g.typicalImageIds,
       }));
       if (sort === 'confidence') groups.sort((a, b) => b.meanConfidence - a.meanConfidence);
-      return { groups, unsortedCount: browse.countUnsorted({ threshold: t }), unsortedThreshold: t };
+      return { groups, unsortedCount: browse.countUnsorted({ threshold: t }), ungroupedCount: browse.countUngrouped(), unsortedThreshold: t };
     },
     async listGroupImages({ groupId, sort, offset, limit }) {
       const t = threshold();

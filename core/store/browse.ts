@@ -117,6 +117,26 @@ export class BrowseRepository {
     }));
   }
 
+  /**
+   * Images with no row in the run: indexed since it was made (a folder added, or a run
+   * cancelled after embedding some). They are in Unsorted until a regroup places them.
+   * Cached until the database changes.
+   */
+  countUngrouped(options: { runId?: number } = {}): number {
+    const run = this.run(options.runId);
+    const version = this.version();
+    return this.db.read(() =>
+      this.memo(`ungrouped-count:${run}`, version, () =>
+        this.db
+          .stmt<{ n: number }>(
+            `SELECT count(*) AS n FROM images i WHERE i.status = 'ok'
+             AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.run_id = ? AND a.image_id = i.id)`,
+          )
+          .get(run)!.n,
+      ),
+    );
+  }
+
   /** Same as GroupsRepository.countUnsorted, cached until the database changes. */
   countUnsorted(options: { runId?: number; threshold: number }): number {
     const run = this.run(options.runId);

@@ -38,6 +38,8 @@ export interface FakeOptions {
   populated?: boolean;
   /** Make one group hold this many images (benchmarks a huge group). */
   bigGroup?: number;
+  /** Say this many of the unsorted images were indexed after the grouping (not grouped yet). */
+  ungrouped?: number;
 }
 
 function rng(seed: number) {
@@ -246,7 +248,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       if (sort === 'name') out.sort((a, b) => a.name.localeCompare(b.name));
       else if (sort === 'confidence') out.sort((a, b) => a.meanConfidence - b.meanConfidence);
       else out.sort((a, b) => b.count - a.count);
-      return { groups: out, unsortedCount: unsorted, unsortedThreshold: threshold };
+      return { groups: out, unsortedCount: unsorted, ungroupedCount: Math.min(unsorted, opts.ungrouped ?? 0), unsortedThreshold: threshold };
     },
     async listGroupImages({ groupId, sort, offset, limit }) {
       const target = groupId === 'unsorted' ? null : groupId;

@@ -471,6 +471,15 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     await expect.poll(() => fp.locator('.legend .item', { hasText: 'Unsorted' }).innerText()).toMatch(new RegExp(`^Unsorted\\s*${unsorted}$`));
   });
 
+  it('the Unsorted card says how many images are new and not grouped yet, and how to place them', async () => {
+    await open('groups', undefined, { ungrouped: 3 });
+    await fp.locator('.gcard.unsorted .ungrouped', { hasText: '3 new images not grouped yet: Regroup… places them' }).waitFor();
+    await ui!.close();
+    await open('groups');
+    await fp.locator('.gcard.unsorted').waitFor();
+    expect(await fp.locator('.gcard.unsorted .ungrouped').count()).toBe(0);
+  });
+
   it('the job progress lists the phases in the order they run, each name on one line', async () => {
     const { host } = await open('libraries');
     await fp.getByRole('heading', { name: 'Libraries' }).waitFor();
