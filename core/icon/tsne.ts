@@ -148,8 +148,8 @@ function optimise(x: Float32Array, n: number, dd: number, opts: TsneOptions, see
  * Dense I-Con t-SNE: p is the Gaussian kernel (perplexity, symmetrised), built from the kernels;
  * the loss is iconLoss(p, log q) with q the Student-t kernel on the points, and its gradient is
  * written out (`denseTsneGradient`) instead of taken by autodiff. The n x n tf ops took 18 ms
- * an iteration at 300 points (8.8 s a map, longer than the clustering it follows); the same
- * gradient on typed arrays takes well under 1 ms. test/icon/tsne.test.ts checks it against
+ * an iteration at 300 points (8.8 s a map, which the groups waited for); the same gradient on
+ * typed arrays takes about 1.4 ms. test/icon/tsne.test.ts checks it against
  * tf.grad of iconLoss over the kernels. Adam, as tf.train.adam.
  */
 function exactTsne(x: Float32Array, n: number, d: number, y0: Float32Array, perplexity: number, iters: number, lr: number, exag: number): Float32Array {

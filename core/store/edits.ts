@@ -48,7 +48,7 @@ export interface ReclusterSummary {
   /** Groups created in the new run to hold pinned images whose old group has no successor. */
   createdGroups: number;
   carriedPins: number;
-  /** User names whose group has no successor (no new group is mostly its images) and no pins. */
+  /** User names whose group has no successor (no new group is at least half its images) and no pins. */
   droppedNames: string[];
 }
 
