@@ -30,11 +30,16 @@ export async function clusterCommand(
     if (opts.assignNew && session.store.runs.activeRunId() !== null) {
       const report = stderrProgress();
       const progress = new ProgressTracker((t) => report(t.snapshot(), t.phase));
-      await indexLibraries({ db: session.store.db, libraryIds, workers: opts.workers, signal: controller.signal, progress });
+      const indexed = await indexLibraries({ db: session.store.db, libraryIds, workers: opts.workers, signal: controller.signal, progress });
       process.stderr.write('\n');
       const r = (await assignNewImages(session.store))!;
-      const line = `Assigned ${r.assigned} new images to the current groups in ${r.seconds.toFixed(2)} s${r.unplaced ? ` (${r.unplaced} left Unsorted)` : ''}`;
-      console.log(opts.json ? JSON.stringify(r) : line);
+      // Not only the new files: deleted and renamed ones changed the folder too, and the user
+      // should see that they were noticed (moved files keep their groups; missing rows are kept).
+      const missing = libraryIds.reduce((n, id) => n + session.store.images.countsByStatus({ libraryId: id }).missing, 0);
+      const line =
+        `Assigned ${r.assigned} new images to the current groups in ${r.seconds.toFixed(2)} s${r.unplaced ? ` (${r.unplaced} left Unsorted)` : ''}` +
+        `\nMoved or renamed (kept their groups): ${indexed.moved}\nMissing (no longer in the folder): ${missing}`;
+      console.log(opts.json ? JSON.stringify({ ...r, moved: indexed.moved, missing }) : line);
       return;
     }
     const summary = await runClusterJob({
@@ -48,7 +53,7 @@ export async function clusterCommand(
     });
     process.stderr.write('\n');
     if (opts.json) console.log(JSON.stringify(summary, null, 2));
-    else console.log(formatSummary(summary));
+    else console.log(summary.images === 0 ? formatNoImages(summary, folders) : formatSummary(summary));
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -56,11 +61,22 @@ export async function clusterCommand(
   }
 }
 
+function skippedLine(s: RunSummary): string {
+  const total = Object.values(s.skipped).reduce((a, b) => a + b, 0);
+  return `Skipped: ${total}${total ? ` (${Object.entries(s.skipped).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`;
+}
+
+/** Nothing to group: "Groups: 0 (K=0, chosen from the data)" read like a result. Still a finished run (exit 0). */
+function formatNoImages(s: RunSummary, folders: string[]): string {
+  const lines = [`No images found in ${folders.join(', ')}`];
+  if (Object.values(s.skipped).some((n) => n > 0)) lines.push(skippedLine(s));
+  return lines.join('\n');
+}
+
 export function formatSummary(s: RunSummary): string {
   const lines: string[] = [];
-  const skippedTotal = Object.values(s.skipped).reduce((a, b) => a + b, 0);
   lines.push(`Images clustered: ${s.images}`);
-  lines.push(`Skipped: ${skippedTotal}${skippedTotal ? ` (${Object.entries(s.skipped).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`);
+  lines.push(skippedLine(s));
   const floor = s.kRequested !== undefined && s.k > s.kRequested ? `; not ${s.kRequested}: ${s.pinnedGroups} groups hold pinned images` : '';
   lines.push(`Groups: ${s.groups.length} (K=${s.k}, ${s.kChosenBy === 'auto' ? 'chosen from the data' : 'set by --groups'}${floor})`);
   for (const g of s.groups) lines.push(`  ${g.name.padEnd(24)} ${String(g.size).padStart(7)}`);

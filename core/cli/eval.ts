@@ -11,6 +11,7 @@ import { evaluate, type EvaluateResult, type MetricSummary } from '../icon/evalu
 import { FLIP_VIEW, indexLibraries } from '../jobs/indexLibrary.js';
 import { DEFAULT_UNSORTED_THRESHOLD } from '../jobs/settings.js';
 import { ProgressTracker } from '../jobs/progress.js';
+import { isScanSkip, scanFolders } from '../library/scan.js';
 import { defaultDatabasePath, type Store } from '../store/index.js';
 import { stderrProgress } from './progressReporter.js';
 import { openSession } from './session.js';
@@ -34,8 +35,14 @@ export interface EvalOutput {
 }
 
 export async function evalCommand(folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean }): Promise<void> {
-  const root = realpathSync(path.resolve(folder));
-  if (!statSync(root).isDirectory()) throw new Error(`not a folder: ${folder}`);
+  // The same check and words as `cluster` (realpathSync alone threw a raw ENOENT).
+  const abs = path.resolve(folder);
+  if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`not a folder: ${folder}`);
+  const root = realpathSync(abs);
+  // Before embedding (minutes on a big folder), not after: without labels there is nothing to score.
+  if ((await labelsWithImages(root, 2)) < 2) {
+    throw new Error(`${folder} needs at least 2 subfolders with images: eval's labels are the first-level folder names`);
+  }
   const session = openSession(opts.db ?? path.join(path.dirname(defaultDatabasePath()), 'eval-cache.db'));
   try {
     const { store } = session;
@@ -60,6 +67,18 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
   } finally {
     session.close();
   }
+}
+
+/** How many first-level folders of `root` hold an image, counting up to `enough` (a scan that stops early). */
+async function labelsWithImages(root: string, enough: number): Promise<number> {
+  const labels = new Set<string>();
+  for await (const entry of scanFolders(root)) {
+    if (isScanSkip(entry)) continue;
+    const parts = path.relative(root, entry.path).split(path.sep);
+    if (parts.length >= 2) labels.add(parts[0]!);
+    if (labels.size >= enough) break;
+  }
+  return labels.size;
 }
 
 export interface LabelledEmbeddings {

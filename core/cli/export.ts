@@ -1,11 +1,16 @@
 /** `constellate export --format csv|json|folders` */
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { exportRecords, toCsv, toJson, type ExportFormat, type ExportMode } from '../jobs/export.js';
 import { exportRecordsFromStore } from '../jobs/exportRecords.js';
 import { openSession } from './session.js';
 
 export async function exportCommand(opts: { db?: string; format: ExportFormat; out?: string; mode: ExportMode; dryRun?: boolean }): Promise<void> {
-  // Export only reads the database: it may run while the app has it open.
-  const session = openSession(opts.db, { lock: false });
+  // Checked before anything is written: mkdir would fail later with a raw ENOTDIR.
+  if (opts.out) assertNoFileInTheWay(opts.format === 'folders' ? opts.out : path.dirname(path.resolve(opts.out)));
+  // Export only reads the database: it may run while the app has it open, and a missing one
+  // is an error (not a new, empty database).
+  const session = openSession(opts.db, { lock: false, mustExist: true });
   try {
     const records = exportRecordsFromStore(session.store);
     if (opts.format !== 'folders' && !opts.out) {
@@ -22,5 +27,19 @@ export async function exportCommand(opts: { db?: string; format: ExportFormat; o
     console.error(`${opts.dryRun ? 'dry run: nothing written' : `${plan.written} written`}; ${plan.conflicts.length} name conflicts`);
   } finally {
     session.close();
+  }
+}
+
+/** Throws a one-line message when `dir`, or the nearest part of it that exists, is a file. */
+function assertNoFileInTheWay(dir: string): void {
+  for (let p = path.resolve(dir); ; p = path.dirname(p)) {
+    let isDir: boolean | undefined;
+    try {
+      isDir = statSync(p, { throwIfNoEntry: false })?.isDirectory();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err; // below a file: look higher
+    }
+    if (isDir === false) throw new Error(`${p} is a file, not a folder (--out)`);
+    if (isDir || path.dirname(p) === p) return;
   }
 }

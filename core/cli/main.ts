@@ -67,7 +67,8 @@ export function buildProgram(): Command {
     .command('serve')
     .description('serve the app in the browser on 127.0.0.1 (the printed URL carries an access token)')
     .option('--db <file>', 'database file (default: in the app-data folder)')
-    .option('--port <N>', 'port (default: a free one)', intArg(0, 65535), 0)
+    // The default's description replaces commander's "(default: 0)", which came second.
+    .addOption(new Option('--port <N>', 'port').argParser(intArg(0, 65535)).default(0, 'a free one'))
     .option('--demo', 'add the built-in demo images as a library if the database has none')
     .action(async (opts: { db?: string; port: number; demo?: boolean }) => {
       const { serveCommand } = await import('./serve.js');

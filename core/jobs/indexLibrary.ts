@@ -38,6 +38,9 @@ export interface IndexResult {
   reused: number;
   skippedNow: number;
   markedMissing: number;
+  /** Files recognised as moved or renamed (same content as a missing file): they keep its row,
+   * groups and pins. Their old paths are counted in markedMissing first. */
+  moved: number;
   /** Files with a new modification time but the same bytes: kept as they were. */
   touched: number;
   pool: EmbedPoolStats | null;
@@ -62,7 +65,7 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   const images = new ImagesRepository(db);
   const embeddings = new EmbeddingsRepository(db);
   const libs = options.libraryIds ? options.libraryIds.map((id) => libraries.get(id)!).filter(Boolean) : libraries.list();
-  const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, skippedNow: 0, markedMissing: 0, touched: 0, pool: null };
+  const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, skippedNow: 0, markedMissing: 0, moved: 0, touched: 0, pool: null };
 
   // ---- scan ----
   progress.start('scan', null);
@@ -97,7 +100,9 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     await flush();
     throwIfAborted(signal);
     // Only a completed scan may mark files missing.
-    result.markedMissing += libraries.finishScan(lib.id, generation).markedMissing;
+    const finished = libraries.finishScan(lib.id, generation);
+    result.markedMissing += finished.markedMissing;
+    result.moved += finished.adopted;
   }
   progress.finish();
 
@@ -127,7 +132,7 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   const pool = startEmbedPool(
     { thumbnailDir: thumbnailDir(db.file), workers: options.workers, signal, expected: pending.length + missing.length },
     (batch) => {
-      writeEmbedBatch(db, images, embeddings, batch);
+      result.moved += writeEmbedBatch(db, images, embeddings, batch);
       for (const r of batch) {
         if ('skip' in r) result.skippedNow++;
         else result.embedded++;
@@ -182,7 +187,7 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     }
     pool.add(toPool);
     queued += toPool.length;
-    if (reused.length > 0) images.markDecoded(reused);
+    if (reused.length > 0) result.moved += adoptedCount(images.markDecoded(reused));
     result.reused = reused.length;
     pool.add(missing);
     queued += missing.length;
@@ -239,9 +244,16 @@ function sortedHas(sorted: Float64Array, v: number): boolean {
 
 export const FLIP_VIEW = 'hflip';
 
-/** One batch, one transaction: image facts, both embeddings, and skips. */
-function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: EmbeddingsRepository, batch: EmbedResult[]): void {
-  db.write(() => {
+/** markDecoded maps each id to the row it ended in: another id where a moved file was folded into its old row. */
+function adoptedCount(ids: Map<number, number>): number {
+  let n = 0;
+  for (const [id, row] of ids) if (id !== row) n++;
+  return n;
+}
+
+/** One batch, one transaction: image facts, both embeddings, and skips. Returns how many were moved files. */
+function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: EmbeddingsRepository, batch: EmbedResult[]): number {
+  return db.write(() => {
     const decoded: DecodedImage[] = [];
     const vectors = [];
     const skipped = [];
@@ -266,8 +278,9 @@ function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: Emb
       vectors.push({ contentHash: r.contentHash!, vector: r.embedding }, { contentHash: r.contentHash!, vector: r.flipEmbedding, view: FLIP_VIEW });
     }
     embeddings.putMany(BACKBONE.id, vectors);
-    images.markDecoded(decoded);
+    const ids = images.markDecoded(decoded);
     images.markSkipped(skipped);
+    return adoptedCount(ids);
   });
 }
 

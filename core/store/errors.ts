@@ -61,8 +61,9 @@ export class InstanceLockedError extends StoreError {
   ) {
     super(
       `Database ${file} is locked by process ${holderPid} on ${holderHost}`,
-      `Constellate is already open on this library (process ${holderPid}${holderHost ? ` on ${holderHost}` : ''}). ` +
-        `Close the other window first.`,
+      // The holder may be the app or a CLI `cluster`/`serve` (pid 0: unknown, the lock file was unreadable).
+      `Constellate is already open on this library${holderPid ? ` in process ${holderPid}${holderHost ? ` on ${holderHost}` : ''}` : ''} ` +
+        `(the app, \`constellate serve\` or a \`constellate cluster\` run). Close it or let it finish, then try again.`,
     );
   }
 }

@@ -239,4 +239,24 @@ describe('constellate CLI on real images', () => {
     expect(o.pinned.acc).toBeGreaterThan(o.icon.acc);
     expect(o.fixed.acc).toBeGreaterThan(o.icon.acc);
   });
+
+  it('--assign-new also reports the files recognised as moved or renamed and the files missing', async () => {
+    // It said only "Assigned 2 new images…" after a delete, a rename and two additions.
+    const fruit = path.join(photos, 'food_fruit');
+    const [gone, renamed, src1, src2] = readdirSync(fruit).sort();
+    rmSync(path.join(fruit, gone!));
+    renameSync(path.join(fruit, renamed!), path.join(fruit, `renamed-${renamed!}`));
+    for (const f of [src1!, src2!]) await sharp(path.join(fruit, f)).flop().png().toFile(path.join(fruit, `flopped-${f}`));
+    const missingBefore = (() => {
+      const sql = new Database(db, { readonly: true });
+      const n = (sql.prepare("SELECT count(*) AS n FROM images WHERE status = 'missing'").get() as { n: number }).n;
+      sql.close();
+      return n; // earlier tests here delete a file too
+    })();
+    const r = await runCli(['cluster', photos, '--db', db, '--assign-new']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Assigned 2 new images to the current groups/);
+    expect(r.stdout).toContain('Moved or renamed (kept their groups): 1\n');
+    expect(r.stdout).toContain(`Missing (no longer in the folder): ${missingBefore + 1}\n`);
+  });
 });

@@ -1,7 +1,8 @@
 /** The CLI refuses clearly, and changes nothing, when the database cannot be used. */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +46,88 @@ describe('CLI errors', () => {
     } finally {
       lock.release();
     }
+  });
+
+  it('the lock message fits any holder, not only a window', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cs-lock-'));
+    const db = path.join(dir, 'c.db');
+    const lock = acquireInstanceLock(db);
+    try {
+      const r = await runCli(['cluster', folderWithTwoImages(dir), '--db', db]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(/window/);
+      expect(r.stderr).toMatch(/constellate serve.*constellate cluster/);
+    } finally {
+      lock.release();
+    }
+  });
+
+  it('export refuses a missing database and creates nothing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cs-nodb-'));
+    const db = path.join(dir, 'sub', 'nonexist.db');
+    const r = await runCli(['export', '--db', db, '--format', 'csv']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toMatch(new RegExp(`^constellate: no database at ${db}\\b[^\\n]*$`));
+    expect(readdirSync(dir)).toEqual([]); // neither the file nor its folder
+  });
+
+  it('export --format folders refuses an --out that is a file, before writing anything', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cs-outfile-'));
+    const db = path.join(dir, 'c.db');
+    openStore(db).close();
+    const out = path.join(dir, 'a-file');
+    writeFileSync(out, 'keep me');
+    const r = await runCli(['export', '--db', db, '--format', 'folders', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`constellate: ${out} is a file, not a folder (--out)`);
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+  });
+
+  it('eval on a missing folder says "not a folder", like cluster', async () => {
+    const r = await runCli(['eval', '/nonexistent-folder-xyz', '--db', path.join(mkdtempSync(path.join(tmpdir(), 'cs-eval-')), 'e.db')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('constellate: not a folder: /nonexistent-folder-xyz');
+  });
+
+  it('eval refuses a folder without 2 labelled subfolders before embedding anything', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cs-eval-'));
+    const photos = folderWithTwoImages(dir); // two images in the root: no labels
+    cpSync(path.join(demoImages, 'vehicles'), path.join(photos, 'vehicles'), { recursive: true }); // one label only
+    const db = path.join(dir, 'eval.db');
+    const r = await runCli(['eval', photos, '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^constellate: \S+ needs at least 2 subfolders with images/);
+    expect(r.stderr).not.toMatch(/embed/);
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('cluster on a folder without images says so (a finished run: exit 0)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cs-empty-'));
+    const empty = path.join(dir, 'empty');
+    mkdirSync(empty);
+    const r = await runCli(['cluster', empty, '--db', path.join(dir, 'c.db')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`No images found in ${empty}`);
+  });
+
+  it('serve on a port in use says so and what to do', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await runCli(['serve', '--port', String(port), '--db', path.join(mkdtempSync(path.join(tmpdir(), 'cs-port-')), 'c.db')], { timeoutMs: 60_000 });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe(`constellate: port ${port} is in use: choose another with --port N, or omit --port to use a free one`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('serve --help shows one default for --port', async () => {
+    const r = await runCli(['serve', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--port <N>\s+port \(default: a free one\)\n/);
   });
 
   it('rejects bad arguments with usage help', async () => {
