@@ -11,6 +11,9 @@ import { z } from 'zod';
 
 const id = z.number().int().positive();
 const imageIds = z.array(id).min(1).max(1_000_000);
+/** The longest group name (the renderer's name fields stop there too). */
+export const MAX_NAME_LENGTH = 200;
+const groupName = z.string().trim().min(1).max(MAX_NAME_LENGTH);
 /** A group id, or 'unsorted' for images below the confidence threshold or removed from groups. */
 export const groupRef = z.union([id, z.literal('unsorted')]);
 export type GroupRef = z.infer<typeof groupRef>;
@@ -127,6 +130,8 @@ export interface MapData {
 export interface HistoryState {
   canUndo: boolean;
   canRedo: boolean;
+  /** The edit Undo would undo: a notification offers Undo only while its own edit is this one. */
+  undoId: number | null;
   undoLabel: string | null;
   redoLabel: string | null;
 }
@@ -156,23 +161,25 @@ export const methods = {
   cancelJob: z.object({ jobId: z.string().min(1) }),
   getJob: z.object({}),
   listSkipped: z.object({ libraryId: id.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
-  listGroups: z.object({ sort: groupSort.default('size'), search: z.string().max(200).optional() }),
+  listGroups: z.object({ sort: groupSort.default('size'), search: z.string().max(MAX_NAME_LENGTH).optional() }),
   listGroupImages: z.object({
     groupId: groupRef,
     sort: imageSort.default('confidence-desc'),
     offset: z.number().int().min(0).default(0),
     limit: z.number().int().min(1).max(5000).default(500),
   }),
+  /** Where an image is in a group's list, as listGroupImages orders it (to step to its neighbours). */
+  locateImage: z.object({ groupId: groupRef, imageId: id, sort: imageSort.default('confidence-desc') }),
   getImage: z.object({ id }),
   getMap: z.object({}),
   reviewQueue: z.object({ limit: z.number().int().min(1).max(500).default(50) }),
   setUnsortedThreshold: z.object({ threshold: z.number().min(0).max(1) }),
-  renameGroup: z.object({ groupId: id, name: z.string().trim().min(1).max(200) }),
-  mergeGroups: z.object({ groupIds: z.array(id).min(2), name: z.string().trim().min(1).max(200).optional() }),
+  renameGroup: z.object({ groupId: id, name: groupName }),
+  mergeGroups: z.object({ groupIds: z.array(id).min(2), name: groupName.optional() }),
   splitGroup: z.object({ groupId: id, parts: z.number().int().min(2).max(50) }),
   moveImages: z.object({
     imageIds,
-    to: z.union([z.object({ groupId: id }), z.object({ newGroupName: z.string().trim().min(1).max(200) })]),
+    to: z.union([z.object({ groupId: id }), z.object({ newGroupName: groupName })]),
   }),
   removeFromGroup: z.object({ imageIds }),
   pinImages: z.object({ imageIds, pinned: z.boolean().default(true) }),
@@ -205,9 +212,15 @@ export interface Outputs {
   /** ungroupedCount: those of the unsorted images indexed since the grouping was made (a regroup places them). */
   listGroups: { groups: GroupSummary[]; unsortedCount: number; ungroupedCount: number; unsortedThreshold: number };
   listGroupImages: { items: ImageSummary[]; total: number };
+  /** index: null when the image is not in that group; total: the group's size. */
+  locateImage: { index: number | null; total: number };
   getImage: ImageDetail;
   getMap: MapData;
-  reviewQueue: { items: Array<ImageSummary & { suggestions: GroupSuggestion[] }> };
+  /**
+   * groupId: where the app shows the image (null: Unsorted, below the threshold, as everywhere);
+   * assignedGroupId: the group the model put it in, which pinning it keeps it in.
+   */
+  reviewQueue: { items: Array<ImageSummary & { assignedGroupId: number | null; suggestions: GroupSuggestion[] }> };
   setUnsortedThreshold: { ok: true };
   renameGroup: HistoryState;
   mergeGroups: HistoryState & { groupId: number };

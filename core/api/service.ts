@@ -76,7 +76,7 @@ export function createService(options: ServiceOptions): ApiHost {
   const history = (): HistoryState => {
     const u = store.edits.nextUndo();
     const r = store.edits.nextRedo();
-    return { canUndo: u !== null, canRedo: r !== null, undoLabel: u?.label ?? null, redoLabel: r?.label ?? null };
+    return { canUndo: u !== null, canRedo: r !== null, undoId: u?.id ?? null, undoLabel: u?.label ?? null, redoLabel: r?.label ?? null };
   };
   const edited = <T extends object>(value: T): T & HistoryState => {
     emit({ type: 'changed', what: 'groups' });
@@ -172,7 +172,7 @@ export function createService(options: ServiceOptions): ApiHost {
         meanConfidence: g.meanConfidence ?? 0,
         typicalImageIds: g.typicalImageIds,
       }));
-      if (sort === 'confidence') groups.sort((a, b) => b.meanConfidence - a.meanConfidence);
+      if (sort === 'confidence') groups.sort((a, b) => a.meanConfidence - b.meanConfidence); // least certain first
       return { groups, unsortedCount: browse.countUnsorted({ threshold: t }), ungroupedCount: browse.countUngrouped(), unsortedThreshold: t };
     },
     async listGroupImages({ groupId, sort, offset, limit }) {
@@ -184,6 +184,12 @@ export function createService(options: ServiceOptions): ApiHost {
       if (!store.groups.get(groupId)) notFound(`group ${groupId}`);
       const page = browse.groupImages(groupId, { sort, offset, limit, threshold: t });
       return { total: page.total, items: page.items.map((r) => toImageSummary(r, groupId)) };
+    },
+    async locateImage({ groupId, imageId, sort }) {
+      const t = threshold();
+      if (groupId === 'unsorted') return browse.unsortedImageIndex(imageId, { threshold: t, sort });
+      if (!store.groups.get(groupId)) notFound(`group ${groupId}`);
+      return browse.groupImageIndex(groupId, imageId, { threshold: t, sort });
     },
     async getImage({ id }) {
       const d = store.images.detail(id) ?? notFound(`image ${id}`);
@@ -246,9 +252,12 @@ export function createService(options: ServiceOptions): ApiHost {
       const page = browse.leastCertain({ limit });
       const groupNames = new Map(store.groups.list().map((g) => [g.id, g.name]));
       const sugg = await active.suggestionsMany(page.map((r) => r.id), 9);
+      const t = threshold();
       return {
         items: page.map((r) => ({
-          ...toImageSummary(r, r.groupId),
+          // below the threshold the image is in Unsorted, here as on every other screen
+          ...toImageSummary(r, r.confidence < t ? null : r.groupId),
+          assignedGroupId: r.groupId,
           suggestions: (sugg.get(r.id) ?? []).map((s) => ({ ...s, name: groupNames.get(s.groupId) ?? '' })),
         })),
       };

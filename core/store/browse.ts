@@ -7,7 +7,7 @@
  */
 import type { Database } from './database.js';
 import type { GroupImage, GroupImageSort } from './groups.js';
-import { VISIBLE } from './groups.js';
+import { VISIBLE, compareGroupNames } from './groups.js';
 import { getActiveRunId } from './runs.js';
 
 export interface BrowseGroupSummary {
@@ -35,6 +35,10 @@ const ORDER: Record<GroupImageSort, string> = {
 
 /** In its group: visible, and pinned or confident enough. */
 const IN_GROUP = `${VISIBLE} AND (a.pinned = 1 OR a.confidence >= ?)`;
+
+/** In Unsorted (images i LEFT JOIN the run's assignments a; the threshold as parameter). */
+const UNSORTED = `i.status = 'ok' AND (a.image_id IS NULL OR a.group_id IS NULL OR (a.pinned = 0 AND a.confidence < ?))`;
+const unsortedOrder = (sort: GroupImageSort = 'confidence-desc') => ORDER[sort].replace(/a\.confidence/g, 'COALESCE(a.confidence, 0)');
 
 /** Cached results kept per repository (a few ordered id lists of big groups, group summaries). */
 const MEMO_ENTRIES = 8;
@@ -82,13 +86,13 @@ export class BrowseRepository {
     const run = this.run(options.runId);
     const t = options.threshold;
     const typical = options.typical ?? 4;
-    const order = options.sort === 'name' ? 'g.name COLLATE NOCASE, g.id' : 'n DESC, g.id';
+    const sort = options.sort ?? 'size';
     const version = this.version();
-    const key = `summaries:${JSON.stringify([run, t, typical, options.query ?? null, order])}`;
-    return this.db.read(() => this.memo(key, version, () => this.computeSummaries(run, t, typical, order, options.query)));
+    const key = `summaries:${JSON.stringify([run, t, typical, options.query ?? null, sort])}`;
+    return this.db.read(() => this.memo(key, version, () => this.computeSummaries(run, t, typical, sort, options.query)));
   }
 
-  private computeSummaries(run: number, t: number, typical: number, order: string, query: string | undefined): BrowseGroupSummary[] {
+  private computeSummaries(run: number, t: number, typical: number, sort: 'size' | 'name', query: string | undefined): BrowseGroupSummary[] {
     const rows = this.db
       .stmt<{ id: number; name: string; userNamed: number; n: number; mean: number | null }>(
         `SELECT g.id, g.name, g.user_named AS userNamed, c.n, c.mean
@@ -99,9 +103,10 @@ export class BrowseRepository {
            GROUP BY a.group_id
          ) c ON c.gid = g.id
          WHERE g.run_id = ? AND (? IS NULL OR g.name LIKE ? ESCAPE '\\')
-         ORDER BY ${order}`,
+         ORDER BY ${sort === 'name' ? 'g.id' : 'n DESC, g.id'}`,
       )
       .all(run, t, run, query ?? null, query ? `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null);
+    if (sort === 'name') rows.sort(compareGroupNames); // natural order: "Group 2" before "Group 10"
     const top = this.db.stmt<{ id: number }>(
       `SELECT a.image_id AS id FROM assignments a JOIN images i ON i.id = a.image_id
        WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}
@@ -153,25 +158,46 @@ export class BrowseRepository {
     );
   }
 
+  private groupIdsKey(groupId: number, threshold: number, sort: GroupImageSort): string {
+    return `group-ids:${groupId}:${threshold}:${sort}`;
+  }
+
+  /** The group's image ids in `sort` order (and the group's run), uncached. */
+  private groupIds(groupId: number, threshold: number, sort: GroupImageSort): { run: number; ids: Int32Array } {
+    const run = this.db.stmt<{ runId: number }>('SELECT run_id AS runId FROM groups WHERE id = ?').get(groupId)?.runId ?? -1;
+    const ids = this.db
+      .stmt<{ id: number }>(
+        `SELECT a.image_id AS id FROM assignments a JOIN images i ON i.id = a.image_id
+         WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}
+         ORDER BY ${ORDER[sort]}`,
+      )
+      .pluck()
+      .all(run, groupId, threshold) as unknown as number[];
+    return { run, ids: Int32Array.from(ids) };
+  }
+
+  /**
+   * Where `imageId` is in the group as groupImages orders it (null when it is not in the group),
+   * and the group's size: what an image opened from elsewhere needs for its previous and next.
+   */
+  groupImageIndex(groupId: number, imageId: number, options: { threshold: number; sort?: GroupImageSort }): { index: number | null; total: number } {
+    const sort = options.sort ?? 'confidence-desc';
+    const version = this.version();
+    return this.db.read(() => {
+      const { ids } = this.memo(this.groupIdsKey(groupId, options.threshold, sort), version, () => this.groupIds(groupId, options.threshold, sort));
+      const i = ids.indexOf(imageId);
+      return { index: i < 0 ? null : i, total: ids.length };
+    });
+  }
+
   groupImages(groupId: number, options: { threshold: number; sort?: GroupImageSort; offset?: number; limit?: number }): { items: GroupImage[]; total: number } {
     const sort = options.sort ?? 'confidence-desc';
     const offset = options.offset ?? 0;
     const limit = options.limit ?? 200;
-    const ordered = () => {
-      const run = this.db.stmt<{ runId: number }>('SELECT run_id AS runId FROM groups WHERE id = ?').get(groupId)?.runId ?? -1;
-      const ids = this.db
-        .stmt<{ id: number }>(
-          `SELECT a.image_id AS id FROM assignments a JOIN images i ON i.id = a.image_id
-           WHERE a.run_id = ? AND a.group_id = ? AND ${IN_GROUP}
-           ORDER BY ${ORDER[sort]}`,
-        )
-        .pluck()
-        .all(run, groupId, options.threshold) as unknown as number[];
-      return { run, ids: Int32Array.from(ids) };
-    };
+    const ordered = () => this.groupIds(groupId, options.threshold, sort);
     const version = this.version();
     return this.db.read(() => {
-      const { run, ids } = this.memo(`group-ids:${groupId}:${options.threshold}:${sort}`, version, ordered);
+      const { run, ids } = this.memo(this.groupIdsKey(groupId, options.threshold, sort), version, ordered);
       const page = Array.from(ids.subarray(Math.max(0, offset), Math.max(0, offset) + Math.max(0, limit)));
       if (page.length === 0) return { items: [], total: ids.length };
       const rows = this.db
@@ -189,10 +215,24 @@ export class BrowseRepository {
     });
   }
 
+  /** Where `imageId` is in Unsorted as unsortedImages orders it (null when it is not there), and how many are there. */
+  unsortedImageIndex(imageId: number, options: { runId?: number; threshold: number; sort?: GroupImageSort }): { index: number | null; total: number } {
+    const run = this.run(options.runId);
+    const ids = this.db
+      .stmt<{ id: number }>(
+        `SELECT i.id FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
+         WHERE ${UNSORTED} ORDER BY ${unsortedOrder(options.sort)}`,
+      )
+      .pluck()
+      .all(run, options.threshold) as unknown as number[];
+    const i = ids.indexOf(imageId);
+    return { index: i < 0 ? null : i, total: ids.length };
+  }
+
   /** Unsorted: never assigned, removed by the user, or unpinned below the threshold. */
   unsortedImages(options: { runId?: number; threshold: number; sort?: GroupImageSort; offset?: number; limit?: number }): { items: UnsortedRow[]; total: number } {
     const run = this.run(options.runId);
-    const where = `i.status = 'ok' AND (a.image_id IS NULL OR a.group_id IS NULL OR (a.pinned = 0 AND a.confidence < ?))`;
+    const where = UNSORTED;
     return this.db.read(() => {
       const total = this.db
         .stmt<{ n: number }>(`SELECT count(*) AS n FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id WHERE ${where}`)
@@ -200,7 +240,7 @@ export class BrowseRepository {
       const items = this.db
         .stmt<Omit<UnsortedRow, 'pinned'> & { pinned: number | null }>(
           `SELECT ${COLUMNS}, a.confidence, a.pinned, a.group_id AS groupId FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
-           WHERE ${where} ORDER BY ${ORDER[options.sort ?? 'confidence-desc'].replace(/a\.confidence/g, 'COALESCE(a.confidence, 0)')} LIMIT ? OFFSET ?`,
+           WHERE ${where} ORDER BY ${unsortedOrder(options.sort)} LIMIT ? OFFSET ?`,
         )
         .all(run, options.threshold, options.limit ?? 200, options.offset ?? 0)
         .map((r) => ({ ...r, pinned: r.pinned === 1 }));

@@ -119,6 +119,16 @@ function decodeCursor(cursor: string): [string | number, number] {
   throw new StoreUsageError('Invalid page cursor');
 }
 
+const NAMES = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/**
+ * Group names in natural order, case-insensitive: "Group 2" before "Group 10" (SQLite's
+ * NOCASE compares digit by digit), ties by id. For every list of groups sorted by name.
+ */
+export function compareGroupNames(a: { name: string; id: number }, b: { name: string; id: number }): number {
+  return NAMES.compare(a.name, b.name) || a.id - b.id;
+}
+
 function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -240,8 +250,9 @@ export class GroupsRepository {
     const run = this.runOrActive(options.runId);
     if (run === null) return [];
     const typical = options.typical ?? 4;
-    const order =
-      options.sort === 'name' ? 'g.name COLLATE NOCASE, g.id' : options.sort === 'id' ? 'g.id' : 'count DESC, g.id';
+    // By name: sorted here (natural order, see compareGroupNames), so the LIMIT applies after it.
+    const byName = options.sort === 'name';
+    const order = byName || options.sort === 'id' ? 'g.id' : 'count DESC, g.id';
     return this.db.read(() => {
       // Totals come from the covering index on assignments(group_id, confidence, image_id, pinned);
       // the few rows of missing/skipped images are subtracted (cheaper than joining every row).
@@ -273,16 +284,17 @@ export class GroupsRepository {
           run,
           includeEmpty: options.includeEmpty ? 1 : 0,
           pattern: options.query === undefined ? null : likePattern(options.query),
-          limit: options.limit ?? -1,
+          limit: byName ? -1 : (options.limit ?? -1),
           threshold: options.threshold ?? -Infinity,
         });
+      const listed = byName ? rows.sort(compareGroupNames).slice(0, options.limit !== undefined && options.limit >= 0 ? options.limit : undefined) : rows;
       const top = this.db.stmt<{ id: number }>(
         `SELECT a.image_id AS id FROM assignments a JOIN images i ON i.id = a.image_id
          WHERE a.run_id = ? AND a.group_id = ? AND ${VISIBLE} AND (a.pinned = 1 OR a.confidence >= ?)
          ORDER BY a.confidence DESC, a.image_id DESC LIMIT ?`,
       );
       const threshold = options.threshold ?? -Infinity;
-      return rows.map((r) => ({
+      return listed.map((r) => ({
         ...toGroup(r),
         count: r.count,
         pinnedCount: r.pinnedCount,

@@ -67,7 +67,7 @@ export function groupActions(app: AppState) {
       if (!v || !Number.isInteger(parts) || parts < 2) return null;
       // Re-clustering takes seconds: say so while it runs, then what came of it.
       const res = await app.act('', () => c.splitGroup({ groupId: g.id, parts }), `Splitting “${g.name}” into ${parts}…`);
-      if (res) app.toast('info', await splitOutcome(g, res.groupIds), true);
+      if (res) app.toast('info', await splitOutcome(g, res.groupIds), app.lastEditId);
       return res;
     },
 

@@ -13,7 +13,8 @@ export interface Toast {
   id: number;
   kind: 'info' | 'error';
   text: string;
-  undo?: boolean;
+  /** The edit this notification reports: it offers Undo while that edit is the one Undo undoes. */
+  undoId?: number;
 }
 
 /**
@@ -44,7 +45,7 @@ const win = globalThis as unknown as {
   history?: { replaceState(data: unknown, unused: string, url: string): void };
 };
 
-const EMPTY_HISTORY: HistoryState = { canUndo: false, canRedo: false, undoLabel: null, redoLabel: null };
+const EMPTY_HISTORY: HistoryState = { canUndo: false, canRedo: false, undoId: null, undoLabel: null, redoLabel: null };
 
 export class AppState {
   route = $state<Route>({ name: 'groups' });
@@ -62,6 +63,12 @@ export class AppState {
   dataVersion = $state(0);
   libVersion = $state(0);
   busy = $state(false);
+  /** Counts undos and redos: screens that walk a list (Review) start over when one lands. */
+  undoVersion = $state(0);
+  /** Which of the two the latest was. */
+  lastUndo: 'undo' | 'redo' = 'undo';
+  /** The edit the last act() recorded (null: it recorded none), for a toast written after it. */
+  lastEditId: number | null = null;
   /** What a slow edit in flight is doing ("Splitting “Birds”…"): shown until it ends. */
   working = $state<string | null>(null);
   /** The current screen's key handler; returns true when it used the command. */
@@ -138,9 +145,9 @@ export class AppState {
     else if (r.name === 'group' || r.name === 'image') this.go({ name: 'groups' });
   }
 
-  toast(kind: Toast['kind'], text: string, undo = false): void {
+  toast(kind: Toast['kind'], text: string, undoId: number | null = null): void {
     const id = ++this.toastSeq;
-    this.toasts = [...this.toasts.slice(-3), { id, kind, text, undo }];
+    this.toasts = [...this.toasts.slice(-3), { id, kind, text, ...(undoId === null ? {} : { undoId }) }];
     setTimeout(() => this.dismiss(id), kind === 'error' ? 9000 : 5000);
   }
 
@@ -149,20 +156,24 @@ export class AppState {
   }
 
   /**
-   * Runs an edit: busy flag, history update, refresh, an "Undo" toast, errors as toasts.
-   * `working` says what a slow one is doing while it runs (a split takes seconds).
+   * Runs an edit: busy flag, history update, refresh, a toast with Undo, errors as toasts.
+   * `working` says what a slow one is doing while it runs (a split takes seconds). The toast
+   * offers Undo only for an edit this call recorded (pinning pinned images records none: Undo
+   * there undid the edit before it), and only while that edit is the one Undo undoes.
    */
   async act<T>(label: string, fn: () => Promise<T>, working: string | null = null): Promise<T | null> {
     this.busy = true;
     this.working = working;
+    const before = this.history.undoId;
     try {
       const out = await fn();
       if (out && typeof out === 'object' && 'canUndo' in out) {
         const h = out as unknown as HistoryState;
-        this.history = { canUndo: h.canUndo, canRedo: h.canRedo, undoLabel: h.undoLabel, redoLabel: h.redoLabel };
-      } else void this.refreshHistory();
+        this.history = { canUndo: h.canUndo, canRedo: h.canRedo, undoId: h.undoId, undoLabel: h.undoLabel, redoLabel: h.redoLabel };
+      } else await this.refreshHistory();
       this.dataVersion++;
-      if (label) this.toast('info', label, true);
+      this.lastEditId = this.history.undoId !== before ? this.history.undoId : null;
+      if (label) this.toast('info', label, this.lastEditId);
       return out;
     } catch (err) {
       this.toast('error', message(err));
@@ -177,6 +188,8 @@ export class AppState {
     if (!this.history.canUndo) return;
     const label = this.history.undoLabel;
     await this.act('', () => this.client.undo({}));
+    this.lastUndo = 'undo';
+    this.undoVersion++;
     this.toast('info', `Undid ${label ?? 'last change'}`);
   }
 
@@ -184,6 +197,8 @@ export class AppState {
     if (!this.history.canRedo) return;
     const label = this.history.redoLabel;
     await this.act('', () => this.client.redo({}));
+    this.lastUndo = 'redo';
+    this.undoVersion++;
     this.toast('info', `Redid ${label ?? 'change'}`);
   }
 

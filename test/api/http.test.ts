@@ -19,7 +19,7 @@ function makeHost(): ApiHost {
     getStatus: async () => ({ version: 't', dbPath: ':memory:', backend: null, job: null, unsortedThreshold: 0.3, hasRun: false }),
     renameGroup: async (input: unknown) => {
       seen.push(input);
-      return { canUndo: true, canRedo: false, undoLabel: 'rename', redoLabel: null };
+      return { canUndo: true, canRedo: false, undoId: 1, undoLabel: 'rename', redoLabel: null };
     },
     getImage: async () => {
       throw new ApiError('not-found', 'image 9 not found');

@@ -93,7 +93,16 @@ describe('core service', () => {
     expect(unsortedCount).toBe(24);
     const uns = await call('listGroupImages', { groupId: 'unsorted', offset: 0, limit: 10 });
     expect(uns.total).toBe(24);
+    // the review queue says so too, with the group pinning would keep each image in
+    const queue = (await call('reviewQueue', { limit: 50 })).items;
+    expect(queue.length).toBeGreaterThan(0);
+    for (const item of queue) {
+      expect(item.groupId).toBeNull();
+      expect(item.assignedGroupId).not.toBeNull();
+      expect((await call('getImage', { id: item.id })).groupId).toBeNull();
+    }
     await call('setUnsortedThreshold', { threshold: 0 });
+    for (const item of (await call('reviewQueue', { limit: 50 })).items) expect(item.groupId).toBe(item.assignedGroupId);
   });
 
   it('shows an image with metadata, neighbours and group suggestions; serves only registered files', async () => {

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../../core/api/client.js';
-import type { ApiEvent, ApiHandlers, GroupSuggestion, HistoryState, ImageSummary, JobState, Library } from '../../core/api/contract.js';
+import type { ApiEvent, ApiHandlers, GroupSuggestion, HistoryState, ImageSummary, JobState, Library, ParsedInput } from '../../core/api/contract.js';
 import type { ApiHost } from '../../core/api/host.js';
 
 interface Img {
@@ -76,11 +76,12 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
   const libraries: Library[] = [];
   let job: JobState | null = null;
   let nextGroupId = 1;
-  type Snap = { label: string; groups: Grp[]; images: Array<[number, number | null, number, boolean]> };
+  type Snap = { id: number; label: string; groups: Grp[]; images: Array<[number, number | null, number, boolean]> };
+  let editSeq = 0;
   const undoStack: Snap[] = [];
   const redoStack: Snap[] = [];
 
-  const snap = (label: string): Snap => ({ label, groups: groups.map((g) => ({ ...g })), images: images.map((i) => [i.id, i.group, i.conf, i.pinned]) });
+  const snap = (label: string, id = ++editSeq): Snap => ({ id, label, groups: groups.map((g) => ({ ...g })), images: images.map((i) => [i.id, i.group, i.conf, i.pinned]) });
   const restore = (s: Snap) => {
     groups = s.groups.map((g) => ({ ...g }));
     const byId = new Map(images.map((i) => [i.id, i]));
@@ -94,6 +95,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
   const history = (): HistoryState => ({
     canUndo: undoStack.length > 0,
     canRedo: redoStack.length > 0,
+    undoId: undoStack.at(-1)?.id ?? null,
     undoLabel: undoStack.at(-1)?.label ?? null,
     redoLabel: redoStack.at(-1)?.label ?? null,
   });
@@ -149,6 +151,14 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       .map((g, j) => ({ groupId: g.id, name: g.name, probability: i.probs[j] ?? 0.01 }))
       .sort((a, b) => b.probability - a.probability)
       .slice(0, 9);
+  const membersOf = (groupId: number | 'unsorted', sort: ParsedInput<'listGroupImages'>['sort']): Img[] => {
+    const target = groupId === 'unsorted' ? null : groupId;
+    const members = images.filter((i) => effectiveGroup(i) === target);
+    if (sort === 'confidence-asc') members.sort((a, b) => a.conf - b.conf);
+    else if (sort === 'confidence-desc') members.sort((a, b) => b.conf - a.conf);
+    else if (sort === 'name') members.sort((a, b) => a.name.localeCompare(b.name));
+    return members;
+  };
   const byId = (id: number) => images[id - 1] ?? (() => { throw new ApiError('not-found', `image ${id} not found`); })();
 
   function runJob(kind: JobState['kind'], k: number) {
@@ -245,18 +255,19 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       });
       out = out.filter((g) => g.count > 0);
       if (search) out = out.filter((g) => g.name.toLowerCase().includes(search.toLowerCase()));
-      if (sort === 'name') out.sort((a, b) => a.name.localeCompare(b.name));
+      if (sort === 'name') out.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true, sensitivity: 'base' }) || a.id - b.id);
       else if (sort === 'confidence') out.sort((a, b) => a.meanConfidence - b.meanConfidence);
       else out.sort((a, b) => b.count - a.count);
       return { groups: out, unsortedCount: unsorted, ungroupedCount: Math.min(unsorted, opts.ungrouped ?? 0), unsortedThreshold: threshold };
     },
     async listGroupImages({ groupId, sort, offset, limit }) {
-      const target = groupId === 'unsorted' ? null : groupId;
-      const members = images.filter((i) => effectiveGroup(i) === target);
-      if (sort === 'confidence-asc') members.sort((a, b) => a.conf - b.conf);
-      else if (sort === 'confidence-desc') members.sort((a, b) => b.conf - a.conf);
-      else if (sort === 'name') members.sort((a, b) => a.name.localeCompare(b.name));
+      const members = membersOf(groupId, sort);
       return { items: members.slice(offset, offset + limit).map(summary), total: members.length };
+    },
+    async locateImage({ groupId, imageId, sort }) {
+      const members = membersOf(groupId, sort);
+      const index = members.findIndex((i) => i.id === imageId);
+      return { index: index < 0 ? null : index, total: members.length };
     },
     async getImage({ id }) {
       const i = byId(id);
@@ -271,7 +282,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       return { imageIds: images.map((i) => i.id), xy: images.flatMap((i) => [i.x, i.y]), groupIds: images.map(effectiveGroup) };
     },
     async reviewQueue({ limit }) {
-      return { items: images.filter((i) => !i.pinned).sort((a, b) => a.conf - b.conf).slice(0, limit).map((i) => ({ ...summary(i), suggestions: suggestions(i) })) };
+      return { items: images.filter((i) => !i.pinned).sort((a, b) => a.conf - b.conf).slice(0, limit).map((i) => ({ ...summary(i), assignedGroupId: i.group, suggestions: suggestions(i) })) };
     },
     async setUnsortedThreshold({ threshold: t }) {
       threshold = t;
@@ -332,7 +343,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
     async undo() {
       const s = undoStack.pop();
       if (s) {
-        redoStack.push(snap(s.label));
+        redoStack.push(snap(s.label, s.id));
         restore(s);
         emit({ type: 'changed', what: 'groups' });
       }
@@ -341,7 +352,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
     async redo() {
       const s = redoStack.pop();
       if (s) {
-        undoStack.push(snap(s.label));
+        undoStack.push(snap(s.label, s.id));
         restore(s);
         emit({ type: 'changed', what: 'groups' });
       }

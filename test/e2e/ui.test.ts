@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodName, Outputs } from '../../core/api/contract.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
@@ -212,7 +213,8 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     await shot('10-map');
     await page.keyboard.press('Escape');
     await page.getByRole('link', { name: 'Review' }).click();
-    await page.getByRole('button', { name: /Keep it here/ }).waitFor();
+    // the least certain image: in its group ("Keep it here") or, below the threshold, Unsorted
+    await page.getByRole('button', { name: /Keep it here \(pin\)|Put it in “.+” \(pin\)/ }).waitFor();
     await shot('11-review');
     await page.keyboard.press('Enter');
     await page.getByText('1 reviewed').waitFor();
@@ -360,6 +362,33 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     expect(await focused('name')).toBe('to');
   });
 
+  it('a notification’s Undo undoes its own edit: only the newest edit’s notification offers it', async () => {
+    const { host } = await open('groups');
+    const rename = async (nth: number, name: string) => {
+      const card = fp.locator('.gcard:not(.unsorted)').nth(nth);
+      await card.hover();
+      await card.getByRole('button', { name: 'Rename' }).click();
+      await fp.getByRole('dialog', { name: 'Rename group' }).waitFor();
+      await fp.keyboard.press('Control+a');
+      await fp.keyboard.type(name);
+      await fp.keyboard.press('Enter');
+      await fp.locator('.gcard .name', { hasText: name }).waitFor();
+    };
+    await rename(0, 'First name');
+    await rename(1, 'Second name');
+    const toast = (text: string) => fp.locator('.toast', { hasText: text });
+    // both notifications are up; the older one's edit is not the one Undo would undo
+    await toast('Renamed to “First name”').waitFor();
+    expect(await toast('Renamed to “First name”').getByRole('button', { name: 'Undo' }).count()).toBe(0);
+    await toast('Renamed to “Second name”').getByRole('button', { name: 'Undo' }).click();
+    await fp.locator('.gcard .name', { hasText: 'Second name' }).waitFor({ state: 'detached' });
+    const names = (await host.handlers.listGroups({ sort: 'size' })).groups.map((g) => g.name);
+    expect(names).toContain('First name');
+    expect(names).not.toContain('Second name');
+    // now the first rename is the newest edit: its notification offers Undo
+    await toast('Renamed to “First name”').getByRole('button', { name: 'Undo' }).waitFor();
+  });
+
   it('“Move to…” an existing group asks for no new group name', async () => {
     const { host } = await open('group/1');
     await fp.locator('.cell[data-index="0"]').click();
@@ -388,6 +417,38 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     for (let k = 0; k < at; k++) await fp.keyboard.press('ArrowRight');
     await fp.getByText(new RegExp(`^${at + 1} of \\d+`)).waitFor();
     expect(await fp.locator('.cur strong').innerText()).toBe(made.name);
+  });
+
+  it('Review shows an image below the threshold in Unsorted, names the group Enter pins it in', async () => {
+    const { host } = await open('review');
+    // the threshold just above the least certain image: it alone goes to Unsorted
+    const least = (await host.handlers.reviewQueue({ limit: 50 })).items[0]!;
+    await host.handlers.setUnsortedThreshold({ threshold: least.confidence! + 1e-6 });
+    await fp.reload();
+    const first = (await host.handlers.reviewQueue({ limit: 50 })).items[0]!;
+    expect(first).toMatchObject({ id: least.id, groupId: null });
+    const guess = (await host.handlers.listGroups({ sort: 'size' })).groups.find((g) => g.id === first.assignedGroupId)!;
+    await fp.getByText(/^1 of \d+/).waitFor();
+    expect(await fp.locator('.cur strong').innerText()).toBe('Unsorted');
+    expect(await fp.locator('.cur .guess').innerText()).toContain(guess.name);
+    await fp.getByRole('button', { name: `Enter Put it in “${guess.name}” (pin)` }).waitFor();
+    await fp.keyboard.press('Enter');
+    await fp.getByText('1 reviewed').waitFor();
+    expect(await host.handlers.getImage({ id: first.id })).toMatchObject({ pinned: true, groupId: guess.id });
+  });
+
+  it('Review starts over after an undo: the undone image is back in the queue', async () => {
+    const { host } = await open('review');
+    const queue = (await host.handlers.reviewQueue({ limit: 50 })).items;
+    await fp.getByText(/^1 of \d+/).waitFor();
+    await fp.keyboard.press('Enter');
+    await fp.getByText('1 reviewed').waitFor();
+    await fp.keyboard.press('Enter');
+    await fp.getByText('2 reviewed').waitFor();
+    await fp.keyboard.press('Control+z'); // unpins the second image: the least certain unpinned again
+    await fp.getByText(/^1 of \d+ · 1 reviewed$/).waitFor();
+    expect(await fp.locator('aside .small.muted').first().innerText()).toBe(queue[1]!.name);
+    expect((await host.handlers.getImage({ id: queue[1]!.id })).pinned).toBe(false);
   });
 
   it('export: each format proposes its own destination, JSON says what it holds, Export needs no preview', async () => {
@@ -490,6 +551,135 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     const heights = await names.evaluateAll((els) => els.map((e) => (e as unknown as { clientHeight: number }).clientHeight));
     const lineHeight = 14 * 1.45;
     for (const h of heights) expect(h).toBeLessThan(lineHeight * 1.5);
+  });
+
+  it('the Groups sort “Least certain first” lists the least certain group first; “Name” in number order', async () => {
+    const { host } = await open('groups');
+    await fp.locator('.gcard').first().waitFor();
+    const shown = () => fp.locator('.gcard:not(.unsorted) .name').allInnerTexts();
+    await fp.getByLabel('Sort groups').selectOption('confidence');
+    const byConfidence = (await host.handlers.listGroups({ sort: 'size' })).groups.sort((a, b) => a.meanConfidence - b.meanConfidence).map((g) => g.name);
+    await expect.poll(shown).toEqual(byConfidence);
+    await fp.getByLabel('Sort groups').selectOption('name');
+    await expect.poll(shown).toEqual(Array.from({ length: 10 }, (_, i) => `Group ${i + 1}`));
+  });
+
+  it('searching groups shows only the matches (Unsorted only when its name matches), or says none does', async () => {
+    await open('groups');
+    await fp.locator('.gcard.unsorted').waitFor();
+    const search = fp.getByLabel('Search groups');
+    await search.fill('xyz');
+    await fp.getByRole('heading', { name: 'No group matches “xyz”' }).waitFor();
+    expect(await fp.locator('.gcard').count()).toBe(0);
+    await search.fill('group 1');
+    await expect.poll(() => fp.locator('.gcard .name').allInnerTexts()).toEqual(['Group 1', 'Group 10']);
+    await search.fill('unso');
+    await expect.poll(() => fp.locator('.gcard .name').allInnerTexts()).toEqual(['Unsorted']);
+  });
+
+  it('a group name longer than the API takes cannot be typed into Rename (200 characters)', async () => {
+    const { host } = await open('groups');
+    const card = fp.locator('.gcard:not(.unsorted)').first();
+    const id = Number(await card.getAttribute('data-group-id'));
+    await card.hover();
+    await card.getByRole('button', { name: 'Rename' }).click();
+    const name = fp.getByRole('dialog', { name: 'Rename group' }).locator('[name="name"]');
+    expect(await name.getAttribute('maxlength')).toBe('200');
+    await name.fill('');
+    await name.pressSequentially('n'.repeat(250), { delay: 0 });
+    expect((await name.inputValue()).length).toBe(200);
+    await fp.keyboard.press('Enter');
+    await fp.getByRole('dialog').waitFor({ state: 'detached' });
+    await expect.poll(async () => (await host.handlers.listGroups({ sort: 'size' })).groups.find((g) => g.id === id)?.name).toBe('n'.repeat(200));
+    expect(await fp.locator('.toast.error').count()).toBe(0);
+  });
+
+  it('a long group name is cut short in the status bar, which keeps the path and version; the Image view’s swatch stays square', async () => {
+    const { host } = await open('groups');
+    const long = 'Spring fruit & flowers — très long nom de groupe '.repeat(4).trim();
+    await host.handlers.renameGroup({ groupId: 1, name: long });
+    await fp.reload();
+    const last = fp.locator('footer .last');
+    await last.waitFor();
+    expect(await last.getAttribute('title')).toContain(long); // the full label
+    expect(await last.evaluate((e) => e.scrollWidth > e.clientWidth)).toBe(true); // cut, with an ellipsis
+    for (const text of ['fake · cpu', '(in memory: fake dev host)', 'v0.1.0-fake']) {
+      const box = (await fp.locator('footer').getByText(text, { exact: true }).boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(1280);
+    }
+    const id = (await host.handlers.listGroupImages({ groupId: 1, sort: 'confidence-desc', offset: 0, limit: 1 })).items[0]!.id;
+    await fp.goto(`${ui!.server.url}#/image/${id}?group=1`);
+    const swatch = (await fp.locator('aside .swatch').first().boundingBox())!;
+    expect(swatch.width).toBe(12);
+    expect(swatch.height).toBe(12);
+  });
+
+  it('the Image view scales a small image up to fill its pane, keeping its shape', async () => {
+    const media = mkdtempSync(path.join(tmpdir(), 'cs-e2e-small-'));
+    try {
+      await sharp({ create: { width: 28, height: 28, channels: 3, background: '#808080' } }).png().toFile(path.join(media, 'small.png'));
+      await open('image/1', undefined, { mediaDir: media });
+      const img = fp.locator('.preview img');
+      await expect.poll(() => img.evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBe(28);
+      const pane = (await fp.locator('.preview').boundingBox())!;
+      const box = (await img.boundingBox())!;
+      expect(box).toEqual(pane);
+      expect(await img.evaluate((i) => (globalThis as unknown as { getComputedStyle(e: unknown): { objectFit: string } }).getComputedStyle(i).objectFit)).toBe('contain'); // drawn square, as big as the pane allows
+    } finally {
+      rmSync(media, { recursive: true, force: true });
+    }
+  });
+
+  it('Review scales a small image up to fill its pane too', async () => {
+    const media = mkdtempSync(path.join(tmpdir(), 'cs-e2e-small-'));
+    try {
+      await sharp({ create: { width: 28, height: 28, channels: 3, background: '#808080' } }).png().toFile(path.join(media, 'small.png'));
+      await open('review', undefined, { mediaDir: media });
+      const img = fp.locator('.preview img');
+      await expect.poll(() => img.evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBe(28);
+      expect((await img.boundingBox())!).toEqual((await fp.locator('.preview').boundingBox())!);
+    } finally {
+      rmSync(media, { recursive: true, force: true });
+    }
+  });
+
+  it('in the Image view, Next after sending the image to another group goes to the image that followed it', async () => {
+    const { host } = await open('groups');
+    const members = (await host.handlers.listGroupImages({ groupId: 1, sort: 'confidence-desc', offset: 0, limit: 100 })).items;
+    expect(members.length).toBeGreaterThan(3);
+    await fp.goto(`${ui!.server.url}#/image/${members[1]!.id}?group=1&sort=confidence-desc&i=1`);
+    await fp.getByText(`2 of ${members.length}`, { exact: true }).waitFor();
+    await fp.keyboard.press('1'); // sends it to the first other group suggested
+    // the list is read again without it (one fewer), the image still shown
+    await fp.locator('.toolbar .small', { hasText: new RegExp(`\\b${members.length - 1}\\b`) }).waitFor();
+    expect(host.images[members[1]!.id - 1]!.group).not.toBe(1);
+    await fp.keyboard.press('ArrowRight');
+    await expect.poll(hash).toBe(`#/image/${members[2]!.id}?group=1&sort=confidence-desc&i=1`);
+    await fp.getByText(`2 of ${members.length - 1}`, { exact: true }).waitFor();
+    await fp.keyboard.press('ArrowLeft');
+    await expect.poll(hash).toBe(`#/image/${members[0]!.id}?group=1&sort=confidence-desc&i=0`);
+  });
+
+  it('an image opened from “Most similar” steps through its own group with Previous and Next, and says which', async () => {
+    const { host } = await open('groups');
+    const first = (await host.handlers.listGroupImages({ groupId: 1, sort: 'confidence-desc', offset: 0, limit: 1 })).items[0]!;
+    await fp.goto(`${ui!.server.url}#/image/${first.id}?group=1&sort=confidence-desc&i=0`);
+    const link = fp.locator('.neigh a').first();
+    await link.waitFor();
+    const href = (await link.getAttribute('href'))!;
+    const id = Number(/#\/image\/(\d+)/.exec(href)![1]);
+    const detail = await host.handlers.getImage({ id });
+    const group = detail.groupId ?? 'unsorted';
+    const { index, total } = await host.handlers.locateImage({ groupId: group, imageId: id, sort: 'confidence-desc' });
+    const list = (await host.handlers.listGroupImages({ groupId: group, sort: 'confidence-desc', offset: 0, limit: 100 })).items;
+    await link.click();
+    await fp.getByText(`${index! + 1} of ${total} in ${detail.groupName ?? 'Unsorted'}`, { exact: true }).waitFor();
+    expect(await fp.getByRole('button', { name: 'Previous image' }).isDisabled()).toBe(index === 0);
+    expect(await fp.getByRole('button', { name: 'Next image' }).isDisabled()).toBe(index === total - 1);
+    const to = index === 0 ? 1 : index! - 1;
+    await fp.getByRole('button', { name: to > index! ? 'Next image' : 'Previous image' }).click();
+    await expect.poll(hash).toBe(`#/image/${list[to]!.id}?group=${group}&sort=confidence-desc&i=${to}`);
   });
 });
 

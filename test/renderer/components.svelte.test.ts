@@ -85,7 +85,7 @@ const COLUMNS = 6;
 const CELL = (1000 - 32 - 5 * 6) / COLUMNS;
 const ROW = CELL + 6;
 
-const H: HistoryState = { canUndo: true, canRedo: false, undoLabel: 'x', redoLabel: null };
+const H: HistoryState = { canUndo: true, canRedo: false, undoId: 1, undoLabel: 'x', redoLabel: null };
 const job = (kind: JobState['kind']): JobState => ({ id: `j-${kind}`, kind, status: 'running', phase: null, phases: [], startedAt: new Date(0).toISOString() });
 
 function fakeClient(total = 50_000, desktop?: Desktop) {
@@ -121,7 +121,7 @@ function fakeClient(total = 50_000, desktop?: Desktop) {
       total,
     })),
     getImage: vi.fn(async ({ id }: { id: number }) => detail(id)),
-    reviewQueue: vi.fn(async () => ({ items: [{ ...img(41), suggestions: detail(42).suggestions }] })),
+    reviewQueue: vi.fn(async () => ({ items: [{ ...img(41), assignedGroupId: 1, suggestions: detail(42).suggestions }] })),
     removeFromGroup: vi.fn(async () => H),
     moveImages: vi.fn(async () => ({ ...H, groupId: 2 })),
     mergeGroups: vi.fn(async () => ({ ...H, groupId: 1 })),
