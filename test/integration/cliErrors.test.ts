@@ -116,9 +116,17 @@ describe('CLI errors', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const r = await runCli(['serve', '--port', String(port), '--db', path.join(mkdtempSync(path.join(tmpdir(), 'cs-port-')), 'c.db')], { timeoutMs: 60_000 });
+      const db = path.join(mkdtempSync(path.join(tmpdir(), 'cs-port-')), 'c.db');
+      const r = await runCli(['serve', '--port', String(port), '--db', db, '--demo'], { timeoutMs: 60_000 });
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n').at(-1)).toBe(`constellate: port ${port} is in use: choose another with --port N, or omit --port to use a free one`);
+      // --demo did not add its library (nor start clustering) before the port was refused
+      const store = openStore(db);
+      try {
+        expect(store.libraries.list()).toEqual([]);
+      } finally {
+        store.close();
+      }
     } finally {
       blocker.close();
     }
