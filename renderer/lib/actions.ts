@@ -66,9 +66,7 @@ export function groupActions(app: AppState) {
       const parts = Number(v?.['parts']);
       if (!v || !Number.isInteger(parts) || parts < 2) return null;
       // Re-clustering takes seconds: say so while it runs, then what came of it.
-      const res = await app.act('', () => c.splitGroup({ groupId: g.id, parts }), `Splitting “${g.name}” into ${parts}…`);
-      if (res) app.toast('info', await splitOutcome(g, res.groupIds), app.lastEditId);
-      return res;
+      return app.act((res) => splitOutcome(g, res.groupIds), () => c.splitGroup({ groupId: g.id, parts }), `Splitting “${g.name}” into ${parts}…`);
     },
 
     async recluster(current: number) {

@@ -63,12 +63,8 @@ export class AppState {
   dataVersion = $state(0);
   libVersion = $state(0);
   busy = $state(false);
-  /** Counts undos and redos: screens that walk a list (Review) start over when one lands. */
-  undoVersion = $state(0);
-  /** Which of the two the latest was. */
-  lastUndo: 'undo' | 'redo' = 'undo';
-  /** The edit the last act() recorded (null: it recorded none), for a toast written after it. */
-  lastEditId: number | null = null;
+  /** The latest undo or redo (seq counts them): screens that walk a list (Review) start over. */
+  lastUndo = $state<{ seq: number; kind: 'undo' | 'redo' } | null>(null);
   /** What a slow edit in flight is doing ("Splitting “Birds”…"): shown until it ends. */
   working = $state<string | null>(null);
   /** The current screen's key handler; returns true when it used the command. */
@@ -159,9 +155,10 @@ export class AppState {
    * Runs an edit: busy flag, history update, refresh, a toast with Undo, errors as toasts.
    * `working` says what a slow one is doing while it runs (a split takes seconds). The toast
    * offers Undo only for an edit this call recorded (pinning pinned images records none: Undo
-   * there undid the edit before it), and only while that edit is the one Undo undoes.
+   * there undid the edit before it), and only while that edit is the one Undo undoes. `label`
+   * may be worked out from the result ("Split “Birds” into 8 and 5 images").
    */
-  async act<T>(label: string, fn: () => Promise<T>, working: string | null = null): Promise<T | null> {
+  async act<T>(label: string | ((out: T) => Promise<string>), fn: () => Promise<T>, working: string | null = null): Promise<T | null> {
     this.busy = true;
     this.working = working;
     const before = this.history.undoId;
@@ -172,8 +169,8 @@ export class AppState {
         this.history = { canUndo: h.canUndo, canRedo: h.canRedo, undoId: h.undoId, undoLabel: h.undoLabel, redoLabel: h.redoLabel };
       } else await this.refreshHistory();
       this.dataVersion++;
-      this.lastEditId = this.history.undoId !== before ? this.history.undoId : null;
-      if (label) this.toast('info', label, this.lastEditId);
+      const text = typeof label === 'string' ? label : await label(out);
+      if (text) this.toast('info', text, this.history.undoId !== before ? this.history.undoId : null);
       return out;
     } catch (err) {
       this.toast('error', message(err));
@@ -188,8 +185,7 @@ export class AppState {
     if (!this.history.canUndo) return;
     const label = this.history.undoLabel;
     await this.act('', () => this.client.undo({}));
-    this.lastUndo = 'undo';
-    this.undoVersion++;
+    this.lastUndo = { seq: (this.lastUndo?.seq ?? 0) + 1, kind: 'undo' };
     this.toast('info', `Undid ${label ?? 'last change'}`);
   }
 
@@ -197,8 +193,7 @@ export class AppState {
     if (!this.history.canRedo) return;
     const label = this.history.redoLabel;
     await this.act('', () => this.client.redo({}));
-    this.lastUndo = 'redo';
-    this.undoVersion++;
+    this.lastUndo = { seq: (this.lastUndo?.seq ?? 0) + 1, kind: 'redo' };
     this.toast('info', `Redid ${label ?? 'change'}`);
   }
 

@@ -22,18 +22,15 @@ export interface UiSession {
   close(): Promise<void>;
 }
 
-export async function openUiSession(dbFile: string, root: string): Promise<UiSession> {
-  const store = openStore(dbFile);
-  const host = createService({ store });
+/** The built renderer served for `host`, and a Chromium page on it collecting uncaught page errors. */
+async function servePage(host: ApiHost, root: string, viewport: { width: number; height: number }) {
   const server = await startHttpServer(host, { staticDir: path.join(root, 'dist/renderer') });
   const browser = await launchChromium();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await browser.newPage({ viewport });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.setDefaultTimeout(20_000);
   return {
-    store,
-    host,
     server,
     browser,
     page,
@@ -42,6 +39,20 @@ export async function openUiSession(dbFile: string, root: string): Promise<UiSes
       await browser.close();
       await server.close();
       await host.close();
+    },
+  };
+}
+
+export async function openUiSession(dbFile: string, root: string): Promise<UiSession> {
+  const store = openStore(dbFile);
+  const host = createService({ store });
+  const served = await servePage(host, root, { width: 1280, height: 800 });
+  return {
+    ...served,
+    store,
+    host,
+    close: async () => {
+      await served.close();
       store.close();
     },
   };
@@ -59,22 +70,5 @@ export interface FakeUiSession {
 /** The built renderer over a fresh fake host (populated: groups, a map, undo), in Chromium. */
 export async function openFakeUiSession(root: string, opts: FakeOptions, viewport = { width: 1280, height: 800 }): Promise<FakeUiSession> {
   const host = createFakeHost(opts);
-  const server = await startHttpServer(host, { staticDir: path.join(root, 'dist/renderer') });
-  const browser = await launchChromium();
-  const page = await browser.newPage({ viewport });
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.setDefaultTimeout(20_000);
-  return {
-    host,
-    server,
-    browser,
-    page,
-    pageErrors,
-    close: async () => {
-      await browser.close();
-      await server.close();
-      await host.close();
-    },
-  };
+  return { ...(await servePage(host, root, viewport)), host };
 }

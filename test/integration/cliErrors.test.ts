@@ -34,7 +34,7 @@ describe('CLI errors', () => {
     expect(hash()).toBe(before);
   });
 
-  it('refuses a second instance on the same database with a clear message', async () => {
+  it('refuses a second instance on the same database with a clear message that fits any holder', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cs-lock-'));
     const db = path.join(dir, 'c.db');
     const lock = acquireInstanceLock(db);
@@ -43,18 +43,7 @@ describe('CLI errors', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/already|in use|another/i);
       expect(r.stderr).toContain(String(process.pid));
-    } finally {
-      lock.release();
-    }
-  });
-
-  it('the lock message fits any holder, not only a window', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cs-lock-'));
-    const db = path.join(dir, 'c.db');
-    const lock = acquireInstanceLock(db);
-    try {
-      const r = await runCli(['cluster', folderWithTwoImages(dir), '--db', db]);
-      expect(r.code).toBe(1);
+      // the holder may be the app, `constellate serve` or a `constellate cluster` run, not only a window
       expect(r.stderr).not.toMatch(/window/);
       expect(r.stderr).toMatch(/constellate serve.*constellate cluster/);
     } finally {
