@@ -87,6 +87,8 @@ export interface GroupSummary {
   name: string;
   /** True once the user has named it: re-clustering keeps the name. */
   userNamed: boolean;
+  /** Colour slot on the map: a group keeps it through re-clustering, as it keeps its name. */
+  color: number;
   count: number;
   meanConfidence: number;
   /** The most typical (highest confidence) images, for the card mosaic. */

@@ -168,6 +168,7 @@ export function createService(options: ServiceOptions): ApiHost {
         id: g.id,
         name: g.name,
         userNamed: g.userNamed,
+        color: g.color,
         count: g.count,
         meanConfidence: g.meanConfidence ?? 0,
         typicalImageIds: g.typicalImageIds,

@@ -14,6 +14,8 @@ export interface BrowseGroupSummary {
   id: number;
   name: string;
   userNamed: boolean;
+  /** Palette slot (see Group.color). */
+  color: number;
   count: number;
   meanConfidence: number | null;
   typicalImageIds: number[];
@@ -94,8 +96,8 @@ export class BrowseRepository {
 
   private computeSummaries(run: number, t: number, typical: number, sort: 'size' | 'name', query: string | undefined): BrowseGroupSummary[] {
     const rows = this.db
-      .stmt<{ id: number; name: string; userNamed: number; n: number; mean: number | null }>(
-        `SELECT g.id, g.name, g.user_named AS userNamed, c.n, c.mean
+      .stmt<{ id: number; name: string; userNamed: number; color: number; n: number; mean: number | null }>(
+        `SELECT g.id, g.name, g.user_named AS userNamed, COALESCE(g.color, g.id) AS color, c.n, c.mean
          FROM groups g JOIN (
            SELECT a.group_id AS gid, count(*) AS n, avg(a.confidence) AS mean
            FROM assignments a JOIN images i ON i.id = a.image_id
@@ -116,6 +118,7 @@ export class BrowseRepository {
       id: r.id,
       name: r.name,
       userNamed: r.userNamed === 1,
+      color: r.color,
       count: r.n,
       meanConfidence: r.mean,
       typicalImageIds: typical > 0 ? top.all(run, r.id, t, typical).map((x) => x.id) : [],

@@ -60,6 +60,8 @@ interface GroupDb {
   name: string;
   origin: string;
   user_named: number;
+  /** Absent in snapshots written before the colour column (schema 3). */
+  color?: number | null;
   created_at: number;
 }
 /** [runId, imageId, groupId, confidence, pinned] or [runId, imageId] when the row is absent. */
@@ -83,6 +85,14 @@ function uniq(ids: readonly number[]): number[] {
   return [...new Set(ids)];
 }
 
+/** The smallest non-negative integer not in `used` (colour slots: low slots are the best-spread hues). */
+function smallestFree(used: Iterable<number>): number {
+  const set = new Set(used);
+  let n = 0;
+  while (set.has(n)) n++;
+  return n;
+}
+
 export class EditsRepository {
   constructor(
     private readonly db: Database,
@@ -92,7 +102,7 @@ export class EditsRepository {
   // ---- snapshot machinery -------------------------------------------------------
 
   private capture(groupIds: readonly number[], keys: ReadonlyArray<[number, number]>, withActive: boolean): Snapshot {
-    const g = this.db.stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, created_at FROM groups WHERE id = ?');
+    const g = this.db.stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, color, created_at FROM groups WHERE id = ?');
     const a = this.db.stmt<{ group_id: number | null; confidence: number; pinned: number }>(
       'SELECT group_id, confidence, pinned FROM assignments WHERE run_id = ? AND image_id = ?',
     );
@@ -109,10 +119,11 @@ export class EditsRepository {
 
   private apply(s: Snapshot): void {
     const upGroup = this.db.stmt(
-      `INSERT INTO groups (id, run_id, cluster_index, name, origin, user_named, created_at)
-       VALUES (@id, @run_id, @cluster_index, @name, @origin, @user_named, @created_at)
+      `INSERT INTO groups (id, run_id, cluster_index, name, origin, user_named, color, created_at)
+       VALUES (@id, @run_id, @cluster_index, @name, @origin, @user_named, @color, @created_at)
        ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, cluster_index = excluded.cluster_index, name = excluded.name,
-         origin = excluded.origin, user_named = excluded.user_named, created_at = excluded.created_at`,
+         origin = excluded.origin, user_named = excluded.user_named, color = COALESCE(excluded.color, groups.color),
+         created_at = excluded.created_at`,
     );
     const upAssign = this.db.stmt(
       `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
@@ -122,7 +133,7 @@ export class EditsRepository {
     );
     const delAssign = this.db.stmt('DELETE FROM assignments WHERE run_id = ? AND image_id = ?');
     const delGroup = this.db.stmt('DELETE FROM groups WHERE id = ?');
-    for (const [, row] of s.groups) if (row) upGroup.run(row);
+    for (const [, row] of s.groups) if (row) upGroup.run({ ...row, color: row.color ?? null });
     for (const a of s.assignments) {
       if (a.length === 5) upAssign.run({ r: a[0], i: a[1], g: a[2], c: a[3], p: a[4] });
       else delAssign.run(a[0], a[1]);
@@ -173,24 +184,29 @@ export class EditsRepository {
 
   private requireGroupInRun(groupId: number, runId: number): GroupDb {
     const g = this.db
-      .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, created_at FROM groups WHERE id = ?')
+      .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, color, created_at FROM groups WHERE id = ?')
       .get(groupId);
     if (!g) throw new StoreUsageError(`No group ${groupId}`);
     if (g.run_id !== runId) throw new StoreUsageError(`Group ${groupId} is not part of the current grouping`);
     return g;
   }
 
-  private createUserGroup(runId: number, name: string, userNamed: boolean): number {
+  /** A new group of the user's; its colour is the one given, else the run's smallest free slot. */
+  private createUserGroup(runId: number, name: string, userNamed: boolean, color?: number): number {
+    const slot = color ?? smallestFree(this.db.stmt<{ c: number }>('SELECT color AS c FROM groups WHERE run_id = ? AND color IS NOT NULL').all(runId).map((r) => r.c));
     return Number(
       this.db
-        .stmt(`INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, NULL, ?, 'user', ?, ?)`)
-        .run(runId, name, userNamed ? 1 : 0, Date.now()).lastInsertRowid,
+        .stmt(`INSERT INTO groups (run_id, cluster_index, name, origin, user_named, color, created_at) VALUES (?, NULL, ?, 'user', ?, ?, ?)`)
+        .run(runId, name, userNamed ? 1 : 0, slot, Date.now()).lastInsertRowid,
     );
   }
 
   // ---- edits -------------------------------------------------------------------
 
-  /** Rename a group (marks it user-named; an empty name clears that). */
+  /**
+   * Rename a group (marks it user-named; an empty name clears that). Its own name again changes
+   * nothing: a rename dialog confirmed as it opened is no edit to undo.
+   */
   renameGroup(groupId: number, name: string): EditResult {
     const clean = name.trim();
     return this.edit(
@@ -202,7 +218,7 @@ export class EditsRepository {
         return { runId: run, groupIds: [groupId], assignmentKeys: [] };
       },
       () => {
-        this.db.stmt('UPDATE groups SET name = ?, user_named = ? WHERE id = ?').run(clean, clean ? 1 : 0, groupId);
+        this.db.stmt('UPDATE groups SET name = ?, user_named = ? WHERE id = ? AND name != ?').run(clean, clean ? 1 : 0, groupId, clean);
         return { value: {} };
       },
     );
@@ -423,7 +439,7 @@ export class EditsRepository {
     if (old === null) return { summary, created };
 
     const oldGroups = this.db
-      .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, created_at FROM groups WHERE run_id = ? ORDER BY id')
+      .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, COALESCE(color, id) AS color, created_at FROM groups WHERE run_id = ? ORDER BY id')
       .all(old);
     const newGroups = this.db
       .stmt<{ id: number; clusterIndex: number | null }>('SELECT id, cluster_index AS clusterIndex FROM groups WHERE run_id = ? ORDER BY cluster_index, id')
@@ -474,13 +490,20 @@ export class EditsRepository {
     }
 
     const rename = this.db.stmt('UPDATE groups SET name = ?, user_named = ? WHERE id = ?');
+    const recolor = this.db.stmt('UPDATE groups SET color = ? WHERE id = ?');
     const target = new Map<number, number>(); // old group -> new group for pinned images
     const names = new Set<string>();
     const named = new Set<number>();
+    const colors = new Set<number>();
+    const colored = new Set<number>();
     for (const g of oldGroups) {
       const m = match.get(g.id);
       if (m !== undefined) {
         target.set(g.id, m);
+        // The colour goes where the name goes, so the map keeps its look for the same groups.
+        recolor.run(g.color, m);
+        colors.add(g.color!);
+        colored.add(m);
         if (g.name !== '') {
           rename.run(g.name, g.user_named, m);
           names.add(g.name);
@@ -491,7 +514,8 @@ export class EditsRepository {
           summary.keptNames.push(g.name);
         }
       } else if (pinnedGroups.has(g.id)) {
-        const id = this.createUserGroup(newRun, g.name, g.user_named === 1);
+        const id = this.createUserGroup(newRun, g.name, g.user_named === 1, g.color!);
+        colors.add(g.color!);
         created.push(id);
         target.set(g.id, id);
         names.add(g.name);
@@ -500,13 +524,20 @@ export class EditsRepository {
         summary.droppedNames.push(g.name);
       }
     }
-    // 3. The new groups without a name from the old ones: "Group N", N the smallest free.
+    // 3. The new groups without a name from the old ones: "Group N", N the smallest free; and
+    // without an old colour: the smallest free slots.
     let next = 1;
     for (const g of newGroups) {
       if (named.has(g.id)) continue;
       while (names.has(`Group ${next}`)) next++;
       rename.run(`Group ${next}`, 0, g.id);
       names.add(`Group ${next}`);
+    }
+    for (const g of newGroups) {
+      if (colored.has(g.id)) continue;
+      const slot = smallestFree(colors);
+      recolor.run(slot, g.id);
+      colors.add(slot);
     }
 
     const put = this.db.stmt(

@@ -26,6 +26,8 @@ export interface Group {
   name: string;
   origin: GroupOrigin;
   userNamed: boolean;
+  /** Palette slot: the group's colour on the map, kept through re-clustering with its name. */
+  color: number;
   createdAt: number;
 }
 
@@ -87,7 +89,7 @@ export interface Page<T> {
 export const VISIBLE = `i.status IN ('ok', 'pending')`;
 
 export const GROUP_COLUMNS = `g.id, g.run_id AS runId, g.cluster_index AS clusterIndex, g.name, g.origin,
-  g.user_named AS userNamed, g.created_at AS createdAt`;
+  g.user_named AS userNamed, COALESCE(g.color, g.id) AS color, g.created_at AS createdAt`;
 
 type GroupDbRow = Omit<Group, 'userNamed'> & { userNamed: number };
 const toGroup = (r: GroupDbRow): Group => ({ ...r, userNamed: r.userNamed === 1 });
@@ -145,11 +147,12 @@ export class GroupsRepository {
   /** Create the groups of a (new) run; returns their ids in input order. One transaction. */
   createRunGroups(runId: number, clusters: ReadonlyArray<{ clusterIndex: number; name?: string }>): number[] {
     const ins = this.db.stmt(
-      `INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, ?, ?, 'run', 0, ?)`,
+      `INSERT INTO groups (run_id, cluster_index, name, origin, user_named, color, created_at) VALUES (?, ?, ?, 'run', 0, ?, ?)`,
     );
     return this.db.write(() => {
       const now = Date.now();
-      return clusters.map((c) => Number(ins.run(runId, c.clusterIndex, c.name ?? '', now).lastInsertRowid));
+      // Slot = cluster index until EditsRepository.recluster() hands the old groups' colours on.
+      return clusters.map((c) => Number(ins.run(runId, c.clusterIndex, c.name ?? '', c.clusterIndex, now).lastInsertRowid));
     });
   }
 

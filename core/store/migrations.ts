@@ -145,6 +145,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'a colour slot per group, carried with its name through re-clustering',
+    up(db) {
+      // The map coloured points by group id, so every regroup (new ids) changed every colour.
+      // Existing groups take slots 0..n-1 within their run, in id order.
+      db.exec(`
+        ALTER TABLE groups ADD COLUMN color INTEGER;
+        UPDATE groups SET color = (SELECT count(*) FROM groups g2 WHERE g2.run_id = groups.run_id AND g2.id < groups.id);
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length;

@@ -8,6 +8,7 @@ import type { ApiEvent, HistoryState, JobState, Outputs } from '../../core/api/c
 import { jobDoneText } from './format.js';
 import type { Command } from './keyboard.js';
 import { formatRoute, parseRoute, type Route } from './router.js';
+import { cssColor } from './spatial.js';
 
 export interface Toast {
   id: number;
@@ -62,6 +63,8 @@ export class AppState {
   /** Bumped when groups/images change: screens refetch. */
   dataVersion = $state(0);
   libVersion = $state(0);
+  /** Each group's colour slot (GroupSummary.color), so every swatch matches the map. */
+  groupSlots = $state.raw<ReadonlyMap<number, number>>(new Map());
   busy = $state(false);
   /** The latest undo or redo (seq counts them): screens that walk a list (Review) start over. */
   lastUndo = $state<{ seq: number; kind: 'undo' | 'redo' } | null>(null);
@@ -83,6 +86,7 @@ export class AppState {
     this.unsubscribe = this.client.subscribe((e) => this.onEvent(e));
     void this.refreshStatus();
     void this.refreshHistory();
+    void this.refreshGroupSlots();
   }
 
   stop(): void {
@@ -97,14 +101,34 @@ export class AppState {
         if (e.job.status === 'done') this.toast('info', jobDoneText(e.job));
         else if (e.job.status === 'failed') this.toast('error', `Clustering failed: ${e.job.error ?? 'unknown error'}`);
         else this.toast('info', 'Clustering cancelled');
-        this.dataVersion++;
+        this.dataChanged();
         this.libVersion++;
         void this.refreshStatus();
         void this.refreshHistory();
       }
-    } else if (e.what === 'groups') this.dataVersion++;
+    } else if (e.what === 'groups') this.dataChanged();
     else if (e.what === 'libraries') this.libVersion++;
     else if (e.what === 'history') void this.refreshHistory();
+  }
+
+  /** Groups or images changed: screens refetch, and the colours follow. */
+  private dataChanged(): void {
+    this.dataVersion++;
+    void this.refreshGroupSlots();
+  }
+
+  private async refreshGroupSlots(): Promise<void> {
+    try {
+      const { groups } = await this.client.listGroups({});
+      this.groupSlots = new Map(groups.map((g) => [g.id, g.color]));
+    } catch {
+      // Swatches fall back to a colour of the group's id; the screens report errors themselves.
+    }
+  }
+
+  /** A group's colour (grey for Unsorted, null), as the map shows it. */
+  groupCss(groupId: number | null): string {
+    return cssColor(groupId === null ? null : (this.groupSlots.get(groupId) ?? groupId));
   }
 
   async refreshStatus(): Promise<void> {
@@ -168,7 +192,7 @@ export class AppState {
         const h = out as unknown as HistoryState;
         this.history = { canUndo: h.canUndo, canRedo: h.canRedo, undoId: h.undoId, undoLabel: h.undoLabel, redoLabel: h.redoLabel };
       } else await this.refreshHistory();
-      this.dataVersion++;
+      this.dataChanged();
       const text = typeof label === 'string' ? label : await label(out);
       if (text) this.toast('info', text, this.history.undoId !== before ? this.history.undoId : null);
       return out;

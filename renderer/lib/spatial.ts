@@ -202,17 +202,20 @@ export function pointsForThumbnails(grid: SpatialGrid, cam: Camera, width: numbe
   return inView.length <= limit ? inView : null;
 }
 
-/** A stable, distinguishable colour per group (golden-angle hues); grey for unsorted. */
-export function groupColor(groupId: number | null, dark = false): [number, number, number] {
-  if (groupId === null) return dark ? [0.45, 0.47, 0.5] : [0.62, 0.64, 0.67];
-  const hue = (groupId * 137.508) % 360;
+/**
+ * The colour of a group's colour slot (GroupSummary.color), grey for Unsorted (null). Golden-angle
+ * hues: the first slots, which the store hands out first, are the farthest apart.
+ */
+export function groupColor(slot: number | null, dark = false): [number, number, number] {
+  if (slot === null) return dark ? [0.45, 0.47, 0.5] : [0.62, 0.64, 0.67];
+  const hue = (slot * 137.508) % 360;
   const s = 0.62,
     l = dark ? 0.62 : 0.5;
   return hslToRgb(hue / 360, s, l);
 }
 
-export function cssColor(groupId: number | null, dark = false): string {
-  const [r, g, b] = groupColor(groupId, dark);
+export function cssColor(slot: number | null, dark = false): string {
+  const [r, g, b] = groupColor(slot, dark);
   return `rgb(${Math.round(r * 255)} ${Math.round(g * 255)} ${Math.round(b * 255)})`;
 }
 

@@ -113,12 +113,16 @@ describe('regrouping after the user fixed the groups', () => {
       const g = grouping();
       return new Map(g.ids.map((id, i) => [id, nameOf.get(g.groupOf[i]!)!]));
     };
+    const colorByName = () => new Map(store.groups.list().map((g) => [g.name, g.color]));
     const before = nameOfImage();
+    const colorsBefore = colorByName();
     const unnamed = new Set([...before.values()].filter((n) => /^Group \d+$/.test(n)));
     expect(unnamed.size).toBeGreaterThan(0);
     await call('recluster', { groups: 9 });
     expect((await finished()).status).toBe('done');
     const after = nameOfImage();
+    // and its colour on the map (the groups are new rows with new ids)
+    expect(colorByName()).toEqual(colorsBefore);
     // each "Group N" now holds mostly the images that were in "Group N"
     for (const name of unnamed) {
       const now = [...after].filter(([, n]) => n === name).map(([id]) => id);

@@ -251,7 +251,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
             if (top.length > 4) top.pop();
           }
         }
-        return { id: g.id, name: g.name, userNamed: g.userNamed, count: members.length, meanConfidence: members.length ? sum / members.length : 0, typicalImageIds: top.map((t) => t.id) };
+        return { id: g.id, name: g.name, userNamed: g.userNamed, color: g.id, count: members.length, meanConfidence: members.length ? sum / members.length : 0, typicalImageIds: top.map((t) => t.id) };
       });
       out = out.filter((g) => g.count > 0);
       if (search) out = out.filter((g) => g.name.toLowerCase().includes(search.toLowerCase()));

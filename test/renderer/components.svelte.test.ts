@@ -14,6 +14,7 @@ import type { GroupSummary, HistoryState, ImageDetail, ImageSummary, JobState } 
 import { AppState } from '../../renderer/lib/app.svelte.js';
 import { ImageQueue, READY } from '../../renderer/lib/imageQueue.js';
 import { runMenuCommand } from '../../renderer/lib/menu.js';
+import { cssColor } from '../../renderer/lib/spatial.js';
 import App from '../../renderer/App.svelte';
 import Groups from '../../renderer/screens/Groups.svelte';
 import Group from '../../renderer/screens/Group.svelte';
@@ -90,9 +91,9 @@ const job = (kind: JobState['kind']): JobState => ({ id: `j-${kind}`, kind, stat
 
 function fakeClient(total = 50_000, desktop?: Desktop) {
   const groups: GroupSummary[] = [
-    { id: 1, name: 'Birds', userNamed: true, count: total, meanConfidence: 0.8, typicalImageIds: [1, 2, 3, 4] },
-    { id: 2, name: 'Planets', userNamed: false, count: 12, meanConfidence: 0.35, typicalImageIds: [5] },
-    { id: 3, name: 'Boats', userNamed: false, count: 9, meanConfidence: 0.6, typicalImageIds: [6] },
+    { id: 1, name: 'Birds', userNamed: true, color: 5, count: total, meanConfidence: 0.8, typicalImageIds: [1, 2, 3, 4] },
+    { id: 2, name: 'Planets', userNamed: false, color: 0, count: 12, meanConfidence: 0.35, typicalImageIds: [5] },
+    { id: 3, name: 'Boats', userNamed: false, color: 9, count: 9, meanConfidence: 0.6, typicalImageIds: [6] },
   ];
   const img = (i: number): ImageSummary => ({ id: i + 1, name: `img${i + 1}.jpg`, groupId: 1, confidence: 0.5, pinned: false, width: 10, height: 10, takenAt: null });
   const detail = (id: number): ImageDetail => ({
@@ -340,6 +341,23 @@ describe('Image screen', () => {
     await waitFor(() => expect(client.moveImages).toHaveBeenLastCalledWith({ imageIds: [7], to: { groupId: 2 } }));
     app.screenKeys!({ kind: 'send', n: 2 });
     await waitFor(() => expect(client.moveImages).toHaveBeenLastCalledWith({ imageIds: [7], to: { groupId: 3 } }));
+  });
+
+  it('colours every swatch by the colour slot of its group, as the map does, not by its id', async () => {
+    const client = fakeClient(100);
+    const app = new AppState(client);
+    app.start();
+    render(ImageView, { props: { app, route } });
+    const sugs = await screen.findByRole('group', { name: 'Or send to' });
+    const swatches = () => [...sugs.querySelectorAll<HTMLElement>('.swatch')].map((e) => e.style.background);
+    const expected = [cssColor(0), cssColor(9)].map((c) => {
+      const probe = document.createElement('span');
+      probe.style.background = c; // the browser's spelling of the same colour
+      return probe.style.background;
+    });
+    await waitFor(() => expect(swatches()).toEqual(expected));
+    expect(cssColor(0)).not.toBe(cssColor(2)); // Planets' id is 2
+    app.stop();
   });
 
   it('has Show in folder and Open only where the client offers them', async () => {

@@ -126,6 +126,39 @@ describe('migrations', () => {
     }
   });
 
+  it('gives the groups of an older database colour slots, in id order per run, and undoes its edits', () => {
+    const file = path.join(dir, 'v2.db');
+    const old = openStore(file, { migrations: MIGRATIONS.slice(0, 2) });
+    const runs = [old.runs.create({ k: 3 }).id, old.runs.create({ k: 2 }).id];
+    const ins = old.db.raw.prepare("INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, ?, 'g', 'run', 0, 0)");
+    for (const [run, c] of [[runs[0], 0], [runs[1], 0], [runs[0], 1], [runs[0], 2], [runs[1], 1]] as const) ins.run(run, c);
+    // an edit logged before colours existed: its snapshots have no color field
+    const snap = (name: string) => ({ groups: [[1, { id: 1, run_id: runs[0], cluster_index: 0, name, origin: 'run', user_named: 1, created_at: 0 }]], assignments: [] });
+    old.db.raw.prepare("UPDATE groups SET name = 'after' WHERE id = 1").run();
+    old.db.raw
+      .prepare("INSERT INTO edits (kind, label, run_id, payload, undone, created_at) VALUES ('rename', 'x', ?, ?, 0, 0)")
+      .run(runs[0], JSON.stringify({ before: snap('g'), after: snap('after') }));
+    old.close();
+
+    const store = openStore(file);
+    try {
+      const colors = store.db.raw.prepare('SELECT run_id AS r, color FROM groups ORDER BY id').all();
+      expect(colors).toEqual([
+        { r: runs[0], color: 0 },
+        { r: runs[1], color: 0 },
+        { r: runs[0], color: 1 },
+        { r: runs[0], color: 2 },
+        { r: runs[1], color: 1 },
+      ]);
+      store.edits.undo();
+      expect(store.groups.get(1)).toMatchObject({ name: 'g', color: 0 });
+      store.edits.redo();
+      expect(store.groups.get(1)).toMatchObject({ name: 'after', color: 0 });
+    } finally {
+      store.close();
+    }
+  });
+
   it('reports a file that is not a database', () => {
     const file = path.join(dir, 'junk.db');
     fs.writeFileSync(file, 'this is not sqlite, just some text that is long enough to have a header'.repeat(20));

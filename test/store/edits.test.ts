@@ -122,6 +122,11 @@ describe('edits are undoable and redoable exactly', () => {
     const n = store.edits.history().length;
     expect(store.edits.renameGroup(g(0), 'X').editId).toBeNull();
     expect(store.edits.history().length).toBe(n);
+    // confirming a run's own name does not make it the user's
+    store.db.raw.prepare("UPDATE groups SET name = 'Group 2' WHERE id = ?").run(g(1));
+    expect(store.edits.renameGroup(g(1), ' Group 2 ').editId).toBeNull();
+    expect(store.groups.get(g(1))).toMatchObject({ name: 'Group 2', userNamed: false });
+    expect(store.edits.history().length).toBe(n);
   });
 });
 
@@ -267,6 +272,26 @@ describe('re-clustering keeps the user work', () => {
     // the new group takes the smallest free number ("Group 2" became "Cats")
     expect(store.groups.get(next.groupIds[4]!)!.name).toBe('Group 2');
     expect(new Set(store.groups.list().map((x) => x.name)).size).toBe(5);
+  });
+
+  it('a group keeps its colour where it keeps its name; new groups take free colours', () => {
+    const colorOfImage = () => new Map(imageIds.map((id) => [id, store.groups.get(store.groups.assignment(id)!.groupId!)!.color]));
+    const before = colorOfImage();
+    expect(new Set(before.values())).toEqual(new Set([0, 1, 2, 3]));
+    // the same grouping numbered differently (new ids, other cluster indices) plus a fifth group
+    const next = seedRun(store, imageIds, 5, 0, { groupOf: (j) => (j % 10 === 9 ? 4 : (j + 1) % 4) });
+    store.edits.recluster(next.runId);
+    const after = colorOfImage();
+    for (const [id, color] of after) if (imageIds.indexOf(id) % 10 !== 9) expect(color).toBe(before.get(id));
+    const colors = store.groups.list().map((x) => x.color);
+    expect(colors.sort()).toEqual([0, 1, 2, 3, 4]);
+    // a group the user makes takes the smallest free colour, not one in use
+    const made = store.edits.moveImagesToNewGroup([img(0)], 'Mine').groupId;
+    expect(store.groups.get(made)!.color).toBe(5);
+    // undo of the regroup brings back the old grouping with its colours
+    store.edits.undo();
+    store.edits.undo();
+    expect(colorOfImage()).toEqual(before);
   });
 
   it('keeps edits made while the new run was being computed (second connection)', () => {
