@@ -13,7 +13,22 @@ const id = z.number().int().positive();
 const imageIds = z.array(id).min(1).max(1_000_000);
 /** The longest group name (the renderer's name fields stop there too). */
 export const MAX_NAME_LENGTH = 200;
-const groupName = z.string().trim().min(1).max(MAX_NAME_LENGTH);
+/** "Unsorted" names the images in no group on every screen and in exports: no group takes it. */
+export const RESERVED_GROUP_NAME = 'Unsorted';
+/**
+ * A group name as shown and exported: one line (newlines, tabs and runs of spaces become one
+ * space), trimmed, not empty, not "Unsorted".
+ */
+const groupName = z
+  .string()
+  .transform((s) => s.replace(/[\s\p{Cc}]+/gu, ' ').trim())
+  .pipe(
+    z
+      .string()
+      .min(1, 'A group needs a name')
+      .max(MAX_NAME_LENGTH)
+      .refine((s) => s.toLowerCase() !== RESERVED_GROUP_NAME.toLowerCase(), `“${RESERVED_GROUP_NAME}” is the name of the images in no group: choose another`),
+  );
 /** A group id, or 'unsorted' for images below the confidence threshold or removed from groups. */
 export const groupRef = z.union([id, z.literal('unsorted')]);
 export type GroupRef = z.infer<typeof groupRef>;
@@ -64,15 +79,35 @@ export interface RunSummary {
   names?: { kept: string[]; dropped: string[] };
 }
 
+/**
+ * What placing new images did (a rescan or an added folder over a grouping): the groups stay
+ * as they are, with the user's edits; images new or changed since are put in them by the
+ * trained head, without retraining.
+ */
+export interface PlaceSummary {
+  /** Images placed (new, or changed since they were grouped). */
+  placed: number;
+  /** Of those, the ones shown in Unsorted (below the threshold). */
+  unsorted: number;
+  /** Files recognised as moved or renamed: they kept their groups. */
+  moved: number;
+  /** Images of the libraries no longer in their folders (they leave the groups, rows kept). */
+  missing: number;
+  skipped: Record<string, number>;
+  seconds: number;
+}
+
 export interface JobState {
   id: string;
-  kind: 'cluster' | 'recluster' | 'split';
+  /** place: index the libraries and put new images in the current groups (PlaceSummary). */
+  kind: 'cluster' | 'recluster' | 'split' | 'place';
   status: 'running' | 'done' | 'failed' | 'cancelled';
   phase: PhaseProgress['name'] | null;
   phases: PhaseProgress[];
   startedAt: string;
   error?: string;
   summary?: RunSummary;
+  placed?: PlaceSummary;
 }
 
 export interface SkippedFile {
@@ -143,6 +178,15 @@ export interface ExportPlan {
   groups: Array<{ groupId: number | null; name: string; target: string; count: number }>;
   /** Files whose target name already exists or collides: they get a numeric suffix. */
   conflicts: Array<{ imageId: number; target: string; renamedTo: string }>;
+  /** Files already at their destination with the same content (an earlier export): not written again. */
+  alreadyThere: number;
+  /**
+   * Originals that could not be read or placed (deleted since the last scan, unreadable):
+   * skipped, and the export went on. In a dry run: the originals that are not there now.
+   */
+  failed: Array<{ imageId: number; path: string; reason: string }>;
+  /** What the user should know about where and how it went (a CSV put into a folder, hard links copied, inside a library). */
+  notes: string[];
   dryRun: boolean;
   written: number;
 }
@@ -160,6 +204,7 @@ export const methods = {
     seed: z.number().int().min(0).optional(),
   }),
   recluster: z.object({ groups: z.number().int().min(2).max(1000), seed: z.number().int().min(0).optional() }),
+  placeNewImages: z.object({}),
   cancelJob: z.object({ jobId: z.string().min(1) }),
   getJob: z.object({}),
   listSkipped: z.object({ libraryId: id.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
@@ -190,6 +235,7 @@ export const methods = {
   getHistory: z.object({}),
   exportGroups: z.object({
     format: exportFormat,
+    /** A full path; `~` is the user's home. A relative one is refused (relative to what?). */
     out: z.string().min(1).max(4096),
     mode: exportMode.default('copy'),
     dryRun: z.boolean().default(false),
@@ -208,6 +254,7 @@ export interface Outputs {
   removeLibrary: { ok: true };
   startClustering: JobState;
   recluster: JobState;
+  placeNewImages: JobState;
   cancelJob: { ok: boolean };
   getJob: JobState | null;
   listSkipped: { items: SkippedFile[]; total: number };

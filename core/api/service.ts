@@ -23,16 +23,18 @@ import { packageVersion } from '../cli/paths.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
 import { deviceOf } from '../embed/backend.js';
 import { ActiveModel } from '../jobs/activeModel.js';
+import { placeNewImages } from '../jobs/assignNew.js';
 import { runClusterJob } from '../jobs/clusterJob.js';
 import { exportRecords } from '../jobs/export.js';
 import { exportRecordsFromStore } from '../jobs/exportRecords.js';
+import { absoluteExportPath, ExportDestinationError } from '../jobs/exportTarget.js';
 import { decodeSkip } from '../jobs/indexLibrary.js';
 import { JobRunner } from '../jobs/jobRunner.js';
 import { decodeRunModel } from '../jobs/runModel.js';
 import { getUnsortedThreshold, setUnsortedThreshold } from '../jobs/settings.js';
 import { trainInWorker } from '../jobs/train.js';
 import { BrowseRepository } from '../store/browse.js';
-import { thumbnailDir, type GroupImage, type Store } from '../store/index.js';
+import { LibraryOverlapError, thumbnailDir, type GroupImage, type Store } from '../store/index.js';
 
 export interface ServiceOptions {
   store: Store;
@@ -85,6 +87,20 @@ export function createService(options: ServiceOptions): ApiHost {
   };
   const requireRun = (): number => store.runs.activeRunId() ?? notFound('a grouping (run "Scan and cluster" first)');
   const threshold = () => getUnsortedThreshold(store.db);
+  // Names tell groups apart in Move menus and become export folders (case-insensitive on macOS
+  // and Windows): two groups with images never share one, whatever the case.
+  const nameTaken = (name: string, except: readonly number[] = []) =>
+    store.groups.listSummaries({ typical: 0 }).find((g) => !except.includes(g.id) && g.name.toLowerCase() === name.toLowerCase());
+  const requireFreeName = (name: string, except: readonly number[], hint: string): void => {
+    const taken = nameTaken(name, except);
+    if (taken) throw new ApiError('invalid-input', `A group is already called “${taken.name}”: ${hint}`);
+  };
+  /** Names for the new parts of a split of `base`: "base (2)", "base (3)", … skipping names in use. */
+  const partNames = (base: string, count: number): string[] => {
+    const out: string[] = [];
+    for (let n = 2; out.length < count; n++) if (!nameTaken(`${base} (${n})`)) out.push(`${base} (${n})`);
+    return out;
+  };
   const libraryView = (id: number): Library => {
     const l = store.libraries.get(id) ?? notFound(`library ${id}`);
     const c = store.images.countsByStatus({ libraryId: id });
@@ -104,7 +120,7 @@ export function createService(options: ServiceOptions): ApiHost {
         onProgress: (phases, phase) => update({ phases, phase }),
       });
       if (summary.backend.choice !== 'none') lastBackend = summary.backend;
-      return summary;
+      return { summary };
     });
   };
 
@@ -127,7 +143,14 @@ export function createService(options: ServiceOptions): ApiHost {
     async addLibrary({ path: p }) {
       const abs = path.resolve(p);
       if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new ApiError('invalid-input', `not a folder: ${p}`);
-      const lib = store.libraries.add(realpathSync(abs));
+      let lib;
+      try {
+        lib = store.libraries.add(realpathSync(abs));
+      } catch (err) {
+        // Inside a library or holding one: the message names them and says what to do.
+        if (err instanceof LibraryOverlapError) throw new ApiError('conflict', err.userMessage);
+        throw err;
+      }
       emit({ type: 'changed', what: 'libraries' });
       return libraryView(lib.id);
     },
@@ -145,6 +168,14 @@ export function createService(options: ServiceOptions): ApiHost {
     async recluster(input) {
       requireRun();
       return startCluster('recluster', input);
+    },
+    async placeNewImages() {
+      requireRun();
+      if (jobs.busy) throw new ApiError('busy', 'a job is already running');
+      return jobs.start('place', async (signal, update) => {
+        const placed = await placeNewImages({ store, workers: options.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
+        return { placed };
+      });
     },
     async cancelJob({ jobId }) {
       return { ok: jobs.cancel(jobId) };
@@ -270,11 +301,13 @@ export function createService(options: ServiceOptions): ApiHost {
     },
     async renameGroup({ groupId, name }) {
       if (!store.groups.get(groupId)) notFound(`group ${groupId}`);
+      requireFreeName(name, [groupId], 'to put them together, select both and Merge');
       store.edits.renameGroup(groupId, name);
       return edited({});
     },
     async mergeGroups({ groupIds, name }) {
       for (const g of groupIds) if (!store.groups.get(g)) notFound(`group ${g}`);
+      if (name !== undefined) requireFreeName(name, groupIds, 'choose another name for the merged group');
       const [target, ...sources] = groupIds;
       store.edits.mergeGroups(target!, sources, { name });
       return edited({ groupId: target! });
@@ -294,9 +327,10 @@ export function createService(options: ServiceOptions): ApiHost {
       m.imageIds.forEach((id, i) => byPart[result.labels[i]!]!.push({ imageId: id, confidence: result.confidence[i]! }));
       const nonEmpty = byPart.filter((p) => p.length > 0);
       if (nonEmpty.length < 2) throw new ApiError('invalid-input', `the ${m.count} images in this group look the same to the model: there is nothing to split them by`);
+      const names = partNames(group.name || 'Group', nonEmpty.length - 1);
       const res = store.edits.splitGroup(
         groupId,
-        nonEmpty.map((images, i) => ({ name: i === 0 ? undefined : `${group.name || 'Group'} (${i + 1})`, images })),
+        nonEmpty.map((images, i) => ({ name: i === 0 ? undefined : names[i - 1], images })),
       );
       return edited({ groupIds: res.groupIds });
     },
@@ -307,6 +341,7 @@ export function createService(options: ServiceOptions): ApiHost {
         store.edits.moveImages(imageIds, to.groupId);
         return edited({ groupId: to.groupId });
       }
+      requireFreeName(to.newGroupName, [], 'choose it in the list to move the images there');
       const r = store.edits.moveImagesToNewGroup(imageIds, to.newGroupName);
       return edited({ groupId: r.groupId });
     },
@@ -336,7 +371,15 @@ export function createService(options: ServiceOptions): ApiHost {
     async exportGroups({ format, out, mode, dryRun }) {
       const records = exportRecordsFromStore(store);
       if (records.length === 0) throw new ApiError('conflict', 'nothing to export yet');
-      return exportRecords(records, { format, out: path.resolve(out), mode, dryRun });
+      try {
+        // `~` is the home folder; a relative path would land in the server's working directory.
+        const abs = absoluteExportPath(out, format === 'folders' ? '/home/me/Pictures/sorted' : `/home/me/groups.${format}`);
+        const libraryRoots = store.libraries.list().map((l) => l.rootPath);
+        return await exportRecords(records, { format, out: abs, mode, dryRun, database: store.db.file, libraryRoots });
+      } catch (err) {
+        if (err instanceof ExportDestinationError) throw new ApiError('invalid-input', err.message);
+        throw err;
+      }
     },
   };
 

@@ -1,11 +1,9 @@
 /** `constellate cluster <folder>...` */
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { RunSummary } from '../api/contract.js';
-import { assignNewImages } from '../jobs/assignNew.js';
+import type { PlaceSummary, RunSummary } from '../api/contract.js';
+import { placeNewImages } from '../jobs/assignNew.js';
 import { runClusterJob } from '../jobs/clusterJob.js';
-import { indexLibraries } from '../jobs/indexLibrary.js';
-import { ProgressTracker } from '../jobs/progress.js';
 import { formatSeconds } from '../jobs/progress.js';
 import { stderrProgress } from './progressReporter.js';
 import { openSession } from './session.js';
@@ -25,21 +23,13 @@ export async function clusterCommand(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const libraryIds = roots.map((r) => session.store.libraries.add(r).id);
+    // All or none: a folder refused (inside a library, or holding one) leaves no library behind.
+    const libraryIds = session.store.db.write(() => roots.map((r) => session.store.libraries.add(r).id));
     console.error(`constellate: database ${session.dbPath}`);
     if (opts.assignNew && session.store.runs.activeRunId() !== null) {
-      const report = stderrProgress();
-      const progress = new ProgressTracker((t) => report(t.snapshot(), t.phase));
-      const indexed = await indexLibraries({ db: session.store.db, libraryIds, workers: opts.workers, signal: controller.signal, progress });
+      const placed = await placeNewImages({ store: session.store, libraryIds, workers: opts.workers, signal: controller.signal, onProgress: stderrProgress() });
       process.stderr.write('\n');
-      const r = (await assignNewImages(session.store))!;
-      // Not only the new files: deleted and renamed ones changed the folder too, and the user
-      // should see that they were noticed (moved files keep their groups; missing rows are kept).
-      const missing = libraryIds.reduce((n, id) => n + session.store.images.countsByStatus({ libraryId: id }).missing, 0);
-      const line =
-        `Assigned ${r.assigned} new images to the current groups in ${r.seconds.toFixed(2)} s${r.unplaced ? ` (${r.unplaced} left Unsorted)` : ''}` +
-        `\nMoved or renamed (kept their groups): ${indexed.moved}\nMissing (no longer in the folder): ${missing}`;
-      console.log(opts.json ? JSON.stringify({ ...r, moved: indexed.moved, missing }) : line);
+      console.log(opts.json ? JSON.stringify(placed) : formatPlaced(placed));
       return;
     }
     const summary = await runClusterJob({
@@ -61,7 +51,19 @@ export async function clusterCommand(
   }
 }
 
-function skippedLine(s: RunSummary): string {
+/**
+ * Not only the new files: deleted and renamed ones changed the folder too, and the user should
+ * see that they were noticed (moved files keep their groups; missing rows are kept).
+ */
+export function formatPlaced(p: PlaceSummary): string {
+  return [
+    `Placed ${p.placed} new or changed images in the current groups${p.unsorted ? ` (${p.unsorted} in Unsorted)` : ''} in ${p.seconds.toFixed(1)} s`,
+    `Moved or renamed (kept their groups): ${p.moved}`,
+    `Missing (no longer in the folder): ${p.missing}`,
+  ].join('\n');
+}
+
+function skippedLine(s: Pick<RunSummary, 'skipped'>): string {
   const total = Object.values(s.skipped).reduce((a, b) => a + b, 0);
   return `Skipped: ${total}${total ? ` (${Object.entries(s.skipped).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`;
 }

@@ -46,10 +46,11 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
   const session = openSession(opts.db ?? path.join(path.dirname(defaultDatabasePath()), 'eval-cache.db'));
   try {
     const { store } = session;
-    const lib = store.libraries.add(root);
+    // The cache keeps every folder evaluated, nested ones too: each run indexes its own folder whole.
+    const lib = store.libraries.add(root, undefined, { allowOverlap: true });
     const report = stderrProgress();
     const progress = new ProgressTracker((t) => report(t.snapshot(), t.phase));
-    await indexLibraries({ db: store.db, libraryIds: [lib.id], progress });
+    await indexLibraries({ db: store.db, libraryIds: [lib.id], progress, oneLibraryPerFile: false });
     process.stderr.write('\n');
 
     const { features, views, n, d, labels, classes } = loadLabelled(store, lib.id, folder);

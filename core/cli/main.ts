@@ -13,6 +13,9 @@ function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** A finished command's exit code other than 0 (export: some files could not be exported). */
+let exitCode = 0;
+
 export function buildProgram(): Command {
   const program = new Command()
     .name('constellate')
@@ -38,7 +41,7 @@ export function buildProgram(): Command {
 
   program
     .command('export')
-    .description('export the current groups: CSV, JSON, or one folder per group')
+    .description('export the current groups: CSV, JSON, or one folder per group (exit code 2: some files could not be exported, listed on stderr)')
     .option('--db <file>', 'database file (default: in the app-data folder)')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'folders']).makeOptionMandatory())
     .option('--out <path>', 'output file (csv/json; default stdout) or folder (folders)')
@@ -46,7 +49,7 @@ export function buildProgram(): Command {
     .option('--dry-run', 'list what would be written, write nothing')
     .action(async (opts: { db?: string; format: 'csv' | 'json' | 'folders'; out?: string; mode: 'copy' | 'hardlink' | 'symlink'; dryRun?: boolean }) => {
       const { exportCommand } = await import('./export.js');
-      await exportCommand(opts);
+      exitCode = await exportCommand(opts);
     });
 
   program
@@ -81,9 +84,10 @@ export function buildProgram(): Command {
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  exitCode = 0;
   try {
     await program.parseAsync(argv);
-    return 0;
+    return exitCode;
   } catch (err) {
     const e = err as { code?: string; exitCode?: number; message?: string };
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) return e.exitCode ?? 1;

@@ -1,20 +1,30 @@
 /**
- * Places images that arrived since the last clustering into the current groups with the
- * run's trained head, without retraining (fast: one small matmul per image). The groups,
- * names and the user's edits stay exactly as they are.
+ * Places images that arrived (or changed) since the last clustering into the current groups
+ * with the run's trained head, without retraining (fast: one small matmul per image). The
+ * groups, names and the user's edits stay exactly as they are.
  */
+import type { PhaseProgress, PlaceSummary } from '../api/contract.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
 import { initTf } from '../embed/backend.js';
 import { DebiasedInfoNCEClustering } from '../icon/clustering.js';
 import type { Store } from '../store/index.js';
+import { skippedByCode } from './clusterJob.js';
+import { indexLibraries, throwIfAborted } from './indexLibrary.js';
+import { ProgressTracker } from './progress.js';
 import { decodeRunModel } from './runModel.js';
+import { getUnsortedThreshold } from './settings.js';
 
 export interface AssignNewResult {
   assigned: number;
-  /** New images whose best cluster's group no longer exists (merged away): left Unsorted. */
+  /** New images left without a group (their cluster's group and its images are all gone). */
   unplaced: number;
+  /** Of the assigned, those below the Unsorted threshold. */
+  belowThreshold: number;
   seconds: number;
 }
+
+/** How many of the run's images to predict to learn where a merged-away cluster's images went. */
+const ORPHAN_SAMPLE = 4000;
 
 export async function assignNewImages(store: Store): Promise<AssignNewResult | null> {
   const t0 = performance.now();
@@ -28,7 +38,8 @@ export async function assignNewImages(store: Store): Promise<AssignNewResult | n
     ids.push(...batch);
     after = batch[batch.length - 1]!;
   }
-  if (ids.length === 0) return { assigned: 0, unplaced: 0, seconds: (performance.now() - t0) / 1000 };
+  const seconds = () => (performance.now() - t0) / 1000;
+  if (ids.length === 0) return { assigned: 0, unplaced: 0, belowThreshold: 0, seconds: seconds() };
   const m = store.embeddings.loadAll(BACKBONE.id, { imageIds: ids });
   await initTf();
   const { head } = decodeRunModel(blob);
@@ -36,7 +47,74 @@ export async function assignNewImages(store: Store): Promise<AssignNewResult | n
   model.importHead(head);
   const { labels, confidence } = model.predict(m.vectors, m.count);
   const groupOf = store.groups.groupIdsByCluster(runId);
+  const orphans = new Set(Array.from(labels).filter((c) => !groupOf.has(c)));
+  if (orphans.size > 0) for (const [c, g] of whereClustersWent(store, model, runId, orphans)) groupOf.set(c, g);
   const rows = Array.from(m.imageIds, (imageId, i) => ({ imageId, groupId: groupOf.get(labels[i]!) ?? null, confidence: confidence[i]! }));
   store.groups.writeAssignments(runId, rows);
-  return { assigned: rows.length, unplaced: rows.filter((r) => r.groupId === null).length, seconds: (performance.now() - t0) / 1000 };
+  const threshold = getUnsortedThreshold(store.db);
+  return {
+    assigned: rows.length,
+    unplaced: rows.filter((r) => r.groupId === null).length,
+    belowThreshold: rows.filter((r) => r.groupId !== null && r.confidence < threshold).length,
+    seconds: seconds(),
+  };
+}
+
+/**
+ * A cluster whose group the user merged into another (the group row is gone) still exists in
+ * the head. Its images went with the merge, so the group now holding most of the images the
+ * head puts in that cluster is where a new one belongs. Predicts a spread sample of the run.
+ */
+function whereClustersWent(store: Store, model: DebiasedInfoNCEClustering, runId: number, clusters: ReadonlySet<number>): Map<number, number> {
+  const grouped = store.groups.listAssignments(runId).filter((a) => a.groupId !== null);
+  const step = Math.max(1, Math.floor(grouped.length / ORPHAN_SAMPLE));
+  const sample = grouped.filter((_, i) => i % step === 0);
+  const groupOfImage = new Map(sample.map((a) => [a.imageId, a.groupId!]));
+  const m = store.embeddings.loadAll(BACKBONE.id, { imageIds: sample.map((a) => a.imageId) });
+  const { labels } = model.predict(m.vectors, m.count);
+  const votes = new Map<number, Map<number, number>>();
+  m.imageIds.forEach((id, i) => {
+    const c = labels[i]!;
+    if (!clusters.has(c)) return;
+    const byGroup = votes.get(c) ?? votes.set(c, new Map()).get(c)!;
+    const g = groupOfImage.get(id)!;
+    byGroup.set(g, (byGroup.get(g) ?? 0) + 1);
+  });
+  const out = new Map<number, number>();
+  for (const [c, byGroup] of votes) out.set(c, [...byGroup].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0]);
+  return out;
+}
+
+export interface PlaceJobOptions {
+  store: Store;
+  /** Index these libraries first (all when omitted). */
+  libraryIds?: number[];
+  workers?: number;
+  signal?: AbortSignal;
+  onProgress?: (phases: PhaseProgress[], phase: PhaseProgress['name'] | null) => void;
+}
+
+/**
+ * A rescan over a grouping: index the libraries (new, changed, moved and deleted files), then
+ * place the new and changed images in the current groups. What "Rescan" and adding a folder
+ * do in the app once there are groups, and `constellate cluster --assign-new`: the user's
+ * groups are never reshaped without being asked (Regroup… does that).
+ */
+export async function placeNewImages(options: PlaceJobOptions): Promise<PlaceSummary> {
+  const { store, signal } = options;
+  const t0 = performance.now();
+  const progress = new ProgressTracker((t) => options.onProgress?.(t.snapshot(), t.phase));
+  const indexed = await indexLibraries({ db: store.db, libraryIds: options.libraryIds, workers: options.workers, signal, progress });
+  throwIfAborted(signal);
+  const r = await assignNewImages(store);
+  if (!r) throw new Error('there are no groups yet to place new images in');
+  const libraries = options.libraryIds ?? store.libraries.list().map((l) => l.id);
+  return {
+    placed: r.assigned,
+    unsorted: r.unplaced + r.belowThreshold,
+    moved: indexed.moved,
+    missing: libraries.reduce((n, id) => n + store.images.countsByStatus({ libraryId: id }).missing, 0),
+    skipped: skippedByCode(store),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

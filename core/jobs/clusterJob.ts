@@ -222,7 +222,7 @@ function reusable(store: Store, runId: number | null, ids: number[]): Pick<Train
   }
 }
 
-function skippedByCode(store: Store): Record<string, number> {
+export function skippedByCode(store: Store): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of store.images.skipReasons()) {
     const code = decodeSkip(r.reason).code;

@@ -1,13 +1,18 @@
 /**
  * Exports the current grouping: CSV, JSON (one record per image) or one folder per group
  * (copy, hardlink or symlink). Never overwrites: an existing target or a name collision gets
- * a numeric suffix, and a dry run reports exactly what would be written. Originals are only
- * read (copy) or linked to, never moved or changed.
+ * a numeric suffix, unless it already holds the same content (an earlier export: "already
+ * there", not written again). A dry run reports exactly what would be written, and which
+ * originals are gone. Originals are only read (copy) or linked to, never moved or changed.
+ * A folder export marks its folder (EXPORT_MARKER) so library scans leave it out.
  */
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportPlan } from '../api/contract.js';
+import { EXPORT_MARKER } from '../library/exportMarker.js';
+import { describeError, destinationFull, placeFile, readableSource, sameContent } from './exportFiles.js';
+import { ExportDestinationError, fileInTheWay, libraryContaining, nearestExisting } from './exportTarget.js';
 
 export interface ExportRecord {
   imageId: number;
@@ -42,11 +47,19 @@ function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+const MAX_FOLDER_NAME = 120;
+
 /** A folder name that is valid on Windows, macOS and Linux. */
 export function safeFolderName(name: string): string {
-  let s = name.normalize('NFC').replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').replace(/[. ]+$/, '').trim();
-  if (/^(con|prn|aux|nul|com\d|lpt\d)$/i.test(s)) s = `${s}_`;
-  return s.slice(0, 120) || 'group';
+  let s = name.normalize('NFC').replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').trim();
+  // Cut on code points, not UTF-16 units: a cut inside a surrogate pair (an emoji) leaves an
+  // invalid half that some filesystems refuse. Windows refuses a trailing dot or space, which
+  // a cut can leave too, so they are stripped after it.
+  s = Array.from(s).slice(0, MAX_FOLDER_NAME).join('').replace(/[. ]+$/, '');
+  // Windows reserves these names with any extension too ("NUL.txt", "con.tar.gz"): the
+  // underscore goes after the reserved word, where it breaks the match.
+  s = s.replace(/^(con|prn|aux|nul|com\d|lpt\d)(?=[. ]|$)/i, '$1_');
+  return s || 'group';
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -58,12 +71,17 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** `name.ext` for i = 1, else `name (i).ext`. */
+function numbered(file: string, i: number): string {
+  if (i === 1) return file;
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)} (${i})${ext}`;
+}
+
 /** `name.ext`, else `name (2).ext`, `name (3).ext`, ... avoiding both disk and this plan. */
 async function freeName(dir: string, file: string, taken: Set<string>): Promise<string> {
-  const ext = path.extname(file);
-  const stem = file.slice(0, file.length - ext.length);
   for (let i = 1; ; i++) {
-    const candidate = i === 1 ? file : `${stem} (${i})${ext}`;
+    const candidate = numbered(file, i);
     const full = path.join(dir, candidate);
     if (!taken.has(full.toLowerCase()) && !(await exists(full))) {
       taken.add(full.toLowerCase());
@@ -72,58 +90,185 @@ async function freeName(dir: string, file: string, taken: Set<string>): Promise<
   }
 }
 
-export async function exportRecords(
-  records: readonly ExportRecord[],
-  options: { format: ExportFormat; out: string; mode?: ExportMode; dryRun?: boolean },
-): Promise<ExportPlan> {
+/**
+ * Where one original goes in its group folder: its own name, else `name (2).ext`, ... A name
+ * already holding the same content (an earlier export into this folder) is that file, "already
+ * there": exporting twice must not double every file. Only a different file under the name
+ * moves the original on to the next number.
+ */
+async function slotFor(dir: string, original: string, originalStat: Stats, taken: Set<string>): Promise<{ name: string; alreadyThere: boolean }> {
+  const file = path.basename(original);
+  for (let i = 1; ; i++) {
+    const candidate = numbered(file, i);
+    const full = path.join(dir, candidate);
+    const key = full.toLowerCase();
+    if (taken.has(key)) continue;
+    const there = await exists(full);
+    if (!there || (await sameContent(original, originalStat, full))) {
+      taken.add(key);
+      return { name: candidate, alreadyThere: there };
+    }
+  }
+}
+
+export interface ExportOptions {
+  format: ExportFormat;
+  /** Absolute: the CLI resolves it against its working directory, the API refuses relative paths. */
+  out: string;
+  mode?: ExportMode;
+  dryRun?: boolean;
+  /** The database exported from, recorded in the folder export's marker file. */
+  database?: string;
+  /** The libraries' root folders: an export into one says so (and must not hide its images). */
+  libraryRoots?: readonly string[];
+}
+
+interface GroupCount {
+  groupId: number | null;
+  name: string;
+  count: number;
+}
+
+export async function exportRecords(records: readonly ExportRecord[], options: ExportOptions): Promise<ExportPlan> {
   const dryRun = options.dryRun ?? false;
-  const byGroup = new Map<string, { groupId: number | null; name: string; count: number }>();
+  const byGroup = new Map<string, GroupCount>();
   for (const r of records) {
     const key = String(r.groupId);
     const g = byGroup.get(key) ?? { groupId: r.groupId, name: r.groupName, count: 0 };
     g.count++;
     byGroup.set(key, g);
   }
-  const plan: ExportPlan = { total: records.length, groups: [], conflicts: [], dryRun, written: 0 };
+  const plan: ExportPlan = { total: records.length, groups: [], conflicts: [], alreadyThere: 0, failed: [], notes: [], dryRun, written: 0 };
+  if (options.format === 'folders') await exportFolders(records, byGroup, options, plan);
+  else await exportFile(records, [...byGroup.values()], options.format, options.out, plan);
+  return plan;
+}
 
-  if (options.format !== 'folders') {
-    const target = (await exists(options.out)) ? path.join(path.dirname(options.out), await freeName(path.dirname(options.out), path.basename(options.out), new Set())) : options.out;
-    plan.groups = [...byGroup.values()].map((g) => ({ ...g, target }));
-    if (target !== options.out) plan.conflicts.push({ imageId: 0, target: options.out, renamedTo: target });
-    if (!dryRun) {
-      await fsp.mkdir(path.dirname(target), { recursive: true });
-      // 'wx': fail rather than overwrite if something appeared since the check.
-      await fsp.writeFile(target, options.format === 'csv' ? toCsv(records) : toJson(records), { flag: 'wx' });
-      plan.written = records.length;
-    }
-    return plan;
+/** CSV or JSON: one file, never overwriting one. */
+async function exportFile(records: readonly ExportRecord[], groups: GroupCount[], format: 'csv' | 'json', out: string, plan: ExportPlan): Promise<void> {
+  // A folder given as the output: the file goes into it under a fixed name (it went beside the
+  // folder, as "folder (2)" with no extension).
+  const intoFolder = (await fsp.stat(out).catch(() => null))?.isDirectory() ?? false;
+  const dir = intoFolder ? out : path.dirname(out);
+  const wanted = intoFolder ? `constellate-groups.${format}` : path.basename(out);
+  const blocker = fileInTheWay(dir);
+  if (blocker) throw new ExportDestinationError(`${blocker} is a file, not a folder`);
+  const name = await freeName(dir, wanted, new Set());
+  const target = path.join(dir, name);
+  plan.groups = groups.map((g) => ({ ...g, target }));
+  if (intoFolder) plan.notes.push(`${out} is a folder: the ${format.toUpperCase()} file ${plan.dryRun ? 'goes' : 'went'} into it, as ${name}`);
+  if (name !== wanted) plan.conflicts.push({ imageId: 0, target: path.join(dir, wanted), renamedTo: target });
+  if (plan.dryRun) return;
+  await fsp.mkdir(dir, { recursive: true });
+  // 'wx': fail rather than overwrite if something appeared since the check.
+  await fsp.writeFile(target, format === 'csv' ? toCsv(records) : toJson(records), { flag: 'wx' });
+  plan.written = records.length;
+}
+
+/**
+ * The marker that leaves this folder out of library scans (see exportMarker.ts). An earlier
+ * export's marker stays: the folder is marked already, and nothing is overwritten.
+ */
+async function writeMarker(out: string, database: string | undefined): Promise<void> {
+  const body = JSON.stringify({ app: 'constellate', time: new Date().toISOString(), database: database ?? null }, null, 2) + '\n';
+  try {
+    await fsp.writeFile(path.join(out, EXPORT_MARKER), body, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+}
 
-  // Folders: one per group, names made safe and unique (two groups may share a name).
+/** The destination is checked before anything is written (in a dry run too, so Preview says it). */
+async function checkFolderDestination(out: string, libraryRoots: readonly string[], plan: ExportPlan): Promise<void> {
+  // mkdir would fail halfway with a raw ENOTDIR
+  const blocker = fileInTheWay(out);
+  if (blocker) throw new ExportDestinationError(`${blocker} is a file, not a folder`);
+  const existing = nearestExisting(out);
+  try {
+    await fsp.access(existing, fsConstants.W_OK);
+  } catch {
+    throw new ExportDestinationError(`cannot write in ${existing}: permission denied`);
+  }
+  const library = libraryContaining(out, libraryRoots);
+  if (!library) return;
+  // The marker leaves the whole folder out of scans: in a folder already holding files of the
+  // library (its root, or a folder of photos) it would hide them, and the next scan would
+  // mark them missing.
+  const entries = await fsp.readdir(out).catch(() => [] as string[]);
+  if (entries.length > 0 && !entries.includes(EXPORT_MARKER)) {
+    throw new ExportDestinationError(`${out} is inside library ${library} and already holds files: choose a new or empty folder (or one outside your libraries)`);
+  }
+  plan.notes.push(`${out} is inside library ${library}: its images would be scanned again; they are left out of scans by a marker file (${EXPORT_MARKER})`);
+}
+
+/**
+ * One folder per group. An original that cannot be read or placed is skipped with its reason
+ * and the export goes on (one deleted file stopped it halfway); only a full or read-only
+ * destination, which every further file would hit too, stops it.
+ */
+async function exportFolders(records: readonly ExportRecord[], byGroup: Map<string, GroupCount>, options: ExportOptions, plan: ExportPlan): Promise<void> {
+  const { out } = options;
   const mode = options.mode ?? 'copy';
+  await checkFolderDestination(out, options.libraryRoots ?? [], plan);
+  // Hard links cannot cross disks: an original on another disk than the destination is copied,
+  // decided before writing it (the link failed with EXDEV, leaving empty folders).
+  const destDev = mode === 'hardlink' ? (await fsp.stat(nearestExisting(out))).dev : null;
+
+  // Names made safe and unique (two groups may share a name); the marker's name is not a
+  // group's, and neither is a file's already there.
   const folderOf = new Map<string, string>();
-  const usedFolders = new Set<string>();
+  const usedFolders = new Set<string>([EXPORT_MARKER.toLowerCase()]);
   for (const [key, g] of byGroup) {
     const base = safeFolderName(g.name);
     let name = base;
-    for (let i = 2; usedFolders.has(name.toLowerCase()); i++) name = `${base} (${i})`;
+    for (let i = 2; usedFolders.has(name.toLowerCase()) || (await fsp.stat(path.join(out, name)).catch(() => null))?.isDirectory() === false; i++) name = `${base} (${i})`;
     usedFolders.add(name.toLowerCase());
     folderOf.set(key, name);
-    plan.groups.push({ groupId: g.groupId, name: g.name, target: path.join(options.out, name), count: g.count });
+    plan.groups.push({ groupId: g.groupId, name: g.name, target: path.join(out, name), count: g.count });
   }
+  if (!plan.dryRun) {
+    await fsp.mkdir(out, { recursive: true });
+    await writeMarker(out, options.database);
+  }
+
   const taken = new Set<string>();
+  let copiedNotLinked = 0;
   for (const r of records) {
-    const dir = path.join(options.out, folderOf.get(String(r.groupId))!);
-    const wanted = path.basename(r.absPath);
-    const name = await freeName(dir, wanted, taken);
-    const target = path.join(dir, name);
-    if (name !== wanted) plan.conflicts.push({ imageId: r.imageId, target: path.join(dir, wanted), renamedTo: target });
-    if (dryRun) continue;
-    await fsp.mkdir(dir, { recursive: true });
-    if (mode === 'copy') await fsp.copyFile(r.absPath, target, fsConstants.COPYFILE_EXCL);
-    else if (mode === 'hardlink') await fsp.link(r.absPath, target);
-    else await fsp.symlink(r.absPath, target);
+    const source = await readableSource(r.absPath);
+    if ('reason' in source) {
+      plan.failed.push({ imageId: r.imageId, path: r.absPath, reason: source.reason });
+      continue;
+    }
+    const dir = path.join(out, folderOf.get(String(r.groupId))!);
+    const slot = await slotFor(dir, r.absPath, source.stat, taken);
+    if (slot.alreadyThere) {
+      plan.alreadyThere++;
+      continue;
+    }
+    const target = path.join(dir, slot.name);
+    const conflict = slot.name === path.basename(r.absPath) ? null : { imageId: r.imageId, target: path.join(dir, path.basename(r.absPath)), renamedTo: target };
+    let how: ExportMode = mode === 'hardlink' && source.stat.dev !== destDev ? 'copy' : mode;
+    if (plan.dryRun) {
+      if (conflict) plan.conflicts.push(conflict);
+      if (how !== mode) copiedNotLinked++;
+      continue;
+    }
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+      how = await placeFile(how, r.absPath, source.stat, target);
+    } catch (err) {
+      const full = destinationFull(err);
+      if (full) throw new Error(`export stopped: ${full}; ${plan.written} of ${records.length} files were written to ${out}`);
+      plan.failed.push({ imageId: r.imageId, path: r.absPath, reason: describeError(err) });
+      continue;
+    }
+    if (conflict) plan.conflicts.push(conflict);
+    if (how !== mode) copiedNotLinked++;
     plan.written++;
   }
-  return plan;
+  if (copiedNotLinked > 0) {
+    const one = copiedNotLinked === 1;
+    const n = one ? '1 file' : `${copiedNotLinked} files`;
+    plan.notes.push(`${n} ${plan.dryRun ? 'would be' : one ? 'was' : 'were'} copied, not hard-linked: hard links cannot cross disks, and ${out} is on another disk than ${one ? 'its original' : 'their originals'}`);
+  }
 }

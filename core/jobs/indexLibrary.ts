@@ -30,6 +30,12 @@ export interface IndexOptions {
   workers?: number;
   signal?: AbortSignal;
   progress: ProgressTracker;
+  /**
+   * A file belongs to one library: each library's scan leaves out what lies in the others
+   * (links into them, a library added inside another before that was refused). Default true;
+   * `eval` turns it off, its cache database holding any folders evaluated, nested or not.
+   */
+  oneLibraryPerFile?: boolean;
 }
 
 export interface IndexResult {
@@ -69,7 +75,12 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
 
   // ---- scan ----
   progress.start('scan', null);
+  const allLibraries = options.oneLibraryPerFile === false ? [] : libraries.list();
   for (const lib of libs) {
+    const otherRoots = allLibraries.filter((l) => l.id !== lib.id).map((l) => l.rootPath);
+    /** Folders left out on purpose (duplicates, loops, exports): what was indexed below them before is forgotten, not missing. */
+    const leftOut: string[] = [];
+    const relOf = (p: string) => path.relative(lib.rootPath, p) || path.basename(p);
     const generation = libraries.beginScan(lib.id);
     let files: Array<{ relPath: string; size: number; mtimeMs: number }> = [];
     let skips: Array<{ relPath: string; reason: string }> = [];
@@ -91,16 +102,18 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
       files = [];
       skips = [];
     };
-    for await (const entry of scanFolders(lib.rootPath, { signal })) {
-      const relPath = path.relative(lib.rootPath, entry.path) || path.basename(entry.path);
-      if (isScanSkip(entry)) skips.push({ relPath, reason: encodeSkip(entry.skip) });
-      else files.push({ relPath, size: entry.size, mtimeMs: Math.trunc(entry.mtimeMs) });
+    for await (const entry of scanFolders(lib.rootPath, { signal, otherRoots, onLeftOut: (p) => leftOut.push(relOf(p)) })) {
+      const relPath = relOf(entry.path);
+      if (isScanSkip(entry)) {
+        skips.push({ relPath, reason: encodeSkip(entry.skip) });
+        if (entry.folder && (entry.skip.code === 'duplicate' || entry.skip.code === 'symlink-loop')) leftOut.push(relPath);
+      } else files.push({ relPath, size: entry.size, mtimeMs: Math.trunc(entry.mtimeMs) });
       if (files.length + skips.length >= SCAN_BATCH) await flush();
     }
     await flush();
     throwIfAborted(signal);
     // Only a completed scan may mark files missing.
-    const finished = libraries.finishScan(lib.id, generation);
+    const finished = libraries.finishScan(lib.id, generation, leftOut);
     result.markedMissing += finished.markedMissing;
     result.moved += finished.adopted;
   }

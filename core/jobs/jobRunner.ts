@@ -3,7 +3,7 @@
  * events. The heavy parts run in worker threads; this class only orchestrates.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobState, RunSummary } from '../api/contract.js';
+import type { JobState } from '../api/contract.js';
 
 export type JobKind = JobState['kind'];
 
@@ -22,11 +22,14 @@ export class JobRunner {
 
   /**
    * Starts `work` unless a job is running. `work` reports progress through `update` and
-   * resolves to the run summary (or null for jobs without one).
+   * resolves to what it did (a run's summary, a placement's), or null.
    */
   start(
     kind: JobKind,
-    work: (signal: AbortSignal, update: (patch: Partial<Pick<JobState, 'phase' | 'phases'>>) => void) => Promise<RunSummary | null>,
+    work: (
+      signal: AbortSignal,
+      update: (patch: Partial<Pick<JobState, 'phase' | 'phases'>>) => void,
+    ) => Promise<Pick<JobState, 'summary' | 'placed'> | null>,
   ): JobState {
     if (this.busy) throw new Error('another job is running');
     const controller = new AbortController();
@@ -42,9 +45,9 @@ export class JobRunner {
       }
     };
     const done = work(controller.signal, update).then(
-      (summary) => {
+      (outcome) => {
         state.status = 'done';
-        if (summary) state.summary = summary;
+        if (outcome) Object.assign(state, outcome);
       },
       (err: unknown) => {
         const aborted = controller.signal.aborted || (err as { name?: string })?.name === 'AbortError';

@@ -11,10 +11,17 @@
  * - Hidden files/folders (name starting with '.') and OS junk (`.DS_Store`, `Thumbs.db`,
  *   `desktop.ini`, `@eaDir`, `__MACOSX`, `$RECYCLE.BIN`, AppleDouble `._x`, ...) are ignored
  *   quietly: they are not yielded at all.
- * - Symlinks are followed. A link back to one of its own ancestors is `symlink-loop`; a
- *   folder or file already reached by another path is `duplicate`; a dangling link is
- *   `broken-link`. Loops are detected by (dev, ino) of the directories, so bind mounts and
- *   chains of links are caught too.
+ * - Symlinks are followed. A link back to one of its own ancestors, or to a folder holding a
+ *   root, is `symlink-loop`; a folder or file already reached by another path (or reached by
+ *   the walk anyway, under its real path) is `duplicate`; a dangling link is `broken-link`.
+ *   Loops are detected by (dev, ino) of the directories, so bind mounts and chains of links
+ *   are caught too; real paths of the folders entered catch a file linked from elsewhere.
+ * - A file belongs to one library: a folder or linked file whose real path lies inside one of
+ *   `otherRoots` (the other libraries) is `duplicate`, so `a -> ../libX` in libY does not
+ *   index libX's images a second time. Links to places outside every library are followed.
+ * - A folder holding `EXPORT_MARKER` (an export of Constellate: copies of library images) is
+ *   left out quietly, with everything below it; `onLeftOut` hears of it. Not a root: a folder
+ *   the user chose is scanned.
  * - Nothing throws for a single bad file or folder: permission errors are `unreadable`,
  *   files that disappear mid-scan are `vanished`. Only programming errors escape.
  * - Originals are only listed and stat-ed (plus an access(R_OK) check for images); the scan
@@ -23,6 +30,7 @@
 import { constants as fsConstants, type Dirent, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { EXPORT_MARKER } from './exportMarker.js';
 import { classifyExtension } from './formats.js';
 import { skipFromFsError, skipReason, type SkipReason } from './skips.js';
 
@@ -63,6 +71,14 @@ export interface ScanOptions {
   statConcurrency?: number;
   /** Stop the scan (the generator simply returns). */
   signal?: AbortSignal;
+  /**
+   * Roots of the other libraries: what lies inside them is indexed there, never here. One that
+   * holds a scanned root (a library added inside another before that was refused) is ignored,
+   * so files go to the innermost library.
+   */
+  otherRoots?: readonly string[];
+  /** Called with each folder left out because it holds an export of Constellate (`EXPORT_MARKER`). */
+  onLeftOut?: (folder: string) => void;
 }
 
 /** Names that are never images and never interesting, skipped quietly everywhere. */
@@ -115,7 +131,10 @@ interface PendingDir {
   path: string;
   root: string;
   ancestors: Ancestors | undefined;
+  /** Reached through a symlink: its real path is not where the walk put it. */
   viaLink: boolean;
+  /** Real path (symlinks resolved). */
+  real: string;
 }
 
 interface PendingFile {
@@ -123,9 +142,19 @@ interface PendingFile {
   root: string;
   /** From the directory entry: true = symlink (needs resolving), false = regular file. undefined = unknown type. */
   link: boolean | undefined;
+  /** Real path of the folder listing it. */
+  dirReal: string;
 }
 
+/** An image reached through a file symlink, with its target: whether it is new to the scan is decided in listing order. */
+type LinkedFile = ScanFile & { linkedReal: string };
+
 const dirKey = (st: Stats): string => `${st.dev}:${st.ino}`;
+
+/** `child` is `parent` or lies below it (both absolute and normalised). */
+function isWithin(child: string, parent: string): boolean {
+  return child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+}
 
 /**
  * Recursively scan one or more roots. See the module comment for the contract.
@@ -154,16 +183,46 @@ export async function* scanFolders(
     }
   }
 
+  const otherRoots: string[] = [];
+  for (const o of options.otherRoots ?? []) {
+    // An unreachable library (unplugged drive) still owns its path.
+    const real = await fsp.realpath(o).catch(() => path.resolve(o));
+    if (!realRoots.some((rr) => isWithin(rr, real))) otherRoots.push(real);
+  }
+  const otherRootOf = (real: string): string | undefined => otherRoots.find((o) => isWithin(real, o));
+  /** Real paths of the folders entered: a linked file in one of them is listed there anyway. */
+  const visitedReal = new Set<string>();
+  /** Targets of the file links taken so far (few): the walk may reach them later by their real path. */
+  const linkedFiles = new Set<string>();
+
   const isInsideScannedTree = (real: string): boolean =>
     realRoots.some((rr) => {
       if (real === rr) return true;
-      if (!real.startsWith(rr.endsWith(path.sep) ? rr : rr + path.sep)) return false;
+      if (!isWithin(real, rr)) return false;
       const rel = path.relative(rr, real).split(path.sep);
       return rel.every((part) => !isIgnoredName(part, includeHidden));
     });
 
+  /** Decides, in listing order, whether a file is reached for the first time in this scan. */
+  const firstVisit = (r: ScanFile | LinkedFile, dirReal: string): ScanEntry => {
+    const duplicate = (why: string): ScanSkip => ({ path: r.path, root: r.root, skip: skipReason('duplicate', why) });
+    if (!('linkedReal' in r)) {
+      if (linkedFiles.size > 0 && linkedFiles.has(path.join(dirReal, path.basename(r.path)))) {
+        return duplicate('This file was already scanned through a symbolic link');
+      }
+      return r;
+    }
+    const { linkedReal, ...file } = r;
+    const listedThere = visitedReal.has(path.dirname(linkedReal)) && !isIgnoredName(path.basename(linkedReal), includeHidden);
+    if (listedThere || linkedFiles.has(linkedReal)) {
+      return duplicate(`Symbolic link to a file that is already scanned (${linkedReal})`);
+    }
+    linkedFiles.add(linkedReal);
+    return file;
+  };
+
   /** Resolve one file entry (stat, follow symlinks, classify). Never throws. */
-  const resolveFile = async (f: PendingFile): Promise<ScanEntry | PendingDir | null> => {
+  const resolveFile = async (f: PendingFile): Promise<ScanEntry | LinkedFile | PendingDir | null> => {
     let st: Stats;
     try {
       st = f.link === false ? await fsp.lstat(f.path) : await fsp.stat(f.path);
@@ -189,7 +248,15 @@ export async function* scanFolders(
     if (st.isDirectory()) {
       // A symlink to a folder (or an entry whose type the file system did not report).
       if (f.link && !followSymlinks) return null;
-      return { path: f.path, root: f.root, ancestors: undefined, viaLink: f.link === true };
+      let real: string;
+      try {
+        real = await fsp.realpath(f.path);
+      } catch (err) {
+        return { path: f.path, root: f.root, skip: skipFromFsError(err, 'folder'), folder: true };
+      }
+      // An entry of unknown type may be a link too: the real path tells.
+      const viaLink = f.link === true || real !== path.join(f.dirReal, path.basename(f.path));
+      return { path: f.path, root: f.root, ancestors: undefined, viaLink, real };
     }
     const cls = classifyExtension(f.path);
     if (cls.kind === 'skip') return { path: f.path, root: f.root, skip: cls.skip };
@@ -200,19 +267,28 @@ export async function* scanFolders(
         skip: skipReason('unreadable', 'Not a regular file (pipe, socket or device)'),
       };
     }
+    let linkedReal: string | undefined;
     if (f.link) {
       if (!followSymlinks) return null;
       try {
-        const real = await fsp.realpath(f.path);
-        if (isInsideScannedTree(real)) {
-          return {
-            path: f.path,
-            root: f.root,
-            skip: skipReason('duplicate', `Symbolic link to a file that is already scanned (${real})`),
-          };
-        }
+        linkedReal = await fsp.realpath(f.path);
       } catch (err) {
         return { path: f.path, root: f.root, skip: skipFromFsError(err, 'file') };
+      }
+      const other = otherRootOf(linkedReal);
+      if (other !== undefined) {
+        return {
+          path: f.path,
+          root: f.root,
+          skip: skipReason('duplicate', `Symbolic link to a file of another library (${other}): it is indexed there`),
+        };
+      }
+      if (isInsideScannedTree(linkedReal)) {
+        return {
+          path: f.path,
+          root: f.root,
+          skip: skipReason('duplicate', `Symbolic link to a file that is already scanned (${linkedReal})`),
+        };
       }
     }
     if (st.size === 0) {
@@ -225,7 +301,31 @@ export async function* scanFolders(
         return { path: f.path, root: f.root, skip: skipFromFsError(err, 'file') };
       }
     }
-    return { path: f.path, root: f.root, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
+    const file: ScanFile = { path: f.path, root: f.root, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
+    return linkedReal === undefined ? file : { ...file, linkedReal };
+  };
+
+  /**
+   * Why a folder about to be entered stays out: it belongs to another library, it is reached
+   * through a link although the walk reaches it anyway (or it holds a root: a loop that would
+   * pull in the folders around the library), or it is an export. Roots are always entered.
+   */
+  const leaveOut = async (dir: PendingDir): Promise<ScanSkip | 'export' | null> => {
+    const skip = (code: 'duplicate' | 'symlink-loop', message: string): ScanSkip => ({ path: dir.path, root: dir.root, skip: skipReason(code, message), folder: true });
+    if (dir.path === dir.root) return null;
+    const other = otherRootOf(dir.real);
+    if (other !== undefined) return skip('duplicate', `This folder is in another library (${other}): its images are indexed there`);
+    if (dir.viaLink && realRoots.some((rr) => isWithin(rr, dir.real))) {
+      return skip('symlink-loop', `Symbolic link loop: this link points to a folder that holds the library (${dir.real})`);
+    }
+    if (dir.viaLink && isInsideScannedTree(dir.real)) {
+      return skip('duplicate', `Symbolic link to a folder that is already scanned (${dir.real})`);
+    }
+    const marker = await fsp.lstat(path.join(dir.path, EXPORT_MARKER)).then(
+      () => true,
+      () => false,
+    );
+    return marker ? 'export' : null;
   };
 
   const stack: PendingDir[] = [];
@@ -243,11 +343,12 @@ export async function* scanFolders(
       continue;
     }
     if (!st.isDirectory()) {
-      const r = await resolveFile({ path: root, root, link: undefined });
+      const r = await resolveFile({ path: root, root, link: undefined, dirReal: path.dirname(root) });
       if (r && !('ancestors' in r)) yield r;
       continue;
     }
-    stack.push({ path: root, root, ancestors: undefined, viaLink: false });
+    const rootReal = await fsp.realpath(root).catch(() => root);
+    stack.push({ path: root, root, ancestors: undefined, viaLink: false, real: rootReal });
 
     while (stack.length > 0) {
       if (signal?.aborted) return;
@@ -286,7 +387,17 @@ export async function* scanFolders(
         };
         continue;
       }
+      const leftOut = await leaveOut(cur);
+      if (leftOut === 'export') {
+        options.onLeftOut?.(cur.path);
+        continue;
+      }
+      if (leftOut) {
+        yield leftOut;
+        continue;
+      }
       visited.add(key);
+      visitedReal.add(cur.real);
       const ancestors: Ancestors = { key, parent: cur.ancestors };
 
       const subdirs: PendingDir[] = [];
@@ -300,7 +411,8 @@ export async function* scanFolders(
         for (const r of results) {
           if (!r) continue;
           if ('ancestors' in r) subdirs.push({ ...r, ancestors });
-          else yield r;
+          else if (isScanSkip(r)) yield r;
+          else yield firstVisit(r, cur.real);
         }
       }
 
@@ -318,17 +430,17 @@ export async function* scanFolders(
           if (isIgnoredName(name, includeHidden)) continue;
           const full = path.join(cur.path, name);
           if (d.isDirectory()) {
-            subdirs.push({ path: full, root: cur.root, ancestors, viaLink: false });
+            subdirs.push({ path: full, root: cur.root, ancestors, viaLink: false, real: path.join(cur.real, name) });
           } else if (d.isSymbolicLink()) {
             if (!followSymlinks) continue;
-            batch.push({ path: full, root: cur.root, link: true });
+            batch.push({ path: full, root: cur.root, link: true, dirReal: cur.real });
           } else if (d.isFile()) {
             const cls = classifyExtension(name);
             if (cls.kind === 'skip') {
               yield { path: full, root: cur.root, skip: cls.skip };
               continue;
             }
-            batch.push({ path: full, root: cur.root, link: false });
+            batch.push({ path: full, root: cur.root, link: false, dirReal: cur.real });
           } else if (d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()) {
             const cls = classifyExtension(name);
             yield {
@@ -338,7 +450,7 @@ export async function* scanFolders(
             };
           } else {
             // DT_UNKNOWN (some network/FUSE file systems): stat decides.
-            batch.push({ path: full, root: cur.root, link: undefined });
+            batch.push({ path: full, root: cur.root, link: undefined, dirReal: cur.real });
           }
           if (batch.length >= concurrency) yield* flush();
         }

@@ -364,7 +364,7 @@ export class EditsRepository {
     const ids = uniq(imageIds);
     return this.edit(
       'pin',
-      `${pinned ? 'Accept' : 'Unpin'} ${ids.length} image${ids.length === 1 ? '' : 's'}`,
+      `${pinned ? 'Pin' : 'Unpin'} ${ids.length} image${ids.length === 1 ? '' : 's'}`,
       () => {
         const run = this.requireActiveRun();
         return { runId: run, groupIds: [], assignmentKeys: ids.map((id) => [run, id]) };

@@ -102,6 +102,26 @@ export class DatabaseInsidePhotoFolderError extends StoreError {
   }
 }
 
+/**
+ * The folder lies inside a library, or holds libraries: its images would be indexed twice
+ * (every copy a separate image in the groups). Nothing was added.
+ */
+export class LibraryOverlapError extends StoreError {
+  constructor(
+    readonly root: string,
+    readonly kind: 'inside' | 'contains',
+    readonly libraries: readonly string[],
+  ) {
+    const list = libraries.join(', ');
+    const one = libraries.length === 1;
+    const message =
+      kind === 'inside'
+        ? `${root} is already part of the library ${list}: its images are indexed there.`
+        : `${root} contains the ${one ? 'library' : 'libraries'} ${list}: remove ${one ? 'it' : 'them'} first, or add the folders separately.`;
+    super(message, message);
+  }
+}
+
 /** A caller asked for something that does not exist or an invalid operation. */
 export class StoreUsageError extends StoreError {
   constructor(message: string) {

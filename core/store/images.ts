@@ -130,6 +130,12 @@ const RESTORED_STATUS = `CASE WHEN skip_reason IS NOT NULL THEN 'skipped'
 const FORGET_CONTENT = `content_hash = NULL, skip_reason = NULL, width = NULL, height = NULL, display_width = NULL,
   display_height = NULL, orientation = NULL, format = NULL, taken_at = NULL, camera = NULL, thumb_path = NULL`;
 
+/**
+ * A changed file's groups were chosen for its old content: it leaves them (unless the user
+ * pinned it there), so it counts as new and is placed again ("place new images", a regroup).
+ */
+const UNGROUP_CHANGED = 'DELETE FROM assignments WHERE image_id = ? AND pinned = 0';
+
 type WorkRow = Omit<WorkItem, 'absPath'> & { root: string };
 
 const WORK_COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS relPath, i.size, i.mtime_ms AS mtimeMs,
@@ -172,6 +178,7 @@ export class ImagesRepository {
          missing_since = NULL, ${FORGET_CONTENT}
        WHERE id = ?`,
     );
+    const ungroup = this.db.stmt(UNGROUP_CHANGED);
     this.db.write(() => {
       const now = Date.now();
       for (const f of files) {
@@ -185,6 +192,7 @@ export class ImagesRepository {
           result.touched.push({ id: row.id, relPath: f.relPath, size: f.size, mtimeMs: mtime, contentHash: row.contentHash });
         } else if (row.size !== f.size || row.mtimeMs !== mtime) {
           reset.run(f.size, mtime, generation, now, row.id);
+          ungroup.run(row.id);
           result.changed++;
         } else if (row.status === 'missing') {
           restore.run(generation, now, row.id);
@@ -215,9 +223,13 @@ export class ImagesRepository {
          missing_since = NULL, ${FORGET_CONTENT}
        WHERE id = ?`,
     );
+    const ungroup = this.db.stmt(UNGROUP_CHANGED);
     this.db.write(() => {
       const now = Date.now();
-      for (const { file, same } of files) (same ? keep : reset).run(file.mtimeMs, now, file.id);
+      for (const { file, same } of files) {
+        (same ? keep : reset).run(file.mtimeMs, now, file.id);
+        if (!same) ungroup.run(file.id);
+      }
     });
   }
 

@@ -1,8 +1,9 @@
 /** Libraries: the root folders the user added. */
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Database } from './database.js';
-import { DatabaseInsidePhotoFolderError, StoreUsageError } from './errors.js';
+import { DatabaseInsidePhotoFolderError, LibraryOverlapError, StoreUsageError } from './errors.js';
 
 export interface Library {
   id: number;
@@ -19,20 +20,48 @@ const COLUMNS = `id, root_path AS rootPath, name, added_at AS addedAt, scan_gene
 
 export function isInside(child: string, parent: string): boolean {
   const rel = path.relative(path.resolve(parent), path.resolve(child));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  // `..x` is a name below parent, not a way out of it.
+  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
+}
+
+/** Where a folder really is (links resolved); as given where it cannot be reached (an unplugged drive). */
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
 }
 
 export class LibrariesRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Add a root folder (idempotent: an existing one is returned). Refuses a
-   * folder that contains the database file: the store never writes into photo folders.
+   * Add a root folder (idempotent: an existing one is returned, also by another path to it).
+   * Refuses a folder that contains the database file: the store never writes into photo
+   * folders. Refuses a folder inside a library or holding libraries (compared by real path):
+   * its files would be indexed twice. `allowOverlap` is for eval's cache, which indexes one
+   * folder at a time.
    */
-  add(rootPath: string, name?: string): Library {
+  add(rootPath: string, name?: string, options: { allowOverlap?: boolean } = {}): Library {
     const root = path.resolve(rootPath);
     if (this.db.file !== ':memory:' && isInside(this.db.file, root)) {
       throw new DatabaseInsidePhotoFolderError(this.db.file, root);
+    }
+    const same = this.getByRoot(root);
+    if (same) return same;
+    if (!options.allowOverlap) {
+      const real = realOrResolved(root);
+      const inside: string[] = [];
+      const contains: string[] = [];
+      for (const lib of this.list()) {
+        const libReal = realOrResolved(lib.rootPath);
+        if (libReal === real) return lib;
+        if (isInside(real, libReal)) inside.push(lib.rootPath);
+        else if (isInside(libReal, real)) contains.push(lib.rootPath);
+      }
+      if (inside.length > 0) throw new LibraryOverlapError(root, 'inside', inside);
+      if (contains.length > 0) throw new LibraryOverlapError(root, 'contains', contains);
     }
     return this.db.write(() => {
       this.db
@@ -80,14 +109,24 @@ export class LibrariesRepository {
    * missing (rows kept, with missing_since), and files that were moved/renamed
    * (a new row with the same content hash as a now-missing row) are folded into
    * the old row so its groups, pins and history follow the file.
+   *
+   * Rows that were never images (skipped: not an image, unreadable, ...) are forgotten when
+   * their file is gone: they hold nothing to keep, and "missing" counts images only. So are
+   * rows below `leftOut`, folders (relative paths) the scan left out on purpose (a link into
+   * another library, a loop, an export): those files are not gone, they are not this
+   * library's, and were indexed here before that was noticed.
    */
-  finishScan(id: number, generation: number): { markedMissing: number; adopted: number } {
+  finishScan(id: number, generation: number, leftOut: readonly string[] = []): { markedMissing: number; adopted: number } {
     return this.db.write(() => {
       const lib = this.get(id);
       if (!lib) throw new StoreUsageError(`No library ${id}`);
       if (lib.scanGeneration !== generation) {
         throw new StoreUsageError(`Scan generation ${generation} of library ${id} is outdated (now ${lib.scanGeneration})`);
       }
+      const notSeen = 'library_id = ? AND seen_generation < ?';
+      const forgetBelow = this.db.stmt(`DELETE FROM images WHERE ${notSeen} AND instr(rel_path, ?) = 1`);
+      for (const folder of leftOut) forgetBelow.run(id, generation, folder + path.sep);
+      this.db.stmt(`DELETE FROM images WHERE ${notSeen} AND skip_reason IS NOT NULL`).run(id, generation);
       const now = Date.now();
       const r = this.db
         .stmt(

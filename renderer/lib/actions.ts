@@ -35,8 +35,13 @@ export function groupActions(app: AppState) {
   return {
     async rename(g: Pick<GroupSummary, 'id' | 'name'>): Promise<HistoryState | null> {
       const v = await app.ask({ title: 'Rename group', fields: [{ name: 'name', label: 'Name', type: 'text', required: true, value: g.name }], confirm: 'Rename' });
-      const name = v?.['name']?.trim();
-      if (!name || name === g.name) return null;
+      if (!v) return null;
+      const name = v['name']?.trim() ?? '';
+      if (!name) {
+        app.toast('error', 'A group needs a name'); // the field's "required" lets spaces through
+        return null;
+      }
+      if (name === g.name) return null;
       return app.act(`Renamed to “${name}”`, () => c.renameGroup({ groupId: g.id, name }));
     },
 
@@ -151,7 +156,11 @@ export function otherSuggestions(suggestions: GroupSuggestion[], current: GroupR
   return suggestions.filter((s) => s.groupId !== current).slice(0, limit);
 }
 
-/** Adds a folder and starts grouping (the Libraries screen's "Add and group", File > Add Folder…). */
+/**
+ * Adds a folder (the Libraries screen's "Add", File > Add Folder…). The first folder starts the
+ * grouping; once there are groups, its images are placed in them and the user's groups, names
+ * and fixes stay as they are (Regroup… reshapes the groups when the user asks).
+ */
 export async function addFolder(app: AppState, path: string, groups: number | null = null): Promise<boolean> {
   try {
     await app.client.addLibrary({ path });
@@ -160,10 +169,15 @@ export async function addFolder(app: AppState, path: string, groups: number | nu
     return false;
   }
   app.libVersion++;
+  await scanFolders(app, groups);
+  return true;
+}
+
+/** Looks at the folders again: groups them the first time, else places what is new in the groups. */
+export async function scanFolders(app: AppState, groups: number | null = null): Promise<void> {
   try {
-    app.job = await app.client.startClustering({ groups });
+    app.job = app.status?.hasRun ? await app.client.placeNewImages({}) : await app.client.startClustering({ groups });
   } catch (err) {
     app.toast('error', message(err));
   }
-  return true;
 }

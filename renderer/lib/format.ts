@@ -63,6 +63,12 @@ export const PHASE_LABEL: Record<string, string> = {
 
 /** The message when a grouping run ends: what it made, and what became of the groups it replaced. */
 export function jobDoneText(job: JobState): string {
+  const p = job.placed;
+  if (p) {
+    if (p.placed === 0) return `No new images${p.missing ? `; ${plural(p.missing, 'image')} no longer in the folders` : ''}`;
+    const unsorted = p.unsorted ? `; ${fmtCount(p.unsorted)} fit none well and are in Unsorted (Regroup… makes groups for them)` : '';
+    return `Placed ${plural(p.placed, 'new image')} in your groups${unsorted}`;
+  }
   const s = job.summary;
   if (!s) return 'Clustering finished';
   const parts = [`Grouped ${plural(s.images, 'image')} into ${plural(s.groups.length, 'group')}`];

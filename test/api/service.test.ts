@@ -2,7 +2,7 @@
  * The core service (the API contract's implementation) on a real database built from real
  * images: every UI action through `dispatch`, as both transports call it.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,19 @@ describe('core service', () => {
     } finally {
       await later.close();
     }
+  });
+
+  it('refuses a folder inside a library as a conflict naming the library; a link to it is that library', async () => {
+    const inside = path.join(photos, 'vehicles');
+    await expect(call('addLibrary', { path: inside })).rejects.toMatchObject({
+      code: 'conflict',
+      message: `${inside} is already part of the library ${photos}: its images are indexed there.`,
+    });
+    const link = path.join(work, 'photos-link');
+    symlinkSync(photos, link);
+    const libs = await call('listLibraries');
+    expect((await call('addLibrary', { path: link })).id).toBe(libs[0]!.id);
+    expect(await call('listLibraries')).toHaveLength(1);
   });
 
   it('lists groups with counts and typical images, and pages a group by offset', async () => {
@@ -195,6 +208,6 @@ describe('core service', () => {
     expect(plan.written).toBe(0);
     const real = await call('exportGroups', { format: 'folders', out, mode: 'symlink' });
     expect(real.written).toBe(24);
-    expect(readdirSync(out).length).toBe(real.groups.length);
+    expect(readdirSync(out).length).toBe(real.groups.length + 1); // and the marker that keeps it out of scans
   });
 });

@@ -218,6 +218,12 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       undoStack.push(snap(`re-cluster into ${k}`));
       return runJob('recluster', k);
     },
+    async placeNewImages() {
+      // The fake library does not grow: a rescan finds nothing new and keeps every group.
+      job = { id: `job-${Date.now()}`, kind: 'place', status: 'done', phase: null, phases: [], startedAt: new Date().toISOString(), placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, skipped: { 'not-an-image': 2 }, seconds: 0 } };
+      queueMicrotask(() => emit({ type: 'job', job: job! }));
+      return job;
+    },
     async cancelJob({ jobId }) {
       if (job?.id !== jobId || job.status !== 'running') return { ok: false };
       job = { ...job, status: 'cancelled' };
@@ -363,7 +369,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
     },
     async exportGroups({ out, dryRun, format }) {
       const planGroups = groups.map((g) => ({ groupId: g.id as number | null, name: g.name, target: format === 'folders' ? path.join(out, g.name) : out, count: images.filter((i) => effectiveGroup(i) === g.id).length }));
-      return { total: images.length, groups: planGroups, conflicts: [], dryRun, written: dryRun ? 0 : images.length };
+      return { total: images.length, groups: planGroups, conflicts: [], alreadyThere: 0, failed: [], notes: [], dryRun, written: dryRun ? 0 : images.length };
     },
   };
 

@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodName, Outputs } from '../../core/api/contract.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
 import type { HttpServer } from '../../core/api/http.js';
+import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 import { hasChromium } from './browser.js';
 import { overlayOpaquePixels } from './mapOverlay.js';
 import type { FakeOptions } from './fakeHost.js';
@@ -250,6 +251,53 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     await page.keyboard.press('?');
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
     await page.keyboard.press('Escape');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('exports folders past an original deleted since the scan, says which, expands ~, refuses a relative path, and does not double a second export', async () => {
+    const gone = path.join(photos, 'vehicles', readdirSync(path.join(photos, 'vehicles')).sort()[0]!);
+    rmSync(gone);
+    const home = path.join(work, 'home');
+    mkdirSync(home);
+    const savedHome = process.env.HOME;
+    process.env.HOME = home; // the service runs in this process: os.homedir() reads it
+    try {
+      const dialog = page.getByRole('dialog', { name: 'Export groups' });
+      const exportTo = async (out: string, preview: boolean) => {
+        await page.getByRole('button', { name: 'Export…' }).click();
+        await dialog.locator('.choice', { hasText: 'Folders' }).click();
+        await dialog.locator('input[name="out"]').fill(out);
+        if (preview) await dialog.getByRole('button', { name: 'Preview' }).click();
+      };
+      await exportTo('w3sorted', true);
+      await expect.poll(() => dialog.locator('.err').innerText()).toBe('w3sorted is not a full path: give a full path, e.g. /home/me/Pictures/sorted');
+      await page.keyboard.press('Escape');
+
+      await exportTo('~/w3sorted', true);
+      const preview = dialog.getByRole('region', { name: 'Export preview' });
+      await expect.poll(() => preview.locator('.warn').innerText()).toBe('1 file cannot be exported and will be skipped:');
+      expect(await preview.getByRole('list', { name: 'Files not exported' }).innerText()).toBe(`${gone}: not found: deleted or moved since the last scan`);
+      await shot('13-export-missing-preview');
+      await dialog.getByRole('button', { name: /^Export \d+ images/ }).click();
+      const out = path.join(home, 'w3sorted');
+      await expect.poll(() => dialog.locator('.ok').innerText()).toBe(`Wrote 39 files to ${out}; 1 file could not be exported.`);
+      expect(await dialog.locator('.warn').innerText()).toBe('1 file could not be exported (the others were):');
+      expect(await dialog.getByRole('list', { name: 'Files not exported' }).innerText()).toContain(gone);
+      const exported = () => readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+      expect(exported().filter((n) => n !== EXPORT_MARKER)).toHaveLength(39);
+      expect(exported()).toContain(EXPORT_MARKER);
+      await page.keyboard.press('Escape');
+
+      // The same folder again, no preview: nothing doubled.
+      await exportTo(out, false);
+      await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+      await expect.poll(() => dialog.locator('.ok').innerText()).toBe(`Wrote 0 files to ${out}; 39 already there; 1 file could not be exported.`);
+      expect(exported()).toHaveLength(40);
+      await page.keyboard.press('Escape');
+    } finally {
+      process.env.HOME = savedHome;
+    }
+    expect(existsSync(path.join(process.cwd(), '~'))).toBe(false);
     expect(pageErrors).toEqual([]);
   });
 });

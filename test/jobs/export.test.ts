@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, lstatSync, readlinkSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportRecords, safeFolderName, toCsv, type ExportRecord } from '../../core/jobs/export.js';
+import { absoluteExportPath, ExportDestinationError } from '../../core/jobs/exportTarget.js';
+import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 
 function fixture() {
   const dir = mkdtempSync(path.join(tmpdir(), 'cs-export-'));
@@ -85,5 +87,160 @@ describe('export', () => {
     expect(safeFolderName('CON')).toBe('CON_');
     expect(safeFolderName('trailing. ')).toBe('trailing');
     expect(safeFolderName('   ')).toBe('group');
+  });
+
+  it('cuts long folder names on code points, strips what the cut leaves at the end, and catches reserved names with an extension', () => {
+    // 119 letters then an emoji (two UTF-16 units): a cut at 120 units would split it
+    const emoji = safeFolderName('a'.repeat(119) + '😀😀');
+    expect(Array.from(emoji)).toHaveLength(120);
+    expect(emoji.endsWith('😀')).toBe(true);
+    expect(Buffer.from(emoji).toString()).toBe(emoji); // no lone surrogate (it would read back as U+FFFD)
+    // the cut at 120 leaves "... x " or "... x." at the end: Windows refuses both
+    expect(safeFolderName('x'.repeat(119) + ' tail')).toBe('x'.repeat(119));
+    expect(safeFolderName('x'.repeat(119) + '.tail')).toBe('x'.repeat(119));
+    expect(safeFolderName('NUL.txt')).toBe('NUL_.txt');
+    expect(safeFolderName('COM1.txt')).toBe('COM1_.txt');
+    expect(safeFolderName('con.tar.gz')).toBe('con_.tar.gz');
+    expect(safeFolderName('Console')).toBe('Console'); // only the whole word is reserved
+  });
+
+  it('skips an original deleted since the last scan, goes on, and reports it (the dry run too)', async () => {
+    const { dir, src, records } = fixture();
+    rmSync(path.join(src, 'b', 'cat.jpg'));
+    const out = path.join(dir, 'out');
+    const dry = await exportRecords(records, { format: 'folders', out, dryRun: true });
+    expect(dry.failed).toEqual([{ imageId: 2, path: path.join(src, 'b', 'cat.jpg'), reason: expect.stringMatching(/not found/) }]);
+    const plan = await exportRecords(records, { format: 'folders', out, mode: 'copy' });
+    expect(plan.failed).toEqual(dry.failed);
+    expect(plan.written).toBe(3); // the files after it too
+    expect(readFileSync(path.join(out, 'Dogs_Wolves', 'dog, "big".jpg'), 'utf8')).toBe('dog');
+    expect(readFileSync(path.join(out, 'Unsorted', 'cat.jpg'), 'utf8')).toBe('cat-a');
+    expect(plan.conflicts).toEqual([]); // the missing file claimed no name
+  });
+
+  it('marks the output folder so library scans leave it out (not in a dry run), and never names a group folder like the marker', async () => {
+    const { dir, records } = fixture();
+    const out = path.join(dir, 'out');
+    await exportRecords(records, { format: 'folders', out, dryRun: true });
+    expect(existsSync(out)).toBe(false);
+    const marked = [...records, { imageId: 5, absPath: records[0]!.absPath, groupId: 12, groupName: EXPORT_MARKER, confidence: 0.9 }];
+    const plan = await exportRecords(marked, { format: 'folders', out, database: '/x/c.db' });
+    const marker = JSON.parse(readFileSync(path.join(out, EXPORT_MARKER), 'utf8')) as Record<string, unknown>;
+    expect(marker).toMatchObject({ app: 'constellate', database: '/x/c.db' });
+    expect(Number.isNaN(Date.parse(String(marker.time)))).toBe(false);
+    expect(statSync(path.join(out, EXPORT_MARKER)).isFile()).toBe(true);
+    expect(plan.groups.at(-1)!.target).toBe(path.join(out, `${EXPORT_MARKER} (2)`));
+    expect(plan.written).toBe(5);
+  });
+
+  it('exporting twice into the same folder writes nothing new: same content is "already there", another file of that name is kept', async () => {
+    const { dir, records } = fixture();
+    const out = path.join(dir, 'out');
+    const first = await exportRecords(records, { format: 'folders', out, mode: 'copy' });
+    expect(first.written).toBe(4);
+    const before = readdirSync(path.join(out, 'Cats')).sort();
+    const again = await exportRecords(records, { format: 'folders', out, mode: 'copy', dryRun: true });
+    expect(again).toMatchObject({ alreadyThere: 4, conflicts: [], written: 0, failed: [] });
+    const second = await exportRecords(records, { format: 'folders', out, mode: 'hardlink' });
+    expect(second).toMatchObject({ alreadyThere: 4, conflicts: [], written: 0 });
+    expect(readdirSync(path.join(out, 'Cats')).sort()).toEqual(before); // cat.jpg, cat (2).jpg: no cat (3).jpg
+    // a different file under the name: kept, and the original goes beside it
+    writeFileSync(path.join(out, 'Unsorted', 'cat.jpg'), 'cat-A'); // same size, other bytes
+    const third = await exportRecords(records, { format: 'folders', out });
+    expect(third).toMatchObject({ alreadyThere: 3, written: 1 });
+    expect(third.conflicts.map((c) => path.relative(out, c.renamedTo))).toEqual([path.join('Unsorted', 'cat (2).jpg')]);
+    expect(readFileSync(path.join(out, 'Unsorted', 'cat.jpg'), 'utf8')).toBe('cat-A');
+  });
+
+  it('a copy keeps the original\'s modification time', async () => {
+    const { dir, src, records } = fixture();
+    const when = new Date('2001-02-03T04:05:06Z');
+    utimesSync(path.join(src, 'a', 'cat.jpg'), when, when);
+    const out = path.join(dir, 'out');
+    await exportRecords(records, { format: 'folders', out, mode: 'copy' });
+    expect(statSync(path.join(out, 'Cats', 'cat.jpg')).mtimeMs).toBe(when.getTime());
+  });
+
+  it('refuses a folder export onto a file before writing anything, in the dry run too', async () => {
+    const { dir, records } = fixture();
+    const out = path.join(dir, 'a-file');
+    writeFileSync(out, 'keep me');
+    for (const dryRun of [true, false]) {
+      await expect(exportRecords(records, { format: 'folders', out: path.join(out, 'sub'), dryRun })).rejects.toThrow(ExportDestinationError);
+      await expect(exportRecords(records, { format: 'folders', out, dryRun })).rejects.toThrow(`${out} is a file, not a folder`);
+    }
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+    // a file where a group's folder would go: the group takes the next name
+    const dest = path.join(dir, 'dest');
+    mkdirSync(dest);
+    writeFileSync(path.join(dest, 'Cats'), 'a file');
+    const plan = await exportRecords(records, { format: 'folders', out: dest });
+    expect(plan.groups[0]!.target).toBe(path.join(dest, 'Cats (2)'));
+    expect(plan).toMatchObject({ written: 4, failed: [] });
+  });
+
+  it('writes a CSV or JSON asked for in an existing folder into it, as constellate-groups.csv, never over one', async () => {
+    const { dir, records } = fixture();
+    const folder = path.join(dir, 'f1');
+    mkdirSync(folder);
+    const csv = await exportRecords(records, { format: 'csv', out: folder });
+    expect(csv.groups[0]!.target).toBe(path.join(folder, 'constellate-groups.csv'));
+    expect(readFileSync(path.join(folder, 'constellate-groups.csv'), 'utf8')).toBe(toCsv(records));
+    expect(csv.notes.join('\n')).toContain(`${folder} is a folder`);
+    const again = await exportRecords(records, { format: 'csv', out: folder });
+    expect(again.groups[0]!.target).toBe(path.join(folder, 'constellate-groups (2).csv'));
+    const json = await exportRecords(records, { format: 'json', out: folder, dryRun: true });
+    expect(json.groups[0]!.target).toBe(path.join(folder, 'constellate-groups.json'));
+    expect(readdirSync(dir).sort()).toEqual(['f1', 'src']); // no "f1 (2)" beside it
+  });
+
+  it('in a library folder: says so; refuses one already holding files, which the marker would hide from scans', async () => {
+    const { dir, src, records } = fixture();
+    const inside = path.join(src, 'sorted');
+    const plan = await exportRecords(records, { format: 'folders', out: inside, dryRun: true, libraryRoots: [src] });
+    expect(plan.notes.join('\n')).toContain(`inside library ${src}: its images would be scanned again; they are left out of scans by a marker file`);
+    await exportRecords(records, { format: 'folders', out: inside, libraryRoots: [src] });
+    // the same folder again: it is an export (marked), not a folder of photos
+    expect((await exportRecords(records, { format: 'folders', out: inside, libraryRoots: [src] })).alreadyThere).toBe(4);
+    await expect(exportRecords(records, { format: 'folders', out: path.join(src, 'a'), libraryRoots: [src] })).rejects.toThrow(/inside library .* already holds files/);
+    await expect(exportRecords(records, { format: 'folders', out: src, libraryRoots: [src] })).rejects.toThrow(ExportDestinationError);
+    expect(existsSync(path.join(src, EXPORT_MARKER))).toBe(false);
+    expect(existsSync(path.join(src, 'a', EXPORT_MARKER))).toBe(false);
+    const outside = await exportRecords(records, { format: 'folders', out: path.join(dir, 'out'), dryRun: true, libraryRoots: [src] });
+    expect(outside.notes).toEqual([]);
+  });
+
+  it('turns a typed path into a full one: ~ is home, a relative path is refused', () => {
+    expect(absoluteExportPath('~/w3sorted', 'e.g.')).toBe(path.join(homedir(), 'w3sorted'));
+    expect(absoluteExportPath(' ~ ', 'e.g.')).toBe(homedir());
+    expect(absoluteExportPath('/a/b/../c', 'e.g.')).toBe('/a/c');
+    expect(() => absoluteExportPath('w3sorted', '/home/me/Pictures/sorted')).toThrow('w3sorted is not a full path: give a full path, e.g. /home/me/Pictures/sorted');
+    expect(() => absoluteExportPath('~other/x', 'e.g.')).toThrow(ExportDestinationError);
+  });
+});
+
+// Hard links cannot cross filesystems; /dev/shm (tmpfs) is another one than the temp folder here.
+const shm = '/dev/shm';
+const otherDisk = existsSync(shm) && statSync(shm).dev !== statSync(tmpdir()).dev;
+
+describe.skipIf(!otherDisk)('hard links to another disk', () => {
+  it('copies instead, decided before writing, and says so (the dry run too)', async () => {
+    const src = mkdtempSync(path.join(shm, 'cs-export-src-'));
+    try {
+      writeFileSync(path.join(src, 'a.jpg'), 'aaa');
+      const records: ExportRecord[] = [{ imageId: 1, absPath: path.join(src, 'a.jpg'), groupId: 1, groupName: 'G', confidence: 0.9 }];
+      const out = path.join(mkdtempSync(path.join(tmpdir(), 'cs-export-')), 'out');
+      const dry = await exportRecords(records, { format: 'folders', out, mode: 'hardlink', dryRun: true });
+      expect(dry.notes.join('\n')).toMatch(/1 file would be copied, not hard-linked: hard links cannot cross disks/);
+      const plan = await exportRecords(records, { format: 'folders', out, mode: 'hardlink' });
+      expect(plan.written).toBe(1);
+      expect(plan.failed).toEqual([]);
+      expect(plan.notes.join('\n')).toMatch(/1 file was copied, not hard-linked/);
+      expect(readFileSync(path.join(out, 'G', 'a.jpg'), 'utf8')).toBe('aaa');
+      expect(statSync(path.join(out, 'G', 'a.jpg')).nlink).toBe(1);
+      expect(readdirSync(out).sort()).toEqual([EXPORT_MARKER, 'G']);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
   });
 });

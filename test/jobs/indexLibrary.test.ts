@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexLibraries } from '../../core/jobs/indexLibrary.js';
 import { ProgressTracker } from '../../core/jobs/progress.js';
+import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 import { hashFile } from '../../core/library/hash.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { makeNoiseGradientJpeg } from '../fixtures/badCorpus.js';
@@ -95,5 +96,33 @@ describe('indexLibraries', () => {
     expect(at('p1.jpg')).toMatchObject({ status: 'ok', contentHash: await hashFile(path.join(photos, 'p1.jpg')) });
     expect(at('p1.jpg').contentHash).not.toBe(oldP1);
     expect(vectors()).toBe(vectorsBefore + 2); // p1's image and its flip, nothing else
+  }, 120_000);
+
+  it('counts only images as missing, and forgets (not "missing") what it now leaves out: links into another library, exports', async () => {
+    const lib = store.libraries.list()[0]!;
+    const other = path.join(dir, 'other');
+    await fsp.mkdir(other);
+    await fsp.writeFile(path.join(other, 'o.jpg'), await makeNoiseGradientJpeg(200, 150, 5));
+    store.libraries.add(other);
+    await fsp.writeFile(path.join(photos, 'notes.txt'), 'not an image');
+    await indexLibraries({ db: store.db, workers: 2, progress: new ProgressTracker() });
+    expect(store.images.getByPath(lib.id, 'notes.txt')?.status).toBe('skipped');
+    const missingBefore = store.images.countsByStatus({ libraryId: lib.id }).missing;
+
+    // As an older version left it: the other library's file indexed here too through a link,
+    // and an export into the library indexed as new images.
+    await fsp.symlink('../other', path.join(photos, 'xs'));
+    await fsp.mkdir(path.join(photos, 'exported', 'Group 1'), { recursive: true });
+    await fsp.writeFile(path.join(photos, 'exported', EXPORT_MARKER), '{}');
+    await fsp.copyFile(path.join(photos, 'p0.jpg'), path.join(photos, 'exported', 'Group 1', 'p0.jpg'));
+    const asBefore = [path.join('xs', 'o.jpg'), path.join('exported', 'Group 1', 'p0.jpg')];
+    store.images.upsertScanned(lib.id, store.libraries.get(lib.id)!.scanGeneration, asBefore.map((relPath) => ({ relPath, size: 1, mtimeMs: 1 })));
+    await fsp.rm(path.join(photos, 'notes.txt'));
+
+    const res = await indexLibraries({ db: store.db, libraryIds: [lib.id], workers: 2, progress: new ProgressTracker() });
+    expect(res).toMatchObject({ markedMissing: 0, embedded: 0, pool: null });
+    expect(store.images.countsByStatus({ libraryId: lib.id }).missing).toBe(missingBefore);
+    for (const rel of [...asBefore, 'notes.txt']) expect(store.images.getByPath(lib.id, rel), rel).toBeNull();
+    expect(store.images.getByPath(lib.id, 'xs')).toMatchObject({ status: 'skipped', skipReason: expect.stringMatching(/^duplicate: .*another library/) });
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 import { classifyExtension, supportedExtensions } from '../../core/library/formats.js';
 import { isIgnoredName, isScanSkip, scanAll, scanFolders, type ScanEntry, type ScanSkip } from '../../core/library/scan.js';
 
@@ -116,8 +117,9 @@ describe('scanFolders', () => {
       await fsp.symlink('self.png', path.join(dir, 'self.png'));
       const { files, skipped } = await scanAll(dir);
       const f = files.map((x) => rel(x.path)).sort();
+      // ext.png outside is reached twice (a file link, then a folder link): indexed once
       expect(f).toContain('link-to-outside.png');
-      expect(f).toContain('linked-folder/ext.png');
+      expect(f).not.toContain('linked-folder/ext.png');
       expect(f).toContain('outside-target.png');
       // real/a.png is found exactly once (via 'real' or via 'real-again', whichever came first)
       expect(f.filter((x) => x.endsWith('/a.png'))).toHaveLength(1);
@@ -125,6 +127,7 @@ describe('scanFolders', () => {
       expect(s.get('real/up')?.skip.code ?? s.get('real-again/up')?.skip.code).toBe('symlink-loop');
       expect([s.get('real')?.skip.code, s.get('real-again')?.skip.code]).toContain('duplicate');
       expect(s.get('alias.png')).toMatchObject({ skip: { code: 'duplicate' } });
+      expect(s.get('linked-folder/ext.png')).toMatchObject({ skip: { code: 'duplicate' } });
       expect(s.get('broken.png')).toMatchObject({ skip: { code: 'broken-link' } });
       expect(s.get('self.png')).toMatchObject({ skip: { code: 'symlink-loop' } });
       // followSymlinks: false ignores every link
@@ -221,4 +224,85 @@ describe('scanFolders', () => {
       expect(isRoot).toBe(true);
     });
   }
+});
+
+describe('scanFolders: a file is indexed once, in one library', () => {
+  const paths = (entries: Array<{ path: string }>) => entries.map((e) => rel(e.path)).sort();
+
+  it('leaves folder and file links into another library to it, and still follows links to elsewhere', async () => {
+    // The walkthrough's repro: libX 6 images; libY 4 plus a file link and a folder link into libX.
+    for (let i = 0; i < 6; i++) await write(`libX/x${i}.png`);
+    for (let i = 0; i < 4; i++) await write(`libY/y${i}.png`);
+    await write('elsewhere/e.png');
+    await fsp.symlink('../libX/x0.png', path.join(dir, 'libY', 'filelink.png'));
+    await fsp.symlink('../libX', path.join(dir, 'libY', 'xs'));
+    await fsp.symlink('../elsewhere', path.join(dir, 'libY', 'ext'));
+    const libX = path.join(dir, 'libX');
+    const libY = path.join(dir, 'libY');
+    const y = await scanAll(libY, { otherRoots: [libX] });
+    expect(paths(y.files)).toEqual(['libY/ext/e.png', 'libY/y0.png', 'libY/y1.png', 'libY/y2.png', 'libY/y3.png']);
+    const s = byName(y.skipped);
+    expect(s.get('libY/xs')).toMatchObject({ folder: true, skip: { code: 'duplicate', message: expect.stringContaining(libX) } });
+    expect(s.get('libY/filelink.png')).toMatchObject({ skip: { code: 'duplicate', message: expect.stringContaining(libX) } });
+    expect(y.skipped).toHaveLength(2);
+    // The other side: libX knows nothing of libY's links.
+    expect((await scanAll(libX, { otherRoots: [libY] })).files).toHaveLength(6);
+  });
+
+  it('a loop up to the folder around a library pulls in nothing around it, and counts each skip once', async () => {
+    await write('data/libA/a.png');
+    await write('data/libA/notes.txt', 'x');
+    await write('data/loose.png');
+    await write('data/libC/c.png');
+    await write('data/libC/readme.txt', 'x');
+    await fsp.symlink('.', path.join(dir, 'data', 'libC', 'loop'));
+    await fsp.symlink('..', path.join(dir, 'data', 'libC', 'loopup'));
+    // Whether or not the neighbour is a library: the link holds libC itself.
+    for (const otherRoots of [[path.join(dir, 'data', 'libA')], []]) {
+      const { files, skipped } = await scanAll(path.join(dir, 'data', 'libC'), { otherRoots });
+      expect(paths(files)).toEqual(['data/libC/c.png']);
+      const s = byName(skipped);
+      expect(paths(skipped)).toEqual(['data/libC/loop', 'data/libC/loopup', 'data/libC/readme.txt']);
+      expect(s.get('data/libC/loop')).toMatchObject({ folder: true, skip: { code: 'symlink-loop' } });
+      expect(s.get('data/libC/loopup')).toMatchObject({ folder: true, skip: { code: 'symlink-loop' } });
+    }
+  });
+
+  it('indexes a file outside the library reached by several links once', async () => {
+    await write('lib/own.png');
+    await write('outside/photos/e.png');
+    await fsp.symlink('../outside/photos/e.png', path.join(dir, 'lib', 'a.png'));
+    await fsp.symlink('../outside/photos/e.png', path.join(dir, 'lib', 'b.png'));
+    await fsp.symlink('../outside/photos', path.join(dir, 'lib', 'photos'));
+    const { files, skipped } = await scanAll(path.join(dir, 'lib'));
+    expect(paths(files)).toEqual(['lib/a.png', 'lib/own.png']);
+    expect(paths(skipped)).toEqual(['lib/b.png', 'lib/photos/e.png']);
+    for (const s of skipped) expect(s.skip.code).toBe('duplicate');
+  });
+
+  it('leaves out a folder holding an export of Constellate quietly, with everything below it', async () => {
+    await write('lib/a.png');
+    await write(`lib/exported/${EXPORT_MARKER}`, '{}');
+    await write('lib/exported/Group 1/a.png');
+    await write('lib/exported/Group 2/deeper/b.png');
+    await write('lib/exported/notes.txt', 'x');
+    const leftOut: string[] = [];
+    const { files, skipped } = await scanAll(path.join(dir, 'lib'), { onLeftOut: (p) => leftOut.push(rel(p)) });
+    expect(paths(files)).toEqual(['lib/a.png']);
+    expect(skipped).toEqual([]);
+    expect(leftOut).toEqual(['lib/exported']);
+    // A folder the user chose is theirs to scan, marker or not.
+    expect(paths((await scanAll(path.join(dir, 'lib', 'exported'))).files)).toEqual(['lib/exported/Group 1/a.png', 'lib/exported/Group 2/deeper/b.png']);
+  });
+
+  it('a library inside another (added before that was refused) keeps its files; the outer one leaves them', async () => {
+    await write('libA/a.png');
+    await write('libA/animals/birds/b.png');
+    const libA = path.join(dir, 'libA');
+    const birds = path.join(libA, 'animals', 'birds');
+    const outer = await scanAll(libA, { otherRoots: [birds] });
+    expect(paths(outer.files)).toEqual(['libA/a.png']);
+    expect(byName(outer.skipped).get('libA/animals/birds')).toMatchObject({ folder: true, skip: { code: 'duplicate' } });
+    expect(paths((await scanAll(birds, { otherRoots: [libA] })).files)).toEqual(['libA/animals/birds/b.png']);
+  });
 });

@@ -20,6 +20,7 @@ import Groups from '../../renderer/screens/Groups.svelte';
 import Group from '../../renderer/screens/Group.svelte';
 import ImageView from '../../renderer/screens/ImageView.svelte';
 import Review from '../../renderer/screens/Review.svelte';
+import Libraries from '../../renderer/screens/Libraries.svelte';
 
 // jsdom has no ResizeObserver (bind:clientWidth and the virtualizer use it): sizes are read once.
 (globalThis as { ResizeObserver?: unknown }).ResizeObserver ??= class {
@@ -130,6 +131,7 @@ function fakeClient(total = 50_000, desktop?: Desktop) {
     undo: vi.fn(async () => ({ ...H, canUndo: false })),
     redo: vi.fn(async () => H),
     recluster: vi.fn(async () => job('recluster')),
+    placeNewImages: vi.fn(async () => job('place')),
     addLibrary: vi.fn(async ({ path }: { path: string }) => ({ id: 1, path })),
     startClustering: vi.fn(async () => job('cluster')),
     listLibraries: vi.fn(async () => []),
@@ -247,6 +249,21 @@ describe('Group screen (virtualized grid)', () => {
     expect(client.listGroupImages.mock.calls.slice(calls).some(([i]) => (i.offset ?? 0) <= 5000 * COLUMNS && 5000 * COLUMNS < (i.offset ?? 0) + (i.limit ?? 0))).toBe(true);
   });
 
+  it('a group merged away (say in another window) says so in words and offers no actions on it', async () => {
+    const client = fakeClient(100);
+    const app = new AppState(client);
+    const { container } = render(Group, { props: { app, groupId: 1 } });
+    await waitFor(() => expect(liveCells(container).length).toBeGreaterThan(0));
+    await fireEvent.click(liveCells(container)[0]!);
+    expect(screen.getByRole('toolbar', { name: 'Selection' })).toBeTruthy();
+    client.listGroupImages.mockRejectedValue(Object.assign(new Error('group 1 not found'), { code: 'not-found' }));
+    app.dataVersion++;
+    await screen.findByText(/This group no longer exists: it was merged into another/);
+    expect(screen.queryByText(/group 1 not found/)).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Rename' })).toBeNull();
+    expect(screen.queryByRole('toolbar', { name: 'Selection' })).toBeNull();
+  });
+
   it('End and Home move the cursor and scroll it into view', async () => {
     const client = fakeClient(1000);
     const app = new AppState(client);
@@ -328,6 +345,30 @@ describe('Group screen (virtualized grid)', () => {
   });
 });
 
+describe('Libraries screen', () => {
+  it('once there are groups, an added folder and a rescan place new images in them instead of regrouping', async () => {
+    const client = fakeClient();
+    client.listLibraries.mockResolvedValue([{ id: 1, path: '/photos', addedAt: '', imageCount: 10, skippedCount: 0, missingCount: 0 }] as never);
+    const app = new AppState(client);
+    app.start();
+    render(Libraries, { props: { app } });
+    await waitFor(() => expect(app.status?.hasRun).toBe(true));
+    await fireEvent.input(screen.getByLabelText('Folder path'), { target: { value: '/more' } });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Add' }));
+    await waitFor(() => expect(client.placeNewImages).toHaveBeenCalledTimes(1));
+    expect(client.addLibrary).toHaveBeenCalledWith({ path: '/more' });
+    app.job = null;
+    await fireEvent.click(await screen.findByRole('button', { name: 'Rescan' }));
+    await waitFor(() => expect(client.placeNewImages).toHaveBeenCalledTimes(2));
+    expect(client.startClustering).not.toHaveBeenCalled();
+    // reshaping the groups is Regroup…, which asks first
+    await fireEvent.click(screen.getByRole('button', { name: 'Regroup…' }));
+    await waitFor(() => expect(app.dialog?.title).toBe('Regroup everything'));
+    app.dialog!.resolve(null);
+    app.stop();
+  });
+});
+
 describe('Image screen', () => {
   const route = { name: 'image' as const, id: 7, group: 1, sort: 'confidence-desc' as const, index: 6 };
 
@@ -349,13 +390,9 @@ describe('Image screen', () => {
     app.start();
     render(ImageView, { props: { app, route } });
     const sugs = await screen.findByRole('group', { name: 'Or send to' });
-    const swatches = () => [...sugs.querySelectorAll<HTMLElement>('.swatch')].map((e) => e.style.background);
-    const expected = [cssColor(0), cssColor(9)].map((c) => {
-      const probe = document.createElement('span');
-      probe.style.background = c; // the browser's spelling of the same colour
-      return probe.style.background;
-    });
-    await waitFor(() => expect(swatches()).toEqual(expected));
+    const rgb = (css: string | null) => css?.match(/\d+/g)?.join(','); // jsdom respells the colour
+    const swatches = () => [...sugs.querySelectorAll('.swatch')].map((e) => rgb(e.getAttribute('style')));
+    await waitFor(() => expect(swatches()).toEqual([rgb(cssColor(0)), rgb(cssColor(9))]));
     expect(cssColor(0)).not.toBe(cssColor(2)); // Planets' id is 2
     app.stop();
   });
@@ -430,7 +467,9 @@ describe('application menu commands', () => {
 
     desktop.menu('add-folder');
     await waitFor(() => expect(client.addLibrary).toHaveBeenCalledWith({ path: '/home/me/Pictures' }));
-    await waitFor(() => expect(client.startClustering).toHaveBeenCalledWith({ groups: null }));
+    // there are groups: the folder's images are placed in them, the groups are not remade
+    await waitFor(() => expect(client.placeNewImages).toHaveBeenCalledWith({}));
+    expect(client.startClustering).not.toHaveBeenCalled();
     expect(app.route.name).toBe('libraries');
     app.stop();
   });

@@ -160,7 +160,7 @@ describe('re-scan', () => {
     expect(store.images.countsByStatus().total).toBe(1);
   });
 
-  it('marks deleted files missing (not forgotten) and restores them when they return', () => {
+  it('marks deleted images missing (not forgotten), forgets deleted skipped files, and restores images when they return', () => {
     const lib = store.libraries.add(root);
     let gen = store.libraries.beginScan(lib.id);
     store.images.upsertScanned(lib.id, gen, [file('a.jpg'), file('b.jpg'), file('c.jpg')]);
@@ -172,20 +172,22 @@ describe('re-scan', () => {
     store.images.upsertScanned(lib.id, gen, [file('a.jpg')]);
     // A scan killed before finishing marks nothing missing.
     expect(store.images.countsByStatus().missing).toBe(0);
-    expect(store.libraries.finishScan(lib.id, gen).markedMissing).toBe(2);
+    // "Missing" counts images: c.jpg was never one (skipped), and holds nothing to keep.
+    expect(store.libraries.finishScan(lib.id, gen).markedMissing).toBe(1);
     const b = store.images.getByPath(lib.id, 'b.jpg')!;
     expect(b.status).toBe('missing');
     expect(b.missingSince).toBeGreaterThan(0);
     expect(b.contentHash).toBe(hashOf('b.jpg'));
-    expect(store.images.listMissing().map((r) => r.relPath)).toEqual(['b.jpg', 'c.jpg']);
-    expect(store.images.countsByStatus()).toEqual({ pending: 0, ok: 1, skipped: 0, missing: 2, total: 3 });
+    expect(store.images.listMissing().map((r) => r.relPath)).toEqual(['b.jpg']);
+    expect(store.images.getByPath(lib.id, 'c.jpg')).toBeNull();
+    expect(store.images.countsByStatus()).toEqual({ pending: 0, ok: 1, skipped: 0, missing: 1, total: 2 });
 
     gen = store.libraries.beginScan(lib.id);
     const r = store.images.upsertScanned(lib.id, gen, [file('a.jpg'), file('b.jpg'), file('c.jpg')]);
-    expect(r).toEqual({ inserted: 0, changed: 0, unchanged: 1, restored: 2, touched: [] });
+    expect(r).toEqual({ inserted: 1, changed: 0, unchanged: 1, restored: 1, touched: [] });
     store.libraries.finishScan(lib.id, gen);
     expect(store.images.get(b.id)).toMatchObject({ status: 'ok', missingSince: null });
-    expect(store.images.getByPath(lib.id, 'c.jpg')).toMatchObject({ status: 'skipped', skipReason: 'corrupt: bad header' });
+    expect(store.images.getByPath(lib.id, 'c.jpg')).toMatchObject({ status: 'pending' }); // decoded again
     expect(() => store.libraries.finishScan(lib.id, gen - 1)).toThrow(/outdated/);
   });
 

@@ -1,0 +1,130 @@
+/**
+ * One file of a folder export: is its original still there and readable, is the same file
+ * already at the destination (an earlier export into the same folder), and placing it (copy,
+ * hard link, symbolic link). Originals are only read or linked to.
+ */
+import { constants as fsConstants, type Stats } from 'node:fs';
+import fsp from 'node:fs/promises';
+import type { ExportMode } from './export.js';
+
+function errCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Why a file could not be read or written, in words (the raw message for the rare rest). */
+export function describeError(err: unknown): string {
+  switch (errCode(err)) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'not found: deleted or moved since the last scan';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EIO':
+      return 'read error (a disk problem?)';
+    case 'EEXIST':
+      return 'its name was taken by another file during the export';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * Errors of the destination that every further file would hit too: the export stops with a
+ * message instead of listing each file.
+ */
+export function destinationFull(err: unknown): string | null {
+  const code = errCode(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the destination disk is full';
+  if (code === 'EROFS') return 'the destination is read-only';
+  return null;
+}
+
+/** The original's stats, or why it cannot be exported (checked in a dry run too). */
+export async function readableSource(file: string): Promise<{ stat: Stats } | { reason: string }> {
+  try {
+    const stat = await fsp.stat(file);
+    if (!stat.isFile()) return { reason: 'not a file any more' };
+    await fsp.access(file, fsConstants.R_OK);
+    return { stat };
+  } catch (err) {
+    return { reason: describeError(err) };
+  }
+}
+
+const CHUNK = 1 << 20;
+
+async function readFully(fh: fsp.FileHandle, buf: Buffer, length: number, position: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
+async function sameBytes(a: string, b: string, size: number): Promise<boolean> {
+  const fa = await fsp.open(a, 'r');
+  try {
+    const fb = await fsp.open(b, 'r');
+    try {
+      const ba = Buffer.allocUnsafe(Math.min(CHUNK, size));
+      const bb = Buffer.allocUnsafe(Math.min(CHUNK, size));
+      for (let pos = 0; pos < size; ) {
+        const n = Math.min(CHUNK, size - pos);
+        const [ra, rb] = await Promise.all([readFully(fa, ba, n, pos), readFully(fb, bb, n, pos)]);
+        if (ra !== n || rb !== n || !ba.subarray(0, n).equals(bb.subarray(0, n))) return false;
+        pos += n;
+      }
+      return true;
+    } finally {
+      await fb.close();
+    }
+  } finally {
+    await fa.close();
+  }
+}
+
+/**
+ * Whether `existing` already holds the original's content: the same file (a hard link, or a
+ * symbolic link to it), or a file of the same size and bytes (an earlier copy). Anything that
+ * cannot be read counts as different, so it is kept and the export writes beside it.
+ */
+export async function sameContent(original: string, originalStat: Stats, existing: string): Promise<boolean> {
+  try {
+    const st = await fsp.stat(existing);
+    if (st.dev === originalStat.dev && st.ino === originalStat.ino) return true;
+    if (!st.isFile() || st.size !== originalStat.size) return false;
+    return await sameBytes(original, existing, st.size);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Places one file; resolves to how it was placed. A hard link that the system refuses across
+ * mount points (EXDEV: another disk, or a bind mount of the same one, which st_dev does not
+ * tell apart) becomes a copy, as the caller does for sources it knows are on another disk.
+ * Never overwrites: the target must not exist.
+ */
+export async function placeFile(mode: ExportMode, original: string, originalStat: Stats, target: string): Promise<ExportMode> {
+  if (mode === 'symlink') {
+    await fsp.symlink(original, target);
+    return 'symlink';
+  }
+  if (mode === 'hardlink') {
+    try {
+      await fsp.link(original, target);
+      return 'hardlink';
+    } catch (err) {
+      if (errCode(err) !== 'EXDEV') throw err;
+    }
+  }
+  await fsp.copyFile(original, target, fsConstants.COPYFILE_EXCL);
+  // Keep the original's times: a copy dated today sorts wrong in every photo viewer. Some
+  // filesystems refuse (FAT's 2 s steps are rounded, some network shares fail): the copy
+  // itself is good, so that is not an error.
+  await fsp.utimes(target, originalStat.atime, originalStat.mtime).catch(() => undefined);
+  return 'copy';
+}

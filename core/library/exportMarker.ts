@@ -1,0 +1,11 @@
+/**
+ * The file a folder export leaves at the root of its output folder. Exports are copies (or
+ * links) of library images: exported into a library folder, they would be scanned, embedded
+ * and grouped a second time. The scanner leaves out every folder holding this file, so the
+ * name is shared here, by the export (core/jobs/export.ts) and the scanner (scan.ts).
+ *
+ * Its content is a short JSON object, for people who find it: what wrote it, when, and from
+ * which database: `{ "app": "constellate", "version", "time", "database" }`. Only the name
+ * matters to the scanner.
+ */
+export const EXPORT_MARKER = '.constellate-export';
