@@ -117,6 +117,14 @@ export interface SkippedFile {
   message: string;
 }
 
+/** An image no longer in its folder: its row, group and pins are kept in case it comes back. */
+export interface MissingFile {
+  imageId: number;
+  path: string;
+  /** When a scan first found it gone (ISO time). */
+  missingSince: string | null;
+}
+
 export interface GroupSummary {
   id: number;
   name: string;
@@ -208,6 +216,7 @@ export const methods = {
   cancelJob: z.object({ jobId: z.string().min(1) }),
   getJob: z.object({}),
   listSkipped: z.object({ libraryId: id.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
+  listMissing: z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
   listGroups: z.object({ sort: groupSort.default('size'), search: z.string().max(MAX_NAME_LENGTH).optional() }),
   listGroupImages: z.object({
     groupId: groupRef,
@@ -258,6 +267,7 @@ export interface Outputs {
   cancelJob: { ok: boolean };
   getJob: JobState | null;
   listSkipped: { items: SkippedFile[]; total: number };
+  listMissing: { items: MissingFile[]; total: number };
   /** ungroupedCount: those of the unsorted images indexed since the grouping was made (a regroup places them). */
   listGroups: { groups: GroupSummary[]; unsortedCount: number; ungroupedCount: number; unsortedThreshold: number };
   listGroupImages: { items: ImageSummary[]; total: number };

@@ -191,6 +191,18 @@ export function createService(options: ServiceOptions): ApiHost {
         items: rows.slice(offset).map((r) => ({ imageId: r.id, path: r.absPath, ...decodeSkip(r.skipReason) })),
       };
     },
+    async listMissing({ offset, limit }) {
+      const rows = store.images.listMissing({ limit: offset + limit });
+      const roots = new Map(store.libraries.list().map((l) => [l.id, l.rootPath]));
+      return {
+        total: store.images.countsByStatus().missing,
+        items: rows.slice(offset).map((r) => ({
+          imageId: r.id,
+          path: path.join(roots.get(r.libraryId) ?? '', r.relPath),
+          missingSince: r.missingSince === null ? null : new Date(r.missingSince).toISOString(),
+        })),
+      };
+    },
     async listGroups({ sort, search }) {
       if (store.runs.activeRunId() === null) return { groups: [], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: threshold() };
       const t = threshold();

@@ -4,7 +4,7 @@
  * groups, their names and the user's merge stay as they were. Before, it regrouped from
  * scratch with a freshly chosen K and scattered a merged group over three others.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,9 +109,14 @@ describe('adding a folder once there are groups', () => {
     expect(agree).toBeGreaterThanOrEqual(9);
     expect((await call('listGroups', {})).ungroupedCount).toBe(0);
 
-    // A second rescan finds nothing new.
+    // A second rescan finds nothing new; one that finds a file gone lists it as missing.
     await call('placeNewImages', {});
-    expect((await finished()).placed).toMatchObject({ placed: 0 });
+    expect((await finished()).placed).toMatchObject({ placed: 0, missing: 0 });
+    const gone = path.join(later, 'vehicles', readdirSync(path.join(later, 'vehicles')).sort()[0]!);
+    rmSync(gone);
+    await call('placeNewImages', {});
+    expect((await finished()).placed).toMatchObject({ placed: 0, missing: 1 });
+    expect((await call('listMissing', {})).items.map((m) => m.path)).toEqual([gone]);
   }, 240_000);
 
   it('is refused before there are groups', async () => {

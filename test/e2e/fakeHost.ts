@@ -237,6 +237,9 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       const items = images.length ? [{ imageId: 999_999, path: `${opts.mediaDir}/notes.txt`, code: 'not-an-image', message: 'not an image file' }, { imageId: 999_998, path: `${opts.mediaDir}/broken.jpg`, code: 'decode-failed', message: 'truncated JPEG' }] : [];
       return { items: items.slice(offset, offset + limit), total: items.length };
     },
+    async listMissing() {
+      return { items: [], total: 0 }; // the fake library never loses files
+    },
     async listGroups({ sort, search }) {
       const counts = new Map<number, Img[]>();
       let unsorted = 0;

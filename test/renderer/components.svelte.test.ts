@@ -136,6 +136,7 @@ function fakeClient(total = 50_000, desktop?: Desktop) {
     startClustering: vi.fn(async () => job('cluster')),
     listLibraries: vi.fn(async () => []),
     listSkipped: vi.fn(async () => ({ items: [], total: 0 })),
+    listMissing: vi.fn(async () => ({ items: [{ imageId: 9, path: '/photos/gone.jpg', missingSince: '2026-11-30T10:00:00.000Z' }], total: 1 })),
     ...(desktop ? { desktop } : {}),
   };
   return c as unknown as Client & typeof c;
@@ -353,6 +354,8 @@ describe('Libraries screen', () => {
     app.start();
     render(Libraries, { props: { app } });
     await waitFor(() => expect(app.status?.hasRun).toBe(true));
+    // the files gone from the folders are listed, not only counted
+    expect((await screen.findByText('1 image missing')).closest('details')?.textContent).toContain('/photos/gone.jpg');
     await fireEvent.input(screen.getByLabelText('Folder path'), { target: { value: '/more' } });
     await fireEvent.click(await screen.findByRole('button', { name: 'Add' }));
     await waitFor(() => expect(client.placeNewImages).toHaveBeenCalledTimes(1));
