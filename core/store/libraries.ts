@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import type { Database } from './database.js';
 import { DatabaseInsidePhotoFolderError, LibraryOverlapError, StoreUsageError } from './errors.js';
+import { setActiveRunId } from './runs.js';
 
 export interface Library {
   id: number;
@@ -88,8 +89,19 @@ export class LibrariesRepository {
   }
 
   /** Forget a library and its images (embeddings stay, keyed by content hash). Never touches the files. */
+  /**
+   * Forget a library: its images, and with them their places in the groups. With the last one
+   * gone there is no grouping left to show or undo into: the next folder added is grouped
+   * afresh, not placed into the empty groups of an old run.
+   */
   remove(id: number): void {
-    this.db.write(() => this.db.stmt('DELETE FROM libraries WHERE id = ?').run(id));
+    this.db.write(() => {
+      this.db.stmt('DELETE FROM libraries WHERE id = ?').run(id);
+      if (this.db.stmt<{ n: number }>('SELECT count(*) AS n FROM libraries').get()!.n === 0) {
+        setActiveRunId(this.db, null);
+        this.db.stmt('DELETE FROM edits').run();
+      }
+    });
   }
 
   /**

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { LibraryOverlapError, openStore, type Store } from '../../core/store/index.js';
-import { tempDir } from './helpers.js';
+import { seedImages, seedRun, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -86,5 +86,22 @@ describe('libraries.finishScan', () => {
       { p: 'y.png', status: 'pending' },
     ]);
     expect(store.images.countsByStatus({ libraryId: lib.id }).missing).toBe(1);
+  });
+});
+
+describe('libraries.remove', () => {
+  it('with the last library gone, there is no grouping and nothing to undo; before that, both stay', () => {
+    const a = seedImages(store, folder('a'), 6);
+    const b = seedImages(store, folder('b'), 6);
+    const run = seedRun(store, [...a.imageIds, ...b.imageIds], 2);
+    store.edits.recluster(run.runId);
+    store.edits.renameGroup(run.groupIds[0]!, 'Birds');
+    store.libraries.remove(a.libraryId);
+    expect(store.runs.activeRunId()).toBe(run.runId);
+    expect(store.edits.canUndo()).toBe(true);
+    store.libraries.remove(b.libraryId);
+    // a folder added now is grouped afresh, not placed in the empty groups of the old run
+    expect(store.runs.activeRunId()).toBeNull();
+    expect(store.edits.canUndo()).toBe(false);
   });
 });
