@@ -25,8 +25,9 @@ const groupName = z
   .pipe(
     z
       .string()
-      .min(1, 'A group needs a name')
       .max(MAX_NAME_LENGTH)
+      // refine(): a 'custom' issue, whose message the user sees as it is (see dispatch)
+      .refine((s) => s.length > 0, 'A group needs a name')
       .refine((s) => s.toLowerCase() !== RESERVED_GROUP_NAME.toLowerCase(), `“${RESERVED_GROUP_NAME}” is the name of the images in no group: choose another`),
   );
 /** A group id, or 'unsorted' for images below the confidence threshold or removed from groups. */
@@ -93,6 +94,8 @@ export interface PlaceSummary {
   moved: number;
   /** Images of the libraries no longer in their folders (they leave the groups, rows kept). */
   missing: number;
+  /** Of those, the ones this scan found gone (the rest were gone before). */
+  newlyMissing: number;
   skipped: Record<string, number>;
   seconds: number;
 }

@@ -32,7 +32,10 @@ export async function dispatch(host: ApiHost, method: string, input: unknown): P
   const name = method as MethodName;
   const parsed = methods[name].safeParse(input ?? {});
   if (!parsed.success) {
-    throw new ApiError('invalid-input', parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+    // A custom issue's message is written for the user ("A group needs a name"); zod's own
+    // messages need the field they are about.
+    const text = (i: (typeof parsed.error.issues)[number]) => (i.code === 'custom' ? i.message : `${i.path.join('.') || 'input'}: ${i.message}`);
+    throw new ApiError('invalid-input', parsed.error.issues.map(text).join('; '));
   }
   const handler = host.handlers[name] as (i: unknown) => Promise<unknown>;
   return handler(parsed.data);

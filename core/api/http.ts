@@ -218,8 +218,10 @@ export async function startHttpServer(host: ApiHost, opts: HttpServerOptions = {
     const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
     const headers: Record<string, string> = {
       'content-type': contentTypeFor(file),
-      // Thumbnails are rebuilt under new file names when images change; images may change in place.
-      'cache-control': kind === 'thumbnail' ? 'private, max-age=86400' : 'private, max-age=60',
+      // The URL is the image's id, and a changed file keeps its id: a cached copy would show the
+      // old picture (for a day, before). The browser asks again each time; an unchanged file
+      // costs a stat and a 304.
+      'cache-control': 'private, no-cache',
       etag,
       'last-modified': stat.mtime.toUTCString(),
       'x-content-type-options': 'nosniff',

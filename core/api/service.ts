@@ -27,6 +27,7 @@ import { placeNewImages } from '../jobs/assignNew.js';
 import { runClusterJob } from '../jobs/clusterJob.js';
 import { exportRecords } from '../jobs/export.js';
 import { exportRecordsFromStore } from '../jobs/exportRecords.js';
+import { placeOnMap } from '../jobs/mapPlacement.js';
 import { absoluteExportPath, ExportDestinationError } from '../jobs/exportTarget.js';
 import { decodeSkip } from '../jobs/indexLibrary.js';
 import { JobRunner } from '../jobs/jobRunner.js';
@@ -279,16 +280,33 @@ export function createService(options: ServiceOptions): ApiHost {
       const map = { imageIds: art.imageIds, xy: art.map };
       const t = threshold();
       const groupOf = new Map<number, number | null>();
-      for (const a of store.groups.listAssignments(runId)) groupOf.set(a.imageId, a.groupId !== null && (a.pinned || a.confidence >= t) ? a.groupId : null);
+      const assigned = new Map<number, number | null>();
+      for (const a of store.groups.listAssignments(runId)) {
+        groupOf.set(a.imageId, a.groupId !== null && (a.pinned || a.confidence >= t) ? a.groupId : null);
+        assigned.set(a.imageId, a.groupId);
+      }
       const imageIds: number[] = [];
       const xy: number[] = [];
       const groupIds: Array<number | null> = [];
+      const mapped = new Set<number>();
       map.imageIds.forEach((id, i) => {
+        mapped.add(id);
         if (!groupOf.has(id)) return; // removed or missing since the run
         imageIds.push(id);
         xy.push(map.xy[2 * i]!, map.xy[2 * i + 1]!);
         groupIds.push(groupOf.get(id) ?? null);
       });
+      // Images placed since the map was made (a rescan, an added folder): beside their most similar mapped image.
+      const newIds = [...groupOf.keys()].filter((id) => !mapped.has(id));
+      const features = newIds.length > 0 ? await active.get() : null;
+      if (features) {
+        const placed = placeOnMap({ mapIds: map.imageIds, mapXy: map.xy, unit: features.unit, dim: features.dim, rowOf: features.rowOf, newIds, groupOf: assigned });
+        for (const [id, [x, y]] of placed) {
+          imageIds.push(id);
+          xy.push(x, y);
+          groupIds.push(groupOf.get(id) ?? null);
+        }
+      }
       return { imageIds, xy, groupIds };
     },
     async reviewQueue({ limit }) {

@@ -59,7 +59,7 @@ export function formatPlaced(p: PlaceSummary): string {
   return [
     `Placed ${p.placed} new or changed images in the current groups${p.unsorted ? ` (${p.unsorted} in Unsorted)` : ''} in ${p.seconds.toFixed(1)} s`,
     `Moved or renamed (kept their groups): ${p.moved}`,
-    `Missing (no longer in the folder): ${p.missing}`,
+    `Missing (no longer in the folder): ${p.missing}${p.newlyMissing ? ` (${p.newlyMissing} since the last scan)` : ''}`,
   ].join('\n');
 }
 

@@ -104,16 +104,21 @@ export async function placeNewImages(options: PlaceJobOptions): Promise<PlaceSum
   const { store, signal } = options;
   const t0 = performance.now();
   const progress = new ProgressTracker((t) => options.onProgress?.(t.snapshot(), t.phase));
+  const libraries = options.libraryIds ?? store.libraries.list().map((l) => l.id);
+  const missingNow = () => libraries.reduce((n, id) => n + store.images.countsByStatus({ libraryId: id }).missing, 0);
+  const missingBefore = missingNow();
   const indexed = await indexLibraries({ db: store.db, libraryIds: options.libraryIds, workers: options.workers, signal, progress });
   throwIfAborted(signal);
   const r = await assignNewImages(store);
   if (!r) throw new Error('there are no groups yet to place new images in');
-  const libraries = options.libraryIds ?? store.libraries.list().map((l) => l.id);
+  const missing = missingNow();
   return {
     placed: r.assigned,
     unsorted: r.unplaced + r.belowThreshold,
     moved: indexed.moved,
-    missing: libraries.reduce((n, id) => n + store.images.countsByStatus({ libraryId: id }).missing, 0),
+    missing,
+    // Net of files that came back: a moved file is first missing, then found again.
+    newlyMissing: Math.max(0, missing - missingBefore),
     skipped: skippedByCode(store),
     seconds: (performance.now() - t0) / 1000,
   };

@@ -196,9 +196,10 @@ async function checkFolderDestination(out: string, libraryRoots: readonly string
   // mark them missing.
   const entries = await fsp.readdir(out).catch(() => [] as string[]);
   if (entries.length > 0 && !entries.includes(EXPORT_MARKER)) {
-    throw new ExportDestinationError(`${out} is inside library ${library} and already holds files: choose a new or empty folder (or one outside your libraries)`);
+    const where = path.resolve(out) === path.resolve(library) ? `${out} is a library folder` : `${out} is inside library ${library}`;
+    throw new ExportDestinationError(`${where} and already holds files: choose a new or empty folder (or one outside your libraries)`);
   }
-  plan.notes.push(`${out} is inside library ${library}: its images would be scanned again; they are left out of scans by a marker file (${EXPORT_MARKER})`);
+  plan.notes.push(`${out} is inside library ${library}: a marker file (${EXPORT_MARKER}) keeps the export out of its scans, so its images are not counted twice`);
 }
 
 /**

@@ -404,7 +404,7 @@ export class EditsRepository {
   recluster(newRunId: number, opts: { lineage?: ReadonlyMap<number, number> } = {}): EditResult & { summary: ReclusterSummary } {
     return this.edit(
       'recluster',
-      'Re-cluster',
+      'Regroup',
       () => {
         const run = this.db.stmt<{ status: string; k: number | null }>('SELECT status, k FROM runs WHERE id = ?').get(newRunId);
         if (!run) throw new StoreUsageError(`No run ${newRunId}`);

@@ -65,9 +65,10 @@ export const PHASE_LABEL: Record<string, string> = {
 export function jobDoneText(job: JobState): string {
   const p = job.placed;
   if (p) {
-    if (p.placed === 0) return `No new images${p.missing ? `; ${plural(p.missing, 'image')} no longer in the folders` : ''}`;
-    const unsorted = p.unsorted ? `; ${fmtCount(p.unsorted)} fit none well and are in Unsorted (Regroup… makes groups for them)` : '';
-    return `Placed ${plural(p.placed, 'new image')} in your groups${unsorted}`;
+    const parts = [p.placed === 0 ? 'No new or changed images' : `Placed ${plural(p.placed, 'new or changed image')} in your groups`];
+    if (p.unsorted) parts.push(`of those, ${fmtCount(p.unsorted)} ${p.unsorted === 1 ? 'fits' : 'fit'} no group well and went to Unsorted, where Regroup… makes groups for them`);
+    if (p.newlyMissing) parts.push(`${plural(p.newlyMissing, 'image')} no longer in ${p.newlyMissing === 1 ? 'its folder' : 'their folders'}`);
+    return parts.join('; ');
   }
   const s = job.summary;
   if (!s) return 'Clustering finished';

@@ -79,7 +79,7 @@ describe('exportGroups', () => {
   it('writes the marker with the database, and says when the folder is inside a library', async () => {
     const out = path.join(fx.library, 'sorted');
     const preview = await call('exportGroups', { format: 'folders', out, dryRun: true });
-    expect(preview.notes).toEqual([expect.stringContaining(`inside library ${fx.library}: its images would be scanned again; they are left out of scans by a marker file`)]);
+    expect(preview.notes).toEqual([expect.stringContaining(`inside library ${fx.library}: a marker file (.constellate-export) keeps the export out of its scans`)]);
     await call('exportGroups', { format: 'folders', out });
     expect(JSON.parse(readFileSync(path.join(out, EXPORT_MARKER), 'utf8'))).toMatchObject({ app: 'constellate', database: fx.db });
     // exporting again: nothing doubled

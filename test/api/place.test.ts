@@ -108,6 +108,16 @@ describe('adding a folder once there are groups', () => {
     }).length;
     expect(agree).toBeGreaterThanOrEqual(9);
     expect((await call('listGroups', {})).ungroupedCount).toBe(0);
+    // and on the map, each beside an image of its own group (the map was made before they came)
+    const map = await call('getMap', {});
+    expect(map.imageIds).toHaveLength(60);
+    const at = new Map(map.imageIds.map((id, i) => [id, [map.xy[2 * i]!, map.xy[2 * i + 1]!]]));
+    const nearestOld = (id: number) => {
+      const [x, y] = at.get(id)!;
+      return [...edited.keys()].reduce((b, o) => (Math.hypot(at.get(o)![0]! - x!, at.get(o)![1]! - y!) < Math.hypot(at.get(b)![0]! - x!, at.get(b)![1]! - y!) ? o : b));
+    };
+    const newOnes = [...after].filter(([i]) => !edited.has(i));
+    expect(newOnes.filter(([id, v]) => after.get(nearestOld(id))!.group === v.group).length).toBeGreaterThanOrEqual(10);
 
     // A second rescan finds nothing new; one that finds a file gone lists it as missing.
     await call('placeNewImages', {});

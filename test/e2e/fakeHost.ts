@@ -220,7 +220,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
     },
     async placeNewImages() {
       // The fake library does not grow: a rescan finds nothing new and keeps every group.
-      job = { id: `job-${Date.now()}`, kind: 'place', status: 'done', phase: null, phases: [], startedAt: new Date().toISOString(), placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, skipped: { 'not-an-image': 2 }, seconds: 0 } };
+      job = { id: `job-${Date.now()}`, kind: 'place', status: 'done', phase: null, phases: [], startedAt: new Date().toISOString(), placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, newlyMissing: 0, skipped: { 'not-an-image': 2 }, seconds: 0 } };
       queueMicrotask(() => emit({ type: 'job', job: job! }));
       return job;
     },

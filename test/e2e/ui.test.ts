@@ -293,6 +293,10 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
       await dialog.getByRole('button', { name: 'Export', exact: true }).click();
       await expect.poll(() => dialog.locator('.ok').innerText()).toBe(`Wrote 0 files to ${out}; 39 already there; 1 file could not be exported.`);
       expect(exported()).toHaveLength(40);
+      // Preview after an export looks again, and the button counts what would be written
+      await dialog.getByRole('button', { name: 'Preview' }).click();
+      await expect.poll(() => preview.locator('p').first().innerText()).toContain('39 already there (not written again)');
+      expect(await dialog.getByRole('button', { name: /^Export/ }).innerText()).toBe('Export 0 images');
       await page.keyboard.press('Escape');
     } finally {
       process.env.HOME = savedHome;
@@ -582,7 +586,7 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
 
   it('the Unsorted card says how many images are new and not grouped yet, and how to place them', async () => {
     await open('groups', undefined, { ungrouped: 3 });
-    await fp.locator('.gcard.unsorted .ungrouped', { hasText: '3 new images not grouped yet: Regroup… places them' }).waitFor();
+    await fp.locator('.gcard.unsorted .ungrouped', { hasText: '3 new images not grouped yet: Rescan (Libraries) places them in your groups' }).waitFor();
     await ui!.close();
     await open('groups');
     await fp.locator('.gcard.unsorted').waitFor();

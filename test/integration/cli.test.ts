@@ -286,7 +286,7 @@ describe('constellate CLI on real images', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Placed 3 new or changed images in the current groups/);
     expect(r.stdout).toContain('Moved or renamed (kept their groups): 1\n');
-    expect(r.stdout).toContain(`Missing (no longer in the folder): ${missingBefore + 1}\n`);
+    expect(r.stdout).toContain(`Missing (no longer in the folder): ${missingBefore + 1} (1 since the last scan)\n`);
     const sql = new Database(db, { readonly: true });
     try {
       // the same bytes as `other`: the head puts it where that image is, not with the fruit

@@ -198,11 +198,12 @@ describe('export', () => {
     const { dir, src, records } = fixture();
     const inside = path.join(src, 'sorted');
     const plan = await exportRecords(records, { format: 'folders', out: inside, dryRun: true, libraryRoots: [src] });
-    expect(plan.notes.join('\n')).toContain(`inside library ${src}: its images would be scanned again; they are left out of scans by a marker file`);
+    expect(plan.notes.join('\n')).toContain(`inside library ${src}: a marker file (.constellate-export) keeps the export out of its scans, so its images are not counted twice`);
     await exportRecords(records, { format: 'folders', out: inside, libraryRoots: [src] });
     // the same folder again: it is an export (marked), not a folder of photos
     expect((await exportRecords(records, { format: 'folders', out: inside, libraryRoots: [src] })).alreadyThere).toBe(4);
     await expect(exportRecords(records, { format: 'folders', out: path.join(src, 'a'), libraryRoots: [src] })).rejects.toThrow(/inside library .* already holds files/);
+    await expect(exportRecords(records, { format: 'folders', out: src, libraryRoots: [src] })).rejects.toThrow(`${src} is a library folder and already holds files`);
     await expect(exportRecords(records, { format: 'folders', out: src, libraryRoots: [src] })).rejects.toThrow(ExportDestinationError);
     expect(existsSync(path.join(src, EXPORT_MARKER))).toBe(false);
     expect(existsSync(path.join(src, 'a', EXPORT_MARKER))).toBe(false);
