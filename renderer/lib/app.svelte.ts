@@ -46,6 +46,9 @@ const win = globalThis as unknown as {
   history?: { replaceState(data: unknown, unused: string, url: string): void };
 };
 
+/** What each job is called in its failed or cancelled message. */
+const JOB_NAMES: Record<JobState['kind'], string> = { cluster: 'Grouping', recluster: 'Regrouping', split: 'Splitting', place: 'Rescan' };
+
 const EMPTY_HISTORY: HistoryState = { canUndo: false, canRedo: false, undoId: null, undoLabel: null, redoLabel: null };
 
 export class AppState {
@@ -99,8 +102,8 @@ export class AppState {
       this.job = e.job;
       if (e.job.status !== 'running' && wasRunning) {
         if (e.job.status === 'done') this.toast('info', jobDoneText(e.job));
-        else if (e.job.status === 'failed') this.toast('error', `Clustering failed: ${e.job.error ?? 'unknown error'}`);
-        else this.toast('info', 'Clustering cancelled');
+        else if (e.job.status === 'failed') this.toast('error', `${JOB_NAMES[e.job.kind]} failed: ${e.job.error ?? 'unknown error'}`);
+        else this.toast('info', `${JOB_NAMES[e.job.kind]} cancelled`);
         this.dataChanged();
         this.libVersion++;
         void this.refreshStatus();

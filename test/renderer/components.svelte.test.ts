@@ -372,6 +372,17 @@ describe('Libraries screen', () => {
   });
 });
 
+describe('job notifications', () => {
+  it('name the job that failed or was cancelled (a Rescan is not "Clustering")', () => {
+    const app = new AppState(fakeClient());
+    for (const [status, text] of [['failed', 'Rescan failed: disk gone'], ['cancelled', 'Rescan cancelled']] as const) {
+      app.onEvent({ type: 'job', job: job('place') });
+      app.onEvent({ type: 'job', job: { ...job('place'), status, ...(status === 'failed' ? { error: 'disk gone' } : {}) } });
+      expect(app.toasts.at(-1)?.text).toBe(text);
+    }
+  });
+});
+
 describe('Image screen', () => {
   const route = { name: 'image' as const, id: 7, group: 1, sort: 'confidence-desc' as const, index: 6 };
 
