@@ -34,15 +34,22 @@ export function groupActions(app: AppState) {
   };
   return {
     async rename(g: Pick<GroupSummary, 'id' | 'name'>): Promise<HistoryState | null> {
-      const v = await app.ask({ title: 'Rename group', fields: [{ name: 'name', label: 'Name', type: 'text', required: true, value: g.name }], confirm: 'Rename' });
-      if (!v) return null;
-      const name = v['name']?.trim() ?? '';
-      if (!name) {
-        app.toast('error', 'A group needs a name'); // the field's "required" lets spaces through
-        return null;
-      }
-      if (name === g.name) return null;
-      return app.act(`Renamed to “${name}”`, () => c.renameGroup({ groupId: g.id, name }));
+      let out: HistoryState | null = null;
+      // A refused name (taken, "Unsorted", only spaces) is shown in the dialog, which stays open.
+      await app.ask({
+        title: 'Rename group',
+        fields: [{ name: 'name', label: 'Name', type: 'text', required: true, value: g.name }],
+        confirm: 'Rename',
+        submit: async (v) => {
+          const name = v['name']?.trim() ?? '';
+          if (!name) return 'A group needs a name'; // the field's "required" lets spaces through
+          if (name === g.name) return null;
+          let error: string | null = null;
+          out = await app.act(`Renamed to “${name}”`, () => c.renameGroup({ groupId: g.id, name }), null, (m) => (error = m));
+          return error;
+        },
+      });
+      return out;
     },
 
     async merge(ids: number[], groups: Array<Pick<GroupSummary, 'id' | 'name' | 'count'>>) {
@@ -100,6 +107,7 @@ export function groupActions(app: AppState) {
       } catch {
         /* still allow a new group */
       }
+      let moved: Awaited<ReturnType<typeof c.moveImages>> | null = null;
       const v = await app.ask({
         title: `Move ${plural(imageIds.length, 'image')}`,
         fields: [
@@ -114,16 +122,18 @@ export function groupActions(app: AppState) {
           { name: 'name', label: 'New group name', type: 'text', required: true, when: { field: 'to', is: '__new' }, value: '', placeholder: 'e.g. Beach 2023' },
         ],
         confirm: 'Move',
+        // A new group's name that is refused (taken, "Unsorted") is shown in the dialog, which stays open.
+        submit: async (v) => {
+          if (v['to'] !== '__new') return null;
+          const name = v['name']?.trim() ?? '';
+          if (!name) return 'Give the new group a name';
+          let error: string | null = null;
+          moved = await app.act(`Moved ${plural(imageIds.length, 'image')} to new group “${name}”`, () => c.moveImages({ imageIds, to: { newGroupName: name } }), null, (m) => (error = m));
+          return error;
+        },
       });
       if (!v) return null;
-      if (v['to'] === '__new') {
-        const name = v['name']?.trim();
-        if (!name) {
-          app.toast('error', 'Give the new group a name');
-          return null;
-        }
-        return app.act(`Moved ${plural(imageIds.length, 'image')} to new group “${name}”`, () => c.moveImages({ imageIds, to: { newGroupName: name } }));
-      }
+      if (v['to'] === '__new') return moved;
       const gid = Number(v['to']);
       const gname = groups.find((g) => g.id === gid)?.name ?? 'group';
       return app.act(`Moved ${plural(imageIds.length, 'image')} to “${gname}”`, () => c.moveImages({ imageIds, to: { groupId: gid } }));

@@ -35,6 +35,11 @@ export interface Dialog {
   fields: Field[];
   confirm: string;
   danger?: boolean;
+  /**
+   * Does the dialog's work when confirmed: a message keeps the dialog open with it shown and
+   * the typed values kept (a name already taken), null closes it. Without it, it just closes.
+   */
+  submit?: (values: Record<string, string>) => Promise<string | null>;
   resolve: (values: Record<string, string> | null) => void;
 }
 
@@ -185,7 +190,13 @@ export class AppState {
    * there undid the edit before it), and only while that edit is the one Undo undoes. `label`
    * may be worked out from the result ("Split “Birds” into 8 and 5 images").
    */
-  async act<T>(label: string | ((out: T) => Promise<string>), fn: () => Promise<T>, working: string | null = null): Promise<T | null> {
+  async act<T>(
+    label: string | ((out: T) => Promise<string>),
+    fn: () => Promise<T>,
+    working: string | null = null,
+    /** Where an error goes instead of a toast (a dialog that shows it and stays open). */
+    onError: ((message: string) => void) | null = null,
+  ): Promise<T | null> {
     this.busy = true;
     this.working = working;
     const before = this.history.undoId;
@@ -200,7 +211,8 @@ export class AppState {
       if (text) this.toast('info', text, this.history.undoId !== before ? this.history.undoId : null);
       return out;
     } catch (err) {
-      this.toast('error', message(err));
+      if (onError) onError(message(err));
+      else this.toast('error', message(err));
       return null;
     } finally {
       this.busy = false;

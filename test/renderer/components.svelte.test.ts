@@ -21,6 +21,8 @@ import Group from '../../renderer/screens/Group.svelte';
 import ImageView from '../../renderer/screens/ImageView.svelte';
 import Review from '../../renderer/screens/Review.svelte';
 import Libraries from '../../renderer/screens/Libraries.svelte';
+import DialogHost from '../../renderer/components/DialogHost.svelte';
+import { groupActions } from '../../renderer/lib/actions.js';
 
 // jsdom has no ResizeObserver (bind:clientWidth and the virtualizer use it): sizes are read once.
 (globalThis as { ResizeObserver?: unknown }).ResizeObserver ??= class {
@@ -128,6 +130,7 @@ function fakeClient(total = 50_000, desktop?: Desktop) {
     moveImages: vi.fn(async () => ({ ...H, groupId: 2 })),
     mergeGroups: vi.fn(async () => ({ ...H, groupId: 1 })),
     pinImages: vi.fn(async () => H),
+    renameGroup: vi.fn(async () => H),
     undo: vi.fn(async () => ({ ...H, canUndo: false })),
     redo: vi.fn(async () => H),
     recluster: vi.fn(async () => job('recluster')),
@@ -369,6 +372,32 @@ describe('Libraries screen', () => {
     await waitFor(() => expect(app.dialog?.title).toBe('Regroup everything'));
     app.dialog!.resolve(null);
     app.stop();
+  });
+});
+
+describe('dialogs that do their work', () => {
+  it('a refused rename stays open with the reason and what was typed; a good one closes', async () => {
+    const client = fakeClient();
+    client.renameGroup.mockRejectedValueOnce(new Error('A group is already called “Planets”: to put them together, select both and Merge'));
+    const app = new AppState(client);
+    render(DialogHost, { props: { app } });
+    const done = groupActions(app).rename({ id: 1, name: 'Birds' });
+    const field = await screen.findByRole('textbox');
+    await fireEvent.input(field, { target: { value: 'planets' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Rename' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('A group is already called “Planets”: to put them together, select both and Merge');
+    expect((screen.getByRole('textbox') as unknown as { value: string }).value).toBe('planets');
+    expect(app.toasts).toEqual([]); // in the dialog, not a toast behind it
+    await fireEvent.input(field, { target: { value: '   ' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Rename' }));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('A group needs a name'));
+    expect(client.renameGroup).toHaveBeenCalledTimes(1);
+    await fireEvent.input(field, { target: { value: 'Sky' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Rename' }));
+    expect(await done).toEqual(H);
+    expect(client.renameGroup).toHaveBeenLastCalledWith({ groupId: 1, name: 'Sky' });
+    expect(app.dialog).toBeNull();
+    expect(app.toasts.at(-1)?.text).toBe('Renamed to “Sky”');
   });
 });
 
