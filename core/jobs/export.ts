@@ -202,6 +202,8 @@ async function checkFolderDestination(out: string, libraryRoots: readonly string
   plan.notes.push(`${out} is inside library ${library}: a marker file (${EXPORT_MARKER}) keeps the export out of its scans, so its images are not counted twice`);
 }
 
+const FOLDER_ORDER = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
 /**
  * One folder per group. An original that cannot be read or placed is skipped with its reason
  * and the export goes on (one deleted file stopped it halfway); only a full or read-only
@@ -219,7 +221,10 @@ async function exportFolders(records: readonly ExportRecord[], byGroup: Map<stri
   // group's, and neither is a file's already there.
   const folderOf = new Map<string, string>();
   const usedFolders = new Set<string>([EXPORT_MARKER.toLowerCase()]);
-  for (const [key, g] of byGroup) {
+  // In name order ("Group 2" before "Group 10"), Unsorted last: the preview lists them so, and a
+  // shared name's "(2)" goes to the same group every time.
+  const ordered = [...byGroup].sort(([, a], [, b]) => Number(a.groupId === null) - Number(b.groupId === null) || FOLDER_ORDER.compare(a.name, b.name));
+  for (const [key, g] of ordered) {
     const base = safeFolderName(g.name);
     let name = base;
     for (let i = 2; usedFolders.has(name.toLowerCase()) || (await fsp.stat(path.join(out, name)).catch(() => null))?.isDirectory() === false; i++) name = `${base} (${i})`;

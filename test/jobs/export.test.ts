@@ -24,6 +24,20 @@ function fixture() {
 }
 
 describe('export', () => {
+  it('lists group folders in name order, numbers in number order, Unsorted last', async () => {
+    const { dir, src } = fixture();
+    const file = path.join(src, 'a', 'cat.jpg');
+    const records: ExportRecord[] = [null, 'Group 10', 'Group 2', 'apple', 'Group 1 (3)', 'Group 1'].map((name, i) => ({
+      imageId: i + 1,
+      absPath: file,
+      groupId: name === null ? null : i,
+      groupName: name ?? 'Unsorted',
+      confidence: null,
+    }));
+    const plan = await exportRecords(records, { format: 'folders', out: path.join(dir, 'out'), dryRun: true });
+    expect(plan.groups.map((g) => g.name)).toEqual(['apple', 'Group 1', 'Group 1 (3)', 'Group 2', 'Group 10', 'Unsorted']);
+  });
+
   it('writes CSV with the documented header and quoting', () => {
     const { records } = fixture();
     const csv = toCsv(records).split('\n');
@@ -129,7 +143,7 @@ describe('export', () => {
     expect(marker).toMatchObject({ app: 'constellate', database: '/x/c.db' });
     expect(Number.isNaN(Date.parse(String(marker.time)))).toBe(false);
     expect(statSync(path.join(out, EXPORT_MARKER)).isFile()).toBe(true);
-    expect(plan.groups.at(-1)!.target).toBe(path.join(out, `${EXPORT_MARKER} (2)`));
+    expect(plan.groups.find((g) => g.groupId === 12)!.target).toBe(path.join(out, `${EXPORT_MARKER} (2)`));
     expect(plan.written).toBe(5);
   });
 
