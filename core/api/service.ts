@@ -66,9 +66,16 @@ export function createService(options: ServiceOptions): ApiHost {
   const emit = (e: ApiEvent) => events.emit('event', e);
   const active = new ActiveModel(store);
   const browse = new BrowseRepository(store.db);
+  /**
+   * Where getMap put the images placed after the run's map was made, with the group each was
+   * placed by: the search costs new images x group size x dim, and the map is fetched after
+   * every edit. Kept until the image's group changes or a job ends (new images, a new map).
+   */
+  let placedOnMap: { runId: number; at: Map<number, { group: number | null; xy: [number, number] }> } | null = null;
   const jobs = new JobRunner((job) => {
     if (job.status !== 'running') {
       active.invalidate();
+      placedOnMap = null;
       emit({ type: 'changed', what: 'groups' });
       emit({ type: 'changed', what: 'libraries' });
     }
@@ -90,16 +97,18 @@ export function createService(options: ServiceOptions): ApiHost {
   const threshold = () => getUnsortedThreshold(store.db);
   // Names tell groups apart in Move menus and become export folders (case-insensitive on macOS
   // and Windows): two groups with images never share one, whatever the case.
-  const nameTaken = (name: string, except: readonly number[] = []) =>
-    store.groups.listSummaries({ typical: 0 }).find((g) => !except.includes(g.id) && g.name.toLowerCase() === name.toLowerCase());
+  /** The names of the groups with images, lower-cased, but those of `except`: name -> as written. */
+  const namesInUse = (except: readonly number[] = []) =>
+    new Map(store.groups.listSummaries({ typical: 0 }).filter((g) => !except.includes(g.id)).map((g) => [g.name.toLowerCase(), g.name]));
   const requireFreeName = (name: string, except: readonly number[], hint: string): void => {
-    const taken = nameTaken(name, except);
-    if (taken) throw new ApiError('invalid-input', `A group is already called “${taken.name}”: ${hint}`);
+    const taken = namesInUse(except).get(name.toLowerCase());
+    if (taken !== undefined) throw new ApiError('invalid-input', `A group is already called “${taken}”: ${hint}`);
   };
   /** Names for the new parts of a split of `base`: "base (2)", "base (3)", … skipping names in use. */
   const partNames = (base: string, count: number): string[] => {
+    const used = namesInUse();
     const out: string[] = [];
-    for (let n = 2; out.length < count; n++) if (!nameTaken(`${base} (${n})`)) out.push(`${base} (${n})`);
+    for (let n = 2; out.length < count; n++) if (!used.has(`${base} (${n})`.toLowerCase())) out.push(`${base} (${n})`);
     return out;
   };
   const libraryView = (id: number): Library => {
@@ -194,12 +203,11 @@ export function createService(options: ServiceOptions): ApiHost {
     },
     async listMissing({ offset, limit }) {
       const rows = store.images.listMissing({ limit: offset + limit });
-      const roots = new Map(store.libraries.list().map((l) => [l.id, l.rootPath]));
       return {
         total: store.images.countsByStatus().missing,
         items: rows.slice(offset).map((r) => ({
           imageId: r.id,
-          path: path.join(roots.get(r.libraryId) ?? '', r.relPath),
+          path: r.absPath,
           missingSince: r.missingSince === null ? null : new Date(r.missingSince).toISOString(),
         })),
       };
@@ -297,15 +305,21 @@ export function createService(options: ServiceOptions): ApiHost {
         groupIds.push(groupOf.get(id) ?? null);
       });
       // Images placed since the map was made (a rescan, an added folder): beside their most similar mapped image.
+      if (placedOnMap?.runId !== runId) placedOnMap = { runId, at: new Map() };
+      const cache = placedOnMap.at;
       const newIds = [...groupOf.keys()].filter((id) => !mapped.has(id));
-      const features = newIds.length > 0 ? await active.get() : null;
+      const todo = newIds.filter((id) => cache.get(id)?.group !== (assigned.get(id) ?? null));
+      const features = todo.length > 0 ? await active.get() : null;
       if (features) {
-        const placed = placeOnMap({ mapIds: map.imageIds, mapXy: map.xy, unit: features.unit, dim: features.dim, rowOf: features.rowOf, newIds, groupOf: assigned });
-        for (const [id, [x, y]] of placed) {
-          imageIds.push(id);
-          xy.push(x, y);
-          groupIds.push(groupOf.get(id) ?? null);
-        }
+        const placed = placeOnMap({ mapIds: map.imageIds, mapXy: map.xy, unit: features.unit, dim: features.dim, rowOf: features.rowOf, newIds: todo, groupOf: assigned });
+        for (const [id, at] of placed) cache.set(id, { group: assigned.get(id) ?? null, xy: at });
+      }
+      for (const id of newIds) {
+        const c = cache.get(id);
+        if (!c) continue;
+        imageIds.push(id);
+        xy.push(c.xy[0], c.xy[1]);
+        groupIds.push(groupOf.get(id) ?? null);
       }
       return { imageIds, xy, groupIds };
     },

@@ -32,6 +32,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { EXPORT_MARKER } from './exportMarker.js';
 import { classifyExtension } from './formats.js';
+import { isInside } from './paths.js';
 import { skipFromFsError, skipReason, type SkipReason } from './skips.js';
 
 export interface ScanFile {
@@ -151,10 +152,6 @@ type LinkedFile = ScanFile & { linkedReal: string };
 
 const dirKey = (st: Stats): string => `${st.dev}:${st.ino}`;
 
-/** `child` is `parent` or lies below it (both absolute and normalised). */
-function isWithin(child: string, parent: string): boolean {
-  return child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
-}
 
 /**
  * Recursively scan one or more roots. See the module comment for the contract.
@@ -187,9 +184,9 @@ export async function* scanFolders(
   for (const o of options.otherRoots ?? []) {
     // An unreachable library (unplugged drive) still owns its path.
     const real = await fsp.realpath(o).catch(() => path.resolve(o));
-    if (!realRoots.some((rr) => isWithin(rr, real))) otherRoots.push(real);
+    if (!realRoots.some((rr) => isInside(rr, real))) otherRoots.push(real);
   }
-  const otherRootOf = (real: string): string | undefined => otherRoots.find((o) => isWithin(real, o));
+  const otherRootOf = (real: string): string | undefined => otherRoots.find((o) => isInside(real, o));
   /** Real paths of the folders entered: a linked file in one of them is listed there anyway. */
   const visitedReal = new Set<string>();
   /** Targets of the file links taken so far (few): the walk may reach them later by their real path. */
@@ -198,7 +195,7 @@ export async function* scanFolders(
   const isInsideScannedTree = (real: string): boolean =>
     realRoots.some((rr) => {
       if (real === rr) return true;
-      if (!isWithin(real, rr)) return false;
+      if (!isInside(real, rr)) return false;
       const rel = path.relative(rr, real).split(path.sep);
       return rel.every((part) => !isIgnoredName(part, includeHidden));
     });
@@ -315,7 +312,7 @@ export async function* scanFolders(
     if (dir.path === dir.root) return null;
     const other = otherRootOf(dir.real);
     if (other !== undefined) return skip('duplicate', `This folder is in another library (${other}): its images are indexed there`);
-    if (dir.viaLink && realRoots.some((rr) => isWithin(rr, dir.real))) {
+    if (dir.viaLink && realRoots.some((rr) => isInside(rr, dir.real))) {
       return skip('symlink-loop', `Symbolic link loop: this link points to a folder that holds the library (${dir.real})`);
     }
     if (dir.viaLink && isInsideScannedTree(dir.real)) {

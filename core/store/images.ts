@@ -425,9 +425,13 @@ export class ImagesRepository {
   }
 
   /** Missing images (files gone since the last completed scan). */
-  listMissing(options: { limit?: number; afterId?: number } = {}): ImageRow[] {
+  listMissing(options: { limit?: number; afterId?: number } = {}): Array<ImageRow & { absPath: string }> {
     return this.db
-      .stmt<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM images i WHERE i.status = 'missing' AND i.id > ? ORDER BY i.id LIMIT ?`)
-      .all(options.afterId ?? 0, options.limit ?? 200);
+      .stmt<ImageRow & { root: string }>(
+        `SELECT ${IMAGE_COLUMNS}, l.root_path AS root FROM images i JOIN libraries l ON l.id = i.library_id
+         WHERE i.status = 'missing' AND i.id > ? ORDER BY i.id LIMIT ?`,
+      )
+      .all(options.afterId ?? 0, options.limit ?? 200)
+      .map(({ root, ...r }) => ({ ...r, absPath: path.join(root, r.relPath) }));
   }
 }

@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 
+import { isInside } from '../library/paths.js';
 import type { Database } from './database.js';
 import { DatabaseInsidePhotoFolderError, LibraryOverlapError, StoreUsageError } from './errors.js';
 import { setActiveRunId } from './runs.js';
@@ -18,12 +19,6 @@ export interface Library {
 
 const COLUMNS = `id, root_path AS rootPath, name, added_at AS addedAt, scan_generation AS scanGeneration,
   last_scan_at AS lastScanAt`;
-
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(path.resolve(parent), path.resolve(child));
-  // `..x` is a name below parent, not a way out of it.
-  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
-}
 
 /** Where a folder really is (links resolved); as given where it cannot be reached (an unplugged drive). */
 function realOrResolved(p: string): string {

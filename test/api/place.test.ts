@@ -111,13 +111,19 @@ describe('adding a folder once there are groups', () => {
     // and on the map, each beside an image of its own group (the map was made before they came)
     const map = await call('getMap', {});
     expect(map.imageIds).toHaveLength(60);
-    const at = new Map(map.imageIds.map((id, i) => [id, [map.xy[2 * i]!, map.xy[2 * i + 1]!]]));
-    const nearestOld = (id: number) => {
+    const positions = (m: typeof map) => new Map(m.imageIds.map((id, i) => [id, [m.xy[2 * i]!, m.xy[2 * i + 1]!] as const]));
+    const nearestOld = (at: ReturnType<typeof positions>, id: number) => {
       const [x, y] = at.get(id)!;
-      return [...edited.keys()].reduce((b, o) => (Math.hypot(at.get(o)![0]! - x!, at.get(o)![1]! - y!) < Math.hypot(at.get(b)![0]! - x!, at.get(b)![1]! - y!) ? o : b));
+      const d = (o: number) => Math.hypot(at.get(o)![0] - x, at.get(o)![1] - y);
+      return [...edited.keys()].reduce((b, o) => (d(o) < d(b) ? o : b));
     };
+    const at = positions(map);
     const newOnes = [...after].filter(([i]) => !edited.has(i));
-    expect(newOnes.filter(([id, v]) => after.get(nearestOld(id))!.group === v.group).length).toBeGreaterThanOrEqual(10);
+    expect(newOnes.filter(([id, v]) => after.get(nearestOld(at, id))!.group === v.group).length).toBeGreaterThanOrEqual(10);
+    // moved by the user into another group, it is placed again beside that group's images
+    const [movedId] = newOnes.find(([, v]) => v.group !== planets)!;
+    await call('moveImages', { imageIds: [movedId], to: { groupId: planets } });
+    expect(after.get(nearestOld(positions(await call('getMap', {})), movedId))!.group).toBe(planets);
 
     // A second rescan finds nothing new; one that finds a file gone lists it as missing.
     await call('placeNewImages', {});
