@@ -184,11 +184,20 @@ export interface HistoryState {
   redoLabel: string | null;
 }
 
+/**
+ * The most `failed` and `conflicts` entries an export result carries over the API: a library on
+ * a disk that was unplugged fails every file, and 100,000 paths are megabytes over IPC that no
+ * one reads one by one. The counts stay exact; the CLI prints every entry.
+ */
+export const EXPORT_LIST_LIMIT = 500;
+
 export interface ExportPlan {
   total: number;
   groups: Array<{ groupId: number | null; name: string; target: string; count: number }>;
   /** Files whose target name already exists or collides: they get a numeric suffix. */
   conflicts: Array<{ imageId: number; target: string; renamedTo: string }>;
+  /** How many files were renamed: over the API `conflicts` lists at most EXPORT_LIST_LIMIT of them. */
+  conflictCount: number;
   /** Files already at their destination with the same content (an earlier export): not written again. */
   alreadyThere: number;
   /**
@@ -196,6 +205,8 @@ export interface ExportPlan {
    * skipped, and the export went on. In a dry run: the originals that are not there now.
    */
   failed: Array<{ imageId: number; path: string; reason: string }>;
+  /** How many files were skipped: over the API `failed` lists at most EXPORT_LIST_LIMIT of them. */
+  failedCount: number;
   /** What the user should know about where and how it went (a CSV put into a folder, hard links copied, inside a library). */
   notes: string[];
   dryRun: boolean;

@@ -15,8 +15,8 @@ import type {
   ImageSummary,
   JobState,
   Library,
-
 } from './contract.js';
+import { EXPORT_LIST_LIMIT } from './contract.js';
 import { ApiError } from './client.js';
 import type { ApiHost, MediaKind } from './host.js';
 import { packageVersion } from '../cli/paths.js';
@@ -25,7 +25,7 @@ import { deviceOf } from '../embed/backend.js';
 import { ActiveModel } from '../jobs/activeModel.js';
 import { placeNewImages } from '../jobs/assignNew.js';
 import { runClusterJob } from '../jobs/clusterJob.js';
-import { exportRecords } from '../jobs/export.js';
+import { exportRecords, listedAtMost } from '../jobs/export.js';
 import { exportRecordsFromStore } from '../jobs/exportRecords.js';
 import { placeOnMap } from '../jobs/mapPlacement.js';
 import { absoluteExportPath, ExportDestinationError } from '../jobs/exportTarget.js';
@@ -419,7 +419,7 @@ export function createService(options: ServiceOptions): ApiHost {
         // `~` is the home folder; a relative path would land in the server's working directory.
         const abs = absoluteExportPath(out, format === 'folders' ? '/home/me/Pictures/sorted' : `/home/me/groups.${format}`);
         const libraryRoots = store.libraries.list().map((l) => l.rootPath);
-        return await exportRecords(records, { format, out: abs, mode, dryRun, database: store.db.file, libraryRoots });
+        return listedAtMost(await exportRecords(records, { format, out: abs, mode, dryRun, database: store.db.file, libraryRoots }), EXPORT_LIST_LIMIT);
       } catch (err) {
         if (err instanceof ExportDestinationError) throw new ApiError('invalid-input', err.message);
         throw err;

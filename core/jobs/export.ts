@@ -138,10 +138,17 @@ export async function exportRecords(records: readonly ExportRecord[], options: E
     g.count++;
     byGroup.set(key, g);
   }
-  const plan: ExportPlan = { total: records.length, groups: [], conflicts: [], alreadyThere: 0, failed: [], notes: [], dryRun, written: 0 };
+  const plan: ExportPlan = { total: records.length, groups: [], conflicts: [], conflictCount: 0, alreadyThere: 0, failed: [], failedCount: 0, notes: [], dryRun, written: 0 };
   if (options.format === 'folders') await exportFolders(records, byGroup, options, plan);
   else await exportFile(records, [...byGroup.values()], options.format, options.out, plan);
+  plan.conflictCount = plan.conflicts.length;
+  plan.failedCount = plan.failed.length;
   return plan;
+}
+
+/** The plan with at most `limit` entries in each list (the counts say how many there are). */
+export function listedAtMost(plan: ExportPlan, limit: number): ExportPlan {
+  return { ...plan, conflicts: plan.conflicts.slice(0, limit), failed: plan.failed.slice(0, limit) };
 }
 
 /** CSV or JSON: one file, never overwriting one. */
@@ -238,7 +245,8 @@ async function exportFolders(records: readonly ExportRecord[], byGroup: Map<stri
   }
 
   const taken = new Set<string>();
-  let copiedNotLinked = 0;
+  let copiedOtherDisk = 0;
+  let copiedNotAllowed = 0;
   for (const r of records) {
     const source = await readableSource(r.absPath);
     if ('reason' in source) {
@@ -253,15 +261,17 @@ async function exportFolders(records: readonly ExportRecord[], byGroup: Map<stri
     }
     const target = path.join(dir, slot.name);
     const conflict = slot.name === path.basename(r.absPath) ? null : { imageId: r.imageId, target: path.join(dir, path.basename(r.absPath)), renamedTo: target };
-    let how: ExportMode = mode === 'hardlink' && source.stat.dev !== destDev ? 'copy' : mode;
+    const otherDisk = mode === 'hardlink' && source.stat.dev !== destDev;
     if (plan.dryRun) {
       if (conflict) plan.conflicts.push(conflict);
-      if (how !== mode) copiedNotLinked++;
+      if (otherDisk) copiedOtherDisk++;
       continue;
     }
     try {
       await fsp.mkdir(dir, { recursive: true });
-      how = await placeFile(how, r.absPath, source.stat, target);
+      const placed = await placeFile(otherDisk ? 'copy' : mode, r.absPath, source.stat, target);
+      if (otherDisk || placed.linkRefused === 'other-disk') copiedOtherDisk++;
+      else if (placed.linkRefused === 'not-allowed') copiedNotAllowed++;
     } catch (err) {
       const full = destinationFull(err);
       if (full) throw new Error(`export stopped: ${full}; ${plan.written} of ${records.length} files were written to ${out}`);
@@ -269,12 +279,13 @@ async function exportFolders(records: readonly ExportRecord[], byGroup: Map<stri
       continue;
     }
     if (conflict) plan.conflicts.push(conflict);
-    if (how !== mode) copiedNotLinked++;
     plan.written++;
   }
-  if (copiedNotLinked > 0) {
-    const one = copiedNotLinked === 1;
-    const n = one ? '1 file' : `${copiedNotLinked} files`;
-    plan.notes.push(`${n} ${plan.dryRun ? 'would be' : one ? 'was' : 'were'} copied, not hard-linked: hard links cannot cross disks, and ${out} is on another disk than ${one ? 'its original' : 'their originals'}`);
+  const copied = (count: number) => `${count === 1 ? '1 file' : `${count} files`} ${plan.dryRun ? 'would be' : count === 1 ? 'was' : 'were'} copied, not hard-linked`;
+  if (copiedOtherDisk > 0) {
+    plan.notes.push(`${copied(copiedOtherDisk)}: hard links cannot cross disks, and ${out} is on another disk than ${copiedOtherDisk === 1 ? 'its original' : 'their originals'}`);
+  }
+  if (copiedNotAllowed > 0) {
+    plan.notes.push(`${copied(copiedNotAllowed)}: the system refused the links (a drive without hard links, such as FAT or exFAT, or a network share, or files you do not own)`);
   }
 }

@@ -103,22 +103,47 @@ export async function sameContent(original: string, originalStat: Stats, existin
 }
 
 /**
- * Places one file; resolves to how it was placed. A hard link that the system refuses across
- * mount points (EXDEV: another disk, or a bind mount of the same one, which st_dev does not
- * tell apart) becomes a copy, as the caller does for sources it knows are on another disk.
- * Never overwrites: the target must not exist.
+ * Why a hard link became a copy: the link crossed disks (EXDEV: another disk, or a bind mount of
+ * the same one, which st_dev does not tell apart), or the destination's filesystem refused it
+ * (FAT/exFAT and some network shares have no hard links; Linux's protected_hardlinks refuses a
+ * link to a file the user does not own; a file can be at its link limit).
  */
-export async function placeFile(mode: ExportMode, original: string, originalStat: Stats, target: string): Promise<ExportMode> {
+export type LinkRefused = 'other-disk' | 'not-allowed';
+
+function linkRefusal(err: unknown): LinkRefused | null {
+  switch (errCode(err)) {
+    case 'EXDEV':
+      return 'other-disk';
+    case 'EPERM':
+    case 'EMLINK':
+    case 'ENOTSUP':
+    case 'EOPNOTSUPP':
+    case 'ENOSYS':
+      return 'not-allowed';
+    default:
+      return null;
+  }
+}
+
+/**
+ * Places one file; resolves to how it was placed, and why a hard link was copied instead. The
+ * user asked for the files in their folders, saving space if possible: a copy where no link can
+ * be made is that, and the result says so. Never overwrites: the target must not exist.
+ */
+export async function placeFile(mode: ExportMode, original: string, originalStat: Stats, target: string): Promise<{ how: ExportMode; linkRefused?: LinkRefused }> {
   if (mode === 'symlink') {
     await fsp.symlink(original, target);
-    return 'symlink';
+    return { how: 'symlink' };
   }
+  let linkRefused: LinkRefused | undefined;
   if (mode === 'hardlink') {
     try {
       await fsp.link(original, target);
-      return 'hardlink';
+      return { how: 'hardlink' };
     } catch (err) {
-      if (errCode(err) !== 'EXDEV') throw err;
+      const why = linkRefusal(err);
+      if (!why) throw err;
+      linkRefused = why;
     }
   }
   await fsp.copyFile(original, target, fsConstants.COPYFILE_EXCL);
@@ -126,5 +151,5 @@ export async function placeFile(mode: ExportMode, original: string, originalStat
   // filesystems refuse (FAT's 2 s steps are rounded, some network shares fail): the copy
   // itself is good, so that is not an error.
   await fsp.utimes(target, originalStat.atime, originalStat.mtime).catch(() => undefined);
-  return 'copy';
+  return linkRefused ? { how: 'copy', linkRefused } : { how: 'copy' };
 }

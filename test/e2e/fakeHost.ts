@@ -372,7 +372,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
     },
     async exportGroups({ out, dryRun, format }) {
       const planGroups = groups.map((g) => ({ groupId: g.id as number | null, name: g.name, target: format === 'folders' ? path.join(out, g.name) : out, count: images.filter((i) => effectiveGroup(i) === g.id).length }));
-      return { total: images.length, groups: planGroups, conflicts: [], alreadyThere: 0, failed: [], notes: [], dryRun, written: dryRun ? 0 : images.length };
+      return { total: images.length, groups: planGroups, conflicts: [], conflictCount: 0, alreadyThere: 0, failed: [], failedCount: 0, notes: [], dryRun, written: dryRun ? 0 : images.length };
     },
   };
 

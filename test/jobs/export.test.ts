@@ -1,8 +1,9 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { exportRecords, safeFolderName, toCsv, type ExportRecord } from '../../core/jobs/export.js';
+import fsp from 'node:fs/promises';
+import { describe, expect, it, vi } from 'vitest';
+import { exportRecords, listedAtMost, safeFolderName, toCsv, type ExportRecord } from '../../core/jobs/export.js';
 import { absoluteExportPath, ExportDestinationError } from '../../core/jobs/exportTarget.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 
@@ -130,6 +131,47 @@ describe('export', () => {
     expect(readFileSync(path.join(out, 'Dogs_Wolves', 'dog, "big".jpg'), 'utf8')).toBe('dog');
     expect(readFileSync(path.join(out, 'Unsorted', 'cat.jpg'), 'utf8')).toBe('cat-a');
     expect(plan.conflicts).toEqual([]); // the missing file claimed no name
+    expect(plan).toMatchObject({ failedCount: 1, conflictCount: 0 });
+  });
+
+  it('over the API lists at most a given number of failures and conflicts, and counts them all', async () => {
+    const { dir, src, records } = fixture();
+    const many: ExportRecord[] = Array.from({ length: 30 }, (_, i) => ({ imageId: 100 + i, absPath: path.join(src, `gone-${i}.jpg`), groupId: 10, groupName: 'Cats', confidence: 0.5 }));
+    const plan = await exportRecords([...records, ...many], { format: 'folders', out: path.join(dir, 'out'), dryRun: true });
+    expect(plan).toMatchObject({ failedCount: 30, conflictCount: 1 });
+    const listed = listedAtMost(plan, 10);
+    expect(listed.failed).toEqual(plan.failed.slice(0, 10));
+    expect(listed).toMatchObject({ failedCount: 30, conflictCount: 1, conflicts: plan.conflicts, total: plan.total });
+  });
+
+  it('a hard link the system refuses (FAT, exFAT, a network share, a file not owned) becomes a copy, and the result says why', async () => {
+    const { dir, records } = fixture();
+    const out = path.join(dir, 'out');
+    // Root (as in CI) is refused no link, and mounting a FAT drive needs privileges CI lacks:
+    // the refusal is injected as link(2) reports it on such a drive.
+    const refuse = vi.spyOn(fsp, 'link').mockRejectedValue(Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' }));
+    try {
+      const plan = await exportRecords(records, { format: 'folders', out, mode: 'hardlink' });
+      expect(refuse).toHaveBeenCalled();
+      expect(plan).toMatchObject({ written: 4, failedCount: 0 });
+      expect(plan.notes.join('\n')).toMatch(/4 files were copied, not hard-linked: the system refused the links/);
+      expect(readFileSync(path.join(out, 'Cats', 'cat.jpg'), 'utf8')).toBe('cat-a');
+      expect(statSync(path.join(out, 'Cats', 'cat.jpg')).nlink).toBe(1);
+    } finally {
+      refuse.mockRestore();
+    }
+  });
+
+  it('a hard link refused for another reason is a failure of that file, not a copy', async () => {
+    const { dir, records } = fixture();
+    const refuse = vi.spyOn(fsp, 'link').mockRejectedValue(Object.assign(new Error('EIO: i/o error, link'), { code: 'EIO' }));
+    try {
+      const plan = await exportRecords(records, { format: 'folders', out: path.join(dir, 'out'), mode: 'hardlink' });
+      expect(plan).toMatchObject({ written: 0, failedCount: 4 });
+      expect(plan.failed[0]!.reason).toMatch(/read error/);
+    } finally {
+      refuse.mockRestore();
+    }
   });
 
   it('marks the output folder so library scans leave it out (not in a dry run), and never names a group folder like the marker', async () => {
