@@ -185,21 +185,48 @@ export interface HistoryState {
 }
 
 /**
- * The most `failed` and `conflicts` entries an export result carries over the API: a library on
- * a disk that was unplugged fails every file, and 100,000 paths are megabytes over IPC that no
- * one reads one by one. The counts stay exact; the CLI prints every entry.
+ * The most `failed`, `conflicts` and `removedFiles` entries an export result carries over the
+ * API: a library on a disk that was unplugged fails every file, and 100,000 paths are megabytes
+ * over IPC that no one reads one by one. The counts stay exact; the CLI prints every entry.
  */
 export const EXPORT_LIST_LIMIT = 500;
 
+/**
+ * One group of an export. `count`: its images. The rest say what happened in its folder (a
+ * folder export; CSV/JSON: `newFiles` is `count`, the rest 0): `newFiles` files written (in a
+ * dry run: that would be), `alreadyThere` found with the same content, `failed` originals that
+ * could not be read, `removed` files of an earlier export no longer in the group (see
+ * ExportPlan.removed).
+ */
+export interface ExportGroupResult {
+  groupId: number | null;
+  name: string;
+  target: string;
+  count: number;
+  newFiles: number;
+  alreadyThere: number;
+  failed: number;
+  removed: number;
+}
+
 export interface ExportPlan {
   total: number;
-  groups: Array<{ groupId: number | null; name: string; target: string; count: number }>;
+  groups: ExportGroupResult[];
   /** Files whose target name already exists or collides: they get a numeric suffix. */
   conflicts: Array<{ imageId: number; target: string; renamedTo: string }>;
   /** How many files were renamed: over the API `conflicts` lists at most EXPORT_LIST_LIMIT of them. */
   conflictCount: number;
   /** Files already at their destination with the same content (an earlier export): not written again. */
   alreadyThere: number;
+  /**
+   * Files an earlier folder export from this database placed in this folder (its
+   * `.constellate-export` lists them) that this export does not place there any more (the image
+   * moved to another group, its group was renamed, it left the library): removed, in a dry run
+   * to be removed. Files changed since that export are kept (a note says which).
+   */
+  removed: number;
+  /** The removed files (absolute paths): over the API at most EXPORT_LIST_LIMIT of them. */
+  removedFiles: Array<{ imageId: number; path: string }>;
   /**
    * Originals that could not be read or placed (deleted since the last scan, unreadable):
    * skipped, and the export went on. In a dry run: the originals that are not there now.
@@ -210,6 +237,7 @@ export interface ExportPlan {
   /** What the user should know about where and how it went (a CSV put into a folder, hard links copied, inside a library). */
   notes: string[];
   dryRun: boolean;
+  /** Files (CSV/JSON: rows) written; 0 in a dry run, whose groups' `newFiles` say what it would write. */
   written: number;
 }
 

@@ -46,7 +46,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'folders']).makeOptionMandatory())
     .option('--out <path>', 'output file (csv/json; default stdout) or folder (folders)')
     .addOption(new Option('--mode <mode>', 'for folders: how files get there').choices(['copy', 'hardlink', 'symlink']).default('copy'))
-    .option('--dry-run', 'list what would be written, write nothing')
+    .option('--dry-run', 'write and remove nothing: show per group what would be written, already there, removed and skipped, and list every renamed, removed and skipped file')
     .action(async (opts: { db?: string; format: 'csv' | 'json' | 'folders'; out?: string; mode: 'copy' | 'hardlink' | 'symlink'; dryRun?: boolean }) => {
       const { exportCommand } = await import('./export.js');
       exitCode = await exportCommand(opts);

@@ -2,8 +2,10 @@
  * Opening the database for a CLI command: default location, instance lock (one writer app per
  * database), interrupted runs marked, and a clean close on exit or Ctrl-C.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DatabaseReadOnlyError } from '../store/errors.js';
 import { acquireInstanceLock, defaultDatabasePath, openStore, type InstanceLock, type Store } from '../store/index.js';
 
 export interface Session {
@@ -15,13 +17,16 @@ export interface Session {
 /**
  * `mustExist`: for commands that only read (export). Opening a path that does not exist would
  * create an empty database (and its folder), and the command would then "succeed" with nothing.
+ * `readOnly`: the command never writes (export): no lock, and a database on a read-only disk or
+ * folder (a backup, a shared drive) is still read, see openForReading.
  */
-export function openSession(dbOption: string | undefined, options: { lock?: boolean; mustExist?: boolean } = {}): Session {
+export function openSession(dbOption: string | undefined, options: { lock?: boolean; mustExist?: boolean; readOnly?: boolean } = {}): Session {
   const dbPath = path.resolve(dbOption ?? defaultDatabasePath());
   if (options.mustExist && !statSync(dbPath, { throwIfNoEntry: false })?.isFile()) {
     throw new Error(`no database at ${dbPath} (run \`constellate cluster\` first, or pass --db FILE)`);
   }
-  mkdirSync(path.dirname(dbPath), { recursive: true });
+  if (options.readOnly) return openForReading(dbPath);
+  makeFolderFor(dbPath);
   const lock: InstanceLock | null = options.lock === false ? null : acquireInstanceLock(dbPath);
   let store: Store;
   try {
@@ -42,6 +47,64 @@ export function openSession(dbOption: string | undefined, options: { lock?: bool
       closed = true;
       store.close();
       lock?.release();
+    },
+  };
+}
+
+/** The database's folder, made if needed; a file in its path is named (mkdir's EEXIST/ENOTDIR named only the path). */
+function makeFolderFor(dbPath: string): void {
+  try {
+    mkdirSync(path.dirname(dbPath), { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
+    const isFile = (p: string) => {
+      try {
+        return statSync(p).isFile();
+      } catch {
+        return false; // under the file: ENOTDIR
+      }
+    };
+    let blocker = path.dirname(dbPath);
+    while (!isFile(blocker) && path.dirname(blocker) !== blocker) blocker = path.dirname(blocker);
+    throw new Error(`cannot keep the database at ${dbPath}: ${blocker} is a file, not a folder`);
+  }
+}
+
+/**
+ * Opens the database only to read it. SQLite reads a WAL database in place only where it can
+ * create the -shm file beside it, and never upgrades a file it may not write: a database in a
+ * read-only folder (a mounted backup, a share), or one from an older version there, is read
+ * from a private copy in the temp folder instead (with its -wal, so nothing committed is
+ * missed), which is removed on close. The original is never written.
+ */
+function openForReading(dbPath: string): Session {
+  let store: Store;
+  let copyDir: string | null = null;
+  try {
+    store = openStore(dbPath, { readonly: true });
+  } catch (err) {
+    if (!(err instanceof DatabaseReadOnlyError)) throw err;
+    copyDir = mkdtempSync(path.join(tmpdir(), 'constellate-read-'));
+    const copy = path.join(copyDir, path.basename(dbPath));
+    try {
+      copyFileSync(dbPath, copy);
+      if (existsSync(`${dbPath}-wal`)) copyFileSync(`${dbPath}-wal`, `${copy}-wal`);
+      store = openStore(copy);
+    } catch (copyErr) {
+      rmSync(copyDir, { recursive: true, force: true });
+      throw copyErr;
+    }
+  }
+  let closed = false;
+  return {
+    store,
+    dbPath,
+    close() {
+      if (closed) return;
+      closed = true;
+      store.close();
+      if (copyDir) rmSync(copyDir, { recursive: true, force: true });
     },
   };
 }

@@ -4,22 +4,51 @@
  * a numeric suffix, unless it already holds the same content (an earlier export: "already
  * there", not written again). A dry run reports exactly what would be written, and which
  * originals are gone. Originals are only read (copy) or linked to, never moved or changed.
- * A folder export marks its folder (EXPORT_MARKER) so library scans leave it out.
+ * A folder export marks its folder (EXPORT_MARKER) so library scans leave it out, and lists
+ * there what it placed, so that the next export into the folder removes what it no longer
+ * places (exportManifest.ts): re-exporting after an edit must not leave an image under two labels.
  */
 import { constants as fsConstants, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { ExportPlan } from '../api/contract.js';
+import type { ExportGroupResult, ExportPlan } from '../api/contract.js';
 import { EXPORT_MARKER } from '../library/exportMarker.js';
 import { describeError, destinationFull, placeFile, readableSource, sameContent } from './exportFiles.js';
+import {
+  manifestEntry,
+  manifestFileAt,
+  MANIFEST_VERSION,
+  PlacedPaths,
+  readPriorExport,
+  removeEmptyFolders,
+  removeFiles,
+  staleFiles,
+  writeManifest,
+  type ExportManifest,
+  type ManifestFile,
+  type PriorExport,
+  type StaleFiles,
+} from './exportManifest.js';
 import { ExportDestinationError, fileInTheWay, libraryContaining, nearestExisting } from './exportTarget.js';
 
+/** One image as exported (see the README's `export` paragraph for what each column means). */
 export interface ExportRecord {
   imageId: number;
   absPath: string;
+  /** null: Unsorted. */
   groupId: number | null;
   groupName: string;
   confidence: number | null;
+  /** The user put it where it is: pinned it, moved it there, or removed it to Unsorted. */
+  userConfirmed: boolean;
+  /** In Unsorted only because the model is unsure: the group the model would put it in. */
+  suggestedGroupId: number | null;
+  suggestedGroupName: string | null;
+  /** The library's root folder, and the file's path inside it with `/` separators. */
+  library: string;
+  relativePath: string;
+  /** The store's content hash (`cs1:`, see core/library/hash.ts), null before it was read. */
+  contentHash: string | null;
 }
 
 export type ExportFormat = 'csv' | 'json' | 'folders';
@@ -27,23 +56,51 @@ export type ExportMode = 'copy' | 'hardlink' | 'symlink';
 
 export const UNSORTED_NAME = 'Unsorted';
 
+/** Columns in file order: the first four were the whole format once, and stay first for readers of it. */
+const COLUMNS = ['path', 'group_id', 'group_name', 'confidence', 'image_id', 'user_confirmed', 'suggested_group_id', 'suggested_group_name', 'library', 'relative_path', 'content_hash'] as const;
+type Row = Record<(typeof COLUMNS)[number], string | number | boolean | null>;
+
+function row(r: ExportRecord): Row {
+  return {
+    path: r.absPath,
+    group_id: r.groupId,
+    group_name: r.groupName,
+    confidence: r.confidence,
+    image_id: r.imageId,
+    user_confirmed: r.userConfirmed,
+    suggested_group_id: r.suggestedGroupId,
+    suggested_group_name: r.suggestedGroupName,
+    library: r.library,
+    relative_path: r.relativePath,
+    content_hash: r.contentHash,
+  };
+}
+
 export function toCsv(records: readonly ExportRecord[]): string {
-  const lines = ['path,group_id,group_name,confidence'];
+  const lines: string[] = [COLUMNS.join(',')];
   for (const r of records) {
-    lines.push([csvField(r.absPath), r.groupId ?? '', csvField(r.groupName), r.confidence === null ? '' : r.confidence.toFixed(4)].join(','));
+    const values: Row = { ...row(r), confidence: r.confidence === null ? null : r.confidence.toFixed(4) };
+    lines.push(COLUMNS.map((c) => csvCell(values[c], c)).join(','));
   }
   return lines.join('\n') + '\n';
 }
 
 export function toJson(records: readonly ExportRecord[]): string {
-  return JSON.stringify(
-    records.map((r) => ({ path: r.absPath, group_id: r.groupId, group_name: r.groupName, confidence: r.confidence })),
-    null,
-    2,
-  );
+  return JSON.stringify(records.map(row), null, 2);
 }
 
-function csvField(s: string): string {
+/** Columns holding text (names, paths): a spreadsheet may read them as formulas. */
+const TEXT_COLUMNS: ReadonlySet<string> = new Set(['path', 'group_name', 'suggested_group_name', 'library', 'relative_path', 'content_hash']);
+
+/**
+ * A text cell starting with = + - @ tab or carriage return is a formula to Excel and LibreOffice
+ * (a group named `=HYPERLINK("http://…")` became a live link): OWASP's advice is a leading `'`,
+ * which they show as text. Then RFC 4180 quoting. Numbers and booleans are written as they are.
+ */
+function csvCell(value: string | number | boolean | null, column: string): string {
+  if (value === null) return '';
+  let s = String(value);
+  if (TEXT_COLUMNS.has(column) && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -138,17 +195,36 @@ export async function exportRecords(records: readonly ExportRecord[], options: E
     g.count++;
     byGroup.set(key, g);
   }
-  const plan: ExportPlan = { total: records.length, groups: [], conflicts: [], conflictCount: 0, alreadyThere: 0, failed: [], failedCount: 0, notes: [], dryRun, written: 0 };
+  const plan: ExportPlan = {
+    total: records.length,
+    groups: [],
+    conflicts: [],
+    conflictCount: 0,
+    alreadyThere: 0,
+    removed: 0,
+    removedFiles: [],
+    failed: [],
+    failedCount: 0,
+    notes: [],
+    dryRun,
+    written: 0,
+  };
   if (options.format === 'folders') await exportFolders(records, byGroup, options, plan);
   else await exportFile(records, [...byGroup.values()], options.format, options.out, plan);
   plan.conflictCount = plan.conflicts.length;
   plan.failedCount = plan.failed.length;
+  plan.removed = plan.removedFiles.length;
   return plan;
 }
 
 /** The plan with at most `limit` entries in each list (the counts say how many there are). */
 export function listedAtMost(plan: ExportPlan, limit: number): ExportPlan {
-  return { ...plan, conflicts: plan.conflicts.slice(0, limit), failed: plan.failed.slice(0, limit) };
+  return { ...plan, conflicts: plan.conflicts.slice(0, limit), failed: plan.failed.slice(0, limit), removedFiles: plan.removedFiles.slice(0, limit) };
+}
+
+/** A group's result before anything was placed: its images to write, none yet counted. */
+function groupResult(g: GroupCount, target: string, newFiles: number): ExportGroupResult {
+  return { groupId: g.groupId, name: g.name, target, count: g.count, newFiles, alreadyThere: 0, failed: 0, removed: 0 };
 }
 
 /** CSV or JSON: one file, never overwriting one. */
@@ -162,7 +238,7 @@ async function exportFile(records: readonly ExportRecord[], groups: GroupCount[]
   if (blocker) throw new ExportDestinationError(`${blocker} is a file, not a folder`);
   const name = await freeName(dir, wanted, new Set());
   const target = path.join(dir, name);
-  plan.groups = groups.map((g) => ({ ...g, target }));
+  plan.groups = groups.map((g) => groupResult(g, target, g.count));
   if (intoFolder) plan.notes.push(`${out} is a folder: the ${format.toUpperCase()} file ${plan.dryRun ? 'goes' : 'went'} into it, as ${name}`);
   if (name !== wanted) plan.conflicts.push({ imageId: 0, target: path.join(dir, wanted), renamedTo: target });
   if (plan.dryRun) return;
@@ -173,8 +249,10 @@ async function exportFile(records: readonly ExportRecord[], groups: GroupCount[]
 }
 
 /**
- * The marker that leaves this folder out of library scans (see exportMarker.ts). An earlier
- * export's marker stays: the folder is marked already, and nothing is overwritten.
+ * The marker that leaves this folder out of library scans (see exportMarker.ts), written before
+ * any file so that an export stopped halfway is still left out. It lists no files yet (the
+ * manifest replaces it at the end); an earlier export's marker stays as it is until then: its
+ * list is what this export removes stale files by.
  */
 async function writeMarker(out: string, database: string | undefined): Promise<void> {
   const body = JSON.stringify({ app: 'constellate', time: new Date().toISOString(), database: database ?? null }, null, 2) + '\n';
@@ -211,81 +289,228 @@ async function checkFolderDestination(out: string, libraryRoots: readonly string
 
 const FOLDER_ORDER = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
+/** A group's folder (its name in the export folder) and its result in the plan. */
+interface GroupFolder {
+  folder: string;
+  result: ExportGroupResult;
+}
+
+/**
+ * The group folders, by group key, each with its result pushed to plan.groups. Names are made
+ * safe and unique (two groups may share a name); the marker's name is not a group's, and neither
+ * is a file's already there. In name order ("Group 2" before "Group 10"), Unsorted last: the
+ * preview lists them so, and a shared name's "(2)" goes to the same group every time.
+ */
+async function assignFolders(out: string, byGroup: Map<string, GroupCount>, plan: ExportPlan): Promise<Map<string, GroupFolder>> {
+  const folders = new Map<string, GroupFolder>();
+  const used = new Set<string>([EXPORT_MARKER.toLowerCase()]);
+  const ordered = [...byGroup].sort(([, a], [, b]) => Number(a.groupId === null) - Number(b.groupId === null) || FOLDER_ORDER.compare(a.name, b.name));
+  for (const [key, g] of ordered) {
+    const base = safeFolderName(g.name);
+    let name = base;
+    for (let i = 2; used.has(name.toLowerCase()) || (await fsp.stat(path.join(out, name)).catch(() => null))?.isDirectory() === false; i++) name = `${base} (${i})`;
+    used.add(name.toLowerCase());
+    const result = groupResult(g, path.join(out, name), 0);
+    plan.groups.push(result);
+    folders.set(key, { folder: name, result });
+  }
+  return folders;
+}
+
+/** What a folder export keeps track of while it places files. */
+interface FolderRun {
+  out: string;
+  mode: ExportMode;
+  /** The destination's disk, for hard links (null otherwise). */
+  destDev: number | null;
+  plan: ExportPlan;
+  total: number;
+  /** Target paths claimed so far, lower-cased. */
+  taken: Set<string>;
+  /** Where this export placed files or found them already there. */
+  placed: PlacedPaths;
+  /** Images this export could not place: an earlier export's file of theirs is kept. */
+  unplaced: Set<number>;
+  /** The new manifest's files (not in a dry run). */
+  files: ManifestFile[];
+  copiedOtherDisk: number;
+  copiedNotAllowed: number;
+}
+
+/** Where one record went: nowhere (why), or a name in its folder, already there or written (in a dry run: to be). */
+type Placement = { kind: 'failed'; reason: string } | { kind: 'there' | 'written'; name: string; stat: Stats; conflict: ExportPlan['conflicts'][number] | null };
+
+async function placeRecord(r: ExportRecord, dir: string, run: FolderRun): Promise<Placement> {
+  const source = await readableSource(r.absPath);
+  if ('reason' in source) return { kind: 'failed', reason: source.reason };
+  const slot = await slotFor(dir, r.absPath, source.stat, run.taken);
+  if (slot.alreadyThere) return { kind: 'there', name: slot.name, stat: source.stat, conflict: null };
+  const target = path.join(dir, slot.name);
+  const conflict = slot.name === path.basename(r.absPath) ? null : { imageId: r.imageId, target: path.join(dir, path.basename(r.absPath)), renamedTo: target };
+  const written: Placement = { kind: 'written', name: slot.name, stat: source.stat, conflict };
+  const otherDisk = run.mode === 'hardlink' && source.stat.dev !== run.destDev;
+  if (run.plan.dryRun) {
+    if (otherDisk) run.copiedOtherDisk++;
+    return written;
+  }
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+    const placed = await placeFile(otherDisk ? 'copy' : run.mode, r.absPath, source.stat, target);
+    if (otherDisk || placed.linkRefused === 'other-disk') run.copiedOtherDisk++;
+    else if (placed.linkRefused === 'not-allowed') run.copiedNotAllowed++;
+  } catch (err) {
+    const full = destinationFull(err);
+    if (full) throw new Error(`export stopped: ${full}; ${run.plan.written} of ${run.total} files were written to ${run.out}`);
+    return { kind: 'failed', reason: describeError(err) };
+  }
+  return written;
+}
+
+/** Counts one record's placement in the plan and its group, and lists its file for the manifest. */
+async function countPlacement(r: ExportRecord, g: GroupFolder, p: Placement, run: FolderRun): Promise<void> {
+  const { plan } = run;
+  if (p.kind === 'failed') {
+    plan.failed.push({ imageId: r.imageId, path: r.absPath, reason: p.reason });
+    g.result.failed++;
+    run.unplaced.add(r.imageId);
+    return;
+  }
+  const rel = `${g.folder}/${p.name}`;
+  run.placed.add(rel);
+  if (p.kind === 'there') {
+    plan.alreadyThere++;
+    g.result.alreadyThere++;
+  } else {
+    if (p.conflict) plan.conflicts.push(p.conflict);
+    g.result.newFiles++;
+    if (!plan.dryRun) plan.written++;
+  }
+  if (plan.dryRun) return;
+  const entry = await manifestEntry(run.out, rel, r.imageId, p.stat);
+  if (entry) run.files.push(entry);
+}
+
 /**
  * One folder per group. An original that cannot be read or placed is skipped with its reason
  * and the export goes on (one deleted file stopped it halfway); only a full or read-only
- * destination, which every further file would hit too, stops it.
+ * destination, which every further file would hit too, stops it. Then the files an earlier
+ * export from this database placed here and this one does not are removed (see
+ * exportManifest.ts), and the marker becomes this export's manifest.
  */
 async function exportFolders(records: readonly ExportRecord[], byGroup: Map<string, GroupCount>, options: ExportOptions, plan: ExportPlan): Promise<void> {
   const { out } = options;
   const mode = options.mode ?? 'copy';
   await checkFolderDestination(out, options.libraryRoots ?? [], plan);
+  const prior = await readPriorExport(out, options.database);
   // Hard links cannot cross disks: an original on another disk than the destination is copied,
   // decided before writing it (the link failed with EXDEV, leaving empty folders).
   const destDev = mode === 'hardlink' ? (await fsp.stat(nearestExisting(out))).dev : null;
-
-  // Names made safe and unique (two groups may share a name); the marker's name is not a
-  // group's, and neither is a file's already there.
-  const folderOf = new Map<string, string>();
-  const usedFolders = new Set<string>([EXPORT_MARKER.toLowerCase()]);
-  // In name order ("Group 2" before "Group 10"), Unsorted last: the preview lists them so, and a
-  // shared name's "(2)" goes to the same group every time.
-  const ordered = [...byGroup].sort(([, a], [, b]) => Number(a.groupId === null) - Number(b.groupId === null) || FOLDER_ORDER.compare(a.name, b.name));
-  for (const [key, g] of ordered) {
-    const base = safeFolderName(g.name);
-    let name = base;
-    for (let i = 2; usedFolders.has(name.toLowerCase()) || (await fsp.stat(path.join(out, name)).catch(() => null))?.isDirectory() === false; i++) name = `${base} (${i})`;
-    usedFolders.add(name.toLowerCase());
-    folderOf.set(key, name);
-    plan.groups.push({ groupId: g.groupId, name: g.name, target: path.join(out, name), count: g.count });
-  }
+  const folders = await assignFolders(out, byGroup, plan);
   if (!plan.dryRun) {
     await fsp.mkdir(out, { recursive: true });
     await writeMarker(out, options.database);
   }
-
-  const taken = new Set<string>();
-  let copiedOtherDisk = 0;
-  let copiedNotAllowed = 0;
+  const run: FolderRun = { out, mode, destDev, plan, total: records.length, taken: new Set(), placed: new PlacedPaths(), unplaced: new Set(), files: [], copiedOtherDisk: 0, copiedNotAllowed: 0 };
   for (const r of records) {
-    const source = await readableSource(r.absPath);
-    if ('reason' in source) {
-      plan.failed.push({ imageId: r.imageId, path: r.absPath, reason: source.reason });
-      continue;
-    }
-    const dir = path.join(out, folderOf.get(String(r.groupId))!);
-    const slot = await slotFor(dir, r.absPath, source.stat, taken);
-    if (slot.alreadyThere) {
-      plan.alreadyThere++;
-      continue;
-    }
-    const target = path.join(dir, slot.name);
-    const conflict = slot.name === path.basename(r.absPath) ? null : { imageId: r.imageId, target: path.join(dir, path.basename(r.absPath)), renamedTo: target };
-    const otherDisk = mode === 'hardlink' && source.stat.dev !== destDev;
-    if (plan.dryRun) {
-      if (conflict) plan.conflicts.push(conflict);
-      if (otherDisk) copiedOtherDisk++;
-      continue;
-    }
-    try {
-      await fsp.mkdir(dir, { recursive: true });
-      const placed = await placeFile(otherDisk ? 'copy' : mode, r.absPath, source.stat, target);
-      if (otherDisk || placed.linkRefused === 'other-disk') copiedOtherDisk++;
-      else if (placed.linkRefused === 'not-allowed') copiedNotAllowed++;
-    } catch (err) {
-      const full = destinationFull(err);
-      if (full) throw new Error(`export stopped: ${full}; ${plan.written} of ${records.length} files were written to ${out}`);
-      plan.failed.push({ imageId: r.imageId, path: r.absPath, reason: describeError(err) });
-      continue;
-    }
-    if (conflict) plan.conflicts.push(conflict);
-    plan.written++;
+    const g = folders.get(String(r.groupId))!;
+    await countPlacement(r, g, await placeRecord(r, path.join(out, g.folder), run), run);
   }
-  const copied = (count: number) => `${count === 1 ? '1 file' : `${count} files`} ${plan.dryRun ? 'would be' : count === 1 ? 'was' : 'were'} copied, not hard-linked`;
-  if (copiedOtherDisk > 0) {
-    plan.notes.push(`${copied(copiedOtherDisk)}: hard links cannot cross disks, and ${out} is on another disk than ${copiedOtherDisk === 1 ? 'its original' : 'their originals'}`);
+  const listAgain = await settlePrior(prior, run, folders);
+  if (!plan.dryRun) await saveManifest(run, folders, listAgain, options.database);
+  plan.notes.push(...copiedNotes(run));
+}
+
+/**
+ * The earlier export's files this one no longer places: removed if still as written (a dry run
+ * counts them), kept with a note if changed since. Resolves to the entries the new manifest
+ * lists again: kept because their image could not be placed now, or because removing failed.
+ */
+async function settlePrior(prior: PriorExport, run: FolderRun, folders: Map<string, GroupFolder>): Promise<ManifestFile[]> {
+  const { plan, out } = run;
+  const note = priorNote(prior, out, plan.dryRun);
+  if (note) plan.notes.push(note);
+  if (prior.kind !== 'listed') return [];
+  const stale = await staleFiles(out, prior.manifest, run.placed, run.unplaced);
+  const { removed, kept } = plan.dryRun ? { removed: stale.removable, kept: [] } : await removeFiles(out, stale.removable);
+  plan.removedFiles = removed.map((f) => ({ imageId: f.imageId, path: manifestFileAt(out, f) }));
+  const byFolder = new Map([...folders.values()].map((g) => [g.folder, g.result]));
+  for (const f of removed) {
+    const g = byFolder.get(f.path.split('/')[0]!);
+    if (g) g.removed++;
   }
-  if (copiedNotAllowed > 0) {
-    plan.notes.push(`${copied(copiedNotAllowed)}: the system refused the links (a drive without hard links, such as FAT or exFAT, or a network share, or files you do not own)`);
+  const emptied = await removeEmptyFolders(out, removed, run.placed, plan.dryRun);
+  plan.notes.push(...staleNotes(out, stale, kept, emptied, plan.dryRun));
+  return [...stale.carried, ...kept.map((k) => k.entry)];
+}
+
+/** Why nothing of an earlier export is removed, where the folder holds one this export cannot go by. */
+function priorNote(prior: PriorExport, out: string, dryRun: boolean): string | null {
+  if (prior.kind === 'unlisted') {
+    return `${EXPORT_MARKER} in ${out} lists no exported files (${prior.why}): files of earlier exports no longer in these groups ${dryRun ? 'will not be' : 'were not'} removed`;
   }
+  if (prior.kind === 'other-database') {
+    return `${out} holds an export from another database (${prior.database}): none of its files ${dryRun ? 'will be' : 'were'} removed`;
+  }
+  return null;
+}
+
+const fmtCount = (n: number) => n.toLocaleString('en-US');
+const files = (n: number) => (n === 1 ? '1 file' : `${fmtCount(n)} files`);
+const either = (n: number, one: string, many: string) => (n === 1 ? one : many);
+
+/** The first few of a long list, and how many more (a note is a line, not a listing). */
+function fewOf(items: readonly string[], few = 5): string {
+  return items.length <= few ? items.join(', ') : `${items.slice(0, few).join(', ')} and ${fmtCount(items.length - few)} more`;
+}
+
+/** What became of the earlier export's files that were not removed, and of their folders (paths in full: the user looks for them). */
+function staleNotes(out: string, stale: StaleFiles, kept: ReadonlyArray<{ entry: ManifestFile; reason: string }>, emptied: readonly string[], dryRun: boolean): string[] {
+  const notes: string[] = [];
+  const paths = (entries: readonly ManifestFile[]) => entries.map((e) => manifestFileAt(out, e));
+  const changed = stale.changed.length;
+  if (changed) {
+    notes.push(
+      `${files(changed)} no longer in these groups ${either(changed, 'has', 'have')} changed since an earlier export placed ${either(changed, 'it', 'them')}, so ${either(changed, 'it is', 'they are')} kept: ${fewOf(paths(stale.changed))}`,
+    );
+  }
+  const carried = stale.carried.length;
+  if (carried) {
+    notes.push(
+      `${files(carried)} of an earlier export ${either(carried, 'is', 'are')} kept where ${either(carried, 'it was', 'they were')}: ${either(carried, 'its original', 'their originals')} cannot be read now (see the files not exported): ${fewOf(paths(stale.carried))}`,
+    );
+  }
+  if (kept.length) notes.push(`${files(kept.length)} no longer in these groups could not be removed: ${fewOf(kept.map((k) => `${manifestFileAt(out, k.entry)} (${k.reason})`))}`);
+  const n = emptied.length;
+  if (n) notes.push(`${either(n, '1 group folder', `${fmtCount(n)} group folders`)} left empty ${dryRun ? 'would be' : either(n, 'was', 'were')} removed: ${fewOf(emptied.map((f) => path.join(out, f)))}`);
+  return notes;
+}
+
+/** Replaces the marker with this export's manifest; a failure is a note, not a failed export (the files are placed). */
+async function saveManifest(run: FolderRun, folders: Map<string, GroupFolder>, listAgain: readonly ManifestFile[], database: string | undefined): Promise<void> {
+  const manifest: ExportManifest = {
+    app: 'constellate',
+    manifest: MANIFEST_VERSION,
+    time: new Date().toISOString(),
+    database: database ?? null,
+    groups: [...folders.values()].map((g) => ({ folder: g.folder, groupId: g.result.groupId, name: g.result.name })),
+    files: [...run.files, ...listAgain],
+  };
+  try {
+    await writeManifest(run.out, manifest);
+  } catch (err) {
+    run.plan.notes.push(`the list of exported files could not be saved in ${EXPORT_MARKER} (${describeError(err)}): the next export into ${run.out} will not recognise these files as its own`);
+  }
+}
+
+function copiedNotes(run: FolderRun): string[] {
+  const { plan, out } = run;
+  const copied = (count: number) => `${files(count)} ${plan.dryRun ? 'would be' : either(count, 'was', 'were')} copied, not hard-linked`;
+  const notes: string[] = [];
+  if (run.copiedOtherDisk > 0) {
+    notes.push(`${copied(run.copiedOtherDisk)}: hard links cannot cross disks, and ${out} is on another disk than ${either(run.copiedOtherDisk, 'its original', 'their originals')}`);
+  }
+  if (run.copiedNotAllowed > 0) {
+    notes.push(`${copied(run.copiedNotAllowed)}: the system refused the links (a drive without hard links, such as FAT or exFAT, or a network share, or files you do not own)`);
+  }
+  return notes;
 }

@@ -5,19 +5,34 @@ import type { Store } from '../store/index.js';
 import { UNSORTED_NAME, type ExportRecord } from './export.js';
 import { getUnsortedThreshold } from './settings.js';
 
+type ExportRow = ReturnType<BrowseRepository['exportRows']>[number];
+
 export function exportRecordsFromStore(store: Store): ExportRecord[] {
   const runId = store.runs.activeRunId();
   if (runId === null) return [];
   const threshold = getUnsortedThreshold(store.db);
-  const rows = new BrowseRepository(store.db).exportRows(runId);
-  return rows.map((r) => {
-    const unsorted = r.groupId === null || (!r.pinned && r.confidence < threshold);
-    return {
-      imageId: r.imageId,
-      absPath: path.join(r.root, r.relPath),
-      groupId: unsorted ? null : r.groupId,
-      groupName: unsorted ? UNSORTED_NAME : r.groupName || `Group ${r.groupId}`,
-      confidence: r.groupId === null ? null : r.confidence,
-    };
-  });
+  return new BrowseRepository(store.db).exportRows(runId).map((r) => toRecord(r, threshold));
+}
+
+function toRecord(r: ExportRow, threshold: number): ExportRecord {
+  // In Unsorted: never assigned or removed by the user (no group), or the model unsure of an
+  // image the user did not pin. Only the last has a group the model would put it in; an image
+  // the user removed must not get back, as a suggestion, the group they took it out of.
+  const belowThreshold = r.groupId !== null && !r.pinned && r.confidence < threshold;
+  const unsorted = r.groupId === null || belowThreshold;
+  const name = r.groupName || `Group ${r.groupId}`;
+  return {
+    imageId: r.imageId,
+    absPath: path.join(r.root, r.relPath),
+    groupId: unsorted ? null : r.groupId,
+    groupName: unsorted ? UNSORTED_NAME : name,
+    confidence: r.groupId === null ? null : r.confidence,
+    userConfirmed: r.pinned,
+    suggestedGroupId: belowThreshold ? r.groupId : null,
+    suggestedGroupName: belowThreshold ? name : null,
+    library: r.root,
+    // `/` on every system: a dataset made on Windows reads the same elsewhere.
+    relativePath: r.relPath.split(path.sep).join('/'),
+    contentHash: r.contentHash,
+  };
 }

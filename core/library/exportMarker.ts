@@ -4,8 +4,9 @@
  * and grouped a second time. The scanner leaves out every folder holding this file, so the
  * name is shared here, by the export (core/jobs/export.ts) and the scanner (scan.ts).
  *
- * Its content is a short JSON object, for people who find it: what wrote it, when, and from
- * which database: `{ "app": "constellate", "version", "time", "database" }`. Only the name
- * matters to the scanner.
+ * Its content is JSON: what wrote it, when, from which database, and (once the export finished)
+ * the manifest of the groups and files it placed, which the next export into the folder removes
+ * stale files by (core/jobs/exportManifest.ts describes and checks it). Only the name matters to
+ * the scanner.
  */
 export const EXPORT_MARKER = '.constellate-export';

@@ -274,12 +274,30 @@ export class BrowseRepository {
       .map((r) => r.id);
   }
 
-  /** One row per usable image with its assignment in `runId` (for export). */
-  exportRows(runId: number): Array<{ imageId: number; root: string; relPath: string; groupId: number | null; groupName: string; confidence: number; pinned: boolean }> {
+  /** One row per usable image with its assignment in `runId` (for export), and its content hash. */
+  exportRows(runId: number): Array<{
+    imageId: number;
+    root: string;
+    relPath: string;
+    groupId: number | null;
+    groupName: string;
+    confidence: number;
+    pinned: boolean;
+    contentHash: string | null;
+  }> {
     return this.db
-      .stmt<{ imageId: number; root: string; relPath: string; groupId: number | null; groupName: string | null; confidence: number | null; pinned: number | null }>(
+      .stmt<{
+        imageId: number;
+        root: string;
+        relPath: string;
+        groupId: number | null;
+        groupName: string | null;
+        confidence: number | null;
+        pinned: number | null;
+        contentHash: string | null;
+      }>(
         `SELECT i.id AS imageId, l.root_path AS root, i.rel_path AS relPath, a.group_id AS groupId, g.name AS groupName,
-                a.confidence, a.pinned
+                a.confidence, a.pinned, i.content_hash AS contentHash
          FROM images i JOIN libraries l ON l.id = i.library_id
          LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
          LEFT JOIN groups g ON g.id = a.group_id

@@ -17,7 +17,7 @@ import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 
-import { InstanceLockedError, mapSqliteError } from './errors.js';
+import { InstanceLockedError, mapSqliteError, StoreUsageError } from './errors.js';
 
 export interface LockInfo {
   app: 'constellate';
@@ -143,6 +143,12 @@ export function acquireInstanceLock(dbPath: string, options: { force?: boolean }
     try {
       created = tryCreate(lockPath, content);
     } catch (err) {
+      // A folder where no file can be made (/proc, a file in the path): the raw ENOENT named the
+      // lock's temp file, which the user never asked about.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new StoreUsageError(`cannot create files in ${path.dirname(dbPath)}, so the database cannot be kept there: choose another location`);
+      }
       throw mapSqliteError(err, dbPath);
     }
     if (created) return makeLock(lockPath, info);

@@ -90,12 +90,37 @@ describe('exportGroups', () => {
     await expect(call('exportGroups', { format: 'folders', out: path.join(fx.library, 'cats'), dryRun: true })).rejects.toMatchObject({ code: 'invalid-input' });
   });
 
+  it('re-exporting after a move removes the copy the earlier export left in the old group; the preview says so first', async () => {
+    const out = path.join(fx.dir, 'export');
+    await call('exportGroups', { format: 'folders', out });
+    const id = (name: string) => store.db.stmt<{ id: number }>('SELECT id FROM images WHERE name = ?').get(name)!.id;
+    const cats = store.db.stmt<{ id: number }>("SELECT id FROM groups WHERE name = 'Cats'").get()!.id;
+    await call('moveImages', { imageIds: [id('dog1.jpg')], to: { groupId: cats } });
+    const stale = path.join(out, 'Dogs', 'dog1.jpg');
+    const preview = await call('exportGroups', { format: 'folders', out, dryRun: true });
+    expect(preview).toMatchObject({ removed: 1, removedFiles: [{ imageId: id('dog1.jpg'), path: stale }], written: 0 });
+    expect(existsSync(stale)).toBe(true);
+    const plan = await call('exportGroups', { format: 'folders', out });
+    expect(plan).toMatchObject({ written: 1, alreadyThere: 4, removed: 1 });
+    expect(existsSync(stale)).toBe(false);
+    expect(readdirSync(path.join(out, 'Cats')).sort()).toEqual(['cat1.jpg', 'cat2.jpg', 'cat3.jpg', 'dog1.jpg']);
+    expect(JSON.parse(readFileSync(path.join(out, EXPORT_MARKER), 'utf8'))).toMatchObject({ manifest: 1, database: fx.db });
+  });
+
+  it('CSV over the API has the labelled-data columns', async () => {
+    const file = path.join(fx.dir, 'g.csv');
+    await call('exportGroups', { format: 'csv', out: file });
+    const [header, first] = readFileSync(file, 'utf8').split('\n');
+    expect(header).toBe('path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash');
+    expect(first).toMatch(/,false,,,.*,cats\/cat1\.jpg,export-fixture:0$/);
+  });
+
   it('a CSV asked for in an existing folder goes into it, named, and the result says where', async () => {
     const folder = path.join(fx.dir, 'f1');
     mkdirSync(folder);
     const plan = await call('exportGroups', { format: 'csv', out: folder });
     expect(plan.groups[0]!.target).toBe(path.join(folder, 'constellate-groups.csv'));
-    expect(readFileSync(path.join(folder, 'constellate-groups.csv'), 'utf8').split('\n')[0]).toBe('path,group_id,group_name,confidence');
+    expect(readFileSync(path.join(folder, 'constellate-groups.csv'), 'utf8').split('\n')[0]).toMatch(/^path,group_id,group_name,confidence,/);
     expect(existsSync(path.join(fx.dir, 'f1 (2)'))).toBe(false);
   });
 });

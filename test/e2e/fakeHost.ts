@@ -371,8 +371,11 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       return history();
     },
     async exportGroups({ out, dryRun, format }) {
-      const planGroups = groups.map((g) => ({ groupId: g.id as number | null, name: g.name, target: format === 'folders' ? path.join(out, g.name) : out, count: images.filter((i) => effectiveGroup(i) === g.id).length }));
-      return { total: images.length, groups: planGroups, conflicts: [], conflictCount: 0, alreadyThere: 0, failed: [], failedCount: 0, notes: [], dryRun, written: dryRun ? 0 : images.length };
+      const planGroups = groups.map((g) => {
+        const count = images.filter((i) => effectiveGroup(i) === g.id).length;
+        return { groupId: g.id as number | null, name: g.name, target: format === 'folders' ? path.join(out, g.name) : out, count, newFiles: count, alreadyThere: 0, failed: 0, removed: 0 };
+      });
+      return { total: images.length, groups: planGroups, conflicts: [], conflictCount: 0, alreadyThere: 0, removed: 0, removedFiles: [], failed: [], failedCount: 0, notes: [], dryRun, written: dryRun ? 0 : images.length };
     },
   };
 

@@ -91,6 +91,15 @@ describe('CLI errors', () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it('a --db under a file (no folder can hold it) says where files cannot be made, not a raw ENOENT of the lock', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cs-nodir-'));
+    writeFileSync(path.join(dir, 'afile'), 'x');
+    const r = await runCli(['serve', '--db', path.join(dir, 'afile', 'x.db'), '--port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/ENOENT|ENOTDIR|\.tmp|\n\s+at /);
+    expect(r.stderr).toMatch(/afile/);
+  });
+
   it('cluster on a folder without images says so (a finished run: exit 0)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cs-empty-'));
     const empty = path.join(dir, 'empty');

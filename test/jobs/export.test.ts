@@ -7,6 +7,12 @@ import { exportRecords, listedAtMost, safeFolderName, toCsv, type ExportRecord }
 import { absoluteExportPath, ExportDestinationError } from '../../core/jobs/exportTarget.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 
+/** A record of what a folder export needs; the labelled-data fields (see exportLabels.test.ts) filled plainly. */
+function record(r: Pick<ExportRecord, 'imageId' | 'absPath' | 'groupId' | 'groupName' | 'confidence'>): ExportRecord {
+  const library = path.dirname(r.absPath);
+  return { ...r, userConfirmed: false, suggestedGroupId: null, suggestedGroupName: null, library, relativePath: path.basename(r.absPath), contentHash: null };
+}
+
 function fixture() {
   const dir = mkdtempSync(path.join(tmpdir(), 'cs-export-'));
   const src = path.join(dir, 'src');
@@ -16,10 +22,10 @@ function fixture() {
   writeFileSync(path.join(src, 'b', 'cat.jpg'), 'cat-b'); // same name, other folder
   writeFileSync(path.join(src, 'a', 'dog, "big".jpg'), 'dog');
   const records: ExportRecord[] = [
-    { imageId: 1, absPath: path.join(src, 'a', 'cat.jpg'), groupId: 10, groupName: 'Cats', confidence: 0.9 },
-    { imageId: 2, absPath: path.join(src, 'b', 'cat.jpg'), groupId: 10, groupName: 'Cats', confidence: 0.8 },
-    { imageId: 3, absPath: path.join(src, 'a', 'dog, "big".jpg'), groupId: 11, groupName: 'Dogs/Wolves', confidence: 0.7 },
-    { imageId: 4, absPath: path.join(src, 'a', 'cat.jpg'), groupId: null, groupName: 'Unsorted', confidence: null },
+    record({ imageId: 1, absPath: path.join(src, 'a', 'cat.jpg'), groupId: 10, groupName: 'Cats', confidence: 0.9 }),
+    record({ imageId: 2, absPath: path.join(src, 'b', 'cat.jpg'), groupId: 10, groupName: 'Cats', confidence: 0.8 }),
+    record({ imageId: 3, absPath: path.join(src, 'a', 'dog, "big".jpg'), groupId: 11, groupName: 'Dogs/Wolves', confidence: 0.7 }),
+    record({ imageId: 4, absPath: path.join(src, 'a', 'cat.jpg'), groupId: null, groupName: 'Unsorted', confidence: null }),
   ];
   return { dir, src, records };
 }
@@ -28,13 +34,15 @@ describe('export', () => {
   it('lists group folders in name order, numbers in number order, Unsorted last', async () => {
     const { dir, src } = fixture();
     const file = path.join(src, 'a', 'cat.jpg');
-    const records: ExportRecord[] = [null, 'Group 10', 'Group 2', 'apple', 'Group 1 (3)', 'Group 1'].map((name, i) => ({
-      imageId: i + 1,
-      absPath: file,
-      groupId: name === null ? null : i,
-      groupName: name ?? 'Unsorted',
-      confidence: null,
-    }));
+    const records: ExportRecord[] = [null, 'Group 10', 'Group 2', 'apple', 'Group 1 (3)', 'Group 1'].map((name, i) =>
+      record({
+        imageId: i + 1,
+        absPath: file,
+        groupId: name === null ? null : i,
+        groupName: name ?? 'Unsorted',
+        confidence: null,
+      }),
+    );
     const plan = await exportRecords(records, { format: 'folders', out: path.join(dir, 'out'), dryRun: true });
     expect(plan.groups.map((g) => g.name)).toEqual(['apple', 'Group 1', 'Group 1 (3)', 'Group 2', 'Group 10', 'Unsorted']);
   });
@@ -42,10 +50,10 @@ describe('export', () => {
   it('writes CSV with the documented header and quoting', () => {
     const { records } = fixture();
     const csv = toCsv(records).split('\n');
-    expect(csv[0]).toBe('path,group_id,group_name,confidence');
-    expect(csv[1]).toMatch(/cat\.jpg,10,Cats,0\.9000$/);
+    expect(csv[0]!.startsWith('path,group_id,group_name,confidence,')).toBe(true);
+    expect(csv[1]).toMatch(/cat\.jpg,10,Cats,0\.9000,1,/);
     expect(csv[3]).toContain('"');
-    expect(csv[4]).toMatch(/,,Unsorted,$/);
+    expect(csv[4]).toMatch(/,,Unsorted,,4,/);
   });
 
   it('never overwrites an existing CSV/JSON file: it writes beside it with a suffix', async () => {
@@ -57,7 +65,7 @@ describe('export', () => {
     expect(plan.conflicts).toHaveLength(1);
     const written = JSON.parse(readFileSync(plan.conflicts[0]!.renamedTo, 'utf8')) as Array<Record<string, unknown>>;
     expect(written).toHaveLength(4);
-    expect(Object.keys(written[0]!)).toEqual(['path', 'group_id', 'group_name', 'confidence']);
+    expect(Object.keys(written[0]!).slice(0, 4)).toEqual(['path', 'group_id', 'group_name', 'confidence']);
   });
 
   it('dry run lists folders, counts and conflicts and writes nothing', async () => {
@@ -136,7 +144,7 @@ describe('export', () => {
 
   it('over the API lists at most a given number of failures and conflicts, and counts them all', async () => {
     const { dir, src, records } = fixture();
-    const many: ExportRecord[] = Array.from({ length: 30 }, (_, i) => ({ imageId: 100 + i, absPath: path.join(src, `gone-${i}.jpg`), groupId: 10, groupName: 'Cats', confidence: 0.5 }));
+    const many: ExportRecord[] = Array.from({ length: 30 }, (_, i) => record({ imageId: 100 + i, absPath: path.join(src, `gone-${i}.jpg`), groupId: 10, groupName: 'Cats', confidence: 0.5 }));
     const plan = await exportRecords([...records, ...many], { format: 'folders', out: path.join(dir, 'out'), dryRun: true });
     expect(plan).toMatchObject({ failedCount: 30, conflictCount: 1 });
     const listed = listedAtMost(plan, 10);
@@ -179,7 +187,7 @@ describe('export', () => {
     const out = path.join(dir, 'out');
     await exportRecords(records, { format: 'folders', out, dryRun: true });
     expect(existsSync(out)).toBe(false);
-    const marked = [...records, { imageId: 5, absPath: records[0]!.absPath, groupId: 12, groupName: EXPORT_MARKER, confidence: 0.9 }];
+    const marked = [...records, record({ imageId: 5, absPath: records[0]!.absPath, groupId: 12, groupName: EXPORT_MARKER, confidence: 0.9 })];
     const plan = await exportRecords(marked, { format: 'folders', out, database: '/x/c.db' });
     const marker = JSON.parse(readFileSync(path.join(out, EXPORT_MARKER), 'utf8')) as Record<string, unknown>;
     expect(marker).toMatchObject({ app: 'constellate', database: '/x/c.db' });
@@ -285,7 +293,7 @@ describe.skipIf(!otherDisk)('hard links to another disk', () => {
     const src = mkdtempSync(path.join(shm, 'cs-export-src-'));
     try {
       writeFileSync(path.join(src, 'a.jpg'), 'aaa');
-      const records: ExportRecord[] = [{ imageId: 1, absPath: path.join(src, 'a.jpg'), groupId: 1, groupName: 'G', confidence: 0.9 }];
+      const records: ExportRecord[] = [record({ imageId: 1, absPath: path.join(src, 'a.jpg'), groupId: 1, groupName: 'G', confidence: 0.9 })];
       const out = path.join(mkdtempSync(path.join(tmpdir(), 'cs-export-')), 'out');
       const dry = await exportRecords(records, { format: 'folders', out, mode: 'hardlink', dryRun: true });
       expect(dry.notes.join('\n')).toMatch(/1 file would be copied, not hard-linked: hard links cannot cross disks/);
