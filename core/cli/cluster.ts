@@ -29,7 +29,7 @@ export async function clusterCommand(
     if (opts.assignNew && session.store.runs.activeRunId() !== null) {
       const placed = await placeNewImages({ store: session.store, libraryIds, workers: opts.workers, signal: controller.signal, onProgress: stderrProgress() });
       process.stderr.write('\n');
-      console.log(opts.json ? JSON.stringify(placed) : formatPlaced(placed));
+      console.log(opts.json ? JSON.stringify(placed, null, 2) : formatPlaced(placed));
       return;
     }
     const summary = await runClusterJob({

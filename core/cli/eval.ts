@@ -139,7 +139,7 @@ function toOutput(r: EvaluateResult, backend: string): EvalOutput {
 function formatEval(o: EvalOutput, root: string): string {
   const f = (m: number, s: number) => `${m.toFixed(3)} ± ${s.toFixed(3)}`;
   const lines = [
-    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} seeds, backend ${o.backend}`,
+    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, backend ${o.backend}`,
     `            ACC              NMI              ARI`,
     `I-Con    ${f(o.icon.acc, o.std.icon.acc)}  ${f(o.icon.nmi, o.std.icon.nmi)}  ${f(o.icon.ari, o.std.icon.ari)}`,
     `k-means  ${f(o.kmeans.acc, o.std.kmeans.acc)}  ${f(o.kmeans.nmi, o.std.kmeans.nmi)}  ${f(o.kmeans.ari, o.std.kmeans.ari)}`,
