@@ -98,37 +98,65 @@ export function groupActions(app: AppState) {
       return null;
     },
 
-    /** Asks which group (or a new one) and moves the images there. */
-    async moveTo(imageIds: number[], exclude: number | 'unsorted' | null = null) {
+    /**
+     * Asks which group (or a new one) and moves the images there. The list starts on the
+     * first group suggested for them (`suggestions`, most likely first: what the 1 key sends
+     * to; without them, those of the first image), else on "A new group…". A "new" name that a
+     * group already has moves the images to that group, as choosing it would.
+     */
+    async moveTo(imageIds: number[], exclude: number | 'unsorted' | null = null, suggestions: GroupSuggestion[] | null = null) {
       if (!imageIds.length) return null;
       let groups: GroupSummary[] = [];
-      try {
-        groups = (await c.listGroups({ sort: 'name' })).groups;
-      } catch {
-        /* still allow a new group */
-      }
+      let suggested = suggestions?.length ? suggestions : null; // none yet (still loading): ask
+      await Promise.all([
+        c
+          .listGroups({ sort: 'name' })
+          .then((r) => (groups = r.groups))
+          .catch(() => {
+            /* still allow a new group */
+          }),
+        suggested
+          ? null
+          : c
+              .getImage({ id: imageIds[0]! })
+              .then((d) => (suggested = otherSuggestions(d.suggestions, d.groupId)))
+              .catch(() => {
+                /* no suggestion: the list starts on a new group */
+              }),
+      ]);
+      const choices = groups.filter((g) => g.id !== exclude);
+      const top = suggested?.find((s) => choices.some((g) => g.id === s.groupId));
+      const count = plural(imageIds.length, 'image');
       let moved: Awaited<ReturnType<typeof c.moveImages>> | null = null;
       const v = await app.ask({
-        title: `Move ${plural(imageIds.length, 'image')}`,
+        title: `Move ${count}`,
         fields: [
           {
             name: 'to',
             label: 'To group',
             type: 'select',
-            value: '__new',
-            options: [{ value: '__new', label: 'A new group…' }, ...groups.filter((g) => g.id !== exclude).map((g) => ({ value: String(g.id), label: `${g.name} (${g.count})` }))],
+            value: top ? String(top.groupId) : '__new',
+            options: [
+              { value: '__new', label: 'A new group…' },
+              ...choices.map((g) => ({ value: String(g.id), label: `${g.name} (${g.count})${g.id === top?.groupId ? ' · suggested' : ''}` })),
+            ],
           },
           // Only for a new group: hidden (and so not required) while an existing one is chosen.
           { name: 'name', label: 'New group name', type: 'text', required: true, when: { field: 'to', is: '__new' }, value: '', placeholder: 'e.g. Beach 2023' },
         ],
         confirm: 'Move',
-        // A new group's name that is refused (taken, "Unsorted") is shown in the dialog, which stays open.
+        // A new group's name that is refused ("Unsorted") is shown in the dialog, which stays open.
         submit: async (v) => {
           if (v['to'] !== '__new') return null;
           const name = v['name']?.trim() ?? '';
           if (!name) return 'Give the new group a name';
           let error: string | null = null;
-          moved = await app.act(`Moved ${plural(imageIds.length, 'image')} to new group “${name}”`, () => c.moveImages({ imageIds, to: { newGroupName: name } }), null, (m) => (error = m));
+          // Names are unique whatever the case (the core refuses a second "Birds"): the group
+          // typed is the group meant.
+          const existing = groups.find((g) => g.name.toLowerCase() === name.toLowerCase());
+          if (existing && existing.id === exclude) return `${imageIds.length === 1 ? 'It is' : 'They are'} already in “${existing.name}”: choose another group`;
+          if (existing) moved = await app.act(`Moved ${count} to “${existing.name}”`, () => c.moveImages({ imageIds, to: { groupId: existing.id } }), null, (m) => (error = m));
+          else moved = await app.act(`Moved ${count} to new group “${name}”`, () => c.moveImages({ imageIds, to: { newGroupName: name } }), null, (m) => (error = m));
           return error;
         },
       });

@@ -79,6 +79,11 @@ export function keyToCommand(e: KeyLike, mac = isMac()): Command | null {
   }
 }
 
+/** The commands that move a cursor about a grid: the arrows, Page Up/Down, Home and End. */
+export function movesCursor(cmd: Command): boolean {
+  return cmd.kind === 'move' || cmd.kind === 'page' || cmd.kind === 'home' || cmd.kind === 'end';
+}
+
 /** True when the event target is a text field: plain keys then belong to it, not to us. */
 export function isTyping(target: unknown): boolean {
   // Structural (no DOM types) so this module also compiles and tests under Node.
@@ -118,7 +123,9 @@ export function controlOwnsKey(target: unknown, key: string): boolean {
 }
 
 export const SHORTCUTS: Array<{ keys: string; what: string }> = [
-  { keys: '← → ↑ ↓', what: 'Move the cursor' },
+  { keys: 'Tab / Shift + Tab', what: 'Go to the next / previous control; the image grid is one stop' },
+  { keys: '← → ↑ ↓', what: 'Move the cursor (in the grid, once Tab has reached it)' },
+  { keys: 'Page Up / Down, Home, End', what: 'Move the cursor a screen, to the first, to the last' },
   { keys: 'Shift + arrows / Shift-click', what: 'Select a range' },
   { keys: 'Ctrl/⌘-click', what: 'Toggle one image' },
   { keys: 'Ctrl/⌘ + A', what: 'Select all' },
@@ -129,5 +136,5 @@ export const SHORTCUTS: Array<{ keys: string; what: string }> = [
   { keys: 'Delete', what: 'Remove from group (to Unsorted)' },
   { keys: 'Ctrl/⌘ + Z', what: 'Undo' },
   { keys: 'Shift + Ctrl/⌘ + Z', what: 'Redo' },
-  { keys: '?', what: 'Show this list' },
+  { keys: '?', what: 'Show this help' },
 ];

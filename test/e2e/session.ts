@@ -12,6 +12,13 @@ import { openStore, type Store } from '../../core/store/index.js';
 import { launchChromium } from './browser.js';
 import { createFakeHost, type FakeOptions } from './fakeHost.js';
 
+/** The window's size in CSS px; a deviceScaleFactor of 2 is a 200% zoom (or a HiDPI screen). */
+export interface Viewport {
+  width: number;
+  height: number;
+  deviceScaleFactor?: number;
+}
+
 export interface UiSession {
   store: Store;
   host: ApiHost;
@@ -23,10 +30,11 @@ export interface UiSession {
 }
 
 /** The built renderer served for `host`, and a Chromium page on it collecting uncaught page errors. */
-async function servePage(host: ApiHost, root: string, viewport: { width: number; height: number }) {
+async function servePage(host: ApiHost, root: string, viewport: Viewport) {
   const server = await startHttpServer(host, { staticDir: path.join(root, 'dist/renderer') });
   const browser = await launchChromium();
-  const page = await browser.newPage({ viewport });
+  const { deviceScaleFactor, ...size } = viewport;
+  const page = await browser.newPage({ viewport: size, ...(deviceScaleFactor ? { deviceScaleFactor } : {}) });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.setDefaultTimeout(20_000);
@@ -68,7 +76,7 @@ export interface FakeUiSession {
 }
 
 /** The built renderer over a fresh fake host (populated: groups, a map, undo), in Chromium. */
-export async function openFakeUiSession(root: string, opts: FakeOptions, viewport = { width: 1280, height: 800 }): Promise<FakeUiSession> {
+export async function openFakeUiSession(root: string, opts: FakeOptions, viewport: Viewport = { width: 1280, height: 800 }): Promise<FakeUiSession> {
   const host = createFakeHost(opts);
   return { ...(await servePage(host, root, viewport)), host };
 }

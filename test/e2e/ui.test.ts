@@ -82,9 +82,9 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     await page.getByRole('button', { name: 'Add and group' }).click();
     await page.getByRole('progressbar').first().waitFor();
     await shot('02-progress');
-    await page.getByRole('button', { name: 'See groups' }).waitFor({ timeout: 240_000 });
+    await page.getByRole('link', { name: 'See groups' }).waitFor({ timeout: 240_000 });
     await shot('03-done');
-    await page.getByRole('button', { name: 'See groups' }).click();
+    await page.getByRole('link', { name: 'See groups' }).click();
     await cards().first().waitFor();
     expect(await cards().count()).toBeGreaterThanOrEqual(2);
     await expect.poll(() => page.locator('footer').innerText()).not.toContain('Not connected');
@@ -249,7 +249,7 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     expect(existsSync(second)).toBe(true);
     await page.keyboard.press('Escape');
     await page.keyboard.press('?');
-    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await page.getByRole('dialog', { name: 'Help' }).waitFor();
     await page.keyboard.press('Escape');
     expect(pageErrors).toEqual([]);
   });
@@ -330,7 +330,7 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
   it('Enter on a focused button or link activates it instead of opening the group under the cursor', async () => {
     await open('groups');
     const card = fp.locator('.gcard:not(.unsorted)').first();
-    await card.focus(); // shows its Rename and Split buttons
+    await card.locator('a.open').focus(); // shows its Rename and Split buttons
     await card.getByRole('button', { name: 'Rename' }).focus();
     await fp.keyboard.press('Enter');
     await fp.getByRole('dialog', { name: 'Rename group' }).waitFor();
@@ -344,12 +344,12 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     await fp.keyboard.press('Enter');
     await expect.poll(hash).toBe('#/map');
     // With focus on the page, not on a control, the keys are the grid's again: an arrow moves
-    // to the next card (focusing it), and Enter opens that one.
+    // to the next card (focusing its link), and Enter opens that one.
     await fp.getByRole('link', { name: 'Groups' }).click();
     await card.waitFor();
     await fp.keyboard.press('ArrowRight');
     const second = await fp.locator('.gcard').nth(1).getAttribute('data-group-id');
-    expect(await focused('data-group-id')).toBe(second);
+    expect(await fp.evaluate(`document.activeElement?.closest('.gcard')?.getAttribute('data-group-id') ?? null`)).toBe(second);
     await fp.keyboard.press('Enter');
     await expect.poll(hash).toBe(`#/group/${second}`);
   });
@@ -441,19 +441,28 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     await toast('Renamed to “First name”').getByRole('button', { name: 'Undo' }).waitFor();
   });
 
-  it('“Move to…” an existing group asks for no new group name', async () => {
+  it('“Move to…” starts on the suggested group and asks no name for it; an existing group’s name typed as a new one moves there', async () => {
     const { host } = await open('group/1');
     await fp.locator('.cell[data-index="0"]').click();
+    const id = Number(await fp.locator('.cell[data-index="0"]').getAttribute('data-image-id'));
+    const top = (await host.handlers.getImage({ id })).suggestions.filter((s) => s.groupId !== 1)[0]!;
     await fp.getByRole('button', { name: 'Move to…' }).click();
     const dialog = fp.getByRole('dialog', { name: 'Move 1 image' });
+    const to = dialog.locator('[name="to"]');
     const name = dialog.locator('[name="name"]');
+    await expect.poll(() => to.inputValue()).toBe(String(top.groupId));
+    expect(await name.count()).toBe(0); // an existing group: no name to give
+    await to.selectOption('__new');
     expect(await name.getAttribute('required')).not.toBeNull(); // a new group needs its name
-    await dialog.locator('[name="to"]').selectOption({ index: 1 });
-    const to = Number(await dialog.locator('[name="to"]').inputValue());
-    expect(await name.count()).toBe(0);
+    // The name of a group there is already, in other letters: the images go to that group.
+    const other = (await host.handlers.listGroups({ sort: 'name' })).groups.find((g) => g.id !== 1 && g.id !== top.groupId)!;
+    await name.fill(other.name.toUpperCase());
     await dialog.locator('button[type="submit"]').click();
     await dialog.waitFor({ state: 'detached', timeout: 5_000 });
-    await expect.poll(() => host.images.filter((i) => i.group === to && i.pinned).length).toBe(1);
+    await expect.poll(() => host.images[id - 1]!.group).toBe(other.id);
+    await fp.locator('.toast > span', { hasText: `Moved 1 image to “${other.name}”` }).waitFor();
+    expect((await host.handlers.listGroups({ sort: 'name' })).groups.filter((g) => g.name.toLowerCase() === other.name.toLowerCase())).toHaveLength(1);
+    expect(await fp.locator('.toast.error').count()).toBe(0);
   });
 
   it('Review names the image’s own group even when it is not among the suggestions (made by Split)', async () => {
@@ -574,7 +583,8 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     const solo = fp.locator('.gcard', { hasText: 'Solo' });
     await solo.waitFor();
     expect(await solo.innerText()).toContain('1 image\n');
-    expect(await solo.getAttribute('aria-label')).toBe('Solo, 1 image');
+    // the card's link is named by what it shows
+    expect(await solo.getByRole('link', { name: /^Solo\s+1 image\s+100% sure$/ }).count()).toBe(1);
     const unsorted = (await host.handlers.listGroups({ sort: 'size' })).unsortedCount;
     expect(unsorted).toBeGreaterThan(0);
     const thumbs = fp.locator('.gcard.unsorted .mosaic img');

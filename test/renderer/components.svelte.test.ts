@@ -22,6 +22,8 @@ import ImageView from '../../renderer/screens/ImageView.svelte';
 import Review from '../../renderer/screens/Review.svelte';
 import Libraries from '../../renderer/screens/Libraries.svelte';
 import DialogHost from '../../renderer/components/DialogHost.svelte';
+import Shortcuts from '../../renderer/components/Shortcuts.svelte';
+import StatusBar from '../../renderer/components/StatusBar.svelte';
 import { groupActions } from '../../renderer/lib/actions.js';
 
 // jsdom has no ResizeObserver (bind:clientWidth and the virtualizer use it): sizes are read once.
@@ -180,10 +182,27 @@ describe('Groups screen', () => {
     await screen.findByText('Birds');
     expect(screen.getByText('50,000 images')).toBeTruthy();
     expect(screen.getByText('35% sure')).toBeTruthy();
-    expect(screen.getByLabelText('Unsorted, 7 images')).toBeTruthy();
+    expect(screen.getByRole('link', { name: /^Unsorted/ }).textContent).toContain('7 images');
     await fireEvent.input(screen.getByLabelText('Search groups'), { target: { value: 'plan' } });
     await waitFor(() => expect(screen.queryByText('Birds')).toBeNull());
     expect(client.listGroups).toHaveBeenLastCalledWith({ sort: 'size', search: 'plan' });
+  });
+
+  it('a card opens through a link named by what it shows; its checkbox and buttons are beside the link, not inside', async () => {
+    const client = fakeClient();
+    const app = new AppState(client);
+    const { container } = render(Groups, { props: { app } });
+    await screen.findByText('Birds');
+    const link = container.querySelector('.gcard[data-group-id="2"] a.open')!;
+    expect(link.getAttribute('href')).toBe('#/group/2');
+    expect(link.hasAttribute('aria-label')).toBe(false); // its name is its text: all of what it shows
+    expect(link.textContent!.replace(/\s+/g, ' ').trim()).toBe('Planets 12 images 35% sure');
+    // No control inside another (axe's nested-interactive): a screen reader reaches each.
+    const controls = [...container.querySelectorAll('a[href], button, input, select, [role="button"], [tabindex]:not([tabindex="-1"])')];
+    const nested = controls.filter((outer) => controls.some((inner) => inner !== outer && outer.contains(inner)));
+    expect(nested.map((e) => e.getAttribute('class'))).toEqual([]);
+    await fireEvent.click(link);
+    expect(app.route).toEqual({ name: 'group', id: 2 });
   });
 
   it('merges the picked groups through the dialog', async () => {
@@ -471,6 +490,139 @@ describe('Review screen', () => {
     await fireEvent.click(screen.getByRole('button', { name: /2\s*Boats/ }));
     await waitFor(() => expect(client.moveImages).toHaveBeenCalledWith({ imageIds: [42], to: { groupId: 3 } }));
   });
+
+  it('offers no move to Unsorted for an image already in Unsorted (nor does Delete)', async () => {
+    const client = fakeClient(100);
+    const suggestions = [
+      { groupId: 1, name: 'Birds', probability: 0.2 },
+      { groupId: 2, name: 'Planets', probability: 0.1 },
+    ];
+    const image = { id: 42, name: 'img42.jpg', confidence: 0.2, pinned: false, width: 10, height: 10, takenAt: null, suggestions };
+    // below the threshold: shown in Unsorted, its best guess Birds
+    client.reviewQueue.mockResolvedValue({ items: [{ ...image, groupId: null, assignedGroupId: 1 }] } as never);
+    const app = new AppState(client);
+    const view = render(Review, { props: { app } });
+    await screen.findByRole('button', { name: /Put it in “Birds” \(pin\)/ });
+    expect(screen.queryByRole('button', { name: /Unsorted/ })).toBeNull();
+    app.screenKeys!({ kind: 'remove' });
+    await tick();
+    expect(client.removeFromGroup).not.toHaveBeenCalled();
+    view.unmount();
+    // in its group, it is offered
+    client.reviewQueue.mockResolvedValue({ items: [{ ...image, groupId: 1, assignedGroupId: 1 }] } as never);
+    render(Review, { props: { app } });
+    await fireEvent.click(await screen.findByRole('button', { name: /Del\s*Unsorted/ }));
+    await waitFor(() => expect(client.removeFromGroup).toHaveBeenCalledWith({ imageIds: [42] }));
+  });
+});
+
+describe('“Move to…”', () => {
+  const suggestions = [
+    { groupId: 3, name: 'Boats', probability: 0.4 },
+    { groupId: 2, name: 'Planets', probability: 0.3 },
+  ];
+  const select = () => screen.getByRole('combobox') as unknown as { value: string };
+
+  it('starts on the top suggestion, which needs no name', async () => {
+    const client = fakeClient(100);
+    const app = new AppState(client);
+    render(DialogHost, { props: { app } });
+    const done = groupActions(app).moveTo([5, 6], 1, suggestions);
+    await screen.findByRole('dialog', { name: 'Move 2 images' });
+    expect(select().value).toBe('3');
+    expect(screen.queryByRole('textbox')).toBeNull();
+    expect(screen.getByRole('option', { name: 'Boats (9) · suggested' })).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Move' }));
+    await done;
+    expect(client.moveImages).toHaveBeenCalledWith({ imageIds: [5, 6], to: { groupId: 3 } });
+    expect(app.toasts.at(-1)?.text).toBe('Moved 2 images to “Boats”');
+  });
+
+  it('without suggestions at hand, starts on the first image’s own top suggestion (the Map)', async () => {
+    const client = fakeClient(100);
+    const app = new AppState(client);
+    render(DialogHost, { props: { app } });
+    void groupActions(app).moveTo([7]);
+    await screen.findByRole('dialog', { name: 'Move 1 image' });
+    expect(client.getImage).toHaveBeenCalledWith({ id: 7 });
+    expect(select().value).toBe('2'); // Planets: its best other than Birds, where it is
+    app.dialog!.resolve(null);
+  });
+
+  it('a new group named like an existing one (in other letters) moves the images to that group, not an error', async () => {
+    const client = fakeClient(100);
+    // as the core answers a second "Planets"
+    client.moveImages.mockImplementation((async ({ to }: { to: { newGroupName?: string } }) => {
+      if (to.newGroupName) throw new Error('A group is already called “Planets”: choose it in the list to move the images there');
+      return { ...H, groupId: 2 };
+    }) as never);
+    const app = new AppState(client);
+    render(DialogHost, { props: { app } });
+    const done = groupActions(app).moveTo([5], 1, suggestions);
+    await screen.findByRole('dialog', { name: 'Move 1 image' });
+    await fireEvent.change(screen.getByRole('combobox'), { target: { value: '__new' } });
+    await fireEvent.input(await screen.findByRole('textbox'), { target: { value: ' planets ' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Move' }));
+    await done;
+    expect(client.moveImages).toHaveBeenCalledExactlyOnceWith({ imageIds: [5], to: { groupId: 2 } });
+    expect(app.dialog).toBeNull();
+    expect(app.toasts.map((t) => t.text)).toEqual(['Moved 1 image to “Planets”']);
+  });
+
+  it('the name of the group the images are in says so in the dialog', async () => {
+    const client = fakeClient(100);
+    const app = new AppState(client);
+    render(DialogHost, { props: { app } });
+    void groupActions(app).moveTo([5], 1, suggestions);
+    await screen.findByRole('dialog', { name: 'Move 1 image' });
+    await fireEvent.change(screen.getByRole('combobox'), { target: { value: '__new' } });
+    await fireEvent.input(await screen.findByRole('textbox'), { target: { value: 'BIRDS' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Move' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('It is already in “Birds”: choose another group');
+    expect(client.moveImages).not.toHaveBeenCalled();
+    app.dialog!.resolve(null);
+  });
+});
+
+describe('status bar', () => {
+  const phases = (embedDone: number): JobState['phases'] => [
+    { name: 'scan', done: 10, total: 10, rate: null, etaSeconds: null },
+    { name: 'embed', done: embedDone, total: 100, rate: null, etaSeconds: null },
+  ];
+  it('says what the model is doing while a job runs with no backend known yet, then names it', async () => {
+    const app = new AppState(fakeClient());
+    app.status = { version: 't', dbPath: '/x.db', backend: null, job: null, unsortedThreshold: 0.3, hasRun: false };
+    render(StatusBar, { props: { app } });
+    expect(screen.getByText('model not loaded yet')).toBeTruthy();
+    app.job = { ...job('cluster'), phase: 'embed', phases: phases(0) };
+    await tick();
+    expect(screen.getByText('loading the model…')).toBeTruthy();
+    app.job = { ...job('cluster'), phase: 'embed', phases: phases(27) };
+    await tick();
+    expect(screen.getByText('model running')).toBeTruthy();
+    expect(screen.getByRole('link').textContent?.trim()).toBe('Decoding and embedding 27%');
+    expect(screen.queryByText(/not loaded/)).toBeNull();
+    // done: the run's summary names the backend, before the status is read again
+    const summary = { runId: 1, images: 10, skipped: {}, groups: [], unsorted: 0, secondsByPhase: {}, backend: { choice: 'tfjs-node', device: 'cpu' }, k: 2, kChosenBy: 'auto' as const };
+    app.job = { ...job('cluster'), status: 'done', phases: phases(100), summary };
+    await tick();
+    expect(screen.getByText('tfjs-node · cpu')).toBeTruthy();
+  });
+});
+
+describe('help', () => {
+  it('says what a group, “NN% sure”, Unsorted and the Map are, then lists the keys', async () => {
+    render(Shortcuts, { props: { onclose: () => {} } });
+    const dialog = screen.getByRole('dialog', { name: 'Help' });
+    const text = dialog.textContent!.replace(/\s+/g, ' ');
+    expect(screen.getByRole('heading', { name: 'What you are looking at' })).toBeTruthy();
+    expect(text).toContain('A group Images that look alike.');
+    expect(text).toMatch(/“94% sure” How confident Constellate is that an image belongs in its group/);
+    expect(text).toMatch(/Unsorted Images Constellate is not sure enough about: their confidence is below the “Unsorted below” threshold/);
+    expect(text).toMatch(/The Map .*similar images sit near each other.*The colour is the image's group/);
+    expect(screen.getByRole('heading', { name: 'Keyboard shortcuts' })).toBeTruthy();
+    expect(text).toContain('Select all');
+  });
 });
 
 describe('application menu commands', () => {
@@ -485,7 +637,7 @@ describe('application menu commands', () => {
     expect(desktop.onMenuCommand).toHaveBeenCalledOnce();
 
     desktop.menu('shortcuts');
-    await screen.findByRole('dialog', { name: 'Keyboard shortcuts' });
+    await screen.findByRole('dialog', { name: 'Help' });
     app.showHelp = false;
 
     desktop.menu('undo');
