@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 
+import type { SkipCode } from '../library/skips.js';
 import type { Database } from './database.js';
 import { adoptMovedImages } from './libraries.js';
 import { getActiveRunId } from './runs.js';
@@ -127,6 +128,14 @@ export const IMAGE_COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS rel
 const RESTORED_STATUS = `CASE WHEN skip_reason IS NOT NULL THEN 'skipped'
   WHEN content_hash IS NOT NULL AND width IS NOT NULL THEN 'ok' ELSE 'pending' END`;
 /** A changed file's row forgets what its old content was (hash and everything read from it). */
+/**
+ * Skips that say nothing about the file's bytes, so an unchanged size and time do not mean the
+ * same outcome: a file that vanished while a folder was renamed and is back, or one that was
+ * unreadable until its permissions were fixed (chmod leaves the time alone). The scan reads
+ * them again; a damaged or unsupported file keeps its skip until it changes.
+ */
+const RETRIED_SKIPS: ReadonlySet<string> = new Set<SkipCode>(['vanished', 'unreadable']);
+
 const FORGET_CONTENT = `content_hash = NULL, skip_reason = NULL, width = NULL, height = NULL, display_width = NULL,
   display_height = NULL, orientation = NULL, format = NULL, taken_at = NULL, camera = NULL, thumb_path = NULL`;
 
@@ -160,8 +169,8 @@ export class ImagesRepository {
   upsertScanned(libraryId: number, generation: number, files: readonly ScannedFile[]): ScanBatchResult {
     const result: ScanBatchResult = { inserted: 0, changed: 0, unchanged: 0, restored: 0, touched: [] };
     if (files.length === 0) return result;
-    const find = this.db.stmt<{ id: number; size: number; mtimeMs: number; status: ImageStatus; contentHash: string | null }>(
-      'SELECT id, size, mtime_ms AS mtimeMs, status, content_hash AS contentHash FROM images WHERE library_id = ? AND rel_path = ?',
+    const find = this.db.stmt<{ id: number; size: number; mtimeMs: number; status: ImageStatus; contentHash: string | null; skipReason: string | null }>(
+      'SELECT id, size, mtime_ms AS mtimeMs, status, content_hash AS contentHash, skip_reason AS skipReason FROM images WHERE library_id = ? AND rel_path = ?',
     );
     const insert = this.db.stmt(
       `INSERT INTO images (library_id, rel_path, name, size, mtime_ms, status, seen_generation, first_seen_at, updated_at)
@@ -197,6 +206,10 @@ export class ImagesRepository {
         } else if (row.status === 'missing') {
           restore.run(generation, now, row.id);
           result.restored++;
+        } else if (row.status === 'skipped' && row.skipReason !== null && RETRIED_SKIPS.has(row.skipReason)) {
+          // Skipped for a passing reason (gone for a moment, permission fixed since): read again.
+          reset.run(f.size, mtime, generation, now, row.id);
+          result.changed++;
         } else {
           touch.run(generation, row.id);
           result.unchanged++;

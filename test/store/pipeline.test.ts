@@ -283,6 +283,28 @@ describe('re-scan', () => {
     expect(store.embeddings.loadAll('m').count).toBe(48);
   });
 
+  it('reads again, on the next scan, a file skipped for a passing reason (vanished, unreadable), but not a damaged one', () => {
+    const lib = store.libraries.add(root);
+    let gen = store.libraries.beginScan(lib.id);
+    store.images.upsertScanned(lib.id, gen, ['gone', 'locked', 'broken'].map((n) => file(`${n}.jpg`)));
+    const [gone, locked, broken] = store.images.pending(10);
+    store.images.markSkipped([
+      { id: gone!.id, reason: 'vanished' },
+      { id: locked!.id, reason: 'unreadable' },
+      { id: broken!.id, reason: 'truncated' },
+    ]);
+    store.libraries.finishScan(lib.id, gen);
+    expect(store.images.pending(10)).toEqual([]);
+    // same size and time: the folder was renamed back, the permissions fixed
+    gen = store.libraries.beginScan(lib.id);
+    const r = store.images.upsertScanned(lib.id, gen, ['gone', 'locked', 'broken'].map((n) => file(`${n}.jpg`)));
+    store.libraries.finishScan(lib.id, gen);
+    expect(r).toMatchObject({ changed: 2, unchanged: 1 });
+    expect(store.images.pending(10).map((p) => p.relPath).sort()).toEqual(['gone.jpg', 'locked.jpg']);
+    expect(store.images.getByPath(lib.id, 'gone.jpg')).toMatchObject({ status: 'pending', skipReason: null });
+    expect(store.images.getByPath(lib.id, 'broken.jpg')).toMatchObject({ status: 'skipped', skipReason: 'truncated' });
+  });
+
   it('lists skipped images with reasons and thumbnails still to make', () => {
     const lib = store.libraries.add(root);
     const gen = store.libraries.beginScan(lib.id);
