@@ -394,6 +394,30 @@ describe('Libraries screen', () => {
   });
 });
 
+describe('removing a library', () => {
+  it('says what is lost, more when it is the only library, and that Undo will not bring it back', async () => {
+    const client = fakeClient();
+    const lib = (id: number, path: string) => ({ id, path, addedAt: '', imageCount: 10, skippedCount: 0, missingCount: 0 });
+    client.listLibraries.mockResolvedValue([lib(1, '/photos')] as never);
+    const app = new AppState(client);
+    app.start();
+    const { unmount } = render(Libraries, { props: { app } });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Remove' }));
+    await waitFor(() => expect(app.dialog?.title).toBe('Remove library?'));
+    expect(app.dialog!.body).toMatch(/only library: the groups, their names and all your edits are forgotten/);
+    expect(app.dialog!.body).toMatch(/cannot be undone/);
+    app.dialog!.resolve(null);
+    unmount();
+    client.listLibraries.mockResolvedValue([lib(1, '/photos'), lib(2, '/more')] as never);
+    render(Libraries, { props: { app } });
+    await fireEvent.click((await screen.findAllByRole('button', { name: 'Remove' }))[1]!);
+    await waitFor(() => expect(app.dialog?.title).toBe('Remove library?'));
+    expect(app.dialog!.body).toMatch(/Forget \/more\?.*the other libraries keep theirs/);
+    app.dialog!.resolve(null);
+    app.stop();
+  });
+});
+
 describe('dialogs that do their work', () => {
   it('a refused rename stays open with the reason and what was typed; a good one closes', async () => {
     const client = fakeClient();
