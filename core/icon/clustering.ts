@@ -465,11 +465,15 @@ export class DebiasedInfoNCEClustering {
     // can pour every image into fewer groups than the user asked for; the k-means start it
     // was refined from is then the better answer (8 tuxpaint images, K = 2: all in one group).
     // Only checked when a group came out empty: the start cannot use more than all of them.
+    // Only a collapse counts, training that lost half the start's groups or more: with many
+    // groups a few come out empty while the rest are far better than the start, whose head is
+    // unsure of everything (K 300: fashion-mnist-1k used 298 groups, median confidence 0.85;
+    // falling back to the start, median 0.31, sent 1,288 of a 1,300-image library to Unsorted).
     let collapsed = false;
     if (o.init !== 'random' && distinct(asg.labels) < C) {
       const startHead: HeadExport = { preprocessor: pre, weights: init.weights, bias: init.bias, shape: [dd, C] };
       const start = this.predictPreprocessed(x, n, startHead);
-      if (distinct(asg.labels) < distinct(start.labels)) {
+      if (2 * distinct(asg.labels) <= distinct(start.labels)) {
         asg = start;
         this.head = startHead;
         collapsed = true;

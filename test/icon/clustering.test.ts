@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DebiasedInfoNCEClustering, type ClusteringOptions } from '../../core/icon/clustering.js';
-import { hungarianAccuracy } from '../../core/icon/metrics.js';
+import { hungarianAccuracy, nmi } from '../../core/icon/metrics.js';
 import { arraySource, fitPreprocessSource, type RowSource } from '../../core/icon/preprocess.js';
 import { Rng } from '../../core/icon/rng.js';
 import { blobs, setupTf } from './helpers.js';
@@ -221,6 +221,18 @@ describe('DebiasedInfoNCEClustering', () => {
     const again = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 2, init: 'kmeans' });
     const fit = again.fit(x, n, 16);
     expect(Array.from(again.predict(x, n).labels)).toEqual(Array.from(fit.labels));
+  });
+
+  it('with more groups asked for than the data holds, a few groups left empty is no collapse: the trained head stays', () => {
+    // 60 blobs, 70 groups: training empties a few groups and is sure of the rest. Falling back
+    // to the start (whose head is unsure of everything) sent a whole library to Unsorted.
+    const { x, labels, n } = blobs(60, 5, 32, 3, 3);
+    const r = new DebiasedInfoNCEClustering({ nClusters: 70, seed: 0, epochs: 10 }).fit(x, n, 32);
+    expect(new Set(r.labels).size).toBeLessThan(70); // some came out empty
+    expect(r.collapsed).toBe(false);
+    const conf = Array.from(r.confidence).sort((a, b) => a - b);
+    expect(conf[conf.length >> 1]).toBeGreaterThan(0.9);
+    expect(nmi(labels, r.labels)).toBeGreaterThan(0.95);
   });
 
   it('one group: every image in it with confidence 1, and new images too, down to a single image', () => {
