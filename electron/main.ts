@@ -25,6 +25,8 @@ async function createHost(): Promise<ApiHost> {
   return {
     handlers: service.handlers,
     mediaFile: (kind, imageId) => service.mediaFile(kind, imageId),
+    // TIFF originals are shown as converted copies (the protocol handler serves them).
+    previewFile: (imageId) => service.previewFile(imageId),
     onEvent: (listener) => service.onEvent(listener),
     async close() {
       try {

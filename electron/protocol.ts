@@ -60,10 +60,22 @@ export function resolveMediaRequest(
   return { ok: true, path };
 }
 
-export async function handleMediaRequest(request: Request, host: Pick<ApiHost, 'mediaFile'>, fetchFile: FileFetcher): Promise<Response> {
+/**
+ * The file to show for a resolved media request: for an image the browser cannot display
+ * (TIFF), the host's converted copy (see ApiHost.previewFile); else the file itself.
+ */
+async function shownFile(url: string, path: string, host: Pick<ApiHost, 'previewFile'>): Promise<{ ok: true; path: string } | { ok: false; status: number }> {
+  const target = parseMediaUrl(url);
+  if (!target.ok || target.kind !== 'image' || !host.previewFile) return { ok: true, path };
+  const preview = await host.previewFile(target.imageId);
+  return preview !== null && isAbsolute(preview) ? { ok: true, path: preview } : { ok: false, status: 404 };
+}
+
+export async function handleMediaRequest(request: Request, host: Pick<ApiHost, 'mediaFile' | 'previewFile'>, fetchFile: FileFetcher): Promise<Response> {
   let resolved: ReturnType<typeof resolveMediaRequest>;
   try {
     resolved = resolveMediaRequest(request.url, request.method, host);
+    if (resolved.ok) resolved = await shownFile(request.url, resolved.path, host);
   } catch {
     return plain(500);
   }

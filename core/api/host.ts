@@ -16,6 +16,13 @@ export interface ApiHost {
    * library is not registered, or (for thumbnails) none was made. Never a renderer-supplied path.
    */
   mediaFile(kind: MediaKind, imageId: number): string | null;
+  /**
+   * The file to show for the `image` media kind: mediaFile's original where browsers display its
+   * format, else a converted copy (TIFF: see core/images/preview.ts); null where mediaFile is
+   * null or the original cannot be converted. mediaFile stays the original (Open, Show in
+   * folder). A host without it (a test double serving JPEGs) has its originals served as they are.
+   */
+  previewFile?(imageId: number): Promise<string | null>;
   /** Subscribe to events; returns an unsubscribe function. */
   onEvent(listener: (event: ApiEvent) => void): () => void;
   close(): Promise<void>;

@@ -7,7 +7,7 @@
  * that cannot set headers: <img>, EventSource); the Host header must name this server (DNS
  * rebinding) and a foreign Origin is refused (CSRF); static files are confined to `staticDir`
  * and served with a strict Content-Security-Policy. Media paths come only from
- * `host.mediaFile(kind, id)`, never from the request.
+ * `host.mediaFile(kind, id)` (and `host.previewFile(id)` for images), never from the request.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
@@ -205,7 +205,8 @@ export async function startHttpServer(host: ApiHost, opts: HttpServerOptions = {
     }
     let file: string | null;
     try {
-      file = host.mediaFile(kind, id);
+      // An image the browser cannot display (TIFF) is served as a converted copy.
+      file = kind === 'image' && host.previewFile ? await host.previewFile(id) : host.mediaFile(kind, id);
     } catch (err) {
       send(res, 500, toErrorBody(err));
       return;

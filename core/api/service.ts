@@ -22,6 +22,7 @@ import type { ApiHost, MediaKind } from './host.js';
 import { packageVersion } from '../cli/paths.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
 import { deviceOf } from '../embed/backend.js';
+import { PREVIEW_DIR_NAME, previewFile } from '../images/preview.js';
 import { ActiveModel } from '../jobs/activeModel.js';
 import { placeNewImages } from '../jobs/assignNew.js';
 import { runClusterJob } from '../jobs/clusterJob.js';
@@ -60,7 +61,7 @@ function toImageSummary(r: GroupImage | (Omit<GroupImage, 'confidence' | 'pinned
   };
 }
 
-export function createService(options: ServiceOptions): ApiHost {
+export function createService(options: ServiceOptions): ApiHost & Required<Pick<ApiHost, 'previewFile'>> {
   const { store } = options;
   const events = new EventEmitter();
   const emit = (e: ApiEvent) => events.emit('event', e);
@@ -427,15 +428,25 @@ export function createService(options: ServiceOptions): ApiHost {
     },
   };
 
+  function mediaFile(kind: MediaKind, imageId: number): string | null {
+    const d = store.images.detail(imageId);
+    if (!d || d.status === 'missing') return null;
+    // Only files of a registered library, found by id: never a path from the renderer.
+    if (!store.libraries.get(d.libraryId)) return null;
+    if (kind === 'image') return d.absPath;
+    return d.thumbPath ? path.join(thumbnailDir(store.db.file), d.thumbPath) : null;
+  }
+
   return {
     handlers,
-    mediaFile(kind: MediaKind, imageId: number): string | null {
-      const d = store.images.detail(imageId);
-      if (!d || d.status === 'missing') return null;
-      // Only files of a registered library, found by id: never a path from the renderer.
-      if (!store.libraries.get(d.libraryId)) return null;
-      if (kind === 'image') return d.absPath;
-      return d.thumbPath ? path.join(thumbnailDir(store.db.file), d.thumbPath) : null;
+    mediaFile,
+    async previewFile(imageId: number): Promise<string | null> {
+      const original = mediaFile('image', imageId);
+      if (!original) return null;
+      // Converted copies go beside the thumbnails, next to the database (never in a photo folder).
+      const cacheDir = path.join(path.dirname(thumbnailDir(store.db.file)), PREVIEW_DIR_NAME);
+      // Gone since the last scan, or unreadable, or not convertible: nothing to show, as for a missing file.
+      return previewFile(original, cacheDir).catch(() => null);
     },
     onEvent(listener) {
       events.on('event', listener);

@@ -14,7 +14,9 @@
  *     thumbnail: fit inside 256 px (224-256 where the model's intermediate is smaller; a
  *                thumbnail-only decode is sized for the thumbnail), q80; WebP by default, or
  *                with `format: 'auto'` JPEG for opaque images and WebP (alpha kept) only where
- *                there is alpha; written to the cache by content hash
+ *                there is alpha; written to the cache by content hash. An image longer than
+ *                2:1 gets a decode of its own and a thumbnail 128 px across and at most 4:1 (its
+ *                centre), see `elongatedThumbnail`
  *
  * Decisions (see the report / README of core/images):
  * - Flatten colour: white (255,255,255). Cut-outs (a large part of the data) become "product
@@ -31,7 +33,7 @@
  */
 import { constants as fsConstants } from 'node:fs';
 import fsp from 'node:fs/promises';
-import sharp, { type Metadata, type SharpOptions } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import { hashBuffer } from '../library/hash.js';
 import { decoderSupport } from '../library/formats.js';
 import { skipFromFsError, skipReason, type SkipReason } from '../library/skips.js';
@@ -40,6 +42,7 @@ import { DECODABLE_FORMATS, FORMAT_NAMES, sniffFormat, type SniffedFormat } from
 import {
   DEFAULT_THUMBNAIL_QUALITY,
   DEFAULT_THUMBNAIL_SIZE,
+  elongatedThumbnail,
   thumbnailAbsPath,
   thumbnailExists,
   thumbnailRelPath,
@@ -185,12 +188,24 @@ function looksTruncated(buf: Buffer, fmt: SniffedFormat): boolean {
   }
 }
 
+/**
+ * Why an image over the pixel limit is skipped, in a user's words (the limit guards against
+ * decompression bombs: a 100 KB file that would take gigabytes to decode). Megapixels are
+ * whole numbers, with decimals only where whole ones would show the image no larger than the limit.
+ */
+export function tooManyPixelsMessage(size: { width: number; height: number } | null, limit: number): string {
+  const limitMp = limit / 1e6;
+  if (!size) return `Too large to open safely: more than the limit of ${limitMp.toFixed(0)} megapixels`;
+  const mp = (size.width * size.height) / 1e6;
+  let digits = 0;
+  while (digits < 3 && mp.toFixed(digits) === limitMp.toFixed(digits)) digits++;
+  return `Too large to open safely: ${mp.toFixed(digits)} megapixels (${size.width} x ${size.height}), the limit is ${limitMp.toFixed(digits)}`;
+}
+
 function skipFromSharpError(err: unknown, buf: Buffer, fmt: SniffedFormat, limit: number): SkipReason {
   const msg = err instanceof Error ? err.message : String(err);
   const first = msg.split('\n')[0]!.slice(0, 200);
-  if (/pixel limit/i.test(msg)) {
-    return skipReason('too-many-pixels', `The image has more than ${(limit / 1e6).toFixed(0)} megapixels (decompression-bomb guard)`);
-  }
+  if (/pixel limit/i.test(msg)) return skipReason('too-many-pixels', tooManyPixelsMessage(null, limit));
   if (/unsupported image format/i.test(msg)) return skipReason('not-an-image', 'Not an image (the content is not a known image format)');
   if (/timeout/i.test(msg)) return skipReason('decode-error', `Decoding took longer than ${DECODE_TIMEOUT_SECONDS} s`);
   if (looksTruncated(buf, fmt) || /premature end|truncat|unexpected end|end of (file|stream|data)|not enough data/i.test(msg)) {
@@ -310,6 +325,33 @@ export function chooseThumbnailFormat(requested: ThumbnailOptions['format'], has
 }
 
 /**
+ * The decode a thumbnail of its own needs: the long side at the thumbnail's size, or for an
+ * image longer than 2:1 the short side at the thumbnail's (see elongatedThumbnail).
+ */
+function thumbnailDecodeSize(width: number, height: number, size: number): { width: number; height: number; fit: 'outside' | 'inside' } {
+  const elongated = elongatedThumbnail(width, height, size);
+  return intermediateResize(width, height, elongated ? { cover: Math.min(elongated.width, elongated.height) } : { thumbnail: size })!;
+}
+
+/**
+ * The thumbnail's file from decoded pixels: fitted inside `shape` px (never enlarged), or an
+ * elongated image's exact size (its centre where it is longer than 4:1).
+ */
+function encodeThumbnail(
+  src: { data: Buffer; raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } },
+  shape: number | { width: number; height: number },
+  format: ThumbnailFormat,
+  quality: number,
+  bg: RGB,
+): Promise<{ data: Buffer; info: OutputInfo }> {
+  let p = sharp(src.data, { raw: src.raw });
+  p = typeof shape === 'number' ? p.resize({ width: shape, height: shape, fit: 'inside', withoutEnlargement: true }) : p.resize({ ...shape, fit: 'cover', position: 'centre' });
+  if (format === 'webp') p = p.webp({ quality, alphaQuality: 80, effort: 1 });
+  else p = p.flatten({ background: bg }).jpeg({ quality, mozjpeg: false });
+  return p.toBuffer({ resolveWithObject: true });
+}
+
+/**
  * Decode one image: model input (+ optional thumbnail) from a single read and a single decode.
  * Never throws for bad input (only for invalid options).
  */
@@ -339,11 +381,13 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
   };
 
   try {
-    const meta = await sharp(buf, sharpOptions).metadata();
+    // The header alone (no pixel is decoded), read without the pixel limit so that an image over
+    // it is told by its size below rather than by sharp's error, which does not give it.
+    const meta = await sharp(buf, { ...sharpOptions, limitInputPixels: false }).metadata();
     const format = decodedFormat(sniffed, meta);
     if (!format) return fail('unsupported-format', `${meta.format} images are not supported`);
     if (meta.width * meta.height > limit) {
-      return fail('too-many-pixels', `The image is ${meta.width}x${meta.height}, more than ${(limit / 1e6).toFixed(0)} megapixels (decompression-bomb guard)`);
+      return fail('too-many-pixels', tooManyPixelsMessage({ width: meta.width, height: meta.height }, limit));
     }
     const orientation = meta.orientation && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
     const swap = orientation >= 5;
@@ -351,6 +395,8 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
     const height = meta.autoOrient?.height ?? (swap ? meta.width : meta.height);
     const hasAlpha = meta.hasAlpha === true;
     const hash = hashBuffer(buf);
+    const elongated = elongatedThumbnail(width, height, thumbSize);
+    const thumbShape = elongated ? 'elongated' : 'fit';
 
     // Thumbnail already cached for this content? Then it need not be encoded again.
     let thumbRel: string | undefined;
@@ -359,13 +405,13 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
     let thumbFormat: ThumbnailFormat = 'webp';
     if (thumbOpts) {
       thumbFormat = chooseThumbnailFormat(thumbOpts.format, hasAlpha);
-      thumbRel = thumbnailRelPath(hash, thumbSize, thumbFormat);
+      thumbRel = thumbnailRelPath(hash, thumbSize, thumbFormat, thumbShape);
       thumbAbs = thumbnailAbsPath(thumbOpts.cacheDir, thumbRel);
       thumbReused = !thumbOpts.overwrite && (await thumbnailExists(thumbAbs));
       if (!thumbReused && !thumbOpts.overwrite && thumbOpts.format === 'auto' && thumbFormat !== 'webp') {
         // A cache written before 'auto' holds WebP for opaque images too: still this content's
         // thumbnail, so reuse it rather than encode a second copy.
-        const legacyRel = thumbnailRelPath(hash, thumbSize, 'webp');
+        const legacyRel = thumbnailRelPath(hash, thumbSize, 'webp', thumbShape);
         const legacyAbs = thumbnailAbsPath(thumbOpts.cacheDir, legacyRel);
         if (await thumbnailExists(legacyAbs)) {
           thumbRel = legacyRel;
@@ -390,13 +436,14 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
       // would differ by run history. So when the model is wanted the decode is sized for it
       // alone, and a default-size thumbnail is cut from that (for near-square and very long
       // images a little under 256 px, at least the model's 224); a thumbnail asked larger than
-      // the default gets a decode of its own.
-      const thumbFromBase = needThumb && (!wantModel || thumbSize <= DEFAULT_THUMBNAIL_SIZE);
-      const resize = intermediateResize(width, height, {
-        cover: wantModel && fit === 'cover' ? size : undefined,
-        contain: wantModel && fit === 'contain' ? size : undefined,
-        thumbnail: !wantModel && needThumb ? thumbSize : undefined,
-      })!;
+      // the default gets a decode of its own, and so does an image longer than 2:1, whose
+      // letterboxed model decode is far too short across for its thumbnail (224x7 of a 10000x300
+      // panorama; see elongatedThumbnail).
+      const baseServesThumb = elongated ? fit === 'cover' && size >= Math.min(elongated.width, elongated.height) : thumbSize <= DEFAULT_THUMBNAIL_SIZE;
+      const thumbFromBase = needThumb && (!wantModel || baseServesThumb);
+      const resize = wantModel
+        ? intermediateResize(width, height, { cover: fit === 'cover' ? size : undefined, contain: fit === 'contain' ? size : undefined })!
+        : thumbnailDecodeSize(width, height, thumbSize);
       const { data, raw } = await decodeTo(buf, sharpOptions, resize);
 
       const tasks: Promise<void>[] = [];
@@ -430,12 +477,8 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
         const abs = thumbAbs;
         tasks.push(
           (async () => {
-            const src = thumbFromBase ? { data, raw } : await decodeTo(buf, sharpOptions, intermediateResize(width, height, { thumbnail: thumbSize })!);
-            let p = sharp(src.data, { raw: src.raw }).resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true });
-            const q = thumbOpts.quality ?? DEFAULT_THUMBNAIL_QUALITY;
-            if (thumbFormat === 'webp') p = p.webp({ quality: q, alphaQuality: 80, effort: 1 });
-            else p = p.flatten({ background: bg }).jpeg({ quality: q, mozjpeg: false });
-            const enc = await p.toBuffer({ resolveWithObject: true });
+            const src = thumbFromBase ? { data, raw } : await decodeTo(buf, sharpOptions, thumbnailDecodeSize(width, height, thumbSize));
+            const enc = await encodeThumbnail(src, elongated ?? thumbSize, thumbFormat, thumbOpts.quality ?? DEFAULT_THUMBNAIL_QUALITY, bg);
             try {
               await writeThumbnailFile(abs, enc.data);
               thumbnail = { relPath: rel, absPath: abs, width: enc.info.width, height: enc.info.height, reused: false };

@@ -29,7 +29,10 @@ import {
   type PriorExport,
   type StaleFiles,
 } from './exportManifest.js';
+import { numbered, numberedFolder, safeFolderName } from './exportNames.js';
 import { ExportDestinationError, fileInTheWay, libraryContaining, nearestExisting } from './exportTarget.js';
+
+export { safeFolderName };
 
 /** One image as exported (see the README's `export` paragraph for what each column means). */
 export interface ExportRecord {
@@ -104,21 +107,6 @@ function csvCell(value: string | number | boolean | null, column: string): strin
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const MAX_FOLDER_NAME = 120;
-
-/** A folder name that is valid on Windows, macOS and Linux. */
-export function safeFolderName(name: string): string {
-  let s = name.normalize('NFC').replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').trim();
-  // Cut on code points, not UTF-16 units: a cut inside a surrogate pair (an emoji) leaves an
-  // invalid half that some filesystems refuse. Windows refuses a trailing dot or space, which
-  // a cut can leave too, so they are stripped after it.
-  s = Array.from(s).slice(0, MAX_FOLDER_NAME).join('').replace(/[. ]+$/, '');
-  // Windows reserves these names with any extension too ("NUL.txt", "con.tar.gz"): the
-  // underscore goes after the reserved word, where it breaks the match.
-  s = s.replace(/^(con|prn|aux|nul|com\d|lpt\d)(?=[. ]|$)/i, '$1_');
-  return s || 'group';
-}
-
 async function exists(p: string): Promise<boolean> {
   try {
     await fsp.lstat(p);
@@ -128,14 +116,10 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** `name.ext` for i = 1, else `name (i).ext`. */
-function numbered(file: string, i: number): string {
-  if (i === 1) return file;
-  const ext = path.extname(file);
-  return `${file.slice(0, file.length - ext.length)} (${i})${ext}`;
-}
-
-/** `name.ext`, else `name (2).ext`, `name (3).ext`, ... avoiding both disk and this plan. */
+/**
+ * `name.ext`, else `name (2).ext`, `name (3).ext`, ... avoiding both disk and this plan; each
+ * cut to fit the filesystem's name limit (see exportNames.ts), so the name checked is the one written.
+ */
 async function freeName(dir: string, file: string, taken: Set<string>): Promise<string> {
   for (let i = 1; ; i++) {
     const candidate = numbered(file, i);
@@ -148,7 +132,8 @@ async function freeName(dir: string, file: string, taken: Set<string>): Promise<
 }
 
 /**
- * Where one original goes in its group folder: its own name, else `name (2).ext`, ... A name
+ * Where one original goes in its group folder: its own name, else `name (2).ext`, ... (cut to
+ * the name limit: a name cut to one already in use moves on to the next number too). A name
  * already holding the same content (an earlier export into this folder) is that file, "already
  * there": exporting twice must not double every file. Only a different file under the name
  * moves the original on to the next number.
@@ -297,7 +282,8 @@ interface GroupFolder {
 
 /**
  * The group folders, by group key, each with its result pushed to plan.groups. Names are made
- * safe and unique (two groups may share a name); the marker's name is not a group's, and neither
+ * safe, short enough for the disk (see exportNames.ts) and unique (two groups may share a name,
+ * or the start of a long one); the marker's name is not a group's, and neither
  * is a file's already there. In name order ("Group 2" before "Group 10"), Unsorted last: the
  * preview lists them so, and a shared name's "(2)" goes to the same group every time.
  */
@@ -308,7 +294,7 @@ async function assignFolders(out: string, byGroup: Map<string, GroupCount>, plan
   for (const [key, g] of ordered) {
     const base = safeFolderName(g.name);
     let name = base;
-    for (let i = 2; used.has(name.toLowerCase()) || (await fsp.stat(path.join(out, name)).catch(() => null))?.isDirectory() === false; i++) name = `${base} (${i})`;
+    for (let i = 2; used.has(name.toLowerCase()) || (await fsp.stat(path.join(out, name)).catch(() => null))?.isDirectory() === false; i++) name = numberedFolder(base, i);
     used.add(name.toLowerCase());
     const result = groupResult(g, path.join(out, name), 0);
     plan.groups.push(result);

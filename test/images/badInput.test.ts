@@ -15,6 +15,7 @@ import {
   ORIENT_W,
   QUADRANTS,
   makeBadCorpus,
+  makePngBomb,
   removeBadCorpus,
   type BadCorpus,
 } from '../fixtures/badCorpus.js';
@@ -206,6 +207,13 @@ describe('bad-input corpus', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(r).toMatchObject({ ok: false, skip: { code: 'too-many-pixels' } });
     expect(process.memoryUsage().rss - rss0).toBeLessThan(100 * 2 ** 20);
+    // in the user's words (it read "more than 268 megapixels (decompression-bomb guard)")
+    expect(r).toMatchObject({ skip: { message: 'Too large to open safely: 900 megapixels (30000 x 30000), the limit is 268' } });
+    const pano = await decodeForModel(await makePngBomb(20000, 16000));
+    expect(pano).toMatchObject({ ok: false, skip: { code: 'too-many-pixels', message: 'Too large to open safely: 320 megapixels (20000 x 16000), the limit is 268' } });
+    // just over the limit: decimals, so the image does not read as no larger than the limit
+    const justOver = await decodeForModel(await makePngBomb(16385, 16384));
+    expect(justOver).toMatchObject({ skip: { message: 'Too large to open safely: 268.5 megapixels (16385 x 16384), the limit is 268.4' } });
     // The limit is an option: a 40x30 image is refused under a 100-pixel limit.
     const lower = await decodeImage(path.join(dir, 'png-named.jpg'), { limitInputPixels: 100 });
     expect(lower).toMatchObject({ ok: false, skip: { code: 'too-many-pixels' } });

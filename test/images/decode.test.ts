@@ -8,7 +8,7 @@ import { decodeForModel, decodeImage, type ModelInput } from '../../core/images/
 import { normaliseExifDate } from '../../core/images/metadata.js';
 import { configureSharp } from '../../core/images/sharpConfig.js';
 import { makeThumbnail, thumbnailRelPath } from '../../core/images/thumbnail.js';
-import { hashFile } from '../../core/library/hash.js';
+import { hashBuffer, hashFile } from '../../core/library/hash.js';
 import { scanAll } from '../../core/library/scan.js';
 import { makeNoiseGradientJpeg } from '../fixtures/badCorpus.js';
 
@@ -180,6 +180,56 @@ describe('decodeImage', () => {
     expect(c.thumbnail.relPath).toMatch(/-128\.jpg$/);
     expect((await sharp(c.thumbnail.absPath).metadata()).format).toBe('jpeg');
     expect(await makeThumbnail(Buffer.from('nope'), { cacheDir })).toMatchObject({ ok: false, skip: { code: 'not-an-image' } });
+  });
+
+  it('a 10000x300 panorama gets a 512x128 thumbnail of its centre (it was 224x7), the model input unchanged', async () => {
+    // red, then green in the middle fifth, then blue: a 4:1 centre crop (1200 px of 10000) is all green
+    const [w, h] = [10000, 300];
+    const raw = Buffer.alloc(w * h * 3);
+    for (let x = 0; x < w; x++) {
+      const colour = x < 4000 ? [255, 0, 0] : x < 6000 ? [0, 255, 0] : [0, 0, 255];
+      for (let y = 0; y < h; y++) raw.set(colour, (y * w + x) * 3);
+    }
+    const pano = path.join(dir, 'pano.jpg');
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(pano);
+    const cacheDir = path.join(dir, 'cache-pano');
+    // as indexing decodes it (prepareImage): model input and thumbnail together
+    const r = await decodeImage(pano, { thumbnail: { cacheDir, format: 'auto' } });
+    if (!r.ok) throw new Error(r.skip.message);
+    expect(r.thumbnail).toMatchObject({ width: 512, height: 128, reused: false });
+    expect(r.thumbnail!.relPath).toMatch(/-256-long\.jpg$/);
+    const { data, info } = await sharp(r.thumbnail!.absPath).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([512, 128]);
+    for (const x of [2, 256, 509]) {
+      const [red, green, blue] = data.subarray((64 * 512 + x) * 3, (64 * 512 + x) * 3 + 3);
+      expect(green!, `x=${x}`).toBeGreaterThan(200);
+      expect(red! + blue!, `x=${x}`).toBeLessThan(60);
+    }
+    // the model's pixels do not depend on the thumbnail being made
+    const modelOnly = await decodeImage(pano);
+    expect(modelOnly.ok && Array.from(modelOnly.input!.data)).toEqual(Array.from(r.input!.data));
+    // a thumbnail-only decode gives the same shape, and a portrait strip the other way round
+    const t = await makeThumbnail(pano, { cacheDir: path.join(dir, 'cache-pano-2') });
+    expect(t).toMatchObject({ ok: true, thumbnail: { width: 512, height: 128 } });
+    const tall = await sharp(pano).rotate(90).jpeg().toBuffer();
+    expect(await makeThumbnail(tall, { cacheDir })).toMatchObject({ ok: true, thumbnail: { width: 128, height: 512 } });
+  });
+
+  it('sizes thumbnails longer than 2:1 by their short side: 3:1 whole, a thin strip never enlarged; an old smear in the cache is not reused', async () => {
+    const cacheDir = path.join(dir, 'cache-long');
+    const threeToOne = await sharp({ create: { width: 900, height: 300, channels: 3, background: 'orange' } }).png().toBuffer();
+    expect(await makeThumbnail(threeToOne, { cacheDir })).toMatchObject({ ok: true, thumbnail: { width: 384, height: 128 } });
+    const strip = await sharp({ create: { width: 10000, height: 50, channels: 3, background: 'teal' } }).png().toBuffer();
+    expect(await makeThumbnail(strip, { cacheDir })).toMatchObject({ ok: true, thumbnail: { width: 200, height: 50 } });
+    const twoToOne = await sharp({ create: { width: 600, height: 300, channels: 3, background: 'navy' } }).png().toBuffer();
+    expect(await makeThumbnail(twoToOne, { cacheDir })).toMatchObject({ ok: true, thumbnail: { width: 256, height: 128 } });
+    // a cache made before holds the 224x7 smear under the plain name: a new thumbnail is made
+    const wide = await sharp({ create: { width: 3000, height: 100, channels: 3, background: 'olive' } }).png().toBuffer();
+    const hash = hashBuffer(wide);
+    const smear = path.join(cacheDir, ...thumbnailRelPath(hash).split('/'));
+    await fsp.mkdir(path.dirname(smear), { recursive: true });
+    await sharp({ create: { width: 224, height: 7, channels: 3, background: 'olive' } }).webp().toFile(smear);
+    expect(await makeThumbnail(wide, { cacheDir })).toMatchObject({ ok: true, thumbnail: { width: 400, height: 100, reused: false } });
   });
 
   it('reports a cache write failure without failing the decode', async () => {

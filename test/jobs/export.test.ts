@@ -4,6 +4,7 @@ import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { exportRecords, listedAtMost, safeFolderName, toCsv, type ExportRecord } from '../../core/jobs/export.js';
+import { numbered } from '../../core/jobs/exportNames.js';
 import { absoluteExportPath, ExportDestinationError } from '../../core/jobs/exportTarget.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 
@@ -125,6 +126,68 @@ describe('export', () => {
     expect(safeFolderName('COM1.txt')).toBe('COM1_.txt');
     expect(safeFolderName('con.tar.gz')).toBe('con_.tar.gz');
     expect(safeFolderName('Console')).toBe('Console'); // only the whole word is reserved
+  });
+
+  it('a numbered copy of a 254-byte file name is cut to fit 255 bytes, keeping its " (2)" and extension; the dry run names it the same', async () => {
+    const { dir } = fixture();
+    const name = `${'b'.repeat(250)}.png`; // 254 bytes: " (2)" made it 258, ENAMETOOLONG
+    for (const sub of ['long1', 'long2']) {
+      mkdirSync(path.join(dir, sub));
+      writeFileSync(path.join(dir, sub, name), `png-${sub}`);
+    }
+    const records = ['long1', 'long2'].map((sub, i) => record({ imageId: i + 1, absPath: path.join(dir, sub, name), groupId: 1, groupName: 'G', confidence: 0.9 }));
+    const out = path.join(dir, 'out');
+    const dry = await exportRecords(records, { format: 'folders', out, dryRun: true });
+    const plan = await exportRecords(records, { format: 'folders', out });
+    expect(plan).toMatchObject({ written: 2, failedCount: 0, conflictCount: 1 });
+    const renamed = plan.conflicts[0]!.renamedTo;
+    expect(path.basename(renamed)).toBe(`${'b'.repeat(247)} (2).png`);
+    expect(Buffer.byteLength(path.basename(renamed))).toBe(255);
+    expect(readFileSync(renamed, 'utf8')).toBe('png-long2');
+    expect(dry.conflicts).toEqual(plan.conflicts);
+    // again: both are already there, under the same (cut) names
+    expect(await exportRecords(records, { format: 'folders', out })).toMatchObject({ alreadyThere: 2, written: 0, conflictCount: 0 });
+  });
+
+  it('cuts a group folder name to 255 UTF-8 bytes on whole characters, unique after the cut, as the dry run says', async () => {
+    const { dir, src } = fixture();
+    const file = path.join(src, 'a', 'cat.jpg');
+    const trip = '家族旅行の写真'.repeat(17); // 119 characters, 357 bytes
+    const emoji = '😀'.repeat(100); // 400 bytes, 200 UTF-16 units
+    const dotAtCut = `${'家'.repeat(84)} .家`; // 257 bytes: the cut leaves " ." at the end
+    const names = [trip, `${trip} 2`, emoji, dotAtCut];
+    const records = names.map((groupName, i) => record({ imageId: i + 1, absPath: file, groupId: i + 1, groupName, confidence: 0.9 }));
+    const out = path.join(dir, 'out');
+    const dry = await exportRecords(records, { format: 'folders', out, dryRun: true });
+    const plan = await exportRecords(records, { format: 'folders', out });
+    expect(plan).toMatchObject({ written: 4, failedCount: 0 });
+    expect(plan.groups.map((g) => g.target)).toEqual(dry.groups.map((g) => g.target));
+    const folders = names.map((_, i) => path.basename(plan.groups.find((g) => g.groupId === i + 1)!.target));
+    expect(folders).toEqual([
+      '家族旅行の写真'.repeat(12) + '家', // 85 characters, 255 bytes
+      '家族旅行の写真'.repeat(11) + '家族旅行の写 (2)', // the same cut: numbered, and cut again to fit " (2)"
+      '😀'.repeat(63),
+      '家'.repeat(84),
+    ]);
+    for (const f of folders) {
+      expect(Buffer.byteLength(f), f).toBeLessThanOrEqual(255);
+      expect(Buffer.from(f).toString(), 'no lone surrogate').toBe(f);
+      expect(readFileSync(path.join(out, f, 'cat.jpg'), 'utf8')).toBe('cat-a');
+    }
+    expect(new Set(readdirSync(out))).toEqual(new Set([EXPORT_MARKER, ...folders]));
+  });
+
+  it('cuts a file name longer than the disk takes (from another filesystem) on whole characters, keeping the extension and number', () => {
+    // A name NTFS holds (255 UTF-16 units) but ext4 does not (765 bytes): cut, the extension kept.
+    const cut = numbered(`${'写'.repeat(251)}.jpeg`, 1);
+    expect(cut).toBe(`${'写'.repeat(83)}.jpeg`);
+    expect(numbered(`${'写'.repeat(251)}.jpeg`, 12)).toBe(`${'写'.repeat(81)} (12).jpeg`);
+    // decomposed on HFS+: 2 bytes but 3 UTF-16 units each
+    expect(numbered(`${'ǖ'.repeat(120)}.png`, 1)).toBe(`${'ǖ'.repeat(83)}.png`);
+    // a flag (two code points) is not split: its first half alone would fit
+    expect(numbered(`${'a'.repeat(247)}🇯🇵.png`, 1)).toBe(`${'a'.repeat(247)}.png`);
+    expect(numbered('cat.jpg', 1)).toBe('cat.jpg');
+    expect(numbered('cat.jpg', 2)).toBe('cat (2).jpg');
   });
 
   it('skips an original deleted since the last scan, goes on, and reports it (the dry run too)', async () => {
