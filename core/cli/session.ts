@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseReadOnlyError } from '../store/errors.js';
-import { acquireInstanceLock, defaultDatabasePath, openStore, type InstanceLock, type Store } from '../store/index.js';
+import { acquireInstanceLock, defaultDatabasePath, openStore, type Store } from '../store/index.js';
 
 export interface Session {
   store: Store;
@@ -20,24 +20,29 @@ export interface Session {
  * `readOnly`: the command never writes (export): no lock, and a database on a read-only disk or
  * folder (a backup, a shared drive) is still read, see openForReading.
  */
-export function openSession(dbOption: string | undefined, options: { lock?: boolean; mustExist?: boolean; readOnly?: boolean } = {}): Session {
+export function openSession(dbOption: string | undefined, options: { mustExist?: boolean; readOnly?: boolean } = {}): Session {
   const dbPath = path.resolve(dbOption ?? defaultDatabasePath());
   if (options.mustExist && !statSync(dbPath, { throwIfNoEntry: false })?.isFile()) {
     throw new Error(`no database at ${dbPath} (run \`constellate cluster\` first, or pass --db FILE)`);
   }
   if (options.readOnly) return openForReading(dbPath);
   makeFolderFor(dbPath);
-  const lock: InstanceLock | null = options.lock === false ? null : acquireInstanceLock(dbPath);
+  const lock = acquireInstanceLock(dbPath);
   let store: Store;
   try {
     store = openStore(dbPath);
     const m = store.db.migration;
     if (m && m.from > 0) console.error(`constellate: database upgraded from schema ${m.from} to ${m.to}${m.backupPath ? ` (backup: ${m.backupPath})` : ''}`);
-    if (lock) store.runs.markInterrupted();
+    store.runs.markInterrupted();
   } catch (err) {
-    lock?.release();
+    lock.release();
     throw err;
   }
+  return sessionOf(store, dbPath, () => lock.release());
+}
+
+/** The session: `close` closes the store, then lets go of what the opening held; once. */
+function sessionOf(store: Store, dbPath: string, release: () => void): Session {
   let closed = false;
   return {
     store,
@@ -46,7 +51,7 @@ export function openSession(dbOption: string | undefined, options: { lock?: bool
       if (closed) return;
       closed = true;
       store.close();
-      lock?.release();
+      release();
     },
   };
 }
@@ -96,15 +101,7 @@ function openForReading(dbPath: string): Session {
       throw copyErr;
     }
   }
-  let closed = false;
-  return {
-    store,
-    dbPath,
-    close() {
-      if (closed) return;
-      closed = true;
-      store.close();
-      if (copyDir) rmSync(copyDir, { recursive: true, force: true });
-    },
-  };
+  return sessionOf(store, dbPath, () => {
+    if (copyDir) rmSync(copyDir, { recursive: true, force: true });
+  });
 }
