@@ -79,8 +79,13 @@ describe.skipIf(!enabled)('accessibility (Chromium, fake host)', () => {
       async () => {
         await go('map');
         await fp.locator('.legend .item').first().waitFor();
-        await fp.locator('body').press('Control+a');
-        await fp.getByText('60 selected').waitFor();
+        // The legend comes with the groups, the points a moment later: select all once they are there.
+        await expect
+          .poll(async () => {
+            await fp.locator('body').press('Control+a');
+            return fp.getByText('60 selected').isVisible();
+          })
+          .toBe(true);
       },
     ],
     [
