@@ -34,8 +34,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+core/(?!api/(contract|client)\\.js$)',
-              message: 'The renderer imports only core/api/contract.js and core/api/client.js.',
+              regex: '^(\\.\\./)+core/(?!shared/(contract|client)\\.js$)',
+              message: 'The renderer imports only core/shared/contract.js and core/shared/client.js.',
             },
             { group: ['node:*', 'electron'], message: 'The renderer runs in a sandboxed page.' },
           ],

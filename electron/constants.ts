@@ -3,8 +3,8 @@
  * these at run time (a sandboxed preload may only `require('electron')`), so it repeats the
  * strings it needs; `test/electron/preload.test.ts` checks that the copies agree.
  */
-import { IPC_CHANNEL, IPC_EVENT_CHANNEL } from '../core/api/contract.js';
-import { MENU_COMMANDS, type MenuCommand } from '../core/api/client.js';
+import { IPC_CHANNEL, IPC_EVENT_CHANNEL } from '../core/shared/contract.js';
+import { MENU_COMMANDS, type MenuCommand } from '../core/shared/client.js';
 
 export { IPC_CHANNEL, IPC_EVENT_CHANNEL };
 

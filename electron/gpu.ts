@@ -8,7 +8,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { BackendInfo } from '../core/embed/backend.js';
-import { siblingModule, startWorker } from '../core/jobs/workers.js';
+import { siblingModule, startWorker } from '../core/runtime/workers.js';
 
 export type BackendProbe = () => Promise<BackendInfo>;
 

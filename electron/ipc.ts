@@ -6,7 +6,7 @@
 import { extname } from 'node:path';
 import type { IpcMain, IpcMainEvent, IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
-import type { ApiErrorBody, ApiEvent } from '../core/api/contract.js';
+import type { ApiErrorBody, ApiEvent } from '../core/shared/contract.js';
 import { dispatch, toErrorBody, type ApiHost } from '../core/api/host.js';
 import { DESKTOP_CHANNEL, IPC_CHANNEL, IPC_EVENT_CHANNEL } from './constants.js';
 

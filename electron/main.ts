@@ -19,7 +19,7 @@ import { startApp } from './app.js';
  * closes the service, then the database and the lock.
  */
 async function createHost(): Promise<ApiHost> {
-  const [{ openSession }, { createService }] = await Promise.all([import('../core/cli/session.js'), import('../core/api/service.js')]);
+  const [{ openSession }, { createService }] = await Promise.all([import('../core/app/session.js'), import('../core/api/service.js')]);
   const session = openSession(process.env.CONSTELLATE_DB || undefined);
   const service = createService({ store: session.store });
   return {

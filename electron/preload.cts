@@ -1,16 +1,16 @@
 /**
  * Preload (compiled to dist/electron/preload.cjs). Runs sandboxed, so it is CommonJS and
  * self-contained: the only module it may load is 'electron'. It exposes exactly the typed
- * bridge of core/api/client.ts (`IpcBridge`) as `window.constellate`, never ipcRenderer itself.
+ * bridge of core/shared/client.ts (`IpcBridge`) as `window.constellate`, never ipcRenderer itself.
  *
  * The channel names are repeated here because a sandboxed preload cannot import
- * core/api/contract.ts at run time; test/electron/preload.test.ts checks that they match.
+ * core/shared/contract.ts at run time; test/electron/preload.test.ts checks that they match.
  */
 // A sandboxed preload is CommonJS and may load only 'electron'; `import =` compiles to that require.
 import electron = require('electron');
 import type { IpcRendererEvent } from 'electron';
-import type { IpcBridge, MenuCommand } from '../core/api/client.js';
-import type { ApiEvent } from '../core/api/contract.js';
+import type { IpcBridge, MenuCommand } from '../core/shared/client.js';
+import type { ApiEvent } from '../core/shared/contract.js';
 
 const IPC_CHANNEL = 'constellate:api';
 const IPC_EVENT_CHANNEL = 'constellate:event';

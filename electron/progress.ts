@@ -4,7 +4,7 @@
  * (-1) when the job ends.
  */
 import type { ProgressBarOptions } from 'electron';
-import type { ApiEvent, JobState } from '../core/api/contract.js';
+import type { ApiEvent, JobState } from '../core/shared/contract.js';
 import type { ApiHost } from '../core/api/host.js';
 
 export interface ProgressValue {

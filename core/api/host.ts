@@ -3,9 +3,9 @@
  * validated method handlers, a way to resolve media by image id, and the event stream.
  * `core/api/service.ts` builds one from a database; tests may build one over a temp database.
  */
-import type { ApiEvent, ApiHandlers, MethodName } from './contract.js';
-import { methods } from './contract.js';
-import { ApiError } from './client.js';
+import type { ApiEvent, ApiHandlers, MethodName } from '../shared/contract.js';
+import { methods } from '../shared/contract.js';
+import { ApiError } from '../shared/client.js';
 
 export type MediaKind = 'thumbnail' | 'image';
 

@@ -13,7 +13,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import type { ApiEvent } from './contract.js';
+import type { ApiEvent } from '../shared/contract.js';
 import { dispatch, toErrorBody, type ApiHost, type MediaKind } from './host.js';
 
 export interface HttpServerOptions {

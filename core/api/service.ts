@@ -15,26 +15,26 @@ import type {
   ImageSummary,
   JobState,
   Library,
-} from './contract.js';
-import { EXPORT_LIST_LIMIT } from './contract.js';
-import { ApiError } from './client.js';
+} from '../shared/contract.js';
+import { EXPORT_LIST_LIMIT } from '../shared/contract.js';
+import { ApiError } from '../shared/client.js';
 import type { ApiHost, MediaKind } from './host.js';
-import { packageVersion } from '../cli/paths.js';
+import { packageVersion } from '../app/paths.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
 import { deviceOf } from '../embed/backend.js';
 import { PREVIEW_DIR_NAME, previewFile } from '../images/preview.js';
-import { ActiveModel } from '../jobs/activeModel.js';
-import { placeNewImages } from '../jobs/assignNew.js';
-import { runClusterJob } from '../jobs/clusterJob.js';
-import { exportRecords, listedAtMost } from '../jobs/export.js';
-import { exportRecordsFromStore } from '../jobs/exportRecords.js';
-import { placeOnMap } from '../jobs/mapPlacement.js';
-import { absoluteExportPath, ExportDestinationError } from '../jobs/exportTarget.js';
-import { decodeSkip } from '../jobs/indexLibrary.js';
-import { JobRunner } from '../jobs/jobRunner.js';
-import { decodeRunModel } from '../jobs/runModel.js';
-import { getUnsortedThreshold, setUnsortedThreshold } from '../jobs/settings.js';
-import { trainInWorker } from '../jobs/train.js';
+import { ActiveModel } from '../jobs/grouping/activeModel.js';
+import { placeNewImages } from '../jobs/grouping/placeNew.js';
+import { runClusterJob } from '../jobs/grouping/clusterJob.js';
+import { exportRecords, listedAtMost } from '../jobs/export/export.js';
+import { exportRecordsFromStore } from '../jobs/export/records.js';
+import { placeOnMap } from '../jobs/grouping/mapPlacement.js';
+import { absoluteExportPath, ExportDestinationError } from '../jobs/export/target.js';
+import { decodeSkip } from '../jobs/indexing/indexLibrary.js';
+import { JobRunner } from '../runtime/jobRunner.js';
+import { decodeRunModel } from '../jobs/grouping/runModel.js';
+import { getUnsortedThreshold, setUnsortedThreshold } from '../store/unsorted.js';
+import { trainInWorker } from '../jobs/grouping/train.js';
 import { BrowseRepository } from '../store/browse.js';
 import { LibraryOverlapError, thumbnailDir, type GroupImage, type Store } from '../store/index.js';
 

@@ -1,12 +1,12 @@
 /** `constellate cluster <folder>...` */
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { PlaceSummary, RunSummary } from '../api/contract.js';
-import { placeNewImages } from '../jobs/assignNew.js';
-import { runClusterJob } from '../jobs/clusterJob.js';
-import { formatSeconds } from '../jobs/progress.js';
+import type { PlaceSummary, RunSummary } from '../shared/contract.js';
+import { placeNewImages } from '../jobs/grouping/placeNew.js';
+import { runClusterJob } from '../jobs/grouping/clusterJob.js';
+import { formatSeconds } from '../runtime/progress.js';
 import { stderrProgress } from './progressReporter.js';
-import { openSession } from './session.js';
+import { openSession } from '../app/session.js';
 
 export async function clusterCommand(
   folders: string[],

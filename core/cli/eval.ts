@@ -8,13 +8,13 @@ import path from 'node:path';
 import { BACKBONE } from '../embed/backboneInfo.js';
 import { initTf } from '../embed/backend.js';
 import { evaluate, type EvaluateResult, type MetricSummary } from '../icon/evaluate.js';
-import { FLIP_VIEW, indexLibraries } from '../jobs/indexLibrary.js';
-import { DEFAULT_UNSORTED_THRESHOLD } from '../jobs/settings.js';
-import { ProgressTracker } from '../jobs/progress.js';
+import { FLIP_VIEW, indexLibraries } from '../jobs/indexing/indexLibrary.js';
+import { DEFAULT_UNSORTED_THRESHOLD } from '../store/unsorted.js';
+import { ProgressTracker } from '../runtime/progress.js';
 import { isScanSkip, scanFolders } from '../library/scan.js';
 import { defaultDatabasePath, type Store } from '../store/index.js';
 import { stderrProgress } from './progressReporter.js';
-import { openSession } from './session.js';
+import { openSession } from '../app/session.js';
 
 export interface EvalOutput {
   icon: { acc: number; nmi: number; ari: number };

@@ -1,10 +1,10 @@
 /** `constellate export --format csv|json|folders` */
 import path from 'node:path';
-import type { ExportGroupResult, ExportPlan } from '../api/contract.js';
-import { exportRecords, toCsv, toJson, type ExportFormat, type ExportMode } from '../jobs/export.js';
-import { exportRecordsFromStore } from '../jobs/exportRecords.js';
-import { expandHome, fileInTheWay } from '../jobs/exportTarget.js';
-import { openSession } from './session.js';
+import type { ExportGroupResult, ExportPlan } from '../shared/contract.js';
+import { exportRecords, toCsv, toJson, type ExportFormat, type ExportMode } from '../jobs/export/export.js';
+import { exportRecordsFromStore } from '../jobs/export/records.js';
+import { expandHome, fileInTheWay } from '../jobs/export/target.js';
+import { openSession } from '../app/session.js';
 
 /** Exit code when the export finished but some files could not be exported (listed on stderr). */
 export const EXIT_SOME_FAILED = 2;

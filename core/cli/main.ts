@@ -3,7 +3,7 @@
  * services the UI uses. Progress goes to stderr, results to stdout.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { packageVersion } from './paths.js';
+import { packageVersion } from '../app/paths.js';
 
 function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {

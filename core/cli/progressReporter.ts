@@ -2,8 +2,8 @@
  * Renders job progress on stderr: a live line on a terminal, a line every few seconds when
  * piped (CI logs, files), so stdout stays clean for machine-readable output.
  */
-import type { PhaseProgress } from '../api/contract.js';
-import { formatProgressLine } from '../jobs/progress.js';
+import type { PhaseProgress } from '../shared/contract.js';
+import { formatProgressLine } from '../runtime/progress.js';
 
 export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): (phases: PhaseProgress[], phase: string | null) => void {
   const tty = stream.isTTY === true;

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { startHttpServer, type HttpServer } from '../api/http.js';
 import { createService } from '../api/service.js';
-import { demoFolder, rendererDir } from './paths.js';
-import { openSession } from './session.js';
+import { demoFolder, rendererDir } from '../app/paths.js';
+import { openSession } from '../app/session.js';
 
 export async function serveCommand(opts: { db?: string; port: number; demo?: boolean }): Promise<void> {
   const session = openSession(opts.db);

@@ -16,7 +16,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { configureSharp } from '../images/sharpConfig.js';
-import { siblingModule, startWorker } from '../jobs/workers.js';
+import { siblingModule, startWorker } from '../runtime/workers.js';
 import type { BackendInfo } from './backend.js';
 import { BACKBONE } from './backboneInfo.js';
 import type { EmbedItem, EmbedResult, EmbedWorkerInit, FromDecoder, FromWorker, ReadyImage, ToDecoder, ToWorker } from './protocol.js';

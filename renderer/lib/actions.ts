@@ -3,7 +3,7 @@
  * what it needs (a name, a number of parts) through the app's dialog, then runs through
  * `app.act` so it is undoable, refreshes the screens and reports errors the same way.
  */
-import type { GroupRef, GroupSuggestion, GroupSummary, HistoryState } from '../../core/api/contract.js';
+import type { GroupRef, GroupSuggestion, GroupSummary, HistoryState } from '../../core/shared/contract.js';
 import { message, type AppState } from './app.svelte.js';
 import { fmtCount, plural } from './format.js';
 

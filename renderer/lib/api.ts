@@ -1,5 +1,5 @@
 /** Picks the transport: Electron's IPC bridge when present, else HTTP with the page's token. */
-import { createClient, httpTransport, ipcTransport, type Client, type IpcBridge } from '../../core/api/client.js';
+import { createClient, httpTransport, ipcTransport, type Client, type IpcBridge } from '../../core/shared/client.js';
 
 function bridge(): IpcBridge | null {
   const w = globalThis as unknown as { constellate?: IpcBridge };

@@ -3,8 +3,8 @@
  * dialogs. Screens read it and call `app.act()` for every edit so undo, refresh and error
  * reporting behave the same everywhere.
  */
-import type { Client } from '../../core/api/client.js';
-import type { ApiEvent, HistoryState, JobState, Outputs } from '../../core/api/contract.js';
+import type { Client } from '../../core/shared/client.js';
+import type { ApiEvent, HistoryState, JobState, Outputs } from '../../core/shared/contract.js';
 import { jobDoneText } from './format.js';
 import type { Command } from './keyboard.js';
 import { formatRoute, parseRoute, type Route } from './router.js';

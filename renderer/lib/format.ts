@@ -1,4 +1,4 @@
-import type { JobState } from '../../core/api/contract.js';
+import type { JobState } from '../../core/shared/contract.js';
 
 export function fmtCount(n: number): string {
   return n.toLocaleString('en-US');

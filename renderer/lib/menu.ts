@@ -2,7 +2,7 @@
  * The application menu's commands (Electron sends them; see electron/menu.ts), carried out the
  * way the page's own buttons and keys do them, so either path behaves the same.
  */
-import type { MenuCommand } from '../../core/api/client.js';
+import type { MenuCommand } from '../../core/shared/client.js';
 import { addFolder, groupActions } from './actions.js';
 import { message, type AppState } from './app.svelte.js';
 

@@ -1,5 +1,5 @@
 /** Hash routes (`#/group/12`): keeps the `?token=` query of browser mode untouched. */
-import type { GroupRef } from '../../core/api/contract.js';
+import type { GroupRef } from '../../core/shared/contract.js';
 
 export type ImageSort = 'confidence-asc' | 'confidence-desc' | 'name' | 'date';
 

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JobState } from '../../core/api/contract.js';
+import type { JobState } from '../../core/shared/contract.js';
 import { createService } from '../../core/api/service.js';
 import { openStore } from '../../core/store/index.js';
 import { demoImages } from '../helpers/cli.js';

@@ -3,8 +3,8 @@ import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../core/api/client.js';
-import type { ApiEvent, ApiHandlers } from '../../core/api/contract.js';
+import { ApiError } from '../../core/shared/client.js';
+import type { ApiEvent, ApiHandlers } from '../../core/shared/contract.js';
 import type { ApiHost } from '../../core/api/host.js';
 import { startHttpServer, type HttpServer } from '../../core/api/http.js';
 

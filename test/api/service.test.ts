@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvent } from '../../core/api/contract.js';
+import type { ApiEvent } from '../../core/shared/contract.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
 import { createService } from '../../core/api/service.js';
 import { openStore, type Store } from '../../core/store/index.js';

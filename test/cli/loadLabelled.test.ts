@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLabelled } from '../../core/cli/eval.js';
 import { BACKBONE } from '../../core/embed/backboneInfo.js';
-import { FLIP_VIEW } from '../../core/jobs/indexLibrary.js';
+import { FLIP_VIEW } from '../../core/jobs/indexing/indexLibrary.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { hashOf, tempDir, vec } from '../store/helpers.js';
 

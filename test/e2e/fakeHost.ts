@@ -6,8 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ApiError } from '../../core/api/client.js';
-import type { ApiEvent, ApiHandlers, GroupSuggestion, HistoryState, ImageSummary, JobState, Library, ParsedInput } from '../../core/api/contract.js';
+import { ApiError } from '../../core/shared/client.js';
+import type { ApiEvent, ApiHandlers, GroupSuggestion, HistoryState, ImageSummary, JobState, Library, ParsedInput } from '../../core/shared/contract.js';
 import type { ApiHost } from '../../core/api/host.js';
 
 interface Img {

@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpServer } from '../../core/api/http.js';
 import type { ApiHost } from '../../core/api/host.js';
-import { encodeRunModel } from '../../core/jobs/runModel.js';
+import { encodeRunModel } from '../../core/jobs/grouping/runModel.js';
 import { openStore } from '../../core/store/index.js';
 import { buildDatabase, databaseDir } from '../fixtures/browseDb.js';
 import { hasChromium } from './browser.js';

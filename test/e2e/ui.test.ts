@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MethodName, Outputs } from '../../core/api/contract.js';
+import type { MethodName, Outputs } from '../../core/shared/contract.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
 import type { HttpServer } from '../../core/api/http.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';

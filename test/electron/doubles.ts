@@ -1,5 +1,5 @@
 /** Small recording doubles of the Electron objects the shell configures, and an in-test ApiHost. */
-import type { ApiEvent, ApiHandlers, MethodName } from '../../core/api/contract.js';
+import type { ApiEvent, ApiHandlers, MethodName } from '../../core/shared/contract.js';
 import type { ApiHost, MediaKind } from '../../core/api/host.js';
 
 export class RecordingEmitter {

@@ -1,6 +1,6 @@
 /** The IPC transport: the contract's methods through `dispatch` (schemas first), sender-checked. */
 import { describe, expect, it, vi } from 'vitest';
-import { IPC_CHANNEL, IPC_EVENT_CHANNEL, methods } from '../../core/api/contract.js';
+import { IPC_CHANNEL, IPC_EVENT_CHANNEL, methods } from '../../core/shared/contract.js';
 import { DESKTOP_CHANNEL, APP_ENTRY_URL } from '../../electron/constants.js';
 import { forwardEvents, registerIpc, type DesktopServices } from '../../electron/ipc.js';
 import { isTrustedSender } from '../../electron/security.js';

@@ -1,6 +1,6 @@
 /** Taskbar/dock progress from job events. */
 import { describe, expect, it } from 'vitest';
-import type { JobState } from '../../core/api/contract.js';
+import type { JobState } from '../../core/shared/contract.js';
 import { jobProgress, trackJobProgress } from '../../electron/progress.js';
 import { hostDouble } from './doubles.js';
 

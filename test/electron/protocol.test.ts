@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { MEDIA } from '../../core/api/contract.js';
+import { MEDIA } from '../../core/shared/contract.js';
 import { MEDIA_BASE } from '../../electron/constants.js';
 import {
   PRIVILEGED_SCHEMES,

@@ -1,5 +1,5 @@
 /** Calling the core service the way both transports do (`dispatch`), and waiting on its job. */
-import type { JobState, MethodName, Outputs } from '../../core/api/contract.js';
+import type { JobState, MethodName, Outputs } from '../../core/shared/contract.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
 
 export interface ServiceCaller {

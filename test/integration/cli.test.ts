@@ -16,7 +16,7 @@ import { chooseK } from '../../core/icon/choosek.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
 import { Rng } from '../../core/icon/rng.js';
 import { openStore } from '../../core/store/index.js';
-import { DEFAULT_UNSORTED_THRESHOLD } from '../../core/jobs/settings.js';
+import { DEFAULT_UNSORTED_THRESHOLD } from '../../core/store/unsorted.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 import { demoImages, runCli } from '../helpers/cli.js';
 

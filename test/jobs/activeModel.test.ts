@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BACKBONE } from '../../core/embed/backboneInfo.js';
-import { ActiveModel } from '../../core/jobs/activeModel.js';
-import { encodeRunModel } from '../../core/jobs/runModel.js';
+import { ActiveModel } from '../../core/jobs/grouping/activeModel.js';
+import { encodeRunModel } from '../../core/jobs/grouping/runModel.js';
 import { openStore } from '../../core/store/index.js';
 import { setActiveRunId } from '../../core/store/runs.js';
 import { hashOf, seedImages, seedRun, tempDir, vec } from '../store/helpers.js';

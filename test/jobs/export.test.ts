@@ -3,9 +3,9 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
-import { exportRecords, listedAtMost, safeFolderName, toCsv, type ExportRecord } from '../../core/jobs/export.js';
-import { numbered } from '../../core/jobs/exportNames.js';
-import { absoluteExportPath, ExportDestinationError } from '../../core/jobs/exportTarget.js';
+import { exportRecords, listedAtMost, safeFolderName, toCsv, type ExportRecord } from '../../core/jobs/export/export.js';
+import { numbered } from '../../core/jobs/export/names.js';
+import { absoluteExportPath, ExportDestinationError } from '../../core/jobs/export/target.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 
 /** A record of what a folder export needs; the labelled-data fields (see exportLabels.test.ts) filled plainly. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { placeOnMap } from '../../core/jobs/mapPlacement.js';
+import { placeOnMap } from '../../core/jobs/grouping/mapPlacement.js';
 
 // Four mapped images (ids 1-4) in two groups far apart on the map, two new ones (5, 6).
 const unit = Float32Array.from([1, 0, 0.9, 0.436, 0, 1, 0.436, 0.9, 0.995, 0.1, 0.3, 0.954]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressTracker, formatProgressLine, formatSeconds } from '../../core/jobs/progress.js';
+import { ProgressTracker, formatProgressLine, formatSeconds } from '../../core/runtime/progress.js';
 
 describe('ProgressTracker', () => {
   it('reports done/total, rate and ETA per phase, and seconds per phase', () => {

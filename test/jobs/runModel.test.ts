@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRunModel, encodeRunModel, type RunArtifacts } from '../../core/jobs/runModel.js';
+import { decodeRunModel, encodeRunModel, type RunArtifacts } from '../../core/jobs/grouping/runModel.js';
 
 describe('run model blob', () => {
   it('round-trips the head with PCA, the map and the kNN graph through an unaligned buffer', () => {

@@ -9,8 +9,8 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
-import type { Client, Desktop, MenuCommand } from '../../core/api/client.js';
-import type { GroupSummary, HistoryState, ImageDetail, ImageSummary, JobState } from '../../core/api/contract.js';
+import type { Client, Desktop, MenuCommand } from '../../core/shared/client.js';
+import type { GroupSummary, HistoryState, ImageDetail, ImageSummary, JobState } from '../../core/shared/contract.js';
 import { AppState } from '../../renderer/lib/app.svelte.js';
 import { ImageQueue, READY } from '../../renderer/lib/imageQueue.js';
 import { runMenuCommand } from '../../renderer/lib/menu.js';

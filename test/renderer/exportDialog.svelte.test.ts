@@ -5,8 +5,8 @@
  */
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
-import type { Client } from '../../core/api/client.js';
-import type { ExportPlan } from '../../core/api/contract.js';
+import type { Client } from '../../core/shared/client.js';
+import type { ExportPlan } from '../../core/shared/contract.js';
 import { AppState } from '../../renderer/lib/app.svelte.js';
 import ExportDialog from '../../renderer/components/ExportDialog.svelte';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JobState, PlaceSummary, RunSummary } from '../../core/api/contract.js';
+import type { JobState, PlaceSummary, RunSummary } from '../../core/shared/contract.js';
 import { exportPathFor, jobDoneText, plural } from '../../renderer/lib/format.js';
 import { controlOwnsKey, isTyping, keyToCommand, movesCursor } from '../../renderer/lib/keyboard.js';
 import { crispPixels, fitScale } from '../../renderer/lib/preview.js';

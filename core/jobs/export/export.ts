@@ -6,14 +6,14 @@
  * originals are gone. Originals are only read (copy) or linked to, never moved or changed.
  * A folder export marks its folder (EXPORT_MARKER) so library scans leave it out, and lists
  * there what it placed, so that the next export into the folder removes what it no longer
- * places (exportManifest.ts): re-exporting after an edit must not leave an image under two labels.
+ * places (manifest.ts): re-exporting after an edit must not leave an image under two labels.
  */
 import { constants as fsConstants, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { ExportGroupResult, ExportPlan } from '../api/contract.js';
-import { EXPORT_MARKER } from '../library/exportMarker.js';
-import { describeError, destinationFull, placeFile, readableSource, sameContent } from './exportFiles.js';
+import type { ExportGroupResult, ExportPlan } from '../../shared/contract.js';
+import { EXPORT_MARKER } from '../../library/exportMarker.js';
+import { describeError, destinationFull, placeFile, readableSource, sameContent } from './files.js';
 import {
   manifestEntry,
   manifestFileAt,
@@ -28,9 +28,9 @@ import {
   type ManifestFile,
   type PriorExport,
   type StaleFiles,
-} from './exportManifest.js';
-import { numbered, numberedFolder, safeFolderName } from './exportNames.js';
-import { ExportDestinationError, fileInTheWay, libraryContaining, nearestExisting } from './exportTarget.js';
+} from './manifest.js';
+import { numbered, numberedFolder, safeFolderName } from './names.js';
+import { ExportDestinationError, fileInTheWay, libraryContaining, nearestExisting } from './target.js';
 
 export { safeFolderName };
 
@@ -118,7 +118,7 @@ async function exists(p: string): Promise<boolean> {
 
 /**
  * `name.ext`, else `name (2).ext`, `name (3).ext`, ... avoiding both disk and this plan; each
- * cut to fit the filesystem's name limit (see exportNames.ts), so the name checked is the one written.
+ * cut to fit the filesystem's name limit (see names.ts), so the name checked is the one written.
  */
 async function freeName(dir: string, file: string, taken: Set<string>): Promise<string> {
   for (let i = 1; ; i++) {
@@ -282,7 +282,7 @@ interface GroupFolder {
 
 /**
  * The group folders, by group key, each with its result pushed to plan.groups. Names are made
- * safe, short enough for the disk (see exportNames.ts) and unique (two groups may share a name,
+ * safe, short enough for the disk (see names.ts) and unique (two groups may share a name,
  * or the start of a long one); the marker's name is not a group's, and neither
  * is a file's already there. In name order ("Group 2" before "Group 10"), Unsorted last: the
  * preview lists them so, and a shared name's "(2)" goes to the same group every time.
@@ -381,7 +381,7 @@ async function countPlacement(r: ExportRecord, g: GroupFolder, p: Placement, run
  * and the export goes on (one deleted file stopped it halfway); only a full or read-only
  * destination, which every further file would hit too, stops it. Then the files an earlier
  * export from this database placed here and this one does not are removed (see
- * exportManifest.ts), and the marker becomes this export's manifest.
+ * manifest.ts), and the marker becomes this export's manifest.
  */
 async function exportFolders(records: readonly ExportRecord[], byGroup: Map<string, GroupCount>, options: ExportOptions, plan: ExportPlan): Promise<void> {
   const { out } = options;

@@ -1,9 +1,9 @@
 /** The current grouping as export records (one per usable image of the active run). */
 import path from 'node:path';
-import { BrowseRepository } from '../store/browse.js';
-import type { Store } from '../store/index.js';
+import { BrowseRepository } from '../../store/browse.js';
+import type { Store } from '../../store/index.js';
 import { UNSORTED_NAME, type ExportRecord } from './export.js';
-import { getUnsortedThreshold } from './settings.js';
+import { getUnsortedThreshold } from '../../store/unsorted.js';
 
 type ExportRow = ReturnType<BrowseRepository['exportRows']>[number];
 

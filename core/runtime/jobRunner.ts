@@ -3,7 +3,7 @@
  * events. The heavy parts run in worker threads; this class only orchestrates.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobState } from '../api/contract.js';
+import type { JobState } from '../shared/contract.js';
 
 export type JobKind = JobState['kind'];
 

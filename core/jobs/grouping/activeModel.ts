@@ -4,11 +4,11 @@
  * assignments phi) and "which images look like it?" (cosine nearest neighbours in backbone
  * space). Reloaded when the active run changes.
  */
-import { BACKBONE } from '../embed/backboneInfo.js';
-import { initTf } from '../embed/backend.js';
-import { DebiasedInfoNCEClustering } from '../icon/clustering.js';
-import { l2normalize } from '../icon/preprocess.js';
-import type { Store } from '../store/index.js';
+import { BACKBONE } from '../../embed/backboneInfo.js';
+import { initTf } from '../../embed/backend.js';
+import { DebiasedInfoNCEClustering } from '../../icon/clustering.js';
+import { l2normalize } from '../../icon/preprocess.js';
+import type { Store } from '../../store/index.js';
 import { decodeRunModel, type RunArtifacts } from './runModel.js';
 
 interface Loaded {

@@ -3,16 +3,16 @@
  * with the run's trained head, without retraining (fast: one small matmul per image). The
  * groups, names and the user's edits stay exactly as they are.
  */
-import type { PhaseProgress, PlaceSummary } from '../api/contract.js';
-import { BACKBONE } from '../embed/backboneInfo.js';
-import { initTf } from '../embed/backend.js';
-import { DebiasedInfoNCEClustering } from '../icon/clustering.js';
-import type { Store } from '../store/index.js';
+import type { PhaseProgress, PlaceSummary } from '../../shared/contract.js';
+import { BACKBONE } from '../../embed/backboneInfo.js';
+import { initTf } from '../../embed/backend.js';
+import { DebiasedInfoNCEClustering } from '../../icon/clustering.js';
+import type { Store } from '../../store/index.js';
 import { skippedByCode } from './clusterJob.js';
-import { indexLibraries, throwIfAborted } from './indexLibrary.js';
-import { ProgressTracker } from './progress.js';
+import { indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
+import { ProgressTracker } from '../../runtime/progress.js';
 import { decodeRunModel } from './runModel.js';
-import { getUnsortedThreshold } from './settings.js';
+import { getUnsortedThreshold } from '../../store/unsorted.js';
 
 export interface AssignNewResult {
   assigned: number;

@@ -4,8 +4,8 @@
  * retraining, and the 2-D map coordinates. Typed arrays are concatenated in one buffer; the
  * JSON meta holds the scalars and where each array lives.
  */
-import type { HeadExport } from '../icon/clustering.js';
-import type { KnnGraph } from '../icon/knn.js';
+import type { HeadExport } from '../../icon/clustering.js';
+import type { KnnGraph } from '../../icon/knn.js';
 
 export const RUN_MODEL_FORMAT = 'constellate-run/1';
 

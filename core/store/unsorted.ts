@@ -1,5 +1,5 @@
 /** Small user settings kept in the database's app_state. */
-import type { Database } from '../store/database.js';
+import type { Database } from './database.js';
 
 const UNSORTED_KEY = 'unsorted_threshold';
 /**

@@ -1,7 +1,7 @@
 /**
  * Phase progress with rate and ETA, shared by the CLI (stderr) and the UI (job events).
  */
-import type { PhaseProgress } from '../api/contract.js';
+import type { PhaseProgress } from '../shared/contract.js';
 
 export type PhaseName = PhaseProgress['name'];
 

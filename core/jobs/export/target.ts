@@ -8,7 +8,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isInside } from '../library/paths.js';
+import { isInside } from '../../library/paths.js';
 
 /** The destination cannot be used: nothing was written. The message is for the user. */
 export class ExportDestinationError extends Error {

@@ -1,7 +1,7 @@
 /** Runs I-Con training (and the map) in a worker thread, forwarding its progress. */
-import type { ProgressTracker } from './progress.js';
+import type { ProgressTracker } from '../../runtime/progress.js';
 import type { FromTrainWorker, TrainRequest, TrainResult } from './trainProtocol.js';
-import { siblingModule, startWorker } from './workers.js';
+import { siblingModule, startWorker } from '../../runtime/workers.js';
 
 export function trainInWorker(request: TrainRequest, progress: ProgressTracker | null, signal?: AbortSignal): Promise<{ result: TrainResult; backend: { choice: string; device: string } }> {
   return new Promise((resolve, reject) => {

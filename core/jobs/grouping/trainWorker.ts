@@ -3,9 +3,9 @@
  * responsive): choose K if asked, fit Debiased InfoNCE Clustering, and compute the 2-D map.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initTf } from '../embed/backend.js';
-import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES } from '../icon/clustering.js';
-import { chooseK, tsneMap } from '../icon/index.js';
+import { initTf } from '../../embed/backend.js';
+import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES } from '../../icon/clustering.js';
+import { chooseK, tsneMap } from '../../icon/index.js';
 import type { FromTrainWorker, TrainRequest, TrainResult } from './trainProtocol.js';
 
 const port = parentPort!;

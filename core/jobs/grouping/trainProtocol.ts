@@ -1,7 +1,7 @@
 /** Messages between a cluster job (main thread) and its training worker. */
-import type { HeadExport } from '../icon/clustering.js';
-import type { Preprocessor } from '../icon/preprocess.js';
-import type { KnnGraph } from '../icon/knn.js';
+import type { HeadExport } from '../../icon/clustering.js';
+import type { Preprocessor } from '../../icon/preprocess.js';
+import type { KnnGraph } from '../../icon/knn.js';
 
 export interface TrainRequest {
   features: Float32Array;

@@ -5,15 +5,15 @@
  * carrying over the user's pins and group names. Re-clustering with another K skips indexing:
  * embeddings are cached.
  */
-import type { PhaseProgress, RunSummary } from '../api/contract.js';
-import { BACKBONE } from '../embed/backboneInfo.js';
-import { BrowseRepository } from '../store/browse.js';
-import type { Store } from '../store/index.js';
-import { setActiveRunId } from '../store/runs.js';
-import { FLIP_VIEW, decodeSkip, indexLibraries, throwIfAborted } from './indexLibrary.js';
-import { ProgressTracker } from './progress.js';
+import type { PhaseProgress, RunSummary } from '../../shared/contract.js';
+import { BACKBONE } from '../../embed/backboneInfo.js';
+import { BrowseRepository } from '../../store/browse.js';
+import type { Store } from '../../store/index.js';
+import { setActiveRunId } from '../../store/runs.js';
+import { FLIP_VIEW, decodeSkip, indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
+import { ProgressTracker } from '../../runtime/progress.js';
 import { decodeRunModel, encodeRunModel } from './runModel.js';
-import { getUnsortedThreshold } from './settings.js';
+import { getUnsortedThreshold } from '../../store/unsorted.js';
 import { trainInWorker } from './train.js';
 import type { TrainRequest } from './trainProtocol.js';
 

@@ -10,18 +10,18 @@
  * size did not is hashed during the scan, and kept as it was where its bytes are the same.
  */
 import path from 'node:path';
-import { BACKBONE } from '../embed/backboneInfo.js';
-import { startEmbedPool, type EmbedPoolStats } from '../embed/pool.js';
-import type { EmbedItem, EmbedResult } from '../embed/protocol.js';
-import { hashFile } from '../library/hash.js';
-import { isScanSkip, scanFolders } from '../library/scan.js';
-import type { SkipReason } from '../library/skips.js';
-import type { Database } from '../store/database.js';
-import { thumbnailDir } from '../store/database.js';
-import { EmbeddingsRepository } from '../store/embeddings.js';
-import { ImagesRepository, type DecodedImage, type TouchedFile } from '../store/images.js';
-import { LibrariesRepository } from '../store/libraries.js';
-import type { ProgressTracker } from './progress.js';
+import { BACKBONE } from '../../embed/backboneInfo.js';
+import { startEmbedPool, type EmbedPoolStats } from '../../embed/pool.js';
+import type { EmbedItem, EmbedResult } from '../../embed/protocol.js';
+import { hashFile } from '../../library/hash.js';
+import { isScanSkip, scanFolders } from '../../library/scan.js';
+import type { SkipReason } from '../../library/skips.js';
+import type { Database } from '../../store/database.js';
+import { thumbnailDir } from '../../store/database.js';
+import { EmbeddingsRepository } from '../../store/embeddings.js';
+import { ImagesRepository, type DecodedImage, type TouchedFile } from '../../store/images.js';
+import { LibrariesRepository } from '../../store/libraries.js';
+import type { ProgressTracker } from '../../runtime/progress.js';
 
 export interface IndexOptions {
   db: Database;

@@ -14,8 +14,8 @@ import type { Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { EXPORT_MARKER } from '../library/exportMarker.js';
-import { describeError } from './exportFiles.js';
+import { EXPORT_MARKER } from '../../library/exportMarker.js';
+import { describeError } from './files.js';
 
 /** The manifest's format version (the `manifest` field); a marker without it lists nothing. */
 export const MANIFEST_VERSION = 1;
