@@ -1,7 +1,8 @@
 /** `constellate export --format csv|json|folders` */
 import path from 'node:path';
 import type { ExportGroupResult, ExportPlan } from '../shared/contract.js';
-import { exportRecords, toCsv, toJson, type ExportFormat, type ExportMode } from '../jobs/export/export.js';
+import { exportRecords, toCsv, toJson } from '../jobs/export/export.js';
+import type { ExportFormat, ExportMode } from '../jobs/export/types.js';
 import { exportRecordsFromStore } from '../jobs/export/records.js';
 import { expandHome, fileInTheWay } from '../jobs/export/target.js';
 import { openSession } from '../app/session.js';

@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toCsv, toJson, type ExportRecord } from '../../core/jobs/export/export.js';
+import { toCsv, toJson } from '../../core/jobs/export/export.js';
+import type { ExportRecord } from '../../core/jobs/export/types.js';
 import { exportRecordsFromStore } from '../../core/jobs/export/records.js';
 import { openStore } from '../../core/store/index.js';
 import { buildExportDb } from '../fixtures/exportDb.js';

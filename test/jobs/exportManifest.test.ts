@@ -9,7 +9,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportRecords, listedAtMost, type ExportRecord } from '../../core/jobs/export/export.js';
+import { exportRecords, listedAtMost } from '../../core/jobs/export/export.js';
+import type { ExportRecord } from '../../core/jobs/export/types.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 
 const DB = '/data/constellate/c.db';

@@ -31,35 +31,11 @@ import {
 } from './manifest.js';
 import { numbered, numberedFolder, safeFolderName } from './names.js';
 import { ExportDestinationError, fileInTheWay, libraryContaining, nearestExisting } from './target.js';
+import type { ExportFormat, ExportMode, ExportRecord } from './types.js';
 
 export { safeFolderName };
 
-/** One image as exported (see the README's `export` paragraph for what each column means). */
-export interface ExportRecord {
-  imageId: number;
-  absPath: string;
-  /** null: Unsorted. */
-  groupId: number | null;
-  groupName: string;
-  confidence: number | null;
-  /** The user put it where it is: pinned it, moved it there, or removed it to Unsorted. */
-  userConfirmed: boolean;
-  /** In Unsorted only because the model is unsure: the group the model would put it in. */
-  suggestedGroupId: number | null;
-  suggestedGroupName: string | null;
-  /** The library's root folder, and the file's path inside it with `/` separators. */
-  library: string;
-  relativePath: string;
-  /** The store's content hash (`cs1:`, see core/library/hash.ts), null before it was read. */
-  contentHash: string | null;
-}
-
-export type ExportFormat = 'csv' | 'json' | 'folders';
-export type ExportMode = 'copy' | 'hardlink' | 'symlink';
-
-export const UNSORTED_NAME = 'Unsorted';
-
-/** Columns in file order: the first four were the whole format once, and stay first for readers of it. */
+/** Columns in file order: path and group first, as readers of the format expect them. */
 const COLUMNS = ['path', 'group_id', 'group_name', 'confidence', 'image_id', 'user_confirmed', 'suggested_group_id', 'suggested_group_name', 'library', 'relative_path', 'content_hash'] as const;
 type Row = Record<(typeof COLUMNS)[number], string | number | boolean | null>;
 

@@ -5,7 +5,7 @@
  */
 import { constants as fsConstants, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
-import type { ExportMode } from './export.js';
+import type { ExportMode } from './types.js';
 
 function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;

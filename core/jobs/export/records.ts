@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { BrowseRepository } from '../../store/browse.js';
 import type { Store } from '../../store/index.js';
-import { UNSORTED_NAME, type ExportRecord } from './export.js';
+import { UNSORTED_NAME, type ExportRecord } from './types.js';
 import { getUnsortedThreshold } from '../../store/unsorted.js';
 
 type ExportRow = ReturnType<BrowseRepository['exportRows']>[number];
