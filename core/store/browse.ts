@@ -1,14 +1,30 @@
 /**
- * Read queries for browsing the current grouping in the UI, aware of the Unsorted threshold:
- * an unpinned image whose confidence is below it is shown in Unsorted, not in its group.
+ * Browsing the current grouping: group summaries, a group's images, Unsorted, the review queue.
+ * The one repository for it; which images are Unsorted is unsorted.ts's rule.
  * Offset paging (the virtualized grid jumps anywhere in a 50,000-image group): the ordered id
  * list of a group is computed once and cached until the database changes (see `memo`), so a
  * page anywhere costs a 300-row primary-key lookup instead of an OFFSET scan plus a count.
  */
 import type { Database } from './database.js';
-import type { GroupImage, GroupImageSort } from './groups.js';
-import { VISIBLE, compareGroupNames } from './groups.js';
 import { getActiveRunId } from './runs.js';
+import { IN_GROUP, UNSORTED, VISIBLE } from './unsorted.js';
+
+export type GroupImageSort = 'confidence-desc' | 'confidence-asc' | 'name' | 'date' | 'date-desc';
+
+export interface GroupImage {
+  id: number;
+  libraryId: number;
+  relPath: string;
+  name: string;
+  status: string;
+  thumbPath: string | null;
+  displayWidth: number | null;
+  displayHeight: number | null;
+  takenAt: number | null;
+  mtimeMs: number;
+  confidence: number;
+  pinned: boolean;
+}
 
 export interface BrowseGroupSummary {
   id: number;
@@ -35,11 +51,15 @@ const ORDER: Record<GroupImageSort, string> = {
   'date-desc': 'COALESCE(i.taken_at, i.mtime_ms) DESC, i.id DESC',
 };
 
-/** In its group: visible, and pinned or confident enough. */
-const IN_GROUP = `${VISIBLE} AND (a.pinned = 1 OR a.confidence >= ?)`;
+const NAMES = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
-/** In Unsorted (images i LEFT JOIN the run's assignments a; the threshold as parameter). */
-const UNSORTED = `i.status = 'ok' AND (a.image_id IS NULL OR a.group_id IS NULL OR (a.pinned = 0 AND a.confidence < ?))`;
+/**
+ * Group names in natural order, case-insensitive: "Group 2" before "Group 10" (SQLite's
+ * NOCASE compares digit by digit), ties by id. For every list of groups sorted by name.
+ */
+export function compareGroupNames(a: { name: string; id: number }, b: { name: string; id: number }): number {
+  return NAMES.compare(a.name, b.name) || a.id - b.id;
+}
 const unsortedOrder = (sort: GroupImageSort = 'confidence-desc') => ORDER[sort].replace(/a\.confidence/g, 'COALESCE(a.confidence, 0)');
 
 /** Cached results kept per repository (a few ordered id lists of big groups, group summaries). */
@@ -84,6 +104,10 @@ export class BrowseRepository {
     return runId ?? getActiveRunId(this.db) ?? -1;
   }
 
+  /**
+   * The run's groups with images shown in them (count, mean confidence, the `typical` most
+   * confident ids), largest first or by name; `query`: names containing it, any case.
+   */
   groupSummaries(options: { runId?: number; threshold: number; typical?: number; query?: string; sort?: 'size' | 'name' }): BrowseGroupSummary[] {
     const run = this.run(options.runId);
     const t = options.threshold;
@@ -145,7 +169,7 @@ export class BrowseRepository {
     );
   }
 
-  /** Same as GroupsRepository.countUnsorted, cached until the database changes. */
+  /** How many images are in Unsorted; cached until the database changes. */
   countUnsorted(options: { runId?: number; threshold: number }): number {
     const run = this.run(options.runId);
     const version = this.version();
@@ -154,7 +178,7 @@ export class BrowseRepository {
         this.db
           .stmt<{ n: number }>(
             `SELECT count(*) AS n FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
-             WHERE i.status = 'ok' AND (a.image_id IS NULL OR a.group_id IS NULL OR (a.pinned = 0 AND a.confidence < ?))`,
+             WHERE ${UNSORTED}`,
           )
           .get(run, options.threshold)!.n,
       ),

@@ -10,6 +10,7 @@ import { type Database, type OpenOptions, openDatabase } from './database.js';
 import { EditsRepository } from './edits.js';
 import { EmbeddingsRepository } from './embeddings.js';
 import { GroupsRepository } from './groups.js';
+import { BrowseRepository } from './browse.js';
 import { ImagesRepository } from './images.js';
 import { LibrariesRepository } from './libraries.js';
 import { RunsRepository } from './runs.js';
@@ -57,19 +58,8 @@ export {
   type ModelSummary,
 } from './embeddings.js';
 export { RunsRepository, type Run, type RunStatus, type NewRun, type RunModel } from './runs.js';
-export {
-  GroupsRepository,
-  type Group,
-  type GroupOrigin,
-  type GroupSummary,
-  type GroupImage,
-  type GroupImageSort,
-  type UnsortedImage,
-  type UnsortedReason,
-  type Assignment,
-  type AssignmentInput,
-  type Page,
-} from './groups.js';
+export { GroupsRepository, type Group, type GroupOrigin, type Assignment, type AssignmentInput } from './groups.js';
+export { BrowseRepository, compareGroupNames, type BrowseGroupSummary, type GroupImage, type GroupImageSort, type UnsortedRow } from './browse.js';
 export { EditsRepository, type EditKind, type EditEntry, type EditResult, type SplitPart, type ReclusterSummary } from './edits.js';
 
 /** A connection with all repositories. */
@@ -80,6 +70,8 @@ export interface Store {
   readonly embeddings: EmbeddingsRepository;
   readonly runs: RunsRepository;
   readonly groups: GroupsRepository;
+  /** Reads for the screens: summaries, a group's images, Unsorted (cached until the database changes). */
+  readonly browse: BrowseRepository;
   readonly edits: EditsRepository;
   close(): void;
 }
@@ -92,6 +84,7 @@ export function createStore(db: Database): Store {
     embeddings: new EmbeddingsRepository(db),
     runs: new RunsRepository(db),
     groups: new GroupsRepository(db),
+    browse: new BrowseRepository(db),
     edits: new EditsRepository(db),
     close: () => db.close(),
   };

@@ -45,9 +45,9 @@ describe('two connections', () => {
     const moved: number[] = [];
     for (let i = 0; !out.includes('done') && child.exitCode === null; i++) {
       const t = performance.now();
-      const sums = ui.groups.listSummaries({ typical: 4 });
+      const sums = ui.browse.groupSummaries({ threshold: -Infinity, typical: 4 });
       expect(sums.reduce((a, s) => a + s.count, 0)).toBe(3000);
-      ui.groups.images(first.groupIds[i % 5]!, { limit: 50 });
+      ui.browse.groupImages(first.groupIds[i % 5]!, { threshold: -Infinity, limit: 50 });
       reads++;
       if (i < 40) {
         ui.edits.moveImages([imageIds[i]!], first.groupIds[(i + 1) % 5]!);

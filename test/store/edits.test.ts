@@ -26,8 +26,8 @@ afterEach(() => {
 const g = (i: number) => groupIds[i]!;
 const img = (i: number) => imageIds[i]!;
 const membersOf = (groupId: number) =>
-  store.groups
-    .images(groupId, { limit: 1000, sort: 'name' })
+  store.browse
+    .groupImages(groupId, { threshold: -Infinity, limit: 1000, sort: 'name' })
     .items.map((x) => x.id)
     .sort((a, b) => a - b);
 
@@ -59,7 +59,7 @@ describe('edits are undoable and redoable exactly', () => {
     checkUndoRedo(() => store.edits.mergeGroups(g(0), [g(1), g(2)]));
     expect(store.groups.get(g(1))).toBeNull();
     expect(membersOf(g(0))).toEqual(expected);
-    expect(store.groups.listSummaries().map((s) => s.count)).toEqual([30, 10]);
+    expect(store.browse.groupSummaries({ threshold: -Infinity }).map((s) => s.count)).toEqual([30, 10]);
     expect(() => store.edits.mergeGroups(g(0), [g(0)])).toThrow(StoreUsageError);
   });
 
@@ -96,10 +96,11 @@ describe('edits are undoable and redoable exactly', () => {
   it('remove from group (to Unsorted) and pin', () => {
     checkUndoRedo(() => store.edits.removeFromGroup([img(3), img(4)]));
     expect(store.groups.assignment(img(3))).toMatchObject({ groupId: null, pinned: true });
-    const unsorted = store.groups.unsorted();
-    expect(unsorted.map((u) => [u.id, u.reason])).toEqual([
-      [img(3), 'removed'],
-      [img(4), 'removed'],
+    const unsorted = store.browse.unsortedImages({ threshold: -Infinity, sort: 'name' }).items;
+    // removed: in Unsorted, with no group, whatever the threshold
+    expect(unsorted.map((u) => [u.id, u.groupId]).sort((a, b) => a[0]! - b[0]!)).toEqual([
+      [img(3), null],
+      [img(4), null],
     ]);
     checkUndoRedo(() => store.edits.pinImages([img(8), img(9)]));
     expect(store.groups.assignment(img(9))).toMatchObject({ pinned: true, groupId: g(1) });
@@ -169,7 +170,7 @@ describe('undo stack', () => {
     store.edits.undo();
     expect(store.runs.activeRunId()).toBeNull();
     expect(store.edits.undo()).toBeNull();
-    expect(store.groups.listSummaries()).toEqual([]);
+    expect(store.browse.groupSummaries({ threshold: -Infinity })).toEqual([]);
   });
 
   it('undo/redo survive reopening the database', () => {
@@ -326,7 +327,7 @@ describe('re-clustering keeps the user work', () => {
 describe('UI queries', () => {
   it('group summaries, paging by every sort, typical images, unsorted and search', () => {
     store.edits.renameGroup(g(1), 'Sunset beach');
-    const sums = store.groups.listSummaries({ typical: 3 });
+    const sums = store.browse.groupSummaries({ threshold: -Infinity, typical: 3 });
     expect(sums).toHaveLength(4);
     const s1 = sums.find((s) => s.id === g(1))!;
     const members = imageIds.filter((_, j) => j % 4 === 1);
@@ -341,14 +342,14 @@ describe('UI queries', () => {
 
     for (const sort of ['confidence-desc', 'confidence-asc', 'name', 'date', 'date-desc'] as const) {
       const seen: number[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = store.groups.images(g(1), { sort, limit: 3, cursor });
+      for (let offset = 0; ; offset += 3) {
+        const page = store.browse.groupImages(g(1), { threshold: -Infinity, sort, offset, limit: 3 });
+        expect(page.total).toBe(10);
+        if (page.items.length === 0) break;
         seen.push(...page.items.map((x) => x.id));
-        cursor = page.nextCursor;
-      } while (cursor);
+      }
       expect(seen.slice().sort((a, b) => a - b)).toEqual(members.slice().sort((a, b) => a - b));
-      const full = store.groups.images(g(1), { sort, limit: 100 }).items;
+      const full = store.browse.groupImages(g(1), { threshold: -Infinity, sort, limit: 100 }).items;
       expect(full.map((x) => x.id)).toEqual(seen);
       if (sort === 'confidence-desc') expect(seen).toEqual(byConf);
       if (sort === 'name') expect(full.map((x) => x.name)).toEqual(full.map((x) => x.name).sort());
@@ -358,16 +359,19 @@ describe('UI queries', () => {
       }
     }
 
-    expect(store.groups.search('BEACH').map((x) => x.id)).toEqual([g(1)]);
-    expect(store.groups.search('%')).toEqual([]);
-    expect(store.groups.unsorted({ threshold: 0.1 }).every((u) => u.reason === 'low-confidence' && u.confidence! < 0.1)).toBe(true);
-    expect(store.groups.countUnsorted({ threshold: 0.1 })).toBe(store.groups.unsorted({ threshold: 0.1, limit: 1000 }).length);
-    expect(store.groups.countUnsorted()).toBe(0);
+    const search = (query: string) => store.browse.groupSummaries({ threshold: -Infinity, query, sort: 'name' });
+    expect(search('BEACH').map((x) => x.id)).toEqual([g(1)]);
+    expect(search('%')).toEqual([]);
+    const low = store.browse.unsortedImages({ threshold: 0.1, limit: 1000 });
+    expect(low.items.every((u) => u.groupId !== null && !u.pinned && u.confidence! < 0.1)).toBe(true);
+    expect(store.browse.countUnsorted({ threshold: 0.1 })).toBe(low.total);
+    expect(low.total).toBe(low.items.length);
+    expect(store.browse.countUnsorted({ threshold: -Infinity })).toBe(0);
     // With a threshold, every usable image is either in a group or Unsorted (pinned ones stay in their group).
     store.edits.pinImages([img(0)]);
     store.edits.removeFromGroup([img(1)]);
-    const withT = store.groups.listSummaries({ threshold: 0.5, includeEmpty: true, typical: 50 });
-    expect(withT.reduce((a, x) => a + x.count, 0) + store.groups.countUnsorted({ threshold: 0.5 })).toBe(40);
+    const withT = store.browse.groupSummaries({ threshold: 0.5, typical: 50 });
+    expect(withT.reduce((a, x) => a + x.count, 0) + store.browse.countUnsorted({ threshold: 0.5 })).toBe(40);
     for (const x of withT) {
       for (const id of x.typicalImageIds) {
         const a = store.groups.assignment(id)!;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openStore, type Store } from '../../core/store/index.js';
+import { openStore, type GroupImageSort, type Store } from '../../core/store/index.js';
 import { hashOf, tempDir } from './helpers.js';
 
 const N = Number(process.env.STORE_SCALE_N ?? 100_000);
@@ -136,7 +136,7 @@ describe(`store at ${N} images`, () => {
   });
 
   it('lists groups with counts, mean confidence and typical images', () => {
-    const sums = time(`listSummaries (${K} groups, 4 typical each)`, () => store.groups.listSummaries({ typical: 4 }));
+    const sums = time(`groupSummaries (${K} groups, 4 typical each)`, () => store.browse.groupSummaries({ threshold: -Infinity, typical: 4 }));
     expect(sums).toHaveLength(K);
     expect(sums.reduce((a, s) => a + s.count, 0)).toBe(OK);
     const first = sums.find((s) => s.id === groupIds[0])!;
@@ -147,43 +147,43 @@ describe(`store at ${N} images`, () => {
     expect(first.meanConfidence).toBeCloseTo(members.reduce((a, id) => a + confOf(id), 0) / members.length, 9);
     const best = members.sort((a, b) => confOf(b) - confOf(a) || b - a).slice(0, 4);
     expect(first.typicalImageIds).toEqual(best);
-    time('listSummaries again (warm)', () => store.groups.listSummaries({ typical: 4 }));
-    const withT = time('listSummaries(threshold 0.3)', () => store.groups.listSummaries({ typical: 4, threshold: 0.3 }));
-    expect(withT.reduce((a, s) => a + s.count, 0) + store.groups.countUnsorted({ threshold: 0.3 })).toBe(OK);
-    expect(time('search groups "group 19"', () => store.groups.search('group 19')).map((g) => g.name).sort()).toEqual(
+    time('groupSummaries again (cached)', () => store.browse.groupSummaries({ threshold: -Infinity, typical: 4 }));
+    const withT = time('groupSummaries(threshold 0.3)', () => store.browse.groupSummaries({ typical: 4, threshold: 0.3 }));
+    expect(withT.reduce((a, s) => a + s.count, 0) + store.browse.countUnsorted({ threshold: 0.3 })).toBe(OK);
+    const search = (query: string) => store.browse.groupSummaries({ threshold: -Infinity, typical: 0, query, sort: 'name' });
+    expect(time('search groups "group 19"', () => search('group 19')).map((g) => g.name).sort()).toEqual(
       ['Group 19', 'Group 190', 'Group 191', 'Group 192', 'Group 193', 'Group 194', 'Group 195', 'Group 196', 'Group 197', 'Group 198', 'Group 199'].sort(),
     );
   });
 
   it('pages through a group by every sort', () => {
     const g = groupIds[3]!;
-    const size = store.groups.listSummaries().find((s) => s.id === g)!.count;
+    const size = store.browse.groupSummaries({ threshold: -Infinity, typical: 0 }).find((s) => s.id === g)!.count;
+    const page = (sort: GroupImageSort, offset: number, limit = 100) => store.browse.groupImages(g, { threshold: -Infinity, sort, offset, limit });
     for (const sort of ['confidence-desc', 'confidence-asc', 'name', 'date'] as const) {
-      const p1 = time(`group page 1 (100, ${sort})`, () => store.groups.images(g, { sort, limit: 100 }));
+      const p1 = time(`group page 1 (100, ${sort})`, () => page(sort, 0));
       expect(p1.items).toHaveLength(100);
-      let cursor = p1.nextCursor;
+      expect(p1.total).toBe(size);
       let seen = 100;
       let pages = 1;
       time(`group all pages (${size} images, ${sort})`, () => {
-        while (cursor) {
-          const p = store.groups.images(g, { sort, limit: 100, cursor });
+        for (let p = page(sort, seen); p.items.length > 0; p = page(sort, seen)) {
           seen += p.items.length;
           pages++;
-          cursor = p.nextCursor;
         }
       });
       expect(seen).toBe(size);
       expect(pages).toBe(Math.ceil(size / 100));
     }
-    const byConf = store.groups.images(g, { sort: 'confidence-desc', limit: 5 }).items.map((x) => x.confidence);
+    const byConf = page('confidence-desc', 0, 5).items.map((x) => x.confidence);
     expect(byConf).toEqual(byConf.slice().sort((a, b) => b - a));
   });
 
   it('unsorted images and image detail', () => {
-    const low = time('unsorted(threshold 0.05, 200)', () => store.groups.unsorted({ threshold: 0.05 }));
+    const low = time('unsortedImages(threshold 0.05, 200)', () => store.browse.unsortedImages({ threshold: 0.05, limit: 200 })).items;
     expect(low.length).toBe(200);
-    expect(low.every((u) => u.reason === 'low-confidence' && u.confidence! < 0.05)).toBe(true);
-    const count = time('countUnsorted(threshold 0.05)', () => store.groups.countUnsorted({ threshold: 0.05 }));
+    expect(low.every((u) => u.groupId !== null && !u.pinned && u.confidence! < 0.05)).toBe(true);
+    const count = time('countUnsorted(threshold 0.05)', () => store.browse.countUnsorted({ threshold: 0.05 }));
     const ids = store.db.raw.prepare("SELECT id FROM images WHERE status = 'ok'").pluck().all() as number[];
     expect(count).toBe(ids.filter((id) => confOf(id) < 0.05).length);
     const d = time('image detail', () => store.images.detail(ids[500]!))!;
@@ -192,12 +192,13 @@ describe(`store at ${N} images`, () => {
 
   it('big edits stay quick and undoable', () => {
     const [a, b] = [groupIds[10]!, groupIds[11]!];
-    const before = store.groups.listSummaries().filter((s) => s.id === a || s.id === b).reduce((x, s) => x + s.count, 0);
+    const sizes = () => store.browse.groupSummaries({ threshold: -Infinity, typical: 0 });
+    const before = sizes().filter((s) => s.id === a || s.id === b).reduce((x, s) => x + s.count, 0);
     time('merge two groups (~1000 images)', () => store.edits.mergeGroups(a, [b]));
-    expect(store.groups.listSummaries().find((s) => s.id === a)!.count).toBe(before);
+    expect(sizes().find((s) => s.id === a)!.count).toBe(before);
     time('undo merge', () => store.edits.undo());
     expect(store.groups.get(b)).not.toBeNull();
-    const ids = store.groups.images(a, { limit: 300 }).items.map((x) => x.id);
+    const ids = store.browse.groupImages(a, { threshold: -Infinity, limit: 300 }).items.map((x) => x.id);
     time('move 300 images to a new group', () => store.edits.moveImagesToNewGroup(ids, 'Picked'));
     store.edits.renameGroup(groupIds[20]!, 'Holidays');
 
@@ -218,7 +219,7 @@ describe(`store at ${N} images`, () => {
     expect(res.summary.carriedPins).toBe(300);
     expect(store.groups.list().filter((g) => g.name === 'Holidays')).toHaveLength(1);
     const picked = store.groups.list().find((g) => g.name === 'Picked')!;
-    expect(store.groups.images(picked.id, { limit: 1000 }).items.map((x) => x.id).sort((x, y) => x - y)).toEqual(
+    expect(store.browse.groupImages(picked.id, { threshold: -Infinity, limit: 1000 }).items.map((x) => x.id).sort((x, y) => x - y)).toEqual(
       ids.slice().sort((x, y) => x - y),
     );
     time('undo recluster', () => store.edits.undo());

@@ -1,9 +1,8 @@
 /** The current grouping as export records (one per usable image of the active run). */
 import path from 'node:path';
-import { BrowseRepository } from '../../store/browse.js';
-import type { Store } from '../../store/index.js';
+import type { BrowseRepository, Store } from '../../store/index.js';
 import { UNSORTED_NAME, type ExportRecord } from './types.js';
-import { getUnsortedThreshold } from '../../store/unsorted.js';
+import { getUnsortedThreshold, isBelowThreshold } from '../../store/unsorted.js';
 
 type ExportRow = ReturnType<BrowseRepository['exportRows']>[number];
 
@@ -11,14 +10,14 @@ export function exportRecordsFromStore(store: Store): ExportRecord[] {
   const runId = store.runs.activeRunId();
   if (runId === null) return [];
   const threshold = getUnsortedThreshold(store.db);
-  return new BrowseRepository(store.db).exportRows(runId).map((r) => toRecord(r, threshold));
+  return store.browse.exportRows(runId).map((r) => toRecord(r, threshold));
 }
 
 function toRecord(r: ExportRow, threshold: number): ExportRecord {
   // In Unsorted: never assigned or removed by the user (no group), or the model unsure of an
   // image the user did not pin. Only the last has a group the model would put it in; an image
   // the user removed must not get back, as a suggestion, the group they took it out of.
-  const belowThreshold = r.groupId !== null && !r.pinned && r.confidence < threshold;
+  const belowThreshold = isBelowThreshold(r, threshold);
   const unsorted = r.groupId === null || belowThreshold;
   const name = r.groupName || `Group ${r.groupId}`;
   return {

@@ -7,7 +7,6 @@
  */
 import type { PhaseProgress, RunSummary } from '../../shared/contract.js';
 import { BACKBONE } from '../../embed/backboneInfo.js';
-import { BrowseRepository } from '../../store/browse.js';
 import type { Store } from '../../store/index.js';
 import { setActiveRunId } from '../../store/runs.js';
 import { FLIP_VIEW, decodeSkip, indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
@@ -138,8 +137,8 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   summary.k = result.k;
   summary.kChosenBy = result.kChosenBy;
   const threshold = getUnsortedThreshold(store.db);
-  summary.groups = store.groups.listSummaries({ typical: 0, threshold }).map((g) => ({ id: g.id, name: g.name, size: g.count }));
-  summary.unsorted = store.groups.countUnsorted({ threshold });
+  summary.groups = store.browse.groupSummaries({ typical: 0, threshold }).map((g) => ({ id: g.id, name: g.name, size: g.count }));
+  summary.unsorted = store.browse.countUnsorted({ threshold });
   return summary;
 }
 
@@ -155,7 +154,7 @@ function orderedFeatures(store: Store, view: string, ids?: number[]): { imageIds
     const pos = new Map(ids.map((id, i) => [id, i]));
     order.sort((a, b) => pos.get(m.imageIds[a]!)! - pos.get(m.imageIds[b]!)!);
   } else {
-    const keys = new BrowseRepository(store.db).pathKeys();
+    const keys = store.browse.pathKeys();
     order.sort((a, b) => {
       const ka = keys.get(m.imageIds[a]!) ?? '';
       const kb = keys.get(m.imageIds[b]!) ?? '';

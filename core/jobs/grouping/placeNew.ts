@@ -12,7 +12,7 @@ import { skippedByCode } from './clusterJob.js';
 import { indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
 import { ProgressTracker } from '../../runtime/progress.js';
 import { decodeRunModel } from './runModel.js';
-import { getUnsortedThreshold } from '../../store/unsorted.js';
+import { getUnsortedThreshold, isBelowThreshold } from '../../store/unsorted.js';
 
 export interface AssignNewResult {
   assigned: number;
@@ -55,7 +55,7 @@ export async function assignNewImages(store: Store): Promise<AssignNewResult | n
   return {
     assigned: rows.length,
     unplaced: rows.filter((r) => r.groupId === null).length,
-    belowThreshold: rows.filter((r) => r.groupId !== null && r.confidence < threshold).length,
+    belowThreshold: rows.filter((r) => isBelowThreshold({ ...r, pinned: false }, threshold)).length,
     seconds: seconds(),
   };
 }

@@ -1,0 +1,29 @@
+/** Exports: the current groups as CSV, JSON or one folder per group, previewed by a dry run. */
+import type { ApiHandlers } from '../../shared/contract.js';
+import { EXPORT_LIST_LIMIT } from '../../shared/contract.js';
+import { ApiError } from '../../shared/client.js';
+import { exportRecords, listedAtMost } from '../../jobs/export/export.js';
+import { exportRecordsFromStore } from '../../jobs/export/records.js';
+import { absoluteExportPath, ExportDestinationError } from '../../jobs/export/target.js';
+import type { ServiceContext } from '../context.js';
+
+export type ExportHandlers = Pick<ApiHandlers, 'exportGroups'>;
+
+export function exportHandlers(ctx: ServiceContext): ExportHandlers {
+  const { store } = ctx;
+  return {
+    async exportGroups({ format, out, mode, dryRun }) {
+      const records = exportRecordsFromStore(store);
+      if (records.length === 0) throw new ApiError('conflict', 'nothing to export yet');
+      try {
+        // `~` is the home folder; a relative path would land in the server's working directory.
+        const abs = absoluteExportPath(out, format === 'folders' ? '/home/me/Pictures/sorted' : `/home/me/groups.${format}`);
+        const libraryRoots = store.libraries.list().map((l) => l.rootPath);
+        return listedAtMost(await exportRecords(records, { format, out: abs, mode, dryRun, database: store.db.file, libraryRoots }), EXPORT_LIST_LIMIT);
+      } catch (err) {
+        if (err instanceof ExportDestinationError) throw new ApiError('invalid-input', err.message);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/** Groups: listing and browsing them, the Unsorted threshold, and the edits of whole groups (with undo). */
+import type { ApiHandlers, GroupSummary } from '../../shared/contract.js';
+import { ApiError } from '../../shared/client.js';
+import { splitGroupImages, SplitRefusedError } from '../../jobs/grouping/splitGroup.js';
+import { setUnsortedThreshold } from '../../store/unsorted.js';
+import { notFound, type ServiceContext } from '../context.js';
+import { partNames, requireFreeName } from '../groupNames.js';
+import { toImageSummary } from '../views.js';
+
+export type GroupHandlers = Pick<
+  ApiHandlers,
+  | 'listGroups'
+  | 'listGroupImages'
+  | 'locateImage'
+  | 'setUnsortedThreshold'
+  | 'renameGroup'
+  | 'mergeGroups'
+  | 'splitGroup'
+  | 'undo'
+  | 'redo'
+  | 'getHistory'
+>;
+
+export function groupHandlers(ctx: ServiceContext): GroupHandlers {
+  const { store } = ctx;
+  const { browse } = store;
+  const requireGroup = (groupId: number) => store.groups.get(groupId) ?? notFound(`group ${groupId}`);
+  return {
+    async listGroups({ sort, search }) {
+      if (store.runs.activeRunId() === null) return { groups: [], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: ctx.threshold() };
+      const t = ctx.threshold();
+      const rows = browse.groupSummaries({ typical: 4, threshold: t, sort: sort === 'name' ? 'name' : 'size', query: search || undefined });
+      const groups: GroupSummary[] = rows.map((g) => ({
+        id: g.id,
+        name: g.name,
+        userNamed: g.userNamed,
+        color: g.color,
+        count: g.count,
+        meanConfidence: g.meanConfidence ?? 0,
+        typicalImageIds: g.typicalImageIds,
+      }));
+      if (sort === 'confidence') groups.sort((a, b) => a.meanConfidence - b.meanConfidence); // least certain first
+      return { groups, unsortedCount: browse.countUnsorted({ threshold: t }), ungroupedCount: browse.countUngrouped(), unsortedThreshold: t };
+    },
+    async listGroupImages({ groupId, sort, offset, limit }) {
+      const t = ctx.threshold();
+      if (groupId === 'unsorted') {
+        const page = browse.unsortedImages({ threshold: t, sort, offset, limit });
+        return { total: page.total, items: page.items.map((r) => toImageSummary(r, r.groupId)) };
+      }
+      requireGroup(groupId);
+      const page = browse.groupImages(groupId, { sort, offset, limit, threshold: t });
+      return { total: page.total, items: page.items.map((r) => toImageSummary(r, groupId)) };
+    },
+    async locateImage({ groupId, imageId, sort }) {
+      const t = ctx.threshold();
+      if (groupId === 'unsorted') return browse.unsortedImageIndex(imageId, { threshold: t, sort });
+      requireGroup(groupId);
+      return browse.groupImageIndex(groupId, imageId, { threshold: t, sort });
+    },
+    async setUnsortedThreshold({ threshold: t }) {
+      setUnsortedThreshold(store.db, t);
+      ctx.emit({ type: 'changed', what: 'groups' });
+      return { ok: true };
+    },
+    async renameGroup({ groupId, name }) {
+      requireGroup(groupId);
+      requireFreeName(store, name, [groupId], 'to put them together, select both and Merge');
+      store.edits.renameGroup(groupId, name);
+      return ctx.edited({});
+    },
+    async mergeGroups({ groupIds, name }) {
+      for (const g of groupIds) requireGroup(g);
+      if (name !== undefined) requireFreeName(store, name, groupIds, 'choose another name for the merged group');
+      const [target, ...sources] = groupIds;
+      store.edits.mergeGroups(target!, sources, { name });
+      return ctx.edited({ groupId: target! });
+    },
+    async splitGroup({ groupId, parts }) {
+      const group = requireGroup(groupId);
+      let split;
+      try {
+        split = await splitGroupImages(store, groupId, parts);
+      } catch (err) {
+        if (err instanceof SplitRefusedError) throw new ApiError('invalid-input', err.message);
+        throw err;
+      }
+      const names = partNames(store, group.name || 'Group', split.length - 1);
+      const res = store.edits.splitGroup(
+        groupId,
+        split.map((images, i) => ({ name: i === 0 ? undefined : names[i - 1], images })),
+      );
+      return ctx.edited({ groupIds: res.groupIds });
+    },
+    async undo() {
+      store.edits.undo();
+      ctx.active.invalidate();
+      return ctx.edited({});
+    },
+    async redo() {
+      store.edits.redo();
+      ctx.active.invalidate();
+      return ctx.edited({});
+    },
+    async getHistory() {
+      return ctx.history();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Splitting one group: I-Con trained afresh on the group's images alone, into `parts` groups,
+ * in a worker thread (the UI and the server stay responsive).
+ */
+import { BACKBONE } from '../../embed/backboneInfo.js';
+import type { Store } from '../../store/index.js';
+import { trainInWorker } from './train.js';
+
+/** The group cannot be split as asked; the message is for the user. */
+export class SplitRefusedError extends Error {}
+
+export type SplitPartImages = Array<{ imageId: number; confidence: number }>;
+
+/** The group's images in the parts the model found, the empty parts left out (at least two). */
+export async function splitGroupImages(store: Store, groupId: number, parts: number): Promise<SplitPartImages[]> {
+  const members = store.browse.groupImageIds(groupId);
+  if (members.length < parts) throw new SplitRefusedError(`a group of ${members.length} images cannot be split into ${parts}`);
+  const m = store.embeddings.loadAll(BACKBONE.id, { imageIds: members });
+  if (m.count < parts) throw new SplitRefusedError('not enough embedded images in this group to split it');
+  const { result } = await trainInWorker(
+    { features: m.vectors, views: null, n: m.count, d: m.dim, k: parts, seed: 0, pins: [], start: null, map: false, minK: parts, graph: null },
+    null,
+  );
+  const byPart = Array.from({ length: parts }, (): SplitPartImages => []);
+  m.imageIds.forEach((id, i) => byPart[result.labels[i]!]!.push({ imageId: id, confidence: result.confidence[i]! }));
+  const nonEmpty = byPart.filter((p) => p.length > 0);
+  if (nonEmpty.length < 2) throw new SplitRefusedError(`the ${m.count} images in this group look the same to the model: there is nothing to split them by`);
+  return nonEmpty;
+}
