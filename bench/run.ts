@@ -11,7 +11,7 @@ import { formatTable, type Figure } from './report.js';
 
 const program = new Command()
   .option('--quick', 'small sizes (CI)')
-  .option('--only <names>', 'comma-separated subset: pipeline,store,icon,knn,ui')
+  .option('--only <names>', 'comma-separated subset: pipeline,store,icon,knn,ui,guards')
   .parse(process.argv);
 const opts = program.opts<{ quick?: boolean; only?: string }>();
 const quick = opts.quick ?? false;
@@ -23,6 +23,7 @@ const suites: Array<[string, () => Promise<Figure[]>]> = [
   ['icon', async () => (await import('./icon.js')).benchIcon(quick)],
   ['knn', async () => (await import('./knn.js')).benchKnn(quick)],
   ['ui', async () => (await import('./ui.js')).benchUi(quick)],
+  ['guards', async () => (await import('./guards.js')).benchGuards(quick)],
 ];
 
 const figures: Figure[] = [];

@@ -25,14 +25,11 @@ type Outcome = { kind: 'ok'; result: Extract<DecodeResult, { ok: true }> } | { k
 let dir: string;
 let corpus: BadCorpus;
 const outcomes = new Map<string, Outcome>();
-let scanMs = 0;
-
 const rel = (p: string) => path.relative(dir, p).split(path.sep).join('/');
 
 beforeAll(async () => {
   dir = path.join(await fsp.mkdtemp(path.join(os.tmpdir(), 'constellate-bad-')), 'corpus');
   corpus = await makeBadCorpus(dir);
-  const t0 = performance.now();
   const files: string[] = [];
   for await (const e of scanFolders(dir)) {
     const name = rel(e.path);
@@ -40,7 +37,6 @@ beforeAll(async () => {
     if (isScanSkip(e)) outcomes.set(name, { kind: 'skip', skip: e.skip, folder: e.folder === true });
     else files.push(e.path);
   }
-  scanMs = performance.now() - t0;
   for (const f of files) {
     const r = await decodeForModel(f);
     outcomes.set(rel(f), r.ok ? { kind: 'ok', result: r } : { kind: 'skip', skip: r.skip, folder: false });
@@ -103,9 +99,10 @@ describe('bad-input corpus', () => {
     }
   });
 
-  it('scans 10,000 non-image files (plus the rest) fast', () => {
+  // How fast: `npm run bench -- --only guards`.
+  it('scans 10,000 non-image files (plus the rest)', () => {
     expect(corpus.expected.filter((e) => e.name.startsWith('not-images/'))).toHaveLength(10_000);
-    expect(scanMs).toBeLessThan(3000);
+    expect([...outcomes.keys()].filter((n) => n.startsWith('not-images/'))).toHaveLength(10_000);
   });
 
   it('decodes by content whatever the extension, and never passes SVG to librsvg', async () => {
@@ -200,11 +197,10 @@ describe('bad-input corpus', () => {
     for (const n of ['ok.webp', 'ok.avif', 'ok.tiff']) expectColour(px(okResult(n).input!, 112, 112), [200, 100, 50], 6, n);
   });
 
-  it('refuses the decompression bomb by the pixel limit, quickly and without memory growth', async () => {
+  // How fast: `npm run bench -- --only guards`.
+  it('refuses the decompression bomb by the pixel limit, without memory growth', async () => {
     const rss0 = process.memoryUsage().rss;
-    const t0 = performance.now();
     const r = await decodeForModel(path.join(dir, 'bomb.png'));
-    expect(performance.now() - t0).toBeLessThan(1000);
     expect(r).toMatchObject({ ok: false, skip: { code: 'too-many-pixels' } });
     expect(process.memoryUsage().rss - rss0).toBeLessThan(100 * 2 ** 20);
     // in the user's words (it read "more than 268 megapixels (decompression-bomb guard)")

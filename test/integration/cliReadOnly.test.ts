@@ -5,11 +5,11 @@
  * nothing to root, so as root (CI) the CLI runs as the unprivileged user nobody (setpriv).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildExportDb } from '../fixtures/exportDb.js';
 import { repoRoot } from '../helpers/cli.js';
 
@@ -17,9 +17,35 @@ const isRoot = process.getuid?.() === 0;
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 const NOBODY = 65534;
 
+/** Whether every folder above the checkout lets others through (a clone in a 0700 temp folder does not). */
+function othersCanEnter(dir: string): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if ((statSync(d).mode & constants.S_IXOTH) === 0) return false;
+    if (path.dirname(d) === d) return true;
+  }
+}
+
+/**
+ * Where nobody can run the CLI from: the checkout itself, or else a world-readable copy of what
+ * the CLI needs (bin/, dist/, package.json, node_modules/), made once and removed at the end.
+ */
+let cliCopy: string | null = null;
+function cliRoot(): string {
+  if (!isRoot || othersCanEnter(repoRoot)) return repoRoot;
+  if (cliCopy) return cliCopy;
+  const copy = mkdtempSync(path.join(tmpdir(), 'constellate-cli-'));
+  for (const part of ['bin', 'dist', 'package.json', 'node_modules']) cpSync(path.join(repoRoot, part), path.join(copy, part), { recursive: true });
+  chmodSync(copy, 0o755);
+  cliCopy = copy;
+  return copy;
+}
+afterAll(() => {
+  if (cliCopy) rmSync(cliCopy, { recursive: true, force: true });
+});
+
 /** The CLI as a user without write access to the fixture (nobody when we are root). */
 function runCliUnprivileged(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const cli = [path.join(repoRoot, 'bin', 'constellate.js'), ...args];
+  const cli = [path.join(cliRoot(), 'bin', 'constellate.js'), ...args];
   const [cmd, argv] = isRoot
     ? [setpriv!, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, ...cli]]
     : [process.execPath, cli];

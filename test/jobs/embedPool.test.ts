@@ -51,6 +51,8 @@ describe('embed pool', () => {
     const items: EmbedItem[] = names.map((n, i) => ({ imageId: i + 1, path: files[n]!, contentHash: null }));
     const results = new Map<number, EmbedResult>();
     let calls = 0;
+    let firstDone!: () => void;
+    const firstThreeDone = new Promise<void>((resolve) => (firstDone = resolve));
     const thumbs = path.join(dir, 'thumbs');
     const pool = startEmbedPool({ thumbnailDir: thumbs, workers: 2, batchSize: 3, expected: items.length }, (batch) => {
       calls++;
@@ -58,9 +60,11 @@ describe('embed pool', () => {
         expect(results.has(r.imageId)).toBe(false);
         results.set(r.imageId, r);
       }
+      if (results.size >= 3) firstDone();
     });
+    // Streamed: the pool has finished the first items and waits when more arrive.
     pool.add(items.slice(0, 3));
-    await new Promise((r) => setTimeout(r, 300));
+    await firstThreeDone;
     pool.add(items.slice(3));
     pool.end();
     const stats = await pool.done;

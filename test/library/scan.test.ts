@@ -181,19 +181,17 @@ describe('scanFolders', () => {
     expect(c2).toBe(5);
   });
 
-  it('scans a folder of 10,000 non-image files fast', async () => {
+  // How fast: `npm run bench -- --only guards`.
+  it('scans a folder of 10,000 non-image files', async () => {
     const many = path.join(dir, 'many');
     await fsp.mkdir(many);
     for (let i = 0; i < 10_000; i += 500) {
       await Promise.all(Array.from({ length: 500 }, (_, k) => fsp.writeFile(path.join(many, `n${i + k}.txt`), 'x')));
     }
-    const t0 = performance.now();
     const { files, skipped } = await scanAll(dir);
-    const ms = performance.now() - t0;
     expect(files).toHaveLength(0);
     expect(skipped).toHaveLength(10_000);
     expect(skipped.every((s) => s.skip.code === 'not-an-image')).toBe(true);
-    expect(ms).toBeLessThan(3000);
   });
 
   it('reports a FIFO named .jpg as unreadable without opening it', async () => {
