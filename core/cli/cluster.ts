@@ -10,7 +10,7 @@ import { openSession } from '../app/session.js';
 
 export async function clusterCommand(
   folders: string[],
-  opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean; assignNew?: boolean },
+  opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean; placeNew?: boolean },
 ): Promise<void> {
   const roots = folders.map((f) => {
     const abs = path.resolve(f);
@@ -26,7 +26,7 @@ export async function clusterCommand(
     // All or none: a folder refused (inside a library, or holding one) leaves no library behind.
     const libraryIds = session.store.db.write(() => roots.map((r) => session.store.libraries.add(r).id));
     console.error(`constellate: database ${session.dbPath}`);
-    if (opts.assignNew && session.store.runs.activeRunId() !== null) {
+    if (opts.placeNew && session.store.runs.activeRunId() !== null) {
       const placed = await placeNewImages({ store: session.store, libraryIds, workers: opts.workers, signal: controller.signal, onProgress: stderrProgress() });
       process.stderr.write('\n');
       console.log(opts.json ? JSON.stringify(placed, null, 2) : formatPlaced(placed));

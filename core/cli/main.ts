@@ -32,11 +32,14 @@ export function buildProgram(): Command {
     .option('--db <file>', 'database file (default: in the app-data folder)')
     .option('--seed <N>', 'random seed', intArg(0), 0)
     .option('--workers <N>', 'decode+embed worker threads (default: one per core)', intArg(1, 64))
-    .option('--assign-new', 'keep the current groups: embed new images and place them with the trained head (no retraining)')
+    .option('--place-new', 'keep the current groups: embed new images and place them with the trained head (no retraining)')
+    // Its old name, kept for scripts.
+    .addOption(new Option('--assign-new').hideHelp())
     .option('--json', 'print the summary as JSON on stdout')
-    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean; assignNew?: boolean }) => {
+    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean }) => {
       const { clusterCommand } = await import('./cluster.js');
-      await clusterCommand(folders, opts);
+      const { assignNew, ...rest } = opts;
+      await clusterCommand(folders, { ...rest, placeNew: rest.placeNew || assignNew });
     });
 
   program

@@ -81,7 +81,7 @@ export interface RunSummary {
 }
 
 /**
- * What placing new images did (a rescan or an added folder over a grouping): the groups stay
+ * What placing new images did (Place new images, or a folder added over a grouping): the groups stay
  * as they are, with the user's edits; images new or changed since are put in them by the
  * trained head, without retraining.
  */
@@ -102,8 +102,8 @@ export interface PlaceSummary {
 
 export interface JobState {
   id: string;
-  /** place: index the libraries and put new images in the current groups (PlaceSummary). */
-  kind: 'cluster' | 'recluster' | 'split' | 'place';
+  /** place-new: index the libraries and put new images in the current groups (PlaceSummary). */
+  kind: 'cluster' | 'recluster' | 'split' | 'place-new';
   status: 'running' | 'done' | 'failed' | 'cancelled';
   phase: PhaseProgress['name'] | null;
   phases: PhaseProgress[];

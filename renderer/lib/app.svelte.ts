@@ -52,7 +52,7 @@ const win = globalThis as unknown as {
 };
 
 /** What each job is called in its failed or cancelled message. */
-const JOB_NAMES: Record<JobState['kind'], string> = { cluster: 'Grouping', recluster: 'Regrouping', split: 'Splitting', place: 'Rescan' };
+const JOB_NAMES: Record<JobState['kind'], string> = { cluster: 'Grouping', recluster: 'Regrouping', split: 'Splitting', 'place-new': 'Place new images' };
 
 const EMPTY_HISTORY: HistoryState = { canUndo: false, canRedo: false, undoId: null, undoLabel: null, redoLabel: null };
 

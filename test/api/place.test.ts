@@ -1,5 +1,5 @@
 /**
- * Adding a folder (or rescanning) once there are groups, through the service on real images
+ * Adding a folder (or Place new images) once there are groups, through the service on real images
  * (demo pictures, the real model, SQLite): the new images go into the user's groups, and the
  * groups, their names and the user's merge stay as they were. Before, it regrouped from
  * scratch with a freshly chosen K and scattered a merged group over three others.
@@ -85,7 +85,7 @@ describe('adding a folder once there are groups', () => {
     await call('placeNewImages', {});
     const job = await finished();
     expect(job.status, job.error).toBe('done');
-    expect(job.kind).toBe('place');
+    expect(job.kind).toBe('place-new');
     expect(job.placed).toMatchObject({ placed: 12, moved: 0, missing: 0 });
 
     // No new run; the same groups with the same names; every earlier image where it was.
@@ -125,7 +125,7 @@ describe('adding a folder once there are groups', () => {
     await call('moveImages', { imageIds: [movedId], to: { groupId: planets } });
     expect(after.get(nearestOld(positions(await call('getMap', {})), movedId))!.group).toBe(planets);
 
-    // A second rescan finds nothing new; one that finds a file gone lists it as missing.
+    // Placing new images again finds nothing new; one that finds a file gone lists it as missing.
     await call('placeNewImages', {});
     expect((await finished()).placed).toMatchObject({ placed: 0, missing: 0 });
     const gone = path.join(later, 'vehicles', readdirSync(path.join(later, 'vehicles')).sort()[0]!);

@@ -100,7 +100,7 @@ describe.skipIf(!enabled)('accessibility (Chromium, fake host)', () => {
       'Libraries',
       async () => {
         await go('libraries');
-        await fp.getByRole('button', { name: 'Rescan' }).waitFor();
+        await fp.getByRole('button', { name: 'Place new images' }).waitFor();
         await fp.locator('details summary').first().click(); // the skipped files, listed
       },
     ],

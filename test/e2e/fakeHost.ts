@@ -219,8 +219,8 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       return runJob('recluster', k);
     },
     async placeNewImages() {
-      // The fake library does not grow: a rescan finds nothing new and keeps every group.
-      job = { id: `job-${Date.now()}`, kind: 'place', status: 'done', phase: null, phases: [], startedAt: new Date().toISOString(), placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, newlyMissing: 0, skipped: { 'not-an-image': 2 }, seconds: 0 } };
+      // The fake library does not grow: placing new images finds nothing new and keeps every group.
+      job = { id: `job-${Date.now()}`, kind: 'place-new', status: 'done', phase: null, phases: [], startedAt: new Date().toISOString(), placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, newlyMissing: 0, skipped: { 'not-an-image': 2 }, seconds: 0 } };
       queueMicrotask(() => emit({ type: 'job', job: job! }));
       return job;
     },

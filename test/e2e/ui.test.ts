@@ -596,7 +596,7 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
 
   it('the Unsorted card says how many images are new and not grouped yet, and how to place them', async () => {
     await open('groups', undefined, { ungrouped: 3 });
-    await fp.locator('.gcard.unsorted .ungrouped', { hasText: '3 new images not grouped yet: Rescan (Libraries) places them in your groups' }).waitFor();
+    await fp.locator('.gcard.unsorted .ungrouped', { hasText: '3 new images not grouped yet: Place new images (Libraries) puts them in your groups' }).waitFor();
     await ui!.close();
     await open('groups');
     await fp.locator('.gcard.unsorted').waitFor();

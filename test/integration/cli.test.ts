@@ -167,7 +167,7 @@ describe('constellate CLI on real images', () => {
     expect(r.stderr).not.toMatch(/embed\s+[1-9]\d*\/[1-9]/); // nothing to embed
   });
 
-  it('places new images into the current groups with the trained head (--assign-new), without retraining', async () => {
+  it('places new images into the current groups with the trained head (--place-new), without retraining', async () => {
     const planets = path.join(photos, 'space_planets');
     const sources = readdirSync(planets).sort().slice(0, 3);
     for (const f of sources) await sharp(path.join(planets, f)).flop().png().toFile(path.join(planets, `mirrored-${f}`));
@@ -177,7 +177,7 @@ describe('constellate CLI on real images', () => {
       sql.close();
       return n;
     })();
-    const r = await runCli(['cluster', photos, '--db', db, '--assign-new']);
+    const r = await runCli(['cluster', photos, '--db', db, '--place-new']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Placed 3 new or changed images in the current groups/);
     const sql = new Database(db, { readonly: true });
@@ -247,7 +247,7 @@ describe('constellate CLI on real images', () => {
     expect(o.fixed.acc).toBeGreaterThan(o.icon.acc);
   });
 
-  it('--assign-new also places changed files again, and reports the files recognised as moved or renamed and the files missing', async () => {
+  it('--assign-new (the old name of --place-new) also places changed files again, and reports the files recognised as moved or renamed and the files missing', async () => {
     // It said only "Assigned 2 new images…" after a delete, a rename and two additions; a
     // file whose content changed kept the group (and confidence) of its old content.
     const fruit = path.join(photos, 'food_fruit');

@@ -136,7 +136,7 @@ function fakeClient(total = 50_000, desktop?: Desktop) {
     undo: vi.fn(async () => ({ ...H, canUndo: false })),
     redo: vi.fn(async () => H),
     recluster: vi.fn(async () => job('recluster')),
-    placeNewImages: vi.fn(async () => job('place')),
+    placeNewImages: vi.fn(async () => job('place-new')),
     addLibrary: vi.fn(async ({ path }: { path: string }) => ({ id: 1, path })),
     startClustering: vi.fn(async () => job('cluster')),
     listLibraries: vi.fn(async () => []),
@@ -369,7 +369,7 @@ describe('Group screen (virtualized grid)', () => {
 });
 
 describe('Libraries screen', () => {
-  it('once there are groups, an added folder and a rescan place new images in them instead of regrouping', async () => {
+  it('once there are groups, an added folder and Place new images place new images in them instead of regrouping', async () => {
     const client = fakeClient();
     client.listLibraries.mockResolvedValue([{ id: 1, path: '/photos', addedAt: '', imageCount: 10, skippedCount: 0, missingCount: 0 }] as never);
     const app = new AppState(client);
@@ -383,7 +383,7 @@ describe('Libraries screen', () => {
     await waitFor(() => expect(client.placeNewImages).toHaveBeenCalledTimes(1));
     expect(client.addLibrary).toHaveBeenCalledWith({ path: '/more' });
     app.job = null;
-    await fireEvent.click(await screen.findByRole('button', { name: 'Rescan' }));
+    await fireEvent.click(await screen.findByRole('button', { name: 'Place new images' }));
     await waitFor(() => expect(client.placeNewImages).toHaveBeenCalledTimes(2));
     expect(client.startClustering).not.toHaveBeenCalled();
     // reshaping the groups is Regroup…, which asks first
@@ -445,11 +445,11 @@ describe('dialogs that do their work', () => {
 });
 
 describe('job notifications', () => {
-  it('name the job that failed or was cancelled (a Rescan is not "Clustering")', () => {
+  it('name the job that failed or was cancelled (placing new images is not "Clustering")', () => {
     const app = new AppState(fakeClient());
-    for (const [status, text] of [['failed', 'Rescan failed: disk gone'], ['cancelled', 'Rescan cancelled']] as const) {
-      app.onEvent({ type: 'job', job: job('place') });
-      app.onEvent({ type: 'job', job: { ...job('place'), status, ...(status === 'failed' ? { error: 'disk gone' } : {}) } });
+    for (const [status, text] of [['failed', 'Place new images failed: disk gone'], ['cancelled', 'Place new images cancelled']] as const) {
+      app.onEvent({ type: 'job', job: job('place-new') });
+      app.onEvent({ type: 'job', job: { ...job('place-new'), status, ...(status === 'failed' ? { error: 'disk gone' } : {}) } });
       expect(app.toasts.at(-1)?.text).toBe(text);
     }
   });

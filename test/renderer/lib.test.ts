@@ -317,13 +317,13 @@ describe('jobDoneText', () => {
   it('says nothing more when the run made what was asked and kept every name', () => {
     expect(jobDoneText(job({ groups: groups(3), kRequested: 3, pinnedGroups: 3, names: { kept: ['Cars'], dropped: [] } }))).toBe('Grouped 60 images into 3 groups');
   });
-  it('after a rescan: what was placed, what fits no group, and only the files gone since the last scan', () => {
-    const placed = (p: Partial<PlaceSummary>): JobState => ({ ...job({}), kind: 'place', summary: undefined, placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, newlyMissing: 0, skipped: {}, seconds: 1, ...p } });
+  it('after placing new images: what was placed, what fits no group, and only the files gone since the last scan', () => {
+    const placed = (p: Partial<PlaceSummary>): JobState => ({ ...job({}), kind: 'place-new', summary: undefined, placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, newlyMissing: 0, skipped: {}, seconds: 1, ...p } });
     expect(jobDoneText(placed({ placed: 1, unsorted: 1, missing: 3, newlyMissing: 1 }))).toBe(
       'Placed 1 new or changed image in your groups; of those, 1 fits no group well and went to Unsorted, where Regroup… makes groups for them; 1 image no longer in its folder',
     );
     expect(jobDoneText(placed({ placed: 32, unsorted: 8 }))).toBe('Placed 32 new or changed images in your groups; of those, 8 fit no group well and went to Unsorted, where Regroup… makes groups for them');
-    // the two gone at an earlier rescan are not news
+    // the two gone at an earlier scan are not news
     expect(jobDoneText(placed({ missing: 2 }))).toBe('No new or changed images');
   });
 });

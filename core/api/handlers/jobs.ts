@@ -50,7 +50,7 @@ export function jobHandlers(ctx: ServiceContext): JobHandlers {
     async placeNewImages() {
       ctx.requireRun();
       requireIdle(jobs);
-      return jobs.start('place', async (signal, update) => {
+      return jobs.start('place-new', async (signal, update) => {
         const placed = await placeNewImages({ store, workers: ctx.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
         return { placed };
       });

@@ -61,7 +61,7 @@ export function mapHandlers(ctx: ServiceContext): MapHandlers {
         xy.push(map.xy[2 * i]!, map.xy[2 * i + 1]!);
         groupIds.push(groupOf.get(id) ?? null);
       });
-      // Images placed since the map was made (a rescan, an added folder): beside their most similar mapped image.
+      // Images placed since the map was made (Place new images, an added folder): beside their most similar mapped image.
       const cache = placed.forRun(runId);
       const newIds = [...groupOf.keys()].filter((id) => !mapped.has(id));
       const todo = newIds.filter((id) => cache.get(id)?.group !== (assigned.get(id) ?? null));

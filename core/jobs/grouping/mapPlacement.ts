@@ -1,5 +1,5 @@
 /**
- * Points on the 2-D map for images placed after the map was made (a rescan or an added folder
+ * Points on the 2-D map for images placed after the map was made (Place new images or an added folder
  * puts them in groups with the trained head, without retraining, so the run's t-SNE map has no
  * row for them). Each goes beside its most similar mapped image (cosine in backbone space) of
  * the same group: out-of-sample placement by the nearest neighbour, the cheap standard answer,

@@ -1,7 +1,9 @@
 /**
- * Places images that arrived (or changed) since the last clustering into the current groups
- * with the run's trained head, without retraining (fast: one small matmul per image). The
- * groups, names and the user's edits stay exactly as they are.
+ * Placing new images: images that arrived (or changed) since the last clustering go into the
+ * current groups by the run's trained head, without retraining (fast: one small matmul per
+ * image). The groups, names and the user's edits stay exactly as they are. One name everywhere:
+ * `cluster --place-new`, the API's placeNewImages, the job kind 'place-new', the app's "Place
+ * new images".
  */
 import type { PhaseProgress, PlaceSummary } from '../../shared/contract.js';
 import { BACKBONE } from '../../embed/backboneInfo.js';
@@ -14,11 +16,11 @@ import { ProgressTracker } from '../../runtime/progress.js';
 import { decodeRunModel } from './runModel.js';
 import { getUnsortedThreshold, isBelowThreshold } from '../../store/unsorted.js';
 
-export interface AssignNewResult {
-  assigned: number;
+export interface PlaceResult {
+  placed: number;
   /** New images left without a group (their cluster's group and its images are all gone). */
   unplaced: number;
-  /** Of the assigned, those below the Unsorted threshold. */
+  /** Of the placed, those below the Unsorted threshold. */
   belowThreshold: number;
   seconds: number;
 }
@@ -26,7 +28,8 @@ export interface AssignNewResult {
 /** How many of the run's images to predict to learn where a merged-away cluster's images went. */
 const ORPHAN_SAMPLE = 4000;
 
-export async function assignNewImages(store: Store): Promise<AssignNewResult | null> {
+/** Places the active run's images that have no assignment row yet; null when there is no run with a head. */
+export async function placeUngroupedImages(store: Store): Promise<PlaceResult | null> {
   const t0 = performance.now();
   const runId = store.runs.activeRunId();
   const blob = runId === null ? null : store.runs.loadModel(runId);
@@ -39,7 +42,7 @@ export async function assignNewImages(store: Store): Promise<AssignNewResult | n
     after = batch[batch.length - 1]!;
   }
   const seconds = () => (performance.now() - t0) / 1000;
-  if (ids.length === 0) return { assigned: 0, unplaced: 0, belowThreshold: 0, seconds: seconds() };
+  if (ids.length === 0) return { placed: 0, unplaced: 0, belowThreshold: 0, seconds: seconds() };
   const m = store.embeddings.loadAll(BACKBONE.id, { imageIds: ids });
   await initTf();
   const { head } = decodeRunModel(blob);
@@ -53,7 +56,7 @@ export async function assignNewImages(store: Store): Promise<AssignNewResult | n
   store.groups.writeAssignments(runId, rows);
   const threshold = getUnsortedThreshold(store.db);
   return {
-    assigned: rows.length,
+    placed: rows.length,
     unplaced: rows.filter((r) => r.groupId === null).length,
     belowThreshold: rows.filter((r) => isBelowThreshold({ ...r, pinned: false }, threshold)).length,
     seconds: seconds(),
@@ -95,10 +98,10 @@ export interface PlaceJobOptions {
 }
 
 /**
- * A rescan over a grouping: index the libraries (new, changed, moved and deleted files), then
- * place the new and changed images in the current groups. What "Rescan" and adding a folder
- * do in the app once there are groups, and `constellate cluster --assign-new`: the user's
- * groups are never reshaped without being asked (Regroup… does that).
+ * The place-new job: index the libraries (new, changed, moved and deleted files), then place the
+ * new and changed images in the current groups. What "Place new images" and adding a folder do
+ * in the app once there are groups, and `constellate cluster --place-new`: the user's groups are
+ * never reshaped without being asked (Regroup… does that).
  */
 export async function placeNewImages(options: PlaceJobOptions): Promise<PlaceSummary> {
   const { store, signal } = options;
@@ -109,11 +112,11 @@ export async function placeNewImages(options: PlaceJobOptions): Promise<PlaceSum
   const missingBefore = missingNow();
   const indexed = await indexLibraries({ db: store.db, libraryIds: options.libraryIds, workers: options.workers, signal, progress });
   throwIfAborted(signal);
-  const r = await assignNewImages(store);
+  const r = await placeUngroupedImages(store);
   if (!r) throw new Error('there are no groups yet to place new images in');
   const missing = missingNow();
   return {
-    placed: r.assigned,
+    placed: r.placed,
     unsorted: r.unplaced + r.belowThreshold,
     moved: indexed.moved,
     missing,
