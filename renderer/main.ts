@@ -2,8 +2,8 @@ import { mount } from 'svelte';
 import './styles.css';
 import App from './App.svelte';
 import { makeClient } from './lib/api.js';
-import { AppState } from './lib/app.svelte.js';
+import { appContext, createApp, startApp } from './lib/state/app.js';
 
-const app = new AppState(makeClient());
-app.start();
-mount(App, { target: document.getElementById('app')!, props: { app } });
+const app = createApp(makeClient());
+startApp(app);
+mount(App, { target: document.getElementById('app')!, context: appContext(app) });

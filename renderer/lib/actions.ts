@@ -1,17 +1,17 @@
 /**
  * The edit actions, shared by the Groups, Group, Map, Image and Review screens. Each asks for
  * what it needs (a name, a number of parts) through the app's dialog, then runs through
- * `app.act` so it is undoable, refreshes the screens and reports errors the same way.
+ * `app.edits.act` so it is undoable, refreshes the screens and reports errors the same way.
  */
 import type { GroupRef, GroupSuggestion, GroupSummary, HistoryState } from '../../core/shared/contract.js';
-import { message, type AppState } from './app.svelte.js';
-import { fmtCount, plural } from './format.js';
+import type { App } from './state/app.js';
+import { fmtCount, message, plural } from './format.js';
 
-export function groupActions(app: AppState) {
+export function groupActions(app: App) {
   const c = app.client;
   const moveToGroup = async (imageIds: number[], groupId: number, name: string) => {
     if (!imageIds.length) return null;
-    return app.act(`Moved ${plural(imageIds.length, 'image')} to “${name}”`, () => c.moveImages({ imageIds, to: { groupId } }));
+    return app.edits.act(`Moved ${plural(imageIds.length, 'image')} to “${name}”`, () => c.moveImages({ imageIds, to: { groupId } }));
   };
   /**
    * "Split “Birds” into 8 and 5 images; 2 went to Unsorted". The split returns only the new
@@ -36,7 +36,7 @@ export function groupActions(app: AppState) {
     async rename(g: Pick<GroupSummary, 'id' | 'name'>): Promise<HistoryState | null> {
       let out: HistoryState | null = null;
       // A refused name (taken, "Unsorted", only spaces) is shown in the dialog, which stays open.
-      await app.ask({
+      await app.dialogs.ask({
         title: 'Rename group',
         fields: [{ name: 'name', label: 'Name', type: 'text', required: true, value: g.name }],
         confirm: 'Rename',
@@ -45,7 +45,7 @@ export function groupActions(app: AppState) {
           if (!name) return 'A group needs a name'; // the field's "required" lets spaces through
           if (name === g.name) return null;
           let error: string | null = null;
-          out = await app.act(`Renamed to “${name}”`, () => c.renameGroup({ groupId: g.id, name }), null, (m) => (error = m));
+          out = await app.edits.act(`Renamed to “${name}”`, () => c.renameGroup({ groupId: g.id, name }), null, (m) => (error = m));
           return error;
         },
       });
@@ -56,7 +56,7 @@ export function groupActions(app: AppState) {
       if (ids.length < 2) return null;
       const chosen = groups.filter((g) => ids.includes(g.id));
       const biggest = [...chosen].sort((a, b) => b.count - a.count)[0];
-      const v = await app.ask({
+      const v = await app.dialogs.ask({
         title: `Merge ${ids.length} groups`,
         body: chosen.map((g) => g.name).join(', '),
         // Optional: left empty, the merged group keeps a name of its own.
@@ -65,11 +65,11 @@ export function groupActions(app: AppState) {
       });
       if (!v) return null;
       const name = v['name']?.trim();
-      return app.act(`Merged ${ids.length} groups`, () => c.mergeGroups({ groupIds: ids, name: name || undefined }));
+      return app.edits.act(`Merged ${ids.length} groups`, () => c.mergeGroups({ groupIds: ids, name: name || undefined }));
     },
 
     async split(g: Pick<GroupSummary, 'id' | 'name' | 'count'>) {
-      const v = await app.ask({
+      const v = await app.dialogs.ask({
         title: `Split “${g.name}”`,
         body: 'Re-clusters just this group into several smaller ones.',
         fields: [{ name: 'parts', label: 'Number of parts', type: 'number', required: true, value: 2, min: 2, max: 50 }],
@@ -78,11 +78,11 @@ export function groupActions(app: AppState) {
       const parts = Number(v?.['parts']);
       if (!v || !Number.isInteger(parts) || parts < 2) return null;
       // Re-clustering takes seconds: say so while it runs, then what came of it.
-      return app.act((res) => splitOutcome(g, res.groupIds), () => c.splitGroup({ groupId: g.id, parts }), `Splitting “${g.name}” into ${parts}…`);
+      return app.edits.act((res) => splitOutcome(g, res.groupIds), () => c.splitGroup({ groupId: g.id, parts }), `Splitting “${g.name}” into ${parts}…`);
     },
 
     async recluster(current: number) {
-      const v = await app.ask({
+      const v = await app.dialogs.ask({
         title: 'Regroup everything',
         body: 'With the same number of groups, training starts from your groups and learns from the images you moved or pinned; every group keeps its name. With another number, it starts afresh: groups holding pinned images go on with their names, and any other name goes to a group made at least half of its images. Undoable.',
         fields: [{ name: 'groups', label: 'Number of groups', type: 'number', required: true, value: Math.max(2, current), min: 2, max: 1000 }],
@@ -91,9 +91,9 @@ export function groupActions(app: AppState) {
       const groups = Number(v?.['groups']);
       if (!v || !Number.isInteger(groups) || groups < 2) return null;
       try {
-        app.job = await c.recluster({ groups });
+        app.session.job = await c.recluster({ groups });
       } catch (err) {
-        app.toast('error', err instanceof Error ? err.message : String(err));
+        app.notices.toast('error', err instanceof Error ? err.message : String(err));
       }
       return null;
     },
@@ -128,7 +128,7 @@ export function groupActions(app: AppState) {
       const top = suggested?.find((s) => choices.some((g) => g.id === s.groupId));
       const count = plural(imageIds.length, 'image');
       let moved: Awaited<ReturnType<typeof c.moveImages>> | null = null;
-      const v = await app.ask({
+      const v = await app.dialogs.ask({
         title: `Move ${count}`,
         fields: [
           {
@@ -155,8 +155,8 @@ export function groupActions(app: AppState) {
           // typed is the group meant.
           const existing = groups.find((g) => g.name.toLowerCase() === name.toLowerCase());
           if (existing && existing.id === exclude) return `${imageIds.length === 1 ? 'It is' : 'They are'} already in “${existing.name}”: choose another group`;
-          if (existing) moved = await app.act(`Moved ${count} to “${existing.name}”`, () => c.moveImages({ imageIds, to: { groupId: existing.id } }), null, (m) => (error = m));
-          else moved = await app.act(`Moved ${count} to new group “${name}”`, () => c.moveImages({ imageIds, to: { newGroupName: name } }), null, (m) => (error = m));
+          if (existing) moved = await app.edits.act(`Moved ${count} to “${existing.name}”`, () => c.moveImages({ imageIds, to: { groupId: existing.id } }), null, (m) => (error = m));
+          else moved = await app.edits.act(`Moved ${count} to new group “${name}”`, () => c.moveImages({ imageIds, to: { newGroupName: name } }), null, (m) => (error = m));
           return error;
         },
       });
@@ -164,7 +164,7 @@ export function groupActions(app: AppState) {
       if (v['to'] === '__new') return moved;
       const gid = Number(v['to']);
       const gname = groups.find((g) => g.id === gid)?.name ?? 'group';
-      return app.act(`Moved ${plural(imageIds.length, 'image')} to “${gname}”`, () => c.moveImages({ imageIds, to: { groupId: gid } }));
+      return app.edits.act(`Moved ${plural(imageIds.length, 'image')} to “${gname}”`, () => c.moveImages({ imageIds, to: { groupId: gid } }));
     },
 
     moveToGroup,
@@ -177,12 +177,12 @@ export function groupActions(app: AppState) {
 
     async remove(imageIds: number[]) {
       if (!imageIds.length) return null;
-      return app.act(`Removed ${plural(imageIds.length, 'image')} to Unsorted`, () => c.removeFromGroup({ imageIds }));
+      return app.edits.act(`Removed ${plural(imageIds.length, 'image')} to Unsorted`, () => c.removeFromGroup({ imageIds }));
     },
 
     async pin(imageIds: number[], pinned = true) {
       if (!imageIds.length) return null;
-      return app.act(`${pinned ? 'Pinned' : 'Unpinned'} ${plural(imageIds.length, 'image')}`, () => c.pinImages({ imageIds, pinned }));
+      return app.edits.act(`${pinned ? 'Pinned' : 'Unpinned'} ${plural(imageIds.length, 'image')}`, () => c.pinImages({ imageIds, pinned }));
     },
   };
 }
@@ -199,23 +199,23 @@ export function otherSuggestions(suggestions: GroupSuggestion[], current: GroupR
  * grouping; once there are groups, its images are placed in them and the user's groups, names
  * and fixes stay as they are (Regroup… reshapes the groups when the user asks).
  */
-export async function addFolder(app: AppState, path: string, groups: number | null = null): Promise<boolean> {
+export async function addFolder(app: App, path: string, groups: number | null = null): Promise<boolean> {
   try {
     await app.client.addLibrary({ path });
   } catch (err) {
-    app.toast('error', message(err));
+    app.notices.toast('error', message(err));
     return false;
   }
-  app.libVersion++;
+  app.versions.libraries++;
   await scanFolders(app, groups);
   return true;
 }
 
 /** Looks at the folders again: groups them the first time, else places what is new in the groups. */
-export async function scanFolders(app: AppState, groups: number | null = null): Promise<void> {
+export async function scanFolders(app: App, groups: number | null = null): Promise<void> {
   try {
-    app.job = app.status?.hasRun ? await app.client.placeNewImages({}) : await app.client.startClustering({ groups });
+    app.session.job = app.session.status?.hasRun ? await app.client.placeNewImages({}) : await app.client.startClustering({ groups });
   } catch (err) {
-    app.toast('error', message(err));
+    app.notices.toast('error', message(err));
   }
 }

@@ -78,3 +78,8 @@ export function jobDoneText(job: JobState): string {
   if (s.names?.dropped.length) parts.push(`no group is mostly ${s.names.dropped.map((n) => `“${n}”`).join(', ')} any more: ${s.names.dropped.length === 1 ? 'that name was' : 'those names were'} dropped`);
   return parts.join('; ');
 }
+
+/** An error as the user reads it. */
+export function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

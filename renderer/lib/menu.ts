@@ -4,50 +4,51 @@
  */
 import type { MenuCommand } from '../../core/shared/client.js';
 import { addFolder, groupActions } from './actions.js';
-import { message, type AppState } from './app.svelte.js';
+import type { App } from './state/app.js';
+import { message } from './format.js';
 
-export async function runMenuCommand(app: AppState, command: MenuCommand): Promise<void> {
+export async function runMenuCommand(app: App, command: MenuCommand): Promise<void> {
   // A dialog is waiting for an answer: like keys, menu commands wait until it is closed.
-  if (app.dialog) return;
+  if (app.dialogs.dialog) return;
   switch (command) {
     case 'undo':
-      return app.undo();
+      return app.edits.undo();
     case 'redo':
-      return app.redo();
+      return app.edits.redo();
     case 'shortcuts':
-      app.showHelp = true;
+      app.dialogs.showHelp = true;
       return;
     case 'find':
-      app.go({ name: 'groups' });
-      app.focusSearch = true;
+      app.navigation.go({ name: 'groups' });
+      app.dialogs.focusSearch = true;
       return;
     case 'export':
-      if (app.status?.hasRun) app.showExport = true;
-      else app.toast('info', 'Nothing to export yet: add a folder and group it first.');
+      if (app.session.status?.hasRun) app.dialogs.showExport = true;
+      else app.notices.toast('info', 'Nothing to export yet: add a folder and group it first.');
       return;
     case 'regroup': {
-      if (!app.status?.hasRun) return app.toast('info', 'Nothing to regroup yet: add a folder first.');
-      if (app.job?.status === 'running') return app.toast('info', 'Grouping is already running.');
+      if (!app.session.status?.hasRun) return app.notices.toast('info', 'Nothing to regroup yet: add a folder first.');
+      if (app.session.job?.status === 'running') return app.notices.toast('info', 'Grouping is already running.');
       let current = 0;
       try {
         current = (await app.client.listGroups({})).groups.length;
       } catch (err) {
-        return app.toast('error', message(err));
+        return app.notices.toast('error', message(err));
       }
-      app.go({ name: 'groups' });
+      app.navigation.go({ name: 'groups' });
       await groupActions(app).recluster(current || 10);
       return;
     }
     case 'add-folder': {
       const picked = await app.client.desktop?.pickFolder?.();
       if (!picked) return;
-      app.go({ name: 'libraries' });
+      app.navigation.go({ name: 'libraries' });
       await addFolder(app, picked);
       return;
     }
     default: {
       const unknown: never = command;
-      app.toast('error', `Unknown menu command: ${String(unknown)}`);
+      app.notices.toast('error', `Unknown menu command: ${String(unknown)}`);
     }
   }
 }

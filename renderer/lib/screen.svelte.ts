@@ -2,20 +2,17 @@
  * Plumbing every screen repeated: handing the app its key handler while mounted, and keeping
  * only the latest of overlapping loads.
  */
-import type { AppState } from './app.svelte.js';
 import type { Command } from './keyboard.js';
+import { useScreenKeysHolder } from './state/app.js';
 
-/**
- * Makes `handler` the app's screen key handler while the calling component is mounted. `app`
- * is a getter so a component passes its prop, not the prop's first value.
- */
-export function useScreenKeys(getApp: () => AppState, handler: (cmd: Command) => boolean): void {
+/** Makes `handler` the app's screen key handler while the calling component is mounted. */
+export function useScreenKeys(handler: (cmd: Command) => boolean): void {
+  const keys = useScreenKeysHolder();
   $effect(() => {
-    const app = getApp();
-    app.screenKeys = handler;
+    keys.handler = handler;
     return () => {
       // Another screen may have taken over already (it mounts before this one unmounts).
-      if (app.screenKeys === handler) app.screenKeys = null;
+      if (keys.handler === handler) keys.handler = null;
     };
   });
 }

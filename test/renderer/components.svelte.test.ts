@@ -11,7 +11,7 @@ import { tick } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
 import type { Client, Desktop, MenuCommand } from '../../core/shared/client.js';
 import type { GroupSummary, HistoryState, ImageDetail, ImageSummary, JobState } from '../../core/shared/contract.js';
-import { AppState } from '../../renderer/lib/app.svelte.js';
+import { appContext, createApp, startApp } from '../../renderer/lib/state/app.js';
 import { ImageQueue, READY } from '../../renderer/lib/imageQueue.js';
 import { runMenuCommand } from '../../renderer/lib/menu.js';
 import { cssColor } from '../../renderer/lib/spatial.js';
@@ -177,8 +177,8 @@ async function scrollGrid(container: El, top: number) {
 describe('Groups screen', () => {
   it('shows a card per group with count and confidence, the Unsorted bucket, and searches', async () => {
     const client = fakeClient();
-    const app = new AppState(client);
-    render(Groups, { props: { app } });
+    const app = createApp(client);
+    render(Groups, { context: appContext(app) });
     await screen.findByText('Birds');
     expect(screen.getByText('50,000 images')).toBeTruthy();
     expect(screen.getByText('35% sure')).toBeTruthy();
@@ -190,8 +190,8 @@ describe('Groups screen', () => {
 
   it('a card opens through a link named by what it shows; its checkbox and buttons are beside the link, not inside', async () => {
     const client = fakeClient();
-    const app = new AppState(client);
-    const { container } = render(Groups, { props: { app } });
+    const app = createApp(client);
+    const { container } = render(Groups, { context: appContext(app) });
     await screen.findByText('Birds');
     const link = container.querySelector('.gcard[data-group-id="2"] a.open')!;
     expect(link.getAttribute('href')).toBe('#/group/2');
@@ -202,28 +202,28 @@ describe('Groups screen', () => {
     const nested = controls.filter((outer) => controls.some((inner) => inner !== outer && outer.contains(inner)));
     expect(nested.map((e) => e.getAttribute('class'))).toEqual([]);
     await fireEvent.click(link);
-    expect(app.route).toEqual({ name: 'group', id: 2 });
+    expect(app.navigation.route).toEqual({ name: 'group', id: 2 });
   });
 
   it('merges the picked groups through the dialog', async () => {
     const client = fakeClient();
-    const app = new AppState(client);
-    render(Groups, { props: { app } });
+    const app = createApp(client);
+    render(Groups, { context: appContext(app) });
     await fireEvent.click(await screen.findByLabelText('Select Birds'));
     await fireEvent.click(screen.getByLabelText('Select Planets'));
     await fireEvent.click(screen.getByRole('button', { name: 'Merge' }));
-    await waitFor(() => expect(app.dialog?.title).toBe('Merge 2 groups'));
-    app.dialog!.resolve({ name: 'Sky' });
+    await waitFor(() => expect(app.dialogs.dialog?.title).toBe('Merge 2 groups'));
+    app.dialogs.dialog!.resolve({ name: 'Sky' });
     await waitFor(() => expect(client.mergeGroups).toHaveBeenCalledWith({ groupIds: [1, 2], name: 'Sky' }));
-    expect(app.toasts.at(-1)?.text).toBe('Merged 2 groups');
+    expect(app.notices.toasts.at(-1)?.text).toBe('Merged 2 groups');
   });
 });
 
 describe('Group screen (virtualized grid)', () => {
   it('renders the visible rows plus overscan for 50,000 images, and pages data in', async () => {
     const client = fakeClient(50_000);
-    const app = new AppState(client);
-    const { container } = render(Group, { props: { app, groupId: 1 } });
+    const app = createApp(client);
+    const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
     await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0));
     // Rows 0-3 intersect the 600 px viewport; two more below.
     expect(indices(liveCells(container))).toEqual(Array.from({ length: 6 * COLUMNS }, (_, i) => i));
@@ -236,8 +236,8 @@ describe('Group screen (virtualized grid)', () => {
 
   it('scrolling reuses the same cell nodes for the new rows, placed by the virtualizer', async () => {
     const client = fakeClient(50_000);
-    const app = new AppState(client);
-    const { container } = render(Group, { props: { app, groupId: 1 } });
+    const app = createApp(client);
+    const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
     await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0));
     const before = new Set(container.querySelectorAll('.cell'));
     // Row by row, as a wheel does (no jump): 100 rows down.
@@ -254,8 +254,8 @@ describe('Group screen (virtualized grid)', () => {
 
   it('a jump shows placeholders and fetches nothing until the scroll settles', async () => {
     const client = fakeClient(50_000);
-    const app = new AppState(client);
-    const { container } = render(Group, { props: { app, groupId: 1 } });
+    const app = createApp(client);
+    const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
     await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBe(liveCells(container).length));
     const calls = client.listGroupImages.mock.calls.length;
     await scrollGrid(container, 16 + 5000 * ROW + 1);
@@ -274,13 +274,13 @@ describe('Group screen (virtualized grid)', () => {
 
   it('a group merged away (say in another window) says so in words and offers no actions on it', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    const { container } = render(Group, { props: { app, groupId: 1 } });
+    const app = createApp(client);
+    const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
     await waitFor(() => expect(liveCells(container).length).toBeGreaterThan(0));
     await fireEvent.click(liveCells(container)[0]!);
     expect(screen.getByRole('toolbar', { name: 'Selection' })).toBeTruthy();
     client.listGroupImages.mockRejectedValue(Object.assign(new Error('group 1 not found'), { code: 'not-found' }));
-    app.dataVersion++;
+    app.versions.data++;
     await screen.findByText(/This group no longer exists: it was merged into another/);
     expect(screen.queryByText(/group 1 not found/)).toBeNull();
     expect(screen.queryByRole('button', { name: 'Rename' })).toBeNull();
@@ -289,57 +289,57 @@ describe('Group screen (virtualized grid)', () => {
 
   it('End and Home move the cursor and scroll it into view', async () => {
     const client = fakeClient(1000);
-    const app = new AppState(client);
-    const { container } = render(Group, { props: { app, groupId: 1 } });
+    const app = createApp(client);
+    const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
     await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0));
     // The first key only places the cursor (on the first image).
-    app.screenKeys!({ kind: 'end' });
-    app.screenKeys!({ kind: 'end' });
+    app.keys.handler!({ kind: 'end' });
+    app.keys.handler!({ kind: 'end' });
     await waitFor(() => expect(container.querySelector('.cell[data-index="999"]:not([hidden])')).toBeTruthy());
     const el = container.querySelector('.scroller')!;
     expect(el.scrollTop).toBeCloseTo(el.scrollHeight - 600, 0);
     expect(container.querySelector('.cell.focus')!.getAttribute('data-index')).toBe('999');
     // Up a row: already in view, no scroll.
     const at = el.scrollTop;
-    app.screenKeys!({ kind: 'move', dx: 0, dy: -1, extend: false });
+    app.keys.handler!({ kind: 'move', dx: 0, dy: -1, extend: false });
     await tick();
     expect(el.scrollTop).toBe(at);
-    app.screenKeys!({ kind: 'home' });
+    app.keys.handler!({ kind: 'home' });
     await waitFor(() => expect(el.scrollTop).toBe(0));
     await waitFor(() => expect(container.querySelector('.cell.focus')!.getAttribute('data-index')).toBe('0'));
   });
 
   it('keyboard: arrows select, shift extends, Delete removes the selection from the group', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    const { container } = render(Group, { props: { app, groupId: 1 } });
+    const app = createApp(client);
+    const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
     await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0));
-    expect(app.screenKeys).toBeTruthy();
-    app.screenKeys!({ kind: 'move', dx: 1, dy: 0, extend: false });
-    app.screenKeys!({ kind: 'move', dx: 1, dy: 0, extend: true });
-    app.screenKeys!({ kind: 'move', dx: 1, dy: 0, extend: true });
+    expect(app.keys.handler).toBeTruthy();
+    app.keys.handler!({ kind: 'move', dx: 1, dy: 0, extend: false });
+    app.keys.handler!({ kind: 'move', dx: 1, dy: 0, extend: true });
+    app.keys.handler!({ kind: 'move', dx: 1, dy: 0, extend: true });
     await screen.findByText('3 selected');
     const fetched = client.listGroupImages.mock.calls.length;
-    app.screenKeys!({ kind: 'remove' });
+    app.keys.handler!({ kind: 'remove' });
     await waitFor(() => expect(client.removeFromGroup).toHaveBeenCalledWith({ imageIds: [1, 2, 3] }));
     // The edit dropped the loaded pages: the grid fetches the ones in view again and shows them.
     await waitFor(() => expect(client.listGroupImages.mock.calls.slice(fetched).some(([i]) => i.offset === 0 && i.limit !== 1)).toBe(true));
     await waitFor(() => expect(container.querySelector('.cell[data-index="0"]')!.getAttribute('data-image-id')).toBe('1'));
-    await app.undo();
+    await app.edits.undo();
     expect(client.undo).toHaveBeenCalled();
   });
 
   it('Ctrl-click toggles and shift-click selects a range; a row down is a row of the grid', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    const { container } = render(Group, { props: { app, groupId: 1 } });
+    const app = createApp(client);
+    const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
     await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(3));
     await fireEvent.click(container.querySelector('.cell[data-index="0"]')!);
     await fireEvent.click(container.querySelector('.cell[data-index="3"]')!, { shiftKey: true });
     await fireEvent.click(container.querySelector('.cell[data-index="2"]')!, { ctrlKey: true });
     await screen.findByText('3 selected');
     expect([...container.querySelectorAll('.cell[aria-selected="true"]')].map((e) => e.getAttribute('data-index'))).toEqual(['0', '1', '3']);
-    app.screenKeys!({ kind: 'move', dx: 0, dy: 1, extend: false });
+    app.keys.handler!({ kind: 'move', dx: 0, dy: 1, extend: false });
     await tick();
     expect(container.querySelector('.cell.focus')!.getAttribute('data-index')).toBe(String(2 + COLUMNS));
   });
@@ -347,8 +347,8 @@ describe('Group screen (virtualized grid)', () => {
   it('sends the selection to a suggested group, and offers the desktop file actions for one image', async () => {
     const desktop = desktopDouble();
     const client = fakeClient(100, desktop);
-    const app = new AppState(client);
-    const { container } = render(Group, { props: { app, groupId: 1 } });
+    const app = createApp(client);
+    const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
     await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(3));
     await fireEvent.click(container.querySelector('.cell[data-index="4"]')!);
     const bar = await screen.findByRole('toolbar', { name: 'Selection' });
@@ -372,25 +372,25 @@ describe('Libraries screen', () => {
   it('once there are groups, an added folder and Place new images place new images in them instead of regrouping', async () => {
     const client = fakeClient();
     client.listLibraries.mockResolvedValue([{ id: 1, path: '/photos', addedAt: '', imageCount: 10, skippedCount: 0, missingCount: 0 }] as never);
-    const app = new AppState(client);
-    app.start();
-    render(Libraries, { props: { app } });
-    await waitFor(() => expect(app.status?.hasRun).toBe(true));
+    const app = createApp(client);
+    const stopApp = startApp(app);
+    render(Libraries, { context: appContext(app) });
+    await waitFor(() => expect(app.session.status?.hasRun).toBe(true));
     // the files gone from the folders are listed, not only counted
     expect((await screen.findByText('1 image missing')).closest('details')?.textContent).toContain('/photos/gone.jpg');
     await fireEvent.input(screen.getByLabelText('Folder path'), { target: { value: '/more' } });
     await fireEvent.click(await screen.findByRole('button', { name: 'Add' }));
     await waitFor(() => expect(client.placeNewImages).toHaveBeenCalledTimes(1));
     expect(client.addLibrary).toHaveBeenCalledWith({ path: '/more' });
-    app.job = null;
+    app.session.job = null;
     await fireEvent.click(await screen.findByRole('button', { name: 'Place new images' }));
     await waitFor(() => expect(client.placeNewImages).toHaveBeenCalledTimes(2));
     expect(client.startClustering).not.toHaveBeenCalled();
     // reshaping the groups is Regroup…, which asks first
     await fireEvent.click(screen.getByRole('button', { name: 'Regroup…' }));
-    await waitFor(() => expect(app.dialog?.title).toBe('Regroup everything'));
-    app.dialog!.resolve(null);
-    app.stop();
+    await waitFor(() => expect(app.dialogs.dialog?.title).toBe('Regroup everything'));
+    app.dialogs.dialog!.resolve(null);
+    stopApp();
   });
 });
 
@@ -399,22 +399,22 @@ describe('removing a library', () => {
     const client = fakeClient();
     const lib = (id: number, path: string) => ({ id, path, addedAt: '', imageCount: 10, skippedCount: 0, missingCount: 0 });
     client.listLibraries.mockResolvedValue([lib(1, '/photos')] as never);
-    const app = new AppState(client);
-    app.start();
-    const { unmount } = render(Libraries, { props: { app } });
+    const app = createApp(client);
+    const stopApp = startApp(app);
+    const { unmount } = render(Libraries, { context: appContext(app) });
     await fireEvent.click(await screen.findByRole('button', { name: 'Remove' }));
-    await waitFor(() => expect(app.dialog?.title).toBe('Remove library?'));
-    expect(app.dialog!.body).toMatch(/only library: the groups, their names and all your edits are forgotten/);
-    expect(app.dialog!.body).toMatch(/cannot be undone/);
-    app.dialog!.resolve(null);
+    await waitFor(() => expect(app.dialogs.dialog?.title).toBe('Remove library?'));
+    expect(app.dialogs.dialog!.body).toMatch(/only library: the groups, their names and all your edits are forgotten/);
+    expect(app.dialogs.dialog!.body).toMatch(/cannot be undone/);
+    app.dialogs.dialog!.resolve(null);
     unmount();
     client.listLibraries.mockResolvedValue([lib(1, '/photos'), lib(2, '/more')] as never);
-    render(Libraries, { props: { app } });
+    render(Libraries, { context: appContext(app) });
     await fireEvent.click((await screen.findAllByRole('button', { name: 'Remove' }))[1]!);
-    await waitFor(() => expect(app.dialog?.title).toBe('Remove library?'));
-    expect(app.dialog!.body).toMatch(/Forget \/more\?.*the other libraries keep theirs/);
-    app.dialog!.resolve(null);
-    app.stop();
+    await waitFor(() => expect(app.dialogs.dialog?.title).toBe('Remove library?'));
+    expect(app.dialogs.dialog!.body).toMatch(/Forget \/more\?.*the other libraries keep theirs/);
+    app.dialogs.dialog!.resolve(null);
+    stopApp();
   });
 });
 
@@ -422,15 +422,15 @@ describe('dialogs that do their work', () => {
   it('a refused rename stays open with the reason and what was typed; a good one closes', async () => {
     const client = fakeClient();
     client.renameGroup.mockRejectedValueOnce(new Error('A group is already called “Planets”: to put them together, select both and Merge'));
-    const app = new AppState(client);
-    render(DialogHost, { props: { app } });
+    const app = createApp(client);
+    render(DialogHost, { context: appContext(app) });
     const done = groupActions(app).rename({ id: 1, name: 'Birds' });
     const field = await screen.findByRole('textbox');
     await fireEvent.input(field, { target: { value: 'planets' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Rename' }));
     expect((await screen.findByRole('alert')).textContent).toBe('A group is already called “Planets”: to put them together, select both and Merge');
     expect((screen.getByRole('textbox') as unknown as { value: string }).value).toBe('planets');
-    expect(app.toasts).toEqual([]); // in the dialog, not a toast behind it
+    expect(app.notices.toasts).toEqual([]); // in the dialog, not a toast behind it
     await fireEvent.input(field, { target: { value: '   ' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Rename' }));
     await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('A group needs a name'));
@@ -439,18 +439,18 @@ describe('dialogs that do their work', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Rename' }));
     expect(await done).toEqual(H);
     expect(client.renameGroup).toHaveBeenLastCalledWith({ groupId: 1, name: 'Sky' });
-    expect(app.dialog).toBeNull();
-    expect(app.toasts.at(-1)?.text).toBe('Renamed to “Sky”');
+    expect(app.dialogs.dialog).toBeNull();
+    expect(app.notices.toasts.at(-1)?.text).toBe('Renamed to “Sky”');
   });
 });
 
 describe('job notifications', () => {
   it('name the job that failed or was cancelled (placing new images is not "Clustering")', () => {
-    const app = new AppState(fakeClient());
+    const app = createApp(fakeClient());
     for (const [status, text] of [['failed', 'Place new images failed: disk gone'], ['cancelled', 'Place new images cancelled']] as const) {
-      app.onEvent({ type: 'job', job: job('place-new') });
-      app.onEvent({ type: 'job', job: { ...job('place-new'), status, ...(status === 'failed' ? { error: 'disk gone' } : {}) } });
-      expect(app.toasts.at(-1)?.text).toBe(text);
+      app.session.onEvent({ type: 'job', job: job('place-new') });
+      app.session.onEvent({ type: 'job', job: { ...job('place-new'), status, ...(status === 'failed' ? { error: 'disk gone' } : {}) } });
+      expect(app.notices.toasts.at(-1)?.text).toBe(text);
     }
   });
 });
@@ -460,32 +460,32 @@ describe('Image screen', () => {
 
   it('lists the other groups to send to (buttons and 1-9 keys alike)', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    render(ImageView, { props: { app, route } });
+    const app = createApp(client);
+    render(ImageView, { props: { route }, context: appContext(app) });
     const sugs = await screen.findByRole('group', { name: 'Or send to' });
     expect([...sugs.querySelectorAll('button')].map((b) => b.textContent?.replace(/\s+/g, ''))).toEqual(['1Planets30%', '2Boats20%']);
     await fireEvent.click(screen.getByRole('button', { name: /1\s*Planets/ }));
     await waitFor(() => expect(client.moveImages).toHaveBeenLastCalledWith({ imageIds: [7], to: { groupId: 2 } }));
-    app.screenKeys!({ kind: 'send', n: 2 });
+    app.keys.handler!({ kind: 'send', n: 2 });
     await waitFor(() => expect(client.moveImages).toHaveBeenLastCalledWith({ imageIds: [7], to: { groupId: 3 } }));
   });
 
   it('colours every swatch by the colour slot of its group, as the map does, not by its id', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    app.start();
-    render(ImageView, { props: { app, route } });
+    const app = createApp(client);
+    const stopApp = startApp(app);
+    render(ImageView, { props: { route }, context: appContext(app) });
     const sugs = await screen.findByRole('group', { name: 'Or send to' });
     const rgb = (css: string | null) => css?.match(/\d+/g)?.join(','); // jsdom respells the colour
     const swatches = () => [...sugs.querySelectorAll('.swatch')].map((e) => rgb(e.getAttribute('style')));
     await waitFor(() => expect(swatches()).toEqual([rgb(cssColor(0)), rgb(cssColor(9))]));
     expect(cssColor(0)).not.toBe(cssColor(2)); // Planets' id is 2
-    app.stop();
+    stopApp();
   });
 
   it('has Show in folder and Open only where the client offers them', async () => {
-    const app = new AppState(fakeClient(100));
-    const browser = render(ImageView, { props: { app, route } });
+    const app = createApp(fakeClient(100));
+    const browser = render(ImageView, { props: { route }, context: appContext(app) });
     await screen.findByText('/photos/img7.jpg');
     expect(screen.queryByRole('button', { name: 'Show in folder' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Open' })).toBeNull();
@@ -493,21 +493,21 @@ describe('Image screen', () => {
 
     const desktop = { ...desktopDouble(), platform: 'darwin' };
     desktop.openWithDefaultApp.mockRejectedValueOnce(new Error('No app for .jpg'));
-    const app2 = new AppState(fakeClient(100, desktop));
-    render(ImageView, { props: { app: app2, route } });
+    const app2 = createApp(fakeClient(100, desktop));
+    render(ImageView, { props: { route }, context: appContext(app2) });
     await fireEvent.click(await screen.findByRole('button', { name: 'Show in Finder' }));
     expect(desktop.revealInFolder).toHaveBeenCalledWith(7);
     await fireEvent.click(screen.getByRole('button', { name: 'Open' }));
     expect(desktop.openWithDefaultApp).toHaveBeenCalledWith(7);
-    await waitFor(() => expect(app2.toasts.at(-1)).toMatchObject({ kind: 'error', text: 'No app for .jpg' }));
+    await waitFor(() => expect(app2.notices.toasts.at(-1)).toMatchObject({ kind: 'error', text: 'No app for .jpg' }));
   });
 });
 
 describe('Review screen', () => {
   it('sends the image to a suggested group with the shared list', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    render(Review, { props: { app } });
+    const app = createApp(client);
+    render(Review, { context: appContext(app) });
     const sugs = await screen.findByRole('group', { name: 'or send to' });
     expect(sugs.textContent).toContain('Planets');
     expect(sugs.textContent).not.toContain('Birds');
@@ -524,17 +524,17 @@ describe('Review screen', () => {
     const image = { id: 42, name: 'img42.jpg', confidence: 0.2, pinned: false, width: 10, height: 10, takenAt: null, suggestions };
     // below the threshold: shown in Unsorted, its best guess Birds
     client.reviewQueue.mockResolvedValue({ items: [{ ...image, groupId: null, assignedGroupId: 1 }] } as never);
-    const app = new AppState(client);
-    const view = render(Review, { props: { app } });
+    const app = createApp(client);
+    const view = render(Review, { context: appContext(app) });
     await screen.findByRole('button', { name: /Put it in “Birds” \(pin\)/ });
     expect(screen.queryByRole('button', { name: /Unsorted/ })).toBeNull();
-    app.screenKeys!({ kind: 'remove' });
+    app.keys.handler!({ kind: 'remove' });
     await tick();
     expect(client.removeFromGroup).not.toHaveBeenCalled();
     view.unmount();
     // in its group, it is offered
     client.reviewQueue.mockResolvedValue({ items: [{ ...image, groupId: 1, assignedGroupId: 1 }] } as never);
-    render(Review, { props: { app } });
+    render(Review, { context: appContext(app) });
     await fireEvent.click(await screen.findByRole('button', { name: /Del\s*Unsorted/ }));
     await waitFor(() => expect(client.removeFromGroup).toHaveBeenCalledWith({ imageIds: [42] }));
   });
@@ -549,8 +549,8 @@ describe('“Move to…”', () => {
 
   it('starts on the top suggestion, which needs no name', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    render(DialogHost, { props: { app } });
+    const app = createApp(client);
+    render(DialogHost, { context: appContext(app) });
     const done = groupActions(app).moveTo([5, 6], 1, suggestions);
     await screen.findByRole('dialog', { name: 'Move 2 images' });
     expect(select().value).toBe('3');
@@ -559,18 +559,18 @@ describe('“Move to…”', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Move' }));
     await done;
     expect(client.moveImages).toHaveBeenCalledWith({ imageIds: [5, 6], to: { groupId: 3 } });
-    expect(app.toasts.at(-1)?.text).toBe('Moved 2 images to “Boats”');
+    expect(app.notices.toasts.at(-1)?.text).toBe('Moved 2 images to “Boats”');
   });
 
   it('without suggestions at hand, starts on the first image’s own top suggestion (the Map)', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    render(DialogHost, { props: { app } });
+    const app = createApp(client);
+    render(DialogHost, { context: appContext(app) });
     void groupActions(app).moveTo([7]);
     await screen.findByRole('dialog', { name: 'Move 1 image' });
     expect(client.getImage).toHaveBeenCalledWith({ id: 7 });
     expect(select().value).toBe('2'); // Planets: its best other than Birds, where it is
-    app.dialog!.resolve(null);
+    app.dialogs.dialog!.resolve(null);
   });
 
   it('a new group named like an existing one (in other letters) moves the images to that group, not an error', async () => {
@@ -580,8 +580,8 @@ describe('“Move to…”', () => {
       if (to.newGroupName) throw new Error('A group is already called “Planets”: choose it in the list to move the images there');
       return { ...H, groupId: 2 };
     }) as never);
-    const app = new AppState(client);
-    render(DialogHost, { props: { app } });
+    const app = createApp(client);
+    render(DialogHost, { context: appContext(app) });
     const done = groupActions(app).moveTo([5], 1, suggestions);
     await screen.findByRole('dialog', { name: 'Move 1 image' });
     await fireEvent.change(screen.getByRole('combobox'), { target: { value: '__new' } });
@@ -589,14 +589,14 @@ describe('“Move to…”', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Move' }));
     await done;
     expect(client.moveImages).toHaveBeenCalledExactlyOnceWith({ imageIds: [5], to: { groupId: 2 } });
-    expect(app.dialog).toBeNull();
-    expect(app.toasts.map((t) => t.text)).toEqual(['Moved 1 image to “Planets”']);
+    expect(app.dialogs.dialog).toBeNull();
+    expect(app.notices.toasts.map((t) => t.text)).toEqual(['Moved 1 image to “Planets”']);
   });
 
   it('the name of the group the images are in says so in the dialog', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    render(DialogHost, { props: { app } });
+    const app = createApp(client);
+    render(DialogHost, { context: appContext(app) });
     void groupActions(app).moveTo([5], 1, suggestions);
     await screen.findByRole('dialog', { name: 'Move 1 image' });
     await fireEvent.change(screen.getByRole('combobox'), { target: { value: '__new' } });
@@ -604,7 +604,7 @@ describe('“Move to…”', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Move' }));
     expect((await screen.findByRole('alert')).textContent).toBe('It is already in “Birds”: choose another group');
     expect(client.moveImages).not.toHaveBeenCalled();
-    app.dialog!.resolve(null);
+    app.dialogs.dialog!.resolve(null);
   });
 });
 
@@ -614,21 +614,21 @@ describe('status bar', () => {
     { name: 'embed', done: embedDone, total: 100, rate: null, etaSeconds: null },
   ];
   it('says what the model is doing while a job runs with no backend known yet, then names it', async () => {
-    const app = new AppState(fakeClient());
-    app.status = { version: 't', dbPath: '/x.db', backend: null, job: null, unsortedThreshold: 0.3, hasRun: false };
-    render(StatusBar, { props: { app } });
+    const app = createApp(fakeClient());
+    app.session.status = { version: 't', dbPath: '/x.db', backend: null, job: null, unsortedThreshold: 0.3, hasRun: false };
+    render(StatusBar, { context: appContext(app) });
     expect(screen.getByText('model not loaded yet')).toBeTruthy();
-    app.job = { ...job('cluster'), phase: 'embed', phases: phases(0) };
+    app.session.job = { ...job('cluster'), phase: 'embed', phases: phases(0) };
     await tick();
     expect(screen.getByText('loading the model…')).toBeTruthy();
-    app.job = { ...job('cluster'), phase: 'embed', phases: phases(27) };
+    app.session.job = { ...job('cluster'), phase: 'embed', phases: phases(27) };
     await tick();
     expect(screen.getByText('model running')).toBeTruthy();
     expect(screen.getByRole('link').textContent?.trim()).toBe('Decoding and embedding 27%');
     expect(screen.queryByText(/not loaded/)).toBeNull();
     // done: the run's summary names the backend, before the status is read again
     const summary = { runId: 1, images: 10, skipped: {}, groups: [], unsorted: 0, secondsByPhase: {}, backend: { choice: 'tfjs-node', device: 'cpu' }, k: 2, kChosenBy: 'auto' as const };
-    app.job = { ...job('cluster'), status: 'done', phases: phases(100), summary };
+    app.session.job = { ...job('cluster'), status: 'done', phases: phases(100), summary };
     await tick();
     expect(screen.getByText('tfjs-node · cpu')).toBeTruthy();
   });
@@ -653,35 +653,35 @@ describe('application menu commands', () => {
   it('reach the page through the client and do what its buttons and keys do', async () => {
     const desktop = desktopDouble();
     const client = fakeClient(100, desktop);
-    const app = new AppState(client);
-    app.start();
-    await waitFor(() => expect(app.status?.hasRun).toBe(true));
-    await waitFor(() => expect(app.history.canUndo).toBe(true));
-    render(App, { props: { app } });
+    const app = createApp(client);
+    const stopApp = startApp(app);
+    await waitFor(() => expect(app.session.status?.hasRun).toBe(true));
+    await waitFor(() => expect(app.edits.history.canUndo).toBe(true));
+    render(App, { context: appContext(app) });
     expect(desktop.onMenuCommand).toHaveBeenCalledOnce();
 
     desktop.menu('shortcuts');
     await screen.findByRole('dialog', { name: 'Help' });
-    app.showHelp = false;
+    app.dialogs.showHelp = false;
 
     desktop.menu('undo');
     await waitFor(() => expect(client.undo).toHaveBeenCalledOnce());
-    await waitFor(() => expect(app.toasts.at(-1)?.text).toBe('Undid x'));
+    await waitFor(() => expect(app.notices.toasts.at(-1)?.text).toBe('Undid x'));
 
     desktop.menu('export');
     await screen.findByRole('dialog', { name: 'Export groups' });
-    app.showExport = false;
+    app.dialogs.showExport = false;
 
-    app.go({ name: 'review' });
+    app.navigation.go({ name: 'review' });
     desktop.menu('find');
     const search = await screen.findByLabelText('Search groups');
     await waitFor(() => expect(dom.document.activeElement).toBe(search));
-    expect(app.focusSearch).toBe(false);
+    expect(app.dialogs.focusSearch).toBe(false);
 
     desktop.menu('regroup');
-    await waitFor(() => expect(app.dialog?.title).toBe('Regroup everything'));
-    expect(app.dialog!.fields[0]).toMatchObject({ name: 'groups', value: 3 });
-    app.dialog!.resolve({ groups: '4' });
+    await waitFor(() => expect(app.dialogs.dialog?.title).toBe('Regroup everything'));
+    expect(app.dialogs.dialog!.fields[0]).toMatchObject({ name: 'groups', value: 3 });
+    app.dialogs.dialog!.resolve({ groups: '4' });
     await waitFor(() => expect(client.recluster).toHaveBeenCalledWith({ groups: 4 }));
 
     desktop.menu('add-folder');
@@ -689,21 +689,21 @@ describe('application menu commands', () => {
     // there are groups: the folder's images are placed in them, the groups are not remade
     await waitFor(() => expect(client.placeNewImages).toHaveBeenCalledWith({}));
     expect(client.startClustering).not.toHaveBeenCalled();
-    expect(app.route.name).toBe('libraries');
-    app.stop();
+    expect(app.navigation.route.name).toBe('libraries');
+    stopApp();
   });
 
   it('wait while a dialog is open, and say why when there is nothing to act on', async () => {
     const client = fakeClient(100);
-    const app = new AppState(client);
-    const answer = app.confirm('Remove library?', 'x');
+    const app = createApp(client);
+    const answer = app.dialogs.confirm('Remove library?', 'x');
     await runMenuCommand(app, 'undo');
     expect(client.undo).not.toHaveBeenCalled();
-    app.dialog!.resolve(null);
+    app.dialogs.dialog!.resolve(null);
     await answer;
     await runMenuCommand(app, 'export');
-    expect(app.showExport).toBe(false);
-    expect(app.toasts.at(-1)?.text).toMatch(/Nothing to export yet/);
+    expect(app.dialogs.showExport).toBe(false);
+    expect(app.notices.toasts.at(-1)?.text).toMatch(/Nothing to export yet/);
   });
 });
 

@@ -7,7 +7,7 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import type { Client } from '../../core/shared/client.js';
 import type { ExportPlan } from '../../core/shared/contract.js';
-import { AppState } from '../../renderer/lib/app.svelte.js';
+import { appContext, createApp } from '../../renderer/lib/state/app.js';
 import ExportDialog from '../../renderer/components/ExportDialog.svelte';
 
 function plan(dryRun: boolean): ExportPlan {
@@ -34,8 +34,8 @@ function plan(dryRun: boolean): ExportPlan {
 describe('Export dialog', () => {
   it('says how many files no longer in these groups would be removed, then were, and lists them', async () => {
     const exportGroups = vi.fn(async ({ dryRun }: { dryRun: boolean }) => plan(dryRun));
-    const app = new AppState({ exportGroups } as unknown as Client);
-    render(ExportDialog, { props: { app, onclose: () => {} } });
+    const app = createApp({ exportGroups } as unknown as Client);
+    render(ExportDialog, { props: { onclose: () => {} }, context: appContext(app) });
     await fireEvent.input(screen.getByRole('textbox'), { target: { value: '/x' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Preview' }));
     const preview = await screen.findByRole('region', { name: 'Export preview' });
@@ -43,6 +43,6 @@ describe('Export dialog', () => {
     expect(preview.textContent).toContain('/x/Group 5/avocado.png');
     await fireEvent.click(screen.getByRole('button', { name: 'Export 1 image' }));
     await waitFor(() => expect(screen.getByRole('status').textContent).toContain('2 files no longer in these groups were removed'));
-    expect(app.toasts.at(-1)?.text).toContain('2 files no longer in these groups were removed');
+    expect(app.notices.toasts.at(-1)?.text).toContain('2 files no longer in these groups were removed');
   });
 });
