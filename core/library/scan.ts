@@ -152,109 +152,99 @@ type LinkedFile = ScanFile & { linkedReal: string };
 
 const dirKey = (st: Stats): string => `${st.dev}:${st.ino}`;
 
+const folderSkip = (dir: { path: string; root: string }, skip: SkipReason): ScanSkip => ({ path: dir.path, root: dir.root, skip, folder: true });
 
 /**
- * Recursively scan one or more roots. See the module comment for the contract.
- * A root that is a file is classified like any other file; a missing root is `vanished`.
+ * One scan's walk: what it has seen (folders by dev:ino and by real path, the targets of the
+ * file links it took) and how it decides about each folder and file. scanFolders drives it.
  */
-export async function* scanFolders(
-  roots: string | readonly string[],
-  options: ScanOptions = {},
-): AsyncGenerator<ScanEntry, void, undefined> {
-  const includeHidden = options.includeHidden ?? false;
-  const followSymlinks = options.followSymlinks ?? true;
-  const checkReadable = options.checkReadable ?? true;
-  const concurrency = Math.max(1, Math.floor(options.statConcurrency ?? 16));
-  const signal = options.signal;
-  const rootList = (typeof roots === 'string' ? [roots] : [...roots]).map((r) => path.resolve(r));
-
+class FolderWalk {
+  readonly includeHidden: boolean;
+  readonly followSymlinks: boolean;
+  readonly checkReadable: boolean;
+  readonly concurrency: number;
   /** Every directory entered, by dev:ino. Memory is proportional to the number of folders only. */
-  const visited = new Set<string>();
-  /** Real paths of the roots, to recognise symlinked files that the walk reaches anyway. */
-  const realRoots: string[] = [];
-  for (const r of rootList) {
-    try {
-      realRoots.push(await fsp.realpath(r));
-    } catch {
-      /* reported below */
-    }
-  }
-
-  const otherRoots: string[] = [];
-  for (const o of options.otherRoots ?? []) {
-    // An unreachable library (unplugged drive) still owns its path.
-    const real = await fsp.realpath(o).catch(() => path.resolve(o));
-    if (!realRoots.some((rr) => isInside(rr, real))) otherRoots.push(real);
-  }
-  const otherRootOf = (real: string): string | undefined => otherRoots.find((o) => isInside(real, o));
+  private readonly visited = new Set<string>();
   /** Real paths of the folders entered: a linked file in one of them is listed there anyway. */
-  const visitedReal = new Set<string>();
+  private readonly visitedReal = new Set<string>();
   /** Targets of the file links taken so far (few): the walk may reach them later by their real path. */
-  const linkedFiles = new Set<string>();
+  private readonly linkedFiles = new Set<string>();
 
-  const isInsideScannedTree = (real: string): boolean =>
-    realRoots.some((rr) => {
+  constructor(
+    options: ScanOptions,
+    /** Real paths of the roots, to recognise symlinked files that the walk reaches anyway. */
+    private readonly realRoots: readonly string[],
+    /** Real paths of the other libraries (those not inside a root). */
+    private readonly otherRoots: readonly string[],
+  ) {
+    this.includeHidden = options.includeHidden ?? false;
+    this.followSymlinks = options.followSymlinks ?? true;
+    this.checkReadable = options.checkReadable ?? true;
+    this.concurrency = Math.max(1, Math.floor(options.statConcurrency ?? 16));
+  }
+
+  static async start(rootList: readonly string[], options: ScanOptions): Promise<FolderWalk> {
+    const realRoots: string[] = [];
+    for (const r of rootList) {
+      try {
+        realRoots.push(await fsp.realpath(r));
+      } catch {
+        /* reported by the walk */
+      }
+    }
+    const otherRoots: string[] = [];
+    for (const o of options.otherRoots ?? []) {
+      // An unreachable library (unplugged drive) still owns its path.
+      const real = await fsp.realpath(o).catch(() => path.resolve(o));
+      if (!realRoots.some((rr) => isInside(rr, real))) otherRoots.push(real);
+    }
+    return new FolderWalk(options, realRoots, otherRoots);
+  }
+
+  private otherRootOf(real: string): string | undefined {
+    return this.otherRoots.find((o) => isInside(real, o));
+  }
+
+  private isInsideScannedTree(real: string): boolean {
+    return this.realRoots.some((rr) => {
       if (real === rr) return true;
       if (!isInside(real, rr)) return false;
       const rel = path.relative(rr, real).split(path.sep);
-      return rel.every((part) => !isIgnoredName(part, includeHidden));
+      return rel.every((part) => !isIgnoredName(part, this.includeHidden));
     });
+  }
 
   /** Decides, in listing order, whether a file is reached for the first time in this scan. */
-  const firstVisit = (r: ScanFile | LinkedFile, dirReal: string): ScanEntry => {
+  firstVisit(r: ScanFile | LinkedFile, dirReal: string): ScanEntry {
     const duplicate = (why: string): ScanSkip => ({ path: r.path, root: r.root, skip: skipReason('duplicate', why) });
     if (!('linkedReal' in r)) {
-      if (linkedFiles.size > 0 && linkedFiles.has(path.join(dirReal, path.basename(r.path)))) {
+      if (this.linkedFiles.size > 0 && this.linkedFiles.has(path.join(dirReal, path.basename(r.path)))) {
         return duplicate('This file was already scanned through a symbolic link');
       }
       return r;
     }
     const { linkedReal, ...file } = r;
-    const listedThere = visitedReal.has(path.dirname(linkedReal)) && !isIgnoredName(path.basename(linkedReal), includeHidden);
-    if (listedThere || linkedFiles.has(linkedReal)) {
+    const listedThere = this.visitedReal.has(path.dirname(linkedReal)) && !isIgnoredName(path.basename(linkedReal), this.includeHidden);
+    if (listedThere || this.linkedFiles.has(linkedReal)) {
       return duplicate(`Symbolic link to a file that is already scanned (${linkedReal})`);
     }
-    linkedFiles.add(linkedReal);
+    this.linkedFiles.add(linkedReal);
     return file;
-  };
+  }
 
   /** Resolve one file entry (stat, follow symlinks, classify). Never throws. */
-  const resolveFile = async (f: PendingFile): Promise<ScanEntry | LinkedFile | PendingDir | null> => {
+  async resolveFile(f: PendingFile): Promise<ScanEntry | LinkedFile | PendingDir | null> {
     let st: Stats;
     try {
       st = f.link === false ? await fsp.lstat(f.path) : await fsp.stat(f.path);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && f.link) {
-        // stat failed but the link itself may still exist: dangling symlink.
-        const stillThere = await fsp.lstat(f.path).then(
-          () => true,
-          () => false,
-        );
-        if (stillThere) return { path: f.path, root: f.root, skip: skipReason('broken-link', 'Broken symbolic link (target does not exist)') };
-      }
-      if (code === 'ELOOP') {
-        return { path: f.path, root: f.root, skip: skipReason('symlink-loop', 'Symbolic link loop (the link points to itself)') };
-      }
-      return { path: f.path, root: f.root, skip: skipFromFsError(err, 'file') };
+      return this.unstattable(f, err);
     }
     if (st.isSymbolicLink()) {
       // lstat of an entry reported as a regular file found a link: it was replaced mid-scan.
-      return resolveFile({ ...f, link: true });
+      return this.resolveFile({ ...f, link: true });
     }
-    if (st.isDirectory()) {
-      // A symlink to a folder (or an entry whose type the file system did not report).
-      if (f.link && !followSymlinks) return null;
-      let real: string;
-      try {
-        real = await fsp.realpath(f.path);
-      } catch (err) {
-        return { path: f.path, root: f.root, skip: skipFromFsError(err, 'folder'), folder: true };
-      }
-      // An entry of unknown type may be a link too: the real path tells.
-      const viaLink = f.link === true || real !== path.join(f.dirReal, path.basename(f.path));
-      return { path: f.path, root: f.root, ancestors: undefined, viaLink, real };
-    }
+    if (st.isDirectory()) return this.linkedFolder(f);
     const cls = classifyExtension(f.path);
     if (cls.kind === 'skip') return { path: f.path, root: f.root, skip: cls.skip };
     if (!st.isFile()) {
@@ -266,32 +256,15 @@ export async function* scanFolders(
     }
     let linkedReal: string | undefined;
     if (f.link) {
-      if (!followSymlinks) return null;
-      try {
-        linkedReal = await fsp.realpath(f.path);
-      } catch (err) {
-        return { path: f.path, root: f.root, skip: skipFromFsError(err, 'file') };
-      }
-      const other = otherRootOf(linkedReal);
-      if (other !== undefined) {
-        return {
-          path: f.path,
-          root: f.root,
-          skip: skipReason('duplicate', `Symbolic link to a file of another library (${other}): it is indexed there`),
-        };
-      }
-      if (isInsideScannedTree(linkedReal)) {
-        return {
-          path: f.path,
-          root: f.root,
-          skip: skipReason('duplicate', `Symbolic link to a file that is already scanned (${linkedReal})`),
-        };
-      }
+      if (!this.followSymlinks) return null;
+      const target = await this.linkTarget(f);
+      if (typeof target !== 'string') return target;
+      linkedReal = target;
     }
     if (st.size === 0) {
       return { path: f.path, root: f.root, skip: skipReason('empty-file', 'The file is empty (0 bytes)') };
     }
-    if (checkReadable) {
+    if (this.checkReadable) {
       try {
         await fsp.access(f.path, fsConstants.R_OK);
       } catch (err) {
@@ -300,22 +273,107 @@ export async function* scanFolders(
     }
     const file: ScanFile = { path: f.path, root: f.root, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
     return linkedReal === undefined ? file : { ...file, linkedReal };
-  };
+  }
+
+  /** Why a file could not be stat'ed: a dangling link, a link loop, or the file system's error. */
+  private async unstattable(f: PendingFile, err: unknown): Promise<ScanSkip> {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && f.link) {
+      // stat failed but the link itself may still exist: dangling symlink.
+      const stillThere = await fsp.lstat(f.path).then(
+        () => true,
+        () => false,
+      );
+      if (stillThere) return { path: f.path, root: f.root, skip: skipReason('broken-link', 'Broken symbolic link (target does not exist)') };
+    }
+    if (code === 'ELOOP') {
+      return { path: f.path, root: f.root, skip: skipReason('symlink-loop', 'Symbolic link loop (the link points to itself)') };
+    }
+    return { path: f.path, root: f.root, skip: skipFromFsError(err, 'file') };
+  }
+
+  /** A symlink to a folder (or an entry whose type the file system did not report). */
+  private async linkedFolder(f: PendingFile): Promise<ScanSkip | PendingDir | null> {
+    if (f.link && !this.followSymlinks) return null;
+    let real: string;
+    try {
+      real = await fsp.realpath(f.path);
+    } catch (err) {
+      return folderSkip(f, skipFromFsError(err, 'folder'));
+    }
+    // An entry of unknown type may be a link too: the real path tells.
+    const viaLink = f.link === true || real !== path.join(f.dirReal, path.basename(f.path));
+    return { path: f.path, root: f.root, ancestors: undefined, viaLink, real };
+  }
+
+  /** A file link's real target, or why it is not followed (another library's file, one the walk reaches anyway). */
+  private async linkTarget(f: PendingFile): Promise<string | ScanSkip> {
+    let linkedReal: string;
+    try {
+      linkedReal = await fsp.realpath(f.path);
+    } catch (err) {
+      return { path: f.path, root: f.root, skip: skipFromFsError(err, 'file') };
+    }
+    const other = this.otherRootOf(linkedReal);
+    if (other !== undefined) {
+      return {
+        path: f.path,
+        root: f.root,
+        skip: skipReason('duplicate', `Symbolic link to a file of another library (${other}): it is indexed there`),
+      };
+    }
+    if (this.isInsideScannedTree(linkedReal)) {
+      return {
+        path: f.path,
+        root: f.root,
+        skip: skipReason('duplicate', `Symbolic link to a file that is already scanned (${linkedReal})`),
+      };
+    }
+    return linkedReal;
+  }
+
+  /**
+   * Whether to enter a folder: its dev:ino key when it is entered; else the skip to report (a
+   * loop, a folder already scanned, an unreadable one, one left out), or 'export' for a folder
+   * export (left out quietly).
+   */
+  async enter(cur: PendingDir): Promise<{ key: string } | { skip: ScanSkip } | 'export'> {
+    let dst: Stats;
+    try {
+      dst = await fsp.stat(cur.path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return { skip: folderSkip(cur, code === 'ELOOP' ? skipReason('symlink-loop', 'Symbolic link loop') : skipFromFsError(err, 'folder')) };
+    }
+    const key = dirKey(dst);
+    if (hasAncestor(cur.ancestors, key)) {
+      return { skip: folderSkip(cur, skipReason('symlink-loop', 'Symbolic link loop: this link points to one of its own parent folders')) };
+    }
+    if (this.visited.has(key)) {
+      return { skip: folderSkip(cur, skipReason('duplicate', 'This folder was already scanned through another path')) };
+    }
+    const leftOut = await this.leaveOut(cur);
+    if (leftOut === 'export') return 'export';
+    if (leftOut) return { skip: leftOut };
+    this.visited.add(key);
+    this.visitedReal.add(cur.real);
+    return { key };
+  }
 
   /**
    * Why a folder about to be entered stays out: it belongs to another library, it is reached
    * through a link although the walk reaches it anyway (or it holds a root: a loop that would
    * pull in the folders around the library), or it is an export. Roots are always entered.
    */
-  const leaveOut = async (dir: PendingDir): Promise<ScanSkip | 'export' | null> => {
-    const skip = (code: 'duplicate' | 'symlink-loop', message: string): ScanSkip => ({ path: dir.path, root: dir.root, skip: skipReason(code, message), folder: true });
+  private async leaveOut(dir: PendingDir): Promise<ScanSkip | 'export' | null> {
+    const skip = (code: 'duplicate' | 'symlink-loop', message: string): ScanSkip => folderSkip(dir, skipReason(code, message));
     if (dir.path === dir.root) return null;
-    const other = otherRootOf(dir.real);
+    const other = this.otherRootOf(dir.real);
     if (other !== undefined) return skip('duplicate', `This folder is in another library (${other}): its images are indexed there`);
-    if (dir.viaLink && realRoots.some((rr) => isInside(rr, dir.real))) {
+    if (dir.viaLink && this.realRoots.some((rr) => isInside(rr, dir.real))) {
       return skip('symlink-loop', `Symbolic link loop: this link points to a folder that holds the library (${dir.real})`);
     }
-    if (dir.viaLink && isInsideScannedTree(dir.real)) {
+    if (dir.viaLink && this.isInsideScannedTree(dir.real)) {
       return skip('duplicate', `Symbolic link to a folder that is already scanned (${dir.real})`);
     }
     const marker = await fsp.lstat(path.join(dir.path, EXPORT_MARKER)).then(
@@ -323,8 +381,87 @@ export async function* scanFolders(
       () => false,
     );
     return marker ? 'export' : null;
-  };
+  }
 
+  /**
+   * Lists a folder entered: yields its files (and skips) in listing order, resolving them in
+   * batches of `concurrency`, and returns its subfolders; null when the scan was cancelled.
+   */
+  async *list(cur: PendingDir, ancestors: Ancestors, signal: AbortSignal | undefined): AsyncGenerator<ScanEntry, PendingDir[] | null, undefined> {
+    const subdirs: PendingDir[] = [];
+    let batch: PendingFile[] = [];
+
+    // Resolve a batch of files concurrently, yield in listing order.
+    const flush = async function* (this: FolderWalk): AsyncGenerator<ScanEntry> {
+      const items = batch;
+      batch = [];
+      const results = await Promise.all(items.map((f) => this.resolveFile(f)));
+      for (const r of results) {
+        if (!r) continue;
+        if ('ancestors' in r) subdirs.push({ ...r, ancestors });
+        else if (isScanSkip(r)) yield r;
+        else yield this.firstVisit(r, cur.real);
+      }
+    }.bind(this);
+
+    let dir;
+    try {
+      dir = await fsp.opendir(cur.path, { bufferSize: 64 });
+    } catch (err) {
+      yield folderSkip(cur, skipFromFsError(err, 'folder'));
+      return subdirs;
+    }
+    try {
+      for await (const d of dir as AsyncIterable<Dirent>) {
+        if (signal?.aborted) return null;
+        const name = d.name;
+        if (isIgnoredName(name, this.includeHidden)) continue;
+        const full = path.join(cur.path, name);
+        if (d.isDirectory()) {
+          subdirs.push({ path: full, root: cur.root, ancestors, viaLink: false, real: path.join(cur.real, name) });
+        } else if (d.isSymbolicLink()) {
+          if (!this.followSymlinks) continue;
+          batch.push({ path: full, root: cur.root, link: true, dirReal: cur.real });
+        } else if (d.isFile()) {
+          const cls = classifyExtension(name);
+          if (cls.kind === 'skip') {
+            yield { path: full, root: cur.root, skip: cls.skip };
+            continue;
+          }
+          batch.push({ path: full, root: cur.root, link: false, dirReal: cur.real });
+        } else if (d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()) {
+          const cls = classifyExtension(name);
+          yield {
+            path: full,
+            root: cur.root,
+            skip: cls.kind === 'skip' ? cls.skip : skipReason('unreadable', 'Not a regular file (pipe, socket or device)'),
+          };
+        } else {
+          // DT_UNKNOWN (some network/FUSE file systems): stat decides.
+          batch.push({ path: full, root: cur.root, link: undefined, dirReal: cur.real });
+        }
+        if (batch.length >= this.concurrency) yield* flush();
+      }
+    } catch (err) {
+      // The folder became unreadable or vanished while being listed.
+      yield folderSkip(cur, skipFromFsError(err, 'folder'));
+    }
+    if (batch.length > 0) yield* flush();
+    return subdirs;
+  }
+}
+
+/**
+ * Recursively scan one or more roots. See the module comment for the contract.
+ * A root that is a file is classified like any other file; a missing root is `vanished`.
+ */
+export async function* scanFolders(
+  roots: string | readonly string[],
+  options: ScanOptions = {},
+): AsyncGenerator<ScanEntry, void, undefined> {
+  const signal = options.signal;
+  const rootList = (typeof roots === 'string' ? [roots] : [...roots]).map((r) => path.resolve(r));
+  const walk = await FolderWalk.start(rootList, options);
   const stack: PendingDir[] = [];
 
   for (const root of rootList) {
@@ -340,7 +477,7 @@ export async function* scanFolders(
       continue;
     }
     if (!st.isDirectory()) {
-      const r = await resolveFile({ path: root, root, link: undefined, dirReal: path.dirname(root) });
+      const r = await walk.resolveFile({ path: root, root, link: undefined, dirReal: path.dirname(root) });
       if (r && !('ancestors' in r)) yield r;
       continue;
     }
@@ -350,112 +487,17 @@ export async function* scanFolders(
     while (stack.length > 0) {
       if (signal?.aborted) return;
       const cur = stack.pop()!;
-      let dst: Stats;
-      try {
-        dst = await fsp.stat(cur.path);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        yield {
-          path: cur.path,
-          root: cur.root,
-          skip: code === 'ELOOP'
-            ? skipReason('symlink-loop', 'Symbolic link loop')
-            : skipFromFsError(err, 'folder'),
-          folder: true,
-        };
-        continue;
-      }
-      const key = dirKey(dst);
-      if (hasAncestor(cur.ancestors, key)) {
-        yield {
-          path: cur.path,
-          root: cur.root,
-          skip: skipReason('symlink-loop', 'Symbolic link loop: this link points to one of its own parent folders'),
-          folder: true,
-        };
-        continue;
-      }
-      if (visited.has(key)) {
-        yield {
-          path: cur.path,
-          root: cur.root,
-          skip: skipReason('duplicate', 'This folder was already scanned through another path'),
-          folder: true,
-        };
-        continue;
-      }
-      const leftOut = await leaveOut(cur);
-      if (leftOut === 'export') {
+      const entered = await walk.enter(cur);
+      if (entered === 'export') {
         options.onLeftOut?.(cur.path);
         continue;
       }
-      if (leftOut) {
-        yield leftOut;
+      if ('skip' in entered) {
+        yield entered.skip;
         continue;
       }
-      visited.add(key);
-      visitedReal.add(cur.real);
-      const ancestors: Ancestors = { key, parent: cur.ancestors };
-
-      const subdirs: PendingDir[] = [];
-      let batch: PendingFile[] = [];
-
-      // Resolve a batch of files concurrently, yield in listing order.
-      async function* flush(this: void): AsyncGenerator<ScanEntry> {
-        const items = batch;
-        batch = [];
-        const results = await Promise.all(items.map(resolveFile));
-        for (const r of results) {
-          if (!r) continue;
-          if ('ancestors' in r) subdirs.push({ ...r, ancestors });
-          else if (isScanSkip(r)) yield r;
-          else yield firstVisit(r, cur.real);
-        }
-      }
-
-      let dir;
-      try {
-        dir = await fsp.opendir(cur.path, { bufferSize: 64 });
-      } catch (err) {
-        yield { path: cur.path, root: cur.root, skip: skipFromFsError(err, 'folder'), folder: true };
-        continue;
-      }
-      try {
-        for await (const d of dir as AsyncIterable<Dirent>) {
-          if (signal?.aborted) return;
-          const name = d.name;
-          if (isIgnoredName(name, includeHidden)) continue;
-          const full = path.join(cur.path, name);
-          if (d.isDirectory()) {
-            subdirs.push({ path: full, root: cur.root, ancestors, viaLink: false, real: path.join(cur.real, name) });
-          } else if (d.isSymbolicLink()) {
-            if (!followSymlinks) continue;
-            batch.push({ path: full, root: cur.root, link: true, dirReal: cur.real });
-          } else if (d.isFile()) {
-            const cls = classifyExtension(name);
-            if (cls.kind === 'skip') {
-              yield { path: full, root: cur.root, skip: cls.skip };
-              continue;
-            }
-            batch.push({ path: full, root: cur.root, link: false, dirReal: cur.real });
-          } else if (d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()) {
-            const cls = classifyExtension(name);
-            yield {
-              path: full,
-              root: cur.root,
-              skip: cls.kind === 'skip' ? cls.skip : skipReason('unreadable', 'Not a regular file (pipe, socket or device)'),
-            };
-          } else {
-            // DT_UNKNOWN (some network/FUSE file systems): stat decides.
-            batch.push({ path: full, root: cur.root, link: undefined, dirReal: cur.real });
-          }
-          if (batch.length >= concurrency) yield* flush();
-        }
-      } catch (err) {
-        // The folder became unreadable or vanished while being listed.
-        yield { path: cur.path, root: cur.root, skip: skipFromFsError(err, 'folder'), folder: true };
-      }
-      if (batch.length > 0) yield* flush();
+      const subdirs = yield* walk.list(cur, { key: entered.key, parent: cur.ancestors }, signal);
+      if (subdirs === null) return;
       // Depth-first; reversed so folders come out in listing order.
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
     }
