@@ -10,7 +10,7 @@
  * `host.mediaFile(kind, id)` (and `host.previewFile(id)` for images), never from the request.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { ApiEvent } from '../shared/contract.js';
@@ -118,216 +118,239 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** Serves a file of the UI bundle (`staticRoot`): never one outside it, symlinks included; index.html for route-like paths. */
+async function serveStatic(staticRoot: string | null, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  if (!staticRoot) {
+    sendError(res, 404, 'not-found', 'no UI bundled with this server');
+    return;
+  }
+  let rel: string;
+  try {
+    rel = decodeURIComponent(pathname);
+  } catch {
+    sendError(res, 400, 'invalid-input', 'bad path');
+    return;
+  }
+  if (rel.includes('\0')) {
+    sendError(res, 400, 'invalid-input', 'bad path');
+    return;
+  }
+  const target = path.resolve(staticRoot, `.${path.posix.normalize(`/${rel}`)}`);
+  if (target !== staticRoot && !target.startsWith(staticRoot + path.sep)) {
+    sendError(res, 403, 'invalid-input', 'outside the UI folder');
+    return;
+  }
+  const found = await findStaticFile(staticRoot, target, rel);
+  if ('status' in found) {
+    sendError(res, found.status, found.status === 403 ? 'invalid-input' : 'not-found', found.message);
+    return;
+  }
+  const { file, stat } = found;
+  const isHtml = file.endsWith('.html');
+  const hashed = /[/\\]assets[/\\]/.test(file);
+  res.writeHead(200, {
+    'content-type': contentTypeFor(file),
+    'content-length': stat.size,
+    'cache-control': isHtml ? 'no-cache' : hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'content-security-policy': CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  });
+  if (req.method === 'HEAD') res.end();
+  else createReadStream(file).pipe(res);
+}
+
+/** The file to serve for `target` (a folder's index.html; the SPA's for a route-like miss), checked again after symlinks. */
+async function findStaticFile(
+  staticRoot: string,
+  target: string,
+  rel: string,
+): Promise<{ file: string; stat: Stats } | { status: 403 | 404; message: string }> {
+  let file = target;
+  let stat = await fsp.stat(file).catch(() => null);
+  if (stat?.isDirectory()) {
+    file = path.join(file, 'index.html');
+    stat = await fsp.stat(file).catch(() => null);
+  }
+  if (!stat?.isFile()) {
+    // SPA fallback for route-like paths; real asset misses stay 404.
+    if (path.extname(rel) && !rel.endsWith('.html')) return { status: 404, message: 'no such file' };
+    file = path.join(staticRoot, 'index.html');
+    stat = await fsp.stat(file).catch(() => null);
+    if (!stat?.isFile()) return { status: 404, message: 'UI not built' };
+  }
+  // Re-check after symlinks.
+  const real = await fsp.realpath(file).catch(() => null);
+  const realRoot = await fsp.realpath(staticRoot).catch(() => staticRoot);
+  if (!real || (real !== realRoot && !real.startsWith(realRoot + path.sep))) return { status: 403, message: 'outside the UI folder' };
+  return { file, stat };
+}
+
+/** Serves an image's thumbnail or picture by its id (never a path from the request), revalidated by ETag. */
+async function serveMedia(host: ApiHost, req: IncomingMessage, res: ServerResponse, kind: MediaKind, idText: string): Promise<void> {
+  const id = Number(idText);
+  if (!/^\d+$/.test(idText) || !Number.isSafeInteger(id) || id <= 0) {
+    sendError(res, 400, 'invalid-input', 'bad image id');
+    return;
+  }
+  let file: string | null;
+  try {
+    // An image the browser cannot display (TIFF) is served as a converted copy.
+    file = kind === 'image' && host.previewFile ? await host.previewFile(id) : host.mediaFile(kind, id);
+  } catch (err) {
+    send(res, 500, toErrorBody(err));
+    return;
+  }
+  const stat = file ? await fsp.stat(file).catch(() => null) : null;
+  if (!file || !stat?.isFile()) {
+    sendError(res, 404, 'not-found', `no ${kind} for image ${id}`);
+    return;
+  }
+  const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+  const headers: Record<string, string> = {
+    'content-type': contentTypeFor(file),
+    // The URL is the image's id, and a changed file keeps its id: a cached copy would show the
+    // old picture. The browser asks again each time; an unchanged file costs a stat and a 304.
+    'cache-control': 'private, no-cache',
+    etag,
+    'last-modified': stat.mtime.toUTCString(),
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+  };
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-length': String(stat.size) });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const stream = createReadStream(file);
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
+}
+
+/** A POST /api/<method> call: a JSON body, dispatched to the host (which validates it). */
+async function serveApi(host: ApiHost, req: IncomingMessage, res: ServerResponse, method: string, pathname: string): Promise<void> {
+  if (method !== 'POST') {
+    sendError(res, 405, 'invalid-input', 'POST only');
+    return;
+  }
+  const ctype = req.headers['content-type'] ?? '';
+  if (!ctype.toLowerCase().startsWith('application/json')) {
+    sendError(res, 415, 'invalid-input', 'send application/json');
+    return;
+  }
+  let input: unknown;
+  try {
+    const text = await readBody(req);
+    input = text.trim() ? JSON.parse(text) : {};
+  } catch (err) {
+    sendError(res, 400, 'invalid-input', `bad JSON body: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  try {
+    const out = await dispatch(host, pathname.slice('/api/'.length), input);
+    send(res, 200, out ?? null);
+  } catch (err) {
+    const body = toErrorBody(err);
+    send(res, STATUS[body.error.code] ?? 500, body);
+  }
+}
+
+/** The event stream (server-sent events): every event the host publishes, and a ping every 15 s. */
+class EventStream {
+  private readonly clients = new Set<ServerResponse>();
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(host: ApiHost) {
+    this.unsubscribe = host.onEvent((event: ApiEvent) => {
+      const line = `data: ${JSON.stringify(event)}\n\n`;
+      for (const res of this.clients) res.write(line);
+    });
+    this.heartbeat = setInterval(() => {
+      for (const res of this.clients) res.write(': ping\n\n');
+    }, 15_000);
+    this.heartbeat.unref();
+  }
+
+  serve(req: IncomingMessage, res: ServerResponse, method: string): void {
+    if (method !== 'GET') {
+      sendError(res, 405, 'invalid-input', 'GET only');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(': connected\n\n');
+    this.clients.add(res);
+    req.on('close', () => this.clients.delete(res));
+  }
+
+  close(): void {
+    this.unsubscribe();
+    clearInterval(this.heartbeat);
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+  }
+}
+
+/**
+ * Refuses a request from elsewhere: a Host header other than this server's (DNS rebinding) or a
+ * foreign Origin. Returns false when it answered.
+ */
+function fromHere(req: IncomingMessage, res: ServerResponse, port: number): boolean {
+  const hostHeader = (req.headers.host ?? '').toLowerCase();
+  if (hostHeader !== `127.0.0.1:${port}` && hostHeader !== `localhost:${port}`) {
+    sendError(res, 403, 'invalid-input', 'unexpected Host header');
+    return false;
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) {
+    sendError(res, 403, 'invalid-input', 'foreign origin');
+    return false;
+  }
+  return true;
+}
+
+/** Refuses an API or media request without this launch's token (a header, or `?token=` on GET). Returns false when it answered. */
+function hasToken(req: IncomingMessage, res: ServerResponse, url: URL, token: string): boolean {
+  const method = req.method ?? 'GET';
+  const headerToken = req.headers['x-constellate-token'];
+  const given = typeof headerToken === 'string' ? headerToken : method === 'GET' || method === 'HEAD' ? url.searchParams.get('token') : null;
+  if (sameToken(given, token)) return true;
+  sendError(res, 401, 'invalid-input', 'missing or wrong token');
+  return false;
+}
+
 export async function startHttpServer(host: ApiHost, opts: HttpServerOptions = {}): Promise<HttpServer> {
   const token = opts.token ?? randomBytes(32).toString('hex');
   const staticRoot = opts.staticDir ? path.resolve(opts.staticDir) : null;
-  const sseClients = new Set<ServerResponse>();
+  const events = new EventStream(host);
   let port = 0;
 
-  const unsubscribe = host.onEvent((event: ApiEvent) => {
-    const line = `data: ${JSON.stringify(event)}\n\n`;
-    for (const res of sseClients) res.write(line);
-  });
-  const heartbeat = setInterval(() => {
-    for (const res of sseClients) res.write(': ping\n\n');
-  }, 15_000);
-  heartbeat.unref();
-
-  const allowedHosts = (): Set<string> => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-
-  async function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    if (!staticRoot) {
-      sendError(res, 404, 'not-found', 'no UI bundled with this server');
-      return;
-    }
-    let rel: string;
-    try {
-      rel = decodeURIComponent(pathname);
-    } catch {
-      sendError(res, 400, 'invalid-input', 'bad path');
-      return;
-    }
-    if (rel.includes('\0')) {
-      sendError(res, 400, 'invalid-input', 'bad path');
-      return;
-    }
-    const target = path.resolve(staticRoot, `.${path.posix.normalize(`/${rel}`)}`);
-    if (target !== staticRoot && !target.startsWith(staticRoot + path.sep)) {
-      sendError(res, 403, 'invalid-input', 'outside the UI folder');
-      return;
-    }
-    let file = target;
-    let stat = await fsp.stat(file).catch(() => null);
-    if (stat?.isDirectory()) {
-      file = path.join(file, 'index.html');
-      stat = await fsp.stat(file).catch(() => null);
-    }
-    if (!stat?.isFile()) {
-      // SPA fallback for route-like paths; real asset misses stay 404.
-      if (path.extname(rel) && !rel.endsWith('.html')) {
-        sendError(res, 404, 'not-found', 'no such file');
-        return;
-      }
-      file = path.join(staticRoot, 'index.html');
-      stat = await fsp.stat(file).catch(() => null);
-      if (!stat?.isFile()) {
-        sendError(res, 404, 'not-found', 'UI not built');
-        return;
-      }
-    }
-    // Re-check after symlinks.
-    const real = await fsp.realpath(file).catch(() => null);
-    const realRoot = await fsp.realpath(staticRoot).catch(() => staticRoot);
-    if (!real || (real !== realRoot && !real.startsWith(realRoot + path.sep))) {
-      sendError(res, 403, 'invalid-input', 'outside the UI folder');
-      return;
-    }
-    const isHtml = file.endsWith('.html');
-    const hashed = /[/\\]assets[/\\]/.test(file);
-    res.writeHead(200, {
-      'content-type': contentTypeFor(file),
-      'content-length': stat.size,
-      'cache-control': isHtml ? 'no-cache' : hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
-      'content-security-policy': CSP,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY',
-    });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
-  }
-
-  async function serveMedia(req: IncomingMessage, res: ServerResponse, kind: MediaKind, idText: string): Promise<void> {
-    const id = Number(idText);
-    if (!/^\d+$/.test(idText) || !Number.isSafeInteger(id) || id <= 0) {
-      sendError(res, 400, 'invalid-input', 'bad image id');
-      return;
-    }
-    let file: string | null;
-    try {
-      // An image the browser cannot display (TIFF) is served as a converted copy.
-      file = kind === 'image' && host.previewFile ? await host.previewFile(id) : host.mediaFile(kind, id);
-    } catch (err) {
-      send(res, 500, toErrorBody(err));
-      return;
-    }
-    const stat = file ? await fsp.stat(file).catch(() => null) : null;
-    if (!file || !stat?.isFile()) {
-      sendError(res, 404, 'not-found', `no ${kind} for image ${id}`);
-      return;
-    }
-    const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
-    const headers: Record<string, string> = {
-      'content-type': contentTypeFor(file),
-      // The URL is the image's id, and a changed file keeps its id: a cached copy would show the
-      // old picture (for a day, before). The browser asks again each time; an unchanged file
-      // costs a stat and a 304.
-      'cache-control': 'private, no-cache',
-      etag,
-      'last-modified': stat.mtime.toUTCString(),
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
-    };
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    res.writeHead(200, { ...headers, 'content-length': String(stat.size) });
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    const stream = createReadStream(file);
-    stream.on('error', () => res.destroy());
-    stream.pipe(res);
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const hostHeader = (req.headers.host ?? '').toLowerCase();
-    if (!allowedHosts().has(hostHeader)) {
-      sendError(res, 403, 'invalid-input', 'unexpected Host header');
-      return;
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) {
-      sendError(res, 403, 'invalid-input', 'foreign origin');
-      return;
-    }
-    const url = new URL(req.url ?? '/', `http://${hostHeader}`);
+    if (!fromHere(req, res, port)) return;
+    const url = new URL(req.url ?? '/', `http://${(req.headers.host ?? '').toLowerCase()}`);
     const pathname = url.pathname;
     const method = req.method ?? 'GET';
     const isApi = pathname.startsWith('/api/');
     const media = /^\/(thumb|image)\/([^/]+)$/.exec(pathname);
-
-    if (isApi || media) {
-      const headerToken = req.headers['x-constellate-token'];
-      const given = typeof headerToken === 'string' ? headerToken : method === 'GET' || method === 'HEAD' ? url.searchParams.get('token') : null;
-      if (!sameToken(given, token)) {
-        sendError(res, 401, 'invalid-input', 'missing or wrong token');
-        return;
-      }
-    }
-
+    if ((isApi || media) && !hasToken(req, res, url, token)) return;
     if (media) {
-      if (method !== 'GET' && method !== 'HEAD') {
-        sendError(res, 405, 'invalid-input', 'GET only');
-        return;
-      }
-      await serveMedia(req, res, media[1] === 'thumb' ? 'thumbnail' : 'image', media[2]!);
-      return;
-    }
-
-    if (pathname === '/api/events') {
-      if (method !== 'GET') {
-        sendError(res, 405, 'invalid-input', 'GET only');
-        return;
-      }
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write(': connected\n\n');
-      sseClients.add(res);
-      req.on('close', () => sseClients.delete(res));
-      return;
-    }
-
-    if (isApi) {
-      if (method !== 'POST') {
-        sendError(res, 405, 'invalid-input', 'POST only');
-        return;
-      }
-      const ctype = req.headers['content-type'] ?? '';
-      if (!ctype.toLowerCase().startsWith('application/json')) {
-        sendError(res, 415, 'invalid-input', 'send application/json');
-        return;
-      }
-      let input: unknown;
-      try {
-        const text = await readBody(req);
-        input = text.trim() ? JSON.parse(text) : {};
-      } catch (err) {
-        sendError(res, 400, 'invalid-input', `bad JSON body: ${err instanceof Error ? err.message : String(err)}`);
-        return;
-      }
-      try {
-        const out = await dispatch(host, pathname.slice('/api/'.length), input);
-        send(res, 200, out ?? null);
-      } catch (err) {
-        const body = toErrorBody(err);
-        send(res, STATUS[body.error.code] ?? 500, body);
-      }
-      return;
-    }
-
-    if (method !== 'GET' && method !== 'HEAD') {
-      sendError(res, 405, 'invalid-input', 'GET only');
-      return;
-    }
-    await serveStatic(req, res, pathname);
+      if (method !== 'GET' && method !== 'HEAD') sendError(res, 405, 'invalid-input', 'GET only');
+      else await serveMedia(host, req, res, media[1] === 'thumb' ? 'thumbnail' : 'image', media[2]!);
+    } else if (pathname === '/api/events') events.serve(req, res, method);
+    else if (isApi) await serveApi(host, req, res, method, pathname);
+    else if (method !== 'GET' && method !== 'HEAD') sendError(res, 405, 'invalid-input', 'GET only');
+    else await serveStatic(staticRoot, req, res, pathname);
   }
 
   const server = createServer((req, res) => {
@@ -353,10 +376,7 @@ export async function startHttpServer(host: ApiHost, opts: HttpServerOptions = {
     token,
     port,
     async close() {
-      unsubscribe();
-      clearInterval(heartbeat);
-      for (const res of sseClients) res.end();
-      sseClients.clear();
+      events.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

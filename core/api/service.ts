@@ -2,7 +2,8 @@
  * The core service: implements the API contract over the store and the jobs. Served by the HTTP
  * server (browser mode, CLI `serve`, tests) and by Electron's IPC alike. Thin like Immich's
  * controllers: validation happens in `dispatch`, the work in repositories and jobs, and each area
- * of the contract has its handler module (handlers/).
+ * of the contract has its handler module (handlers/: libraries, jobs, groups, images, history, map,
+ * exports).
  */
 import path from 'node:path';
 import type { ApiHandlers } from '../shared/contract.js';
@@ -11,6 +12,7 @@ import { thumbnailDir } from '../store/index.js';
 import { createContext, type ServiceOptions } from './context.js';
 import { exportHandlers } from './handlers/exports.js';
 import { groupHandlers } from './handlers/groups.js';
+import { historyHandlers } from './handlers/history.js';
 import { imageHandlers } from './handlers/images.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { libraryHandlers } from './handlers/libraries.js';
@@ -26,6 +28,7 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
     ...jobHandlers(ctx),
     ...libraryHandlers(ctx),
     ...groupHandlers(ctx),
+    ...historyHandlers(ctx),
     ...imageHandlers(ctx),
     ...mapHandlers(ctx),
     ...exportHandlers(ctx),

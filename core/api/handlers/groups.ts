@@ -1,4 +1,4 @@
-/** Groups: listing and browsing them, the Unsorted threshold, and the edits of whole groups (with undo). */
+/** Groups: listing and browsing them, the Unsorted threshold, and the edits of whole groups. */
 import type { ApiHandlers, GroupSummary } from '../../shared/contract.js';
 import { ApiError } from '../../shared/client.js';
 import { splitGroupImages, SplitRefusedError } from '../../jobs/grouping/splitGroup.js';
@@ -16,9 +16,6 @@ export type GroupHandlers = Pick<
   | 'renameGroup'
   | 'mergeGroups'
   | 'splitGroup'
-  | 'undo'
-  | 'redo'
-  | 'getHistory'
 >;
 
 export function groupHandlers(ctx: ServiceContext): GroupHandlers {
@@ -91,19 +88,6 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
         split.map((images, i) => ({ name: i === 0 ? undefined : names[i - 1], images })),
       );
       return ctx.edited({ groupIds: res.groupIds });
-    },
-    async undo() {
-      store.edits.undo();
-      ctx.active.invalidate();
-      return ctx.edited({});
-    },
-    async redo() {
-      store.edits.redo();
-      ctx.active.invalidate();
-      return ctx.edited({});
-    },
-    async getHistory() {
-      return ctx.history();
     },
   };
 }
