@@ -5,7 +5,7 @@
  * carrying over the user's pins and group names. Re-clustering with another K skips indexing:
  * embeddings are cached.
  */
-import type { PhaseProgress, RunSummary } from '../../shared/contract.js';
+import type { BackendInfo, PhaseProgress, RunSummary } from '../../shared/contract.js';
 import { BACKBONE } from '../../embed/backboneInfo.js';
 import type { Store } from '../../store/index.js';
 import { setActiveRunId } from '../../store/runs.js';
@@ -14,7 +14,7 @@ import { ProgressTracker } from '../../runtime/progress.js';
 import { decodeRunModel, encodeRunModel } from './runModel.js';
 import { getUnsortedThreshold } from '../../store/unsorted.js';
 import { trainInWorker } from './train.js';
-import type { TrainRequest } from './trainProtocol.js';
+import type { TrainRequest, TrainResult } from './trainProtocol.js';
 
 export interface ClusterJobOptions {
   store: Store;
@@ -34,16 +34,7 @@ export interface ClusterJobOptions {
 export async function runClusterJob(options: ClusterJobOptions): Promise<RunSummary> {
   const { store, signal } = options;
   const progress = new ProgressTracker((t) => options.onProgress?.(t.snapshot(), t.phase));
-  let backendChoice = 'none';
-  let backendDevice = 'none';
-
-  if (options.index ?? true) {
-    const indexed = await indexLibraries({ db: store.db, libraryIds: options.libraryIds, workers: options.workers, signal, progress });
-    if (indexed.pool?.backend) {
-      backendChoice = indexed.pool.backend.choice;
-      backendDevice = indexed.pool.backend.device;
-    }
-  }
+  const indexBackend = options.index ?? true ? await indexFirst(options, progress) : null;
   throwIfAborted(signal);
 
   // ---- features and the user's pins ----
@@ -62,7 +53,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     groups: [],
     unsorted: 0,
     secondsByPhase: {},
-    backend: { choice: backendChoice, device: backendDevice },
+    backend: indexBackend ?? { choice: 'none', device: 'none' },
     k: 0,
     kChosenBy: options.k ? 'user' : 'auto',
     ...(options.k ? { kRequested: options.k } : {}),
@@ -89,7 +80,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     schedule: options.index === false ? 'recluster' : 'full',
   };
   const { result, backend } = await trainInWorker(request, progress, signal);
-  if (backendChoice === 'none') summary.backend = backend;
+  if (summary.backend.choice === 'none') summary.backend = backend;
 
   // ---- write the run ----
   progress.start('write', matrix.count);
@@ -101,19 +92,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     params: { seed: request.seed, k: result.k, kChosenBy: result.kChosenBy, pins: pins.length, views: views !== null },
   });
   try {
-    const used = [...new Set(result.labels)].sort((a, b) => a - b);
-    const groupIds = store.groups.createRunGroups(run.id, used.map((c, i) => ({ clusterIndex: c, name: `Group ${i + 1}` })));
-    const groupOf = new Map(used.map((c, i) => [c, groupIds[i]!]));
-    const BATCH = 5000;
-    for (let s = 0; s < ids.length; s += BATCH) {
-      const rows = [];
-      for (let i = s; i < Math.min(ids.length, s + BATCH); i++) {
-        rows.push({ imageId: ids[i]!, groupId: groupOf.get(result.labels[i]!)!, confidence: result.confidence[i]! });
-      }
-      store.groups.writeAssignments(run.id, rows);
-      progress.advance(rows.length);
-    }
-    store.runs.saveModel(run.id, encodeRunModel({ head: result.head, imageIds: Uint32Array.from(ids), map: result.xy, graph: result.graph }));
+    writeRunResults(store, run.id, ids, result, progress);
     progress.finish();
     summary.secondsByPhase = progress.secondsByPhase();
     store.runs.finish(run.id, {
@@ -133,13 +112,42 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     throw err;
   }
 
-  summary.runId = run.id;
-  summary.k = result.k;
-  summary.kChosenBy = result.kChosenBy;
+  return { ...summary, runId: run.id, k: result.k, kChosenBy: result.kChosenBy, ...groupsNow(store) };
+}
+
+/** Indexes the libraries; the embedding backend it used, or null when there was nothing to embed. */
+async function indexFirst(options: ClusterJobOptions, progress: ProgressTracker): Promise<BackendInfo | null> {
+  const indexed = await indexLibraries({ db: options.store.db, libraryIds: options.libraryIds, workers: options.workers, signal: options.signal, progress });
+  return indexed.pool?.backend ? { choice: indexed.pool.backend.choice, device: indexed.pool.backend.device } : null;
+}
+
+/** The groups as the user sees them now (sizes without the images in Unsorted), and how many are in Unsorted. */
+function groupsNow(store: Store): Pick<RunSummary, 'groups' | 'unsorted'> {
   const threshold = getUnsortedThreshold(store.db);
-  summary.groups = store.browse.groupSummaries({ typical: 0, threshold }).map((g) => ({ id: g.id, name: g.name, size: g.count }));
-  summary.unsorted = store.browse.countUnsorted({ threshold });
-  return summary;
+  return {
+    groups: store.browse.groupSummaries({ typical: 0, threshold }).map((g) => ({ id: g.id, name: g.name, size: g.count })),
+    unsorted: store.browse.countUnsorted({ threshold }),
+  };
+}
+
+/**
+ * A trained run into the store: a group per cluster used ("Group 1", "Group 2", … in cluster
+ * order), every image's assignment (in batches, with progress), and the model (head and map).
+ */
+function writeRunResults(store: Store, runId: number, ids: readonly number[], result: TrainResult, progress: ProgressTracker): void {
+  const used = [...new Set(result.labels)].sort((a, b) => a - b);
+  const groupIds = store.groups.createRunGroups(runId, used.map((c, i) => ({ clusterIndex: c, name: `Group ${i + 1}` })));
+  const groupOf = new Map(used.map((c, i) => [c, groupIds[i]!]));
+  const BATCH = 5000;
+  for (let s = 0; s < ids.length; s += BATCH) {
+    const rows = [];
+    for (let i = s; i < Math.min(ids.length, s + BATCH); i++) {
+      rows.push({ imageId: ids[i]!, groupId: groupOf.get(result.labels[i]!)!, confidence: result.confidence[i]! });
+    }
+    store.groups.writeAssignments(runId, rows);
+    progress.advance(rows.length);
+  }
+  store.runs.saveModel(runId, encodeRunModel({ head: result.head, imageIds: Uint32Array.from(ids), map: result.xy, graph: result.graph }));
 }
 
 /**

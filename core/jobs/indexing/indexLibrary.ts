@@ -19,8 +19,8 @@ import type { SkipReason } from '../../library/skips.js';
 import type { Database } from '../../store/database.js';
 import { thumbnailDir } from '../../store/database.js';
 import { EmbeddingsRepository } from '../../store/embeddings.js';
-import { ImagesRepository, type DecodedImage, type TouchedFile } from '../../store/images.js';
-import { LibrariesRepository } from '../../store/libraries.js';
+import { ImagesRepository, type DecodedImage, type TouchedFile, type WorkItem } from '../../store/images.js';
+import { LibrariesRepository, type Library } from '../../store/libraries.js';
 import type { ProgressTracker } from '../../runtime/progress.js';
 
 export interface IndexOptions {
@@ -76,67 +76,11 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   // ---- scan ----
   progress.start('scan', null);
   const allLibraries = options.oneLibraryPerFile === false ? [] : libraries.list();
-  for (const lib of libs) {
-    const otherRoots = allLibraries.filter((l) => l.id !== lib.id).map((l) => l.rootPath);
-    /** Folders left out on purpose (duplicates, loops, exports): what was indexed below them before is forgotten, not missing. */
-    const leftOut: string[] = [];
-    const relOf = (p: string) => path.relative(lib.rootPath, p) || path.basename(p);
-    const generation = libraries.beginScan(lib.id);
-    let files: Array<{ relPath: string; size: number; mtimeMs: number }> = [];
-    let skips: Array<{ relPath: string; reason: string }> = [];
-    const flush = async () => {
-      const { touched } = db.write(() => {
-        const batch = images.upsertScanned(lib.id, generation, [...files, ...skips.map((s) => ({ relPath: s.relPath, size: 0, mtimeMs: 0 }))]);
-        if (skips.length > 0) {
-          const ids = skips.map((s) => ({ id: images.getByPath(lib.id, s.relPath)!.id, reason: s.reason }));
-          images.markSkipped(ids);
-        }
-        return batch;
-      });
-      // Written first, settled after: a kill in between leaves them to be found again.
-      const settled = await compareBytes(lib.rootPath, touched, signal);
-      images.settleTouched(settled);
-      progress.advance(files.length + skips.length);
-      result.scanned += files.length + skips.length;
-      result.touched += settled.filter((t) => t.same).length;
-      files = [];
-      skips = [];
-    };
-    for await (const entry of scanFolders(lib.rootPath, { signal, otherRoots, onLeftOut: (p) => leftOut.push(relOf(p)) })) {
-      const relPath = relOf(entry.path);
-      if (isScanSkip(entry)) {
-        skips.push({ relPath, reason: encodeSkip(entry.skip) });
-        if (entry.folder && (entry.skip.code === 'duplicate' || entry.skip.code === 'symlink-loop')) leftOut.push(relPath);
-      } else files.push({ relPath, size: entry.size, mtimeMs: Math.trunc(entry.mtimeMs) });
-      if (files.length + skips.length >= SCAN_BATCH) await flush();
-    }
-    await flush();
-    throwIfAborted(signal);
-    // Only a completed scan may mark files missing.
-    const finished = libraries.finishScan(lib.id, generation, leftOut);
-    result.markedMissing += finished.markedMissing;
-    result.moved += finished.adopted;
-  }
+  for (const lib of libs) await scanLibrary(options, lib, allLibraries, result);
   progress.finish();
 
   // ---- reuse known content, decode + embed ----
-  const libIds = new Set(libs.map((l) => l.id));
-  const pending = [];
-  for (let afterId = 0; ; ) {
-    const batch = images.pending(1000, { afterId });
-    if (batch.length === 0) break;
-    afterId = batch[batch.length - 1]!.id;
-    pending.push(...batch.filter((w) => libIds.has(w.libraryId)));
-  }
-  // Decoded earlier but never embedded with this model (e.g. the model changed). Pending rows
-  // have no content hash, so the two lists never overlap.
-  const missing: EmbedItem[] = [];
-  for (let afterImageId = 0; ; ) {
-    const batch = embeddings.missing(BACKBONE.id, { limit: 1000, afterImageId });
-    if (batch.length === 0) break;
-    afterImageId = batch[batch.length - 1]!.imageId;
-    for (const t of batch) missing.push({ imageId: t.imageId, path: t.absPath, contentHash: t.contentHash });
-  }
+  const { pending, missing } = workToDo(images, embeddings, new Set(libs.map((l) => l.id)));
 
   // The pool starts with the first file that needs embedding and works while the rest are
   // checked for known content, so the model loads and the first decodes run in the meantime.
@@ -171,24 +115,9 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
           // Unreadable now: the decoder records the precise reason.
         }
       }
-      // Same content seen before (a copy, or this file's old row if it was moved or renamed and
-      // is now marked missing): reuse its facts, thumbnail and embeddings instead of decoding.
-      const twin = hash ? images.findByContentHash(hash).find((r) => r.id !== item.id && r.width !== null && r.thumbPath !== null) : undefined;
-      if (hash && twin && embeddings.has(hash, BACKBONE.id) && embeddings.has(hash, BACKBONE.id, FLIP_VIEW)) {
-        reused.push({
-          id: item.id,
-          contentHash: hash,
-          width: twin.width ?? 0,
-          height: twin.height ?? 0,
-          displayWidth: twin.displayWidth ?? undefined,
-          displayHeight: twin.displayHeight ?? undefined,
-          orientation: twin.orientation,
-          format: twin.format,
-          takenAt: twin.takenAt,
-          camera: twin.camera,
-          thumbPath: twin.thumbPath,
-        });
-      } else {
+      const twin = hash ? reusable(images, embeddings, item.id, hash) : null;
+      if (twin) reused.push(twin);
+      else {
         toPool.push({ imageId: item.id, path: item.absPath, contentHash: hash });
         if (toPool.length >= POOL_FEED) {
           pool.add(toPool);
@@ -218,6 +147,101 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     throw err;
   }
   return result;
+}
+
+/**
+ * Scans one library into the store in batches (written first, then the touched files compared
+ * with what they held), and, only when the scan completed, marks what it did not see missing.
+ */
+async function scanLibrary(options: IndexOptions, lib: Library, allLibraries: readonly Library[], result: IndexResult): Promise<void> {
+  const { db, progress, signal } = options;
+  const libraries = new LibrariesRepository(db);
+  const images = new ImagesRepository(db);
+  const otherRoots = allLibraries.filter((l) => l.id !== lib.id).map((l) => l.rootPath);
+  /** Folders left out on purpose (duplicates, loops, exports): what was indexed below them before is forgotten, not missing. */
+  const leftOut: string[] = [];
+  const relOf = (p: string) => path.relative(lib.rootPath, p) || path.basename(p);
+  const generation = libraries.beginScan(lib.id);
+  let files: Array<{ relPath: string; size: number; mtimeMs: number }> = [];
+  let skips: Array<{ relPath: string; reason: string }> = [];
+  const flush = async () => {
+    const { touched } = db.write(() => {
+      const batch = images.upsertScanned(lib.id, generation, [...files, ...skips.map((s) => ({ relPath: s.relPath, size: 0, mtimeMs: 0 }))]);
+      if (skips.length > 0) {
+        const ids = skips.map((s) => ({ id: images.getByPath(lib.id, s.relPath)!.id, reason: s.reason }));
+        images.markSkipped(ids);
+      }
+      return batch;
+    });
+    // Written first, settled after: a kill in between leaves them to be found again.
+    const settled = await compareBytes(lib.rootPath, touched, signal);
+    images.settleTouched(settled);
+    progress.advance(files.length + skips.length);
+    result.scanned += files.length + skips.length;
+    result.touched += settled.filter((t) => t.same).length;
+    files = [];
+    skips = [];
+  };
+  for await (const entry of scanFolders(lib.rootPath, { signal, otherRoots, onLeftOut: (p) => leftOut.push(relOf(p)) })) {
+    const relPath = relOf(entry.path);
+    if (isScanSkip(entry)) {
+      skips.push({ relPath, reason: encodeSkip(entry.skip) });
+      if (entry.folder && (entry.skip.code === 'duplicate' || entry.skip.code === 'symlink-loop')) leftOut.push(relPath);
+    } else files.push({ relPath, size: entry.size, mtimeMs: Math.trunc(entry.mtimeMs) });
+    if (files.length + skips.length >= SCAN_BATCH) await flush();
+  }
+  await flush();
+  throwIfAborted(signal);
+  // Only a completed scan may mark files missing.
+  const finished = libraries.finishScan(lib.id, generation, leftOut);
+  result.markedMissing += finished.markedMissing;
+  result.moved += finished.adopted;
+}
+
+/**
+ * What is left to embed in these libraries: files not decoded yet, and images decoded earlier
+ * but never embedded with this model (e.g. the model changed). Pending rows have no content
+ * hash, so the two lists never overlap.
+ */
+function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, libIds: ReadonlySet<number>): { pending: WorkItem[]; missing: EmbedItem[] } {
+  const pending: WorkItem[] = [];
+  for (let afterId = 0; ; ) {
+    const batch = images.pending(1000, { afterId });
+    if (batch.length === 0) break;
+    afterId = batch[batch.length - 1]!.id;
+    pending.push(...batch.filter((w) => libIds.has(w.libraryId)));
+  }
+  const missing: EmbedItem[] = [];
+  for (let afterImageId = 0; ; ) {
+    const batch = embeddings.missing(BACKBONE.id, { limit: 1000, afterImageId });
+    if (batch.length === 0) break;
+    afterImageId = batch[batch.length - 1]!.imageId;
+    for (const t of batch) missing.push({ imageId: t.imageId, path: t.absPath, contentHash: t.contentHash });
+  }
+  return { pending, missing };
+}
+
+/**
+ * Same content seen before (a copy, or this file's old row if it was moved or renamed and is now
+ * marked missing): its facts, thumbnail and embeddings, to reuse instead of decoding; null when
+ * there is none, or its embeddings are not all there.
+ */
+function reusable(images: ImagesRepository, embeddings: EmbeddingsRepository, id: number, hash: string): DecodedImage | null {
+  const twin = images.findByContentHash(hash).find((r) => r.id !== id && r.width !== null && r.thumbPath !== null);
+  if (!twin || !embeddings.has(hash, BACKBONE.id) || !embeddings.has(hash, BACKBONE.id, FLIP_VIEW)) return null;
+  return {
+    id,
+    contentHash: hash,
+    width: twin.width ?? 0,
+    height: twin.height ?? 0,
+    displayWidth: twin.displayWidth ?? undefined,
+    displayHeight: twin.displayHeight ?? undefined,
+    orientation: twin.orientation,
+    format: twin.format,
+    takenAt: twin.takenAt,
+    camera: twin.camera,
+    thumbPath: twin.thumbPath,
+  };
 }
 
 /**
