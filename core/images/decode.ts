@@ -352,8 +352,57 @@ function encodeThumbnail(
 }
 
 /**
+ * Where this content's thumbnail goes in the cache, and whether it is there already (then it is
+ * not encoded again).
+ */
+async function thumbnailSlot(
+  thumbOpts: NonNullable<DecodeOptions['thumbnail']>,
+  hash: string,
+  thumbSize: number,
+  thumbShape: 'elongated' | 'fit',
+  hasAlpha: boolean,
+): Promise<{ rel: string; abs: string; reused: boolean; format: ThumbnailFormat }> {
+  const format = chooseThumbnailFormat(thumbOpts.format, hasAlpha);
+  const rel = thumbnailRelPath(hash, thumbSize, format, thumbShape);
+  const abs = thumbnailAbsPath(thumbOpts.cacheDir, rel);
+  const reused = !thumbOpts.overwrite && (await thumbnailExists(abs));
+  if (!reused && !thumbOpts.overwrite && thumbOpts.format === 'auto' && format !== 'webp') {
+    // A cache written before 'auto' holds WebP for opaque images too: still this content's
+    // thumbnail, so reuse it rather than encode a second copy.
+    const legacyRel = thumbnailRelPath(hash, thumbSize, 'webp', thumbShape);
+    const legacyAbs = thumbnailAbsPath(thumbOpts.cacheDir, legacyRel);
+    if (await thumbnailExists(legacyAbs)) return { rel: legacyRel, abs: legacyAbs, reused: true, format };
+  }
+  return { rel, abs, reused, format };
+}
+
+/** The model input from decoded pixels not yet at the model's size: resized (cover or contain), flattened, sRGB. */
+async function resizeToModelInput(
+  data: Buffer,
+  raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 },
+  size: number,
+  fit: 'cover' | 'contain',
+  bg: RGB,
+): Promise<ModelInput> {
+  let p = sharp(data, { raw });
+  if (raw.channels === 2 || raw.channels === 4) p = p.flatten({ background: bg });
+  const out = await p
+    .resize({ width: size, height: size, fit, position: 'centre', background: { ...bg, alpha: 1 } })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (out.info.width !== size || out.info.height !== size || out.info.channels !== 3) {
+    throw new Error(`internal: model input came out ${out.info.width}x${out.info.height}x${out.info.channels}`);
+  }
+  return modelFloatsFromRaw(out.data, out.info, size, 0, 0, bg);
+}
+
+/**
  * Decode one image: model input (+ optional thumbnail) from a single read and a single decode.
- * Never throws for bad input (only for invalid options).
+ * Never throws for bad input (only for invalid options). Long because its steps share that one
+ * decode (the header, the pixels sized for the model, a thumbnail cut from them); the steps that
+ * stand alone are the functions above.
  */
 export async function decodeImage(src: ImageSource, options: DecodeOptions = {}): Promise<DecodeResult> {
   const size = options.size ?? MODEL_INPUT_SIZE;
@@ -398,28 +447,8 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
     const elongated = elongatedThumbnail(width, height, thumbSize);
     const thumbShape = elongated ? 'elongated' : 'fit';
 
-    // Thumbnail already cached for this content? Then it need not be encoded again.
-    let thumbRel: string | undefined;
-    let thumbAbs: string | undefined;
-    let thumbReused = false;
-    let thumbFormat: ThumbnailFormat = 'webp';
-    if (thumbOpts) {
-      thumbFormat = chooseThumbnailFormat(thumbOpts.format, hasAlpha);
-      thumbRel = thumbnailRelPath(hash, thumbSize, thumbFormat, thumbShape);
-      thumbAbs = thumbnailAbsPath(thumbOpts.cacheDir, thumbRel);
-      thumbReused = !thumbOpts.overwrite && (await thumbnailExists(thumbAbs));
-      if (!thumbReused && !thumbOpts.overwrite && thumbOpts.format === 'auto' && thumbFormat !== 'webp') {
-        // A cache written before 'auto' holds WebP for opaque images too: still this content's
-        // thumbnail, so reuse it rather than encode a second copy.
-        const legacyRel = thumbnailRelPath(hash, thumbSize, 'webp', thumbShape);
-        const legacyAbs = thumbnailAbsPath(thumbOpts.cacheDir, legacyRel);
-        if (await thumbnailExists(legacyAbs)) {
-          thumbRel = legacyRel;
-          thumbAbs = legacyAbs;
-          thumbReused = true;
-        }
-      }
-    }
+    const cached = thumbOpts ? await thumbnailSlot(thumbOpts, hash, thumbSize, thumbShape, hasAlpha) : null;
+    const { rel: thumbRel, abs: thumbAbs, reused: thumbReused, format: thumbFormat } = cached ?? { rel: undefined, abs: undefined, reused: false, format: 'webp' as ThumbnailFormat };
     const needThumb = thumbOpts !== undefined && !thumbReused;
 
     const exifPromise: Promise<ExifInfo> = options.exif === false ? Promise.resolve({}) : parseExif(meta.exif);
@@ -455,20 +484,9 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
           input = modelFloatsFromRaw(data, raw, size, Math.floor((raw.width - size + 1) / 2), Math.floor((raw.height - size + 1) / 2), bg);
         } else {
           tasks.push(
-            (async () => {
-              let p = sharp(data, { raw });
-              if (raw.channels === 2 || raw.channels === 4) p = p.flatten({ background: bg });
-              const out = await p
-                .resize({ width: size, height: size, fit: fit === 'contain' ? 'contain' : 'cover', position: 'centre', background: { ...bg, alpha: 1 } })
-                .removeAlpha()
-                .toColourspace('srgb')
-                .raw({ depth: 'uchar' })
-                .toBuffer({ resolveWithObject: true });
-              if (out.info.width !== size || out.info.height !== size || out.info.channels !== 3) {
-                throw new Error(`internal: model input came out ${out.info.width}x${out.info.height}x${out.info.channels}`);
-              }
-              input = modelFloatsFromRaw(out.data, out.info, size, 0, 0, bg);
-            })(),
+            resizeToModelInput(data, raw, size, fit === 'contain' ? 'contain' : 'cover', bg).then((m) => {
+              input = m;
+            }),
           );
         }
       }

@@ -451,43 +451,7 @@ export class EditsRepository {
       .all(old);
     const pinnedGroups = new Set(pins.map((p) => p.groupId).filter((g): g is number => g !== null));
 
-    // 1. The groups the trainer continued (their pins, or its start, as a cluster index).
-    const match = new Map<number, number>(); // old group -> new group
-    const taken = new Set<number>();
-    const byIndex = new Map(newGroups.filter((g) => g.clusterIndex !== null).map((g) => [g.clusterIndex!, g.id]));
-    for (const g of oldGroups) {
-      const c = lineage.get(g.id);
-      const ng = c === undefined ? undefined : byIndex.get(c);
-      if (ng === undefined || taken.has(ng)) continue;
-      match.set(g.id, ng);
-      taken.add(ng);
-    }
-    // 2. The others: one-to-one, greedy by Jaccard overlap on the images both runs hold; a new
-    // group goes on from an old one only when at least half of its images were there (a large
-    // new group sharing a few images with "Vehicles" is not "Vehicles").
-    const overlaps = this.db
-      .stmt<{ og: number; ng: number; c: number }>(
-        `SELECT o.group_id AS og, n.group_id AS ng, count(*) AS c
-         FROM assignments o JOIN assignments n ON n.run_id = ? AND n.image_id = o.image_id
-         WHERE o.run_id = ? AND o.group_id IS NOT NULL AND n.group_id IS NOT NULL
-         GROUP BY o.group_id, n.group_id`,
-      )
-      .all(newRun, old);
-    const oldSize = new Map<number, number>();
-    const newSize = new Map<number, number>();
-    for (const { og, c } of overlaps) oldSize.set(og, (oldSize.get(og) ?? 0) + c);
-    for (const r of this.db.stmt<{ ng: number; c: number }>('SELECT group_id AS ng, count(*) AS c FROM assignments WHERE run_id = ? AND group_id IS NOT NULL GROUP BY group_id').all(newRun)) {
-      newSize.set(r.ng, r.c);
-    }
-    const candidates = overlaps
-      .filter(({ ng, c }) => 2 * c >= newSize.get(ng)!)
-      .map(({ og, ng, c }) => ({ og, ng, jaccard: c / (oldSize.get(og)! + newSize.get(ng)! - c) }))
-      .sort((a, b) => b.jaccard - a.jaccard || a.og - b.og || a.ng - b.ng);
-    for (const { og, ng } of candidates) {
-      if (match.has(og) || taken.has(ng)) continue;
-      match.set(og, ng);
-      taken.add(ng);
-    }
+    const match = this.matchGroups(old, newRun, oldGroups, newGroups, lineage);
 
     const rename = this.db.stmt('UPDATE groups SET name = ?, user_named = ? WHERE id = ?');
     const recolor = this.db.stmt('UPDATE groups SET color = ? WHERE id = ?');
@@ -551,6 +515,57 @@ export class EditsRepository {
       summary.carriedPins++;
     }
     return { summary, created };
+  }
+
+  /**
+   * Which new group each old group goes on as: first the groups the trainer continued (their
+   * pins, or its start, as a cluster index: `lineage`), then the others one-to-one by overlap.
+   */
+  private matchGroups(
+    old: number,
+    newRun: number,
+    oldGroups: readonly GroupDb[],
+    newGroups: ReadonlyArray<{ id: number; clusterIndex: number | null }>,
+    lineage: ReadonlyMap<number, number>,
+  ): Map<number, number> {
+    // 1. The groups the trainer continued (their pins, or its start, as a cluster index).
+    const match = new Map<number, number>(); // old group -> new group
+    const taken = new Set<number>();
+    const byIndex = new Map(newGroups.filter((g) => g.clusterIndex !== null).map((g) => [g.clusterIndex!, g.id]));
+    for (const g of oldGroups) {
+      const c = lineage.get(g.id);
+      const ng = c === undefined ? undefined : byIndex.get(c);
+      if (ng === undefined || taken.has(ng)) continue;
+      match.set(g.id, ng);
+      taken.add(ng);
+    }
+    // 2. The others: one-to-one, greedy by Jaccard overlap on the images both runs hold; a new
+    // group goes on from an old one only when at least half of its images were there (a large
+    // new group sharing a few images with "Vehicles" is not "Vehicles").
+    const overlaps = this.db
+      .stmt<{ og: number; ng: number; c: number }>(
+        `SELECT o.group_id AS og, n.group_id AS ng, count(*) AS c
+         FROM assignments o JOIN assignments n ON n.run_id = ? AND n.image_id = o.image_id
+         WHERE o.run_id = ? AND o.group_id IS NOT NULL AND n.group_id IS NOT NULL
+         GROUP BY o.group_id, n.group_id`,
+      )
+      .all(newRun, old);
+    const oldSize = new Map<number, number>();
+    const newSize = new Map<number, number>();
+    for (const { og, c } of overlaps) oldSize.set(og, (oldSize.get(og) ?? 0) + c);
+    for (const r of this.db.stmt<{ ng: number; c: number }>('SELECT group_id AS ng, count(*) AS c FROM assignments WHERE run_id = ? AND group_id IS NOT NULL GROUP BY group_id').all(newRun)) {
+      newSize.set(r.ng, r.c);
+    }
+    const candidates = overlaps
+      .filter(({ ng, c }) => 2 * c >= newSize.get(ng)!)
+      .map(({ og, ng, c }) => ({ og, ng, jaccard: c / (oldSize.get(og)! + newSize.get(ng)! - c) }))
+      .sort((a, b) => b.jaccard - a.jaccard || a.og - b.og || a.ng - b.ng);
+    for (const { og, ng } of candidates) {
+      if (match.has(og) || taken.has(ng)) continue;
+      match.set(og, ng);
+      taken.add(ng);
+    }
+    return match;
   }
 
   // ---- undo / redo ---------------------------------------------------------------

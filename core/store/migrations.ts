@@ -17,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'core tables',
+    // Long: the whole first schema as one SQL script, read as one.
     up(db) {
       db.exec(`
         CREATE TABLE libraries (
