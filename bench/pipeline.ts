@@ -5,9 +5,9 @@
  *
  * The backbone ceiling is measured by the pipeline's own embed workers (core/embed/worker.ts,
  * started the same way, fed 8 decoded images + their mirrors per batch, two batches queued per
- * worker, all workers at once), not by a separate script. A separate helper used to run the same
- * `embed()` loop from the body of its worker module (after a top-level await) and measured about
- * 2x slower than the same loop inside a function: wasm inference speed depends on the call site
+ * worker, all workers at once), not by a separate script: a separate helper running the same
+ * `embed()` loop from the body of its worker module (after a top-level await) measures about 2x
+ * slower than the same loop inside a function, as wasm inference speed depends on the call site
  * (measured: from the module body ~150-170 ms per row, from a function 62-90 ms; padding the
  * stack before the call by 256 B steps moves it between ~63 and ~100 ms with a 4 KiB period, so
  * it looks like a stack-vs-data address aliasing effect, not warm-up, GC, tsx or threads). Only

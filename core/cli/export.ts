@@ -40,7 +40,7 @@ export async function exportCommand(opts: { db?: string; format: ExportFormat; o
 /** What was done (stdout) and the totals (stderr); every renamed and removed file listed. */
 function printPlan(plan: ExportPlan, format: ExportFormat, out: string): void {
   if (format === 'folders') for (const line of folderLines(plan)) console.log(line);
-  // one file: one line (it was printed once per group, with the same path)
+  // one file: one line (every group's target is that same path)
   else console.log(`${plan.dryRun ? 'would write' : 'wrote'} ${plan.total} images in ${plan.groups.length} groups to ${plan.groups[0]?.target ?? plan.conflicts[0]?.renamedTo ?? out}`);
   for (const c of plan.conflicts) console.log(`name conflict: ${c.target} -> ${c.renamedTo}`);
   for (const f of plan.removedFiles) console.log(`${plan.dryRun ? 'would remove' : 'removed'}: ${f.path}`);

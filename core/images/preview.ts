@@ -2,7 +2,7 @@
  * The file the Image and Review screens show for an original: the original itself where a
  * browser (Chromium, in Electron and browser mode) decodes its format, else a converted copy.
  * TIFF is a format the scan accepts (as are HEIC and JPEG XL with a sharp build that reads
- * them) that no Chromium shows: served as it is, it was a broken image. The copy is the first
+ * them) that no Chromium shows: served as it is, it is a broken image. The copy is the first
  * page, EXIF orientation applied, at most 4096 px on the long side, 8-bit sRGB, JPEG (WebP where
  * there is transparency to keep), cached beside the thumbnails: converting takes 0.2 to 3 s
  * (24 to 96 megapixels on one core), and Review goes back and forth.

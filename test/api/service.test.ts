@@ -61,8 +61,8 @@ describe('core service', () => {
     const status = await call('getStatus');
     expect(status.hasRun).toBe(true);
     expect(status.backend?.choice).toMatch(/wasm|tfjs-node|cpu/);
-    // A later launch, before it runs a job, names the run's backend and its device (it said
-    // "wasm · wasm": the run stores the backend's name only)
+    // A later launch, before it runs a job, names the run's backend and its device (the run
+    // stores the backend's name only, so the device is worked out from it)
     const later = createService({ store });
     try {
       const relaunched = (await dispatch(later, 'getStatus', {})) as typeof status;

@@ -203,7 +203,7 @@ describe('bad-input corpus', () => {
     const r = await decodeForModel(path.join(dir, 'bomb.png'));
     expect(r).toMatchObject({ ok: false, skip: { code: 'too-many-pixels' } });
     expect(process.memoryUsage().rss - rss0).toBeLessThan(100 * 2 ** 20);
-    // in the user's words (it read "more than 268 megapixels (decompression-bomb guard)")
+    // in the user's words, with the numbers
     expect(r).toMatchObject({ skip: { message: 'Too large to open safely: 900 megapixels (30000 x 30000), the limit is 268' } });
     const pano = await decodeForModel(await makePngBomb(20000, 16000));
     expect(pano).toMatchObject({ ok: false, skip: { code: 'too-many-pixels', message: 'Too large to open safely: 320 megapixels (20000 x 16000), the limit is 268' } });

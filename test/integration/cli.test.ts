@@ -248,8 +248,8 @@ describe('constellate CLI on real images', () => {
   });
 
   it('--assign-new (the old name of --place-new) also places changed files again, and reports the files recognised as moved or renamed and the files missing', async () => {
-    // It said only "Assigned 2 new images…" after a delete, a rename and two additions; a
-    // file whose content changed kept the group (and confidence) of its old content.
+    // After a delete, a rename and two additions the summary names each kind of change, and a
+    // file whose content changed is placed again rather than keeping its old content's group.
     const fruit = path.join(photos, 'food_fruit');
     const [gone, renamed, src1, src2, changed] = readdirSync(fruit).sort();
     rmSync(path.join(fruit, gone!));

@@ -1,8 +1,8 @@
 /**
  * Folders too small or too uniform to split (the real CLI, model, sharp and SQLite): a single
- * image, two images, and copies of one image each end as one group, nothing Unsorted. Two
- * images used to fail the run ("chooseK: no valid candidate"); twelve copies of one image were
- * split in two and every one sent to Unsorted. Then the user splits the group (the service):
+ * image, two images, and copies of one image each end as one group, nothing Unsorted (not a
+ * failed run for two images, not twelve copies of one image split in two and all sent to
+ * Unsorted). Then the user splits the group (the service):
  * two images part, copies of one image cannot, and the user is told why.
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';

@@ -190,8 +190,8 @@ function groupResult(g: GroupCount, target: string, newFiles: number): ExportGro
 
 /** CSV or JSON: one file, never overwriting one. */
 async function exportFile(records: readonly ExportRecord[], groups: GroupCount[], format: 'csv' | 'json', out: string, plan: ExportPlan): Promise<void> {
-  // A folder given as the output: the file goes into it under a fixed name (it went beside the
-  // folder, as "folder (2)" with no extension).
+  // A folder given as the output: the file goes into it under a fixed name (beside it, it would
+  // be "folder (2)", with no extension).
   const intoFolder = (await fsp.stat(out).catch(() => null))?.isDirectory() ?? false;
   const dir = intoFolder ? out : path.dirname(out);
   const wanted = intoFolder ? `constellate-groups.${format}` : path.basename(out);
@@ -365,7 +365,7 @@ async function exportFolders(records: readonly ExportRecord[], byGroup: Map<stri
   await checkFolderDestination(out, options.libraryRoots ?? [], plan);
   const prior = await readPriorExport(out, options.database);
   // Hard links cannot cross disks: an original on another disk than the destination is copied,
-  // decided before writing it (the link failed with EXDEV, leaving empty folders).
+  // decided before writing it (a link that fails with EXDEV would leave empty folders behind).
   const destDev = mode === 'hardlink' ? (await fsp.stat(nearestExisting(out))).dev : null;
   const folders = await assignFolders(out, byGroup, plan);
   if (!plan.dryRun) {
