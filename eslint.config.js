@@ -91,6 +91,9 @@ export default tseslint.config(
       // boundaries resolves through eslint-module-utils (the legacy setting), import-x through the new one.
       'import/resolver': { typescript: { project: ['tsconfig.json', 'renderer/tsconfig.json'], noWarnOnMultipleProjects: true } },
       'import-x/resolver-next': [tsResolver],
+      // no-cycle reads the imported files: with the TypeScript parser, or it sees no imports in them.
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.cts', '.mts'] },
+      'import-x/extensions': ['.ts', '.cts', '.mts', '.js'],
     },
     rules: {
       'boundaries/dependencies': [

@@ -1,7 +1,7 @@
 /**
- * The layer rule of eslint.config.js at work: an import that runs upward fails `npm run lint`,
- * one that runs down passes. The files are linted as text under the paths given (nothing is
- * written); the imports they name are real files, which the rule resolves.
+ * The layer rules of eslint.config.js at work: an import that runs upward, or closes a circle,
+ * fails `npm run lint`; one that runs down passes. The files are linted as text under the paths
+ * given (nothing is written); the imports they name are real files, which the rules resolve.
  */
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +13,11 @@ beforeAll(() => {
   eslint = new ESLint({ overrideConfig: { languageOptions: { parserOptions: { projectService: false, project: null } }, rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-misused-promises': 'off' } } });
 });
 
-async function layerErrors(filePath: string, code: string): Promise<string[]> {
+async function errorsOf(rule: string, filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
-  return result!.messages.filter((m) => m.ruleId === 'boundaries/dependencies').map((m) => m.message);
+  return result!.messages.filter((m) => m.ruleId === rule).map((m) => m.message);
 }
+const layerErrors = (filePath: string, code: string) => errorsOf('boundaries/dependencies', filePath, code);
 
 describe('layers', () => {
   it('refuses an upward import: the store reaching for a job, a session, the API', async () => {
@@ -44,6 +45,13 @@ export const all = [runClusterJob, openSession, createService];
     expect(
       await layerErrors('renderer/components/X.svelte', `<script lang="ts">\n  import { openStore } from '../../core/store/index.js';\n  const o = openStore;\n</script>\n<p>{String(o)}</p>\n`),
     ).toHaveLength(1);
+  });
+
+  it('refuses a circle inside a layer: export/files.ts importing export.ts, which imports it', async () => {
+    const code = `import { exportRecords } from './export.js';\nexport const e = exportRecords;\n`;
+    expect(await errorsOf('import-x/no-cycle', 'core/jobs/export/files.ts', code)).toEqual(['Dependency cycle detected']);
+    // The same import from a module export.ts does not import is no circle.
+    expect(await errorsOf('import-x/no-cycle', 'core/jobs/export/elsewhere.ts', code)).toEqual([]);
   });
 
   it('lets imports run down', async () => {
