@@ -16,9 +16,9 @@ import tseslint from 'typescript-eslint';
 export const LAYERS = [
   { type: 'shared', pattern: 'core/shared', may: [], what: 'the API contract (zod schemas, types, the client): what the UI and the core share' },
   { type: 'runtime', pattern: 'core/runtime', may: ['shared'], what: 'worker threads, progress, the one-job-at-a-time runner' },
-  { type: 'library', pattern: 'core/library', may: [], what: 'scanning folders, content hashes, skip reasons' },
-  { type: 'images', pattern: 'core/images', may: ['library'], what: 'decode, thumbnails, EXIF (sharp)' },
   { type: 'icon', pattern: 'core/icon', may: [], what: 'I-Con and the other maths (pure)' },
+  { type: 'library', pattern: 'core/library', may: [], what: 'scanning folders, content hashes, skip reasons' },
+  { type: 'images', pattern: 'core/images', may: ['library', 'icon'], what: 'decode, thumbnails, EXIF (sharp), augmented views' },
   { type: 'store', pattern: 'core/store', may: ['library'], what: 'SQLite repositories' },
   { type: 'embed', pattern: 'core/embed', may: ['runtime', 'library', 'images'], what: 'the backbone and its worker pool' },
   { type: 'indexing', pattern: 'core/jobs/indexing', may: ['shared', 'runtime', 'library', 'images', 'store', 'embed'], what: 'scan + embed into the store' },

@@ -22,7 +22,7 @@ const UNIT = [
   'test/renderer/lib.test.ts',
   'test/lint/**/*.test.ts',
 ];
-const INTEGRATION = ['test/integration/**/*.test.ts', 'test/api/**/*.test.ts', 'test/cli/export.test.ts'];
+const INTEGRATION = ['test/integration/**/*.test.ts', 'test/api/**/*.test.ts', 'test/cli/export.test.ts', 'test/cli/evalPeers.test.ts'];
 const E2E = ['test/e2e/**/*.test.ts', 'test/renderer/**/*.svelte.test.ts'];
 const CHAOS = ['test/chaos/**/*.chaos.test.ts'];
 // The store at 100,000 images, and the embed pool and indexing with the real model: integration.

@@ -1,13 +1,18 @@
 /**
  * `constellate eval <labeled-folder>`: embeds a labelled folder (labels = first-level folder
  * names; embeddings cached in a database so repeated runs only train), then scores I-Con
- * against k-means on the same embeddings over several seeds.
+ * against its own start, k-means and scikit-learn's clusterers on the same embeddings over
+ * several seeds, with the K chosen without labels and how honest the confidence is.
  */
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BACKBONE } from '../embed/backboneInfo.js';
 import { initTf } from '../embed/backend.js';
+import type { CalibrationScores } from '../icon/calibration.js';
+import { DEFAULTS } from '../icon/clustering.js';
 import { evaluate, type EvaluateResult, type MetricSummary } from '../icon/evaluate.js';
+import { fitPreprocess } from '../icon/preprocess.js';
+import { peerSpaces, scorePeers, type PeerScores } from './evalPeers.js';
 import { FLIP_VIEW, indexLibraries } from '../jobs/indexing/indexLibrary.js';
 import { DEFAULT_UNSORTED_THRESHOLD } from '../store/unsorted.js';
 import { ProgressTracker } from '../runtime/progress.js';
@@ -16,14 +21,26 @@ import { defaultDatabasePath, type Store } from '../store/index.js';
 import { stderrProgress } from './progressReporter.js';
 import { openSession } from '../app/session.js';
 
+type Triple = { acc: number; nmi: number; ari: number };
+
 export interface EvalOutput {
-  icon: { acc: number; nmi: number; ari: number };
-  kmeans: { acc: number; nmi: number; ari: number };
+  icon: Triple;
+  /** The trainer's starting partition, before training (means over seeds). */
+  start: Triple;
+  kmeans: Triple;
+  /** scikit-learn on the same embeddings: `<method>.l2` (L2-normalised) and `<method>.pre` (the trainer's features). */
+  peers?: Record<string, PeerScores>;
+  /** Why peers are absent (no Python with scikit-learn). */
+  peersUnavailable?: string;
+  /** ECE (10 bins) and AUROC of the shown confidence for "in its class's group", and the Spearman correlation of a group's confidence with its purity. */
+  confidence: CalibrationScores;
+  /** The K chosen without labels (as the app does when no K is given) and I-Con's scores there. */
+  autoK?: { k: number } & Triple;
   n: number;
   k: number;
   seeds: number;
-  std: { icon: { acc: number; nmi: number; ari: number }; kmeans: { acc: number; nmi: number; ari: number } };
-  perSeed: Array<{ seed: number; icon: { acc: number; nmi: number; ari: number }; kmeans: { acc: number; nmi: number; ari: number } }>;
+  std: { icon: Triple; start: Triple; kmeans: Triple };
+  perSeed: Array<{ seed: number; icon: Triple; start: Triple; kmeans: Triple }>;
   minAccMargin: number;
   /** After pinning `perClass` random images per class and regrouping (means over seeds). */
   pinned?: { perClass: number; acc: number; nmi: number; ari: number };
@@ -34,7 +51,7 @@ export interface EvalOutput {
   backend: string;
 }
 
-export async function evalCommand(folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean }): Promise<void> {
+export async function evalCommand(folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers?: boolean }): Promise<void> {
   // The same check and words as `cluster` (realpathSync alone threw a raw ENOENT).
   const abs = path.resolve(folder);
   if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`not a folder: ${folder}`);
@@ -58,8 +75,14 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
     const { backend } = await initTf();
     const seeds = Array.from({ length: opts.seeds }, (_, i) => i);
     const k = opts.groups ?? classes.length;
-    const base = evaluate({ features, n, d, labels, k, seeds, views, unsortedThreshold: DEFAULT_UNSORTED_THRESHOLD, pinsPerClass: opts.pins > 0 ? opts.pins : undefined });
+    const base = evaluate({ features, n, d, labels, k, seeds, views, unsortedThreshold: DEFAULT_UNSORTED_THRESHOLD, pinsPerClass: opts.pins > 0 ? opts.pins : undefined, autoK: true });
     const out = toOutput(base, backend.choice);
+    if (opts.peers !== false) {
+      const pre = fitPreprocess(features, n, d, { seed: 0, ...DEFAULTS.preprocess }).out;
+      const peers = scorePeers(peerSpaces(features, n, d, { x: pre, d: pre.length / n }), n, labels, k, seeds);
+      if ('peers' in peers) out.peers = peers.peers;
+      else out.peersUnavailable = peers.unavailable;
+    }
     if (base.unsorted) out.unsorted = { threshold: DEFAULT_UNSORTED_THRESHOLD, ...base.unsorted };
     if (base.pinned) out.pinned = { perClass: opts.pins, ...means(base.pinned) };
     if (base.fixed) out.fixed = { perClass: opts.pins, ...means(base.fixed) };
@@ -123,14 +146,18 @@ function stds(m: MetricSummary) {
 }
 
 function toOutput(r: EvaluateResult, backend: string): EvalOutput {
+  const triple = (s: Triple): Triple => ({ acc: s.acc, nmi: s.nmi, ari: s.ari });
   return {
     icon: means(r.icon),
+    start: means(r.start),
     kmeans: means(r.kmeans),
+    confidence: r.calibration,
+    ...(r.auto ? { autoK: { k: r.auto.k, ...means(r.auto.scores) } } : {}),
     n: r.n,
     k: r.k,
     seeds: r.perSeed.length,
-    std: { icon: stds(r.icon), kmeans: stds(r.kmeans) },
-    perSeed: r.perSeed.map((s) => ({ seed: s.seed, icon: { acc: s.icon.acc, nmi: s.icon.nmi, ari: s.icon.ari }, kmeans: { acc: s.kmeans.acc, nmi: s.kmeans.nmi, ari: s.kmeans.ari } })),
+    std: { icon: stds(r.icon), start: stds(r.start), kmeans: stds(r.kmeans) },
+    perSeed: r.perSeed.map((s) => ({ seed: s.seed, icon: triple(s.icon), start: triple(s.start), kmeans: triple(s.kmeans) })),
     minAccMargin: r.minAccMargin,
     backend,
   };
@@ -142,9 +169,20 @@ function formatEval(o: EvalOutput, root: string): string {
     `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, backend ${o.backend}`,
     `            ACC              NMI              ARI`,
     `I-Con    ${f(o.icon.acc, o.std.icon.acc)}  ${f(o.icon.nmi, o.std.icon.nmi)}  ${f(o.icon.ari, o.std.icon.ari)}`,
+    `start    ${f(o.start.acc, o.std.start.acc)}  ${f(o.start.nmi, o.std.start.nmi)}  ${f(o.start.ari, o.std.start.ari)}   (before training)`,
     `k-means  ${f(o.kmeans.acc, o.std.kmeans.acc)}  ${f(o.kmeans.nmi, o.std.kmeans.nmi)}  ${f(o.kmeans.ari, o.std.kmeans.ari)}`,
     `worst seed: I-Con ACC - k-means ACC = ${o.minAccMargin >= 0 ? '+' : ''}${o.minAccMargin.toFixed(3)}`,
   ];
+  if (o.peers) {
+    lines.push('scikit-learn on the same embeddings (l2: L2-normalised; pre: the trainer\'s PCA features), ACC / NMI / ARI:');
+    const best = Math.max(...Object.values(o.peers).map((p) => p.acc));
+    for (const [name, p] of Object.entries(o.peers)) {
+      lines.push(`  ${name.padEnd(22)} ${p.acc.toFixed(3)}  ${p.nmi.toFixed(3)}  ${p.ari.toFixed(3)}${p.runs > 1 ? ` (${p.runs} seeds)` : ''}${p.acc === best ? '  best' : ''}`);
+    }
+  } else if (o.peersUnavailable) lines.push(`scikit-learn peers: ${o.peersUnavailable}`);
+  if (o.autoK) lines.push(`K chosen without labels: ${o.autoK.k} (ACC ${o.autoK.acc.toFixed(3)} there; ${o.icon.acc.toFixed(3)} at K=${o.k})`);
+  const c = o.confidence;
+  lines.push(`confidence: ECE ${c.ece.toFixed(3)}, AUROC ${c.auroc.toFixed(3)} for "in its class's group"; groups' confidence vs purity: Spearman ${c.groupSpearman.toFixed(2)}`);
   if (o.unsorted) {
     const u = o.unsorted;
     const acc = (a: number) => (Number.isNaN(a) ? '-' : a.toFixed(3));

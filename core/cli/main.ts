@@ -57,14 +57,15 @@ export function buildProgram(): Command {
 
   program
     .command('eval')
-    .description('cluster a labelled folder (labels = first-level folder names) and score I-Con against k-means')
+    .description('cluster a labelled folder (labels = first-level folder names) and score I-Con against its start, k-means and scikit-learn')
     .argument('<labeled-folder>')
     .option('-g, --groups <K>', 'number of groups (default: number of labels)', intArg(2, 1000))
     .option('--seeds <N>', 'seeds to average over', intArg(1, 100), 5)
     .option('--db <file>', 'embedding cache database (default: eval-cache.db in the app-data folder)')
     .option('--pins <N>', 'also score regrouping after N edits per class (N random images pinned; N misplaced images moved)', intArg(0, 1000), 0)
     .option('--json', 'print the result as JSON on stdout')
-    .action(async (folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean }) => {
+    .option('--no-peers', 'skip the scikit-learn peers (run through python3 where it has sklearn)')
+    .action(async (folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers: boolean }) => {
       const { evalCommand } = await import('./eval.js');
       await evalCommand(folder, opts);
     });

@@ -40,7 +40,7 @@ export interface ChooseKOptions {
    */
   nInit?: number;
   seed?: number;
-  /** The smallest K scoring within this fraction of the best score wins (default 0.01). */
+  /** The smallest K scoring within this fraction of the best score wins (default 0.05). */
   tolerance?: number;
   /** Default: the trainer's (L2, PCA to 256 dims, L2): the features the head and its graph see. */
   preprocess?: PreprocessOptions;
@@ -142,10 +142,11 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
       scores.push({ k, score: silhouette(xs, m, dd, lab, k) });
     }
   }
-  // The smallest K within `tolerance` of the best score: near its top the curve is flat (on
-  // tuxpaint300 K 9-17 all score 0.66-0.67) and its argmax there is noise of the partitions.
+  // The smallest K within `tolerance` of the best score: near its top the curve is flat, and
+  // on our features it stays high well past the number of kinds (subclusters of a kind are
+  // real structure to the graph), so a wider tolerance over-splits less (docs/clustering.md).
   const top = Math.max(...scores.map((s) => s.score));
-  const tol = (opts.tolerance ?? 0.01) * Math.abs(top);
+  const tol = (opts.tolerance ?? 0.05) * Math.abs(top);
   const k = Math.min(...scores.filter((s) => s.score >= top - tol).map((s) => s.k));
   return { k, criterion, scores };
 }

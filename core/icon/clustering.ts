@@ -5,6 +5,7 @@
  * from kNN walks, augmented views and the user's pins; both sides debiased.
  */
 import * as tf from '@tensorflow/tfjs';
+import { calibratedConfidence } from './calibration.js';
 import { Rng } from './rng.js';
 import { applyPreprocess, applyPreprocessSource, arraySource, fitPreprocessSource, gatherRows, l2normalize, type PreprocessOptions, type Preprocessor, type RowSource } from './preprocess.js';
 import { knnGraphAuto, knnKernelSparse, neighbourCap, trimGraph, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
@@ -26,49 +27,20 @@ export const PAPER_DEFAULTS = {
 } as const;
 
 /**
- * Shipped defaults, measured on our MobileNetV2 features (tuxpaint300 and
- * fashion-mnist-1k, seeds 0-4; ACC of I-Con vs k-means on the same features,
- * `npx tsx bench/icon-grid.ts <eval db> <seeds> '<options>'`). Where they differ from
- * PAPER_DEFAULTS, and why:
- * - preprocess: L2, PCA to 256 dims (fitted on at most 5,000 rows), L2
- *   again. The head, k-means and the kNN search all work on these: 7x less
- *   work per step than 1792-d, and 1,000,000 images fit in memory (1 GB).
- *   ACC with k-means on the same features: tuxpaint 46.5 vs 42.4 (full
- *   1792-d: 46.7 vs 43.9), fashion 53.1 vs 47.7 (full: 50.2 vs 44.5).
- * - init 'spectral' (the paper: random linear head). The head starts at
- *   the feature means of a spectral clustering of the kNN graph (spectral.ts:
- *   the graph symmetrised at spectralKnn 10, its leading C eigenvectors,
- *   k-means there), with the bias that makes its argmax the nearest mean
- *   (initBias), logits x initScale 10, and I-Con refines it. Measured with
- *   `npx tsx bench/icon-grid.ts` on the rows `constellate eval` reads, seeds
- *   0-9, I-Con ACC / worst seed margin over k-means: tuxpaint k-means start
- *   (knn 4, walk 1) 47.5 / -4.0 (k-means 45.2), shipped 50.8 / +3.3; fashion
- *   52.2 / -2.2 vs 57.3 / +3.4 (k-means 48.2). The k-means start was
- *   as good as the baseline's own luck: over seeds 5-9 its margin was +1.4.
- *   Random init with lr 1e-3: tuxpaint 46.1 vs k-means 42.7 (3 seeds),
- *   fashion 38.8 vs 44.7 (loses).
- * - knn 10, walkSteps 0 (paper: 3 with 1-step walks): with the spectral
- *   start, tuxpaint knn 4 (walk 1) 49.6, 6: 49.7, 8 (walk 0): 50.3, 10
- *   (walk 0): 50.7, 10 (walk 1): 50.9; fashion 10 (walk 0) 57.7, 10 (walk 1)
- *   58.6. Walk 0 keeps p at 10 entries a row (walk 1: up to 110), which
- *   matters at 1,000,000 images.
- * - knnOnViewMean: the kNN graph is searched on image + flip (test-time
- *   augmentation): label agreement of the 4 nearest neighbours, tuxpaint
- *   60.1% -> 61.6%, fashion 69.2% -> 69.5%; I-Con +0.5 on tuxpaint.
- * - learningRate 1e-2 (paper 1e-3): with a few hundred images an epoch is a
- *   handful of steps; 1e-3 is still descending after 30 epochs (fashion
- *   1e-3 46.1, 3e-3 48.5, 1e-2 50.6 on 1792-d features).
- * - minStepsPerEpoch 20: one epoch = max(N / anchorsPerBatch, 20) steps.
- *   What counts is anchor visits, not batch size: 128 anchors x 80 steps
- *   matches 512 x 20 (fashion +5.3 vs +5.4) while 128 x 20 loses (+4.7).
- * - maxSteps 1000: caps all epochs together for large N (time budget: a
- *   512-anchor step costs ~40 ms on wasm); the lr schedule is stretched
- *   over the capped steps. From ~17,000 images on it binds.
- * - alpha 0.6 both sides (paper values): 0.8/0.8 and 0.4/0.8 no better.
- * - emaTeacher off (the paper's ablation: hurts smaller backbones).
- * - kNN: exact up to 10,000 images, HNSW beyond on the leading 128 PCA
- *   dims with cheaper settings than HNSW_DEFAULTS (the kernel tolerates a
- *   few missed neighbours; recall in bench/knn.ts).
+ * Shipped defaults. Each departure from PAPER_DEFAULTS was measured on our MobileNetV2 features
+ * (tuxpaint300 and fashion-mnist-1k, 5 seeds); docs/clustering.md has the tables and the
+ * commands. In short:
+ * - preprocess L2 -> PCA 256 -> L2: 7x less work per step than 1792-d, no loss of ACC.
+ * - init 'spectral': the head starts at the feature means of a spectral clustering of the kNN
+ *   graph (a random start loses to k-means on fashion-mnist-1k).
+ * - knn 10, walkSteps 0: walks added little and multiply p's entries (memory at 1,000,000).
+ * - augmented views as the anchors' inputs (FitInput.views) with alphaP 0.3: the lever that
+ *   makes training pay (+4 ACC over the start on tuxpaint300, +6 on fashion-mnist-1k).
+ * - the kNN graph on the clean images, all 256 PCA dims (the mean with a flip, or with strong
+ *   views, made the spectral start worse).
+ * - learningRate 1e-2, minStepsPerEpoch 20, maxSteps 1000: a few hundred images make an epoch
+ *   of a handful of steps; maxSteps bounds the time for large libraries.
+ * - kNN exact up to 10,000 images, HNSW beyond (recall in bench/knn.ts).
  */
 export const DEFAULTS = {
   epochs: 30,
@@ -76,13 +48,12 @@ export const DEFAULTS = {
   lrHalveEvery: 10,
   knn: 10,
   walkSteps: 0,
-  alphaP: 0.6,
+  alphaP: 0.3,
   alphaQ: 0.6,
   anchorsPerBatch: 512,
   neighboursPerAnchor: 3,
   maxBatchRows: 4096,
   minStepsPerEpoch: 20,
-  viewWeight: 1,
   labelWeight: 1,
   pinLossWeight: 1,
   emaTeacher: false,
@@ -95,8 +66,7 @@ export const DEFAULTS = {
   seed: 0,
   maxSteps: 1000,
   exactKnnUpTo: 10000,
-  knnPcaDims: 128,
-  knnOnViewMean: true,
+  knnPcaDims: 256,
   spectralKnn: 10,
   initBias: true,
   hnsw: { m: 12, efConstruction: 64, efSearch: 32 },
@@ -145,8 +115,7 @@ export interface ClusteringOptions {
   /** Upper bound on batch rows (anchors + neighbours + pins + views). */
   maxBatchRows?: number;
   minStepsPerEpoch?: number;
-  /** Weights of the views and labels (pins) kernels mixed into p (the kNN walk has weight 1). */
-  viewWeight?: number;
+  /** Weight of the labels (pins) kernel mixed into p (the kNN walk has weight 1). */
   labelWeight?: number;
   /** Weight of the cross-entropy fixing pinned images to their group. */
   pinLossWeight?: number;
@@ -154,11 +123,6 @@ export interface ClusteringOptions {
   emaTeacher?: boolean;
   emaDecay?: number;
   emaWeight?: number;
-  /**
-   * Search the kNN graph on the mean of each image and its views (a test-time-augmented
-   * feature: neighbours agree more often with the labels) instead of the image alone.
-   */
-  knnOnViewMean?: boolean;
   /**
    * Head initialisation: small random weights, k-means centroids, or the feature means of a
    * spectral clustering of the kNN graph (spectral.ts; the graph symmetrised at spectralKnn).
@@ -190,7 +154,13 @@ export interface ClusteringOptions {
 export interface FitInput {
   /** Pinned images: image index -> cluster index in [0, nClusters). Fixed in the output. */
   pins?: Map<number, number>;
-  /** Augmented views (e.g. horizontal flips), same order and shape as the features. */
+  /**
+   * Augmented views of every image (random resized crops, colour jitter, grey, flips), V per
+   * image, image-major: rows i*V .. i*V+V-1 are image i's, each with the features' width.
+   * Each step an anchor is fed to the head as one of its views, drawn at random, while p
+   * still points at the clean image's kNN neighbours: the head learns what neighbours share
+   * and augmentations keep.
+   */
   views?: Float32Array;
   /** A kNN graph computed before on the same features (re-clustering with another K). */
   graph?: KnnGraph;
@@ -213,21 +183,29 @@ export interface FitInput {
 
 /** fitSource's input: the features and their views as row sources (e.g. streamed from SQLite). */
 export interface FitSourceInput extends Omit<FitInput, 'views'> {
+  /** n * V rows, image-major (FitInput.views). */
   views?: RowSource;
 }
 
 export interface Assignment {
   /** Cluster per image (argmax of phi; pins override). */
   labels: Int32Array;
-  /** max_c phi_ic (1 for pinned images). */
+  /**
+   * How likely the image is to be in the right group: max_c phi_ic, calibrated
+   * (calibration.ts, calibratedConfidence); 1 for pinned images.
+   */
   confidence: Float32Array;
   /** labels, with -1 (Unsorted) where confidence < minConfidence. */
   groups: Int32Array;
 }
 
 export interface FitResult extends Assignment {
+  /** The partition training started from: the argmax of the initial head, before any step. */
+  start: Int32Array;
   graph: KnnGraph;
   lossHistory: number[];
+  /** The learning rate of each epoch (halved every lrHalveEvery epochs). */
+  lrHistory: number[];
   /** True when training left fewer groups than its k-means start, which was kept instead. */
   collapsed: boolean;
   /** True when training started from FitInput.start: its group c went on as group c. */
@@ -263,8 +241,8 @@ export class DebiasedInfoNCEClustering {
 
   fit(features: Float32Array, n: number, d: number, input: FitInput = {}): FitResult {
     if (features.length !== n * d) throw new Error('fit: features length != n*d');
-    if (input.views && input.views.length !== n * d) throw new Error('fit: views length != n*d');
-    return this.fitSource(arraySource(features, n, d), { ...input, views: input.views ? arraySource(input.views, n, d) : undefined });
+    if (input.views && (input.views.length === 0 || input.views.length % (n * d) !== 0)) throw new Error('fit: views length is not a multiple of n*d');
+    return this.fitSource(arraySource(features, n, d), { ...input, views: input.views ? arraySource(input.views, input.views.length / d, d) : undefined });
   }
 
   /**
@@ -275,7 +253,8 @@ export class DebiasedInfoNCEClustering {
     const o = this.opts;
     const C = o.nClusters;
     const { n, d } = src;
-    if (input.views && (input.views.n !== n || input.views.d !== d)) throw new Error('fit: views shape != features shape');
+    if (input.views && (input.views.d !== d || input.views.n === 0 || input.views.n % n !== 0)) throw new Error('fit: views must be n * V rows of the features\' width');
+    const V = input.views ? input.views.n / n : 0;
     const rng = new Rng(o.seed);
     const t0 = performance.now();
     const reuse = input.preprocessor && input.preprocessor.dIn === d ? input.preprocessor : null;
@@ -289,7 +268,7 @@ export class DebiasedInfoNCEClustering {
     // one graph serves p (its first knn neighbours) and the spectral start (spectralKnn)
     const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
     let knnRows: { z: Float32Array; dz: number } | null = null;
-    const knnInput = (): { z: Float32Array; dz: number } => (knnRows ??= this.knnFeatures(x, v, n, dd, pre));
+    const knnInput = (): { z: Float32Array; dz: number } => (knnRows ??= this.knnFeatures(x, n, dd, pre));
     const reuseGraph = input.graph && input.graph.n === n && input.graph.k >= kGraph ? input.graph : null;
     const graph = reuseGraph ?? this.buildGraph(knnInput().z, n, knnInput().dz, kGraph);
     const walk = walkKernelSparse(knnKernelSparse(trimGraph(graph, k)), o.walkSteps);
@@ -305,7 +284,6 @@ export class DebiasedInfoNCEClustering {
     }
     pinned.sort((a, b) => a - b);
 
-    // all rows (originals, then views) as one tensor to gather batches from
     const fromStart = input.start ? this.startHead(x, n, dd, pinOf, input.start) : null;
     const init = fromStart ?? this.initHead(x, n, dd, rng, pinOf, graph, knnInput);
     knnRows = null;
@@ -318,9 +296,9 @@ export class DebiasedInfoNCEClustering {
     const A = Math.min(o.anchorsPerBatch, n);
     const stepsPerEpoch = Math.max(1, Math.min(Math.max(Math.ceil(n / A), o.minStepsPerEpoch), Math.floor(o.maxSteps / o.epochs)));
     const lossHistory: number[] = [];
+    const lrHistory: number[] = [];
     const tensorCounts: number[] = [];
     const posOrig = new Int32Array(n).fill(-1);
-    const posView = new Int32Array(n).fill(-1);
     let perm = rng.permutation(n);
     let cursor = 0;
     const pRow = new Float32Array(o.maxBatchRows); // buildP's scratch row (all zeros between rows)
@@ -330,16 +308,16 @@ export class DebiasedInfoNCEClustering {
     try {
       for (let epoch = 0; epoch < o.epochs; epoch++) {
         const lr = o.learningRate * Math.pow(0.5, Math.floor(epoch / o.lrHalveEvery));
+        lrHistory.push(lr);
         let epochLoss = 0;
         for (let step = 0; step < stepsPerEpoch; step++) {
-          // --- batch: anchors + sampled walk neighbours + pins + views
-          const rows: number[] = []; // row -> index into allT
-          const imageOf: number[] = [];
+          // --- batch: anchors (each as one of its views, drawn at random), then sampled walk
+          // neighbours and pins (clean images)
+          const rows: number[] = []; // row -> image
           const addOrig = (i: number): void => {
             if (posOrig[i]! >= 0 || rows.length >= o.maxBatchRows) return;
             posOrig[i] = rows.length;
             rows.push(i);
-            imageOf.push(i);
           };
           const anchors: number[] = [];
           for (let a = 0; a < A; a++) {
@@ -359,33 +337,23 @@ export class DebiasedInfoNCEClustering {
             if (cap === pinned.length) for (const p of pinned) addOrig(p);
             else for (let s = 0; s < cap; s++) addOrig(pinned[rng.int(pinned.length)]!);
           }
-          if (v) {
-            const nOrig = rows.length;
-            for (let r = 0; r < nOrig && rows.length < o.maxBatchRows; r++) {
-              const i = imageOf[r]!;
-              posView[i] = rows.length;
-              rows.push(n + i);
-              imageOf.push(i);
-            }
-          }
           const B = rows.length;
-          const { p, massRows } = this.buildP(walk, rows, imageOf, posOrig, posView, pinOf, n, nA, B, pRow);
+          const { p, massRows } = this.buildP(walk, rows, posOrig, pinOf, nA, pRow);
           // rows copied in JS (tf.gather is ~10x slower than this on wasm), and the
           // transpose for dW = x^T g written in the same pass (a tfjs transpose, or a
           // matMul with transposeA, costs several times more on wasm)
           const xbArr = xbBuf.subarray(0, B * dd);
           const xbTArr = xbTBuf.subarray(0, B * dd);
           for (let r = 0; r < B; r++) {
-            const src = rows[r]! < n ? x : v!;
-            const i = rows[r]! < n ? rows[r]! : rows[r]! - n;
-            const off = i * dd;
+            const src = v && r < nA ? v : x;
+            const off = (v && r < nA ? rows[r]! * V + rng.int(V) : rows[r]!) * dd;
             xbArr.set(src.subarray(off, off + dd), r * dd);
             for (let j = 0; j < dd; j++) xbTArr[j * B + r] = src[off + j]!;
           }
           const pinRows: number[] = [];
           const pinCls: number[] = [];
           for (let r = 0; r < B; r++) {
-            const c = pinOf[imageOf[r]!]!;
+            const c = pinOf[rows[r]!]!;
             if (c >= 0) {
               pinRows.push(r);
               pinCls.push(c);
@@ -441,8 +409,7 @@ export class DebiasedInfoNCEClustering {
           if (pFinal instanceof tf.Tensor) pFinal.dispose();
           tf.dispose([xb, xbT]);
           if (pinOneHot) pinOneHot.dispose();
-          for (const r of rows) if (r < n) posOrig[r] = -1;
-          else posView[r - n] = -1;
+          for (const r of rows) posOrig[r] = -1;
         }
         lossHistory.push(epochLoss / stepsPerEpoch);
         tensorCounts.push(tf.memory().numTensors);
@@ -461,6 +428,8 @@ export class DebiasedInfoNCEClustering {
     }
     const t3 = performance.now();
     let asg = this.predictPreprocessed(x, n);
+    const startHead: HeadExport = { preprocessor: pre, weights: init.weights, bias: init.bias, shape: [dd, C] };
+    const start = this.predictPreprocessed(x, n, startHead);
     // Collapse guard: with very few images (a handful per group) the debiased cluster kernel
     // can pour every image into fewer groups than the user asked for; the k-means start it
     // was refined from is then the better answer (8 tuxpaint images, K = 2: all in one group).
@@ -471,10 +440,8 @@ export class DebiasedInfoNCEClustering {
     // falling back to the start, median 0.31, sent 1,288 of a 1,300-image library to Unsorted).
     let collapsed = false;
     if (o.init !== 'random' && distinct(asg.labels) < C) {
-      const startHead: HeadExport = { preprocessor: pre, weights: init.weights, bias: init.bias, shape: [dd, C] };
-      const start = this.predictPreprocessed(x, n, startHead);
       if (2 * distinct(asg.labels) <= distinct(start.labels)) {
-        asg = start;
+        asg = { ...start, labels: Int32Array.from(start.labels), confidence: Float32Array.from(start.confidence), groups: Int32Array.from(start.groups) };
         this.head = startHead;
         collapsed = true;
       }
@@ -487,8 +454,10 @@ export class DebiasedInfoNCEClustering {
     const t4 = performance.now();
     return {
       ...asg,
+      start: start.labels,
       graph,
       lossHistory,
+      lrHistory,
       tensorCounts,
       collapsed,
       refined: fromStart !== null,
@@ -508,8 +477,10 @@ export class DebiasedInfoNCEClustering {
       labels: new Int32Array(n),
       confidence: new Float32Array(n).fill(1),
       groups: new Int32Array(n),
+      start: new Int32Array(n),
       graph: { n, k: 0, indices: new Int32Array(0), sims: new Float32Array(0) },
       lossHistory: [],
+      lrHistory: [],
       tensorCounts: [],
       collapsed: false,
       refined: false,
@@ -520,20 +491,14 @@ export class DebiasedInfoNCEClustering {
   /**
    * The rows the kNN search sees: the leading knnPcaDims principal components (PCA orders
    * them by variance, so the first columns of the PCA features are a smaller PCA) of each
-   * image, or of image + flip (knnOnViewMean), L2-normalised.
+   * clean image, L2-normalised. Never of the views: strong crops sit far from their image
+   * (docs/clustering.md).
    */
-  private knnFeatures(x: Float32Array, v: Float32Array | null, n: number, dd: number, pre: Preprocessor): { z: Float32Array; dz: number } {
-    const o = this.opts;
-    const dz = pre.pca && o.knnPcaDims < dd ? o.knnPcaDims : dd;
-    const withViews = v !== null && o.knnOnViewMean;
-    if (dz === dd && !withViews) return { z: x, dz };
+  private knnFeatures(x: Float32Array, n: number, dd: number, pre: Preprocessor): { z: Float32Array; dz: number } {
+    const dz = pre.pca && this.opts.knnPcaDims < dd ? this.opts.knnPcaDims : dd;
+    if (dz === dd) return { z: x, dz };
     const z = new Float32Array(n * dz);
-    for (let i = 0; i < n; i++) {
-      const src = i * dd;
-      const dst = i * dz;
-      if (withViews) for (let j = 0; j < dz; j++) z[dst + j] = x[src + j]! + v[src + j]!;
-      else z.set(x.subarray(src, src + dz), dst);
-    }
+    for (let i = 0; i < n; i++) z.set(x.subarray(i * dd, i * dd + dz), i * dz);
     return { z: l2normalize(z, n, dz), dz };
   }
 
@@ -598,7 +563,7 @@ export class DebiasedInfoNCEClustering {
       let best = 0;
       for (let c = 1; c < C; c++) if (phi[i * C + c]! > phi[i * C + best]!) best = c;
       labels[i] = best;
-      confidence[i] = phi[i * C + best]!;
+      confidence[i] = calibratedConfidence(phi[i * C + best]!);
       groups[i] = confidence[i]! < this.opts.minConfidence ? -1 : best;
     }
     return { labels, confidence, groups };
@@ -683,30 +648,18 @@ export class DebiasedInfoNCEClustering {
   }
 
   /**
-   * p for the anchor rows of the batch: the mixture of the kNN-walk kernel
-   * (restricted to the batch; a neighbour's view row counts as the
-   * neighbour), the views kernel and the labels kernel, each row-normalised,
-   * then debiased in probability space: (1-a) mixture + a/B. Kept as the
+   * p for the anchor rows of the batch: the mixture of the kNN-walk kernel of the anchor's
+   * image (restricted to the batch) and the labels kernel, each row-normalised, then debiased in probability space: (1-a) mixture + a/B. Kept as the
    * uniform a/B plus the few mixture entries per row (BatchKernel); rows with
    * no supervision stay zero.
    */
-  private buildP(
-    walk: SparseRows,
-    rows: number[],
-    imageOf: number[],
-    posOrig: Int32Array,
-    posView: Int32Array,
-    pinOf: Int32Array,
-    n: number,
-    nA: number,
-    B: number,
-    tmp: Float32Array,
-  ): { p: BatchKernel; massRows: number } {
+  private buildP(walk: SparseRows, rows: number[], posOrig: Int32Array, pinOf: Int32Array, nA: number, tmp: Float32Array): { p: BatchKernel; massRows: number } {
     const o = this.opts;
+    const B = rows.length;
     // pinned rows by group, for the labels kernel
     const byGroup = new Map<number, number[]>();
     for (let r = 0; r < B; r++) {
-      const c = pinOf[imageOf[r]!]!;
+      const c = pinOf[rows[r]!]!;
       if (c >= 0) {
         let l = byGroup.get(c);
         if (!l) byGroup.set(c, (l = []));
@@ -724,7 +677,7 @@ export class DebiasedInfoNCEClustering {
     };
     let massRows = 0;
     for (let r = 0; r < nA; r++) {
-      const g = imageOf[r]!;
+      const g = rows[r]!;
       touched.length = 0;
       // kNN walk, normalised over the neighbours present in the batch
       let s = 0;
@@ -732,13 +685,8 @@ export class DebiasedInfoNCEClustering {
         const h = walk.cols[e]!;
         const w = walk.vals[e]!;
         const po = posOrig[h]!;
-        const pv = posView[h]!;
         if (po >= 0 && po !== r) {
           add(po, w);
-          s += w;
-        }
-        if (pv >= 0 && pv !== r) {
-          add(pv, w);
           s += w;
         }
       }
@@ -746,14 +694,6 @@ export class DebiasedInfoNCEClustering {
       if (s > 0) {
         for (const j of touched) tmp[j] = tmp[j]! / s;
         total += 1;
-      }
-      // views: the other row(s) of the same image
-      if (o.viewWeight > 0) {
-        const other = rows[r]! < n ? posView[g]! : posOrig[g]!;
-        if (other >= 0 && other !== r) {
-          add(other, o.viewWeight);
-          total += o.viewWeight;
-        }
       }
       // labels (pins)
       const c = pinOf[g]!;

@@ -2,6 +2,8 @@
  * Evaluation of I-Con vs k-means on labeled features (the numbers printed by
  * `constellate eval`), and chooseK for when the user gives no K.
  */
+import { calibrationScores, type CalibrationScores } from './calibration.js';
+import { chooseK } from './choosek.js';
 import { DebiasedInfoNCEClustering, type ClusteringOptions } from './clustering.js';
 import { kmeans } from './kmeans.js';
 import { hungarianMatch, scoreAll, thresholdSplit, type Scores } from './metrics.js';
@@ -20,6 +22,12 @@ export interface MetricSummary {
 export interface SeedResult {
   seed: number;
   icon: Scores;
+  /** The trainer's starting partition, before any training step. */
+  start: Scores;
+  /** How honest I-Con's confidence is (calibration.ts). */
+  calibration: CalibrationScores;
+  /** I-Con at the K chooseK picks without labels (autoK only). */
+  auto?: Scores;
   kmeans: Scores;
   iconMs: number;
   kmeansMs: number;
@@ -41,7 +49,12 @@ export interface EvaluateResult {
   n: number;
   k: number;
   icon: MetricSummary;
+  start: MetricSummary;
   kmeans: MetricSummary;
+  /** Means over seeds. */
+  calibration: CalibrationScores;
+  /** The K chooseK picks without labels, and I-Con at that K (autoK only). */
+  auto?: { k: number; scores: MetricSummary };
   perSeed: SeedResult[];
   /** min over seeds of (I-Con ACC - k-means ACC). */
   minAccMargin: number;
@@ -72,6 +85,8 @@ export interface EvaluateInput {
   kmeansInit?: number;
   /** Also report how this confidence threshold (the app's Unsorted) splits I-Con's result. */
   unsortedThreshold?: number;
+  /** Also choose K without labels (as the app does when the user gives none) and score I-Con there. */
+  autoK?: boolean;
 }
 
 function meanStd(xs: number[]): MeanStd {
@@ -144,6 +159,7 @@ export function evaluate(input: EvaluateInput): EvaluateResult {
   const pre: PreprocessOptions = new DebiasedInfoNCEClustering({ ...input.options, nClusters: k }).opts.preprocess;
   const kmFeat = fitPreprocess(features, n, d, pre).out;
   const kmD = kmFeat.length / n;
+  const autoK = input.autoK ? chooseK(features, n, d, undefined, { seed: 0 }).k : undefined;
   for (const seed of seeds) {
     const t0 = performance.now();
     const km = kmeans(kmFeat, n, kmD, { k, nInit: input.kmeansInit ?? 10, seed });
@@ -151,7 +167,16 @@ export function evaluate(input: EvaluateInput): EvaluateResult {
     const model = new DebiasedInfoNCEClustering({ ...input.options, nClusters: k, seed });
     const res = model.fit(features, n, d, { views: input.views });
     const t2 = performance.now();
-    const r: SeedResult = { seed, icon: scoreAll(labels, res.labels), kmeans: scoreAll(labels, km.labels), iconMs: t2 - t1, kmeansMs: t1 - t0 };
+    const r: SeedResult = {
+      seed,
+      icon: scoreAll(labels, res.labels),
+      start: scoreAll(labels, res.start),
+      calibration: calibrationScores(labels, res.labels, res.confidence),
+      kmeans: scoreAll(labels, km.labels),
+      iconMs: t2 - t1,
+      kmeansMs: t1 - t0,
+    };
+    if (autoK !== undefined) r.auto = autoK === k ? r.icon : scoreAll(labels, new DebiasedInfoNCEClustering({ ...input.options, nClusters: autoK, seed }).fit(features, n, d, { views: input.views }).labels);
     if (input.unsortedThreshold !== undefined) {
       const split = thresholdSplit(labels, res.labels, res.confidence, input.unsortedThreshold);
       r.unsorted = { share: split.share, accSorted: split.accKept, accUnsorted: split.accBelow };
@@ -168,7 +193,14 @@ export function evaluate(input: EvaluateInput): EvaluateResult {
     n,
     k,
     icon: summarize(perSeed.map((s) => s.icon)),
+    start: summarize(perSeed.map((s) => s.start)),
     kmeans: summarize(perSeed.map((s) => s.kmeans)),
+    calibration: {
+      ece: mean(perSeed.map((s) => s.calibration.ece)),
+      auroc: mean(perSeed.map((s) => s.calibration.auroc)),
+      groupSpearman: mean(perSeed.map((s) => s.calibration.groupSpearman)),
+    },
+    ...(autoK !== undefined ? { auto: { k: autoK, scores: summarize(perSeed.map((s) => s.auto!)) } } : {}),
     perSeed,
     minAccMargin: Math.min(...perSeed.map((s) => s.icon.acc - s.kmeans.acc)),
     ...(input.pinsPerClass ? { pinned: summarize(perSeed.map((s) => s.pinned!)), fixed: summarize(perSeed.map((s) => s.fixed!)) } : {}),

@@ -158,6 +158,34 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'confidences on the calibrated scale',
+    up(db) {
+      // Confidences were the head's max phi; they are now the calibrated probability of being in
+      // the right group, sigmoid(3.152 phi - 2.178) (core/icon/calibration.ts at this schema; the
+      // numbers are frozen here as the migration is). Same order, so the same images sort first;
+      // the user's Unsorted threshold moves with them, and so do the snapshots Undo restores.
+      // Pinned rows (the user's own placements) keep 1.
+      const cal = (c: number): number => 1 / (1 + Math.exp(-(3.152 * c - 2.178)));
+      db.function('constellate_calibrate', { deterministic: true }, (c: unknown) => cal(Number(c)));
+      db.exec(`UPDATE assignments SET confidence = constellate_calibrate(confidence) WHERE pinned = 0`);
+      const t = db.prepare(`SELECT value FROM app_state WHERE key = 'unsorted_threshold'`).get() as { value: string } | undefined;
+      if (t && Number.isFinite(Number(t.value))) db.prepare(`UPDATE app_state SET value = ? WHERE key = 'unsorted_threshold'`).run(String(cal(Number(t.value))));
+      const edits = db.prepare('SELECT id, payload FROM edits').all() as Array<{ id: number; payload: string }>;
+      const put = db.prepare('UPDATE edits SET payload = ? WHERE id = ?');
+      type Snap = { assignments?: Array<[number, number, number | null, number, number] | [number, number]> };
+      const mapSnap = (s: Snap | undefined): void => {
+        for (const a of s?.assignments ?? []) if (a.length === 5 && a[4] === 0) a[3] = cal(a[3]);
+      };
+      for (const e of edits) {
+        const p = JSON.parse(e.payload) as { before?: Snap; after?: Snap };
+        mapSnap(p.before);
+        mapSnap(p.after);
+        put.run(JSON.stringify(p), e.id);
+      }
+    },
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length;

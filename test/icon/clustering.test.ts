@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DebiasedInfoNCEClustering, type ClusteringOptions } from '../../core/icon/clustering.js';
+import { calibratedConfidence } from '../../core/icon/calibration.js';
 import { hungarianAccuracy, nmi } from '../../core/icon/metrics.js';
 import { arraySource, fitPreprocessSource, type RowSource } from '../../core/icon/preprocess.js';
 import { Rng } from '../../core/icon/rng.js';
@@ -37,6 +38,43 @@ describe('DebiasedInfoNCEClustering', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(new Set(r.tensorCounts).size).toBe(1);
     expect(hungarianAccuracy(labels, r.labels)).toBeGreaterThan(0.9);
+  });
+
+  it('augmented views as the anchors\' inputs: training learns what the views keep (the kind), not what they change (the lighting)', () => {
+    // two kinds (dims 0-3) under two lightings (dims 4-7, the larger difference); each image's
+    // views change the lighting at random and keep the kind
+    const rng = new Rng(3);
+    const n = 160;
+    const d = 16;
+    const V = 4;
+    const kind = new Int32Array(n);
+    const light = new Int32Array(n);
+    const x = new Float32Array(n * d);
+    const views = new Float32Array(n * V * d);
+    for (let i = 0; i < n; i++) {
+      kind[i] = i % 2;
+      light[i] = Math.floor(i / 2) % 2;
+      for (let j = 0; j < d; j++) {
+        const base = (j < 4 ? (kind[i] ? 2 : -2) : j < 8 ? (light[i] ? 5 : -5) : 0) + 0.5 * rng.normal();
+        x[i * d + j] = base;
+        for (let v = 0; v < V; v++) views[(i * V + v) * d + j] = j >= 4 && j < 8 ? (rng.next() < 0.5 ? 5 : -5) + 0.5 * rng.normal() : base + 0.3 * rng.normal();
+      }
+    }
+    const opts = { nClusters: 2, epochs: 20, minStepsPerEpoch: 10, lrHalveEvery: 10, learningRate: 0.03 };
+    // seeds whose spectral start splits by lighting
+    for (const seed of [2, 3, 4]) {
+      const plain = new DebiasedInfoNCEClustering({ ...opts, seed }).fit(x, n, d);
+      const withViews = new DebiasedInfoNCEClustering({ ...opts, seed }).fit(x, n, d, { views });
+      expect(hungarianAccuracy(light, withViews.start)).toBe(1);
+      expect(hungarianAccuracy(light, plain.labels)).toBe(1);
+      expect(hungarianAccuracy(kind, withViews.labels)).toBe(1);
+    }
+  });
+
+  it('halves the learning rate every lrHalveEvery epochs', () => {
+    const { x, n } = blobs(3, 20, 8, 3);
+    const r = new DebiasedInfoNCEClustering({ nClusters: 3, seed: 1, epochs: 5, minStepsPerEpoch: 2, lrHalveEvery: 2, learningRate: 0.04 }).fit(x, n, 8);
+    expect(r.lrHistory).toEqual([0.04, 0.04, 0.02, 0.02, 0.01]);
   });
 
   it('predicts new points with the trained head; export/import round-trips', () => {
@@ -210,15 +248,17 @@ describe('DebiasedInfoNCEClustering', () => {
 
   it('keeps its k-means start when training would collapse a handful of images into fewer groups', () => {
     const { x, labels, n } = blobs(2, 2, 16, 1, 2); // 4 images, 2 groups asked for
-    const r = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 2, init: 'kmeans' }).fit(x, n, 16);
+    // the heavier debiasing of p this collapse was seen with (the guard is under test, not the default)
+    const opts = { nClusters: 2, seed: 2, init: 'kmeans', alphaP: 0.6 } as const;
+    const r = new DebiasedInfoNCEClustering(opts).fit(x, n, 16);
     expect(r.collapsed).toBe(true);
     expect(new Set(r.labels).size).toBe(2);
     // what it kept is its start: the same head with no training at all
-    const start = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 2, init: 'kmeans', epochs: 0 }).fit(x, n, 16);
+    const start = new DebiasedInfoNCEClustering({ ...opts, epochs: 0 }).fit(x, n, 16);
     expect(Array.from(r.labels)).toEqual(Array.from(start.labels));
     expect(hungarianAccuracy(labels, r.labels)).toBeGreaterThan(0.5);
     // the kept head is the one that predicts: new copies of the points land in their groups
-    const again = new DebiasedInfoNCEClustering({ nClusters: 2, seed: 2, init: 'kmeans' });
+    const again = new DebiasedInfoNCEClustering(opts);
     const fit = again.fit(x, n, 16);
     expect(Array.from(again.predict(x, n).labels)).toEqual(Array.from(fit.labels));
   });
@@ -231,7 +271,8 @@ describe('DebiasedInfoNCEClustering', () => {
     expect(new Set(r.labels).size).toBeLessThan(70); // some came out empty
     expect(r.collapsed).toBe(false);
     const conf = Array.from(r.confidence).sort((a, b) => a - b);
-    expect(conf[conf.length >> 1]).toBeGreaterThan(0.9);
+    // the head's own phi above 0.9 for most images (the start's was about 0.3)
+    expect(conf[conf.length >> 1]).toBeGreaterThan(calibratedConfidence(0.9));
     expect(nmi(labels, r.labels)).toBeGreaterThan(0.95);
   });
 

@@ -79,6 +79,16 @@ describe('I-Con loss', () => {
     tf.dispose([logits, p, a.value, a.grad, b.value, b.grad]);
   });
 
+  it('fused cluster loss: a cluster of exactly zero mass in the batch gives no NaN (epsilon), in value and gradient', () => {
+    // the loss the trainer runs, on hard assignments with cluster 2 empty: its mass is exactly 0
+    const phi = tf.tensor2d([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0]]);
+    const p = tf.tensor2d([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]);
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => clusterIconLoss(a as tf.Tensor2D, b as tf.Tensor2D, p, 0.5, 4))([phi, phi]);
+    expect(Number.isFinite(val(value))).toBe(true);
+    for (const g of grads) expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
+    tf.dispose([phi, p, value, ...grads]);
+  });
+
   it('the uniform + sparse form of a debiased p gives the dense value and gradient', () => {
     const rng = new Rng(9);
     const B = 600; // long rows: the running product of q is folded into the log-sum

@@ -196,6 +196,39 @@ describe('failures leave nothing half-written', () => {
     expect(fileHash(file)).toBe(before);
   });
 
+  it('moves an older database\'s confidences, its Unsorted threshold and its undo snapshots onto the calibrated scale', () => {
+    const file = path.join(dir, 'v3.db');
+    const old = openStore(file, { migrations: MIGRATIONS.slice(0, 3) });
+    const photos = path.join(dir, 'photos-v3');
+    fs.mkdirSync(photos);
+    const lib = old.libraries.add(photos);
+    const img = old.db.raw.prepare("INSERT INTO images (library_id, rel_path, name, size, mtime_ms, status, first_seen_at, updated_at) VALUES (?, ?, ?, 1, 0, 'ok', 0, 0)");
+    const ids = [1, 2, 3].map((i) => Number(img.run(lib.id, `a${i}.jpg`, `a${i}.jpg`).lastInsertRowid));
+    const run = old.runs.create({ k: 1 }).id;
+    const gid = Number(old.db.raw.prepare("INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, 0, 'g', 'run', 0, 0)").run(run).lastInsertRowid);
+    const put = old.db.raw.prepare('INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned) VALUES (?, ?, ?, ?, ?)');
+    put.run(run, ids[0], gid, 0.6, 0);
+    put.run(run, ids[1], gid, 1, 0);
+    put.run(run, ids[2], gid, 1, 1); // the user's own placement
+    old.db.raw.prepare("INSERT INTO app_state (key, value) VALUES ('unsorted_threshold', '0.6')").run();
+    const snap = (c: number) => ({ groups: [], assignments: [[run, ids[0], gid, c, 0], [run, ids[2], gid, 1, 1], [run, 99]] });
+    old.db.raw.prepare("INSERT INTO edits (kind, label, run_id, payload, undone, created_at) VALUES ('move', 'x', ?, ?, 0, 0)").run(run, JSON.stringify({ before: snap(0.6), after: snap(0.9) }));
+    old.close();
+
+    const cal = (c: number) => 1 / (1 + Math.exp(-(3.152 * c - 2.178)));
+    const store = openStore(file);
+    try {
+      const conf = store.db.raw.prepare('SELECT image_id AS id, confidence AS c FROM assignments ORDER BY image_id').all() as Array<{ id: number; c: number }>;
+      expect(conf.map((r) => r.c)).toEqual([cal(0.6), cal(1), 1]);
+      expect(Number(store.db.getState('unsorted_threshold'))).toBeCloseTo(cal(0.6), 12);
+      const payload = JSON.parse((store.db.raw.prepare('SELECT payload FROM edits').get() as { payload: string }).payload);
+      expect(payload.before.assignments).toEqual([[run, ids[0], gid, cal(0.6), 0], [run, ids[2], gid, 1, 1], [run, 99]]);
+      expect(payload.after.assignments[0][3]).toBeCloseTo(cal(0.9), 12);
+    } finally {
+      store.close();
+    }
+  });
+
   it('an older database that is opened read-only is not migrated', () => {
     const file = path.join(dir, 'old-ro.db');
     openStore(file, { migrations: MIGRATIONS.slice(0, 1) }).close();
