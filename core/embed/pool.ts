@@ -1,5 +1,8 @@
 /**
- * The embed pool: one decode worker and one embed worker per core (by default).
+ * The embed pool: one decode worker and, by default, one embed worker per core for engines
+ * that run one thread per worker (wasm, cpu), or a single one for engines with threads (or a
+ * GPU) of their own (ONNX Runtime, native tfjs). The first embed worker chooses the engine;
+ * the others, where the engine wants them, start when it is ready and run the same engine.
  *
  * The decode worker reads, decodes and thumbnails a bounded number of images ahead; the main
  * thread groups decoded images into batches and keeps every embed worker two batches deep (one
@@ -17,8 +20,8 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { configureSharp } from '../images/sharpConfig.js';
 import { siblingModule, startWorker } from '../jobs/workers.js';
-import type { BackendInfo } from './backend.js';
 import { BACKBONE } from './backboneInfo.js';
+import type { EngineInfo } from './engine.js';
 import type { EmbedItem, EmbedResult, EmbedWorkerInit, FromDecoder, FromWorker, ReadyImage, ToDecoder, ToWorker } from './protocol.js';
 
 export interface EmbedPoolOptions {
@@ -33,14 +36,15 @@ export interface EmbedPoolOptions {
 }
 
 export interface EmbedPoolStats {
-  backend: BackendInfo | null;
+  /** The engine the embed workers run, as the first one reported it. */
+  backend: EngineInfo | null;
   modelId: string | null;
   dim: number | null;
   /** Sum over images of read + decode + thumbnail time (they overlap: this is not wall time). */
   decodeMs: number;
   /** Sum over batches of the embed workers' forward-pass time. */
   embedMs: number;
-  /** Embed workers (plus one decode worker). */
+  /** Embed workers (plus one decode worker): at most `workers`, one for an engine with threads of its own. */
   workers: number;
 }
 
@@ -232,16 +236,34 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
     return slot;
   };
 
+  let wanted = 1;
+  /** Decodes in flight and images decoded ahead, for `lanes` forward passes running at once. */
+  const sizeDecoding = (lanes: number) => {
+    // One more decode in flight than lanes, and at most one more batch per lane decoded ahead (on
+    // top of the two each worker holds): enough to cover the model load at the start and any
+    // hiccup, without holding many 1.2 MB pixel pairs.
+    decodeConcurrency = lanes + 1;
+    lookahead = batchSize * (lanes + 1);
+  };
   const spawnEmbedder = (): EmbedSlot => {
-    const worker = startWorker(options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: {} satisfies EmbedWorkerInit });
+    // Once the engine is known, every other worker runs it without searching again.
+    const init: EmbedWorkerInit = stats.backend ? { engine: stats.backend.choice } : {};
+    const worker = startWorker(options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: init });
     const slot: EmbedSlot = { worker, inFlight: new Map(), ready: false, dead: false };
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'ready') {
         if (msg.inputSize !== size) return finish(new Error(`backbone input is ${msg.inputSize} px, the decoder makes ${size} px`));
+        const first = stats.backend === null;
         stats.backend = msg.backend;
         stats.modelId = msg.modelId;
         stats.dim = msg.dim;
         slot.ready = true;
+        if (first) {
+          const count = msg.backend.parallelWorkers ? wanted : 1;
+          stats.workers = count;
+          sizeDecoding(msg.backend.parallelWorkers ? count : Math.max(1, msg.backend.threads));
+          for (let i = slots.length; i < count; i++) slots.push(spawnEmbedder());
+        }
       } else if (msg.type === 'result') {
         slot.inFlight.delete(msg.batchId);
         stats.embedMs += msg.embedMs;
@@ -269,17 +291,13 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
 
   const start = (firstCount: number) => {
     started = true;
-    const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil((options.expected ?? firstCount) / 4) || 1));
-    stats.workers = workerCount;
-    // One more decode in flight than embed workers, and at most one more batch per worker decoded
-    // ahead (on top of the two each worker holds): enough to cover the model load at the start
-    // and any hiccup, without holding many 1.2 MB pixel pairs.
-    decodeConcurrency = workerCount + 1;
-    lookahead = batchSize * (workerCount + 1);
+    wanted = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil((options.expected ?? firstCount) / 4) || 1));
+    stats.workers = 1;
+    sizeDecoding(wanted);
     // libvips is shared by the process's threads: one thread per decode, no operation cache.
     configureSharp();
     decoder = spawnDecoder();
-    for (let i = 0; i < workerCount; i++) slots.push(spawnEmbedder());
+    slots.push(spawnEmbedder());
   };
 
   if (options.signal?.aborted) onAbort();
