@@ -38,16 +38,8 @@ export type BackendLoader = (choice: BackendChoice) => Promise<{ tfBackend: stri
 export const defaultLoader: BackendLoader = async (choice) => {
   switch (choice) {
     case 'tfjs-node-gpu':
-    case 'tfjs-node': {
-      // Importing the package registers the native 'tensorflow' backend.
-      await import(`@tensorflow/${choice}`);
-      const ok = await tf.setBackend('tensorflow');
-      if (!ok) throw new Error('the tensorflow backend failed to initialise');
-      // The GPU package imports fine without CUDA 11.2 / cuDNN 8.1 and then runs on the CPU
-      // (tensorflow#74459, tfjs#8269): ask libtensorflow which device it found.
-      const gpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
-      return { tfBackend: 'tensorflow', device: nativeTfjsDevice(choice, gpu), gpu };
-    }
+    case 'tfjs-node':
+      return loadNativeBackend(choice);
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // The default wasm location is a CDN: point it at the files shipped in node_modules.
@@ -62,6 +54,24 @@ export const defaultLoader: BackendLoader = async (choice) => {
     }
   }
 };
+
+/**
+ * Loads a native backend and asks libtensorflow which device it found. The GPU package imports
+ * fine without CUDA 11.2 / cuDNN 8.1 and then runs on the CPU (tensorflow#74459, tfjs#8269), so
+ * the package name says nothing: `isUsingGpuDevice` (the binding's check of TensorFlow's device
+ * list for a GPU) does. `importPackage` is for tests, which register a backend of their own.
+ */
+export async function loadNativeBackend(
+  choice: 'tfjs-node-gpu' | 'tfjs-node',
+  importPackage: (name: string) => Promise<unknown> = (name) => import(name),
+): Promise<{ tfBackend: string; device: string; gpu: boolean }> {
+  // Importing the package registers the native 'tensorflow' backend.
+  await importPackage(`@tensorflow/${choice}`);
+  const ok = await tf.setBackend('tensorflow');
+  if (!ok) throw new Error('the tensorflow backend failed to initialise');
+  const gpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+  return { tfBackend: 'tensorflow', device: nativeTfjsDevice(choice, gpu), gpu };
+}
 
 export function wasmDistDir(): string {
   return dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));

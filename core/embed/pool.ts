@@ -21,7 +21,7 @@ import type { Worker } from 'node:worker_threads';
 import { configureSharp } from '../images/sharpConfig.js';
 import { siblingModule, startWorker } from '../jobs/workers.js';
 import { BACKBONE } from './backboneInfo.js';
-import type { EngineInfo } from './engine.js';
+import type { EngineChoice, EngineInfo } from './engine.js';
 import type { EmbedItem, EmbedResult, EmbedWorkerInit, FromDecoder, FromWorker, ReadyImage, ToDecoder, ToWorker } from './protocol.js';
 
 export interface EmbedPoolOptions {
@@ -33,6 +33,8 @@ export interface EmbedPoolOptions {
   expected?: number;
   /** Other worker modules speaking the same protocol (tests: crashing workers). */
   workerModules?: { decoder?: URL; embedder?: URL };
+  /** Run this engine only (default: the fastest that loads, see core/embed/engine.ts `engineOrder`). */
+  engine?: EngineChoice;
 }
 
 export interface EmbedPoolStats {
@@ -247,7 +249,8 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
   };
   const spawnEmbedder = (): EmbedSlot => {
     // Once the engine is known, every other worker runs it without searching again.
-    const init: EmbedWorkerInit = stats.backend ? { engine: stats.backend.choice } : {};
+    const engine = stats.backend?.choice ?? options.engine;
+    const init: EmbedWorkerInit = engine ? { engine } : {};
     const worker = startWorker(options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: init });
     const slot: EmbedSlot = { worker, inFlight: new Map(), ready: false, dead: false };
     worker.on('message', (msg: FromWorker) => {

@@ -54,7 +54,7 @@ export function backboneOnnx(options: { cacheDir?: string } = {}): BackboneOnnx 
   const dir = options.cacheDir ?? modelCacheDir();
   const file = path.join(dir, `${BACKBONE.id.replace(/[^A-Za-z0-9._-]/g, '_')}-${key}.onnx`);
   // A file is renamed into place whole, never written in place: one that is there is complete.
-  if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > 0) return { source: file, origin: 'cache' };
+  if (cachedSize(file) > 0) return { source: file, origin: 'cache' };
   const bytes = tfjsGraphToOnnx(graph, { outputs: [BACKBONE.outputNode], producerVersion: String(CONVERTER_VERSION) });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
@@ -63,7 +63,19 @@ export function backboneOnnx(options: { cacheDir?: string } = {}): BackboneOnnx 
     renameSync(tmp, file);
     return { source: file, origin: 'converted' };
   } catch (err) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // never written: the folder itself is unusable
+    }
     return { source: bytes, origin: 'memory', cacheError: (err as Error).message };
+  }
+}
+
+function cachedSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0; // not there, or the cache folder is not usable: convert
   }
 }
