@@ -11,7 +11,8 @@ if (!port) throw new Error('backendProbe must run in a worker thread');
 
 try {
   const backbone = await loadBackbone();
-  backbone.dispose();
+  // Released before answering: the pool's worker opens the next session (one at a time, onnxruntime#24486).
+  await backbone.dispose();
   port.postMessage({ ok: true, backend: backbone.engine });
 } catch (err) {
   port.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) });

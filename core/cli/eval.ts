@@ -32,6 +32,8 @@ export interface EvalOutput {
   /** The app's default Unsorted threshold applied to I-Con's result (means over seeds). */
   unsorted?: { threshold: number; share: number; accSorted: number; accUnsorted: number };
   backend: string;
+  /** The engines that made the embeddings scored (`engineTag`s with counts; 'unrecorded' for ones made before engines were recorded). */
+  engines: Record<string, number>;
 }
 
 export async function evalCommand(folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean }): Promise<void> {
@@ -60,6 +62,7 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
     const k = opts.groups ?? classes.length;
     const base = evaluate({ features, n, d, labels, k, seeds, views, unsortedThreshold: DEFAULT_UNSORTED_THRESHOLD, pinsPerClass: opts.pins > 0 ? opts.pins : undefined });
     const out = toOutput(base, backend.choice);
+    for (const e of store.embeddings.engines(BACKBONE.id)) out.engines[e.engine ?? 'unrecorded'] = e.count;
     if (base.unsorted) out.unsorted = { threshold: DEFAULT_UNSORTED_THRESHOLD, ...base.unsorted };
     if (base.pinned) out.pinned = { perClass: opts.pins, ...means(base.pinned) };
     if (base.fixed) out.fixed = { perClass: opts.pins, ...means(base.fixed) };
@@ -133,13 +136,14 @@ function toOutput(r: EvaluateResult, backend: string): EvalOutput {
     perSeed: r.perSeed.map((s) => ({ seed: s.seed, icon: { acc: s.icon.acc, nmi: s.icon.nmi, ari: s.icon.ari }, kmeans: { acc: s.kmeans.acc, nmi: s.kmeans.nmi, ari: s.kmeans.ari } })),
     minAccMargin: r.minAccMargin,
     backend,
+    engines: {},
   };
 }
 
 function formatEval(o: EvalOutput, root: string): string {
   const f = (m: number, s: number) => `${m.toFixed(3)} ± ${s.toFixed(3)}`;
   const lines = [
-    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, backend ${o.backend}`,
+    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, backend ${o.backend}, embedded by ${Object.keys(o.engines).join(', ') || 'none'}`,
     `            ACC              NMI              ARI`,
     `I-Con    ${f(o.icon.acc, o.std.icon.acc)}  ${f(o.icon.nmi, o.std.icon.nmi)}  ${f(o.icon.ari, o.std.icon.ari)}`,
     `k-means  ${f(o.kmeans.acc, o.std.kmeans.acc)}  ${f(o.kmeans.nmi, o.std.kmeans.nmi)}  ${f(o.kmeans.ari, o.std.kmeans.ari)}`,

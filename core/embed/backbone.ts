@@ -19,7 +19,8 @@ export interface Backbone {
    * Returns count x dim features, row-major. tfjs answers synchronously, ONNX Runtime with a promise.
    */
   embed(pixels: Float32Array, count: number): Float32Array | Promise<Float32Array>;
-  dispose(): void;
+  /** Frees the model; ONNX Runtime's session is released when the promise settles. */
+  dispose(): void | Promise<void>;
 }
 
 export interface LoadBackboneOptions {
@@ -40,7 +41,7 @@ export async function loadBackbone(options: LoadBackboneOptions = {}): Promise<B
         inputSize: BACKBONE.inputSize,
         engine: ort.engine,
         embed: (pixels, count) => ort.embed(pixels, count),
-        dispose: () => void ort.dispose(),
+        dispose: () => ort.dispose(),
       };
     } catch (err) {
       const passed = (err as { unavailable?: EngineInfo['unavailable'] }).unavailable;

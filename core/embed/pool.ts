@@ -295,12 +295,16 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
   const start = (firstCount: number) => {
     started = true;
     wanted = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil((options.expected ?? firstCount) / 4) || 1));
-    stats.workers = 1;
+    // An engine forced to one that runs a thread per worker starts them all at once; otherwise
+    // the first worker finds the engine and the others follow if it wants them.
+    const forced = options.engine ?? (process.env.CONSTELLATE_ENGINE as EngineChoice | undefined);
+    const now = forced === 'wasm' || forced === 'cpu' ? wanted : 1;
+    stats.workers = now;
     sizeDecoding(wanted);
     // libvips is shared by the process's threads: one thread per decode, no operation cache.
     configureSharp();
     decoder = spawnDecoder();
-    slots.push(spawnEmbedder());
+    for (let i = 0; i < now; i++) slots.push(spawnEmbedder());
   };
 
   if (options.signal?.aborted) onAbort();

@@ -98,7 +98,7 @@ describe('embed pool', () => {
     expect(a.engine).toBe('onnx/CPUExecutionProvider');
   }, 120_000);
 
-  it('wasm: one worker per core (the first chooses the engine, the others run it), the same features as ONNX Runtime', async () => {
+  it('wasm: one worker per core, the same features as ONNX Runtime', async () => {
     const items: EmbedItem[] = ['photo0.jpg', 'photo1.jpg', 'photo3.jpg', 'square.png', 'cutout.png'].map((n, i) => ({ imageId: i + 1, path: files[n]!, contentHash: null }));
     const run = async (engine: 'wasm' | 'onnx') => {
       const got = new Map<number, Extract<EmbedResult, { embedding: Float32Array }>>();
