@@ -25,6 +25,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { EngineChoice } from '../core/embed/engine.js';
+import { stopEmbedWorker } from '../core/embed/pool.js';
 import type { FromWorker, ReadyImage, ToWorker } from '../core/embed/protocol.js';
 import { decodeImage, MODEL_INPUT_SIZE } from '../core/images/decode.js';
 import { configureSharp } from '../core/images/sharpConfig.js';
@@ -124,7 +125,8 @@ async function backboneCeiling(engine: EngineChoice, cores: number, batchesPerWo
       note: `${images} images in ${seconds.toFixed(1)} s on ${ready.length} worker(s); ${perRow} ms per row (wall); ${(cpu / images).toFixed(1)} ms CPU per image; load ${loadBefore} -> ${load()}`,
     };
   } finally {
-    for (const w of started) void w.terminate();
+    // ONNX Runtime's worker releases its session before it ends (see stopEmbedWorker).
+    for (const w of started) stopEmbedWorker(w, { choice: engine });
   }
 }
 

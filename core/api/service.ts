@@ -21,7 +21,7 @@ import { ApiError } from './client.js';
 import type { ApiHost, MediaKind } from './host.js';
 import { packageVersion } from '../cli/paths.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
-import { deviceOf } from '../embed/backend.js';
+import { deviceOf } from '../embed/backendNames.js';
 import { PREVIEW_DIR_NAME, previewFile } from '../images/preview.js';
 import { ActiveModel } from '../jobs/activeModel.js';
 import { placeNewImages } from '../jobs/assignNew.js';
@@ -142,7 +142,7 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
         version: packageVersion(),
         dbPath: store.db.file,
         // before this process has run a job: the backend of the run on screen, and its device
-        backend: lastBackend ?? (run?.backend ? { choice: run.backend, device: deviceOf(run.backend) } : null),
+        backend: lastBackend ?? (run?.backend ? { choice: run.backend, device: typeof run.params.device === 'string' ? run.params.device : deviceOf(run.backend) } : null),
         job: jobs.state,
         unsortedThreshold: threshold(),
         hasRun: run !== null,

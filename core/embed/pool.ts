@@ -125,7 +125,7 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
     if (settled) return;
     settled = true;
     options.signal?.removeEventListener('abort', onAbort);
-    for (const s of slots) void s.worker.terminate();
+    for (const s of slots) stopEmbedWorker(s.worker, stats.backend);
     if (decoder) void decoder.worker.terminate();
     if (err) rejectDone(err);
     else resolveDone(stats);
@@ -340,6 +340,21 @@ export async function embedAll(
   pool.add(items);
   pool.end();
   return await pool.done;
+}
+
+/**
+ * Ends an embed worker. A tfjs worker is terminated at once. One that may hold an ONNX Runtime
+ * session (its engine, or not known yet) is asked to stop: it finishes the run in progress,
+ * releases the session and exits, because terminating it with a session alive aborted the whole
+ * process. A worker that has not gone within `graceMs` is terminated all the same.
+ */
+export function stopEmbedWorker(worker: Worker, engine: Pick<EngineInfo, 'choice'> | null, graceMs = 15_000): void {
+  if (engine && engine.choice !== 'onnx') {
+    void worker.terminate();
+    return;
+  }
+  worker.postMessage({ type: 'stop' } satisfies ToWorker);
+  setTimeout(() => void worker.terminate(), graceMs).unref();
 }
 
 /** Any exit before the pool settles is a death, even code 0: what the worker held would never come back. */

@@ -64,8 +64,20 @@ async function main(): Promise<void> {
   // shallow stack. That matters: wasm inference speed here depends on where on the stack it runs
   // (see bench/pipeline.ts). An asynchronous one (ONNX Runtime) is chained: one batch at a time.
   let chain: Promise<void> = Promise.resolve();
+  let stopping = false;
   port!.on('message', (msg: ToWorker) => {
-    if (msg.type === 'stop') process.exit(0);
+    if (msg.type === 'stop') {
+      if (backbone.engine.choice !== 'onnx') process.exit(0);
+      // ONNX Runtime's session is released before the thread ends: terminating a worker that
+      // holds one aborted the whole process (the binding throws a Napi::Error while the thread's
+      // environment is torn down), which is what Cancel did to the app.
+      stopping = true;
+      void chain
+        .catch(() => undefined)
+        .then(() => backbone.dispose())
+        .finally(() => process.exit(0));
+      return;
+    }
     const rows = msg.images.length * 2;
     if (backbone.engine.choice !== 'onnx') {
       const t0 = performance.now();
@@ -76,6 +88,7 @@ async function main(): Promise<void> {
     // A failed run rejects the chain; the unhandled rejection ends this worker, which the pool
     // treats like any crash on these files (retried alone, then skipped).
     chain = chain.then(async () => {
+      if (stopping) return;
       const t0 = performance.now();
       const features = await backbone.embed(batchInput(backbone, msg.images), rows);
       send(msg.batchId, results(backbone, tag, msg.images, features), t0);

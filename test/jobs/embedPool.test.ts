@@ -122,6 +122,27 @@ describe('embed pool', () => {
     }
   }, 180_000);
 
+  it('cancelling while ONNX Runtime is mid-run stops the worker cleanly: the process lives on and embeds again', async () => {
+    // Before, the pool terminated the worker inside session.run, and the binding's Napi::Error
+    // aborted the whole process (the app, on Cancel).
+    const many: EmbedItem[] = Array.from({ length: 40 }, (_, i) => ({ imageId: i + 1, path: files[`photo${i % 4}.jpg`]!, contentHash: null }));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const controller = new AbortController();
+      const pool = startEmbedPool({ thumbnailDir: path.join(dir, `t-abort-${attempt}`), batchSize: 8, engine: 'onnx', signal: controller.signal }, () => {
+        controller.abort();
+      });
+      pool.add(many);
+      pool.end();
+      await expect(pool.done).rejects.toMatchObject({ name: 'AbortError' });
+      await new Promise((r) => setTimeout(r, 300 + 200 * attempt));
+    }
+    const again: EmbedResult[] = [];
+    await embedAll(many.slice(0, 2), { thumbnailDir: path.join(dir, 't-after'), engine: 'onnx' }, (b) => {
+      again.push(...b);
+    });
+    expect(again.filter((r) => 'embedding' in r)).toHaveLength(2);
+  }, 120_000);
+
   it('starts no worker when nothing is added, and stops on abort', async () => {
     const empty = startEmbedPool({ thumbnailDir: path.join(dir, 't2') }, () => {
       throw new Error('no results expected');
