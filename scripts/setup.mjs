@@ -30,11 +30,11 @@ if (run(npm, [ci, '--no-audit', '--no-fund'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '
 // CUDA 12 and cuDNN 9 on the library path at run time; without them the app uses the CPU and
 // says why (see README, "Engines and devices").
 const nvidia = process.platform === 'linux' && process.arch === 'x64' && existsSync('/proc/driver/nvidia/version');
-if (nvidia && ortInstall === 'skip' && !process.env.CONSTELLATE_SKIP_CUDA && existsSync('node_modules/onnxruntime-node/script/install.js')) {
+// ONNXRUNTIME_NODE_INSTALL=skip set by the user (CI does) means no download at all.
+if (nvidia && process.env.ONNXRUNTIME_NODE_INSTALL === undefined && existsSync('node_modules/onnxruntime-node/script/install.js')) {
   const status = spawnSync(process.execPath, ['node_modules/onnxruntime-node/script/install.js'], {
     stdio: 'pipe',
     timeout: 600_000,
-    cwd: 'node_modules/onnxruntime-node',
     env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12' },
   }).status;
   console.log(
