@@ -1,42 +1,45 @@
 /**
- * Pipeline throughput on large JPEGs: scan+decode+thumbnail+embed with one embed worker and with
- * one per core, next to the backbone's own ceiling (inference alone on ready tensors) and
- * sharp's ceiling (decode alone, thumbnails included), and the ratio to min(ceilings).
+ * Pipeline throughput on realistic 1600x1200 camera JPEGs (bench/photos.ts), for ONNX Runtime and
+ * for the tfjs wasm path, measured in the same run on the same files, interleaved (the machine is
+ * shared and noisy: a ratio is only taken between figures from the same round).
  *
- * The backbone ceiling is measured by the pipeline's own embed workers (core/embed/worker.ts,
- * started the same way, fed 8 decoded images + their mirrors per batch, two batches queued per
- * worker, all workers at once), not by a separate script: a separate helper running the same
- * `embed()` loop from the body of its worker module (after a top-level await) measures about 2x
- * slower than the same loop inside a function, as wasm inference speed depends on the call site
- * (measured: from the module body ~150-170 ms per row, from a function 62-90 ms; padding the
- * stack before the call by 256 B steps moves it between ~63 and ~100 ms with a 4 KiB period, so
- * it looks like a stack-vs-data address aliasing effect, not warm-up, GC, tsx or threads). Only
- * the worker that runs the pipeline can therefore give its ceiling.
+ * Per engine:
+ *  - the backbone's ceiling: the pipeline's own embed workers (core/embed/worker.ts, as many as
+ *    the pool would start: one for ONNX Runtime, one per core for wasm) on ready tensors, 8
+ *    images + their mirrors per batch, two batches queued per worker; its CPU time per image
+ *    (all threads of the process) gives the ceiling `cores / CPU time`;
+ *  - the whole clustering run as a user starts it (`runClusterJob`: scan, check, decode +
+ *    thumbnail + embed, train, map, write) on the same folder: the pipeline's rate (images over
+ *    scan + check + embed) and the end-to-end rate (images over the whole run).
+ * Decode's ceiling (sharp: read, hash, decode, model input, thumbnail) comes from its CPU time per
+ * image the same way. The pipeline is then compared with min(ceilings) and with the bound of two
+ * stages sharing the cores, `cores / (backbone CPU + decode CPU)` per image.
  *
- * The machine may be shared: each figure notes the load average when it was taken.
+ * The wasm ceiling is measured by the pipeline's embed worker itself, not a separate script: wasm
+ * inference speed depends on the call site (from a module body ~150-170 ms per row, from a
+ * function 62-90 ms: a stack-vs-data address aliasing effect), so only the worker that runs the
+ * pipeline can give its ceiling.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import type { EngineChoice } from '../core/embed/engine.js';
+import { stopEmbedWorker } from '../core/embed/pool.js';
+import type { FromWorker, ReadyImage, ToWorker } from '../core/embed/protocol.js';
 import { decodeImage, MODEL_INPUT_SIZE } from '../core/images/decode.js';
 import { configureSharp } from '../core/images/sharpConfig.js';
-import type { FromWorker, ReadyImage, ToWorker } from '../core/embed/protocol.js';
-import { indexLibraries } from '../core/jobs/indexing/indexLibrary.js';
-import { ProgressTracker } from '../core/runtime/progress.js';
+import { runClusterJob } from '../core/jobs/grouping/clusterJob.js';
 import { startWorker } from '../core/runtime/workers.js';
 import { openStore } from '../core/store/index.js';
-import { makeNoiseGradientJpeg } from '../test/fixtures/badCorpus.js';
+import { benchPhotos, PHOTO_HEIGHT, PHOTO_WIDTH } from './photos.js';
 import type { Figure } from './report.js';
 
 const BATCH = 8; // the pool's batch: 8 images + 8 mirrors per forward pass
+const ENGINES: readonly EngineChoice[] = ['onnx', 'wasm'];
 
 const load = () => loadavg()[0]!.toFixed(2);
-
-interface Measured {
-  rate: number;
-  note: string;
-}
+const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 
 /** Decoded pairs of real photos, copied for each batch (the worker takes ownership of its input). */
 function pairSource(pairs: Float32Array[]): (n: number) => ReadyImage[] {
@@ -44,37 +47,45 @@ function pairSource(pairs: Float32Array[]): (n: number) => ReadyImage[] {
   return (n) =>
     Array.from({ length: n }, () => {
       const i = k++;
-      const facts = { width: 1600, height: 1200, format: 'jpeg', takenAt: null, camera: null, orientation: 1 };
+      const facts = { width: PHOTO_WIDTH, height: PHOTO_HEIGHT, format: 'jpeg', takenAt: null, camera: null, orientation: 1 };
       return { imageId: i, contentHash: `bench:${i}`, pair: pairs[i % pairs.length]!.slice(), facts, thumbnail: null };
     });
 }
 
+interface Ceiling {
+  rate: number;
+  cpuMsPerImage: number;
+  workers: number;
+  device: string;
+  note: string;
+}
+
 /**
- * Images/s of `workers` embed workers on ready tensors, all running at once, each kept two
- * batches deep as the pool does; timed on the main thread from the first batch to the last
- * result, after one warm-up batch per worker (allocation, wasm tier-up).
+ * The backbone alone on `engine`, as many workers as the pool would start, each kept two batches
+ * deep; timed on the main thread from the first batch to the last result after one warm-up batch
+ * per worker (allocation, wasm tier-up, ORT's first-run profiling).
  */
-async function backboneCeiling(workers: number, batchesPerWorker: number, pairs: Float32Array[]): Promise<Measured & { backend: string }> {
+async function backboneCeiling(engine: EngineChoice, cores: number, batchesPerWorker: number, pairs: Float32Array[]): Promise<Ceiling> {
   const next = pairSource(pairs);
   const loadBefore = load();
   const started: Worker[] = [];
+  const spawn = () => {
+    const w = startWorker(new URL('../core/embed/worker.ts', import.meta.url), { workerData: { engine } });
+    started.push(w);
+    return new Promise<{ w: Worker; parallel: boolean; device: string }>((resolve, reject) => {
+      const onMsg = (m: FromWorker) => {
+        if (m.type === 'ready') {
+          w.off('message', onMsg);
+          resolve({ w, parallel: m.backend.parallelWorkers, device: m.backend.device });
+        } else if (m.type === 'fatal') reject(new Error(m.message));
+      };
+      w.on('message', onMsg);
+      w.once('error', reject);
+    });
+  };
   try {
-    const ready = await Promise.all(
-      Array.from({ length: workers }, () => {
-        const w = startWorker(new URL('../core/embed/worker.ts', import.meta.url), { workerData: {} });
-        started.push(w);
-        return new Promise<{ w: Worker; backend: string }>((resolve, reject) => {
-          const onMsg = (m: FromWorker) => {
-            if (m.type === 'ready') {
-              w.off('message', onMsg);
-              resolve({ w, backend: m.backend.choice });
-            } else if (m.type === 'fatal') reject(new Error(m.message));
-          };
-          w.on('message', onMsg);
-          w.once('error', reject);
-        });
-      }),
-    );
+    const first = await spawn();
+    const ready = [first, ...(await Promise.all(Array.from({ length: first.parallel ? cores - 1 : 0 }, spawn)))];
     const run = (w: Worker, batches: number) =>
       new Promise<number>((resolve, reject) => {
         let sent = 0;
@@ -82,7 +93,8 @@ async function backboneCeiling(workers: number, batchesPerWorker: number, pairs:
         let embedMs = 0;
         const send = () => {
           const images = next(BATCH);
-          w.postMessage({ type: 'batch', batchId: ++sent, images } satisfies ToWorker, images.map((i) => i.pair.buffer as ArrayBuffer));
+          sent++;
+          w.postMessage({ type: 'batch', batchId: sent, images } satisfies ToWorker, images.map((i) => i.pair.buffer as ArrayBuffer));
         };
         const onMsg = (m: FromWorker) => {
           if (m.type !== 'result') return;
@@ -98,23 +110,28 @@ async function backboneCeiling(workers: number, batchesPerWorker: number, pairs:
         if (batches > 1) send();
       });
     await Promise.all(ready.map((r) => run(r.w, 1)));
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const busy = await Promise.all(ready.map((r) => run(r.w, batchesPerWorker)));
     const seconds = (performance.now() - t0) / 1000;
-    const images = workers * batchesPerWorker * BATCH;
+    const cpu = cpuMs(process.cpuUsage(c0));
+    const images = ready.length * batchesPerWorker * BATCH;
     const perRow = busy.map((ms) => (ms / (batchesPerWorker * BATCH * 2)).toFixed(0)).join('/');
     return {
       rate: images / seconds,
-      backend: ready[0]!.backend,
-      note: `${images} images in ${seconds.toFixed(1)} s; ${perRow} ms per row; load ${loadBefore} -> ${load()}`,
+      cpuMsPerImage: cpu / images,
+      workers: ready.length,
+      device: first.device,
+      note: `${images} images in ${seconds.toFixed(1)} s on ${ready.length} worker(s); ${perRow} ms per row (wall); ${(cpu / images).toFixed(1)} ms CPU per image; load ${loadBefore} -> ${load()}`,
     };
   } finally {
-    for (const w of started) void w.terminate();
+    // ONNX Runtime's worker releases its session before it ends (see stopEmbedWorker).
+    for (const w of started) stopEmbedWorker(w, { choice: engine });
   }
 }
 
-/** Images/s of decode + thumbnail + model input alone (the decode worker's work), `concurrency` at a time. */
-async function decodeCeiling(files: string[], concurrency: number, cacheDir: string): Promise<Measured> {
+/** Decode + thumbnail + model input alone (the decode worker's work), `concurrency` at a time. */
+async function decodeCeiling(files: string[], concurrency: number, cacheDir: string): Promise<{ rate: number; cpuMsPerImage: number; note: string }> {
   configureSharp();
   const loadBefore = load();
   const c0 = process.cpuUsage();
@@ -130,55 +147,79 @@ async function decodeCeiling(files: string[], concurrency: number, cacheDir: str
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(c0);
-  return {
-    rate: files.length / seconds,
-    note: `${((cpu.user + cpu.system) / 1000 / files.length).toFixed(1)} ms CPU per image; load ${loadBefore} -> ${load()}`,
-  };
+  const cpu = cpuMs(process.cpuUsage(c0)) / files.length;
+  return { rate: files.length / seconds, cpuMsPerImage: cpu, note: `${files.length} in ${seconds.toFixed(1)} s; ${cpu.toFixed(1)} ms CPU per image; load ${loadBefore} -> ${load()}` };
 }
 
-async function pipelineRate(folder: string, workers: number): Promise<Measured> {
-  const dir = path.join(tmpdir(), `cs-bench-db-${workers}-${process.pid}`);
+interface RunFigures {
+  pipelineRate: number;
+  endToEndRate: number;
+  /** CPU time per image of the whole run (all threads). */
+  cpuMsPerImage: number;
+  /** CPU time per image up to the end of embedding (scan, check, decode, embed, model loads). */
+  pipelineCpuMsPerImage: number;
+  note: string;
+}
+
+/** One clustering run as a user starts it, on a fresh database, with `engine` forced. */
+async function clusterRun(folder: string, n: number, engine: EngineChoice): Promise<RunFigures> {
+  const dir = path.join(tmpdir(), `cs-bench-db-${engine}-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const store = openStore(path.join(dir, 'bench.db'));
+  const before = process.env.CONSTELLATE_ENGINE;
+  process.env.CONSTELLATE_ENGINE = engine;
   try {
     const lib = store.libraries.add(folder);
     const loadBefore = load();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const r = await indexLibraries({ db: store.db, libraryIds: [lib.id], workers, progress: new ProgressTracker() });
+    let indexCpu: number | null = null;
+    const summary = await runClusterJob({
+      store,
+      libraryIds: [lib.id],
+      onProgress: (_phases, phase) => {
+        if (indexCpu === null && (phase === 'train' || phase === 'map' || phase === 'write')) indexCpu = cpuMs(process.cpuUsage(c0));
+      },
+    });
     const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(c0);
-    const busy = r.pool ? r.pool.embedMs / 1000 / (seconds * r.pool.workers) : 0;
+    const cpu = cpuMs(process.cpuUsage(c0));
+    if (summary.images !== n) throw new Error(`${engine}: clustered ${summary.images} of ${n} images`);
+    if (summary.backend.choice !== engine) throw new Error(`${engine}: the run used ${summary.backend.choice}`);
+    const p = summary.secondsByPhase;
+    const indexSeconds = (p.scan ?? 0) + (p.check ?? 0) + (p.embed ?? 0);
+    const phases = Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
     return {
-      rate: r.embedded / seconds,
-      note:
-        `${r.embedded} in ${seconds.toFixed(1)} s; ${((cpu.user + cpu.system) / 1000 / r.embedded).toFixed(0)} ms CPU per image (all threads, ` +
-        `model loads included); embed workers in forward passes ${(busy * 100).toFixed(0)}% of the time; load ${loadBefore} -> ${load()}`,
+      pipelineRate: n / indexSeconds,
+      endToEndRate: n / seconds,
+      cpuMsPerImage: cpu / n,
+      pipelineCpuMsPerImage: (indexCpu ?? cpu) / n,
+      note: `${n} in ${seconds.toFixed(1)} s (${phases}); CPU per image ${((indexCpu ?? cpu) / n).toFixed(0)} ms to the end of embedding, ${(cpu / n).toFixed(0)} ms in all (all threads, model loads and training included); ${summary.backend.device}; load ${loadBefore} -> ${load()}`,
     };
   } finally {
+    if (before === undefined) delete process.env.CONSTELLATE_ENGINE;
+    else process.env.CONSTELLATE_ENGINE = before;
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
 export async function benchPipeline(quick: boolean): Promise<Figure[]> {
-  const n = quick ? 16 : 1000;
+  const n = quick ? 16 : 400;
+  const rounds = quick ? 1 : 2;
   const cores = availableParallelism();
-  const folder = path.join(tmpdir(), `cs-bench-jpegs-${n}`);
-  mkdirSync(folder, { recursive: true });
-  const files: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const f = path.join(folder, `photo-${String(i).padStart(5, '0')}.jpg`);
-    files.push(f);
-    writeFileSync(f, await makeNoiseGradientJpeg(1600, 1200, i + 1));
-  }
+  const { folder, files } = await benchPhotos(n);
   const cmd = `npx tsx bench/run.ts ${quick ? '--quick ' : ''}--only pipeline`;
+  const figures: Figure[] = [];
+
   const thumbs = path.join(tmpdir(), `cs-bench-thumbs-${process.pid}`);
-  const decode1 = await decodeCeiling(files, 1, thumbs);
-  const decodeAll = await decodeCeiling(files, cores, thumbs);
+  const decode = await decodeCeiling(files, cores, thumbs);
   rmSync(thumbs, { recursive: true, force: true });
+  const decodeCpuCeiling = (cores * 1000) / decode.cpuMsPerImage;
+  figures.push({ name: `decode (sharp: ${PHOTO_WIDTH}x${PHOTO_HEIGHT} photo -> model input + thumbnail), ${cores} at a time`, value: decode.rate, unit: 'img/s', command: cmd, note: decode.note });
+  figures.push({ name: 'decode ceiling from CPU time (cores / CPU per image)', value: decodeCpuCeiling, unit: 'img/s', command: cmd, note: `${decode.cpuMsPerImage.toFixed(1)} ms CPU per image` });
 
   const pairs: Float32Array[] = [];
   for (const f of files.slice(0, BATCH)) {
@@ -186,36 +227,46 @@ export async function benchPipeline(quick: boolean): Promise<Figure[]> {
     if (!r.ok || !r.input) throw new Error(`decode failed: ${f}`);
     pairs.push(r.input.pair);
   }
-  const batches = quick ? 2 : 12;
-  const bb1 = await backboneCeiling(1, batches, pairs);
-  const bbAll = await backboneCeiling(cores, batches, pairs);
-  const p1 = await pipelineRate(folder, 1);
-  const pAll = await pipelineRate(folder, cores);
+  const batches = quick ? 2 : 8;
+  const ceilings = new Map<EngineChoice, Ceiling>();
+  for (const engine of ENGINES) {
+    const c = await backboneCeiling(engine, cores, batches, pairs);
+    ceilings.set(engine, c);
+    figures.push({ name: `backbone (${engine}, image + mirror in one forward pass), ${c.workers} worker(s)`, value: c.rate, unit: 'img/s', command: cmd, note: `${c.device}; ${c.note}` });
+    figures.push({ name: `backbone ceiling from CPU time (${engine})`, value: (cores * 1000) / c.cpuMsPerImage, unit: 'img/s', command: cmd, note: `${c.cpuMsPerImage.toFixed(1)} ms CPU per image` });
+  }
 
-  const ceiling = Math.min(bbAll.rate, decodeAll.rate);
-  // Decode and inference take turns on the same cores, so even with no waiting at all the
-  // pipeline cannot beat 1 / (1/backbone + 1/decode): shown for context, not the target.
-  const shared = 1 / (1 / bbAll.rate + 1 / decodeAll.rate);
-  return [
-    { name: 'decode ceiling (sharp: 1600x1200 JPEG -> model input + thumbnail), 1 at a time', value: decode1.rate, unit: 'img/s', command: cmd, note: decode1.note },
-    { name: `decode ceiling, ${cores} at a time`, value: decodeAll.rate, unit: 'img/s', command: cmd, note: decodeAll.note },
-    { name: `backbone ceiling (${bb1.backend}, image + mirror, pipeline's embed worker), 1 worker`, value: bb1.rate, unit: 'img/s', command: cmd, note: bb1.note },
-    { name: `backbone ceiling, ${cores} workers`, value: bbAll.rate, unit: 'img/s', command: cmd, note: bbAll.note },
-    { name: `pipeline scan+decode+thumbnail+embed, 1 embed worker (+ decode worker) (${n} JPEGs)`, value: p1.rate, unit: 'img/s', command: cmd, note: p1.note },
-    { name: `pipeline, ${cores} embed workers (${n} JPEGs)`, value: pAll.rate, unit: 'img/s', command: cmd, note: pAll.note },
-    {
-      name: `pipeline / min(ceilings), ${cores} workers (target >= 0.85)`,
-      value: pAll.rate / ceiling,
-      unit: 'ratio',
-      command: cmd,
-      note: `min(${bbAll.rate.toFixed(2)}, ${decodeAll.rate.toFixed(2)})`,
-    },
-    {
-      name: `pipeline / shared-core bound 1/(1/backbone + 1/decode), ${cores} workers (context)`,
-      value: pAll.rate / shared,
-      unit: 'ratio',
-      command: cmd,
-      note: `bound ${shared.toFixed(2)} img/s: decode and inference share the cores`,
-    },
-  ];
+  // Interleaved: onnx, wasm, then wasm, onnx, ... so neither always runs first.
+  const runs = new Map<EngineChoice, RunFigures[]>(ENGINES.map((e) => [e, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const engine of r % 2 === 0 ? ENGINES : [...ENGINES].reverse()) runs.get(engine)!.push(await clusterRun(folder, n, engine));
+  }
+  for (const engine of ENGINES) {
+    const rs = runs.get(engine)!;
+    const last = rs[rs.length - 1]!;
+    figures.push({ name: `pipeline scan+check+decode+thumbnail+embed (${engine}, ${n} photos), median of ${rs.length}`, value: median(rs.map((x) => x.pipelineRate)), unit: 'img/s', command: cmd, note: rs.map((x) => x.pipelineRate.toFixed(2)).join(' / ') });
+    figures.push({ name: `end to end: cluster the folder (${engine}), median of ${rs.length}`, value: median(rs.map((x) => x.endToEndRate)), unit: 'img/s', command: cmd, note: last.note });
+  }
+  const onnx = runs.get('onnx')!;
+  const wasm = runs.get('wasm')!;
+  const paired = (f: (x: RunFigures) => number) => median(onnx.map((o, i) => f(o) / f(wasm[i]!)));
+  figures.push({ name: 'pipeline images/s, ONNX Runtime / wasm, same rounds (target >= 3)', value: paired((x) => x.pipelineRate), unit: 'ratio', command: cmd, note: `per round: ${onnx.map((o, i) => (o.pipelineRate / wasm[i]!.pipelineRate).toFixed(2)).join(' / ')}` });
+  figures.push({ name: 'end-to-end images/s, ONNX Runtime / wasm, same rounds', value: paired((x) => x.endToEndRate), unit: 'ratio', command: cmd, note: `per round: ${onnx.map((o, i) => (o.endToEndRate / wasm[i]!.endToEndRate).toFixed(2)).join(' / ')}` });
+  figures.push({ name: 'CPU time per image, wasm / ONNX Runtime, whole run', value: median(wasm.map((w, i) => w.cpuMsPerImage / onnx[i]!.cpuMsPerImage)), unit: 'ratio', command: cmd, note: 'not disturbed by other load on the machine' });
+
+  // Efficiency against the ceilings, in CPU time: the machine is shared, so a wall-clock rate
+  // says as much about the neighbours as about the pipeline. `cores / pipeline CPU per image` is
+  // the rate the pipeline would have on idle cores.
+  for (const engine of ENGINES) {
+    const bb = ceilings.get(engine)!;
+    const bbCeiling = (cores * 1000) / bb.cpuMsPerImage;
+    const minCeiling = Math.min(bbCeiling, decodeCpuCeiling);
+    const shared = (cores * 1000) / (bb.cpuMsPerImage + decode.cpuMsPerImage);
+    const pipeCpu = median(runs.get(engine)!.map((x) => x.pipelineCpuMsPerImage));
+    const rate = (cores * 1000) / pipeCpu;
+    figures.push({ name: `pipeline rate from its CPU time, cores / CPU per image (${engine})`, value: rate, unit: 'img/s', command: cmd, note: `${pipeCpu.toFixed(1)} ms CPU per image from scan to the last embedding, model loads included` });
+    figures.push({ name: `pipeline / min(backbone, decode) ceilings, CPU time (${engine}) (target >= 0.85)`, value: rate / minCeiling, unit: 'ratio', command: cmd, note: `min(${bbCeiling.toFixed(1)}, ${decodeCpuCeiling.toFixed(1)}) img/s; at most ${(Math.max(bb.cpuMsPerImage, decode.cpuMsPerImage) / (bb.cpuMsPerImage + decode.cpuMsPerImage)).toFixed(2)} where both stages share the cores` });
+    figures.push({ name: `pipeline / shared-core bound cores/(backbone + decode CPU per image) (${engine})`, value: rate / shared, unit: 'ratio', command: cmd, note: `bound ${shared.toFixed(1)} img/s: decode and inference share the ${cores} cores` });
+  }
+  return figures;
 }

@@ -11,7 +11,7 @@ import { formatTable, type Figure } from './report.js';
 
 const program = new Command()
   .option('--quick', 'small sizes (CI)')
-  .option('--only <names>', 'comma-separated subset: pipeline,store,icon,knn,ui,guards')
+  .option('--only <names>', 'comma-separated subset: pipeline,engines,store,icon,knn,ui,guards')
   .parse(process.argv);
 const opts = program.opts<{ quick?: boolean; only?: string }>();
 const quick = opts.quick ?? false;
@@ -19,6 +19,7 @@ const only = opts.only ? new Set(opts.only.split(',')) : null;
 
 const suites: Array<[string, () => Promise<Figure[]>]> = [
   ['pipeline', async () => (await import('./pipeline.js')).benchPipeline(quick)],
+  ['engines', async () => (await import('./engines.js')).benchEngines(quick)],
   ['store', async () => (await import('./store.js')).benchStore(quick)],
   ['icon', async () => (await import('./icon.js')).benchIcon(quick)],
   ['knn', async () => (await import('./knn.js')).benchKnn(quick)],

@@ -1,16 +1,19 @@
 /**
- * Worker entry: picks the TensorFlow.js backend (tfjs-node-gpu -> tfjs-node -> wasm -> cpu) off
- * the main thread, so the native libraries (and CUDA) are never loaded into the main process.
+ * Worker entry: picks the embedding engine (ONNX Runtime's best provider, then tfjs-node-gpu ->
+ * tfjs-node -> wasm -> cpu) off the main thread, so no ML runtime (nor CUDA) loads on it, and
+ * reports the device the runtime says it is using.
  */
 import { parentPort } from 'node:worker_threads';
-import { initTf } from '../core/embed/backend.js';
+import { loadBackbone } from '../core/embed/backbone.js';
 
 const port = parentPort;
 if (!port) throw new Error('backendProbe must run in a worker thread');
 
 try {
-  const { backend } = await initTf();
-  port.postMessage({ ok: true, backend });
+  const backbone = await loadBackbone();
+  // Released before answering: the pool's worker opens the next session (one at a time, onnxruntime#24486).
+  await backbone.dispose();
+  port.postMessage({ ok: true, backend: backbone.engine });
 } catch (err) {
   port.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) });
 }

@@ -1,26 +1,27 @@
 /**
- * GPU selection for the desktop app. The main process decides once, at start-up, which
- * TensorFlow.js backend the job workers use: `@tensorflow/tfjs-node-gpu` when it is installed and
- * loads (CUDA), else `@tensorflow/tfjs-node`, else wasm, else cpu (see core/embed/backend.ts).
- * The probe itself runs in a short-lived worker thread, so libtensorflow/CUDA never load into
- * the main process. The choice goes into `CONSTELLATE_BACKEND`, which the job workers inherit,
- * so they start from the backend that worked instead of retrying the ones that did not.
+ * Engine selection for the desktop app. The main process decides once, at start-up, which
+ * embedding engine the job workers use: ONNX Runtime with its best provider, else tfjs-node-gpu,
+ * tfjs-node, wasm, cpu (see core/embed/engine.ts). The probe itself runs in a short-lived worker
+ * thread, so no ML runtime (nor CUDA) loads on the main thread. The choice goes into
+ * `CONSTELLATE_BACKEND`, which the job workers inherit, so they start from the engine that
+ * worked instead of retrying the ones that did not.
  */
 import type { Worker } from 'node:worker_threads';
-import type { BackendInfo } from '../core/embed/backend.js';
+import { describeEngine, type EngineInfo } from '../core/embed/engine.js';
 import { siblingModule, startWorker } from '../core/runtime/workers.js';
 
-export type BackendProbe = () => Promise<BackendInfo>;
+export type ProbedEngine = Pick<EngineInfo, 'choice' | 'device' | 'unavailable'>;
+export type BackendProbe = () => Promise<ProbedEngine>;
 
 /** Runs `backendProbe` in a worker thread and resolves with its choice. */
-export function probeBackendInWorker(options: { timeoutMs?: number; start?: () => Worker } = {}): Promise<BackendInfo> {
+export function probeBackendInWorker(options: { timeoutMs?: number; start?: () => Worker } = {}): Promise<ProbedEngine> {
   const start = options.start ?? (() => startWorker(siblingModule(import.meta.url, 'backendProbe')));
   const timeoutMs = options.timeoutMs ?? 120_000;
-  return new Promise<BackendInfo>((resolvePromise, reject) => {
+  return new Promise<ProbedEngine>((resolvePromise, reject) => {
     const worker = start();
     const timer = setTimeout(() => finish(new Error(`the backend probe did not answer within ${timeoutMs} ms`)), timeoutMs);
     let settled = false;
-    const finish = (err: Error | null, info?: BackendInfo) => {
+    const finish = (err: Error | null, info?: ProbedEngine) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -28,7 +29,7 @@ export function probeBackendInWorker(options: { timeoutMs?: number; start?: () =
       if (err) reject(err);
       else resolvePromise(info!);
     };
-    worker.once('message', (msg: { ok: true; backend: BackendInfo } | { ok: false; message: string }) => {
+    worker.once('message', (msg: { ok: true; backend: ProbedEngine } | { ok: false; message: string }) => {
       if (msg.ok) finish(null, msg.backend);
       else finish(new Error(msg.message));
     });
@@ -37,10 +38,9 @@ export function probeBackendInWorker(options: { timeoutMs?: number; start?: () =
   });
 }
 
-/** One line for the log: the choice, the device, and why faster options were passed over. */
-export function describeBackend(info: BackendInfo): string {
-  const skipped = info.unavailable.map((u) => `${u.choice}: ${u.reason}`).join('; ');
-  return `TensorFlow.js backend: ${info.choice} (${info.device})${skipped ? `; passed over ${skipped}` : ''}`;
+/** One line for the log: the engine, the device, and why faster options were passed over. */
+export function describeBackend(info: Pick<EngineInfo, 'choice' | 'device' | 'unavailable'>): string {
+  return describeEngine(info);
 }
 
 /**
@@ -49,7 +49,7 @@ export function describeBackend(info: BackendInfo): string {
  */
 export async function selectBackend(
   options: { probe?: BackendProbe; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
-): Promise<BackendInfo | null> {
+): Promise<ProbedEngine | null> {
   const probe = options.probe ?? (() => probeBackendInWorker());
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => console.log(`constellate: ${line}`));
@@ -59,7 +59,7 @@ export async function selectBackend(
     log(describeBackend(info));
     return info;
   } catch (err) {
-    log(`could not probe the TensorFlow.js backend (${(err as Error).message}); the workers will choose`);
+    log(`could not probe the embedding engine (${(err as Error).message}); the workers will choose`);
     return null;
   }
 }

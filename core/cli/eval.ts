@@ -49,6 +49,8 @@ export interface EvalOutput {
   /** The app's default Unsorted threshold applied to I-Con's result (means over seeds). */
   unsorted?: { threshold: number; share: number; accSorted: number; accUnsorted: number };
   backend: string;
+  /** The engines that made the embeddings scored (`engineTag`s with counts; 'unrecorded' for ones made before engines were recorded). */
+  engines: Record<string, number>;
 }
 
 export async function evalCommand(folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers?: boolean }): Promise<void> {
@@ -83,6 +85,7 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
       if ('peers' in peers) out.peers = peers.peers;
       else out.peersUnavailable = peers.unavailable;
     }
+    for (const e of store.embeddings.engines(BACKBONE.id)) out.engines[e.engine ?? 'unrecorded'] = e.count;
     if (base.unsorted) out.unsorted = { threshold: DEFAULT_UNSORTED_THRESHOLD, ...base.unsorted };
     if (base.pinned) out.pinned = { perClass: opts.pins, ...means(base.pinned) };
     if (base.fixed) out.fixed = { perClass: opts.pins, ...means(base.fixed) };
@@ -160,13 +163,14 @@ function toOutput(r: EvaluateResult, backend: string): EvalOutput {
     perSeed: r.perSeed.map((s) => ({ seed: s.seed, icon: triple(s.icon), start: triple(s.start), kmeans: triple(s.kmeans) })),
     minAccMargin: r.minAccMargin,
     backend,
+    engines: {},
   };
 }
 
 function formatEval(o: EvalOutput, root: string): string {
   const f = (m: number, s: number) => `${m.toFixed(3)} ± ${s.toFixed(3)}`;
   const lines = [
-    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, backend ${o.backend}`,
+    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, backend ${o.backend}, embedded by ${Object.keys(o.engines).join(', ') || 'none'}`,
     `            ACC              NMI              ARI`,
     `I-Con    ${f(o.icon.acc, o.std.icon.acc)}  ${f(o.icon.nmi, o.std.icon.nmi)}  ${f(o.icon.ari, o.std.icon.ari)}`,
     `start    ${f(o.start.acc, o.std.start.acc)}  ${f(o.start.nmi, o.std.start.nmi)}  ${f(o.start.ari, o.std.start.ari)}   (before training)`,

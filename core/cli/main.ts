@@ -3,6 +3,7 @@
  * services the UI uses. Progress goes to stderr, results to stdout.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ENGINE_ORDER } from '../embed/engine.js';
 import { packageVersion } from '../app/paths.js';
 
 function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -11,6 +12,21 @@ function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;
   };
+}
+
+/**
+ * `--engine NAME`: this process and the workers it starts use that engine only (benchmarks, bug
+ * reports): an engine that cannot load is an error, not a quiet fallback. Worker threads inherit
+ * the environment, which is how the choice reaches the embed and training workers.
+ */
+function engineOption(): Option {
+  return new Option('--engine <name>', 'embedding engine, forced (default: the fastest that loads)')
+    .choices([...ENGINE_ORDER])
+    .argParser((value: string) => {
+      if (!(ENGINE_ORDER as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${ENGINE_ORDER.join(', ')}`);
+      process.env.CONSTELLATE_ENGINE = value;
+      return value;
+    });
 }
 
 /** A finished command's exit code other than 0 (export: some files could not be exported). */
@@ -35,6 +51,7 @@ export function buildProgram(): Command {
     .option('--place-new', 'keep the current groups: embed new images and place them with the trained head (no retraining)')
     // Its old name, kept for scripts.
     .addOption(new Option('--assign-new').hideHelp())
+    .addOption(engineOption())
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean }) => {
       const { clusterCommand } = await import('./cluster.js');
@@ -63,6 +80,7 @@ export function buildProgram(): Command {
     .option('--seeds <N>', 'seeds to average over', intArg(1, 100), 5)
     .option('--db <file>', 'embedding cache database (default: eval-cache.db in the app-data folder)')
     .option('--pins <N>', 'also score regrouping after N edits per class (N random images pinned; N misplaced images moved)', intArg(0, 1000), 0)
+    .addOption(engineOption())
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-peers', 'skip the scikit-learn peers (run through python3 where it has sklearn)')
     .action(async (folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers: boolean }) => {
@@ -89,6 +107,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   exitCode = 0;
+  const engineBefore = process.env.CONSTELLATE_ENGINE;
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -99,5 +118,9 @@ export async function main(argv: string[]): Promise<number> {
     const userMessage = (err as { userMessage?: string }).userMessage;
     console.error(`constellate: ${userMessage ?? e.message ?? String(err)}`);
     return 1;
+  } finally {
+    // `--engine` is for this command: a caller running several (tests) gets its environment back.
+    if (engineBefore === undefined) delete process.env.CONSTELLATE_ENGINE;
+    else process.env.CONSTELLATE_ENGINE = engineBefore;
   }
 }

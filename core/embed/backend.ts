@@ -10,32 +10,22 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { BACKEND_ORDER, nativeTfjsDevice, type BackendChoice } from './backendNames.js';
 
-export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export type { BackendChoice } from './backendNames.js';
+export { BACKEND_ORDER, deviceOf } from './backendNames.js';
 
 export interface BackendInfo {
   /** Which package/backend won. */
   choice: BackendChoice;
   /** tfjs's own backend name ('tensorflow', 'wasm', 'cpu'). */
   tfBackend: string;
-  /** Human-readable device, shown in the UI and stored in run records. */
+  /** The device, as the runtime reports it: shown in the UI and stored in run records. */
   device: string;
+  /** True only where libtensorflow reports a GPU device (`isUsingGpuDevice`). */
+  gpu: boolean;
   /** Why each faster option was passed over. */
   unavailable: Array<{ choice: BackendChoice; reason: string }>;
-}
-
-/** The device each backend runs on, as the UI names it. */
-export const BACKEND_DEVICE: Readonly<Record<BackendChoice, string>> = {
-  'tfjs-node-gpu': 'GPU (CUDA, tfjs-node-gpu)',
-  'tfjs-node': 'CPU (native libtensorflow)',
-  wasm: 'CPU (WebAssembly SIMD, 1 thread per worker)',
-  cpu: 'CPU (plain JavaScript)',
-};
-
-/** The device of a backend named in a stored run (runs keep the backend's name only). */
-export function deviceOf(choice: string): string {
-  return Object.hasOwn(BACKEND_DEVICE, choice) ? BACKEND_DEVICE[choice as BackendChoice] : 'device not recorded';
 }
 
 export type Tf = typeof tf;
@@ -43,32 +33,45 @@ export type Tf = typeof tf;
 const require = createRequire(import.meta.url);
 
 /** Loads one backend or throws with the reason it is unavailable. Exported for tests. */
-export type BackendLoader = (choice: BackendChoice) => Promise<{ tfBackend: string; device: string }>;
+export type BackendLoader = (choice: BackendChoice) => Promise<{ tfBackend: string; device: string; gpu?: boolean }>;
 
 export const defaultLoader: BackendLoader = async (choice) => {
   switch (choice) {
     case 'tfjs-node-gpu':
-    case 'tfjs-node': {
-      // Importing the package registers the native 'tensorflow' backend.
-      await import(`@tensorflow/${choice}`);
-      const ok = await tf.setBackend('tensorflow');
-      if (!ok) throw new Error('the tensorflow backend failed to initialise');
-      return { tfBackend: 'tensorflow', device: BACKEND_DEVICE[choice] };
-    }
+    case 'tfjs-node':
+      return loadNativeBackend(choice);
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // The default wasm location is a CDN: point it at the files shipped in node_modules.
       wasm.setWasmPaths(wasmDistDir() + '/');
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('the wasm backend failed to initialise');
-      return { tfBackend: 'wasm', device: BACKEND_DEVICE.wasm };
+      return { tfBackend: 'wasm', device: 'CPU (WebAssembly SIMD, 1 thread per worker)', gpu: false };
     }
     case 'cpu': {
       await tf.setBackend('cpu');
-      return { tfBackend: 'cpu', device: BACKEND_DEVICE.cpu };
+      return { tfBackend: 'cpu', device: 'CPU (plain JavaScript)', gpu: false };
     }
   }
 };
+
+/**
+ * Loads a native backend and asks libtensorflow which device it found. The GPU package imports
+ * fine without CUDA 11.2 / cuDNN 8.1 and then runs on the CPU (tensorflow#74459, tfjs#8269), so
+ * the package name says nothing: `isUsingGpuDevice` (the binding's check of TensorFlow's device
+ * list for a GPU) does. `importPackage` is for tests, which register a backend of their own.
+ */
+export async function loadNativeBackend(
+  choice: 'tfjs-node-gpu' | 'tfjs-node',
+  importPackage: (name: string) => Promise<unknown> = (name) => import(name),
+): Promise<{ tfBackend: string; device: string; gpu: boolean }> {
+  // Importing the package registers the native 'tensorflow' backend.
+  await importPackage(`@tensorflow/${choice}`);
+  const ok = await tf.setBackend('tensorflow');
+  if (!ok) throw new Error('the tensorflow backend failed to initialise');
+  const gpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+  return { tfBackend: 'tensorflow', device: nativeTfjsDevice(choice, gpu), gpu };
+}
 
 export function wasmDistDir(): string {
   return dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
@@ -79,8 +82,9 @@ let active: BackendInfo | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Picks and activates the first backend that loads. `CONSTELLATE_BACKEND` (one of the choices)
- * restricts the search to that one and the ones after it, e.g. `wasm` to skip native libraries.
+ * Picks and activates the first backend that loads, in `tfjsOrder`: `CONSTELLATE_BACKEND` (one
+ * of the choices) restricts the search to that one and the ones after it, e.g. `wasm` to skip
+ * native libraries; `CONSTELLATE_ENGINE` naming a tfjs backend forces it.
  *
  * Calls run one at a time: of two overlapping first calls (the UI asking for two images'
  * suggestions at once), tfjs failed the second `setBackend('wasm')` while the first was
@@ -94,13 +98,13 @@ export function initTf(options: { prefer?: readonly BackendChoice[]; loader?: Ba
 
 async function initTfNow(options: { prefer?: readonly BackendChoice[]; loader?: BackendLoader }): Promise<{ tf: Tf; backend: BackendInfo }> {
   if (active && !options.loader && !options.prefer) return { tf, backend: active };
-  const order = options.prefer ?? orderFromEnv(process.env.CONSTELLATE_BACKEND);
+  const order = options.prefer ?? tfjsOrder(process.env);
   const loader = options.loader ?? defaultLoader;
   const unavailable: BackendInfo['unavailable'] = [];
   for (const choice of order) {
     try {
-      const { tfBackend, device } = await loader(choice);
-      const info: BackendInfo = { choice, tfBackend, device, unavailable };
+      const { tfBackend, device, gpu } = await loader(choice);
+      const info: BackendInfo = { choice, tfBackend, device, gpu: gpu ?? false, unavailable };
       if (!options.loader) active = info;
       return { tf, backend: info };
     } catch (err) {
@@ -110,14 +114,28 @@ async function initTfNow(options: { prefer?: readonly BackendChoice[]; loader?: 
   throw new Error(`no TensorFlow.js backend could be loaded: ${unavailable.map((u) => `${u.choice}: ${u.reason}`).join('; ')}`);
 }
 
+/**
+ * The tfjs backends to try: `CONSTELLATE_ENGINE` naming a tfjs backend (`--engine`) forces that
+ * one; otherwise from `CONSTELLATE_BACKEND` on. ONNX Runtime is not a tfjs backend: pinned or
+ * forced, it leaves the tfjs side (training, the head's inference) the whole chain.
+ */
+export function tfjsOrder(env: NodeJS.ProcessEnv): BackendChoice[] {
+  const forced = env.CONSTELLATE_ENGINE;
+  if (forced && forced !== 'onnx') {
+    if (!BACKEND_ORDER.includes(forced as BackendChoice)) throw new Error(`CONSTELLATE_ENGINE must be one of onnx, ${BACKEND_ORDER.join(', ')} (got "${forced}")`);
+    return [forced as BackendChoice];
+  }
+  return orderFromEnv(env.CONSTELLATE_BACKEND);
+}
+
 export function orderFromEnv(value: string | undefined): BackendChoice[] {
-  if (!value) return [...BACKEND_ORDER];
+  if (!value || value === 'onnx') return [...BACKEND_ORDER];
   const i = BACKEND_ORDER.indexOf(value as BackendChoice);
   if (i < 0) throw new Error(`CONSTELLATE_BACKEND must be one of ${BACKEND_ORDER.join(', ')} (got "${value}")`);
   return BACKEND_ORDER.slice(i);
 }
 
-function shortReason(err: unknown): string {
+export function shortReason(err: unknown): string {
   const e = err as { code?: string; message?: string };
   if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') return 'not installed';
   return (e?.message ?? String(err)).split('\n')[0]!.slice(0, 200);

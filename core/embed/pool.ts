@@ -1,5 +1,8 @@
 /**
- * The embed pool: one decode worker and one embed worker per core (by default).
+ * The embed pool: one decode worker and, by default, one embed worker per core for engines
+ * that run one thread per worker (wasm, cpu), or a single one for engines with threads (or a
+ * GPU) of their own (ONNX Runtime, native tfjs). The first embed worker chooses the engine;
+ * the others, where the engine wants them, start when it is ready and run the same engine.
  *
  * The decode worker reads, decodes and thumbnails a bounded number of images ahead; the main
  * thread groups decoded images into batches and keeps every embed worker two batches deep (one
@@ -17,8 +20,8 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { configureSharp } from '../images/sharpConfig.js';
 import { siblingModule, startWorker } from '../runtime/workers.js';
-import type { BackendInfo } from './backend.js';
 import { BACKBONE } from './backboneInfo.js';
+import type { EngineChoice, EngineInfo } from './engine.js';
 import type { EmbedItem, EmbedResult, EmbedWorkerInit, FromDecoder, FromWorker, ReadyImage, ToDecoder, ToWorker } from './protocol.js';
 
 export interface EmbedPoolOptions {
@@ -30,17 +33,20 @@ export interface EmbedPoolOptions {
   expected?: number;
   /** Other worker modules speaking the same protocol (tests: crashing workers). */
   workerModules?: { decoder?: URL; embedder?: URL };
+  /** Run this engine only (default: the fastest that loads, see core/embed/engine.ts `engineOrder`). */
+  engine?: EngineChoice;
 }
 
 export interface EmbedPoolStats {
-  backend: BackendInfo | null;
+  /** The engine the embed workers run, as the first one reported it. */
+  backend: EngineInfo | null;
   modelId: string | null;
   dim: number | null;
   /** Sum over images of read + decode + thumbnail time (they overlap: this is not wall time). */
   decodeMs: number;
   /** Sum over batches of the embed workers' forward-pass time. */
   embedMs: number;
-  /** Embed workers (plus one decode worker). */
+  /** Embed workers (plus one decode worker): at most `workers`, one for an engine with threads of its own. */
   workers: number;
 }
 
@@ -119,7 +125,7 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
     if (settled) return;
     settled = true;
     options.signal?.removeEventListener('abort', onAbort);
-    for (const s of slots) void s.worker.terminate();
+    for (const s of slots) stopEmbedWorker(s.worker, stats.backend);
     if (decoder) void decoder.worker.terminate();
     if (err) rejectDone(err);
     else resolveDone(stats);
@@ -232,16 +238,35 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
     return slot;
   };
 
+  let wanted = 1;
+  /** Decodes in flight and images decoded ahead, for `lanes` forward passes running at once. */
+  const sizeDecoding = (lanes: number) => {
+    // One more decode in flight than lanes, and at most one more batch per lane decoded ahead (on
+    // top of the two each worker holds): enough to cover the model load at the start and any
+    // hiccup, without holding many 1.2 MB pixel pairs.
+    decodeConcurrency = lanes + 1;
+    lookahead = batchSize * (lanes + 1);
+  };
   const spawnEmbedder = (): EmbedSlot => {
-    const worker = startWorker(options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: {} satisfies EmbedWorkerInit });
+    // Once the engine is known, every other worker runs it without searching again.
+    const engine = stats.backend?.choice ?? options.engine;
+    const init: EmbedWorkerInit = engine ? { engine } : {};
+    const worker = startWorker(options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: init });
     const slot: EmbedSlot = { worker, inFlight: new Map(), ready: false, dead: false };
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'ready') {
         if (msg.inputSize !== size) return finish(new Error(`backbone input is ${msg.inputSize} px, the decoder makes ${size} px`));
+        const first = stats.backend === null;
         stats.backend = msg.backend;
         stats.modelId = msg.modelId;
         stats.dim = msg.dim;
         slot.ready = true;
+        if (first) {
+          const count = msg.backend.parallelWorkers ? wanted : 1;
+          stats.workers = count;
+          sizeDecoding(msg.backend.parallelWorkers ? count : Math.max(1, msg.backend.threads));
+          for (let i = slots.length; i < count; i++) slots.push(spawnEmbedder());
+        }
       } else if (msg.type === 'result') {
         slot.inFlight.delete(msg.batchId);
         stats.embedMs += msg.embedMs;
@@ -269,17 +294,17 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
 
   const start = (firstCount: number) => {
     started = true;
-    const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil((options.expected ?? firstCount) / 4) || 1));
-    stats.workers = workerCount;
-    // One more decode in flight than embed workers, and at most one more batch per worker decoded
-    // ahead (on top of the two each worker holds): enough to cover the model load at the start
-    // and any hiccup, without holding many 1.2 MB pixel pairs.
-    decodeConcurrency = workerCount + 1;
-    lookahead = batchSize * (workerCount + 1);
+    wanted = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil((options.expected ?? firstCount) / 4) || 1));
+    // An engine forced to one that runs a thread per worker starts them all at once; otherwise
+    // the first worker finds the engine and the others follow if it wants them.
+    const forced = options.engine ?? (process.env.CONSTELLATE_ENGINE as EngineChoice | undefined);
+    const now = forced === 'wasm' || forced === 'cpu' ? wanted : 1;
+    stats.workers = now;
+    sizeDecoding(wanted);
     // libvips is shared by the process's threads: one thread per decode, no operation cache.
     configureSharp();
     decoder = spawnDecoder();
-    for (let i = 0; i < workerCount; i++) slots.push(spawnEmbedder());
+    for (let i = 0; i < now; i++) slots.push(spawnEmbedder());
   };
 
   if (options.signal?.aborted) onAbort();
@@ -315,6 +340,21 @@ export async function embedAll(
   pool.add(items);
   pool.end();
   return await pool.done;
+}
+
+/**
+ * Ends an embed worker. A tfjs worker is terminated at once. One that may hold an ONNX Runtime
+ * session (its engine, or not known yet) is asked to stop: it finishes the run in progress,
+ * releases the session and exits, because terminating it with a session alive aborted the whole
+ * process. A worker that has not gone within `graceMs` is terminated all the same.
+ */
+export function stopEmbedWorker(worker: Worker, engine: Pick<EngineInfo, 'choice'> | null, graceMs = 15_000): void {
+  if (engine && engine.choice !== 'onnx') {
+    void worker.terminate();
+    return;
+  }
+  worker.postMessage({ type: 'stop' } satisfies ToWorker);
+  setTimeout(() => void worker.terminate(), graceMs).unref();
 }
 
 /** Any exit before the pool settles is a death, even code 0: what the worker held would never come back. */

@@ -7,11 +7,13 @@
  * transferred buffers (decode worker -> main -> embed worker), never copied.
  */
 import type { SkipReason } from '../library/skips.js';
-import type { BackendInfo } from './backend.js';
+import type { EngineChoice, EngineInfo } from './engine.js';
 
 export interface EmbedWorkerInit {
   /** Only for the decode worker. */
   thumbnailDir?: string;
+  /** Only for embed workers: run this engine (the pool's first worker chose it), no search. */
+  engine?: EngineChoice;
 }
 
 export interface EmbedItem {
@@ -48,6 +50,8 @@ export type EmbedResult =
       embedding: Float32Array;
       /** The horizontal flip's embedding: the "augmented view" supervision of I-Con. */
       flipEmbedding: Float32Array;
+      /** The engine that made both (`engineTag`), stored with them. */
+      engine: string;
       facts: ImageFacts;
       thumbnail: string | null;
     }
@@ -64,6 +68,6 @@ export type FromDecoder =
 export type ToWorker = { type: 'batch'; batchId: number; images: ReadyImage[] } | { type: 'stop' };
 
 export type FromWorker =
-  | { type: 'ready'; backend: BackendInfo; modelId: string; dim: number; inputSize: number }
+  | { type: 'ready'; backend: EngineInfo; modelId: string; dim: number; inputSize: number }
   | { type: 'result'; batchId: number; results: EmbedResult[]; embedMs: number }
   | { type: 'fatal'; message: string };

@@ -14,6 +14,8 @@ export interface EmbeddingInput {
   vector: Float32Array;
   /** '' (default) for the image itself, e.g. 'hflip' for a horizontally flipped view. */
   view?: string;
+  /** The engine that made it (core/embed/engine.ts `engineTag`), e.g. 'onnx/CPUExecutionProvider'. */
+  engine?: string;
 }
 
 export interface EmbeddingMatrix {
@@ -70,13 +72,13 @@ export class EmbeddingsRepository {
   putMany(model: string, items: readonly EmbeddingInput[]): void {
     if (items.length === 0) return;
     const ins = this.db.stmt(
-      `INSERT INTO embeddings (content_hash, model, view, dim, vector, created_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO embeddings (content_hash, model, view, dim, vector, created_at, engine) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (content_hash, model, view) DO UPDATE SET dim = excluded.dim, vector = excluded.vector,
-         created_at = excluded.created_at`,
+         created_at = excluded.created_at, engine = excluded.engine`,
     );
     this.db.write(() => {
       const now = Date.now();
-      for (const it of items) ins.run(it.contentHash, model, it.view ?? '', it.vector.length, float32ToBlob(it.vector), now);
+      for (const it of items) ins.run(it.contentHash, model, it.view ?? '', it.vector.length, float32ToBlob(it.vector), now, it.engine ?? null);
     });
   }
 
@@ -260,6 +262,13 @@ export class EmbeddingsRepository {
       yield { imageIds, vectors, count: rows.length, dim };
       if (rows.length < size) return;
     }
+  }
+
+  /** How many embeddings of `model` each engine made (null: not recorded). */
+  engines(model: string): Array<{ engine: string | null; count: number }> {
+    return this.db
+      .stmt<{ engine: string | null; count: number }>('SELECT engine, count(*) AS count FROM embeddings WHERE model = ? GROUP BY engine ORDER BY engine')
+      .all(model);
   }
 
   models(): ModelSummary[] {

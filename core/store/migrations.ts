@@ -160,6 +160,16 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    description: 'the engine that made each embedding',
+    up(db) {
+      // Engines whose features agree (cosine >= 0.9999 per image) share the model's embeddings,
+      // so switching engines does not re-embed; each row keeps which one made it (NULL: before
+      // this was recorded, the tfjs engine).
+      db.exec(`ALTER TABLE embeddings ADD COLUMN engine TEXT;`);
+    },
+  },
+  {
+    version: 5,
     description: 'confidences on the calibrated scale',
     up(db) {
       // Confidences were the head's max phi; they are now the calibrated probability of being in

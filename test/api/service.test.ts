@@ -60,9 +60,9 @@ describe('core service', () => {
     expect(libs[0]).toMatchObject({ imageCount: 24, skippedCount: 0 });
     const status = await call('getStatus');
     expect(status.hasRun).toBe(true);
-    expect(status.backend?.choice).toMatch(/wasm|tfjs-node|cpu/);
-    // A later launch, before it runs a job, names the run's backend and its device (the run
-    // stores the backend's name only, so the device is worked out from it)
+    expect(status.backend).toEqual({ choice: 'onnx', device: expect.stringMatching(/^CPU \(ONNX Runtime, \d+ threads?\)$/) });
+    // A later launch, before it runs a job, names the run's backend and its device (it said
+    // "wasm · wasm": the run stores the backend's name only)
     const later = createService({ store });
     try {
       const relaunched = (await dispatch(later, 'getStatus', {})) as typeof status;

@@ -1,4 +1,4 @@
-/** Backend selection: tfjs-node-gpu -> tfjs-node -> wasm -> cpu, with each one missing. */
+/** Backend selection: tfjs-node-gpu -> tfjs-node -> wasm -> cpu, with each one missing; the app's start-up engine probe. */
 import { describe, expect, it } from 'vitest';
 import { BACKEND_ORDER, initTf, type BackendChoice, type BackendLoader } from '../../core/embed/backend.js';
 import { describeBackend, probeBackendInWorker, selectBackend } from '../../electron/gpu.js';
@@ -50,7 +50,7 @@ describe('selectBackend (main process)', () => {
     const info = await selectBackend({ probe, env, log: (l) => lines.push(l) });
     expect(info?.choice).toBe('tfjs-node');
     expect(env.CONSTELLATE_BACKEND).toBe('tfjs-node');
-    expect(lines).toEqual(['TensorFlow.js backend: tfjs-node (device of tfjs-node); passed over tfjs-node-gpu: not installed']);
+    expect(lines).toEqual(['embedding engine: tfjs-node (device of tfjs-node); passed over tfjs-node-gpu: not installed']);
   });
   it('leaves the choice to the workers when the probe fails', async () => {
     const env: NodeJS.ProcessEnv = {};
@@ -60,13 +60,11 @@ describe('selectBackend (main process)', () => {
     expect(lines[0]).toMatch(/no backend/);
   });
 
-  it('the real probe (a worker thread, default loader) falls to wasm here: tfjs-node(-gpu) not installed', async () => {
+  it('the real probe (a worker thread, default engines): ONNX Runtime on the CPU here, CUDA passed over with its reason', async () => {
     const info = await probeBackendInWorker();
-    expect(info.choice).toBe('wasm');
-    expect(info.unavailable).toEqual([
-      { choice: 'tfjs-node-gpu', reason: 'not installed' },
-      { choice: 'tfjs-node', reason: 'not installed' },
-    ]);
-    expect(describeBackend(info)).toMatch(/^TensorFlow\.js backend: wasm \(CPU \(WebAssembly/);
+    expect(info.choice).toBe('onnx');
+    expect(info.device).toMatch(/^CPU \(ONNX Runtime, \d+ threads?\)$/);
+    expect(info.unavailable).toEqual([{ choice: 'onnx/cuda', reason: expect.stringMatching(/provider library is not installed/) }]);
+    expect(describeBackend(info)).toMatch(/^embedding engine: onnx \(CPU \(ONNX Runtime/);
   });
 });

@@ -59,7 +59,7 @@ describe('constellate CLI on real images', () => {
     expect(first.stdout).toContain('Images clustered: 60');
     expect(first.stdout).toMatch(/Skipped: 2 \(.*not-an-image|Skipped: 2/);
     expect(first.stdout).toMatch(/Groups: 6 \(K=6, set by --groups\)/);
-    expect(first.stdout).toMatch(/Backend: (wasm|tfjs-node|tfjs-node-gpu|cpu)/);
+    expect(first.stdout).toMatch(/Backend: onnx \(CPU \(ONNX Runtime, \d+ threads?\)\)/);
     expect(first.stdout).toMatch(/Time: scan .*embed .*train/);
   });
 
@@ -230,6 +230,8 @@ describe('constellate CLI on real images', () => {
     const o = JSON.parse(r.stdout) as { icon: Scores; kmeans: Scores; n: number; k: number; unsorted: Record<string, number>; pinned: Scores & { perClass: number }; fixed: Scores & { perClass: number } };
     expect(o.n).toBe(60);
     expect(o.k).toBe(6);
+    // every image and its mirror, embedded by ONNX Runtime on the CPU (the default engine here)
+    expect((o as unknown as { engines: Record<string, number> }).engines).toEqual({ 'onnx/CPUExecutionProvider': 120 });
     for (const m of [o.icon, o.kmeans]) expect(Object.keys(m).sort()).toEqual(['acc', 'ari', 'nmi']);
     // Hungarian ACC of shuffled labels on 60 images / 6 groups is about 0.25: both are well
     // above chance; I-Con measured 0.533 on every seed (k-means 0.48-0.62 by seed)

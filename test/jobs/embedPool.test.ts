@@ -68,7 +68,9 @@ describe('embed pool', () => {
     pool.add(items.slice(3));
     pool.end();
     const stats = await pool.done;
-    expect(stats.workers).toBe(2);
+    // ONNX Runtime, the default engine here: one worker, its threads inside it.
+    expect(stats.backend).toMatchObject({ choice: 'onnx', provider: 'CPUExecutionProvider', parallelWorkers: false });
+    expect(stats.workers).toBe(1);
     expect(stats.dim).toBe(1792);
     expect(results.size).toBe(items.length);
     expect(calls).toBeGreaterThan(1);
@@ -97,6 +99,52 @@ describe('embed pool', () => {
     const a = alone[0] as Extract<EmbedResult, { embedding: Float32Array }>;
     expect(cos(a.embedding, get('photo2.jpg').embedding)).toBeGreaterThan(0.9999);
     expect(cos(a.flipEmbedding, get('photo2.jpg').flipEmbedding)).toBeGreaterThan(0.9999);
+    expect(a.engine).toBe('onnx/CPUExecutionProvider');
+  }, 120_000);
+
+  it('wasm: one worker per core, the same features as ONNX Runtime', async () => {
+    const items: EmbedItem[] = ['photo0.jpg', 'photo1.jpg', 'photo3.jpg', 'square.png', 'cutout.png'].map((n, i) => ({ imageId: i + 1, path: files[n]!, contentHash: null }));
+    const run = async (engine: 'wasm' | 'onnx') => {
+      const got = new Map<number, Extract<EmbedResult, { embedding: Float32Array }>>();
+      const stats = await embedAll(items, { thumbnailDir: path.join(dir, `thumbs-${engine}`), workers: 2, batchSize: 2, engine }, (batch) => {
+        for (const r of batch) if ('embedding' in r) got.set(r.imageId, r);
+      });
+      return { got, stats };
+    };
+    const wasm = await run('wasm');
+    expect(wasm.stats.backend).toMatchObject({ choice: 'wasm', parallelWorkers: true, device: 'CPU (WebAssembly SIMD, 1 thread per worker)' });
+    expect(wasm.stats.workers).toBe(2);
+    const onnx = await run('onnx');
+    expect(onnx.stats.workers).toBe(1);
+    for (const item of items) {
+      const w = wasm.got.get(item.imageId)!;
+      const o = onnx.got.get(item.imageId)!;
+      expect(w.engine).toBe('wasm');
+      expect(o.engine).toBe('onnx/CPUExecutionProvider');
+      expect(cos(w.embedding, o.embedding)).toBeGreaterThan(0.9999);
+      expect(cos(w.flipEmbedding, o.flipEmbedding)).toBeGreaterThan(0.9999);
+    }
+  }, 180_000);
+
+  it('cancelling while ONNX Runtime is mid-run stops the worker cleanly: the process lives on and embeds again', async () => {
+    // Before, the pool terminated the worker inside session.run, and the binding's Napi::Error
+    // aborted the whole process (the app, on Cancel).
+    const many: EmbedItem[] = Array.from({ length: 40 }, (_, i) => ({ imageId: i + 1, path: files[`photo${i % 4}.jpg`]!, contentHash: null }));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const controller = new AbortController();
+      const pool = startEmbedPool({ thumbnailDir: path.join(dir, `t-abort-${attempt}`), batchSize: 8, engine: 'onnx', signal: controller.signal }, () => {
+        controller.abort();
+      });
+      pool.add(many);
+      pool.end();
+      await expect(pool.done).rejects.toMatchObject({ name: 'AbortError' });
+      await new Promise((r) => setTimeout(r, 300 + 200 * attempt));
+    }
+    const again: EmbedResult[] = [];
+    await embedAll(many.slice(0, 2), { thumbnailDir: path.join(dir, 't-after'), engine: 'onnx' }, (b) => {
+      again.push(...b);
+    });
+    expect(again.filter((r) => 'embedding' in r)).toHaveLength(2);
   }, 120_000);
 
   it('starts no worker when nothing is added, and stops on abort', async () => {

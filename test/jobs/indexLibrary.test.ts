@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKBONE } from '../../core/embed/backboneInfo.js';
 import { indexLibraries } from '../../core/jobs/indexing/indexLibrary.js';
 import { ProgressTracker } from '../../core/runtime/progress.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
@@ -26,6 +27,38 @@ beforeAll(async () => {
 afterAll(async () => {
   store.close();
   await fsp.rm(dir, { recursive: true, force: true });
+});
+
+describe('indexLibraries: engines', () => {
+  it('records the engine that made each embedding; switching engines does not embed again', async () => {
+    const own = path.join(dir, 'engines');
+    await fsp.mkdir(own);
+    for (let i = 0; i < 3; i++) await fsp.writeFile(path.join(own, `e${i}.jpg`), await makeNoiseGradientJpeg(300, 200, 40 + i));
+    const s2 = openStore(path.join(dir, 'engines-app', 'e.db'));
+    const before = process.env.CONSTELLATE_ENGINE;
+    try {
+      const lib = s2.libraries.add(own);
+      process.env.CONSTELLATE_ENGINE = 'wasm';
+      const first = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker() });
+      expect(first.embedded).toBe(3);
+      expect(first.pool?.backend?.choice).toBe('wasm');
+      expect(s2.embeddings.engines(BACKBONE.id)).toEqual([{ engine: 'wasm', count: 6 }]);
+      // ONNX Runtime's features are tfjs's (cosine >= 0.9999): the same model id, nothing to redo.
+      process.env.CONSTELLATE_ENGINE = 'onnx';
+      await fsp.writeFile(path.join(own, 'e3.jpg'), await makeNoiseGradientJpeg(300, 200, 43));
+      const second = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker() });
+      expect(second.embedded).toBe(1);
+      expect(second.pool?.backend?.choice).toBe('onnx');
+      expect(s2.embeddings.engines(BACKBONE.id)).toEqual([
+        { engine: 'onnx/CPUExecutionProvider', count: 2 },
+        { engine: 'wasm', count: 6 },
+      ]);
+    } finally {
+      if (before === undefined) delete process.env.CONSTELLATE_ENGINE;
+      else process.env.CONSTELLATE_ENGINE = before;
+      s2.close();
+    }
+  }, 120_000);
 });
 
 describe('indexLibraries', () => {

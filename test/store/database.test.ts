@@ -103,7 +103,8 @@ describe('migrations', () => {
     const file = path.join(dir, 'old.db');
     const old = openStore(file, { migrations: MIGRATIONS.slice(0, 1) });
     expect(old.db.schemaVersion()).toBe(1);
-    seedImages(old, path.join(dir, 'photos'), 20);
+    // Images only: today's embeddings code writes the engine column that version 1 lacks.
+    seedImages(old, path.join(dir, 'photos'), 20, 8, 1000, { vectors: false });
     old.close();
 
     const store = openStore(file);
@@ -121,6 +122,25 @@ describe('migrations', () => {
       // The migrated database kept its data and gained the new indexes.
       expect(store.images.countsByStatus().ok).toBe(20);
       expect(store.db.raw.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'images_status_id'").pluck().get()).toBe(1);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('an older database keeps its embeddings, with no engine recorded; new ones record theirs', () => {
+    const file = path.join(dir, 'v3.db');
+    const old = openStore(file, { migrations: MIGRATIONS.slice(0, 3) });
+    old.db.raw.prepare("INSERT INTO embeddings (content_hash, model, view, dim, vector, created_at) VALUES ('cs1:a', 'm', '', 2, ?, 0)").run(Buffer.from(Float32Array.of(1, 2).buffer));
+    old.close();
+    const store = openStore(file);
+    try {
+      expect(store.db.schemaVersion()).toBe(LATEST_VERSION);
+      expect(Array.from(store.embeddings.get('cs1:a', 'm')!)).toEqual([1, 2]);
+      store.embeddings.putMany('m', [{ contentHash: 'cs1:b', vector: Float32Array.of(3, 4), engine: 'onnx/CPUExecutionProvider' }]);
+      expect(store.embeddings.engines('m')).toEqual([
+        { engine: null, count: 1 },
+        { engine: 'onnx/CPUExecutionProvider', count: 1 },
+      ]);
     } finally {
       store.close();
     }

@@ -47,7 +47,8 @@ export interface Seeded {
 }
 
 /** A library with `n` decoded images (content "img-<i>") and `dim`-d embeddings for model 'm'. */
-export function seedImages(store: Store, root: string, n: number, dim = 8, batch = 1000): Seeded {
+/** `vectors: false` leaves embeddings out (a database at a schema version older than the store's code). */
+export function seedImages(store: Store, root: string, n: number, dim = 8, batch = 1000, options: { vectors?: boolean } = {}): Seeded {
   const lib = store.libraries.add(root);
   const gen = store.libraries.beginScan(lib.id);
   for (let s = 0; s < n; s += batch) {
@@ -75,7 +76,7 @@ export function seedImages(store: Store, root: string, n: number, dim = 8, batch
           };
         }),
       );
-      store.embeddings.putMany(
+      if (options.vectors !== false) store.embeddings.putMany(
         'm',
         pending.map((p) => {
           const i = Number(/img-(\d+)/.exec(p.relPath)![1]);

@@ -1,7 +1,7 @@
 /** Jobs: grouping, regrouping and placing new images, one at a time, and the app's status. */
 import type { ApiHandlers, JobState } from '../../shared/contract.js';
 import { packageVersion } from '../../app/paths.js';
-import { deviceOf } from '../../embed/backend.js';
+import { deviceOf } from '../../embed/backendNames.js';
 import { runClusterJob } from '../../jobs/grouping/clusterJob.js';
 import { placeNewImages } from '../../jobs/grouping/placeNew.js';
 import { requireIdle, type ServiceContext } from '../context.js';
@@ -34,7 +34,7 @@ export function jobHandlers(ctx: ServiceContext): JobHandlers {
         version: packageVersion(),
         dbPath: store.db.file,
         // before this process has run a job: the backend of the run on screen, and its device
-        backend: ctx.lastBackend ?? (run?.backend ? { choice: run.backend, device: deviceOf(run.backend) } : null),
+        backend: ctx.lastBackend ?? (run?.backend ? { choice: run.backend, device: typeof run.params.device === 'string' ? run.params.device : deviceOf(run.backend) } : null),
         job: jobs.state,
         unsortedThreshold: ctx.threshold(),
         hasRun: run !== null,

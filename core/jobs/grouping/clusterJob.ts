@@ -89,7 +89,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     model: BACKBONE.id,
     k: result.k,
     backend: summary.backend.choice,
-    params: { seed: request.seed, k: result.k, kChosenBy: result.kChosenBy, pins: pins.length, views: views !== null },
+    params: { seed: request.seed, k: result.k, kChosenBy: result.kChosenBy, pins: pins.length, views: views !== null, device: summary.backend.device },
   });
   try {
     writeRunResults(store, run.id, ids, result, progress);

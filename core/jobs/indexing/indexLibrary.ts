@@ -312,7 +312,7 @@ function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: Emb
         camera: r.facts.camera,
         thumbPath: r.thumbnail,
       });
-      vectors.push({ contentHash: r.contentHash!, vector: r.embedding }, { contentHash: r.contentHash!, vector: r.flipEmbedding, view: FLIP_VIEW });
+      vectors.push({ contentHash: r.contentHash!, vector: r.embedding, engine: r.engine }, { contentHash: r.contentHash!, vector: r.flipEmbedding, view: FLIP_VIEW, engine: r.engine });
     }
     embeddings.putMany(BACKBONE.id, vectors);
     const ids = images.markDecoded(decoded);
