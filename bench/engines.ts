@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { EngineChoice } from '../core/embed/engine.js';
 import { minCosine, SAME_FEATURES_COSINE } from '../core/embed/onnx/ortBackbone.js';
 import { embedAll } from '../core/embed/pool.js';
+import { DEFAULT_VIEWS } from '../core/jobs/indexing/views.js';
 import type { EmbedItem } from '../core/embed/protocol.js';
 import type { Figure } from './report.js';
 
@@ -26,12 +27,12 @@ function items(set: string, perClass: number): EmbedItem[] {
 
 async function embed(list: EmbedItem[], engine: EngineChoice, thumbs: string): Promise<Map<number, Float32Array>> {
   const out = new Map<number, Float32Array>();
-  await embedAll(list, { thumbnailDir: path.join(thumbs, engine), engine }, (batch) => {
+  await embedAll(list, { thumbnailDir: path.join(thumbs, engine), engine, views: DEFAULT_VIEWS }, (batch) => {
     for (const r of batch) {
       if (!('embedding' in r)) throw new Error(`image ${r.imageId}: ${r.skip.message}`);
-      const v = new Float32Array(r.embedding.length * 2);
+      const v = new Float32Array(r.embedding.length + r.views.length);
       v.set(r.embedding);
-      v.set(r.flipEmbedding, r.embedding.length);
+      v.set(r.views, r.embedding.length);
       out.set(r.imageId, v);
     }
   });

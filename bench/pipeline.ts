@@ -27,7 +27,9 @@ import type { Worker } from 'node:worker_threads';
 import type { EngineChoice } from '../core/embed/engine.js';
 import { stopEmbedWorker } from '../core/embed/pool.js';
 import type { FromWorker, ReadyImage, ToWorker } from '../core/embed/protocol.js';
+import { augmentedViews, viewSeed } from '../core/images/augment.js';
 import { decodeImage, MODEL_INPUT_SIZE } from '../core/images/decode.js';
+import { DEFAULT_VIEWS } from '../core/jobs/indexing/views.js';
 import { configureSharp } from '../core/images/sharpConfig.js';
 import { runClusterJob } from '../core/jobs/grouping/clusterJob.js';
 import { startWorker } from '../core/runtime/workers.js';
@@ -41,14 +43,14 @@ const ENGINES: readonly EngineChoice[] = ['onnx', 'wasm'];
 const load = () => loadavg()[0]!.toFixed(2);
 const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 
-/** Decoded pairs of real photos, copied for each batch (the worker takes ownership of its input). */
-function pairSource(pairs: Float32Array[]): (n: number) => ReadyImage[] {
+/** Decoded real photos with their views, copied for each batch (the worker takes ownership of its input). */
+function rowSource(pairs: Float32Array[]): (n: number) => ReadyImage[] {
   let k = 0;
   return (n) =>
     Array.from({ length: n }, () => {
       const i = k++;
       const facts = { width: PHOTO_WIDTH, height: PHOTO_HEIGHT, format: 'jpeg', takenAt: null, camera: null, orientation: 1 };
-      return { imageId: i, contentHash: `bench:${i}`, pair: pairs[i % pairs.length]!.slice(), facts, thumbnail: null };
+      return { imageId: i, contentHash: `bench:${i}`, rows: pairs[i % pairs.length]!.slice(), facts, thumbnail: null };
     });
 }
 
@@ -66,7 +68,7 @@ interface Ceiling {
  * per worker (allocation, wasm tier-up, ORT's first-run profiling).
  */
 async function backboneCeiling(engine: EngineChoice, cores: number, batchesPerWorker: number, pairs: Float32Array[]): Promise<Ceiling> {
-  const next = pairSource(pairs);
+  const next = rowSource(pairs);
   const loadBefore = load();
   const started: Worker[] = [];
   const spawn = () => {
@@ -94,7 +96,7 @@ async function backboneCeiling(engine: EngineChoice, cores: number, batchesPerWo
         const send = () => {
           const images = next(BATCH);
           sent++;
-          w.postMessage({ type: 'batch', batchId: sent, images } satisfies ToWorker, images.map((i) => i.pair.buffer as ArrayBuffer));
+          w.postMessage({ type: 'batch', batchId: sent, images } satisfies ToWorker, images.map((i) => i.rows.buffer as ArrayBuffer));
         };
         const onMsg = (m: FromWorker) => {
           if (m.type !== 'result') return;
@@ -225,7 +227,10 @@ export async function benchPipeline(quick: boolean): Promise<Figure[]> {
   for (const f of files.slice(0, BATCH)) {
     const r = await decodeImage(f, { size: MODEL_INPUT_SIZE });
     if (!r.ok || !r.input) throw new Error(`decode failed: ${f}`);
-    pairs.push(r.input.pair);
+    const rows = new Float32Array((1 + DEFAULT_VIEWS) * r.input.data.length);
+    rows.set(r.input.data);
+    rows.set(augmentedViews(r.input.data, MODEL_INPUT_SIZE, DEFAULT_VIEWS, viewSeed(r.hash)), r.input.data.length);
+    pairs.push(rows);
   }
   const batches = quick ? 2 : 8;
   const ceilings = new Map<EngineChoice, Ceiling>();

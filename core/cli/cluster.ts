@@ -10,7 +10,7 @@ import { openSession } from '../app/session.js';
 
 export async function clusterCommand(
   folders: string[],
-  opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean; placeNew?: boolean },
+  opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean },
 ): Promise<void> {
   const roots = folders.map((f) => {
     const abs = path.resolve(f);
@@ -38,6 +38,7 @@ export async function clusterCommand(
       k: opts.groups ?? null,
       seed: opts.seed,
       workers: opts.workers,
+      views: opts.views,
       signal: controller.signal,
       onProgress: stderrProgress(),
     });

@@ -13,7 +13,8 @@ import { DEFAULTS } from '../icon/clustering.js';
 import { evaluate, type EvaluateResult, type MetricSummary } from '../icon/evaluate.js';
 import { fitPreprocess } from '../icon/preprocess.js';
 import { peerSpaces, scorePeers, type PeerScores } from './evalPeers.js';
-import { FLIP_VIEW, indexLibraries } from '../jobs/indexing/indexLibrary.js';
+import { indexLibraries } from '../jobs/indexing/indexLibrary.js';
+import { DEFAULT_VIEWS, loadViews } from '../jobs/indexing/views.js';
 import { DEFAULT_UNSORTED_THRESHOLD } from '../store/unsorted.js';
 import { ProgressTracker } from '../runtime/progress.js';
 import { isScanSkip, scanFolders } from '../library/scan.js';
@@ -109,7 +110,7 @@ async function labelsWithImages(root: string, enough: number): Promise<number> {
 }
 
 export interface LabelledEmbeddings {
-  /** Row-major [n, d] image embeddings and, where every row has one, their flips. */
+  /** Row-major [n, d] image embeddings and, where every image has them, their augmented views (n * V rows). */
   features: Float32Array;
   views: Float32Array | undefined;
   n: number;
@@ -133,12 +134,11 @@ export function loadLabelled(store: Store, libraryId: number, folder: string): L
   const ids = [...labelName.keys()];
   const feats = store.embeddings.loadAll(BACKBONE.id, { imageIds: ids });
   if (feats.count < 4) throw new Error(`found only ${feats.count} labelled images in ${folder} (labels are first-level folder names)`);
-  const views = store.embeddings.loadAll(BACKBONE.id, { view: FLIP_VIEW, imageIds: ids });
+  const views = loadViews(store.embeddings, BACKBONE.id, Array.from(feats.imageIds), DEFAULT_VIEWS);
   const names = Array.from(feats.imageIds, (id) => labelName.get(id)!);
   const classes = [...new Set(names)].sort();
   const labels = names.map((name) => classes.indexOf(name));
-  const viewRows = views.count === feats.count && views.imageIds.every((id, i) => id === feats.imageIds[i]) ? views.vectors : undefined;
-  return { features: feats.vectors, views: viewRows, n: feats.count, d: feats.dim, labels, classes };
+  return { features: feats.vectors, views: views ?? undefined, n: feats.count, d: feats.dim, labels, classes };
 }
 
 function means(m: MetricSummary) {

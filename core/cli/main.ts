@@ -48,12 +48,13 @@ export function buildProgram(): Command {
     .option('--db <file>', 'database file (default: in the app-data folder)')
     .option('--seed <N>', 'random seed', intArg(0), 0)
     .option('--workers <N>', 'decode+embed worker threads (default: one per core)', intArg(1, 64))
+    .option('--views <N>', 'augmented views embedded per image and trained on (0-8; default 4, or what the database was clustered with): each costs a forward pass', intArg(0, 8))
     .option('--place-new', 'keep the current groups: embed new images and place them with the trained head (no retraining)')
     // Its old name, kept for scripts.
     .addOption(new Option('--assign-new').hideHelp())
     .addOption(engineOption())
     .option('--json', 'print the summary as JSON on stdout')
-    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean }) => {
+    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean }) => {
       const { clusterCommand } = await import('./cluster.js');
       const { assignNew, ...rest } = opts;
       await clusterCommand(folders, { ...rest, placeNew: rest.placeNew || assignNew });

@@ -13,21 +13,22 @@ if (!port) throw new Error('decode worker must run in a worker thread');
 const init = workerData as EmbedWorkerInit;
 if (!init.thumbnailDir) throw new Error('decode worker needs thumbnailDir');
 const thumbnailDir = init.thumbnailDir;
+const views = init.views ?? 0;
 
 const post = (msg: FromDecoder, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
 port.on('message', (msg: ToDecoder) => {
   const { item, size } = msg;
   const t0 = performance.now();
-  void prepareImage(item.path, { size, thumbnailDir }).then((p) => {
+  void prepareImage(item.path, { size, thumbnailDir, views }).then((p) => {
     const ms = performance.now() - t0;
     if ('skip' in p) {
       post({ type: 'failed', imageId: item.imageId, contentHash: p.contentHash ?? item.contentHash, skip: p.skip, ms });
       return;
     }
     post(
-      { type: 'decoded', imageId: item.imageId, image: { imageId: item.imageId, contentHash: p.contentHash, pair: p.pair, facts: p.facts, thumbnail: p.thumbnail }, ms },
-      [p.pair.buffer as ArrayBuffer],
+      { type: 'decoded', imageId: item.imageId, image: { imageId: item.imageId, contentHash: p.contentHash, rows: p.rows, facts: p.facts, thumbnail: p.thumbnail }, ms },
+      [p.rows.buffer as ArrayBuffer],
     );
   });
   // prepareImage never rejects for bad input; anything else is a bug and crashes this worker,

@@ -35,6 +35,8 @@ export interface EmbedPoolOptions {
   workerModules?: { decoder?: URL; embedder?: URL };
   /** Run this engine only (default: the fastest that loads, see core/embed/engine.ts `engineOrder`). */
   engine?: EngineChoice;
+  /** Augmented views embedded with each image (core/images/augment.ts); default 0. */
+  views?: number;
 }
 
 export interface EmbedPoolStats {
@@ -199,13 +201,13 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
         const batchId = nextBatchId++;
         slot.inFlight.set(batchId, take.map((x) => x.entry));
         const images = take.map((x) => x.image);
-        slot.worker.postMessage({ type: 'batch', batchId, images } satisfies ToWorker, images.map((i) => i.pair.buffer as ArrayBuffer));
+        slot.worker.postMessage({ type: 'batch', batchId, images } satisfies ToWorker, images.map((i) => i.rows.buffer as ArrayBuffer));
       }
     }
   };
 
   const spawnDecoder = (): DecodeSlot => {
-    const init: EmbedWorkerInit = { thumbnailDir: options.thumbnailDir };
+    const init: EmbedWorkerInit = { thumbnailDir: options.thumbnailDir, views: options.views ?? 0 };
     const worker = startWorker(options.workerModules?.decoder ?? siblingModule(import.meta.url, 'decodeWorker'), { workerData: init });
     const slot: DecodeSlot = { worker, inFlight: new Map(), ready: false, dead: false };
     worker.on('message', (msg: FromDecoder) => {
@@ -243,7 +245,7 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
   const sizeDecoding = (lanes: number) => {
     // One more decode in flight than lanes, and at most one more batch per lane decoded ahead (on
     // top of the two each worker holds): enough to cover the model load at the start and any
-    // hiccup, without holding many 1.2 MB pixel pairs.
+    // hiccup, without holding many decoded images (0.6 MB a row: the image and each view).
     decodeConcurrency = lanes + 1;
     lookahead = batchSize * (lanes + 1);
   };

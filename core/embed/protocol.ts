@@ -12,6 +12,8 @@ import type { EngineChoice, EngineInfo } from './engine.js';
 export interface EmbedWorkerInit {
   /** Only for the decode worker. */
   thumbnailDir?: string;
+  /** Only for the decode worker: augmented views per image (core/images/augment.ts), 0 for none. */
+  views?: number;
   /** Only for embed workers: run this engine (the pool's first worker chose it), no search. */
   engine?: EngineChoice;
 }
@@ -37,8 +39,11 @@ export interface ReadyImage {
   imageId: number;
   /** The hash of the bytes actually decoded (the file may have changed since the scan). */
   contentHash: string;
-  /** [image, horizontal mirror], each size*size*3 RGB floats in [0,1] (HWC); its buffer is transferred. */
-  pair: Float32Array;
+  /**
+   * [image, view 1, ..., view V]: 1 + V rows of size*size*3 RGB floats in [0,1] (HWC), the
+   * image's augmented views after it; its buffer is transferred.
+   */
+  rows: Float32Array;
   facts: ImageFacts;
   thumbnail: string | null;
 }
@@ -48,9 +53,9 @@ export type EmbedResult =
       imageId: number;
       contentHash: string;
       embedding: Float32Array;
-      /** The horizontal flip's embedding: the "augmented view" supervision of I-Con. */
-      flipEmbedding: Float32Array;
-      /** The engine that made both (`engineTag`), stored with them. */
+      /** The augmented views' embeddings, V rows of the embedding's width (I-Con's view supervision). */
+      views: Float32Array;
+      /** The engine that made them (`engineTag`), stored with them. */
       engine: string;
       facts: ImageFacts;
       thumbnail: string | null;

@@ -1,6 +1,6 @@
 /**
- * Embed worker: MobileNetV2 features for batches of decoded images, each image and its mirror
- * as rows of one forward pass. The engine (core/embed/backbone.ts) decides how many of these the
+ * Embed worker: MobileNetV2 features for batches of decoded images, each image and its augmented
+ * views as rows of one forward pass. The engine (core/embed/backbone.ts) decides how many of these the
  * pool runs: one for ONNX Runtime and native tfjs (their threads, or a GPU, inside it), one per
  * core for wasm. Decoding happens in the pool's decode worker, so this thread does nothing but
  * inference and the pool keeps a second batch queued in its port: the next forward pass starts
@@ -25,34 +25,47 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 // waits for that.
 let scratch = new Float32Array(0);
 
-/** Rows [img0, mirror0, img1, mirror1, ...]: one forward pass for the images and their mirrors. */
-function batchInput(backbone: Backbone, images: ReadyImage[]): Float32Array {
-  const pairLen = 2 * backbone.inputSize * backbone.inputSize * 3;
-  if (scratch.length < images.length * pairLen) scratch = new Float32Array(images.length * pairLen);
-  const input = scratch.subarray(0, images.length * pairLen);
-  images.forEach((img, i) => {
-    if (img.pair.length !== pairLen) throw new Error(`image ${img.imageId}: expected ${pairLen} values, got ${img.pair.length}`);
-    input.set(img.pair, i * pairLen);
-  });
-  return input;
+/** Rows [img0, views of img0..., img1, views of img1...]: one forward pass for all of them. */
+function batchInput(backbone: Backbone, images: ReadyImage[]): { input: Float32Array; rows: number } {
+  const plane = backbone.inputSize * backbone.inputSize * 3;
+  let len = 0;
+  for (const img of images) {
+    if (img.rows.length === 0 || img.rows.length % plane !== 0) throw new Error(`image ${img.imageId}: expected rows of ${plane} values, got ${img.rows.length}`);
+    len += img.rows.length;
+  }
+  if (scratch.length < len) scratch = new Float32Array(len);
+  const input = scratch.subarray(0, len);
+  let off = 0;
+  for (const img of images) {
+    input.set(img.rows, off);
+    off += img.rows.length;
+  }
+  return { input, rows: len / plane };
 }
 
 function results(backbone: Backbone, tag: string, images: ReadyImage[], features: Float32Array): EmbedResult[] {
   const d = backbone.dim;
-  return images.map((img, i) => ({
-    imageId: img.imageId,
-    contentHash: img.contentHash,
-    embedding: features.slice(2 * i * d, (2 * i + 1) * d),
-    flipEmbedding: features.slice((2 * i + 1) * d, (2 * i + 2) * d),
-    engine: tag,
-    facts: img.facts,
-    thumbnail: img.thumbnail,
-  }));
+  const plane = backbone.inputSize * backbone.inputSize * 3;
+  let row = 0;
+  return images.map((img) => {
+    const n = img.rows.length / plane;
+    const r: EmbedResult = {
+      imageId: img.imageId,
+      contentHash: img.contentHash,
+      embedding: features.slice(row * d, (row + 1) * d),
+      views: features.slice((row + 1) * d, (row + n) * d),
+      engine: tag,
+      facts: img.facts,
+      thumbnail: img.thumbnail,
+    };
+    row += n;
+    return r;
+  });
 }
 
 function send(batchId: number, out: EmbedResult[], t0: number): void {
   const transfer: ArrayBuffer[] = [];
-  for (const r of out) if ('embedding' in r) transfer.push(r.embedding.buffer as ArrayBuffer, r.flipEmbedding.buffer as ArrayBuffer);
+  for (const r of out) if ('embedding' in r) transfer.push(r.embedding.buffer as ArrayBuffer, r.views.buffer as ArrayBuffer);
   post({ type: 'result', batchId, results: out, embedMs: performance.now() - t0 }, transfer);
 }
 
@@ -78,10 +91,10 @@ async function main(): Promise<void> {
         .finally(() => process.exit(0));
       return;
     }
-    const rows = msg.images.length * 2;
     if (backbone.engine.choice !== 'onnx') {
       const t0 = performance.now();
-      const features = backbone.embed(batchInput(backbone, msg.images), rows) as Float32Array;
+      const { input, rows } = batchInput(backbone, msg.images);
+      const features = backbone.embed(input, rows) as Float32Array;
       send(msg.batchId, results(backbone, tag, msg.images, features), t0);
       return;
     }
@@ -90,7 +103,8 @@ async function main(): Promise<void> {
     chain = chain.then(async () => {
       if (stopping) return;
       const t0 = performance.now();
-      const features = await backbone.embed(batchInput(backbone, msg.images), rows);
+      const { input, rows } = batchInput(backbone, msg.images);
+      const features = await backbone.embed(input, rows);
       send(msg.batchId, results(backbone, tag, msg.images, features), t0);
     });
   });

@@ -2,20 +2,15 @@
  * Choosing K when the user does not: a partition for each candidate K, each scored by a
  * criterion; the smallest K within `tolerance` of the best score wins.
  * - 'modularity' (default): the partitions are the trainer's own start (spectral.ts: the
- *   leading eigenvectors of the kNN graph symmetrised at spectralKnn 10, capped for small
- *   groups as the trainer caps it; for each K, k-means on the first K of them) on the
- *   trainer's features (PCA 256), scored by the Newman modularity of the partition on the
- *   symmetrised kNN graph (k = 5, cosine): the fraction of kNN edges inside clusters minus its
- *   expectation for the same cluster volumes. It asks the question I-Con's kNN kernel asks: do
- *   neighbours share a cluster? Above `sample` images (20,000), on a seeded sample.
- *   Measured with bench/icon-choosek.ts (K chosen on 10 random 95% subsets of each labelled
- *   set; true K 6 / 10 / 10): the k-means partitions on the 1792-d features scored before chose
- *   4-7 (demo), 5-12 (tuxpaint300) and 7-19 (fashion-mnist-1k), and another row order of the
- *   same images moved K (fashion-mnist-1k: 14, 9, 13); these choose 4-6, 10-15 and 8-11, the
- *   same K in any row order. Time at 10,000 synthetic 1792-d images: 143 s before, 12 s now
- *   (bench/icon.ts prints it at 10,000 and 100,000).
- * - 'silhouette': k-means on the features, mean silhouette on a seeded sample (measured to
- *   pick K = 2 on our features: kept for comparison).
+ *   leading eigenvectors of the kNN graph symmetrised at spectralKnn 10; for each K, k-means on
+ *   the first K of them) on the trainer's features (PCA 256), scored by the Newman modularity
+ *   of the partition on the symmetrised kNN graph (k = 10, cosine): do neighbours share a
+ *   cluster, beyond chance? That is the question I-Con's kNN kernel asks. Rows are put in an
+ *   order fixed by their values first, so the same images in any order get the same K.
+ * - 'silhouette': k-means on the features, mean silhouette on a seeded sample (it picks K = 2
+ *   on our features: kept for comparison).
+ * What each setting chose on the labelled sets and on random subsets of their classes is in
+ * docs/clustering.md (bench/icon-choosek.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULTS } from './clustering.js';
@@ -28,7 +23,7 @@ import { identicalRows } from './identicalRows.js';
 
 export interface ChooseKOptions {
   criterion?: 'modularity' | 'silhouette';
-  /** k of the kNN graph for modularity (default 5). */
+  /** k of the kNN graph for modularity (default 10). */
   graphK?: number;
   /** k of the graph whose spectral embedding gives the partitions (default 10, the trainer's spectralKnn). */
   spectralKnn?: number;
@@ -40,7 +35,7 @@ export interface ChooseKOptions {
    */
   nInit?: number;
   seed?: number;
-  /** The smallest K scoring within this fraction of the best score wins (default 0.05). */
+  /** The smallest K scoring within this fraction of the best score wins (default 0.02). */
   tolerance?: number;
   /** Default: the trainer's (L2, PCA to 256 dims, L2): the features the head and its graph see. */
   preprocess?: PreprocessOptions;
@@ -146,7 +141,7 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
   // on our features it stays high well past the number of kinds (subclusters of a kind are
   // real structure to the graph), so a wider tolerance over-splits less (docs/clustering.md).
   const top = Math.max(...scores.map((s) => s.score));
-  const tol = (opts.tolerance ?? 0.05) * Math.abs(top);
+  const tol = (opts.tolerance ?? 0.02) * Math.abs(top);
   const k = Math.min(...scores.filter((s) => s.score >= top - tol).map((s) => s.k));
   return { k, criterion, scores };
 }
@@ -166,7 +161,9 @@ function spectralPartitions(
   opts: ChooseKOptions,
 ): { graph: KnnGraph; partition: (k: number) => Int32Array } {
   const seed = opts.seed ?? 0;
-  const graphK = Math.min(opts.graphK ?? 5, n - 1);
+  // capped for a handful of images as the trainer caps its own graph: with 6 copies each of 2
+  // images, 10 neighbours would reach across to the other image and hide the split
+  const graphK = Math.min(opts.graphK ?? 10, neighbourCap(n, 2));
   const spectralK = (k: number): number => Math.min(opts.spectralKnn ?? 10, neighbourCap(n, k));
   const full = knnGraphAuto(x, n, d, Math.max(graphK, ...ks.map(spectralK)), { seed });
   // restarts shrink as n grows, as the trainer's start does (10 up to 2,000 images, 1 from 20,000)

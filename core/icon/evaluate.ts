@@ -4,7 +4,7 @@
  */
 import { calibrationScores, type CalibrationScores } from './calibration.js';
 import { chooseK } from './choosek.js';
-import { DebiasedInfoNCEClustering, type ClusteringOptions } from './clustering.js';
+import { DebiasedInfoNCEClustering, REFINE_OVERRIDES, type ClusteringOptions } from './clustering.js';
 import { kmeans } from './kmeans.js';
 import { hungarianMatch, scoreAll, thresholdSplit, type Scores } from './metrics.js';
 import { fitPreprocess, type PreprocessOptions } from './preprocess.js';
@@ -144,8 +144,8 @@ function regroup(input: EvaluateInput, k: number, seed: number, grouping: Int32A
   const groupOf = classToGroup(input.labels, grouping);
   const pins = new Map<number, number>();
   for (const [img, label] of edits) if (groupOf.has(label)) pins.set(img, groupOf.get(label)!);
-  const model = new DebiasedInfoNCEClustering({ ...input.options, nClusters: k, seed });
-  const res = model.fit(input.features, input.n, input.d, { views: input.views, pins, start: grouping });
+  const model = new DebiasedInfoNCEClustering({ ...input.options, ...REFINE_OVERRIDES, nClusters: k, seed });
+  const res = model.fit(input.features, input.n, input.d, { pins, start: grouping });
   return scoreAll(input.labels, res.labels);
 }
 

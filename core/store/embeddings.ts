@@ -97,22 +97,27 @@ export class EmbeddingsRepository {
   }
 
   /**
-   * Usable images whose content has no embedding for `model`/`view` yet, one
-   * entry per distinct content hash (duplicates are embedded once), by image id.
-   * Walk forward with `afterImageId` = last imageId of the previous batch.
+   * Usable images whose content has no embedding for `model`/`view` yet, or lacks one of the
+   * `alsoViews` (e.g. augmented views added to an older library), one entry per distinct content
+   * hash (duplicates are embedded once), by image id. Walk forward with `afterImageId` = last
+   * imageId of the previous batch.
    */
-  missing(model: string, options: { limit?: number; afterImageId?: number; view?: string } = {}): EmbeddingTarget[] {
+  missing(model: string, options: { limit?: number; afterImageId?: number; view?: string; alsoViews?: readonly string[] } = {}): EmbeddingTarget[] {
     type Row = { imageId: number; contentHash: string; relPath: string; root: string };
+    const also = options.alsoViews ?? [];
+    const lacksViews = also.length
+      ? ` OR (SELECT count(*) FROM embeddings e WHERE e.content_hash = i.content_hash AND e.model = ? AND e.view IN (${also.map(() => '?').join(', ')})) < ${also.length}`
+      : '';
     return this.db
       .stmt<Row>(
         `SELECT i.id AS imageId, i.content_hash AS contentHash, i.rel_path AS relPath, l.root_path AS root
          FROM images i JOIN libraries l ON l.id = i.library_id
          WHERE ${USABLE} AND i.id > ? AND i.content_hash IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = i.content_hash AND e.model = ? AND e.view = ?)
+           AND (NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = i.content_hash AND e.model = ? AND e.view = ?)${lacksViews})
            AND NOT EXISTS (SELECT 1 FROM images j WHERE j.content_hash = i.content_hash AND j.status = 'ok' AND j.id < i.id)
          ORDER BY i.id LIMIT ?`,
       )
-      .all(options.afterImageId ?? 0, model, options.view ?? '', options.limit ?? 256)
+      .all(options.afterImageId ?? 0, model, options.view ?? '', ...(also.length ? [model, ...also] : []), options.limit ?? 256)
       .map((r) => ({ imageId: r.imageId, contentHash: r.contentHash, absPath: path.join(r.root, r.relPath) }));
   }
 

@@ -1,18 +1,18 @@
 /**
  * The rows `constellate eval` scores (loadLabelled): one library's embedded images below a
- * first-level folder, labelled by that folder, in id order, with their flips; never another
+ * first-level folder, labelled by that folder, in id order, with their augmented views; never another
  * library's images, root files, skipped files or images not embedded yet. Real SQLite.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLabelled } from '../../core/cli/eval.js';
 import { BACKBONE } from '../../core/embed/backboneInfo.js';
-import { FLIP_VIEW } from '../../core/jobs/indexing/indexLibrary.js';
+import { DEFAULT_VIEWS, viewNames } from '../../core/jobs/indexing/views.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { hashOf, tempDir, vec } from '../store/helpers.js';
 
 const DIM = 6;
 
-/** Adds a library whose files are decoded and (unless listed in `notEmbedded`) embedded with flips. */
+/** Adds a library whose files are decoded and (unless listed in `notEmbedded`) embedded with their views. */
 function addLibrary(store: Store, root: string, relPaths: string[], opts: { skipped?: string[]; notEmbedded?: string[] } = {}): Map<string, number> {
   const lib = store.libraries.add(root);
   const gen = store.libraries.beginScan(lib.id);
@@ -26,7 +26,9 @@ function addLibrary(store: Store, root: string, relPaths: string[], opts: { skip
     store.images.markDecoded(decoded.map(([p, id]) => ({ id, contentHash: hashOf(`${root}/${p}`), width: 10, height: 10, orientation: 1, takenAt: null, camera: null })));
     const embedded = decoded.filter(([p]) => !opts.notEmbedded?.includes(p));
     store.embeddings.putMany(BACKBONE.id, embedded.map(([p, id]) => ({ contentHash: hashOf(`${root}/${p}`), vector: vec(id, DIM) })));
-    store.embeddings.putMany(BACKBONE.id, embedded.map(([p, id]) => ({ contentHash: hashOf(`${root}/${p}`), view: FLIP_VIEW, vector: vec(1000 + id, DIM) })));
+    for (const [v, view] of viewNames(DEFAULT_VIEWS).entries()) {
+      store.embeddings.putMany(BACKBONE.id, embedded.map(([p, id]) => ({ contentHash: hashOf(`${root}/${p}`), view, vector: vec(1000 * (v + 1) + id, DIM) })));
+    }
   });
   return ids;
 }
@@ -35,7 +37,7 @@ describe('loadLabelled', () => {
   const cleanups: Array<() => void> = [];
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-  it("reads one library's labelled, embedded images in id order with their flips", () => {
+  it("reads one library's labelled, embedded images in id order with their views, image-major", () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     const store = openStore(`${dir}/db.sqlite`);
@@ -55,7 +57,7 @@ describe('loadLabelled', () => {
     expect(rows.classes).toEqual(['birds', 'cats', 'dogs']);
     expect(rows.labels).toEqual([2, 1, 1, 0]);
     expect(Array.from(rows.features)).toEqual(expected.flatMap((id) => Array.from(vec(id, DIM))));
-    expect(Array.from(rows.views!)).toEqual(expected.flatMap((id) => Array.from(vec(1000 + id, DIM))));
+    expect(Array.from(rows.views!)).toEqual(expected.flatMap((id) => viewNames(DEFAULT_VIEWS).flatMap((_, v) => Array.from(vec(1000 * (v + 1) + id, DIM)))));
   });
 
   it('refuses a folder with fewer than four labelled, embedded images', () => {

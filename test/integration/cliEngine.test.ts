@@ -37,13 +37,14 @@ describe('cluster --engine', () => {
     const ort = await runCli(['cluster', photos, '--db', dbOrt, '--groups', '2', '--json']);
     expect(ort.code, ort.stderr).toBe(0);
     expect(JSON.parse(ort.stdout).backend).toEqual({ choice: 'onnx', device: expect.stringMatching(/^CPU \(ONNX Runtime, \d+ threads?\)$/) });
-    expect(engines(dbOrt)).toEqual([{ engine: 'onnx/CPUExecutionProvider', n: 16 }]);
+    // 8 images, each with its 4 augmented views
+    expect(engines(dbOrt)).toEqual([{ engine: 'onnx/CPUExecutionProvider', n: 8 * 5 }]);
 
     const dbWasm = path.join(work, 'wasm', 'c.db');
     const wasm = await runCli(['cluster', photos, '--db', dbWasm, '--groups', '2', '--engine', 'wasm', '--json']);
     expect(wasm.code, wasm.stderr).toBe(0);
     expect(JSON.parse(wasm.stdout).backend).toEqual({ choice: 'wasm', device: 'CPU (WebAssembly SIMD, 1 thread per worker)' });
-    expect(engines(dbWasm)).toEqual([{ engine: 'wasm', n: 16 }]);
+    expect(engines(dbWasm)).toEqual([{ engine: 'wasm', n: 8 * 5 }]);
   }, 180_000);
 
   it('a forced engine that cannot load is an error that says why, not a fallback; an unknown name is refused', async () => {

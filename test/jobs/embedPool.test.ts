@@ -46,7 +46,7 @@ const cos = (a: Float32Array, b: Float32Array) => {
 };
 
 describe('embed pool', () => {
-  it('embeds streamed items once each, maps rows to their image and mirror, and skips bad files with a reason', async () => {
+  it('embeds streamed items once each, maps rows to their image and its views, and skips bad files with a reason', async () => {
     const names = Object.keys(files);
     const items: EmbedItem[] = names.map((n, i) => ({ imageId: i + 1, path: files[n]!, contentHash: null }));
     const results = new Map<number, EmbedResult>();
@@ -54,7 +54,7 @@ describe('embed pool', () => {
     let firstDone!: () => void;
     const firstThreeDone = new Promise<void>((resolve) => (firstDone = resolve));
     const thumbs = path.join(dir, 'thumbs');
-    const pool = startEmbedPool({ thumbnailDir: thumbs, workers: 2, batchSize: 3, expected: items.length }, (batch) => {
+    const pool = startEmbedPool({ thumbnailDir: thumbs, workers: 2, batchSize: 3, expected: items.length, views: 2 }, (batch) => {
       calls++;
       for (const r of batch) {
         expect(results.has(r.imageId)).toBe(false);
@@ -87,18 +87,31 @@ describe('embed pool', () => {
       await fsp.access(path.join(thumbs, r.thumbnail!));
     }
     const get = (n: string) => byName(n) as Extract<EmbedResult, { embedding: Float32Array }>;
-    // The mirror row belongs to its own image: the mirrored file's image row is this one's mirror row.
-    expect(cos(get('square.png').flipEmbedding, get('square-mirrored.png').embedding)).toBeGreaterThan(0.9999);
-    expect(cos(get('square.png').embedding, get('square-mirrored.png').flipEmbedding)).toBeGreaterThan(0.9999);
-    expect(cos(get('square.png').embedding, get('square.png').flipEmbedding)).toBeLessThan(0.999);
-    // Batch composition does not matter: one image alone gives the same vectors.
+    // Two views per image, neither a copy of the image nor of each other.
+    const ok = names.filter((x) => x !== 'notes.jpg').map(get);
+    for (const r of ok) {
+      expect(r.views.length).toBe(2 * 1792);
+      expect(cos(r.views.subarray(0, 1792), r.embedding)).toBeLessThan(0.9999);
+      expect(cos(r.views.subarray(1792), r.embedding)).toBeLessThan(0.9999);
+      expect(cos(r.views.subarray(0, 1792), r.views.subarray(1792))).toBeLessThan(0.9999);
+    }
+    // Rows map to their own image whatever the batch: one image per batch, in the other order, gives the same vectors.
+    const single = new Map<number, Extract<EmbedResult, { embedding: Float32Array }>>();
+    await embedAll([...items].reverse().filter((i) => !i.path.endsWith('notes.jpg')), { thumbnailDir: thumbs, workers: 1, batchSize: 1, views: 2 }, (b) => {
+      for (const r of b) if ('embedding' in r) single.set(r.imageId, r);
+    });
+    for (const r of ok) {
+      expect(cos(single.get(r.imageId)!.embedding, r.embedding)).toBeGreaterThan(0.9999);
+      expect(cos(single.get(r.imageId)!.views, r.views)).toBeGreaterThan(0.9999);
+    }
+    // Batch composition does not matter, and views are drawn from the content: one image alone gives the same vectors.
     const alone: EmbedResult[] = [];
-    await embedAll([{ imageId: 99, path: files['photo2.jpg']!, contentHash: null }], { thumbnailDir: thumbs, workers: 1 }, (b) => {
+    await embedAll([{ imageId: 99, path: files['photo2.jpg']!, contentHash: null }], { thumbnailDir: thumbs, workers: 1, views: 2 }, (b) => {
       alone.push(...b);
     });
     const a = alone[0] as Extract<EmbedResult, { embedding: Float32Array }>;
     expect(cos(a.embedding, get('photo2.jpg').embedding)).toBeGreaterThan(0.9999);
-    expect(cos(a.flipEmbedding, get('photo2.jpg').flipEmbedding)).toBeGreaterThan(0.9999);
+    expect(cos(a.views, get('photo2.jpg').views)).toBeGreaterThan(0.9999);
     expect(a.engine).toBe('onnx/CPUExecutionProvider');
   }, 120_000);
 
@@ -106,7 +119,7 @@ describe('embed pool', () => {
     const items: EmbedItem[] = ['photo0.jpg', 'photo1.jpg', 'photo3.jpg', 'square.png', 'cutout.png'].map((n, i) => ({ imageId: i + 1, path: files[n]!, contentHash: null }));
     const run = async (engine: 'wasm' | 'onnx') => {
       const got = new Map<number, Extract<EmbedResult, { embedding: Float32Array }>>();
-      const stats = await embedAll(items, { thumbnailDir: path.join(dir, `thumbs-${engine}`), workers: 2, batchSize: 2, engine }, (batch) => {
+      const stats = await embedAll(items, { thumbnailDir: path.join(dir, `thumbs-${engine}`), workers: 2, batchSize: 2, engine, views: 1 }, (batch) => {
         for (const r of batch) if ('embedding' in r) got.set(r.imageId, r);
       });
       return { got, stats };
@@ -122,7 +135,7 @@ describe('embed pool', () => {
       expect(w.engine).toBe('wasm');
       expect(o.engine).toBe('onnx/CPUExecutionProvider');
       expect(cos(w.embedding, o.embedding)).toBeGreaterThan(0.9999);
-      expect(cos(w.flipEmbedding, o.flipEmbedding)).toBeGreaterThan(0.9999);
+      expect(cos(w.views, o.views)).toBeGreaterThan(0.9999);
     }
   }, 180_000);
 
@@ -191,7 +204,7 @@ describe('embed pool crash handling (fake workers)', () => {
     for (const id of [1, 3, 4, 6]) {
       const r = embedded(got.get(id));
       expect(Array.from(r.embedding.subarray(0, 3))).toEqual([id, 0, id]);
-      expect(Array.from(r.flipEmbedding.subarray(0, 3))).toEqual([id, 1, id]);
+      expect(Array.from(r.views.subarray(0, 3))).toEqual([id, 1, id]);
     }
   }, 60_000);
 

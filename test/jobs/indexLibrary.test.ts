@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKBONE } from '../../core/embed/backboneInfo.js';
+import { DEFAULT_VIEWS, viewNames } from '../../core/jobs/indexing/views.js';
 import { indexLibraries } from '../../core/jobs/indexing/indexLibrary.js';
 import { ProgressTracker } from '../../core/runtime/progress.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
@@ -42,7 +43,9 @@ describe('indexLibraries: engines', () => {
       const first = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker() });
       expect(first.embedded).toBe(3);
       expect(first.pool?.backend?.choice).toBe('wasm');
-      expect(s2.embeddings.engines(BACKBONE.id)).toEqual([{ engine: 'wasm', count: 6 }]);
+      // each image and its augmented views
+      const rows = 1 + DEFAULT_VIEWS;
+      expect(s2.embeddings.engines(BACKBONE.id)).toEqual([{ engine: 'wasm', count: 3 * rows }]);
       // ONNX Runtime's features are tfjs's (cosine >= 0.9999): the same model id, nothing to redo.
       process.env.CONSTELLATE_ENGINE = 'onnx';
       await fsp.writeFile(path.join(own, 'e3.jpg'), await makeNoiseGradientJpeg(300, 200, 43));
@@ -50,9 +53,18 @@ describe('indexLibraries: engines', () => {
       expect(second.embedded).toBe(1);
       expect(second.pool?.backend?.choice).toBe('onnx');
       expect(s2.embeddings.engines(BACKBONE.id)).toEqual([
-        { engine: 'onnx/CPUExecutionProvider', count: 2 },
-        { engine: 'wasm', count: 6 },
+        { engine: 'onnx/CPUExecutionProvider', count: rows },
+        { engine: 'wasm', count: 3 * rows },
       ]);
+      // An image embedded before views were stored (or with fewer) gets them on the next run, and only it.
+      const e0 = s2.images.getByPath(lib.id, 'e0.jpg')!.contentHash!;
+      s2.db.raw.prepare("DELETE FROM embeddings WHERE content_hash = ? AND view = 'aug3'").run(e0);
+      const third = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker() });
+      expect(third.embedded).toBe(1);
+      expect(viewNames(DEFAULT_VIEWS).every((v) => s2.embeddings.has(e0, BACKBONE.id, v))).toBe(true);
+      // No views asked for: none embedded, nothing lacking.
+      const fourth = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker(), views: 0 });
+      expect(fourth.embedded).toBe(0);
     } finally {
       if (before === undefined) delete process.env.CONSTELLATE_ENGINE;
       else process.env.CONSTELLATE_ENGINE = before;
@@ -128,7 +140,7 @@ describe('indexLibraries', () => {
     }
     expect(at('p1.jpg')).toMatchObject({ status: 'ok', contentHash: await hashFile(path.join(photos, 'p1.jpg')) });
     expect(at('p1.jpg').contentHash).not.toBe(oldP1);
-    expect(vectors()).toBe(vectorsBefore + 2); // p1's image and its flip, nothing else
+    expect(vectors()).toBe(vectorsBefore + 1 + DEFAULT_VIEWS); // p1's image and its views, nothing else
   }, 120_000);
 
   it('counts only images as missing, and forgets (not "missing") what it now leaves out: links into another library, exports', async () => {

@@ -9,7 +9,8 @@ import type { BackendInfo, PhaseProgress, RunSummary } from '../../shared/contra
 import { BACKBONE } from '../../embed/backboneInfo.js';
 import type { Store } from '../../store/index.js';
 import { setActiveRunId } from '../../store/runs.js';
-import { FLIP_VIEW, decodeSkip, indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
+import { decodeSkip, indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
+import { getViewsPerImage, loadViews, setViewsPerImage } from '../indexing/views.js';
 import { ProgressTracker } from '../../runtime/progress.js';
 import { decodeRunModel, encodeRunModel } from './runModel.js';
 import { getUnsortedThreshold } from '../../store/unsorted.js';
@@ -27,6 +28,11 @@ export interface ClusterJobOptions {
   workers?: number;
   /** Compute the 2-D map too (default true). */
   map?: boolean;
+  /**
+   * Augmented views per image, embedded when indexing and trained on (0: none); kept as the
+   * database's setting for later runs. Default: that setting.
+   */
+  views?: number;
   signal?: AbortSignal;
   onProgress?: (phases: PhaseProgress[], phase: PhaseProgress['name'] | null) => void;
 }
@@ -34,6 +40,7 @@ export interface ClusterJobOptions {
 export async function runClusterJob(options: ClusterJobOptions): Promise<RunSummary> {
   const { store, signal } = options;
   const progress = new ProgressTracker((t) => options.onProgress?.(t.snapshot(), t.phase));
+  if (options.views !== undefined) setViewsPerImage(store.db, options.views);
   const indexBackend = options.index ?? true ? await indexFirst(options, progress) : null;
   throwIfAborted(signal);
 
@@ -41,8 +48,9 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   const matrix = orderedFeatures(store, '');
   const ids = Array.from(matrix.imageIds);
   const rowOf = new Map(ids.map((id, i) => [id, i]));
-  const flips = orderedFeatures(store, FLIP_VIEW, ids);
-  const views = flips.count === matrix.count ? flips.vectors : null;
+  // Without every image's views (an older library not embedded again yet, or views turned off),
+  // training goes on without them.
+  const views = loadViews(store.embeddings, BACKBONE.id, ids, getViewsPerImage(store.db));
   const activeRun = store.runs.activeRunId();
   const { pins, start, pinnedGroupCount, clusterOf } = currentGrouping(store, activeRun, rowOf);
 
@@ -117,7 +125,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
 
 /** Indexes the libraries; the embedding backend it used, or null when there was nothing to embed. */
 async function indexFirst(options: ClusterJobOptions, progress: ProgressTracker): Promise<BackendInfo | null> {
-  const indexed = await indexLibraries({ db: options.store.db, libraryIds: options.libraryIds, workers: options.workers, signal: options.signal, progress });
+  const indexed = await indexLibraries({ db: options.store.db, libraryIds: options.libraryIds, workers: options.workers, signal: options.signal, progress, views: options.views });
   return indexed.pool?.backend ? { choice: indexed.pool.backend.choice, device: indexed.pool.backend.device } : null;
 }
 

@@ -5,7 +5,7 @@ import type { KnnGraph } from '../../icon/knn.js';
 
 export interface TrainRequest {
   features: Float32Array;
-  /** Horizontal-flip embeddings, same rows; null to train without the views kernel. */
+  /** Augmented views, V per image, image-major (FitInput.views); null to train without them. */
   views: Float32Array | null;
   n: number;
   d: number;

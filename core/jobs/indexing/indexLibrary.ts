@@ -12,6 +12,7 @@
 import path from 'node:path';
 import { BACKBONE } from '../../embed/backboneInfo.js';
 import { startEmbedPool, type EmbedPoolStats } from '../../embed/pool.js';
+import { getViewsPerImage, viewNames } from './views.js';
 import type { EmbedItem, EmbedResult } from '../../embed/protocol.js';
 import { hashFile } from '../../library/hash.js';
 import { isScanSkip, scanFolders } from '../../library/scan.js';
@@ -36,6 +37,8 @@ export interface IndexOptions {
    * `eval` turns it off, its cache database holding any folders evaluated, nested or not.
    */
   oneLibraryPerFile?: boolean;
+  /** Augmented views embedded with each image (views.ts); default: the database's setting. */
+  views?: number;
 }
 
 export interface IndexResult {
@@ -80,16 +83,17 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   progress.finish();
 
   // ---- reuse known content, decode + embed ----
-  const { pending, missing } = workToDo(images, embeddings, new Set(libs.map((l) => l.id)));
+  const views = viewNames(options.views ?? getViewsPerImage(db));
+  const { pending, missing } = workToDo(images, embeddings, new Set(libs.map((l) => l.id)), views);
 
   // The pool starts with the first file that needs embedding and works while the rest are
   // checked for known content, so the model loads and the first decodes run in the meantime.
   let queued = 0;
   let early = 0;
   const pool = startEmbedPool(
-    { thumbnailDir: thumbnailDir(db.file), workers: options.workers, signal, expected: pending.length + missing.length },
+    { thumbnailDir: thumbnailDir(db.file), workers: options.workers, signal, expected: pending.length + missing.length, views: views.length },
     (batch) => {
-      result.moved += writeEmbedBatch(db, images, embeddings, batch);
+      result.moved += writeEmbedBatch(db, images, embeddings, batch, views);
       for (const r of batch) {
         if ('skip' in r) result.skippedNow++;
         else result.embedded++;
@@ -115,7 +119,7 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
           // Unreadable now: the decoder records the precise reason.
         }
       }
-      const twin = hash ? reusable(images, embeddings, item.id, hash) : null;
+      const twin = hash ? reusable(images, embeddings, item.id, hash, views) : null;
       if (twin) reused.push(twin);
       else {
         toPool.push({ imageId: item.id, path: item.absPath, contentHash: hash });
@@ -203,7 +207,7 @@ async function scanLibrary(options: IndexOptions, lib: Library, allLibraries: re
  * but never embedded with this model (e.g. the model changed). Pending rows have no content
  * hash, so the two lists never overlap.
  */
-function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, libIds: ReadonlySet<number>): { pending: WorkItem[]; missing: EmbedItem[] } {
+function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, libIds: ReadonlySet<number>, views: readonly string[]): { pending: WorkItem[]; missing: EmbedItem[] } {
   const pending: WorkItem[] = [];
   for (let afterId = 0; ; ) {
     const batch = images.pending(1000, { afterId });
@@ -213,7 +217,7 @@ function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, li
   }
   const missing: EmbedItem[] = [];
   for (let afterImageId = 0; ; ) {
-    const batch = embeddings.missing(BACKBONE.id, { limit: 1000, afterImageId });
+    const batch = embeddings.missing(BACKBONE.id, { limit: 1000, afterImageId, alsoViews: views });
     if (batch.length === 0) break;
     afterImageId = batch[batch.length - 1]!.imageId;
     for (const t of batch) missing.push({ imageId: t.imageId, path: t.absPath, contentHash: t.contentHash });
@@ -226,9 +230,9 @@ function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, li
  * marked missing): its facts, thumbnail and embeddings, to reuse instead of decoding; null when
  * there is none, or its embeddings are not all there.
  */
-function reusable(images: ImagesRepository, embeddings: EmbeddingsRepository, id: number, hash: string): DecodedImage | null {
+function reusable(images: ImagesRepository, embeddings: EmbeddingsRepository, id: number, hash: string, views: readonly string[]): DecodedImage | null {
   const twin = images.findByContentHash(hash).find((r) => r.id !== id && r.width !== null && r.thumbPath !== null);
-  if (!twin || !embeddings.has(hash, BACKBONE.id) || !embeddings.has(hash, BACKBONE.id, FLIP_VIEW)) return null;
+  if (!twin || !embeddings.has(hash, BACKBONE.id) || !views.every((v) => embeddings.has(hash, BACKBONE.id, v))) return null;
   return {
     id,
     contentHash: hash,
@@ -279,8 +283,6 @@ function sortedHas(sorted: Float64Array, v: number): boolean {
   return false;
 }
 
-export const FLIP_VIEW = 'hflip';
-
 /** markDecoded maps each id to the row it ended in: another id where a moved file was folded into its old row. */
 function adoptedCount(ids: Map<number, number>): number {
   let n = 0;
@@ -288,8 +290,8 @@ function adoptedCount(ids: Map<number, number>): number {
   return n;
 }
 
-/** One batch, one transaction: image facts, both embeddings, and skips. Returns how many were moved files. */
-function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: EmbeddingsRepository, batch: EmbedResult[]): number {
+/** One batch, one transaction: image facts, embeddings (the image's and its views'), and skips. Returns how many were moved files. */
+function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: EmbeddingsRepository, batch: EmbedResult[], views: readonly string[]): number {
   return db.write(() => {
     const decoded: DecodedImage[] = [];
     const vectors = [];
@@ -312,7 +314,9 @@ function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: Emb
         camera: r.facts.camera,
         thumbPath: r.thumbnail,
       });
-      vectors.push({ contentHash: r.contentHash!, vector: r.embedding, engine: r.engine }, { contentHash: r.contentHash!, vector: r.flipEmbedding, view: FLIP_VIEW, engine: r.engine });
+      vectors.push({ contentHash: r.contentHash!, vector: r.embedding, engine: r.engine });
+      const d = r.embedding.length;
+      views.forEach((view, v) => vectors.push({ contentHash: r.contentHash!, vector: r.views.subarray(v * d, (v + 1) * d), view, engine: r.engine }));
     }
     embeddings.putMany(BACKBONE.id, vectors);
     const ids = images.markDecoded(decoded);
