@@ -129,6 +129,41 @@ export class StoreUsageError extends StoreError {
   }
 }
 
+/**
+ * What an edit names does not exist (any more): another edit (a merge, a split, an undo) or a
+ * regroup removed it after the screen showed it. Nothing was changed.
+ */
+export class StoreNotFoundError extends StoreUsageError {}
+
+/** A group an edit or a screen names is gone: what the user is told (the UI shows it as is). */
+export const GROUP_GONE = 'This group no longer exists: another edit merged, split or undid it since it was shown';
+
+/**
+ * The edit was worked out for a group as it was, and another edit changed the group meanwhile
+ * (a split computed while its images were moved away). Nothing was changed; doing it again works.
+ */
+export class StaleEditError extends StoreUsageError {}
+
+/**
+ * A folder that is no folder of photos: the whole disk, a system folder, or Constellate's own
+ * data. Nothing was added. The message says what it is and what to choose instead.
+ */
+export class LibraryFolderRefusedError extends StoreUsageError {
+  constructor(
+    readonly root: string,
+    readonly why: 'disk' | 'system' | 'app-data',
+    detail: string,
+  ) {
+    super(
+      why === 'disk'
+        ? `${root} is the whole disk, not a folder of photos: choose the folder that holds your photos`
+        : why === 'system'
+          ? `${root} is a folder of the operating system (${detail}), not a folder of photos: choose the folder that holds your photos`
+          : `${root} is in Constellate's own data folder (${detail}), where it keeps its database and thumbnails: choose the folder that holds your photos`,
+    );
+  }
+}
+
 interface SqliteLikeError {
   code?: unknown;
 }
