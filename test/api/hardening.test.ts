@@ -9,7 +9,7 @@
  * - every folder refused as a library (the disk, a system folder, Constellate's data, one
  *   holding the database, one inside a library) is the caller's error with a plain message.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { toErrorBody, type ApiHost } from '../../core/api/host.js';
 import { startHttpServer, type HttpServer } from '../../core/api/http.js';
 import { createService } from '../../core/api/service.js';
 import { openStore, thumbnailDir, type Store } from '../../core/store/index.js';
+import { handleMediaRequest } from '../../electron/protocol.js';
 import { demoImages } from '../helpers/cli.js';
 import { serviceCaller } from '../helpers/service.js';
 
@@ -31,6 +32,25 @@ let server: HttpServer;
 const { call, finished } = serviceCaller(() => host);
 /** What the UI shows for a group another edit removed. */
 const GROUP_GONE = 'This group no longer exists: another edit merged, split or undid it since it was shown';
+
+interface Res {
+  status: number;
+  type: string | undefined;
+  body: Buffer;
+}
+
+function get(p: string): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const url = `${p}${p.includes('?') ? '&' : '?'}token=${server.token}`;
+    const r = request({ host: '127.0.0.1', port: server.port, method: 'GET', path: url, headers: { host: `127.0.0.1:${server.port}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
 
 function post(method: string, body: unknown): Promise<{ status: number; json: { error?: { code: string; message: string } } }> {
   return new Promise((resolve, reject) => {
@@ -52,6 +72,13 @@ function post(method: string, body: unknown): Promise<{ status: number; json: { 
     r.on('error', reject);
     r.end(text);
   });
+}
+
+/** The id of the image at `rel` (relative to photos/). */
+function idOf(rel: string): number {
+  const row = store.db.stmt<{ id: number }>('SELECT id FROM images WHERE rel_path = ?').get(rel);
+  if (!row) throw new Error(`no image ${rel}`);
+  return row.id;
 }
 
 const pngOf = (cls: string, i: number) => path.join(demoImages, cls, readdirSync(path.join(demoImages, cls)).sort()[i]!);
@@ -88,6 +115,56 @@ afterAll(async () => {
   await host?.close();
   store?.close();
   rmSync(work, { recursive: true, force: true });
+});
+
+describe('the media routes (issue 22, case 3)', () => {
+  it('serve no file the scan skipped: not a link to a system file, not notes, not a page', async () => {
+    const skipped = await call('listSkipped', { offset: 0, limit: 100 });
+    expect(skipped.items.map((s) => path.basename(s.path)).sort()).toEqual(['link.jpg', 'notes.txt', 'page.html']);
+    for (const s of skipped.items) {
+      for (const kind of ['image', 'thumb']) {
+        const res = await get(`/${kind}/${s.imageId}`);
+        expect(res.status, `${kind} of ${s.path}`).toBe(404);
+        expect(res.body.toString()).not.toContain('root:x:0:0');
+      }
+      // Electron's protocol, on the same service.
+      expect((await handleMediaRequest(new Request(`constellate://media/image/${s.imageId}`), host)).status).toBe(404);
+    }
+  });
+
+  it('serve an image with the type its bytes sniff as, whatever its name says', async () => {
+    const id = idOf('named-wrong.jpg');
+    const res = await get(`/image/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.type).toBe('image/png');
+    expect(res.body.equals(readFileSync(path.join(photos, 'named-wrong.jpg')))).toBe(true);
+    const thumb = await get(`/thumb/${id}`);
+    expect([thumb.status, thumb.type]).toEqual([200, 'image/webp']);
+    const viaProtocol = await handleMediaRequest(new Request(`constellate://media/image/${id}`), host);
+    expect([viaProtocol.status, viaProtocol.headers.get('content-type')]).toEqual([200, 'image/png']);
+  });
+
+  it('serve nothing where a decoded image was replaced by another kind of file since the scan', async () => {
+    const id = idOf('vehicles/4.png');
+    expect((await get(`/image/${id}`)).status).toBe(200);
+    writeFileSync(path.join(photos, 'vehicles', '4.png'), '<!doctype html><script>alert(1)</script>');
+    const res = await get(`/image/${id}`);
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).not.toContain('<script>');
+    expect((await handleMediaRequest(new Request(`constellate://media/image/${id}`), host)).status).toBe(404);
+  });
+
+  it('follow a link out of the library only while it leads to the image the scan decoded', async () => {
+    const id = idOf('elsewhere.png');
+    const res = await get(`/image/${id}`);
+    expect([res.status, res.type]).toEqual([200, 'image/png']);
+    expect(res.body.equals(readFileSync(path.join(outside, 'fish.png')))).toBe(true);
+    // Pointed at another file outside the library since: not served (it was never scanned).
+    rmSync(path.join(photos, 'elsewhere.png'));
+    symlinkSync(path.join(outside, 'fruit.png'), path.join(photos, 'elsewhere.png'));
+    expect((await get(`/image/${id}`)).status).toBe(404);
+    expect(host.mediaFile('image', id)).toBeNull();
+  });
 });
 
 describe('an edit racing another edit (issue 22, case 7)', () => {
