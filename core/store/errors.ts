@@ -2,6 +2,8 @@
  * Typed errors of the store. Every error carries a `userMessage` that the UI
  * can show as is (no SQLite jargon), plus the original error as `cause`.
  */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 
 export class StoreError extends Error {
   readonly userMessage: string;
@@ -79,15 +81,46 @@ export class DatabaseBusyError extends StoreError {
   }
 }
 
-/** The file is not a SQLite database, or it is damaged. */
+/**
+ * The newest backup of `file` there is (`<file>.bak-v<N>-<time>`, made before an upgrade), or
+ * null: a message names a backup only where there is one.
+ */
+export function newestBackupOf(file: string): string | null {
+  try {
+    const dir = path.dirname(file);
+    const prefix = `${path.basename(file)}.bak-v`;
+    const backups = readdirSync(dir)
+      .filter((n) => n.startsWith(prefix) && !/-(wal|shm|journal)$/.test(n))
+      .map((n) => ({ file: path.join(dir, n), mtimeMs: statSync(path.join(dir, n)).mtimeMs }))
+      .sort((a, b) => b.mtimeMs - a.mtimeMs);
+    return backups[0]?.file ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The file is not a SQLite database, or it is damaged. `untouched`: found when opening it
+ * (PRAGMA quick_check), before anything was written; `problems`: what SQLite's check reported.
+ */
 export class DatabaseCorruptError extends StoreError {
-  constructor(readonly file: string, cause?: unknown) {
+  readonly backup: string | null;
+  constructor(
+    readonly file: string,
+    cause?: unknown,
+    options: { untouched?: boolean; problems?: readonly string[] } = {},
+  ) {
+    const backup = file === ':memory:' ? null : newestBackupOf(file);
+    const problems = options.problems ?? [];
+    const todo = backup
+      ? `Restore its backup: move it aside and rename ${backup} to ${path.basename(file)} (the backup was made before an upgrade: what changed since is not in it).`
+      : `Constellate made no backup of it. Move it aside (rename it), and Constellate starts a new database: your photos are not affected, but the groups, names and edits kept in it are lost.`;
     super(
-      `Database ${file} is corrupt or not a database`,
-      `The library database at ${file} is damaged or is not a Constellate database. ` +
-        `Restore a backup (files named *.bak-v*) or choose another location.`,
+      `Database ${file} is corrupt or not a database${problems.length ? `: ${problems.slice(0, 3).join('; ')}` : ''}`,
+      `The library database at ${file} is damaged or is not a Constellate database.${options.untouched ? ' Nothing was written to it.' : ''} ${todo}`,
       { cause },
     );
+    this.backup = backup;
   }
 }
 
