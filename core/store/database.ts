@@ -5,10 +5,10 @@
  * SQLite failures into the typed errors of ./errors.ts.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import envPaths from 'env-paths';
 import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 
+import { appDataDir } from './appData.js';
 import {
   DatabaseCorruptError,
   DatabaseReadOnlyError,
@@ -26,7 +26,7 @@ export const THUMBNAIL_DIR_NAME = 'thumbnails';
 
 /** `<app data>/constellate.db`, e.g. ~/.local/share/constellate/constellate.db on Linux. */
 export function defaultDatabasePath(): string {
-  return path.join(envPaths('constellate', { suffix: '' }).data, DATABASE_FILE_NAME);
+  return path.join(appDataDir(), DATABASE_FILE_NAME);
 }
 
 /** Thumbnail cache folder: next to the database file (never inside a photo folder). */

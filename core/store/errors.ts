@@ -54,17 +54,22 @@ export class DiskFullError extends StoreError {
   }
 }
 
-/** Another running Constellate instance uses this database. */
+/**
+ * Another running Constellate instance uses this database: through this path, or through
+ * another (`holderPath`: a hard link to the same file, or the path it had before a move).
+ */
 export class InstanceLockedError extends StoreError {
   constructor(
     readonly file: string,
     readonly holderPid: number,
     readonly holderHost: string,
+    readonly holderPath: string | null = null,
   ) {
+    const through = holderPath && holderPath !== file ? `, through ${holderPath} (the same file under another name)` : '';
     super(
-      `Database ${file} is locked by process ${holderPid} on ${holderHost}`,
+      `Database ${file} is locked by process ${holderPid} on ${holderHost}${through}`,
       // The holder may be the app or a CLI `cluster`/`serve` (pid 0: unknown, the lock file was unreadable).
-      `Constellate is already open on this library${holderPid ? ` in process ${holderPid}${holderHost ? ` on ${holderHost}` : ''}` : ''} ` +
+      `Constellate is already open on this library${holderPid ? ` in process ${holderPid}${holderHost ? ` on ${holderHost}` : ''}` : ''}${through} ` +
         `(the app, \`constellate serve\` or a \`constellate cluster\` run). Close it or let it finish, then try again.`,
     );
   }
