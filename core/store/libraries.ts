@@ -3,7 +3,8 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 
 import { isFileSystemRoot, isInside, systemFolderOf } from '../library/paths.js';
-import { defaultDatabasePath, thumbnailDir, type Database } from './database.js';
+import { appDataDir } from './appData.js';
+import { thumbnailDir, type Database } from './database.js';
 import { DatabaseInsidePhotoFolderError, LibraryFolderRefusedError, LibraryOverlapError, StoreUsageError } from './errors.js';
 import { setActiveRunId } from './runs.js';
 
@@ -78,7 +79,7 @@ export class LibrariesRepository {
     if (isFileSystemRoot(real)) throw new LibraryFolderRefusedError(root, 'disk', real);
     const system = systemFolderOf(real);
     if (system) throw new LibraryFolderRefusedError(root, 'system', system);
-    const own = [path.dirname(defaultDatabasePath()), ...(this.db.file === ':memory:' ? [] : [thumbnailDir(this.db.file)])];
+    const own = [appDataDir(), ...(this.db.file === ':memory:' ? [] : [thumbnailDir(this.db.file)])];
     const data = own.find((d) => isInside(real, realOrResolved(d)) || isInside(root, d));
     if (data) throw new LibraryFolderRefusedError(root, 'app-data', data);
   }
