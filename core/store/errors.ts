@@ -65,7 +65,7 @@ export class InstanceLockedError extends StoreError {
     readonly holderHost: string,
     readonly holderPath: string | null = null,
   ) {
-    const through = holderPath && holderPath !== file ? `, through ${holderPath} (the same file under another name)` : '';
+    const through = holderPath ? `, through ${holderPath} (the same file under another name)` : '';
     super(
       `Database ${file} is locked by process ${holderPid} on ${holderHost}${through}`,
       // The holder may be the app or a CLI `cluster`/`serve` (pid 0: unknown, the lock file was unreadable).

@@ -247,7 +247,7 @@ function takeLockFile(lockPath: string, dbPath: string, info: LockInfo, options:
       }
       if (ageMs < 10_000 && !options.force) throw new InstanceLockedError(dbPath, 0, '');
     } else if (!options.force && !isStale(holder)) {
-      throw new InstanceLockedError(dbPath, holder.pid, holder.host, holder.database ?? null);
+      throw new InstanceLockedError(dbPath, holder.pid, holder.host, otherPath(holder, info));
     }
     // Stale: move it aside atomically (only one contender can rename this exact file), then retry.
     const aside = `${lockPath}.stale-${info.token}`;
@@ -277,7 +277,12 @@ function takeLockFile(lockPath: string, dbPath: string, info: LockInfo, options:
     }
   }
   const holder = readLockFile(lockPath);
-  throw new InstanceLockedError(dbPath, holder?.pid ?? 0, holder?.host ?? '', holder?.database ?? null);
+  throw new InstanceLockedError(dbPath, holder?.pid ?? 0, holder?.host ?? '', holder ? otherPath(holder, info) : null);
+}
+
+/** The path the holder opened the database by, where it is not ours (both real paths). */
+function otherPath(holder: LockInfo, ours: LockInfo): string | null {
+  return holder.database !== undefined && holder.database !== ours.database ? holder.database : null;
 }
 
 function makeLock(lockPath: string, identityPath: string, info: LockInfo): InstanceLock {
