@@ -109,7 +109,7 @@ export async function startApp(e: ElectronModules, options: StartOptions): Promi
   if (options.probeBackend !== false) void selectBackend();
   host = await options.createHost();
   const h = host;
-  e.protocol.handle(MEDIA_SCHEME, (request) => handleMediaRequest(request, h, fetchFile));
+  e.protocol.handle(MEDIA_SCHEME, (request) => handleMediaRequest(request, h));
 
   const trusted = (event: Parameters<typeof isTrustedSender>[0]) => isTrustedSender(event, security);
   const pickFolder = async (): Promise<string | null> => {

@@ -3,14 +3,17 @@
  * Request/Response so they are tested without Electron:
  *
  * - `constellate://media/{thumb|image}/<id>`: pixels for the renderer. Only an integer image id is
- *   read from the URL; the file comes from `host.mediaFile`, which knows only registered
- *   libraries. No path from the renderer is ever opened.
+ *   read from the URL; the file comes from `host.mediaFile`, which answers only for images that
+ *   decoded, in registered libraries, and its bytes must be an image (core/api/media.ts). No
+ *   path from the renderer is ever opened.
  * - `app://constellate/...`: the renderer's own files (`dist/renderer/`), with the CSP header.
  */
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import type { CustomScheme } from 'electron';
 import type { ApiHost, MediaKind } from '../core/api/host.js';
+import { openMedia } from '../core/api/media.js';
 import { APP_HOST, APP_SCHEME, MEDIA_HOST, MEDIA_SCHEME } from './constants.js';
 import { contentSecurityPolicy } from './security.js';
 
@@ -71,7 +74,11 @@ async function shownFile(url: string, path: string, host: Pick<ApiHost, 'preview
   return preview !== null && isAbsolute(preview) ? { ok: true, path: preview } : { ok: false, status: 404 };
 }
 
-export async function handleMediaRequest(request: Request, host: Pick<ApiHost, 'mediaFile' | 'previewFile'>, fetchFile: FileFetcher): Promise<Response> {
+/**
+ * Serves a media URL from the file the host names: opened once, its bytes sniffed as an image
+ * browsers show and sent with that type, read from the same handle (see core/api/media.ts).
+ */
+export async function handleMediaRequest(request: Request, host: Pick<ApiHost, 'mediaFile' | 'previewFile'>): Promise<Response> {
   let resolved: ReturnType<typeof resolveMediaRequest>;
   try {
     resolved = resolveMediaRequest(request.url, request.method, host);
@@ -80,16 +87,20 @@ export async function handleMediaRequest(request: Request, host: Pick<ApiHost, '
     return plain(500);
   }
   if (!resolved.ok) return plain(resolved.status);
-  try {
-    const res = await fetchFile(pathToFileURL(resolved.path).href);
-    if (!res.ok) return plain(404);
-    const headers = new Headers(res.headers);
-    headers.set('X-Content-Type-Options', 'nosniff');
-    headers.set('Cache-Control', 'no-cache');
-    return new Response(request.method === 'HEAD' ? null : res.body, { status: 200, headers });
-  } catch {
-    return plain(404);
+  const media = await openMedia(resolved.path);
+  if (!media) return plain(404);
+  const headers = new Headers({
+    'Content-Type': media.type,
+    'Content-Length': String(media.size),
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-cache',
+  });
+  if (request.method === 'HEAD') {
+    await media.handle.close();
+    return new Response(null, { status: 200, headers });
   }
+  const body = Readable.toWeb(media.handle.createReadStream({ start: 0 })) as ReadableStream<Uint8Array>;
+  return new Response(body, { status: 200, headers });
 }
 
 /** Pure: the file under `rootDir` an `app://constellate/...` URL names, or null (outside, malformed). */

@@ -6,6 +6,15 @@
 import type { ApiEvent, ApiHandlers, MethodName } from '../shared/contract.js';
 import { methods } from '../shared/contract.js';
 import { ApiError } from '../shared/client.js';
+import {
+  DatabaseBusyError,
+  DatabaseInsidePhotoFolderError,
+  LibraryOverlapError,
+  StaleEditError,
+  StoreError,
+  StoreNotFoundError,
+  StoreUsageError,
+} from '../store/errors.js';
 
 export type MediaKind = 'thumbnail' | 'image';
 
@@ -45,12 +54,34 @@ export async function dispatch(host: ApiHost, method: string, input: unknown): P
     throw new ApiError('invalid-input', parsed.error.issues.map(text).join('; '));
   }
   const handler = host.handlers[name] as (i: unknown) => Promise<unknown>;
-  return handler(parsed.data);
+  try {
+    return await handler(parsed.data);
+  } catch (err) {
+    // A store error leaves as what it means to the caller (see storeErrorCode).
+    if (err instanceof StoreError) throw new ApiError(storeErrorCode(err), err.userMessage);
+    throw err;
+  }
+}
+
+/**
+ * The wire code of a store error: what it means to the caller (a group another edit removed is
+ * not found, an edit worked out before another changed its group is a conflict, a refused
+ * folder is the caller's input), with the message the store wrote for the user. The rest
+ * (disk full, read-only, damaged) are the server's trouble, still said for the user.
+ */
+function storeErrorCode(err: StoreError): ApiError['code'] {
+  if (err instanceof StaleEditError || err instanceof LibraryOverlapError) return 'conflict';
+  if (err instanceof StoreNotFoundError) return 'not-found';
+  if (err instanceof DatabaseBusyError) return 'busy';
+  if (err instanceof StoreUsageError || err instanceof DatabaseInsidePhotoFolderError) return 'invalid-input';
+  return 'internal';
 }
 
 /** Maps any thrown value to the wire error body. */
 export function toErrorBody(err: unknown): { error: { code: ApiError['code']; message: string } } {
   if (err instanceof ApiError) return { error: { code: err.code, message: err.message } };
+  // Thrown outside dispatch (opening media, a desktop action): as dispatch would have it.
+  if (err instanceof StoreError) return { error: { code: storeErrorCode(err), message: err.userMessage } };
   const message = err instanceof Error ? err.message : String(err);
   return { error: { code: 'internal', message } };
 }

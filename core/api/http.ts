@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import path from 'node:path';
 import type { ApiEvent } from '../shared/contract.js';
 import { dispatch, toErrorBody, type ApiHost, type MediaKind } from './host.js';
+import { openMedia } from './media.js';
 
 export interface HttpServerOptions {
   /** 0 (default) picks a free port. */
@@ -187,7 +188,11 @@ async function findStaticFile(
   return { file, stat };
 }
 
-/** Serves an image's thumbnail or picture by its id (never a path from the request), revalidated by ETag. */
+/**
+ * Serves an image's thumbnail or picture by its id (never a path from the request), revalidated
+ * by ETag. The host answers only for images that decoded; the bytes must sniff as an image
+ * browsers show, and are sent with the type they sniff as (see media.ts).
+ */
 async function serveMedia(host: ApiHost, req: IncomingMessage, res: ServerResponse, kind: MediaKind, idText: string): Promise<void> {
   const id = Number(idText);
   if (!/^\d+$/.test(idText) || !Number.isSafeInteger(id) || id <= 0) {
@@ -202,33 +207,35 @@ async function serveMedia(host: ApiHost, req: IncomingMessage, res: ServerRespon
     send(res, 500, toErrorBody(err));
     return;
   }
-  const stat = file ? await fsp.stat(file).catch(() => null) : null;
-  if (!file || !stat?.isFile()) {
+  const media = file ? await openMedia(file) : null;
+  if (!media) {
     sendError(res, 404, 'not-found', `no ${kind} for image ${id}`);
     return;
   }
-  const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+  const etag = `"${media.size.toString(16)}-${Math.floor(media.mtimeMs).toString(16)}"`;
   const headers: Record<string, string> = {
-    'content-type': contentTypeFor(file),
+    'content-type': media.type,
     // The URL is the image's id, and a changed file keeps its id: a cached copy would show the
     // old picture. The browser asks again each time; an unchanged file costs a stat and a 304.
     'cache-control': 'private, no-cache',
     etag,
-    'last-modified': stat.mtime.toUTCString(),
+    'last-modified': media.mtime.toUTCString(),
     'x-content-type-options': 'nosniff',
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
   };
   if (req.headers['if-none-match'] === etag) {
+    await media.handle.close();
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  res.writeHead(200, { ...headers, 'content-length': String(stat.size) });
+  res.writeHead(200, { ...headers, 'content-length': String(media.size) });
   if (req.method === 'HEAD') {
+    await media.handle.close();
     res.end();
     return;
   }
-  const stream = createReadStream(file);
+  const stream = media.handle.createReadStream({ start: 0 });
   stream.on('error', () => res.destroy());
   stream.pipe(res);
 }

@@ -5,10 +5,12 @@
  * of the contract has its handler module (handlers/: libraries, jobs, groups, images, history, map,
  * exports).
  */
+import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiHandlers } from '../shared/contract.js';
 import { PREVIEW_DIR_NAME, previewFile } from '../images/preview.js';
-import { thumbnailDir } from '../store/index.js';
+import { isInside } from '../library/paths.js';
+import { thumbnailDir, type ImageDetail } from '../store/index.js';
 import { createContext, type ServiceOptions } from './context.js';
 import { exportHandlers } from './handlers/exports.js';
 import { groupHandlers } from './handlers/groups.js';
@@ -20,6 +22,22 @@ import { mapHandlers } from './handlers/map.js';
 import type { ApiHost, MediaKind } from './host.js';
 
 export type { ServiceOptions } from './context.js';
+
+/**
+ * Whether an image's original may be served: where it really is (links resolved) lies in its
+ * library's real root; or, for a link the scan followed out of the library (the scan follows
+ * links to images elsewhere), only while the link still leads to the file the scan decoded
+ * (same size and modification time): a link pointed elsewhere since is not followed.
+ */
+function originalServed(d: Pick<ImageDetail, 'absPath' | 'size' | 'mtimeMs'>, root: string): boolean {
+  try {
+    if (isInside(realpathSync(d.absPath), realpathSync(root))) return true;
+    const st = statSync(d.absPath);
+    return st.isFile() && st.size === d.size && Math.trunc(st.mtimeMs) === d.mtimeMs; // the store keeps whole ms
+  } catch {
+    return false; // gone, or unreadable
+  }
+}
 
 export function createService(options: ServiceOptions): ApiHost & Required<Pick<ApiHost, 'previewFile'>> {
   const ctx = createContext(options);
@@ -34,13 +52,18 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
     ...exportHandlers(ctx),
   };
 
+  // Found by id, never by a path from the renderer; only for an image that decoded (not a file
+  // the scan skipped, one changed since, or one gone), in a registered library.
   function mediaFile(kind: MediaKind, imageId: number): string | null {
     const d = store.images.detail(imageId);
-    if (!d || d.status === 'missing') return null;
-    // Only files of a registered library, found by id: never a path from the renderer.
-    if (!store.libraries.get(d.libraryId)) return null;
-    if (kind === 'image') return d.absPath;
-    return d.thumbPath ? path.join(thumbnailDir(store.db.file), d.thumbPath) : null;
+    if (!d || d.status !== 'ok') return null;
+    const library = store.libraries.get(d.libraryId);
+    if (!library) return null;
+    if (kind === 'image') return originalServed(d, library.rootPath) ? d.absPath : null;
+    if (!d.thumbPath) return null;
+    const dir = thumbnailDir(store.db.file);
+    const thumb = path.join(dir, d.thumbPath);
+    return isInside(thumb, dir) ? thumb : null;
   }
 
   return {

@@ -2,7 +2,7 @@
  * Opening the database for a CLI command: default location, instance lock (one writer app per
  * database), interrupted runs marked, and a clean close on exit or Ctrl-C.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseReadOnlyError } from '../store/errors.js';
@@ -26,6 +26,7 @@ export function openSession(dbOption: string | undefined, options: { mustExist?:
     throw new Error(`no database at ${dbPath} (run \`constellate cluster\` first, or pass --db FILE)`);
   }
   if (options.readOnly) return openForReading(dbPath);
+  refuseUnwritable(dbPath);
   makeFolderFor(dbPath);
   const lock = acquireInstanceLock(dbPath);
   let store: Store;
@@ -39,6 +40,20 @@ export function openSession(dbOption: string | undefined, options: { mustExist?:
     throw err;
   }
   return sessionOf(store, dbPath, () => lock.release());
+}
+
+/**
+ * A command that writes refuses a database file it may not write before it takes the lock or
+ * opens it: SQLite would open it for reading (and make its -wal and -shm files beside it), and
+ * the first write, or the first edit in the app, would be refused instead.
+ */
+function refuseUnwritable(dbPath: string): void {
+  try {
+    accessSync(dbPath, fsConstants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new DatabaseReadOnlyError(dbPath, err);
+  }
 }
 
 /** The session: `close` closes the store, then lets go of what the opening held; once. */

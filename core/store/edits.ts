@@ -13,7 +13,7 @@
  * "after", each in one transaction, so undo/redo restore the exact rows.
  */
 import type { Database } from './database.js';
-import { StoreUsageError } from './errors.js';
+import { GROUP_GONE, StaleEditError, StoreNotFoundError, StoreUsageError } from './errors.js';
 import { getActiveRunId, setActiveRunId } from './runs.js';
 
 export type EditKind = 'rename' | 'merge' | 'split' | 'move' | 'move-new' | 'remove' | 'pin' | 'recluster';
@@ -178,7 +178,7 @@ export class EditsRepository {
 
   private requireActiveRun(): number {
     const run = getActiveRunId(this.db);
-    if (run === null) throw new StoreUsageError('There are no groups yet (no active clustering run)');
+    if (run === null) throw new StoreNotFoundError('There are no groups yet (no active clustering run)');
     return run;
   }
 
@@ -186,8 +186,8 @@ export class EditsRepository {
     const g = this.db
       .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, color, created_at FROM groups WHERE id = ?')
       .get(groupId);
-    if (!g) throw new StoreUsageError(`No group ${groupId}`);
-    if (g.run_id !== runId) throw new StoreUsageError(`Group ${groupId} is not part of the current grouping`);
+    if (!g) throw new StoreNotFoundError(GROUP_GONE);
+    if (g.run_id !== runId) throw new StaleEditError(`That group belongs to an earlier grouping (the images were regrouped since): nothing was changed`);
     return g;
   }
 
@@ -274,7 +274,7 @@ export class EditsRepository {
         this.requireGroupInRun(groupId, run);
         const inGroup = this.db.stmt('SELECT 1 FROM assignments WHERE run_id = ? AND image_id = ? AND group_id = ?');
         for (const id of all) {
-          if (!inGroup.get(run, id, groupId)) throw new StoreUsageError(`Image ${id} is not in group ${groupId}`);
+          if (!inGroup.get(run, id, groupId)) throw new StaleEditError('Another edit moved images out of this group while it was being split: nothing was changed; split it again');
         }
         return { runId: run, groupIds: [groupId], assignmentKeys: all.map((id) => [run, id]) };
       },
@@ -407,7 +407,7 @@ export class EditsRepository {
       'Regroup',
       () => {
         const run = this.db.stmt<{ status: string; k: number | null }>('SELECT status, k FROM runs WHERE id = ?').get(newRunId);
-        if (!run) throw new StoreUsageError(`No run ${newRunId}`);
+        if (!run) throw new StoreNotFoundError(`No run ${newRunId}`);
         if (run.status !== 'done') throw new StoreUsageError(`Run ${newRunId} is ${run.status}, not done`);
         const old = getActiveRunId(this.db);
         if (old === newRunId) throw new StoreUsageError(`Run ${newRunId} is already the current grouping`);

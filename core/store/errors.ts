@@ -2,6 +2,8 @@
  * Typed errors of the store. Every error carries a `userMessage` that the UI
  * can show as is (no SQLite jargon), plus the original error as `cause`.
  */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 
 export class StoreError extends Error {
   readonly userMessage: string;
@@ -52,17 +54,22 @@ export class DiskFullError extends StoreError {
   }
 }
 
-/** Another running Constellate instance uses this database. */
+/**
+ * Another running Constellate instance uses this database: through this path, or through
+ * another (`holderPath`: a hard link to the same file, or the path it had before a move).
+ */
 export class InstanceLockedError extends StoreError {
   constructor(
     readonly file: string,
     readonly holderPid: number,
     readonly holderHost: string,
+    readonly holderPath: string | null = null,
   ) {
+    const through = holderPath ? `, through ${holderPath} (the same file under another name)` : '';
     super(
-      `Database ${file} is locked by process ${holderPid} on ${holderHost}`,
+      `Database ${file} is locked by process ${holderPid} on ${holderHost}${through}`,
       // The holder may be the app or a CLI `cluster`/`serve` (pid 0: unknown, the lock file was unreadable).
-      `Constellate is already open on this library${holderPid ? ` in process ${holderPid}${holderHost ? ` on ${holderHost}` : ''}` : ''} ` +
+      `Constellate is already open on this library${holderPid ? ` in process ${holderPid}${holderHost ? ` on ${holderHost}` : ''}` : ''}${through} ` +
         `(the app, \`constellate serve\` or a \`constellate cluster\` run). Close it or let it finish, then try again.`,
     );
   }
@@ -79,15 +86,46 @@ export class DatabaseBusyError extends StoreError {
   }
 }
 
-/** The file is not a SQLite database, or it is damaged. */
+/**
+ * The newest backup of `file` there is (`<file>.bak-v<N>-<time>`, made before an upgrade), or
+ * null: a message names a backup only where there is one.
+ */
+export function newestBackupOf(file: string): string | null {
+  try {
+    const dir = path.dirname(file);
+    const prefix = `${path.basename(file)}.bak-v`;
+    const backups = readdirSync(dir)
+      .filter((n) => n.startsWith(prefix) && !/-(wal|shm|journal)$/.test(n))
+      .map((n) => ({ file: path.join(dir, n), mtimeMs: statSync(path.join(dir, n)).mtimeMs }))
+      .sort((a, b) => b.mtimeMs - a.mtimeMs);
+    return backups[0]?.file ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The file is not a SQLite database, or it is damaged. `untouched`: found when opening it
+ * (PRAGMA quick_check), before anything was written; `problems`: what SQLite's check reported.
+ */
 export class DatabaseCorruptError extends StoreError {
-  constructor(readonly file: string, cause?: unknown) {
+  readonly backup: string | null;
+  constructor(
+    readonly file: string,
+    cause?: unknown,
+    options: { untouched?: boolean; problems?: readonly string[] } = {},
+  ) {
+    const backup = file === ':memory:' ? null : newestBackupOf(file);
+    const problems = options.problems ?? [];
+    const todo = backup
+      ? `Restore its backup: move it aside and rename ${backup} to ${path.basename(file)} (the backup was made before an upgrade: what changed since is not in it).`
+      : `Constellate made no backup of it. Move it aside (rename it), and Constellate starts a new database: your photos are not affected, but the groups, names and edits kept in it are lost.`;
     super(
-      `Database ${file} is corrupt or not a database`,
-      `The library database at ${file} is damaged or is not a Constellate database. ` +
-        `Restore a backup (files named *.bak-v*) or choose another location.`,
+      `Database ${file} is corrupt or not a database${problems.length ? `: ${problems.slice(0, 3).join('; ')}` : ''}`,
+      `The library database at ${file} is damaged or is not a Constellate database.${options.untouched ? ' Nothing was written to it.' : ''} ${todo}`,
       { cause },
     );
+    this.backup = backup;
   }
 }
 
@@ -126,6 +164,41 @@ export class LibraryOverlapError extends StoreError {
 export class StoreUsageError extends StoreError {
   constructor(message: string) {
     super(message, message);
+  }
+}
+
+/**
+ * What an edit names does not exist (any more): another edit (a merge, a split, an undo) or a
+ * regroup removed it after the screen showed it. Nothing was changed.
+ */
+export class StoreNotFoundError extends StoreUsageError {}
+
+/** A group an edit or a screen names is gone: what the user is told (the UI shows it as is). */
+export const GROUP_GONE = 'This group no longer exists: another edit merged, split or undid it since it was shown';
+
+/**
+ * The edit was worked out for a group as it was, and another edit changed the group meanwhile
+ * (a split computed while its images were moved away). Nothing was changed; doing it again works.
+ */
+export class StaleEditError extends StoreUsageError {}
+
+/**
+ * A folder that is no folder of photos: the whole disk, a system folder, or Constellate's own
+ * data. Nothing was added. The message says what it is and what to choose instead.
+ */
+export class LibraryFolderRefusedError extends StoreUsageError {
+  constructor(
+    readonly root: string,
+    readonly why: 'disk' | 'system' | 'app-data',
+    detail: string,
+  ) {
+    super(
+      why === 'disk'
+        ? `${root} is the whole disk, not a folder of photos: choose the folder that holds your photos`
+        : why === 'system'
+          ? `${root} is a folder of the operating system (${detail}), not a folder of photos: choose the folder that holds your photos`
+          : `${root} is in Constellate's own data folder (${detail}), where it keeps its database and thumbnails: choose the folder that holds your photos`,
+    );
   }
 }
 

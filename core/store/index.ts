@@ -1,8 +1,8 @@
 /**
  * Public API of the Constellate store (SQLite via better-sqlite3).
  *
+ *   const lock = acquireInstanceLock(defaultDatabasePath()); // main process only, before opening
  *   const store = openStore(defaultDatabasePath());
- *   const lock = acquireInstanceLock(store.db.file); // main process only
  *   ...
  *   store.close(); lock.release();
  */

@@ -2,9 +2,10 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 
-import { isInside } from '../library/paths.js';
-import type { Database } from './database.js';
-import { DatabaseInsidePhotoFolderError, LibraryOverlapError, StoreUsageError } from './errors.js';
+import { isFileSystemRoot, isInside, systemFolderOf } from '../library/paths.js';
+import { appDataDir } from './appData.js';
+import { thumbnailDir, type Database } from './database.js';
+import { DatabaseInsidePhotoFolderError, LibraryFolderRefusedError, LibraryOverlapError, StoreUsageError } from './errors.js';
 import { setActiveRunId } from './runs.js';
 
 export interface Library {
@@ -41,6 +42,7 @@ export class LibrariesRepository {
    */
   add(rootPath: string, name?: string, options: { allowOverlap?: boolean } = {}): Library {
     const root = path.resolve(rootPath);
+    this.refuseNonPhotoFolder(root);
     if (this.db.file !== ':memory:' && isInside(this.db.file, root)) {
       throw new DatabaseInsidePhotoFolderError(this.db.file, root);
     }
@@ -65,6 +67,21 @@ export class LibrariesRepository {
         .run(root, name ?? path.basename(root) ?? root, Date.now());
       return this.getByRoot(root)!;
     });
+  }
+
+  /**
+   * The whole disk, a system folder and Constellate's own data (the default data folder, the
+   * thumbnails beside this database) are no folders of photos: scanning them would index the
+   * system, or the app's thumbnails as photos. Compared by real path, so a link to one is it.
+   */
+  private refuseNonPhotoFolder(root: string): void {
+    const real = realOrResolved(root);
+    if (isFileSystemRoot(real)) throw new LibraryFolderRefusedError(root, 'disk', real);
+    const system = systemFolderOf(real);
+    if (system) throw new LibraryFolderRefusedError(root, 'system', system);
+    const own = [appDataDir(), ...(this.db.file === ':memory:' ? [] : [thumbnailDir(this.db.file)])];
+    const data = own.find((d) => isInside(real, realOrResolved(d)) || isInside(root, d));
+    if (data) throw new LibraryFolderRefusedError(root, 'app-data', data);
   }
 
   get(id: number): Library | null {

@@ -1,7 +1,15 @@
 /**
- * One Constellate instance per database: a `<db>.lock` file holding
- * `{pid, host, token, ...}`, created atomically (write temp file + hard link,
- * which fails if the lock exists).
+ * One Constellate instance per database file, whatever path it is opened by. Two lock files,
+ * each holding `{pid, host, token, ...}` and created atomically (write temp file + hard link,
+ * which fails if the lock exists):
+ *
+ * - `<db>.lock` beside the database (its real path: a symbolic link to it is it), which
+ *   instances on other machines sharing the folder also see;
+ * - `<app data>/locks/<device>-<inode>.lock`, by the file's identity: a hard link to the
+ *   database (`ln A/c.db B/c.db`), or the file moved while open, is the same file under
+ *   another path. Per path alone, two writers each had a lock, and SQLite gave each its own
+ *   WAL over the one file: acknowledged edits were lost. (Both lock files are taken before
+ *   SQLite opens the file; a missing database is created empty first, to have an identity.)
  *
  * A lock is stale (and silently taken over) when, on the same host, its pid is
  * not running, or is running but started at another time than recorded
@@ -13,10 +21,11 @@
  * database without taking the lock; only the app's main process holds it.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { appDataDir } from './appData.js';
 import { InstanceLockedError, mapSqliteError, StoreUsageError } from './errors.js';
 
 export interface LockInfo {
@@ -27,6 +36,8 @@ export interface LockInfo {
   /** Process start time as reported by /proc (Linux) for pid-reuse detection; null elsewhere. */
   procStart: string | null;
   acquiredAt: string;
+  /** The database's real path as the holder opened it (the identity lock's holder may use another). */
+  database?: string;
 }
 
 export interface InstanceLock {
@@ -37,8 +48,58 @@ export interface InstanceLock {
 
 const heldTokens = new Set<string>();
 
+/** The database's path with symbolic links resolved (as far as it exists). */
+function realDatabasePath(dbPath: string): string {
+  const abs = path.resolve(dbPath);
+  try {
+    return realpathSync(abs);
+  } catch {
+    try {
+      return path.join(realpathSync(path.dirname(abs)), path.basename(abs));
+    } catch {
+      return abs;
+    }
+  }
+}
+
 function lockPathFor(dbPath: string): string {
-  return `${path.resolve(dbPath)}.lock`;
+  return `${realDatabasePath(dbPath)}.lock`;
+}
+
+/**
+ * The folder of the identity locks: in the app-data folder (private to the user, and not
+ * cleaned by age as /tmp is: a server left running for weeks keeps its lock); where that cannot
+ * be made (no writable home), a folder of the user's own in the temp folder.
+ */
+function identityLockDir(): string {
+  const uid = process.getuid?.();
+  const candidates = [path.join(appDataDir(), 'locks'), path.join(os.tmpdir(), `constellate-locks${uid === undefined ? '' : `-${uid}`}`)];
+  for (const dir of candidates) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const st = lstatSync(dir);
+      // Another user's folder (made in the shared temp folder first) is not ours to trust.
+      if (st.isDirectory() && (uid === undefined || st.uid === uid)) return dir;
+    } catch {
+      /* the next */
+    }
+  }
+  throw new StoreUsageError(`cannot make a folder for Constellate's locks (${candidates[0]}): check that your home folder can be written`);
+}
+
+/**
+ * The identity lock of the database at `real`: by device and inode, so every path to the file
+ * has the same one. A missing database is created empty (SQLite takes a 0-byte file as an empty
+ * database) so that it has an identity before SQLite writes it.
+ */
+function identityLockPath(real: string): string {
+  try {
+    closeSync(openSync(real, 'wx'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw mapSqliteError(err, real);
+  }
+  const st = statSync(real, { bigint: true });
+  return path.join(identityLockDir(), `${st.dev}-${st.ino}.lock`);
 }
 
 function procStartOf(pid: number): string | null {
@@ -62,10 +123,14 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Reads the lock file of `dbPath`, or null if there is none (or it is unreadable garbage). */
+/** Reads the lock file of `dbPath` (beside it), or null if there is none (or it is unreadable garbage). */
 export function readInstanceLock(dbPath: string): LockInfo | null {
+  return readLockFile(lockPathFor(dbPath));
+}
+
+function readLockFile(lockPath: string): LockInfo | null {
   try {
-    const parsed = JSON.parse(readFileSync(lockPathFor(dbPath), 'utf8')) as Partial<LockInfo>;
+    const parsed = JSON.parse(readFileSync(lockPath, 'utf8')) as Partial<LockInfo>;
     if (typeof parsed.pid !== 'number' || typeof parsed.token !== 'string') return null;
     return {
       app: 'constellate',
@@ -74,6 +139,7 @@ export function readInstanceLock(dbPath: string): LockInfo | null {
       token: parsed.token,
       procStart: typeof parsed.procStart === 'string' ? parsed.procStart : null,
       acquiredAt: typeof parsed.acquiredAt === 'string' ? parsed.acquiredAt : '',
+      ...(typeof parsed.database === 'string' ? { database: parsed.database } : {}),
     };
   } catch {
     return null;
@@ -122,12 +188,12 @@ function tryCreate(lockPath: string, content: string): boolean {
 }
 
 /**
- * Take the instance lock of `dbPath` or throw InstanceLockedError naming the holder.
- * A stale lock (dead pid) is taken over. The lock is released on `release()`
- * and, best effort, when the process exits.
+ * Take the instance lock of `dbPath` or throw InstanceLockedError naming the holder (and the
+ * path it uses, where that is another). A stale lock (dead pid) is taken over. The lock is
+ * released on `release()` and, best effort, when the process exits.
  */
 export function acquireInstanceLock(dbPath: string, options: { force?: boolean } = {}): InstanceLock {
-  const lockPath = lockPathFor(dbPath);
+  const real = realDatabasePath(dbPath);
   const info: LockInfo = {
     app: 'constellate',
     pid: process.pid,
@@ -135,9 +201,26 @@ export function acquireInstanceLock(dbPath: string, options: { force?: boolean }
     token: randomBytes(12).toString('hex'),
     procStart: procStartOf(process.pid),
     acquiredAt: new Date().toISOString(),
+    database: real,
   };
-  const content = `${JSON.stringify(info)}\n`;
+  const beside = takeLockFile(`${real}.lock`, dbPath, info, options);
+  let identity: string;
+  try {
+    identity = identityLockPath(real);
+    takeLockFile(identity, dbPath, info, options);
+  } catch (err) {
+    releaseLockFile(beside, info.token);
+    throw err;
+  }
+  return makeLock(beside, identity, info);
+}
 
+/**
+ * Creates the lock file `lockPath` holding `info`, taking over a stale one; throws
+ * InstanceLockedError (about `dbPath`) naming a live holder. Resolves to `lockPath`.
+ */
+function takeLockFile(lockPath: string, dbPath: string, info: LockInfo, options: { force?: boolean }): string {
+  const content = `${JSON.stringify(info)}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     let created: boolean;
     try {
@@ -151,9 +234,9 @@ export function acquireInstanceLock(dbPath: string, options: { force?: boolean }
       }
       throw mapSqliteError(err, dbPath);
     }
-    if (created) return makeLock(lockPath, info);
+    if (created) return lockPath;
 
-    const holder = readInstanceLock(dbPath);
+    const holder = readLockFile(lockPath);
     if (holder === null) {
       // Unparseable: a writer in its tiny create window, or garbage. Garbage older than 10 s is stale.
       let ageMs = 0;
@@ -164,7 +247,7 @@ export function acquireInstanceLock(dbPath: string, options: { force?: boolean }
       }
       if (ageMs < 10_000 && !options.force) throw new InstanceLockedError(dbPath, 0, '');
     } else if (!options.force && !isStale(holder)) {
-      throw new InstanceLockedError(dbPath, holder.pid, holder.host);
+      throw new InstanceLockedError(dbPath, holder.pid, holder.host, otherPath(holder, info));
     }
     // Stale: move it aside atomically (only one contender can rename this exact file), then retry.
     const aside = `${lockPath}.stale-${info.token}`;
@@ -193,14 +276,23 @@ export function acquireInstanceLock(dbPath: string, options: { force?: boolean }
       /* ignore */
     }
   }
-  const holder = readInstanceLock(dbPath);
-  throw new InstanceLockedError(dbPath, holder?.pid ?? 0, holder?.host ?? '');
+  const holder = readLockFile(lockPath);
+  throw new InstanceLockedError(dbPath, holder?.pid ?? 0, holder?.host ?? '', holder ? otherPath(holder, info) : null);
 }
 
-function makeLock(lockPath: string, info: LockInfo): InstanceLock {
+/** The path the holder opened the database by, where it is not ours (both real paths). */
+function otherPath(holder: LockInfo, ours: LockInfo): string | null {
+  return holder.database !== undefined && holder.database !== ours.database ? holder.database : null;
+}
+
+function makeLock(lockPath: string, identityPath: string, info: LockInfo): InstanceLock {
   heldTokens.add(info.token);
-  const onExit = (): void => removeIfOurs(lockPath, info.token);
-  process.once('exit', onExit);
+  const releaseBoth = (): void => {
+    heldTokens.delete(info.token);
+    releaseLockFile(identityPath, info.token);
+    releaseLockFile(lockPath, info.token);
+  };
+  process.once('exit', releaseBoth);
   let released = false;
   return {
     path: lockPath,
@@ -208,14 +300,14 @@ function makeLock(lockPath: string, info: LockInfo): InstanceLock {
     release() {
       if (released) return;
       released = true;
-      process.removeListener('exit', onExit);
-      removeIfOurs(lockPath, info.token);
+      process.removeListener('exit', releaseBoth);
+      releaseBoth();
     },
   };
 }
 
-function removeIfOurs(lockPath: string, token: string): void {
-  heldTokens.delete(token);
+/** Removes the lock file if it is still ours (a stale one taken over by another is theirs). */
+function releaseLockFile(lockPath: string, token: string): void {
   try {
     const current = JSON.parse(readFileSync(lockPath, 'utf8')) as Partial<LockInfo>;
     if (current.token === token) unlinkSync(lockPath);

@@ -5,7 +5,7 @@
  * EditsRepository.recluster() so that switching is undoable.
  */
 import type { Database } from './database.js';
-import { StoreUsageError } from './errors.js';
+import { StoreNotFoundError, StoreUsageError } from './errors.js';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -120,7 +120,7 @@ export class RunsRepository {
   update(id: number, fields: { timings?: Record<string, unknown>; metrics?: Record<string, unknown>; backend?: string | null; params?: Record<string, unknown> }): void {
     this.db.write(() => {
       const cur = this.get(id);
-      if (!cur) throw new StoreUsageError(`No run ${id}`);
+      if (!cur) throw new StoreNotFoundError(`No run ${id}`);
       this.db
         .stmt('UPDATE runs SET timings_json = ?, metrics_json = ?, backend = ?, params_json = ? WHERE id = ?')
         .run(
@@ -142,7 +142,7 @@ export class RunsRepository {
       const r = this.db
         .stmt('UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?')
         .run(result.status, result.error ?? null, Date.now(), id);
-      if (r.changes === 0) throw new StoreUsageError(`No run ${id}`);
+      if (r.changes === 0) throw new StoreNotFoundError(`No run ${id}`);
     });
   }
 

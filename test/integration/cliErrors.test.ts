@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireInstanceLock, openStore } from '../../core/store/index.js';
+import { damageTable } from '../fixtures/damage.js';
 import { demoImages, runCli } from '../helpers/cli.js';
 
 function folderWithTwoImages(dir: string): string {
@@ -31,6 +32,28 @@ describe('CLI errors', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/newer/i);
     expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    expect(hash()).toBe(before);
+  });
+
+  it('refuses a damaged database before writing anything, says what to do, and names no backup that does not exist; export refuses it too (issue 22, case 4)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cs-damaged-'));
+    const db = path.join(dir, 'c.db');
+    openStore(db).close();
+    damageTable(db, 'embeddings');
+    const hash = () => createHash('sha256').update(readFileSync(db)).digest('hex');
+    const before = hash();
+    const photos = folderWithTwoImages(path.join(dir, 'in'));
+    const expected =
+      `constellate: The library database at ${db} is damaged or is not a Constellate database. Nothing was written to it. ` +
+      'Constellate made no backup of it. Move it aside (rename it), and Constellate starts a new database: your photos are not affected, but the groups, names and edits kept in it are lost.';
+    const r = await runCli(['cluster', photos, '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(expected);
+    expect(hash()).toBe(before);
+    expect(readdirSync(dir).sort()).toEqual(['c.db', 'in']);
+    const e = await runCli(['export', '--db', db, '--format', 'csv']);
+    expect([e.code, e.stdout]).toEqual([1, '']);
+    expect(e.stderr.trim()).toBe(expected);
     expect(hash()).toBe(before);
   });
 

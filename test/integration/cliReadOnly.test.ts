@@ -100,6 +100,26 @@ describe.skipIf(isRoot && !setpriv)('constellate export from a read-only databas
     expect(sha(fx.db)).toBe(before);
   });
 
+  it('a read-only database file in a writable folder: cluster and serve refuse it before writing anything, leaving nothing beside it', async () => {
+    const fx = buildExportDb();
+    chmodSync(fx.db, 0o444);
+    chmodSync(path.dirname(fx.db), 0o777);
+    chmodSync(fx.dir, 0o755);
+    chmodSync(fx.library, 0o755);
+    const before = sha(fx.db);
+    const around = () => readdirSync(path.dirname(fx.db)).sort();
+    const was = around();
+    for (const args of [['cluster', fx.library, '--db', fx.db], ['serve', '--db', fx.db, '--port', '0']]) {
+      const r = runCliUnprivileged(args);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe(
+        `constellate: The library database at ${fx.db} is read-only (or its folder is), so changes cannot be saved. Nothing was changed. Check the file permissions or choose another location.`,
+      );
+      expect(sha(fx.db)).toBe(before);
+      expect(around()).toEqual(was); // no lock, no -wal or -shm, no thumbnails left beside it
+    }
+  });
+
   it('a command that writes still refuses a read-only database with a clear message', async () => {
     const fx = buildExportDb();
     chmodSync(fx.db, 0o444);

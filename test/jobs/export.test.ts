@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import fsp from 'node:fs/promises';
@@ -240,7 +240,7 @@ describe('export', () => {
     try {
       const plan = await exportRecords(records, { format: 'folders', out: path.join(dir, 'out'), mode: 'hardlink' });
       expect(plan).toMatchObject({ written: 0, failedCount: 4 });
-      expect(plan.failed[0]!.reason).toMatch(/read error/);
+      expect(plan.failed[0]!.reason).toMatch(/read or write error \(a disk problem\?\)/);
     } finally {
       refuse.mockRestore();
     }
@@ -305,6 +305,71 @@ describe('export', () => {
     const plan = await exportRecords(records, { format: 'folders', out: dest });
     expect(plan.groups[0]!.target).toBe(path.join(dest, 'Cats (2)'));
     expect(plan).toMatchObject({ written: 4, failed: [] });
+  });
+
+  it('refuses a link where a group folder would go, naming it, before writing anything (issue 22, case 2)', async () => {
+    const { dir, records } = fixture();
+    const elsewhere = path.join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const out = path.join(dir, 'out');
+    mkdirSync(out);
+    symlinkSync(elsewhere, path.join(out, 'Cats'));
+    for (const dryRun of [true, false]) {
+      for (const mode of ['copy', 'hardlink', 'symlink'] as const) {
+        const err = await exportRecords(records, { format: 'folders', out, mode, dryRun }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ExportDestinationError);
+        expect((err as Error).message).toBe(
+          `${path.join(out, 'Cats')} is a link (to ${elsewhere}), not a folder: an export writes only into folders of its own, never through a link. Remove the link, or export to another folder`,
+        );
+      }
+    }
+    expect(readdirSync(elsewhere)).toEqual([]);
+    expect(readdirSync(out)).toEqual(['Cats']); // no marker, no other group's folder: refused before anything
+  });
+
+  it('blames a dangling link where a group folder would go, not the originals (issue 22, case 6)', async () => {
+    const { dir, records } = fixture();
+    const out = path.join(dir, 'out');
+    mkdirSync(out);
+    const nowhere = path.join(dir, 'unplugged', 'photos');
+    symlinkSync(nowhere, path.join(out, 'Cats'));
+    const err = await exportRecords(records, { format: 'folders', out }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExportDestinationError);
+    expect((err as Error).message.startsWith(`${path.join(out, 'Cats')} is a link (to ${nowhere}), not a folder`)).toBe(true);
+    expect((err as Error).message).not.toMatch(/deleted or moved|not found/);
+    expect(existsSync(path.join(dir, 'unplugged'))).toBe(false);
+    for (const r of records) expect(existsSync(r.absPath)).toBe(true);
+  });
+
+  it('a CSV or JSON on a full disk leaves nothing behind and says how much room it needs (issue 22, case 5; a real full disk: test/integration/cliExport.test.ts)', async () => {
+    const { dir, records } = fixture();
+    const out = path.join(dir, 'groups.csv');
+    // The disk fills up while the file is written, as on a full tmpfs: the file is created, its
+    // write fails. Whichever way the export writes (a file handle, or writeFile by name).
+    const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const realOpen = fsp.open.bind(fsp);
+    const opened = vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+      const fh = await realOpen(...args);
+      fh.writeFile = () => Promise.reject(enospc());
+      return fh;
+    });
+    const written = vi.spyOn(fsp, 'writeFile').mockImplementation(async (file, _data, options) => {
+      await (await realOpen(file as string, (options as { flag?: string } | undefined)?.flag ?? 'w')).close();
+      throw enospc();
+    });
+    try {
+      const err = await exportRecords(records, { format: 'csv', out }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ExportDestinationError);
+      expect((err as Error).message).toBe(`cannot write ${out}: the disk is full (0.1 MB needed). Nothing was written; free some space and export again`);
+    } finally {
+      opened.mockRestore();
+      written.mockRestore();
+    }
+    expect(readdirSync(dir)).toEqual(['src']);
+    const plan = await exportRecords(records, { format: 'csv', out });
+    expect(plan.groups[0]!.target).toBe(out);
+    expect(readFileSync(out, 'utf8')).toBe(toCsv(records));
+    expect(readdirSync(dir).sort()).toEqual(['groups.csv', 'src']);
   });
 
   it('writes a CSV or JSON asked for in an existing folder into it, as constellate-groups.csv, never over one', async () => {

@@ -18,6 +18,7 @@ import {
   openStore,
   thumbnailDir,
 } from '../../core/store/index.js';
+import { damageTable } from '../fixtures/damage.js';
 import { fileHash, hashOf, seedImages, tempDir, vec } from './helpers.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -177,6 +178,38 @@ describe('migrations', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('checks a damaged file before writing (or reading) anything, and names a backup only if there is one (issue 22, case 4)', () => {
+    const file = path.join(dir, 'damaged.db');
+    const w = openStore(file);
+    seedImages(w, path.join(dir, 'photos'), 3);
+    w.close();
+    damageTable(file, 'embeddings');
+    const before = fileHash(file);
+    for (const readonly of [false, true]) {
+      let err: unknown;
+      try {
+        openDatabase(file, { readonly }).close();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(DatabaseCorruptError);
+      const message = (err as DatabaseCorruptError).userMessage;
+      expect(message).toBe(
+        `The library database at ${file} is damaged or is not a Constellate database. Nothing was written to it. ` +
+          'Constellate made no backup of it. Move it aside (rename it), and Constellate starts a new database: your photos are not affected, but the groups, names and edits kept in it are lost.',
+      );
+      expect(message).not.toMatch(/bak-v/);
+      expect(fileHash(file)).toBe(before);
+      // Refused for writing: nothing beside it either (a reader leaves SQLite's -wal/-shm, as any read does).
+      if (!readonly) expect(fs.readdirSync(dir)).toEqual(['damaged.db']);
+    }
+    // With a backup beside it (made before an upgrade), the message names it.
+    const backup = `${file}.bak-v1-20250101T000000Z`;
+    fs.writeFileSync(backup, 'a backup');
+    expect(() => openDatabase(file)).toThrow(expect.objectContaining({ userMessage: expect.stringContaining(`Restore its backup: move it aside and rename ${backup} to damaged.db`) }));
+    expect(fileHash(file)).toBe(before);
   });
 
   it('reports a file that is not a database', () => {

@@ -78,7 +78,7 @@ describe('edits are undoable and redoable exactly', () => {
     expect(store.groups.get(newIds[1]!)).toMatchObject({ name: 'Beach', userNamed: true, origin: 'user' });
     expect(store.groups.assignment(members[8]!)).toMatchObject({ groupId: newIds[2], confidence: 0.7 });
     expect(() => store.edits.splitGroup(g(3), [{ images: [{ imageId: img(0), confidence: 1 }] }, { images: [] }])).toThrow(
-      /not in group/,
+      /moved images out of this group/,
     );
   });
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { InstanceLockedError, acquireInstanceLock, readInstanceLock } from '../../core/store/index.js';
+import { InstanceLockedError, acquireInstanceLock, openStore, readInstanceLock } from '../../core/store/index.js';
 import { tempDir } from './helpers.js';
 
 let dir: string;
@@ -67,7 +67,9 @@ describe('instance lock', () => {
     expect(readInstanceLock(db)!.token).toBe(lock.info.token);
     lock.release();
     expect(fs.existsSync(`${db}.lock`)).toBe(false);
-    expect(fs.readdirSync(dir)).toEqual([]);
+    // Nothing of the lock is left: only the (empty) database it made to lock it by identity.
+    expect(fs.readdirSync(dir)).toEqual(['c.db']);
+    expect(fs.statSync(db).size).toBe(0);
   });
 
   it('treats a lock of its own pid that it does not hold as stale (restarted in a container)', () => {
@@ -116,6 +118,60 @@ describe('instance lock', () => {
     const taken = acquireInstanceLock(db);
     expect(readInstanceLock(db)!.pid).toBe(process.pid);
     taken.release();
+  });
+});
+
+describe('one writer per database file, whatever its path (issue 22, case 1)', () => {
+  it('refuses a second writer through a hard link, a symbolic link, or after the file was moved, naming the path the holder uses', () => {
+    const a = path.join(dir, 'A', 'c.db');
+    const b = path.join(dir, 'B', 'c.db');
+    fs.mkdirSync(path.dirname(a));
+    fs.mkdirSync(path.dirname(b));
+    openStore(a).close();
+    fs.linkSync(a, b);
+    fs.symlinkSync(a, path.join(dir, 'link.db'));
+    const lock = acquireInstanceLock(a);
+    const refused = (p: string) => {
+      try {
+        acquireInstanceLock(p).release();
+      } catch (err) {
+        return err as InstanceLockedError;
+      }
+      return null;
+    };
+    const viaHardLink = refused(b);
+    expect(viaHardLink).toBeInstanceOf(InstanceLockedError);
+    expect(viaHardLink!.holderPid).toBe(process.pid);
+    expect(viaHardLink!.holderPath).toBe(fs.realpathSync(a));
+    expect(viaHardLink!.userMessage).toBe(
+      `Constellate is already open on this library in process ${process.pid} on ${os.hostname()}, through ${fs.realpathSync(a)} (the same file under another name) ` +
+        '(the app, `constellate serve` or a `constellate cluster` run). Close it or let it finish, then try again.',
+    );
+    expect(fs.existsSync(`${b}.lock`)).toBe(false); // the refused one leaves nothing
+    expect(refused(path.join(dir, 'link.db'))).toBeInstanceOf(InstanceLockedError);
+    // Moved while open: the holder still writes it.
+    const moved = path.join(dir, 'moved.db');
+    fs.renameSync(b, moved);
+    expect(refused(moved)).toBeInstanceOf(InstanceLockedError);
+    lock.release();
+    acquireInstanceLock(moved).release();
+  });
+
+  it('is refused across processes through a hard link', () => {
+    const a = path.join(dir, 'a.db');
+    const b = path.join(dir, 'b.db');
+    openStore(a).close();
+    fs.linkSync(a, b);
+    const lock = acquireInstanceLock(a);
+    const script = `
+      import('${pathToImport('core/store/lock.ts')}').then((m) => {
+        try { m.acquireInstanceLock(${JSON.stringify(b)}); console.log('acquired'); }
+        catch (e) { console.log(e.name, e.holderPid); }
+      });`;
+    const run = () => spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: process.cwd(), encoding: 'utf8' }).stdout.trim();
+    expect(run()).toBe(`InstanceLockedError ${process.pid}`);
+    lock.release();
+    expect(run()).toBe('acquired');
   });
 });
 

@@ -2,8 +2,9 @@
 import type { ApiHandlers, GroupSummary } from '../../shared/contract.js';
 import { ApiError } from '../../shared/client.js';
 import { splitGroupImages, SplitRefusedError } from '../../jobs/grouping/splitGroup.js';
+import { GROUP_GONE } from '../../store/errors.js';
 import { setUnsortedThreshold } from '../../store/unsorted.js';
-import { notFound, type ServiceContext } from '../context.js';
+import type { ServiceContext } from '../context.js';
 import { partNames, requireFreeName } from '../groupNames.js';
 import { toImageSummary } from '../views.js';
 
@@ -21,7 +22,12 @@ export type GroupHandlers = Pick<
 export function groupHandlers(ctx: ServiceContext): GroupHandlers {
   const { store } = ctx;
   const { browse } = store;
-  const requireGroup = (groupId: number) => store.groups.get(groupId) ?? notFound(`group ${groupId}`);
+  // A group id from the screen: another edit (or another window) may have removed the group since.
+  const requireGroup = (groupId: number) => {
+    const group = store.groups.get(groupId);
+    if (!group) throw new ApiError('not-found', GROUP_GONE);
+    return group;
+  };
   return {
     async listGroups({ sort, search }) {
       if (store.runs.activeRunId() === null) return { groups: [], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: ctx.threshold() };
@@ -74,7 +80,7 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
       return ctx.edited({ groupId: target! });
     },
     async splitGroup({ groupId, parts }) {
-      const group = requireGroup(groupId);
+      requireGroup(groupId);
       let split;
       try {
         split = await splitGroupImages(store, groupId, parts);
@@ -82,6 +88,9 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
         if (err instanceof SplitRefusedError) throw new ApiError('invalid-input', err.message);
         throw err;
       }
+      // The split was computed in a worker: other edits ran meanwhile. A group merged away is
+      // not found; images moved out of it make the store refuse the split as stale (a conflict).
+      const group = requireGroup(groupId);
       const names = partNames(store, group.name || 'Group', split.length - 1);
       const res = store.edits.splitGroup(
         groupId,

@@ -1,5 +1,7 @@
 /** Images: one image with its neighbours and suggestions, the review queue, and the edits of images (with undo). */
 import type { ApiHandlers } from '../../shared/contract.js';
+import { ApiError } from '../../shared/client.js';
+import { GROUP_GONE } from '../../store/errors.js';
 import { shownGroupId } from '../../store/unsorted.js';
 import { notFound, type ServiceContext } from '../context.js';
 import { requireFreeName } from '../groupNames.js';
@@ -61,7 +63,7 @@ export function imageHandlers(ctx: ServiceContext): ImageHandlers {
     async moveImages({ imageIds, to }) {
       ctx.requireRun();
       if ('groupId' in to) {
-        if (!store.groups.get(to.groupId)) notFound(`group ${to.groupId}`);
+        if (!store.groups.get(to.groupId)) throw new ApiError('not-found', GROUP_GONE);
         store.edits.moveImages(imageIds, to.groupId);
         return ctx.edited({ groupId: to.groupId });
       }

@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { ApiHandlers } from '../../shared/contract.js';
 import { ApiError } from '../../shared/client.js';
 import { decodeSkip } from '../../jobs/indexing/indexLibrary.js';
-import { LibraryOverlapError } from '../../store/index.js';
 import { requireIdle, type ServiceContext } from '../context.js';
 import { libraryView } from '../views.js';
 
@@ -19,14 +18,10 @@ export function libraryHandlers(ctx: ServiceContext): LibraryHandlers {
     async addLibrary({ path: p }) {
       const abs = path.resolve(p);
       if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new ApiError('invalid-input', `not a folder: ${p}`);
-      let lib;
-      try {
-        lib = store.libraries.add(realpathSync(abs));
-      } catch (err) {
-        // Inside a library or holding one: the message names them and says what to do.
-        if (err instanceof LibraryOverlapError) throw new ApiError('conflict', err.userMessage);
-        throw err;
-      }
+      // A refused folder (the whole disk, a system folder, Constellate's data, one inside a
+      // library or holding one) is a store error with a message for the user: toErrorBody
+      // makes it invalid input, or a conflict with the libraries it names.
+      const lib = store.libraries.add(realpathSync(abs));
       ctx.emit({ type: 'changed', what: 'libraries' });
       return libraryView(store, lib.id);
     },

@@ -13,7 +13,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportGroupResult, ExportPlan } from '../../shared/contract.js';
 import { EXPORT_MARKER } from '../../library/exportMarker.js';
-import { describeError, destinationFull, placeFile, readableSource, sameContent } from './files.js';
+import { describeDestinationError, describeError, destinationFull, placeFile, readableSource, sameContent, writeNewFile } from './files.js';
 import {
   manifestEntry,
   manifestFileAt,
@@ -204,8 +204,17 @@ async function exportFile(records: readonly ExportRecord[], groups: GroupCount[]
   if (name !== wanted) plan.conflicts.push({ imageId: 0, target: path.join(dir, wanted), renamedTo: target });
   if (plan.dryRun) return;
   await fsp.mkdir(dir, { recursive: true });
-  // 'wx': fail rather than overwrite if something appeared since the check.
-  await fsp.writeFile(target, format === 'csv' ? toCsv(records) : toJson(records), { flag: 'wx' });
+  const text = format === 'csv' ? toCsv(records) : toJson(records);
+  try {
+    // Whole or not at all: a full disk left a 0-byte file, and the next export wrote "(2)" beside it.
+    await writeNewFile(target, text);
+  } catch (err) {
+    const full = destinationFull(err);
+    if (!full) throw err;
+    const mb = Math.max(0.1, Math.ceil(Buffer.byteLength(text) / 100_000) / 10).toFixed(1);
+    const what = full === 'the destination disk is full' ? `the disk is full (${mb} MB needed)` : full;
+    throw new ExportDestinationError(`cannot write ${target}: ${what}. Nothing was written; ${full === 'the destination disk is full' ? 'free some space and export again' : 'choose another place'}`);
+  }
   plan.written = records.length;
 }
 
@@ -270,13 +279,56 @@ async function assignFolders(out: string, byGroup: Map<string, GroupCount>, plan
   for (const [key, g] of ordered) {
     const base = safeFolderName(g.name);
     let name = base;
-    for (let i = 2; used.has(name.toLowerCase()) || (await fsp.stat(path.join(out, name)).catch(() => null))?.isDirectory() === false; i++) name = numberedFolder(base, i);
+    for (let i = 2; used.has(name.toLowerCase()) || (await groupFolderTaken(path.join(out, name))); i++) name = numberedFolder(base, i);
     used.add(name.toLowerCase());
     const result = groupResult(g, path.join(out, name), 0);
     plan.groups.push(result);
     folders.set(key, { folder: name, result });
   }
   return folders;
+}
+
+/**
+ * Whether a group folder's name is taken by something that is not a folder (a file: the next
+ * number is used). Looked at with lstat: a link where a group folder would be (to a folder
+ * elsewhere, or to nothing) refuses the export, naming it, before anything is written: files
+ * written through it would land outside the export folder.
+ */
+async function groupFolderTaken(dir: string): Promise<boolean> {
+  const st = await fsp.lstat(dir).catch(() => null);
+  if (st?.isSymbolicLink()) {
+    const target = await fsp.readlink(dir).catch(() => '?');
+    throw new ExportDestinationError(`${dir} is a link (to ${target}), not a folder: an export writes only into folders of its own, never through a link. Remove the link, or export to another folder`);
+  }
+  return st !== null && !st.isDirectory();
+}
+
+/**
+ * Makes (or finds) a group folder just before a file goes in: a real folder, never a link put
+ * there since the export began (lstat after mkdir, which would go through a link silently).
+ * Throws a DestinationProblem naming the folder.
+ */
+async function ensureGroupFolder(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new DestinationProblem(dir, err);
+  }
+  const st = await fsp.lstat(dir).catch((err: unknown) => {
+    throw new DestinationProblem(dir, err);
+  });
+  if (!st.isDirectory()) throw new DestinationProblem(dir, null, `${dir} is not a folder any more (a ${st.isSymbolicLink() ? 'link' : 'file'} was put there during the export): nothing was written through it`);
+}
+
+/** A failure of the destination, not of the original: the reason names the destination. */
+class DestinationProblem extends Error {
+  constructor(
+    readonly path: string,
+    readonly error: unknown,
+    reason?: string,
+  ) {
+    super(reason ?? describeDestinationError(error, path));
+  }
 }
 
 /** What a folder export keeps track of while it places files. */
@@ -316,16 +368,27 @@ async function placeRecord(r: ExportRecord, dir: string, run: FolderRun): Promis
     return written;
   }
   try {
-    await fsp.mkdir(dir, { recursive: true });
+    await ensureGroupFolder(dir);
     const placed = await placeFile(otherDisk ? 'copy' : run.mode, r.absPath, source.stat, target);
     if (otherDisk || placed.linkRefused === 'other-disk') run.copiedOtherDisk++;
     else if (placed.linkRefused === 'not-allowed') run.copiedNotAllowed++;
   } catch (err) {
-    const full = destinationFull(err);
+    const full = destinationFull(err instanceof DestinationProblem ? err.error : err);
     if (full) throw new Error(`export stopped: ${full}; ${run.plan.written} of ${run.total} files were written to ${run.out}`);
-    return { kind: 'failed', reason: describeError(err) };
+    return { kind: 'failed', reason: await whyNotPlaced(err, r.absPath, target) };
   }
   return written;
+}
+
+/**
+ * Why placing a file failed, blaming the side that failed: the original was readable just
+ * before, so a "not found" is the destination's unless the original is gone now too.
+ */
+async function whyNotPlaced(err: unknown, original: string, target: string): Promise<string> {
+  if (err instanceof DestinationProblem) return err.message;
+  const source = await readableSource(original);
+  if ('reason' in source) return source.reason;
+  return describeDestinationError(err, target);
 }
 
 /** Counts one record's placement in the plan and its group, and lists its file for the manifest. */

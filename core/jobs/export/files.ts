@@ -3,8 +3,10 @@
  * already at the destination (an earlier export into the same folder), and placing it (copy,
  * hard link, symbolic link). Originals are only read or linked to.
  */
+import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
+import path from 'node:path';
 import type { ExportMode } from './types.js';
 
 function errCode(err: unknown): string | undefined {
@@ -26,6 +28,29 @@ export function describeError(err: unknown): string {
       return 'its name was taken by another file during the export';
     default:
       return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * Why a file could not be written at `target`, in words that name the destination: the
+ * original is fine (a "not found" here is a destination folder gone or never made).
+ */
+export function describeDestinationError(err: unknown, target: string): string {
+  switch (errCode(err)) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return `cannot write ${target}: its folder is gone or is not a folder (nothing is wrong with the original)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot write ${target}: permission denied`;
+    case 'ELOOP':
+      return `cannot write ${target}: a link is in the way`;
+    case 'EIO':
+      return `cannot write ${target}: read or write error (a disk problem?)`;
+    case 'EEXIST':
+      return describeError(err);
+    default:
+      return `cannot write ${target}: ${err instanceof Error ? err.message : String(err)}`;
   }
 }
 
@@ -150,6 +175,36 @@ export async function placeFile(mode: ExportMode, original: string, originalStat
   // Keep the original's times: a copy dated today sorts wrong in every photo viewer. Some
   // filesystems refuse (FAT's 2 s steps are rounded, some network shares fail): the copy
   // itself is good, so that is not an error.
-  await fsp.utimes(target, originalStat.atime, originalStat.mtime).catch(() => undefined);
+  // lutimes: the copy just made, never what a link swapped in for it would point to.
+  await fsp.lutimes(target, originalStat.atime, originalStat.mtime).catch(() => undefined);
   return linkRefused ? { how: 'copy', linkRefused } : { how: 'copy' };
+}
+
+/**
+ * Writes `data` as the new file `target`, whole or not at all: into a hidden temporary file
+ * beside it (same disk), flushed, then linked to its name, which fails rather than replace a
+ * file that took the name meanwhile (a rename would overwrite it); where the disk has no hard
+ * links, renamed after checking the name is still free. On any failure (a full disk) the
+ * temporary file is removed and nothing is left under `target`.
+ */
+export async function writeNewFile(target: string, data: string): Promise<void> {
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const fh = await fsp.open(tmp, 'wx');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await fsp.link(tmp, target);
+    } catch (err) {
+      if (!linkRefusal(err)) throw err;
+      if (await fsp.lstat(target).then(() => true, () => false)) throw Object.assign(new Error(`EEXIST: ${target} exists`), { code: 'EEXIST' });
+      await fsp.rename(tmp, target);
+    }
+  } finally {
+    await fsp.rm(tmp, { force: true });
+  }
 }
