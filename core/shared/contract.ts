@@ -76,8 +76,21 @@ export interface RunSummary {
   kRequested?: number;
   /** Over an earlier grouping: its groups holding pinned images (K is at least this many: each goes on as a group). */
   pinnedGroups?: number;
-  /** Over an earlier grouping: the names the user gave that went on to a new group, and those that did not. */
-  names?: { kept: string[]; dropped: string[] };
+  /**
+   * Over an earlier grouping: the names the user gave that went on to a new group, those that did
+   * not, and for each of those the group most of its images went to (`offers`: the UI offers to
+   * name it so).
+   */
+  names?: { kept: string[]; dropped: string[]; offers?: NameOffer[] };
+}
+
+/** A name that did not go on in a regroup: most of its images (`count` of `of`) are now in `groupId`. */
+export interface NameOffer {
+  name: string;
+  groupId: number;
+  groupName: string;
+  count: number;
+  of: number;
 }
 
 /**

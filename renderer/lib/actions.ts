@@ -52,10 +52,11 @@ export function groupActions(app: App) {
       return out;
     },
 
-    async merge(ids: number[], groups: Array<Pick<GroupSummary, 'id' | 'name' | 'count'>>) {
+    async merge(ids: number[], groups: Array<Pick<GroupSummary, 'id' | 'name' | 'count'> & { userNamed?: boolean }>) {
       if (ids.length < 2) return null;
       const chosen = groups.filter((g) => ids.includes(g.id));
-      const biggest = [...chosen].sort((a, b) => b.count - a.count)[0];
+      // A name the user gave wins over a generated one ("Tools", not "Group 3"), then the larger.
+      const biggest = [...chosen].sort((a, b) => Number(b.userNamed ?? false) - Number(a.userNamed ?? false) || b.count - a.count)[0];
       const v = await app.dialogs.ask({
         title: `Merge ${ids.length} groups`,
         body: chosen.map((g) => g.name).join(', '),

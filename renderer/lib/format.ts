@@ -1,4 +1,4 @@
-import type { JobState } from '../../core/shared/contract.js';
+import type { JobState, NameOffer } from '../../core/shared/contract.js';
 
 export function fmtCount(n: number): string {
   return n.toLocaleString('en-US');
@@ -75,8 +75,16 @@ export function jobDoneText(job: JobState): string {
   const parts = [`Grouped ${plural(s.images, 'image')} into ${plural(s.groups.length, 'group')}`];
   // more groups than asked: one per group holding pinned images
   if (s.kRequested !== undefined && s.k > s.kRequested) parts.push(`not ${s.kRequested}: ${s.pinnedGroups} groups hold pinned images`);
-  if (s.names?.dropped.length) parts.push(`no group is mostly ${s.names.dropped.map((n) => `“${n}”`).join(', ')} any more: ${s.names.dropped.length === 1 ? 'that name was' : 'those names were'} dropped`);
+  const offered = new Set((s.names?.offers ?? []).map((o) => o.name));
+  const lost = (s.names?.dropped ?? []).filter((n) => !offered.has(n));
+  for (const o of s.names?.offers ?? []) parts.push(nameOfferText(o));
+  if (lost.length) parts.push(`no group is mostly ${lost.map((n) => `“${n}”`).join(', ')} any more: ${lost.length === 1 ? 'that name was' : 'those names were'} dropped`);
   return parts.join('; ');
+}
+
+/** "“Windmills” was not kept: its images are now in “Group 4” (12 of 18)". */
+export function nameOfferText(o: NameOffer): string {
+  return `“${o.name}” was not kept: its images are now in “${o.groupName}” (${fmtCount(o.count)} of ${fmtCount(o.of)})`;
 }
 
 /** An error as the user reads it. */
