@@ -54,7 +54,8 @@ export interface Library {
 }
 
 export interface PhaseProgress {
-  name: 'scan' | 'check' | 'embed' | 'train' | 'write' | 'map';
+  /** model: loading the model, before the first image is embedded; details: EXIF dates and fingerprints. */
+  name: 'scan' | 'check' | 'model' | 'embed' | 'details' | 'train' | 'write' | 'map';
   done: number;
   total: number | null;
   /** Items per second over the phase so far. */
@@ -149,7 +150,10 @@ export interface GroupSummary {
   /** Colour slot on the map: a group keeps it through re-clustering, as it keeps its name. */
   color: number;
   count: number;
+  /** The mean confidence of the images the model placed (0 where the user placed them all: see `pinned`). */
   meanConfidence: number;
+  /** How many of its images the user placed (pinned or moved there): "yours", not a model figure. */
+  pinned?: number;
   /** The most typical (highest confidence) images, for the card mosaic. */
   typicalImageIds: number[];
 }
@@ -162,7 +166,18 @@ export interface ImageSummary {
   pinned: boolean;
   width: number | null;
   height: number | null;
+  /**
+   * When the photo was taken, ISO 8601 as the camera recorded it: its wall clock, with '+hh:mm'
+   * only where the file records its zone ('2021-06-12T14:03:22', '2021-06-12T14:03:22.350+02:00').
+   * null: the photo records no date; it is then dated by `fileTime`, and the UI says so.
+   */
   takenAt: string | null;
+  /** When the file was last modified (ISO, UTC). */
+  fileTime?: string;
+  /** The keeper of the duplicate set this image is a copy in (its image id); absent otherwise. */
+  duplicateOf?: number;
+  /** On a keeper whose copies are stacked under it in this list: how many are. */
+  stacked?: number;
 }
 
 export interface GroupSuggestion {

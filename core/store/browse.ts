@@ -21,6 +21,7 @@ export interface GroupImage {
   displayWidth: number | null;
   displayHeight: number | null;
   takenAt: number | null;
+  takenOffset: number | null;
   mtimeMs: number;
   confidence: number;
   pinned: boolean;
@@ -33,14 +34,17 @@ export interface BrowseGroupSummary {
   /** Palette slot (see Group.color). */
   color: number;
   count: number;
+  /** Over the images the model placed (not those the user pinned or moved); null when the user placed them all. */
   meanConfidence: number | null;
+  /** Images the user placed (pinned or moved) here. */
+  pinned: number;
   typicalImageIds: number[];
 }
 
 export type UnsortedRow = Omit<GroupImage, 'confidence' | 'pinned'> & { confidence: number | null; pinned: boolean; groupId: number | null };
 
 const COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS relPath, i.name, i.status, i.thumb_path AS thumbPath,
-  i.display_width AS displayWidth, i.display_height AS displayHeight, i.taken_at AS takenAt, i.mtime_ms AS mtimeMs`;
+  i.display_width AS displayWidth, i.display_height AS displayHeight, i.taken_at AS takenAt, i.taken_offset AS takenOffset, i.mtime_ms AS mtimeMs`;
 
 const ORDER: Record<GroupImageSort, string> = {
   // a.image_id (= i.id) so that the assignments_group index gives the order without a sort.
@@ -120,10 +124,11 @@ export class BrowseRepository {
 
   private computeSummaries(run: number, t: number, typical: number, sort: 'size' | 'name', query: string | undefined): BrowseGroupSummary[] {
     const rows = this.db
-      .stmt<{ id: number; name: string; userNamed: number; color: number; n: number; mean: number | null }>(
-        `SELECT g.id, g.name, g.user_named AS userNamed, COALESCE(g.color, g.id) AS color, c.n, c.mean
+      .stmt<{ id: number; name: string; userNamed: number; color: number; n: number; mean: number | null; pinned: number }>(
+        `SELECT g.id, g.name, g.user_named AS userNamed, COALESCE(g.color, g.id) AS color, c.n, c.mean, c.pinned
          FROM groups g JOIN (
-           SELECT a.group_id AS gid, count(*) AS n, avg(a.confidence) AS mean
+           -- the mean of the model's own placements: an image the user put there is not 100% "sure"
+           SELECT a.group_id AS gid, count(*) AS n, avg(CASE WHEN a.pinned = 0 THEN a.confidence END) AS mean, sum(a.pinned) AS pinned
            FROM assignments a JOIN images i ON i.id = a.image_id
            WHERE a.run_id = ? AND a.group_id IS NOT NULL AND ${IN_GROUP}
            GROUP BY a.group_id
@@ -145,6 +150,7 @@ export class BrowseRepository {
       color: r.color,
       count: r.n,
       meanConfidence: r.mean,
+      pinned: r.pinned,
       typicalImageIds: typical > 0 ? top.all(run, r.id, t, typical).map((x) => x.id) : [],
     }));
   }

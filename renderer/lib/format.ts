@@ -52,14 +52,45 @@ export function fmtDate(iso: string | null | undefined): string {
   return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
+/**
+ * A photo's date as its camera showed it: the wall clock of ImageSummary.takenAt, whatever the
+ * viewer's zone (a photo taken at 14:00 in Rome reads 14:00 in New York too).
+ */
+export function fmtTaken(takenAt: string | null | undefined): string {
+  const m = takenAt ? /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})/.exec(takenAt) : null;
+  return m ? fmtDate(m[1]) : '—';
+}
+
+/** An image's date and where it comes from: "Taken 4 Mar 2019, 05:06", or "File date 12 Nov 2024, 10:00". */
+export function imageDateText(i: { takenAt: string | null; fileTime?: string }): string {
+  if (i.takenAt) return `Taken ${fmtTaken(i.takenAt)}`;
+  return i.fileTime ? `File date ${fmtDate(i.fileTime)} (the photo records no date)` : 'No date';
+}
+
 export const PHASE_LABEL: Record<string, string> = {
   scan: 'Scanning',
   check: 'Checking for copies',
+  model: 'Loading the model…',
   embed: 'Decoding and embedding',
+  details: 'Reading dates',
   train: 'Clustering',
   write: 'Saving',
   map: 'Mapping',
 };
+
+/** What a phase counts, where it is not images ("Clustering 3 / 30 epochs"). */
+export const PHASE_UNIT: Record<string, string> = { train: 'epochs' };
+
+/**
+ * Where the model ran, in a user's words: "CPU" or "GPU", never a package name ("wasm",
+ * "tfjs-node"); the device's details (WebAssembly SIMD, CUDA) are for a tooltip.
+ */
+export function backendText(b: { choice: string; device: string } | null | undefined): string {
+  if (!b) return '—';
+  const head = b.device.split(' (')[0]!.trim();
+  if (/^(CPU|GPU)$/i.test(head)) return head.toUpperCase();
+  return /gpu|cuda|webgpu|webgl|directml|coreml/i.test(`${b.choice} ${b.device}`) ? 'GPU' : 'CPU';
+}
 
 /** The message when a grouping run ends: what it made, and what became of the groups it replaced. */
 export function jobDoneText(job: JobState): string {

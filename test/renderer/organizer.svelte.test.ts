@@ -8,7 +8,8 @@ import { render, screen } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
 import type { Client } from '../../core/shared/client.js';
-import type { GroupSummary, HistoryState, ImageDetail, ImageSummary } from '../../core/shared/contract.js';
+import type { GroupSummary, HistoryState, ImageDetail, ImageSummary, JobState } from '../../core/shared/contract.js';
+import { backendText } from '../../renderer/lib/format.js';
 import { appContext, createApp } from '../../renderer/lib/state/app.js';
 import { groupActions } from '../../renderer/lib/actions.js';
 import DialogHost from '../../renderer/components/DialogHost.svelte';
@@ -67,5 +68,33 @@ describe('defect 1: a text field that edits an existing value opens with it sele
     const input = (await screen.findByRole('textbox')) as unknown as Input;
     await tick();
     expect(input.selectionEnd! - input.selectionStart!).toBe(input.value.length);
+  });
+});
+
+describe('defect 8: progress while the model loads, epochs, CPU not wasm', () => {
+  it('shows "Loading the model…" as its own phase, the clustering epochs with their unit, and the device as CPU', async () => {
+    const { default: JobProgress } = await import('../../renderer/components/JobProgress.svelte');
+    const job = (phases: JobState['phases'], phase: JobState['phase']): JobState => ({ id: 'j', kind: 'cluster', status: 'running', phase, phases, startedAt: '' });
+    const p = (name: JobState['phases'][number]['name'], done: number, total: number | null) => ({ name, done, total, rate: null, etaSeconds: null });
+    const { container, rerender } = render(JobProgress, { job: job([p('scan', 143, null), p('check', 143, 143), p('model', 0, null)], 'model') });
+    const current = () => container.querySelector('li.current')!.textContent!.replace(/\s+/g, ' ').trim();
+    expect(current()).toBe('Loading the model…');
+    await rerender({ job: job([p('scan', 143, null), p('check', 143, 143), p('model', 0, null), p('embed', 143, 143), p('train', 1, 30)], 'train') });
+    expect(current()).toContain('1 / 30 epochs');
+    expect(backendText({ choice: 'wasm', device: 'CPU (WebAssembly SIMD, 1 thread per worker)' })).toBe('CPU');
+    expect(backendText({ choice: 'tfjs-node-gpu', device: 'GPU (CUDA, tfjs-node-gpu)' })).toBe('GPU');
+  });
+});
+
+describe('defect 10: what the user placed reads "yours", not "100% sure"', () => {
+  it('a group whose images the user placed, and a moved image', async () => {
+    const { default: Groups } = await import('../../renderer/screens/Groups.svelte');
+    const mine = { ...group(7, 'Mom', 3, true), pinned: 3, meanConfidence: 0 };
+    const client = organizerClient([group(1, 'Birds', 10), mine]);
+    const { container } = render(Groups, { context: appContext(createApp(client)) });
+    await screen.findByText('Mom');
+    expect(container.querySelector('.gcard[data-group-id="7"] .stats')!.textContent).toContain('yours');
+    expect(container.querySelector('.gcard[data-group-id="7"] .stats')!.textContent).not.toContain('%');
+    expect(container.querySelector('.gcard[data-group-id="1"] .stats')!.textContent).toContain('80% sure');
   });
 });

@@ -103,7 +103,10 @@ describe('migrations', () => {
     const file = path.join(dir, 'old.db');
     const old = openStore(file, { migrations: MIGRATIONS.slice(0, 1) });
     expect(old.db.schemaVersion()).toBe(1);
-    seedImages(old, path.join(dir, 'photos'), 20);
+    // rows as version 1 wrote them (today's repositories write columns it does not have)
+    old.db.raw.prepare(`INSERT INTO libraries (id, root_path, name, added_at) VALUES (1, ?, 'photos', 0)`).run(path.join(dir, 'photos'));
+    const add = old.db.raw.prepare(`INSERT INTO images (library_id, rel_path, name, size, mtime_ms, content_hash, status, width, height, first_seen_at, updated_at) VALUES (1, ?, ?, 1, 0, ?, 'ok', 4, 3, 0, 0)`);
+    for (let i = 0; i < 20; i++) add.run(`img-${i}.jpg`, `img-${i}.jpg`, `h${i}`);
     old.close();
 
     const store = openStore(file);

@@ -34,9 +34,12 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
         color: g.color,
         count: g.count,
         meanConfidence: g.meanConfidence ?? 0,
+        pinned: g.pinned,
         typicalImageIds: g.typicalImageIds,
       }));
-      if (sort === 'confidence') groups.sort((a, b) => a.meanConfidence - b.meanConfidence); // least certain first
+      // least certain first; a group the user placed entirely is as certain as it gets
+      const certainty = (g: GroupSummary) => ((g.pinned ?? 0) >= g.count ? 1 : g.meanConfidence);
+      if (sort === 'confidence') groups.sort((a, b) => certainty(a) - certainty(b));
       return { groups, unsortedCount: browse.countUnsorted({ threshold: t }), ungroupedCount: browse.countUngrouped(), unsortedThreshold: t };
     },
     async listGroupImages({ groupId, sort, offset, limit }) {
