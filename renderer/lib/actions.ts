@@ -139,7 +139,10 @@ export function groupActions(app: App) {
             value: top ? String(top.groupId) : '__new',
             options: [
               { value: '__new', label: 'A new group…' },
-              ...choices.map((g) => ({ value: String(g.id), label: `${g.name} (${g.count})${g.id === top?.groupId ? ' · suggested' : ''}` })),
+              ...choices.map((g) => {
+                const key = app.groupKeys.keyOf(g.id);
+                return { value: String(g.id), label: `${key ? `${key} · ` : ''}${g.name} (${g.count})${g.id === top?.groupId ? ' · suggested' : ''}` };
+              }),
             ],
           },
           // Only for a new group: hidden (and so not required) while an existing one is chosen.
@@ -170,11 +173,23 @@ export function groupActions(app: App) {
 
     moveToGroup,
 
-    /** Moves the images to the n-th (1-based, like the 1-9 keys) of `suggestions`. */
-    async sendTo(imageIds: number[], suggestions: GroupSuggestion[], n: number) {
-      const s = suggestions[n - 1];
-      return s ? moveToGroup(imageIds, s.groupId, s.name) : null;
+    /**
+     * Moves the images to the group the number key `key` stands for this session (shown on the
+     * group, in the Move list and on each "send to" button; see state/groupKeys), never to a
+     * rank in a list; nothing when they are already there (`current`).
+     */
+    async sendToKey(imageIds: number[], key: number, current: GroupRef | null = null) {
+      const groupId = app.groupKeys.groupOf(key);
+      if (groupId === null) {
+        app.notices.toast('info', `No group has the number ${key}: the numbers are on the group cards and in the Move list`);
+        return null;
+      }
+      if (groupId === current) return null;
+      return moveToGroup(imageIds, groupId, app.groupKeys.names.get(groupId) ?? 'group');
     },
+
+    /** Moves the images to one group (a "send to" button). */
+    sendToGroup: (imageIds: number[], s: Pick<GroupSuggestion, 'groupId' | 'name'>) => moveToGroup(imageIds, s.groupId, s.name),
 
     async remove(imageIds: number[]) {
       if (!imageIds.length) return null;
@@ -190,7 +205,7 @@ export function groupActions(app: App) {
 
 export type GroupActions = ReturnType<typeof groupActions>;
 
-/** The groups an image could go to instead of `current`, most likely first: what 1-9 send to. */
+/** The groups an image could go to instead of `current`, most likely first. */
 export function otherSuggestions(suggestions: GroupSuggestion[], current: GroupRef | null, limit = 9): GroupSuggestion[] {
   return suggestions.filter((s) => s.groupId !== current).slice(0, limit);
 }

@@ -131,7 +131,7 @@ export const SHORTCUTS: Array<{ keys: string; what: string }> = [
   { keys: 'Ctrl/⌘ + A', what: 'Select all' },
   { keys: 'Enter', what: 'Open' },
   { keys: 'Esc', what: 'Back out / clear selection' },
-  { keys: '1 – 9', what: 'Send the selection to the n-th suggested group' },
+  { keys: '1 – 9', what: 'Send the selection to the group with that number (on its card and in the Move list)' },
   { keys: 'P or Space', what: 'Pin (accept) the selection' },
   { keys: 'Delete', what: 'Remove from group (to Unsorted)' },
   { keys: 'Ctrl/⌘ + Z', what: 'Undo' },

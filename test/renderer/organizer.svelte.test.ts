@@ -98,3 +98,53 @@ describe('defect 10: what the user placed reads "yours", not "100% sure"', () =>
     expect(container.querySelector('.gcard[data-group-id="1"] .stats')!.textContent).toContain('80% sure');
   });
 });
+
+describe('defect 2: a number key always means the same group, never a rank', () => {
+  it('in Review, 2 sends to the group numbered 2 whatever the order of that image’s suggestions', async () => {
+    const { default: Review } = await import('../../renderer/screens/Review.svelte');
+    const groups = [group(11, 'Group 1', 30), group(12, 'Group 2', 20), group(13, 'Group 3', 10)];
+    const img = (id: number): ImageSummary => ({ id, name: `${id}.jpg`, groupId: 11, confidence: 0.3, pinned: false, width: 1, height: 1, takenAt: null });
+    const client = organizerClient(groups, [img(1), img(2)]);
+    // this image's suggestions put "Group 3" second: the rank the 2 key used to mean
+    const suggestions = [
+      { groupId: 11, name: 'Group 1', probability: 0.5 },
+      { groupId: 13, name: 'Group 3', probability: 0.3 },
+      { groupId: 12, name: 'Group 2', probability: 0.2 },
+    ];
+    const withQueue = client as typeof client & { reviewQueue: unknown };
+    withQueue.reviewQueue = vi.fn(async () => ({ items: [{ ...img(1), assignedGroupId: 11, suggestions }, { ...img(2), assignedGroupId: 11, suggestions }] }));
+    const app = createApp(client);
+    await app.colours.refresh();
+    expect(app.groupKeys.keyOf(12)).toBe(2);
+    const { container } = render(Review, { context: appContext(app) });
+    await screen.findByText('1.jpg');
+    // the buttons carry the groups' numbers, not their ranks
+    const labels = [...container.querySelectorAll('[aria-label="or send to"] button')].map((b) => b.textContent!.replace(/\s+/g, ' ').trim());
+    expect(labels[0]).toMatch(/^3 ?Group 3/);
+    expect(labels[1]).toMatch(/^2 ?Group 2/);
+    expect(app.keys.handler!({ kind: 'send', n: 2 })).toBe(true);
+    await vi.waitFor(() => expect(client.moveImages).toHaveBeenCalledWith({ imageIds: [1], to: { groupId: 12 } }));
+  });
+
+  it('keeps each group’s number through new groups, a group going away, a reload and a regroup', async () => {
+    const { GroupKeys } = await import('../../renderer/lib/state/groupKeys.svelte.js');
+    const saved = new Map<string, string>();
+    const storage = { getItem: (k: string) => saved.get(k) ?? null, setItem: (k: string, v: string) => void saved.set(k, v) };
+    const keys = new GroupKeys(storage);
+    const g = (id: number, count: number, color = id) => ({ id, name: `G${id}`, color, count });
+    keys.sync([g(1, 5), g(2, 50), g(3, 20)]);
+    expect([keys.keyOf(2), keys.keyOf(3), keys.keyOf(1)]).toEqual([1, 2, 3]); // largest first at the start
+    keys.sync([g(1, 60), g(2, 1), g(3, 20), g(4, 30)]); // sizes change, a split adds group 4
+    expect([keys.keyOf(2), keys.keyOf(3), keys.keyOf(1), keys.keyOf(4)]).toEqual([1, 2, 3, 4]);
+    keys.sync([g(1, 60), g(2, 1), g(4, 30)]); // group 3 merged away: its number waits for it
+    expect(keys.groupOf(2)).toBeNull();
+    keys.sync([g(1, 60), g(2, 1), g(4, 30), g(5, 3)]);
+    expect(keys.keyOf(5)).toBe(5);
+    const reloaded = new GroupKeys(storage);
+    reloaded.sync([g(1, 60), g(2, 1), g(3, 20), g(4, 30), g(5, 3)]); // undo brought group 3 back
+    expect(reloaded.keyOf(3)).toBe(2);
+    // a regroup: new ids, each group going on with its colour slot
+    reloaded.sync([g(21, 60, 1), g(22, 1, 2), g(23, 20, 3), g(24, 30, 4), g(25, 3, 5)]);
+    expect([21, 22, 23, 24, 25].map((id) => reloaded.keyOf(id))).toEqual([3, 1, 2, 4, 5]);
+  });
+});
