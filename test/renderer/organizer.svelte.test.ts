@@ -148,3 +148,29 @@ describe('defect 2: a number key always means the same group, never a rank', () 
     expect([21, 22, 23, 24, 25].map((id) => reloaded.keyOf(id))).toEqual([3, 1, 2, 4, 5]);
   });
 });
+
+describe('defect 3: Review after a Split', () => {
+  it('the best guess is the most likely group, never listed below another; Enter puts the image there', async () => {
+    const { default: Review } = await import('../../renderer/screens/Review.svelte');
+    const groups = [group(11, 'Birds', 30), group(12, 'Birds (2)', 8)];
+    // made by Split: its own part (12) at 51% of the split, but the image is most like 11
+    const item = { id: 5, name: '5.jpg', groupId: null, confidence: 0.51, pinned: false, width: 1, height: 1, takenAt: null, assignedGroupId: 12 };
+    const suggestions = [
+      { groupId: 11, name: 'Birds', probability: 0.94 },
+      { groupId: 12, name: 'Birds (2)', probability: 0.06 },
+    ];
+    const client = organizerClient(groups);
+    (client as unknown as { reviewQueue: unknown }).reviewQueue = vi.fn(async () => ({ items: [{ ...item, suggestions }] }));
+    const app = createApp(client);
+    const { container } = render(Review, { context: appContext(app) });
+    await screen.findByText('5.jpg');
+    const guess = container.querySelector('.guess')!.textContent!.replace(/\s+/g, ' ');
+    expect(guess).toContain('Birds 94%');
+    // the list below offers the new part, not the best guess again
+    const list = container.querySelector('[aria-label="or send to"]')!.textContent!;
+    expect(list).toContain('Birds (2)');
+    expect(list).not.toMatch(/Birds\s*94%/);
+    app.keys.handler!({ kind: 'open' });
+    await vi.waitFor(() => expect(client.moveImages).toHaveBeenCalledWith({ imageIds: [5], to: { groupId: 11 } }));
+  });
+});
