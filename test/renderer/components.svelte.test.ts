@@ -272,7 +272,7 @@ describe('Group screen (virtualized grid)', () => {
     expect(client.listGroupImages.mock.calls.slice(calls).some(([i]) => (i.offset ?? 0) <= 5000 * COLUMNS && 5000 * COLUMNS < (i.offset ?? 0) + (i.limit ?? 0))).toBe(true);
   });
 
-  it('a group merged away (say in another window) says so in words and offers no actions on it', async () => {
+  it('a group merged away (say in another window) goes back to the groups with a note, offering no actions on it', async () => {
     const client = fakeClient(100);
     const app = createApp(client);
     const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
@@ -281,9 +281,9 @@ describe('Group screen (virtualized grid)', () => {
     expect(screen.getByRole('toolbar', { name: 'Selection' })).toBeTruthy();
     client.listGroupImages.mockRejectedValue(Object.assign(new Error('group 1 not found'), { code: 'not-found' }));
     app.versions.data++;
-    await screen.findByText(/This group no longer exists: it was merged into another/);
+    await waitFor(() => expect(app.navigation.route).toEqual({ name: 'groups' }));
+    expect(app.notices.toasts.at(-1)?.text).toMatch(/^“Birds” is no longer there: its images were moved to other groups, or it was merged/);
     expect(screen.queryByText(/group 1 not found/)).toBeNull();
-    expect(screen.queryByRole('button', { name: 'Rename' })).toBeNull();
     expect(screen.queryByRole('toolbar', { name: 'Selection' })).toBeNull();
   });
 

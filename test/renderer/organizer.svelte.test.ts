@@ -174,3 +174,23 @@ describe('defect 3: Review after a Split', () => {
     await vi.waitFor(() => expect(client.moveImages).toHaveBeenCalledWith({ imageIds: [5], to: { groupId: 11 } }));
   });
 });
+
+describe('defect 7: emptying the open group', () => {
+  it('goes back to Groups with a note instead of a red "Group gone" page', async () => {
+    const { default: Group } = await import('../../renderer/screens/Group.svelte');
+    const img = (id: number): ImageSummary => ({ id, name: `${id}.jpg`, groupId: 4, confidence: 0.9, pinned: false, width: 1, height: 1, takenAt: null });
+    const groups = [group(4, 'Fish', 2), group(5, 'Birds', 9)];
+    const client = organizerClient(groups, [img(1), img(2)]);
+    const app = createApp(client);
+    app.navigation.route = { name: 'group', id: 4 };
+    render(Group, { props: { groupId: 4 }, context: appContext(app) });
+    await screen.findByRole('heading', { name: 'Fish' });
+    // its last images moved to Birds: the group is no longer listed
+    client.listGroups.mockResolvedValue({ groups: [group(5, 'Birds', 11)], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: 0.6 });
+    client.listGroupImages.mockResolvedValue({ items: [], total: 0 });
+    app.versions.data++;
+    await vi.waitFor(() => expect(app.navigation.route).toEqual({ name: 'groups' }));
+    expect(screen.queryByText(/gone/i)).toBeNull();
+    expect(app.notices.toasts.at(-1)?.text).toMatch(/^“Fish” is no longer there/);
+  });
+});
