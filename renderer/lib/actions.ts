@@ -29,8 +29,12 @@ export function groupActions(app: App) {
     }
     const counts = sizes.map(fmtCount);
     const list = counts.length > 1 ? `${counts.slice(0, -1).join(', ')} and ${counts.at(-1)}` : (counts[0] ?? '0');
+    // The parts are re-scored: some images fall below the Unsorted threshold, and some of the
+    // group's that were below it (in Unsorted) rise above it and join a part. Say which, so
+    // the counts add up ("4, 6 and 5 images; 1 from Unsorted joined them", of 14).
     const unsorted = g.count - sizes.reduce((a, b) => a + b, 0);
-    return `${head} ${list} images${unsorted > 0 ? `; ${fmtCount(unsorted)} went to Unsorted` : ''}`;
+    const tail = unsorted > 0 ? `; ${fmtCount(unsorted)} went to Unsorted` : unsorted < 0 ? `; ${fmtCount(-unsorted)} from Unsorted joined them` : '';
+    return `${head} ${list} images${tail}`;
   };
   return {
     async rename(g: Pick<GroupSummary, 'id' | 'name'>): Promise<HistoryState | null> {

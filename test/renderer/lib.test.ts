@@ -6,7 +6,7 @@ import { crispPixels, fitScale } from '../../renderer/lib/preview.js';
 import { PagedList, pagesFor } from '../../renderer/lib/paged.js';
 import { formatRoute, parseRoute, type Route } from '../../renderer/lib/router.js';
 import { Selection } from '../../renderer/lib/selection.js';
-import { fitCamera, pointInPolygon, pointsForThumbnails, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
+import { fitCamera, groupColor, pointInPolygon, pointsForThumbnails, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
 
 describe('Selection', () => {
   it('click selects one; ctrl toggles; shift selects the range from the anchor', () => {
@@ -326,4 +326,31 @@ describe('jobDoneText', () => {
     // the two gone at an earlier scan are not news
     expect(jobDoneText(placed({ missing: 2 }))).toBe('No new or changed images');
   });
+});
+
+describe('the group colours (issue 21, defect 9)', () => {
+  const lin = (c: number) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  const luminance = ([r, g, b]: number[]) => 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+  const contrast = (a: number[], b: number[]) => {
+    const [x, y] = [luminance(a), luminance(b)];
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+  };
+  const lab = (rgb: number[]) => {
+    const [r, g, b] = rgb.map(lin) as [number, number, number];
+    const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
+    const [x, y, z] = [(0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b, (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883];
+    return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
+  };
+  const deltaE = (a: number[], b: number[]) => Math.hypot(...lab(a).map((v, i) => v - lab(b)[i]!));
+  for (const [scheme, dark, surface] of [['light', false, [1, 1, 1]], ['dark', true, [0x1a / 255, 0x1d / 255, 0x23 / 255]]] as const) {
+    it(`${scheme}: twelve distinct hues, each visible on the map and apart from Unsorted's grey`, () => {
+      const colours = Array.from({ length: 12 }, (_, slot) => groupColor(slot, dark));
+      const grey = groupColor(null, dark);
+      for (const c of colours) {
+        expect(contrast(c, [...surface])).toBeGreaterThanOrEqual(3);
+        expect(deltaE(c, grey)).toBeGreaterThanOrEqual(25);
+      }
+      for (let i = 0; i < colours.length; i++) for (let j = i + 1; j < colours.length; j++) expect(deltaE(colours[i]!, colours[j]!)).toBeGreaterThanOrEqual(20);
+    });
+  }
 });

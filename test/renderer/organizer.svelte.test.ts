@@ -194,3 +194,42 @@ describe('defect 7: emptying the open group', () => {
     expect(app.notices.toasts.at(-1)?.text).toMatch(/^“Fish” is no longer there/);
   });
 });
+
+describe('defect 10: the smaller ones', () => {
+  it('Split: the counts add up when an image from Unsorted joins a part', async () => {
+    const client = organizerClient([group(1, 'Birds', 14)]);
+    (client as unknown as { splitGroup: unknown }).splitGroup = vi.fn(async () => ({ ...H, groupIds: [1, 8, 9] }));
+    const app = createApp(client);
+    render(DialogHost, { context: appContext(app) });
+    const done = groupActions(app).split({ id: 1, name: 'Birds', count: 14 });
+    await screen.findByRole('dialog');
+    client.listGroups.mockResolvedValue({ groups: [group(1, 'Birds', 4), group(8, 'Birds (2)', 6), group(9, 'Birds (3)', 5)], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: 0.6 });
+    const form = (globalThis as unknown as { document: { getElementById(id: string): { requestSubmit(): void } } }).document.getElementById('dialog-form');
+    form.requestSubmit();
+    await done;
+    expect(app.notices.toasts.at(-1)?.text).toBe('Split “Birds” into 4, 6 and 5 images; 1 from Unsorted joined them');
+  });
+
+  it('Regroup shows its progress on the Groups screen and the cards cannot be edited meanwhile', async () => {
+    const { default: Groups } = await import('../../renderer/screens/Groups.svelte');
+    const client = organizerClient([group(1, 'Birds', 10)]);
+    const app = createApp(client);
+    app.session.job = { id: 'r', kind: 'recluster', status: 'running', phase: 'train', phases: [{ name: 'train', done: 3, total: 30, rate: null, etaSeconds: null }], startedAt: '' };
+    const { container } = render(Groups, { context: appContext(app) });
+    await screen.findByText('Birds');
+    expect(screen.getByRole('region', { name: 'Regrouping' }).textContent).toContain('3 / 30 epochs');
+    const grid = container.querySelector('.grid') as unknown as { inert: boolean; classList: DOMTokenList };
+    expect(grid.inert).toBe(true);
+    expect(grid.classList.contains('busy')).toBe(true);
+  });
+
+  it('the map fits the bulk of its points, not a few far outliers', async () => {
+    const { robustBounds } = await import('../../renderer/lib/spatial.js');
+    const xy: number[] = [];
+    for (let i = 0; i < 990; i++) xy.push(Math.cos(i) * 10, Math.sin(i * 1.3) * 10);
+    for (let i = 0; i < 10; i++) xy.push(1000 + i, -1000 - i);
+    const b = robustBounds(xy, 0.01);
+    expect(b.maxX).toBeLessThan(20);
+    expect(b.minY).toBeGreaterThan(-20);
+  });
+});
