@@ -6,6 +6,7 @@ import { crispPixels, fitScale } from '../../renderer/lib/preview.js';
 import { PagedList, pagesFor } from '../../renderer/lib/paged.js';
 import { formatRoute, parseRoute, type Route } from '../../renderer/lib/router.js';
 import { Selection } from '../../renderer/lib/selection.js';
+import { clampPan, openingScale, zoomAbout } from '../../renderer/lib/zoom.js';
 import { fitCamera, groupColor, pointInPolygon, pointsForThumbnails, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
 
 describe('Selection', () => {
@@ -115,7 +116,7 @@ describe('keyboard map', () => {
     expect(k('Escape')).toEqual({ kind: 'back' });
     expect(k('Delete')).toEqual({ kind: 'remove' });
     expect(k('3')).toEqual({ kind: 'send', n: 3 });
-    expect(k('0')).toBeNull();
+    expect(k('0')).toEqual({ kind: 'zoom', to: 'fit' }); // not a group number: those are 1-9
     expect(k('?', { shiftKey: true })).toEqual({ kind: 'help' });
     expect(k('p')).toEqual({ kind: 'pin' });
   });
@@ -353,4 +354,32 @@ describe('the group colours (issue 21, defect 9)', () => {
       for (let i = 0; i < colours.length; i++) for (let j = i + 1; j < colours.length; j++) expect(deltaE(colours[i]!, colours[j]!)).toBeGreaterThanOrEqual(20);
     });
   }
+});
+
+describe('the image viewer’s zoom (issue 21, defect 9 and zoom)', () => {
+  it('opens a photo fitted when it is larger than the pane, at 1:1 when smaller: never enlarged to a blur', () => {
+    expect(openingScale(4000, 3000, 800, 600)).toBeCloseTo(0.2);
+    expect(openingScale(640, 480, 1000, 700)).toBe(1);
+    // a 28 x 28 dataset image: the largest whole multiple that fits, drawn with crisp pixels
+    expect(openingScale(28, 28, 600, 500)).toBe(17);
+  });
+
+  it('zooms about the pointer: the image point under it stays put', () => {
+    const v = { scale: 1, x: 10, y: -20 };
+    const z = zoomAbout(v, 2, 100, 50);
+    // image point under (100, 50): ((100 - 10) / 1, (50 + 20) / 1) = (90, 70); after: 100 = x' + 90 * 2
+    expect(z).toEqual({ scale: 2, x: 100 - 90 * 2, y: 50 - 70 * 2 });
+    expect(zoomAbout(v, 1e6, 0, 0).scale).toBe(32);
+    expect(clampPan({ scale: 1, x: 500, y: 0 }, 400, 300, 800, 600)).toEqual({ scale: 1, x: 0, y: 0 });
+  });
+
+  it('has keys: + and = in, - out, 0 fit, Z 1:1', () => {
+    expect(['+', '=', '-', '0', 'z'].map((key) => keyToCommand({ key }))).toEqual([
+      { kind: 'zoom', to: 'in' },
+      { kind: 'zoom', to: 'in' },
+      { kind: 'zoom', to: 'out' },
+      { kind: 'zoom', to: 'fit' },
+      { kind: 'zoom', to: 'actual' },
+    ]);
+  });
 });
