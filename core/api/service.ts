@@ -10,6 +10,8 @@ import type { ApiHandlers } from '../shared/contract.js';
 import { PREVIEW_DIR_NAME, previewFile } from '../images/preview.js';
 import { thumbnailDir } from '../store/index.js';
 import { createContext, type ServiceOptions } from './context.js';
+import { watchLibraries } from './watching.js';
+import type { WatchOptions } from '../library/watch.js';
 import { exportHandlers } from './handlers/exports.js';
 import { groupHandlers } from './handlers/groups.js';
 import { historyHandlers } from './handlers/history.js';
@@ -17,13 +19,15 @@ import { imageHandlers } from './handlers/images.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { libraryHandlers } from './handlers/libraries.js';
 import { mapHandlers } from './handlers/map.js';
+import { organizerHandlers } from './handlers/organizer.js';
 import type { ApiHost, MediaKind } from './host.js';
 
 export type { ServiceOptions } from './context.js';
 
-export function createService(options: ServiceOptions): ApiHost & Required<Pick<ApiHost, 'previewFile'>> {
+export function createService(options: ServiceOptions & { watch?: boolean | WatchOptions }): ApiHost & Required<Pick<ApiHost, 'previewFile'>> {
   const ctx = createContext(options);
   const { store } = ctx;
+  const watching = options.watch ? watchLibraries(ctx, options.watch === true ? {} : options.watch) : null;
   const handlers: ApiHandlers = {
     ...jobHandlers(ctx),
     ...libraryHandlers(ctx),
@@ -32,6 +36,7 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
     ...imageHandlers(ctx),
     ...mapHandlers(ctx),
     ...exportHandlers(ctx),
+    ...organizerHandlers(ctx),
   };
 
   function mediaFile(kind: MediaKind, imageId: number): string | null {
@@ -59,6 +64,7 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
       return () => ctx.events.off('event', listener);
     },
     async close() {
+      await watching?.close();
       const job = ctx.jobs.state;
       if (job && job.status === 'running') ctx.jobs.cancel(job.id);
       await ctx.jobs.idle();

@@ -218,7 +218,7 @@ describe('defect 10: the smaller ones', () => {
     const { container } = render(Groups, { context: appContext(app) });
     await screen.findByText('Birds');
     expect(screen.getByRole('region', { name: 'Regrouping' }).textContent).toContain('3 / 30 epochs');
-    const grid = container.querySelector('.grid') as unknown as { inert: boolean; classList: DOMTokenList };
+    const grid = container.querySelector('.grid') as unknown as { inert: boolean; classList: { contains(t: string): boolean } };
     expect(grid.inert).toBe(true);
     expect(grid.classList.contains('busy')).toBe(true);
   });

@@ -1,5 +1,8 @@
 /** Groups: listing and browsing them, the Unsorted threshold, and the edits of whole groups. */
-import type { ApiHandlers, GroupSummary } from '../../shared/contract.js';
+import type { ApiHandlers, GroupRef, GroupSummary, Outputs } from '../../shared/contract.js';
+import { duplicateIndex, periodOf } from '../organizer.js';
+
+type ImageSort = 'confidence-asc' | 'confidence-desc' | 'name' | 'date' | 'date-desc';
 import { ApiError } from '../../shared/client.js';
 import { splitGroupImages, SplitRefusedError } from '../../jobs/grouping/splitGroup.js';
 import { setUnsortedThreshold } from '../../store/unsorted.js';
@@ -17,6 +20,47 @@ export type GroupHandlers = Pick<
   | 'mergeGroups'
   | 'splitGroup'
 >;
+
+/**
+ * A group's (or Unsorted's) images dated in [from, to), and with `stack` each duplicate set's
+ * copies listed under their keeper when both are in the list (the keeper's `stacked` counts them).
+ */
+function filteredImages(
+  ctx: ServiceContext,
+  groupId: GroupRef,
+  o: { sort: ImageSort; offset: number; limit: number; stack: boolean; from?: string; to?: string },
+): Outputs['listGroupImages'] {
+  const { store } = ctx;
+  const { run, ids: all } = store.browse.orderedIds(groupId, { threshold: ctx.threshold(), sort: o.sort });
+  let ids = Array.from(all);
+  if (o.from !== undefined || o.to !== undefined) {
+    const from = o.from === undefined ? -Infinity : (periodOf(o.from)?.start ?? -Infinity);
+    const to = o.to === undefined ? Infinity : (periodOf(o.to)?.end ?? Infinity);
+    const dates = store.browse.imageDates();
+    ids = ids.filter((id) => {
+      const d = dates.get(id)?.date;
+      return d !== undefined && d >= from && d < to;
+    });
+  }
+  const dup = duplicateIndex(store);
+  const stacked = new Map<number, number>();
+  if (o.stack) {
+    const inList = new Set(ids);
+    ids = ids.filter((id) => {
+      const k = dup.keeperOf.get(id);
+      if (k === undefined || !inList.has(k)) return true;
+      stacked.set(k, (stacked.get(k) ?? 0) + 1);
+      return false;
+    });
+  }
+  const page = ids.slice(o.offset, o.offset + o.limit);
+  const items = store.browse.rowsByIds(run, page).map((r) => {
+    const shown = groupId === 'unsorted' ? r.groupId : groupId;
+    const k = dup.keeperOf.get(r.id);
+    return { ...toImageSummary(r, shown), ...(k !== undefined ? { duplicateOf: k } : {}), ...(stacked.has(r.id) ? { stacked: stacked.get(r.id)! } : {}) };
+  });
+  return { items, total: ids.length };
+}
 
 export function groupHandlers(ctx: ServiceContext): GroupHandlers {
   const { store } = ctx;
@@ -42,13 +86,14 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
       if (sort === 'confidence') groups.sort((a, b) => certainty(a) - certainty(b));
       return { groups, unsortedCount: browse.countUnsorted({ threshold: t }), ungroupedCount: browse.countUngrouped(), unsortedThreshold: t };
     },
-    async listGroupImages({ groupId, sort, offset, limit }) {
+    async listGroupImages({ groupId, sort, offset, limit, stack, from, to }) {
       const t = ctx.threshold();
+      if (groupId !== 'unsorted') requireGroup(groupId);
+      if (stack || from !== undefined || to !== undefined) return filteredImages(ctx, groupId, { sort, offset, limit, stack: stack ?? false, from, to });
       if (groupId === 'unsorted') {
         const page = browse.unsortedImages({ threshold: t, sort, offset, limit });
         return { total: page.total, items: page.items.map((r) => toImageSummary(r, r.groupId)) };
       }
-      requireGroup(groupId);
       const page = browse.groupImages(groupId, { sort, offset, limit, threshold: t });
       return { total: page.total, items: page.items.map((r) => toImageSummary(r, groupId)) };
     },

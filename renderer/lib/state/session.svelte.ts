@@ -18,6 +18,8 @@ export class Session {
   job = $state<JobState | null>(null);
   /** Names a regroup did not keep, offered to the group most of their images went to (the Groups screen asks). */
   nameOffers = $state<NameOffer[]>([]);
+  /** What the watched folders brought last ("3 new photos in Pictures: placed in your groups"). */
+  watchNote = $state<string | null>(null);
 
   constructor(
     private readonly client: Client,
@@ -52,7 +54,8 @@ export class Session {
         void this.refreshStatus();
         void this.edits.refreshHistory();
       }
-    } else if (e.what === 'groups') this.versions.dataChanged();
+    } else if (e.type === 'watch') this.watchNote = e.text;
+    else if (e.what === 'groups') this.versions.dataChanged();
     else if (e.what === 'libraries') this.versions.librariesChanged();
     else if (e.what === 'history') void this.edits.refreshHistory();
   }
