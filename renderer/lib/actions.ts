@@ -139,14 +139,18 @@ export function groupActions(app: App) {
           {
             name: 'to',
             label: 'To group',
-            type: 'select',
+            type: 'groups',
             value: top ? String(top.groupId) : '__new',
             options: [
               { value: '__new', label: 'A new group…' },
-              ...choices.map((g) => {
-                const key = app.groupKeys.keyOf(g.id);
-                return { value: String(g.id), label: `${key ? `${key} · ` : ''}${g.name} (${g.count})${g.id === top?.groupId ? ' · suggested' : ''}` };
-              }),
+              ...choices.map((g) => ({
+                value: String(g.id),
+                label: g.name,
+                detail: `${plural(g.count, 'image')}${g.id === top?.groupId ? ' · suggested' : ''}`,
+                ...(g.typicalImageIds[0] !== undefined ? { thumb: c.thumbnailUrl(g.typicalImageIds[0]) } : {}),
+                color: app.colours.css(g.id),
+                key: app.groupKeys.keyOf(g.id),
+              })),
             ],
           },
           // Only for a new group: hidden (and so not required) while an existing one is chosen.

@@ -42,7 +42,9 @@ async function submitDialog(fields: Record<string, string> = {}) {
   await dialog.waitFor();
   for (const [name, value] of Object.entries(fields)) {
     const el = dialog.locator(`[name="${name}"]`);
-    if ((await el.evaluate((e) => e.tagName)) === 'SELECT') await el.selectOption(value);
+    // the group list of Move to… is radios, each with its picture
+    if ((await el.count()) > 1) await dialog.locator(`[name="${name}"][value="${value}"]`).check();
+    else if ((await el.evaluate((e) => e.tagName)) === 'SELECT') await el.selectOption(value);
     else await el.fill(value);
   }
   await dialog.locator('button[type="submit"]').click();
@@ -448,11 +450,11 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     const top = (await host.handlers.getImage({ id })).suggestions.filter((s) => s.groupId !== 1)[0]!;
     await fp.getByRole('button', { name: 'Move to…' }).click();
     const dialog = fp.getByRole('dialog', { name: 'Move 1 image' });
-    const to = dialog.locator('[name="to"]');
+    const to = dialog.locator('[name="to"]:checked');
     const name = dialog.locator('[name="name"]');
     await expect.poll(() => to.inputValue()).toBe(String(top.groupId));
     expect(await name.count()).toBe(0); // an existing group: no name to give
-    await to.selectOption('__new');
+    await dialog.locator('[name="to"][value="__new"]').check();
     expect(await name.getAttribute('required')).not.toBeNull(); // a new group needs its name
     // The name of a group there is already, in other letters: the images go to that group.
     const other = (await host.handlers.listGroups({ sort: 'name' })).groups.find((g) => g.id !== 1 && g.id !== top.groupId)!;

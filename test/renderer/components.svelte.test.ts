@@ -547,7 +547,9 @@ describe('“Move to…”', () => {
     { groupId: 3, name: 'Boats', probability: 0.4 },
     { groupId: 2, name: 'Planets', probability: 0.3 },
   ];
-  const select = () => screen.getByRole('combobox') as unknown as { value: string };
+  // The groups are a list of radios, each with its picture (issue 21: Move to… shows thumbnails).
+  const select = () => ({ value: (screen.getAllByRole('radio') as unknown as Array<{ checked: boolean; value: string }>).find((r) => r.checked)?.value });
+  const choose = (value: string) => fireEvent.click(screen.getAllByRole('radio').find((r) => (r as unknown as { value: string }).value === value)!);
 
   it('starts on the top suggestion, which needs no name', async () => {
     const client = fakeClient(100);
@@ -557,7 +559,8 @@ describe('“Move to…”', () => {
     await screen.findByRole('dialog', { name: 'Move 2 images' });
     expect(select().value).toBe('3');
     expect(screen.queryByRole('textbox')).toBeNull();
-    expect(screen.getByRole('option', { name: /^(3 · )?Boats \(9\) · suggested$/ })).toBeTruthy();
+    expect(screen.getByRole('radio', { name: /Boats\s*9 images · suggested/ })).toBeTruthy();
+    expect(screen.getByRole('radiogroup').querySelector('[data-value="3"] img')!.getAttribute('src')).toBe('thumb/6');
     await fireEvent.click(screen.getByRole('button', { name: 'Move' }));
     await done;
     expect(client.moveImages).toHaveBeenCalledWith({ imageIds: [5, 6], to: { groupId: 3 } });
@@ -586,7 +589,7 @@ describe('“Move to…”', () => {
     render(DialogHost, { context: appContext(app) });
     const done = groupActions(app).moveTo([5], 1, suggestions);
     await screen.findByRole('dialog', { name: 'Move 1 image' });
-    await fireEvent.change(screen.getByRole('combobox'), { target: { value: '__new' } });
+    await choose('__new');
     await fireEvent.input(await screen.findByRole('textbox'), { target: { value: ' planets ' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Move' }));
     await done;
@@ -601,7 +604,7 @@ describe('“Move to…”', () => {
     render(DialogHost, { context: appContext(app) });
     void groupActions(app).moveTo([5], 1, suggestions);
     await screen.findByRole('dialog', { name: 'Move 1 image' });
-    await fireEvent.change(screen.getByRole('combobox'), { target: { value: '__new' } });
+    await choose('__new');
     await fireEvent.input(await screen.findByRole('textbox'), { target: { value: 'BIRDS' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Move' }));
     expect((await screen.findByRole('alert')).textContent).toBe('It is already in “Birds”: choose another group');
