@@ -41,8 +41,8 @@ try {
     return { ms, score: scorePairs(families, (file) => { const id = idOf.get(file); return id === undefined ? null : (index.keeperOf.get(id) ?? (index.setOf.has(id) ? id : null)); }) };
   };
   console.log('\nmaxDistance minCosine  truePairsFound  falsePairs  per edit (found/of)');
-  for (const minCosine of [0.75, 0.8, 0.85, 0.9]) {
-    for (const maxDistance of [4, 6, 8, 10, 12, 14, 16]) {
+  for (const minCosine of [0.75, 0.8, 0.85]) {
+    for (const maxDistance of [6, 8, 10, 12, 14]) {
       const { score, ms } = measure(store, maxDistance, minCosine);
       const edits = Object.entries(score.byEdit).map(([e, v]) => `${e} ${v.found}/${v.of}`).join(', ');
       console.log(`${String(maxDistance).padStart(11)} ${minCosine.toFixed(2).padStart(9)}  ${(score.found / score.truePairs * 100).toFixed(1).padStart(6)}% (${score.found}/${score.truePairs})  ${String(score.falsePairs).padStart(10)}  ${edits}  [${ms.toFixed(0)} ms]`);
@@ -54,7 +54,7 @@ try {
   neg.libraries.add(opts.negatives);
   await indexLibraries({ db: neg.db, progress: new ProgressTracker() });
   const n = neg.db.raw.prepare("SELECT count(*) FROM images WHERE status = 'ok'").pluck().get() as number;
-  for (const maxDistance of [6, 8, 10, 12, 14, 16]) {
+  for (const maxDistance of [8, 10, 12]) {
     const sets = neg.duplicates.find(BACKBONE.id, { maxDistance, minCosine: DUPLICATE_DEFAULTS.minCosine }).sets;
     const pairs = sets.reduce((a, s) => a + ((s.members.length + 1) * s.members.length) / 2, 0);
     console.log(`negatives (${n} distinct images): maxDistance ${maxDistance}, minCosine ${DUPLICATE_DEFAULTS.minCosine}: ${pairs} false pairs in ${sets.length} sets`);

@@ -136,23 +136,8 @@ export function findDuplicateSets(items: readonly DuplicateCandidate[], options:
     if (list) list.push(it);
     else sets.set(r, [it]);
   }
-  // Pairs chain (a~b, b~c, c~d): a set is kept to the members that are near-duplicates of its
-  // keeper themselves, so look-alikes cannot string a crowd together. The rest form their own
-  // sets the same way.
   const out: DuplicateSet[] = [];
-  const pending = [...sets.values()].filter((m) => m.length >= 2);
-  while (pending.length) {
-    const group = pending.pop()!;
-    const { keeper: k0 } = chooseKeeper(group);
-    const near = (m: DuplicateCandidate) => {
-      if (m === k0 || m.contentHash === k0.contentHash) return true;
-      if (!m.phash || !k0.phash || phashDistance(m.phash, k0.phash) > max) return false;
-      const c = cosine(m.contentHash, k0.contentHash);
-      return c !== null && c >= options.minCosine;
-    };
-    const members = group.filter(near);
-    const rest = group.filter((m) => !near(m));
-    if (rest.length >= 2) pending.push(rest);
+  for (const members of sets.values()) {
     if (members.length < 2) continue;
     const { keeper, reason } = chooseKeeper(members);
     out.push({
