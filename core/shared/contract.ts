@@ -180,8 +180,9 @@ export interface ImageSummary {
   fileTime?: string;
   /** The keeper of the duplicate set this image is a copy in (its image id); absent otherwise. */
   duplicateOf?: number;
-  /** On a keeper whose copies are stacked under it in this list: how many are. */
+  /** On a keeper whose copies are stacked under it in this list: how many are, and which (an edit of the keeper takes them along). */
   stacked?: number;
+  stackedIds?: number[];
 }
 
 export interface GroupSuggestion {

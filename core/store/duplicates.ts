@@ -38,7 +38,7 @@ export class DuplicatesRepository {
     const items = this.db
       .stmt<DuplicateCandidate>(
         `SELECT id, content_hash AS contentHash, phash, COALESCE(display_width, width, 0) AS width, COALESCE(display_height, height, 0) AS height,
-                size AS bytes, COALESCE(taken_at, mtime_ms) AS date
+                size AS bytes, COALESCE(taken_at, mtime_ms) AS date, rel_path AS path
          FROM images WHERE status = 'ok' AND content_hash IS NOT NULL ORDER BY id`,
       )
       .all();

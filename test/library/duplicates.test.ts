@@ -40,3 +40,11 @@ describe('duplicate sets', () => {
     expect(chooseKeeper([img(1, { date: 5 }), img(2, { date: 3 })])).toMatchObject({ keeper: { id: 2 }, reason: 'as large as the others, and the oldest' });
   });
 });
+
+describe('exact copies tie on everything: the keeper is the one not named like a copy', () => {
+  it('keeps "2019/IMG_1000.jpg" over "Copies/IMG_1000 (1).jpg", whichever was found first', () => {
+    const a = img(1, { path: 'Copies/IMG_1000 (1).jpg' });
+    const b = img(2, { path: '2019/IMG_1000.jpg', contentHash: 'h1' });
+    expect(chooseKeeper([a, b])).toMatchObject({ keeper: { id: 2 }, reason: 'the same as the others, and not named like a copy' });
+  });
+});

@@ -43,13 +43,13 @@ function filteredImages(
     });
   }
   const dup = duplicateIndex(store);
-  const stacked = new Map<number, number>();
+  const stacked = new Map<number, number[]>();
   if (o.stack) {
     const inList = new Set(ids);
     ids = ids.filter((id) => {
       const k = dup.keeperOf.get(id);
       if (k === undefined || !inList.has(k)) return true;
-      stacked.set(k, (stacked.get(k) ?? 0) + 1);
+      stacked.set(k, [...(stacked.get(k) ?? []), id]);
       return false;
     });
   }
@@ -57,7 +57,7 @@ function filteredImages(
   const items = store.browse.rowsByIds(run, page).map((r) => {
     const shown = groupId === 'unsorted' ? r.groupId : groupId;
     const k = dup.keeperOf.get(r.id);
-    return { ...toImageSummary(r, shown), ...(k !== undefined ? { duplicateOf: k } : {}), ...(stacked.has(r.id) ? { stacked: stacked.get(r.id)! } : {}) };
+    return { ...toImageSummary(r, shown), ...(k !== undefined ? { duplicateOf: k } : {}), ...(stacked.has(r.id) ? { stacked: stacked.get(r.id)!.length, stackedIds: stacked.get(r.id)! } : {}) };
   });
   return { items, total: ids.length };
 }
