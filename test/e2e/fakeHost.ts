@@ -386,7 +386,7 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       return { items: [], total: 0, dateRange: null };
     },
     async listDuplicates() {
-      return { sets: [], copies: 0, maxDistance: 10, safeRange: [4, 14], minCosine: 0.8, unfingerprinted: 0 };
+      return { sets: [], copies: 0, maxDistance: 12, safeRange: [6, 14], minCosine: 0.8, unfingerprinted: 0 };
     },
     async setDuplicateThreshold() {
       return { ok: true };
