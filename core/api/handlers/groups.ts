@@ -70,7 +70,9 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
     async listGroups({ sort, search }) {
       if (store.runs.activeRunId() === null) return { groups: [], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: ctx.threshold() };
       const t = ctx.threshold();
-      const rows = browse.groupSummaries({ typical: 4, threshold: t, sort: sort === 'name' ? 'name' : 'size', query: search || undefined });
+      const rows = browse.groupSummaries({ typical: 8, threshold: t, sort: sort === 'name' ? 'name' : 'size', query: search || undefined });
+      // a card's pictures are four different ones: a copy gives way to the next image
+      const copies = duplicateIndex(store).keeperOf;
       const groups: GroupSummary[] = rows.map((g) => ({
         id: g.id,
         name: g.name,
@@ -79,7 +81,7 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
         count: g.count,
         meanConfidence: g.meanConfidence ?? 0,
         pinned: g.pinned,
-        typicalImageIds: g.typicalImageIds,
+        typicalImageIds: g.typicalImageIds.filter((id) => !copies.has(id)).slice(0, 4),
       }));
       // least certain first; a group the user placed entirely is as certain as it gets
       const certainty = (g: GroupSummary) => ((g.pinned ?? 0) >= g.count ? 1 : g.meanConfidence);
