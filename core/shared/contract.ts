@@ -435,6 +435,8 @@ export interface DuplicateList {
   minCosine: number;
   /** Images not fingerprinted yet (indexed before; Place new images reads them): exact copies only. */
   unfingerprinted: number;
+  /** Images too small for a fingerprint to mean anything (under 64 px on a side): exact copies only. */
+  tooSmall?: number;
 }
 
 export interface FolderListing {

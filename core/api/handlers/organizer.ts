@@ -1,6 +1,6 @@
 /** The photo organizer: duplicates, the timeline of a group, search by name, folder and date. */
 import type { ApiHandlers, DuplicateImage, Timeline } from '../../shared/contract.js';
-import { SAFE_MAX_DISTANCE } from '../../library/duplicates.js';
+import { MIN_SIDE, SAFE_MAX_DISTANCE } from '../../library/duplicates.js';
 import type { Store } from '../../store/index.js';
 import { shownGroupId } from '../../store/unsorted.js';
 import type { ServiceContext } from '../context.js';
@@ -42,6 +42,7 @@ export function organizerHandlers(ctx: ServiceContext): OrganizerHandlers {
         safeRange: [SAFE_MAX_DISTANCE[0], SAFE_MAX_DISTANCE[1]],
         minCosine: options.minCosine,
         unfingerprinted,
+        tooSmall: store.db.raw.prepare(`SELECT count(*) FROM images WHERE status = 'ok' AND min(COALESCE(display_width, width, 0), COALESCE(display_height, height, 0)) < ?`).pluck().get(MIN_SIDE) as number,
       };
     },
     async setDuplicateThreshold({ maxDistance }) {
