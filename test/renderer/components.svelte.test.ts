@@ -224,7 +224,8 @@ describe('Group screen (virtualized grid)', () => {
     const client = fakeClient(50_000);
     const app = createApp(client);
     const { container } = render(Group, { props: { groupId: 1 }, context: appContext(app) });
-    await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0));
+    // the first file of the run on two busy cores: the first render may take over waitFor's 1 s
+    await waitFor(() => expect(container.querySelectorAll('.cell img[src]').length).toBeGreaterThan(0), { timeout: 5000 });
     // Rows 0-3 intersect the 600 px viewport; two more below.
     expect(indices(liveCells(container))).toEqual(Array.from({ length: 6 * COLUMNS }, (_, i) => i));
     expect(container.querySelectorAll('.cell').length).toBeLessThan(100);
