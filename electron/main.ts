@@ -21,7 +21,7 @@ import { startApp } from './app.js';
 async function createHost(): Promise<ApiHost> {
   const [{ openSession }, { createService }] = await Promise.all([import('../core/app/session.js'), import('../core/api/service.js')]);
   const session = openSession(process.env.CONSTELLATE_DB || undefined);
-  const service = createService({ store: session.store });
+  const service = createService({ store: session.store, watch: true });
   return {
     handlers: service.handlers,
     mediaFile: (kind, imageId) => service.mediaFile(kind, imageId),

@@ -18,7 +18,7 @@ const DESKTOP_CHANNEL = 'constellate:desktop';
 const MENU_CHANNEL = 'constellate:menu';
 const MEDIA_BASE = 'constellate://media/';
 
-const { contextBridge, ipcRenderer } = electron;
+const { contextBridge, ipcRenderer, webUtils } = electron;
 
 type Result = Awaited<ReturnType<IpcBridge['invoke']>>;
 
@@ -51,6 +51,8 @@ const bridge: Required<IpcBridge> = {
     await desktop('openWithDefaultApp', { imageId });
   },
   onMenuCommand: (listener) => subscribe<MenuCommand>(MENU_CHANNEL, listener),
+  // A folder dropped on the window (adds a library): its path, which only the preload can read.
+  pathForFile: (file) => webUtils.getPathForFile(file as File),
 };
 
 contextBridge.exposeInMainWorld('constellate', Object.freeze(bridge));

@@ -12,6 +12,8 @@ import { PREVIEW_DIR_NAME, previewFile } from '../images/preview.js';
 import { isInside } from '../library/paths.js';
 import { thumbnailDir, type ImageDetail } from '../store/index.js';
 import { createContext, type ServiceOptions } from './context.js';
+import { watchLibraries } from './watching.js';
+import type { WatchOptions } from '../library/watch.js';
 import { exportHandlers } from './handlers/exports.js';
 import { groupHandlers } from './handlers/groups.js';
 import { historyHandlers } from './handlers/history.js';
@@ -19,6 +21,7 @@ import { imageHandlers } from './handlers/images.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { libraryHandlers } from './handlers/libraries.js';
 import { mapHandlers } from './handlers/map.js';
+import { organizerHandlers } from './handlers/organizer.js';
 import type { ApiHost, MediaKind } from './host.js';
 
 export type { ServiceOptions } from './context.js';
@@ -39,9 +42,10 @@ function originalServed(d: Pick<ImageDetail, 'absPath' | 'size' | 'mtimeMs'>, ro
   }
 }
 
-export function createService(options: ServiceOptions): ApiHost & Required<Pick<ApiHost, 'previewFile'>> {
+export function createService(options: ServiceOptions & { watch?: boolean | WatchOptions }): ApiHost & Required<Pick<ApiHost, 'previewFile'>> {
   const ctx = createContext(options);
   const { store } = ctx;
+  const watching = options.watch ? watchLibraries(ctx, options.watch === true ? {} : options.watch) : null;
   const handlers: ApiHandlers = {
     ...jobHandlers(ctx),
     ...libraryHandlers(ctx),
@@ -50,6 +54,7 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
     ...imageHandlers(ctx),
     ...mapHandlers(ctx),
     ...exportHandlers(ctx),
+    ...organizerHandlers(ctx),
   };
 
   // Found by id, never by a path from the renderer; only for an image that decoded (not a file
@@ -82,6 +87,7 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
       return () => ctx.events.off('event', listener);
     },
     async close() {
+      await watching?.close();
       const job = ctx.jobs.state;
       if (job && job.status === 'running') ctx.jobs.cancel(job.id);
       await ctx.jobs.idle();

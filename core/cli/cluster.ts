@@ -85,6 +85,7 @@ export function formatSummary(s: RunSummary): string {
   for (const g of s.groups) lines.push(`  ${g.name.padEnd(24)} ${String(g.size).padStart(7)}`);
   if (s.names?.kept.length) lines.push(`Names kept: ${s.names.kept.join(', ')}`);
   if (s.names?.dropped.length) lines.push(`Names dropped (no group is mostly their images now): ${s.names.dropped.join(', ')}`);
+  for (const o of s.names?.offers ?? []) lines.push(`  ${o.name}: its images are now in ${o.groupName} (${o.count} of ${o.of}); to name it so: rename it in the app`);
   if (s.unsorted > 0) lines.push(`  ${'Unsorted (low confidence)'.padEnd(24)} ${String(s.unsorted).padStart(7)}`);
   lines.push(`Time: ${Object.entries(s.secondsByPhase).map(([p, sec]) => `${p} ${formatSeconds(sec)}`).join(', ')}`);
   lines.push(`Backend: ${s.backend.choice} (${s.backend.device})`);

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { ExportGroupResult, ExportPlan } from '../shared/contract.js';
 import { exportRecords, toCsv, toJson } from '../jobs/export/export.js';
-import type { ExportFormat, ExportMode } from '../jobs/export/types.js';
+import type { ExportFilters, ExportFormat, ExportMode } from '../jobs/export/types.js';
+import { duplicateIndex } from '../api/organizer.js';
 import { exportRecordsFromStore } from '../jobs/export/records.js';
 import { expandHome, fileInTheWay } from '../jobs/export/target.js';
 import { openSession } from '../app/session.js';
@@ -11,7 +12,10 @@ import { openSession } from '../app/session.js';
 export const EXIT_SOME_FAILED = 2;
 
 /** Resolves to the exit code: 0, or EXIT_SOME_FAILED. */
-export async function exportCommand(opts: { db?: string; format: ExportFormat; out?: string; mode: ExportMode; dryRun?: boolean }): Promise<number> {
+export async function exportCommand(
+  opts: { db?: string; format: ExportFormat; out?: string; mode: ExportMode; dryRun?: boolean; hfMetadata?: boolean } & ExportFilters,
+): Promise<number> {
+  if (opts.minConfidence !== undefined && !(opts.minConfidence >= 0 && opts.minConfidence <= 1)) throw new Error('--min-confidence takes a number from 0 to 1');
   // Relative to the working directory, as CLIs do; `~` too, for `--out=~/x`, which no shell expands.
   const out = opts.out === undefined ? undefined : path.resolve(expandHome(opts.out));
   // Checked before anything is written: mkdir would fail later with a raw ENOTDIR. (The
@@ -22,14 +26,15 @@ export async function exportCommand(opts: { db?: string; format: ExportFormat; o
   // is an error (not a new, empty database).
   const session = openSession(opts.db, { readOnly: true, mustExist: true });
   try {
-    const records = exportRecordsFromStore(session.store);
+    const { skipDuplicates, skipUnsorted, confirmedOnly, minConfidence } = opts;
+    const records = exportRecordsFromStore(session.store, { keeperOf: duplicateIndex(session.store).keeperOf, filters: { skipDuplicates, skipUnsorted, confirmedOnly, minConfidence } });
     if (opts.format !== 'folders' && !out) {
       process.stdout.write(opts.format === 'csv' ? toCsv(records) : toJson(records) + '\n');
       return 0;
     }
     if (!out) throw new Error('--out is required for --format folders');
     const libraryRoots = session.store.libraries.list().map((l) => l.rootPath);
-    const plan = await exportRecords(records, { format: opts.format, out, mode: opts.mode, dryRun: opts.dryRun, database: session.dbPath, libraryRoots });
+    const plan = await exportRecords(records, { format: opts.format, out, mode: opts.mode, dryRun: opts.dryRun, database: session.dbPath, libraryRoots, hfMetadata: opts.hfMetadata });
     printPlan(plan, opts.format, out);
     return reportFailures(plan);
   } finally {

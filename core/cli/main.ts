@@ -32,6 +32,19 @@ function engineOption(): Option {
 /** A finished command's exit code other than 0 (export: some files could not be exported). */
 let exitCode = 0;
 
+type ExportCliOptions = {
+  db?: string;
+  format: 'csv' | 'json' | 'folders';
+  out?: string;
+  mode: 'copy' | 'hardlink' | 'symlink';
+  dryRun?: boolean;
+  skipDuplicates?: boolean;
+  skipUnsorted?: boolean;
+  confirmedOnly?: boolean;
+  minConfidence?: number;
+  hfMetadata?: boolean;
+};
+
 export function buildProgram(): Command {
   const program = new Command()
     .name('constellate')
@@ -68,7 +81,12 @@ export function buildProgram(): Command {
     .option('--out <path>', 'output file (csv/json; default stdout) or folder (folders)')
     .addOption(new Option('--mode <mode>', 'for folders: how files get there').choices(['copy', 'hardlink', 'symlink']).default('copy'))
     .option('--dry-run', 'write and remove nothing: show per group what would be written, already there, removed and skipped, and list every renamed, removed and skipped file')
-    .action(async (opts: { db?: string; format: 'csv' | 'json' | 'folders'; out?: string; mode: 'copy' | 'hardlink' | 'symlink'; dryRun?: boolean }) => {
+    .option('--skip-duplicates', 'leave out the copies in each duplicate set (the suggested keeper is exported)')
+    .option('--skip-unsorted', 'leave out Unsorted (folders: no Unsorted/ class)')
+    .option('--confirmed-only', 'only the images you pinned or moved')
+    .option('--min-confidence <p>', 'leave out the images the model placed with less than this (0-1); yours stay', parseFloat)
+    .option('--hf-metadata', 'folders: also write metadata.csv for Hugging Face imagefolder')
+    .action(async (opts: ExportCliOptions) => {
       const { exportCommand } = await import('./export.js');
       exitCode = await exportCommand(opts);
     });

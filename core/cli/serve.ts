@@ -7,7 +7,7 @@ import { openSession } from '../app/session.js';
 
 export async function serveCommand(opts: { db?: string; port: number; demo?: boolean }): Promise<void> {
   const session = openSession(opts.db);
-  const service = createService({ store: session.store });
+  const service = createService({ store: session.store, watch: true });
   const staticDir = rendererDir();
   if (!existsSync(staticDir)) console.error('constellate: the UI is not built (run `npm run build`); serving the API only');
   let server: HttpServer;

@@ -40,6 +40,8 @@ export interface IpcBridge {
   openWithDefaultApp?(imageId: number): Promise<void>;
   /** Commands from the application menu that the page handles itself. Returns unsubscribe. */
   onMenuCommand?(listener: (command: MenuCommand) => void): () => void;
+  /** The path of a file or folder dropped on the page (Electron's webUtils; a page cannot see it otherwise). */
+  pathForFile?(file: unknown): string;
 }
 
 /**

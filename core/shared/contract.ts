@@ -35,7 +35,9 @@ export const groupRef = z.union([id, z.literal('unsorted')]);
 export type GroupRef = z.infer<typeof groupRef>;
 
 export const groupSort = z.enum(['size', 'name', 'confidence']);
-export const imageSort = z.enum(['confidence-asc', 'confidence-desc', 'name', 'date']);
+export const imageSort = z.enum(['confidence-asc', 'confidence-desc', 'name', 'date', 'date-desc']);
+/** A date or time as ISO 8601 ('2019', '2019-06', '2019-06-12', '2019-06-12T14:00:00Z'). */
+const isoDate = z.string().max(40).refine((v) => /^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$/.test(v.trim()), 'A date as YYYY, YYYY-MM or YYYY-MM-DD');
 export const exportFormat = z.enum(['csv', 'json', 'folders']);
 export const exportMode = z.enum(['copy', 'hardlink', 'symlink']);
 
@@ -51,10 +53,13 @@ export interface Library {
   imageCount: number;
   skippedCount: number;
   missingCount: number;
+  /** Its folder is watched while the app runs (new and changed files are placed). */
+  watch?: boolean;
 }
 
 export interface PhaseProgress {
-  name: 'scan' | 'check' | 'embed' | 'train' | 'write' | 'map';
+  /** model: loading the model, before the first image is embedded; details: EXIF dates and fingerprints. */
+  name: 'scan' | 'check' | 'model' | 'embed' | 'details' | 'train' | 'write' | 'map';
   done: number;
   total: number | null;
   /** Items per second over the phase so far. */
@@ -76,8 +81,21 @@ export interface RunSummary {
   kRequested?: number;
   /** Over an earlier grouping: its groups holding pinned images (K is at least this many: each goes on as a group). */
   pinnedGroups?: number;
-  /** Over an earlier grouping: the names the user gave that went on to a new group, and those that did not. */
-  names?: { kept: string[]; dropped: string[] };
+  /**
+   * Over an earlier grouping: the names the user gave that went on to a new group, those that did
+   * not, and for each of those the group most of its images went to (`offers`: the UI offers to
+   * name it so).
+   */
+  names?: { kept: string[]; dropped: string[]; offers?: NameOffer[] };
+}
+
+/** A name that did not go on in a regroup: most of its images (`count` of `of`) are now in `groupId`. */
+export interface NameOffer {
+  name: string;
+  groupId: number;
+  groupName: string;
+  count: number;
+  of: number;
 }
 
 /**
@@ -136,7 +154,10 @@ export interface GroupSummary {
   /** Colour slot on the map: a group keeps it through re-clustering, as it keeps its name. */
   color: number;
   count: number;
+  /** The mean confidence of the images the model placed (0 where the user placed them all: see `pinned`). */
   meanConfidence: number;
+  /** How many of its images the user placed (pinned or moved there): "yours", not a model figure. */
+  pinned?: number;
   /** The most typical (highest confidence) images, for the card mosaic. */
   typicalImageIds: number[];
 }
@@ -149,7 +170,19 @@ export interface ImageSummary {
   pinned: boolean;
   width: number | null;
   height: number | null;
+  /**
+   * When the photo was taken, ISO 8601 as the camera recorded it: its wall clock, with '+hh:mm'
+   * only where the file records its zone ('2021-06-12T14:03:22', '2021-06-12T14:03:22.350+02:00').
+   * null: the photo records no date; it is then dated by `fileTime`, and the UI says so.
+   */
   takenAt: string | null;
+  /** When the file was last modified (ISO, UTC). */
+  fileTime?: string;
+  /** The keeper of the duplicate set this image is a copy in (its image id); absent otherwise. */
+  duplicateOf?: number;
+  /** On a keeper whose copies are stacked under it in this list: how many are, and which (an edit of the keeper takes them along). */
+  stacked?: number;
+  stackedIds?: number[];
 }
 
 export interface GroupSuggestion {
@@ -241,6 +274,20 @@ export interface ExportPlan {
   written: number;
 }
 
+/**
+ * What an export leaves out (docs/exports.md): the copies in a duplicate set (the keeper stays),
+ * Unsorted (folders: no `Unsorted/` class), images the user did not confirm, images the model
+ * placed with less than `minConfidence`; and, for folders, a Hugging Face `imagefolder`
+ * metadata.csv beside the class folders.
+ */
+export const exportFilters = {
+  skipDuplicates: z.boolean().optional(),
+  skipUnsorted: z.boolean().optional(),
+  confirmedOnly: z.boolean().optional(),
+  minConfidence: z.number().min(0).max(1).optional(),
+  hfMetadata: z.boolean().optional(),
+};
+
 // ---------- methods: input schemas ----------
 
 export const methods = {
@@ -265,7 +312,20 @@ export const methods = {
     sort: imageSort.default('confidence-desc'),
     offset: z.number().int().min(0).default(0),
     limit: z.number().int().min(1).max(5000).default(500),
+    /** Copies listed under their keeper (ImageSummary.stacked) when both are in the list. */
+    stack: z.boolean().optional(),
+    /** Only images dated (taken, else the file time) in [from, to): ISO dates or times. */
+    from: isoDate.optional(),
+    to: isoDate.optional(),
   }),
+  /** How a group's (or Unsorted's) images spread over time: the timeline strip. */
+  groupTimeline: z.object({ groupId: groupRef }),
+  /** Images by file name, folder and date ("beach 2019", "2021-06", "holiday/june"). */
+  searchImages: z.object({ query: z.string().min(1).max(MAX_NAME_LENGTH), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
+  /** Exact copies and near-duplicates, each set with its suggested keeper. */
+  listDuplicates: z.object({}),
+  /** The near-duplicate threshold (differing bits of 64), within DuplicateList.safeRange. */
+  setDuplicateThreshold: z.object({ maxDistance: z.number().int().min(0).max(24) }),
   /** Where an image is in a group's list, as listGroupImages orders it (to step to its neighbours). */
   locateImage: z.object({ groupId: groupRef, imageId: id, sort: imageSort.default('confidence-desc') }),
   getImage: z.object({ id }),
@@ -290,7 +350,12 @@ export const methods = {
     out: z.string().min(1).max(4096),
     mode: exportMode.default('copy'),
     dryRun: z.boolean().default(false),
+    ...exportFilters,
   }),
+  /** Watch a library's folder while the app runs (new and changed files are placed in the groups). */
+  setLibraryWatch: z.object({ id, watch: z.boolean() }),
+  /** Browser mode's folder picker: the folders in `path` (the home folder when absent), limited to the home folder and mounted drives. */
+  browseFolders: z.object({ path: z.string().max(4096).optional() }),
 } as const;
 
 export type Methods = typeof methods;
@@ -333,6 +398,53 @@ export interface Outputs {
   redo: HistoryState;
   getHistory: HistoryState;
   exportGroups: ExportPlan;
+  groupTimeline: Timeline;
+  searchImages: { items: Array<ImageSummary & { path: string; groupName: string | null }>; total: number; dateRange: { from: string; to: string } | null };
+  listDuplicates: DuplicateList;
+  setDuplicateThreshold: { ok: true };
+  setLibraryWatch: Library;
+  browseFolders: FolderListing;
+}
+
+/** Images per period of a group (the timeline strip); dates taken, else file times. */
+export interface Timeline {
+  unit: 'day' | 'month' | 'year';
+  buckets: Array<{ start: string; end: string; label: string; count: number }>;
+  /** Of the images, how many are dated by their file time (no date in the photo). */
+  fileDated: number;
+}
+
+export interface DuplicateImage extends ImageSummary {
+  path: string;
+  bytes: number;
+  groupName: string | null;
+}
+
+export interface DuplicateList {
+  sets: Array<{
+    keeper: DuplicateImage;
+    /** Why it is the suggested keeper ("the largest: 4000 × 3000"). */
+    reason: string;
+    members: Array<DuplicateImage & { kind: 'exact' | 'near'; distance: number | null; cosine: number | null }>;
+  }>;
+  /** The copies (all members but the keepers). */
+  copies: number;
+  maxDistance: number;
+  /** Where maxDistance is safe: below it few edits are found, above it unrelated look-alikes pair up. */
+  safeRange: [number, number];
+  minCosine: number;
+  /** Images not fingerprinted yet (indexed before; Place new images reads them): exact copies only. */
+  unfingerprinted: number;
+  /** Images too small for a fingerprint to mean anything (under 64 px on a side): exact copies only. */
+  tooSmall?: number;
+}
+
+export interface FolderListing {
+  path: string;
+  parent: string | null;
+  folders: Array<{ name: string; path: string }>;
+  /** Where browsing may go: the home folder and mounted drives. */
+  roots: Array<{ name: string; path: string }>;
 }
 
 /** What the UI calls: one async function per method. */
@@ -343,7 +455,9 @@ export type ApiHandlers = { [M in MethodName]: (input: ParsedInput<M>) => Promis
 /** Pushed from core to UI: over SSE (`GET /api/events`) in browser mode, `api:event` under Electron. */
 export type ApiEvent =
   | { type: 'job'; job: JobState }
-  | { type: 'changed'; what: 'libraries' | 'groups' | 'history' };
+  | { type: 'changed'; what: 'libraries' | 'groups' | 'history' }
+  /** Watched folders: what arrived, and what became of it (the status line says it). */
+  | { type: 'watch'; text: string };
 
 /** Errors cross the boundary as { error: { code, message } }. */
 export interface ApiErrorBody {

@@ -21,6 +21,7 @@ export interface GroupImage {
   displayWidth: number | null;
   displayHeight: number | null;
   takenAt: number | null;
+  takenOffset: number | null;
   mtimeMs: number;
   confidence: number;
   pinned: boolean;
@@ -33,14 +34,17 @@ export interface BrowseGroupSummary {
   /** Palette slot (see Group.color). */
   color: number;
   count: number;
+  /** Over the images the model placed (not those the user pinned or moved); null when the user placed them all. */
   meanConfidence: number | null;
+  /** Images the user placed (pinned or moved) here. */
+  pinned: number;
   typicalImageIds: number[];
 }
 
 export type UnsortedRow = Omit<GroupImage, 'confidence' | 'pinned'> & { confidence: number | null; pinned: boolean; groupId: number | null };
 
 const COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS relPath, i.name, i.status, i.thumb_path AS thumbPath,
-  i.display_width AS displayWidth, i.display_height AS displayHeight, i.taken_at AS takenAt, i.mtime_ms AS mtimeMs`;
+  i.display_width AS displayWidth, i.display_height AS displayHeight, i.taken_at AS takenAt, i.taken_offset AS takenOffset, i.mtime_ms AS mtimeMs`;
 
 const ORDER: Record<GroupImageSort, string> = {
   // a.image_id (= i.id) so that the assignments_group index gives the order without a sort.
@@ -120,10 +124,11 @@ export class BrowseRepository {
 
   private computeSummaries(run: number, t: number, typical: number, sort: 'size' | 'name', query: string | undefined): BrowseGroupSummary[] {
     const rows = this.db
-      .stmt<{ id: number; name: string; userNamed: number; color: number; n: number; mean: number | null }>(
-        `SELECT g.id, g.name, g.user_named AS userNamed, COALESCE(g.color, g.id) AS color, c.n, c.mean
+      .stmt<{ id: number; name: string; userNamed: number; color: number; n: number; mean: number | null; pinned: number }>(
+        `SELECT g.id, g.name, g.user_named AS userNamed, COALESCE(g.color, g.id) AS color, c.n, c.mean, c.pinned
          FROM groups g JOIN (
-           SELECT a.group_id AS gid, count(*) AS n, avg(a.confidence) AS mean
+           -- the mean of the model's own placements: an image the user put there is not 100% "sure"
+           SELECT a.group_id AS gid, count(*) AS n, avg(CASE WHEN a.pinned = 0 THEN a.confidence END) AS mean, sum(a.pinned) AS pinned
            FROM assignments a JOIN images i ON i.id = a.image_id
            WHERE a.run_id = ? AND a.group_id IS NOT NULL AND ${IN_GROUP}
            GROUP BY a.group_id
@@ -145,6 +150,7 @@ export class BrowseRepository {
       color: r.color,
       count: r.n,
       meanConfidence: r.mean,
+      pinned: r.pinned,
       typicalImageIds: typical > 0 ? top.all(run, r.id, t, typical).map((x) => x.id) : [],
     }));
   }
@@ -242,6 +248,83 @@ export class BrowseRepository {
     });
   }
 
+  /**
+   * A group's (or Unsorted's) image ids in `sort` order, whole: for the lists the UI filters
+   * further (a date range, duplicates stacked under their keeper). Groups' lists are cached.
+   */
+  orderedIds(group: number | 'unsorted', options: { threshold: number; sort?: GroupImageSort }): { run: number; ids: Int32Array } {
+    const sort = options.sort ?? 'confidence-desc';
+    const version = this.version();
+    return this.db.read(() => {
+      if (group !== 'unsorted') return this.memo(this.groupIdsKey(group, options.threshold, sort), version, () => this.groupIds(group, options.threshold, sort));
+      const run = this.run();
+      return this.memo(`unsorted-ids:${run}:${options.threshold}:${sort}`, version, () => ({
+        run,
+        ids: Int32Array.from(
+          this.db
+            .stmt<{ id: number }>(`SELECT i.id FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id WHERE ${UNSORTED} ORDER BY ${unsortedOrder(sort)}`)
+            .pluck()
+            .all(run, options.threshold) as unknown as number[],
+        ),
+      }));
+    });
+  }
+
+  /** Each usable image's date (taken, else its file time; epoch ms) and whether it was taken (EXIF) or is the file's. Cached. */
+  imageDates(): Map<number, { date: number; taken: boolean }> {
+    const version = this.version();
+    return this.db.read(() =>
+      this.memo('image-dates', version, () => {
+        const rows = this.db
+          .stmt<{ id: number; t: number | null; m: number }>(`SELECT id, taken_at AS t, mtime_ms AS m FROM images WHERE status IN ('ok', 'pending')`)
+          .all();
+        return new Map(rows.map((r) => [r.id, { date: r.t ?? r.m, taken: r.t !== null }]));
+      }),
+    );
+  }
+
+  /** The rows of `ids` (in that order) with their assignment in `run` (null: none). */
+  rowsByIds(run: number, ids: readonly number[]): Array<Omit<GroupImage, 'confidence' | 'pinned'> & { confidence: number | null; pinned: boolean; groupId: number | null }> {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .stmt<Omit<GroupImage, 'confidence' | 'pinned'> & { confidence: number | null; pinned: number | null; groupId: number | null }>(
+        `SELECT ${COLUMNS}, a.confidence, a.pinned, a.group_id AS groupId FROM json_each(?) j
+         JOIN images i ON i.id = j.value LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id`,
+      )
+      .all(JSON.stringify(ids), run);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.flatMap((id) => {
+      const r = byId.get(id);
+      return r ? [{ ...r, pinned: r.pinned === 1 }] : [];
+    });
+  }
+
+  /**
+   * Usable images whose path (file name or folder, any case) contains every word of `words`,
+   * and whose date (taken, else the file's) is in [from, to) when given; newest first.
+   */
+  search(options: { words: readonly string[]; from?: number; to?: number; offset: number; limit: number }): { ids: number[]; total: number } {
+    const like = (w: string) => `%${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const where = [`i.status = 'ok'`, ...options.words.map(() => `(i.rel_path LIKE ? ESCAPE '\\')`)];
+    const params: unknown[] = options.words.map(like);
+    if (options.from !== undefined) {
+      where.push('COALESCE(i.taken_at, i.mtime_ms) >= ?');
+      params.push(options.from);
+    }
+    if (options.to !== undefined) {
+      where.push('COALESCE(i.taken_at, i.mtime_ms) < ?');
+      params.push(options.to);
+    }
+    const sql = `FROM images i WHERE ${where.join(' AND ')}`;
+    return this.db.read(() => ({
+      total: this.db.stmt<{ n: number }>(`SELECT count(*) AS n ${sql}`).get(...params)!.n,
+      ids: this.db
+        .stmt<{ id: number }>(`SELECT i.id ${sql} ORDER BY COALESCE(i.taken_at, i.mtime_ms) DESC, i.id DESC LIMIT ? OFFSET ?`)
+        .pluck()
+        .all(...params, options.limit, options.offset) as unknown as number[],
+    }));
+  }
+
   /** Where `imageId` is in Unsorted as unsortedImages orders it (null when it is not there), and how many are there. */
   unsortedImageIndex(imageId: number, options: { runId?: number; threshold: number; sort?: GroupImageSort }): { index: number | null; total: number } {
     const run = this.run(options.runId);
@@ -308,6 +391,8 @@ export class BrowseRepository {
     confidence: number;
     pinned: boolean;
     contentHash: string | null;
+    takenAt: number | null;
+    takenOffset: number | null;
   }> {
     return this.db
       .stmt<{
@@ -319,9 +404,11 @@ export class BrowseRepository {
         confidence: number | null;
         pinned: number | null;
         contentHash: string | null;
+        takenAt: number | null;
+        takenOffset: number | null;
       }>(
         `SELECT i.id AS imageId, l.root_path AS root, i.rel_path AS relPath, a.group_id AS groupId, g.name AS groupName,
-                a.confidence, a.pinned, i.content_hash AS contentHash
+                a.confidence, a.pinned, i.content_hash AS contentHash, i.taken_at AS takenAt, i.taken_offset AS takenOffset
          FROM images i JOIN libraries l ON l.id = i.library_id
          LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
          LEFT JOIN groups g ON g.id = a.group_id

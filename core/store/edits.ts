@@ -50,6 +50,22 @@ export interface ReclusterSummary {
   carriedPins: number;
   /** User names whose group has no successor (no new group is at least half its images) and no pins. */
   droppedNames: string[];
+  /**
+   * For each dropped name: the new group holding most of its images, offered to take the name
+   * back ("Windmills was not kept: its images are now in Group 4 (12 of 18). Name it Windmills?").
+   */
+  nameOffers: NameOffer[];
+}
+
+/** A user's name that did not go on, and the new group most of its images went to. */
+export interface NameOffer {
+  name: string;
+  groupId: number;
+  /** That group's name after the regroup. */
+  groupName: string;
+  /** How many of the old group's images are in it, of how many the old group had. */
+  count: number;
+  of: number;
 }
 
 // Raw rows as stored in snapshots (DB column names keep restore trivial).
@@ -244,6 +260,15 @@ export class EditsRepository {
       },
       (p) => {
         const run = p.assignmentKeys[0]?.[0] ?? this.requireActiveRun();
+        // No name given: a name the user gave wins over a generated one ("Tools" over "Group 3"),
+        // the largest such group's when several have one.
+        const named = this.db
+          .stmt<{ id: number; name: string }>(
+            `SELECT g.id, g.name FROM groups g LEFT JOIN assignments a ON a.group_id = g.id
+             WHERE g.id IN (SELECT value FROM json_each(?)) AND g.user_named = 1
+             GROUP BY g.id ORDER BY count(a.image_id) DESC, g.id LIMIT 1`,
+          )
+          .get(JSON.stringify([targetId, ...sources]));
         this.db
           .stmt(`UPDATE assignments SET group_id = ? WHERE run_id = ? AND group_id IN (SELECT value FROM json_each(?))`)
           .run(targetId, run, JSON.stringify(sources));
@@ -251,6 +276,8 @@ export class EditsRepository {
         for (const s of sources) del.run(s);
         if (options.name !== undefined && options.name.trim()) {
           this.db.stmt('UPDATE groups SET name = ?, user_named = 1 WHERE id = ?').run(options.name.trim(), targetId);
+        } else if (named && named.id !== targetId) {
+          this.db.stmt('UPDATE groups SET name = ?, user_named = 1 WHERE id = ?').run(named.name, targetId);
         }
         return { value: {} };
       },
@@ -434,13 +461,22 @@ export class EditsRepository {
 
   private carryOver(newRun: number, lineage: ReadonlyMap<number, number>): { summary: ReclusterSummary; created: number[] } {
     const old = getActiveRunId(this.db);
-    const summary: ReclusterSummary = { previousRunId: old, renamedGroups: 0, keptNames: [], createdGroups: 0, carriedPins: 0, droppedNames: [] };
+    const summary: ReclusterSummary = { previousRunId: old, renamedGroups: 0, keptNames: [], createdGroups: 0, carriedPins: 0, droppedNames: [], nameOffers: [] };
     const created: number[] = [];
     if (old === null) return { summary, created };
 
-    const oldGroups = this.db
+    const allOld = this.db
       .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, COALESCE(color, id) AS color, created_at FROM groups WHERE run_id = ? ORDER BY id')
       .all(old);
+    // Groups the user emptied (every image moved out, merged away) are gone from every screen:
+    // nothing of theirs goes on, and no message names them.
+    const live = new Set(
+      this.db
+        .stmt<{ g: number }>(`SELECT DISTINCT a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND a.group_id IS NOT NULL AND i.status IN ('ok', 'pending')`)
+        .all(old)
+        .map((r) => r.g),
+    );
+    const oldGroups = allOld.filter((g) => live.has(g.id));
     const newGroups = this.db
       .stmt<{ id: number; clusterIndex: number | null }>('SELECT id, cluster_index AS clusterIndex FROM groups WHERE run_id = ? ORDER BY cluster_index, id')
       .all(newRun);
@@ -451,15 +487,18 @@ export class EditsRepository {
       .all(old);
     const pinnedGroups = new Set(pins.map((p) => p.groupId).filter((g): g is number => g !== null));
 
-    const match = this.matchGroups(old, newRun, oldGroups, newGroups, lineage);
+    const { match, home } = this.matchGroups(old, newRun, oldGroups, newGroups, lineage);
 
     const rename = this.db.stmt('UPDATE groups SET name = ?, user_named = ? WHERE id = ?');
     const recolor = this.db.stmt('UPDATE groups SET color = ? WHERE id = ?');
     const target = new Map<number, number>(); // old group -> new group for pinned images
-    const names = new Set<string>();
+    // Every name of the old grouping is kept out of the new groups' numbering: "Group 1" of the
+    // dams must not become the pliers' name because the dams' group went elsewhere.
+    const names = new Set<string>(oldGroups.map((g) => g.name));
     const named = new Set<number>();
     const colors = new Set<number>();
     const colored = new Set<number>();
+    const dropped: GroupDb[] = [];
     for (const g of oldGroups) {
       const m = match.get(g.id);
       if (m !== undefined) {
@@ -470,7 +509,6 @@ export class EditsRepository {
         colored.add(m);
         if (g.name !== '') {
           rename.run(g.name, g.user_named, m);
-          names.add(g.name);
           named.add(m);
         }
         if (g.user_named === 1) {
@@ -482,14 +520,14 @@ export class EditsRepository {
         colors.add(g.color!);
         created.push(id);
         target.set(g.id, id);
-        names.add(g.name);
         summary.createdGroups++;
       } else if (g.user_named === 1) {
         summary.droppedNames.push(g.name);
+        dropped.push(g);
       }
     }
-    // 3. The new groups without a name from the old ones: "Group N", N the smallest free; and
-    // without an old colour: the smallest free slots.
+    // The new groups without a name from the old ones: "Group N", N the smallest number no name
+    // of the old or the new grouping uses; without an old colour: the smallest free slots.
     let next = 1;
     for (const g of newGroups) {
       if (named.has(g.id)) continue;
@@ -502,6 +540,12 @@ export class EditsRepository {
       const slot = smallestFree(colors);
       recolor.run(slot, g.id);
       colors.add(slot);
+    }
+    // A dropped name is offered back to the group most of its images went to.
+    const nameOf = this.db.stmt<{ name: string }>('SELECT name FROM groups WHERE id = ?');
+    for (const g of dropped) {
+      const h = home.get(g.id);
+      if (h) summary.nameOffers.push({ name: g.name, groupId: h.groupId, groupName: nameOf.get(h.groupId)?.name ?? '', count: h.count, of: h.of });
     }
 
     const put = this.db.stmt(
@@ -518,8 +562,14 @@ export class EditsRepository {
   }
 
   /**
-   * Which new group each old group goes on as: first the groups the trainer continued (their
-   * pins, or its start, as a cluster index: `lineage`), then the others one-to-one by overlap.
+   * Which new group each old group goes on as, and where most of each old group's images went
+   * (`home`). A name follows the majority of its images and never lands where they are a
+   * minority: an old group goes on as a new group only when at least half of that group's
+   * images were its own. Among those, first the groups the trainer continued (their pins, or its
+   * start, as a cluster index: `lineage`), then each old group's home, one-to-one, greedy by
+   * Jaccard overlap. (A trainer told that the "Solar panels" pins are its cluster 2 may still
+   * fill cluster 2 with windmills: then the pins go on as a group of their own, and "Windmills"
+   * may go to cluster 2.)
    */
   private matchGroups(
     old: number,
@@ -527,21 +577,7 @@ export class EditsRepository {
     oldGroups: readonly GroupDb[],
     newGroups: ReadonlyArray<{ id: number; clusterIndex: number | null }>,
     lineage: ReadonlyMap<number, number>,
-  ): Map<number, number> {
-    // 1. The groups the trainer continued (their pins, or its start, as a cluster index).
-    const match = new Map<number, number>(); // old group -> new group
-    const taken = new Set<number>();
-    const byIndex = new Map(newGroups.filter((g) => g.clusterIndex !== null).map((g) => [g.clusterIndex!, g.id]));
-    for (const g of oldGroups) {
-      const c = lineage.get(g.id);
-      const ng = c === undefined ? undefined : byIndex.get(c);
-      if (ng === undefined || taken.has(ng)) continue;
-      match.set(g.id, ng);
-      taken.add(ng);
-    }
-    // 2. The others: one-to-one, greedy by Jaccard overlap on the images both runs hold; a new
-    // group goes on from an old one only when at least half of its images were there (a large
-    // new group sharing a few images with "Vehicles" is not "Vehicles").
+  ): { match: Map<number, number>; home: Map<number, { groupId: number; count: number; of: number }> } {
     const overlaps = this.db
       .stmt<{ og: number; ng: number; c: number }>(
         `SELECT o.group_id AS og, n.group_id AS ng, count(*) AS c
@@ -552,20 +588,46 @@ export class EditsRepository {
       .all(newRun, old);
     const oldSize = new Map<number, number>();
     const newSize = new Map<number, number>();
-    for (const { og, c } of overlaps) oldSize.set(og, (oldSize.get(og) ?? 0) + c);
+    const overlap = new Map<string, number>();
+    for (const { og, ng, c } of overlaps) {
+      oldSize.set(og, (oldSize.get(og) ?? 0) + c);
+      overlap.set(`${og}:${ng}`, c);
+    }
     for (const r of this.db.stmt<{ ng: number; c: number }>('SELECT group_id AS ng, count(*) AS c FROM assignments WHERE run_id = ? AND group_id IS NOT NULL GROUP BY group_id').all(newRun)) {
       newSize.set(r.ng, r.c);
     }
-    const candidates = overlaps
-      .filter(({ ng, c }) => 2 * c >= newSize.get(ng)!)
-      .map(({ og, ng, c }) => ({ og, ng, jaccard: c / (oldSize.get(og)! + newSize.get(ng)! - c) }))
+    const jaccard = (og: number, ng: number, c: number) => c / (oldSize.get(og)! + newSize.get(ng)! - c);
+    // Where most of each old group's images went (ties: the closer match).
+    const home = new Map<number, { groupId: number; count: number; of: number }>();
+    for (const { og, ng, c } of overlaps) {
+      const h = home.get(og);
+      if (!h || c > h.count || (c === h.count && jaccard(og, ng, c) > jaccard(og, h.groupId, h.count))) home.set(og, { groupId: ng, count: c, of: oldSize.get(og)! });
+    }
+    const notMinority = (og: number, ng: number) => 2 * (overlap.get(`${og}:${ng}`) ?? 0) >= (newSize.get(ng) ?? 0) && (newSize.get(ng) ?? 0) > 0;
+
+    const match = new Map<number, number>(); // old group -> new group
+    const taken = new Set<number>();
+    // 1. The groups the trainer continued, where their images are no minority.
+    const byIndex = new Map(newGroups.filter((g) => g.clusterIndex !== null).map((g) => [g.clusterIndex!, g.id]));
+    for (const g of oldGroups) {
+      const c = lineage.get(g.id);
+      const ng = c === undefined ? undefined : byIndex.get(c);
+      if (ng === undefined || taken.has(ng) || !notMinority(g.id, ng)) continue;
+      match.set(g.id, ng);
+      taken.add(ng);
+    }
+    // 2. The others: each to its home, where its images are no minority, best overlap first.
+    const candidates = oldGroups
+      .filter((g) => !match.has(g.id) && home.has(g.id))
+      .map((g) => ({ og: g.id, ng: home.get(g.id)!.groupId, jaccard: jaccard(g.id, home.get(g.id)!.groupId, home.get(g.id)!.count) }))
+      .filter(({ og, ng }) => notMinority(og, ng))
       .sort((a, b) => b.jaccard - a.jaccard || a.og - b.og || a.ng - b.ng);
     for (const { og, ng } of candidates) {
       if (match.has(og) || taken.has(ng)) continue;
       match.set(og, ng);
       taken.add(ng);
     }
-    return match;
+    return { match, home };
   }
 
   // ---- undo / redo ---------------------------------------------------------------

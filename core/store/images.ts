@@ -57,8 +57,9 @@ export interface DecodedImage {
   /** EXIF orientation 1..8. */
   orientation?: number | null;
   format?: string | null;
-  /** EXIF DateTimeOriginal as epoch ms. */
+  /** The EXIF date's wall clock as if UTC (exifDateParts), and its zone in minutes when recorded. */
   takenAt?: number | null;
+  takenOffset?: number | null;
   camera?: string | null;
   /** Thumbnail path relative to thumbnailDir(db), if made in the same batch. */
   thumbPath?: string | null;
@@ -80,9 +81,14 @@ export interface ImageRow {
   displayHeight: number | null;
   orientation: number | null;
   format: string | null;
+  /** The EXIF wall clock as if UTC (see core/images/metadata.ts exifDateParts); null: none, dated by its file time. */
   takenAt: number | null;
+  /** The zone the EXIF date records, minutes east of UTC; null when it records none. */
+  takenOffset: number | null;
   camera: string | null;
   thumbPath: string | null;
+  /** 64-bit perceptual hash, 16 hex digits (null until the details pass read it). */
+  phash: string | null;
   firstSeenAt: number;
   updatedAt: number;
   missingSince: number | null;
@@ -121,8 +127,8 @@ export type StatusCounts = Record<ImageStatus, number> & { total: number };
 export const IMAGE_COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS relPath, i.name, i.size, i.mtime_ms AS mtimeMs,
   i.content_hash AS contentHash, i.status, i.skip_reason AS skipReason, i.width, i.height,
   i.display_width AS displayWidth, i.display_height AS displayHeight, i.orientation, i.format,
-  i.taken_at AS takenAt, i.camera, i.thumb_path AS thumbPath, i.first_seen_at AS firstSeenAt,
-  i.updated_at AS updatedAt, i.missing_since AS missingSince`;
+  i.taken_at AS takenAt, i.taken_offset AS takenOffset, i.camera, i.thumb_path AS thumbPath, i.first_seen_at AS firstSeenAt,
+  i.updated_at AS updatedAt, i.missing_since AS missingSince, i.phash`;
 
 /** What a row seen again (restored, or touched with the same bytes) becomes. */
 const RESTORED_STATUS = `CASE WHEN skip_reason IS NOT NULL THEN 'skipped'
@@ -137,7 +143,8 @@ const RESTORED_STATUS = `CASE WHEN skip_reason IS NOT NULL THEN 'skipped'
 const RETRIED_SKIPS: ReadonlySet<string> = new Set<SkipCode>(['vanished', 'unreadable']);
 
 const FORGET_CONTENT = `content_hash = NULL, skip_reason = NULL, width = NULL, height = NULL, display_width = NULL,
-  display_height = NULL, orientation = NULL, format = NULL, taken_at = NULL, camera = NULL, thumb_path = NULL`;
+  display_height = NULL, orientation = NULL, format = NULL, taken_at = NULL, camera = NULL, thumb_path = NULL,
+  taken_offset = NULL, phash = NULL, details_version = 0`;
 
 /**
  * A changed file's groups were chosen for its old content: it leaves them (unless the user
@@ -273,7 +280,7 @@ export class ImagesRepository {
     const upd = this.db.stmt(
       `UPDATE images SET status = 'ok', skip_reason = NULL, content_hash = @contentHash, width = @width, height = @height,
          display_width = @displayWidth, display_height = @displayHeight, orientation = @orientation, format = @format,
-         taken_at = @takenAt, camera = @camera, thumb_path = COALESCE(@thumbPath, thumb_path), updated_at = @now
+         taken_at = @takenAt, taken_offset = @takenOffset, camera = @camera, thumb_path = COALESCE(@thumbPath, thumb_path), updated_at = @now
        WHERE id = @id`,
     );
     this.db.write(() => {
@@ -289,6 +296,7 @@ export class ImagesRepository {
           orientation: it.orientation ?? null,
           format: it.format ?? null,
           takenAt: it.takenAt == null ? null : Math.trunc(it.takenAt),
+          takenOffset: it.takenOffset ?? null,
           camera: it.camera ?? null,
           thumbPath: it.thumbPath ?? null,
           now,
@@ -299,6 +307,36 @@ export class ImagesRepository {
       for (const { newId, oldId } of adoptMovedImages(this.db, items.map((i) => i.id))) ids.set(newId, oldId);
     });
     return ids;
+  }
+
+  /**
+   * Usable images the details pass (EXIF dates, perceptual hash) has not read at `version` yet,
+   * in id order after `afterId`; of the libraries given, else all.
+   */
+  needingDetails(version: number, limit: number, options: { afterId?: number; libraryIds?: readonly number[] } = {}): Array<{ id: number; absPath: string; thumbPath: string | null }> {
+    return this.db
+      .stmt<{ id: number; root: string; relPath: string; thumbPath: string | null }>(
+        `SELECT i.id, l.root_path AS root, i.rel_path AS relPath, i.thumb_path AS thumbPath FROM images i JOIN libraries l ON l.id = i.library_id
+         WHERE i.status = 'ok' AND i.details_version < ? AND i.id > ? AND (? IS NULL OR i.library_id IN (SELECT value FROM json_each(?)))
+         ORDER BY i.id LIMIT ?`,
+      )
+      .all(version, options.afterId ?? 0, options.libraryIds ? 1 : null, JSON.stringify(options.libraryIds ?? []), limit)
+      .map((r) => ({ id: r.id, absPath: path.join(r.root, r.relPath), thumbPath: r.thumbPath }));
+  }
+
+  /**
+   * What the details pass read (one transaction). `date` undefined: the file could not be read,
+   * its date stays as it was; null: it has none (dated by its file time).
+   */
+  setDetails(items: ReadonlyArray<{ id: number; date?: { takenAt: number; takenOffset: number | null } | null; phash: string | null }>, version: number): void {
+    const withDate = this.db.stmt('UPDATE images SET taken_at = ?, taken_offset = ?, phash = COALESCE(?, phash), details_version = ? WHERE id = ?');
+    const withoutDate = this.db.stmt('UPDATE images SET phash = COALESCE(?, phash), details_version = ? WHERE id = ?');
+    this.db.write(() => {
+      for (const it of items) {
+        if (it.date === undefined) withoutDate.run(it.phash, version, it.id);
+        else withDate.run(it.date?.takenAt ?? null, it.date?.takenOffset ?? null, it.phash, version, it.id);
+      }
+    });
   }
 
   /** Mark images that cannot be used (unsupported, corrupt, too small, ...), one transaction. */

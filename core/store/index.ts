@@ -11,6 +11,7 @@ import { EditsRepository } from './edits.js';
 import { EmbeddingsRepository } from './embeddings.js';
 import { GroupsRepository } from './groups.js';
 import { BrowseRepository } from './browse.js';
+import { DuplicatesRepository } from './duplicates.js';
 import { ImagesRepository } from './images.js';
 import { LibrariesRepository } from './libraries.js';
 import { RunsRepository } from './runs.js';
@@ -60,6 +61,7 @@ export {
 export { RunsRepository, type Run, type RunStatus, type NewRun, type RunModel } from './runs.js';
 export { GroupsRepository, type Group, type GroupOrigin, type Assignment, type AssignmentInput } from './groups.js';
 export { BrowseRepository, compareGroupNames, type BrowseGroupSummary, type GroupImage, type GroupImageSort, type UnsortedRow } from './browse.js';
+export { DuplicatesRepository, type DuplicateIndex } from './duplicates.js';
 export { EditsRepository, type EditKind, type EditEntry, type EditResult, type SplitPart, type ReclusterSummary } from './edits.js';
 
 /** A connection with all repositories. */
@@ -72,6 +74,7 @@ export interface Store {
   readonly groups: GroupsRepository;
   /** Reads for the screens: summaries, a group's images, Unsorted (cached until the database changes). */
   readonly browse: BrowseRepository;
+  readonly duplicates: DuplicatesRepository;
   readonly edits: EditsRepository;
   close(): void;
 }
@@ -85,6 +88,7 @@ export function createStore(db: Database): Store {
     runs: new RunsRepository(db),
     groups: new GroupsRepository(db),
     browse: new BrowseRepository(db),
+    duplicates: new DuplicatesRepository(db),
     edits: new EditsRepository(db),
     close: () => db.close(),
   };

@@ -16,10 +16,12 @@ export interface Library {
   /** Incremented by every beginScan(); images seen by a scan carry its generation. */
   scanGeneration: number;
   lastScanAt: number | null;
+  /** Its folder is watched while the app runs (1), or not (0). */
+  watch: number;
 }
 
 const COLUMNS = `id, root_path AS rootPath, name, added_at AS addedAt, scan_generation AS scanGeneration,
-  last_scan_at AS lastScanAt`;
+  last_scan_at AS lastScanAt, watch`;
 
 /** Where a folder really is (links resolved); as given where it cannot be reached (an unplugged drive). */
 function realOrResolved(p: string): string {
@@ -86,6 +88,11 @@ export class LibrariesRepository {
 
   get(id: number): Library | null {
     return this.db.stmt<Library>(`SELECT ${COLUMNS} FROM libraries WHERE id = ?`).get(id) ?? null;
+  }
+
+  /** Whether the app watches the library's folder while it runs. */
+  setWatch(id: number, watch: boolean): void {
+    this.db.write(() => this.db.stmt('UPDATE libraries SET watch = ? WHERE id = ?').run(watch ? 1 : 0, id));
   }
 
   getByRoot(rootPath: string): Library | null {

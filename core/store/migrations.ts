@@ -196,6 +196,25 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 6,
+    description: 'photo organizer: date offsets, perceptual hashes, the details pass, watched libraries',
+    up(db) {
+      // taken_at stays the EXIF wall clock (as if UTC); taken_offset its zone in minutes east of
+      // UTC where the file records one. phash: 64-bit perceptual hash (16 hex digits) for
+      // near-duplicates. details_version: which version of the details pass (EXIF dates, phash)
+      // has read the image: rows indexed before it are read again (the dates of files with only
+      // IFD0's DateTime were lost). watch: a library's folder is watched while the app runs.
+      db.exec(`
+        ALTER TABLE images ADD COLUMN taken_offset INTEGER;
+        ALTER TABLE images ADD COLUMN phash TEXT;
+        ALTER TABLE images ADD COLUMN details_version INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE libraries ADD COLUMN watch INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX images_details ON images (details_version, id) WHERE status = 'ok';
+        CREATE INDEX images_phash ON images (phash) WHERE phash IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION: number = MIGRATIONS.length;

@@ -29,8 +29,12 @@ export function groupActions(app: App) {
     }
     const counts = sizes.map(fmtCount);
     const list = counts.length > 1 ? `${counts.slice(0, -1).join(', ')} and ${counts.at(-1)}` : (counts[0] ?? '0');
+    // The parts are re-scored: some images fall below the Unsorted threshold, and some of the
+    // group's that were below it (in Unsorted) rise above it and join a part. Say which, so
+    // the counts add up ("4, 6 and 5 images; 1 from Unsorted joined them", of 14).
     const unsorted = g.count - sizes.reduce((a, b) => a + b, 0);
-    return `${head} ${list} images${unsorted > 0 ? `; ${fmtCount(unsorted)} went to Unsorted` : ''}`;
+    const tail = unsorted > 0 ? `; ${fmtCount(unsorted)} went to Unsorted` : unsorted < 0 ? `; ${fmtCount(-unsorted)} from Unsorted joined them` : '';
+    return `${head} ${list} images${tail}`;
   };
   return {
     async rename(g: Pick<GroupSummary, 'id' | 'name'>): Promise<HistoryState | null> {
@@ -52,10 +56,11 @@ export function groupActions(app: App) {
       return out;
     },
 
-    async merge(ids: number[], groups: Array<Pick<GroupSummary, 'id' | 'name' | 'count'>>) {
+    async merge(ids: number[], groups: Array<Pick<GroupSummary, 'id' | 'name' | 'count'> & { userNamed?: boolean }>) {
       if (ids.length < 2) return null;
       const chosen = groups.filter((g) => ids.includes(g.id));
-      const biggest = [...chosen].sort((a, b) => b.count - a.count)[0];
+      // A name the user gave wins over a generated one ("Tools", not "Group 3"), then the larger.
+      const biggest = [...chosen].sort((a, b) => Number(b.userNamed ?? false) - Number(a.userNamed ?? false) || b.count - a.count)[0];
       const v = await app.dialogs.ask({
         title: `Merge ${ids.length} groups`,
         body: chosen.map((g) => g.name).join(', '),
@@ -134,11 +139,18 @@ export function groupActions(app: App) {
           {
             name: 'to',
             label: 'To group',
-            type: 'select',
+            type: 'groups',
             value: top ? String(top.groupId) : '__new',
             options: [
               { value: '__new', label: 'A new group…' },
-              ...choices.map((g) => ({ value: String(g.id), label: `${g.name} (${g.count})${g.id === top?.groupId ? ' · suggested' : ''}` })),
+              ...choices.map((g) => ({
+                value: String(g.id),
+                label: g.name,
+                detail: `${plural(g.count, 'image')}${g.id === top?.groupId ? ' · suggested' : ''}`,
+                ...(g.typicalImageIds[0] !== undefined ? { thumb: c.thumbnailUrl(g.typicalImageIds[0]) } : {}),
+                color: app.colours.css(g.id),
+                key: app.groupKeys.keyOf(g.id),
+              })),
             ],
           },
           // Only for a new group: hidden (and so not required) while an existing one is chosen.
@@ -169,11 +181,23 @@ export function groupActions(app: App) {
 
     moveToGroup,
 
-    /** Moves the images to the n-th (1-based, like the 1-9 keys) of `suggestions`. */
-    async sendTo(imageIds: number[], suggestions: GroupSuggestion[], n: number) {
-      const s = suggestions[n - 1];
-      return s ? moveToGroup(imageIds, s.groupId, s.name) : null;
+    /**
+     * Moves the images to the group the number key `key` stands for this session (shown on the
+     * group, in the Move list and on each "send to" button; see state/groupKeys), never to a
+     * rank in a list; nothing when they are already there (`current`).
+     */
+    async sendToKey(imageIds: number[], key: number, current: GroupRef | null = null) {
+      const groupId = app.groupKeys.groupOf(key);
+      if (groupId === null) {
+        app.notices.toast('info', `No group has the number ${key}: the numbers are on the group cards and in the Move list`);
+        return null;
+      }
+      if (groupId === current) return null;
+      return moveToGroup(imageIds, groupId, app.groupKeys.names.get(groupId) ?? 'group');
     },
+
+    /** Moves the images to one group (a "send to" button). */
+    sendToGroup: (imageIds: number[], s: Pick<GroupSuggestion, 'groupId' | 'name'>) => moveToGroup(imageIds, s.groupId, s.name),
 
     async remove(imageIds: number[]) {
       if (!imageIds.length) return null;
@@ -189,7 +213,7 @@ export function groupActions(app: App) {
 
 export type GroupActions = ReturnType<typeof groupActions>;
 
-/** The groups an image could go to instead of `current`, most likely first: what 1-9 send to. */
+/** The groups an image could go to instead of `current`, most likely first. */
 export function otherSuggestions(suggestions: GroupSuggestion[], current: GroupRef | null, limit = 9): GroupSuggestion[] {
   return suggestions.filter((s) => s.groupId !== current).slice(0, limit);
 }

@@ -13,6 +13,7 @@ export type Command =
   | { kind: 'undo' }
   | { kind: 'redo' }
   | { kind: 'help' }
+  | { kind: 'zoom'; to: 'in' | 'out' | 'fit' | 'actual' }
   | { kind: 'page'; dir: 1 | -1 }
   | { kind: 'home' }
   | { kind: 'end' };
@@ -71,6 +72,15 @@ export function keyToCommand(e: KeyLike, mac = isMac()): Command | null {
       return { kind: 'pin' };
     case '?':
       return { kind: 'help' };
+    case '+':
+    case '=':
+      return { kind: 'zoom', to: 'in' };
+    case '-':
+      return { kind: 'zoom', to: 'out' };
+    case '0':
+      return { kind: 'zoom', to: 'fit' };
+    case 'z':
+      return { kind: 'zoom', to: 'actual' };
     default:
       if (/^[1-9]$/.test(key)) return { kind: 'send', n: Number(key) };
       // Shift+/ reports "?" on most layouts, but not all: accept it too.
@@ -131,8 +141,9 @@ export const SHORTCUTS: Array<{ keys: string; what: string }> = [
   { keys: 'Ctrl/⌘ + A', what: 'Select all' },
   { keys: 'Enter', what: 'Open' },
   { keys: 'Esc', what: 'Back out / clear selection' },
-  { keys: '1 – 9', what: 'Send the selection to the n-th suggested group' },
+  { keys: '1 – 9', what: 'Send the selection to the group with that number (on its card and in the Move list)' },
   { keys: 'P or Space', what: 'Pin (accept) the selection' },
+  { keys: '+ / − , 0, Z', what: 'Image: zoom in / out, fit, 1:1 (the wheel, a pinch and a drag too)' },
   { keys: 'Delete', what: 'Remove from group (to Unsorted)' },
   { keys: 'Ctrl/⌘ + Z', what: 'Undo' },
   { keys: 'Shift + Ctrl/⌘ + Z', what: 'Redo' },

@@ -1,7 +1,7 @@
 /** Hash routes (`#/group/12`): keeps the `?token=` query of browser mode untouched. */
 import type { GroupRef } from '../../core/shared/contract.js';
 
-export type ImageSort = 'confidence-asc' | 'confidence-desc' | 'name' | 'date';
+export type ImageSort = 'confidence-asc' | 'confidence-desc' | 'name' | 'date' | 'date-desc';
 
 export type Route =
   | { name: 'libraries' }
@@ -9,9 +9,10 @@ export type Route =
   | { name: 'group'; id: GroupRef }
   | { name: 'image'; id: number; group: GroupRef | null; sort: ImageSort; index: number | null }
   | { name: 'map' }
-  | { name: 'review' };
+  | { name: 'review' }
+  | { name: 'duplicates' };
 
-const SORTS: ImageSort[] = ['confidence-asc', 'confidence-desc', 'name', 'date'];
+const SORTS: ImageSort[] = ['confidence-asc', 'confidence-desc', 'name', 'date', 'date-desc'];
 
 function parseGroupRef(s: string | null | undefined): GroupRef | null {
   if (s === 'unsorted') return 'unsorted';
@@ -43,6 +44,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'map' };
     case 'review':
       return { name: 'review' };
+    case 'duplicates':
+      return { name: 'duplicates' };
     default:
       return { name: 'groups' };
   }

@@ -28,6 +28,20 @@ export function boundsOf(xy: ArrayLike<number>): Bounds {
   return { minX, minY, maxX, maxY };
 }
 
+/**
+ * The bounds of the points between the `q` and 1 - `q` quantiles of each axis (the whole
+ * bounds below 50 points): what a fitted view shows without letting outliers shrink the rest.
+ */
+export function robustBounds(xy: ArrayLike<number>, q = 0.01): Bounds {
+  const n = xy.length >> 1;
+  if (n < 50) return boundsOf(xy);
+  const xs = Float64Array.from({ length: n }, (_, i) => xy[2 * i]!).sort();
+  const ys = Float64Array.from({ length: n }, (_, i) => xy[2 * i + 1]!).sort();
+  const lo = Math.floor(q * n);
+  const hi = n - 1 - lo;
+  return boundsOf([xs[lo]!, ys[lo]!, xs[hi]!, ys[hi]!]);
+}
+
 export class SpatialGrid {
   readonly bounds: Bounds;
   readonly cols: number;
@@ -203,11 +217,28 @@ export function pointsForThumbnails(grid: SpatialGrid, cam: Camera, width: numbe
 }
 
 /**
- * The colour of a group's colour slot (GroupSummary.color), grey for Unsorted (null). Golden-angle
- * hues: the first slots, which the store hands out first, are the farthest apart.
+ * The first colour slots (the store hands out the lowest free slot first), one palette per
+ * scheme: twelve distinct hues, each at least 3:1 against the map's background (WCAG's minimum
+ * for graphics), each pair at least 20 apart in CIELAB (ΔE76) and 25 from the Unsorted grey.
+ * test/renderer/lib.test.ts checks those numbers. Golden-angle hues stood three near-identical
+ * greens side by side, worse in dark mode.
+ */
+export const PALETTE_LIGHT = ['#1f6fbf', '#c45a00', '#2a7f2a', '#7b3fb5', '#c62b2b', '#00807a', '#b0308f', '#8a5a2b', '#6b7a00', '#34449e', '#c2185b', '#0b7fa6'] as const;
+export const PALETTE_DARK = ['#6ea8ff', '#ffa24c', '#6fd36f', '#c39bff', '#ff7a7a', '#4fd1c5', '#f07ad8', '#d9b07a', '#e6d85a', '#a3e635', '#ff5c8a', '#b0c4de'] as const;
+/** Unsorted's grey, per scheme. */
+export const UNSORTED_LIGHT = '#9ea3ab';
+export const UNSORTED_DARK = '#73787f';
+
+const rgbOf = (hex: string): [number, number, number] => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255) as [number, number, number];
+
+/**
+ * The colour of a group's colour slot (GroupSummary.color), grey for Unsorted (null): the
+ * palette's, then golden-angle hues beyond it.
  */
 export function groupColor(slot: number | null, dark = false): [number, number, number] {
-  if (slot === null) return dark ? [0.45, 0.47, 0.5] : [0.62, 0.64, 0.67];
+  if (slot === null) return rgbOf(dark ? UNSORTED_DARK : UNSORTED_LIGHT);
+  const palette = dark ? PALETTE_DARK : PALETTE_LIGHT;
+  if (slot >= 0 && slot < palette.length) return rgbOf(palette[slot]!);
   const hue = (slot * 137.508) % 360;
   const s = 0.62,
     l = dark ? 0.62 : 0.5;

@@ -111,8 +111,8 @@ describe('exportGroups', () => {
     const file = path.join(fx.dir, 'g.csv');
     await call('exportGroups', { format: 'csv', out: file });
     const [header, first] = readFileSync(file, 'utf8').split('\n');
-    expect(header).toBe('path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash');
-    expect(first).toMatch(/,false,,,.*,cats\/cat1\.jpg,export-fixture:0$/);
+    expect(header).toBe('path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash,taken_at,duplicate_of');
+    expect(first).toMatch(/,false,,,.*,cats\/cat1\.jpg,export-fixture:0,,$/);
   });
 
   it('a CSV asked for in an existing folder goes into it, named, and the result says where', async () => {

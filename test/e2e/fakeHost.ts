@@ -377,6 +377,28 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       });
       return { total: images.length, groups: planGroups, conflicts: [], conflictCount: 0, alreadyThere: 0, removed: 0, removedFiles: [], failed: [], failedCount: 0, notes: [], dryRun, written: dryRun ? 0 : images.length };
     },
+    // The photo organizer's methods, as an empty library would answer them (the real service
+    // is what test/e2e/organizer.test.ts drives).
+    async groupTimeline() {
+      return { unit: 'month', buckets: [], fileDated: 0 };
+    },
+    async searchImages() {
+      return { items: [], total: 0, dateRange: null };
+    },
+    async listDuplicates() {
+      return { sets: [], copies: 0, maxDistance: 12, safeRange: [6, 14], minCosine: 0.8, unfingerprinted: 0 };
+    },
+    async setDuplicateThreshold() {
+      return { ok: true };
+    },
+    async setLibraryWatch({ id, watch }) {
+      const lib = libraries.find((l) => l.id === id)!;
+      lib.watch = watch;
+      return lib;
+    },
+    async browseFolders() {
+      return { path: opts.mediaDir, parent: null, folders: [], roots: [{ name: 'Home', path: opts.mediaDir }] };
+    },
   };
 
   return {

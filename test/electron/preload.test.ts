@@ -91,7 +91,7 @@ describe('window.constellate', () => {
     expect(required).toEqual(['electron']);
     expect(Object.isFrozen(bridge)).toBe(true);
     expect(Object.keys(bridge).sort()).toEqual(
-      ['invoke', 'onEvent', 'mediaBase', 'platform', 'pickFolder', 'revealInFolder', 'openWithDefaultApp', 'onMenuCommand'].sort(),
+      ['invoke', 'onEvent', 'mediaBase', 'platform', 'pickFolder', 'revealInFolder', 'openWithDefaultApp', 'onMenuCommand', 'pathForFile'].sort(),
     );
     expect(bridge.mediaBase).toBe(MEDIA_BASE);
     expect(bridge.platform).toBe('linux');

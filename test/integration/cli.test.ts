@@ -93,7 +93,7 @@ describe('constellate CLI on real images', () => {
     const csv = await runCli(['export', '--db', db, '--format', 'csv']);
     expect(csv.code, csv.stderr).toBe(0);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines[0]).toBe('path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash');
+    expect(lines[0]).toBe('path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash,taken_at,duplicate_of');
     expect(lines).toHaveLength(61);
     const jsonOut = path.join(work, 'groups.json');
     const json = await runCli(['export', '--db', db, '--format', 'json', '--out', jsonOut]);

@@ -43,12 +43,16 @@ describe('ActiveModel', () => {
     const [s0, s1, nb] = await Promise.all([active.suggestions(imageIds[0]!), active.suggestions(imageIds[1]!), active.neighbours(imageIds[0]!, 3)]);
     expect(loads).toHaveBeenCalledTimes(1);
     expect(tf.getBackend()).not.toBe('cpu');
-    // suggestions: every group, ranked by the head's probability of feature c
+    // suggestions: every group, ranked by the cosine to its centroid (images j % 3, unit vectors)
+    const unit = (v: Float32Array) => v.map((x) => x / Math.hypot(...v));
+    const centroid = (c: number) => unit(imageIds.map((_, j) => unit(vec(j + 1, DIM))).filter((_, j) => j % K === c).reduce((a, v) => a.map((x, t) => x + v[t]!), new Float32Array(DIM)));
+    const cos = (a: Float32Array, b: Float32Array) => a.reduce((s, x, t) => s + x * b[t]!, 0);
     for (const [s, i] of [[s0, 0], [s1, 1]] as const) {
       expect(s.map((x) => x.groupId).sort()).toEqual([...groupIds].sort());
-      const v = vec(i + 1, DIM);
-      const best = [0, 1, 2].reduce((a, c) => (v[c]! > v[a]! ? c : a), 0);
-      expect(s[0]!.groupId).toBe(groupIds[best]);
+      const v = unit(vec(i + 1, DIM));
+      const ranked = [0, 1, 2].sort((a, b) => cos(v, centroid(b)) - cos(v, centroid(a)));
+      expect(s.map((x) => x.groupId)).toEqual(ranked.map((c) => groupIds[c]));
+      expect(s.reduce((a, x) => a + x.probability, 0)).toBeCloseTo(1, 5);
     }
     expect(nb).toHaveLength(3);
     expect(nb).not.toContain(imageIds[0]);
@@ -58,5 +62,21 @@ describe('ActiveModel', () => {
     active.invalidate();
     await active.suggestions(imageIds[2]!);
     expect(loads).toHaveBeenCalledTimes(2);
+  });
+
+  it('ranks the parts a Split made and the groups the user made with the others (issue 21, defect 3)', async () => {
+    const active = new ActiveModel(store);
+    // group 0 (images 0, 3, 6, 9) split in two: 6 and 9 make a new group, which the head does not know
+    const { groupIds: parts } = store.edits.splitGroup(groupIds[0]!, [
+      { images: [{ imageId: imageIds[0]!, confidence: 0.9 }, { imageId: imageIds[3]!, confidence: 0.9 }] },
+      { name: 'Part 2', images: [{ imageId: imageIds[6]!, confidence: 0.51 }, { imageId: imageIds[9]!, confidence: 0.51 }] },
+    ]);
+    const made = store.edits.moveImagesToNewGroup([imageIds[1]!], 'Mine').groupId;
+    const s = await active.suggestions(imageIds[6]!);
+    expect(s.map((x) => x.groupId)).toEqual(expect.arrayContaining([parts[1]!, made, ...groupIds]));
+    // its own part's centroid is itself and its twin: ranked above the part it left
+    expect(s.findIndex((x) => x.groupId === parts[1])).toBeLessThan(s.findIndex((x) => x.groupId === parts[0]));
+    store.edits.undo();
+    store.edits.undo();
   });
 });

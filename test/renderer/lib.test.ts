@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { JobState, PlaceSummary, RunSummary } from '../../core/shared/contract.js';
-import { exportPathFor, jobDoneText, plural } from '../../renderer/lib/format.js';
+import { confidenceLevel, exportPathFor, jobDoneText, plural } from '../../renderer/lib/format.js';
+import { DEFAULT_UNSORTED_THRESHOLD } from '../../core/store/unsorted.js';
 import { controlOwnsKey, isTyping, keyToCommand, movesCursor } from '../../renderer/lib/keyboard.js';
 import { crispPixels, fitScale } from '../../renderer/lib/preview.js';
 import { PagedList, pagesFor } from '../../renderer/lib/paged.js';
 import { formatRoute, parseRoute, type Route } from '../../renderer/lib/router.js';
 import { Selection } from '../../renderer/lib/selection.js';
-import { fitCamera, pointInPolygon, pointsForThumbnails, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
+import { clampPan, openingScale, zoomAbout } from '../../renderer/lib/zoom.js';
+import { fitCamera, groupColor, pointInPolygon, pointsForThumbnails, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
 
 describe('Selection', () => {
   it('click selects one; ctrl toggles; shift selects the range from the anchor', () => {
@@ -115,7 +117,7 @@ describe('keyboard map', () => {
     expect(k('Escape')).toEqual({ kind: 'back' });
     expect(k('Delete')).toEqual({ kind: 'remove' });
     expect(k('3')).toEqual({ kind: 'send', n: 3 });
-    expect(k('0')).toBeNull();
+    expect(k('0')).toEqual({ kind: 'zoom', to: 'fit' }); // not a group number: those are 1-9
     expect(k('?', { shiftKey: true })).toEqual({ kind: 'help' });
     expect(k('p')).toEqual({ kind: 'pin' });
   });
@@ -325,5 +327,71 @@ describe('jobDoneText', () => {
     expect(jobDoneText(placed({ placed: 32, unsorted: 8 }))).toBe('Placed 32 new or changed images in your groups; of those, 8 fit no group well and went to Unsorted, where Regroup… makes groups for them');
     // the two gone at an earlier scan are not news
     expect(jobDoneText(placed({ missing: 2 }))).toBe('No new or changed images');
+  });
+});
+
+describe('the group colours (issue 21, defect 9)', () => {
+  const lin = (c: number) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  const luminance = ([r, g, b]: number[]) => 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+  const contrast = (a: number[], b: number[]) => {
+    const [x, y] = [luminance(a), luminance(b)];
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+  };
+  const lab = (rgb: number[]) => {
+    const [r, g, b] = rgb.map(lin) as [number, number, number];
+    const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
+    const [x, y, z] = [(0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b, (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883];
+    return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
+  };
+  const deltaE = (a: number[], b: number[]) => Math.hypot(...lab(a).map((v, i) => v - lab(b)[i]!));
+  for (const [scheme, dark, surface] of [['light', false, [1, 1, 1]], ['dark', true, [0x1a / 255, 0x1d / 255, 0x23 / 255]]] as const) {
+    it(`${scheme}: twelve distinct hues, each visible on the map and apart from Unsorted's grey`, () => {
+      const colours = Array.from({ length: 12 }, (_, slot) => groupColor(slot, dark));
+      const grey = groupColor(null, dark);
+      for (const c of colours) {
+        expect(contrast(c, [...surface])).toBeGreaterThanOrEqual(3);
+        expect(deltaE(c, grey)).toBeGreaterThanOrEqual(25);
+      }
+      for (let i = 0; i < colours.length; i++) for (let j = i + 1; j < colours.length; j++) expect(deltaE(colours[i]!, colours[j]!)).toBeGreaterThanOrEqual(20);
+    });
+  }
+});
+
+describe('the image viewer’s zoom (issue 21, defect 9 and zoom)', () => {
+  it('opens a photo fitted when it is larger than the pane, at 1:1 when smaller: never enlarged to a blur', () => {
+    expect(openingScale(4000, 3000, 800, 600)).toBeCloseTo(0.2);
+    expect(openingScale(640, 480, 1000, 700)).toBe(1);
+    // a 28 x 28 dataset image: the largest whole multiple that fits, drawn with crisp pixels
+    expect(openingScale(28, 28, 600, 500)).toBe(17);
+  });
+
+  it('zooms about the pointer: the image point under it stays put', () => {
+    const v = { scale: 1, x: 10, y: -20 };
+    const z = zoomAbout(v, 2, 100, 50);
+    // image point under (100, 50): ((100 - 10) / 1, (50 + 20) / 1) = (90, 70); after: 100 = x' + 90 * 2
+    expect(z).toEqual({ scale: 2, x: 100 - 90 * 2, y: 50 - 70 * 2 });
+    expect(zoomAbout(v, 1e6, 0, 0).scale).toBe(32);
+    expect(clampPan({ scale: 1, x: 500, y: 0 }, 400, 300, 800, 600)).toEqual({ scale: 1, x: 0, y: 0 });
+  });
+
+  it('has keys: + and = in, - out, 0 fit, Z 1:1', () => {
+    expect(['+', '=', '-', '0', 'z'].map((key) => keyToCommand({ key }))).toEqual([
+      { kind: 'zoom', to: 'in' },
+      { kind: 'zoom', to: 'in' },
+      { kind: 'zoom', to: 'out' },
+      { kind: 'zoom', to: 'fit' },
+      { kind: 'zoom', to: 'actual' },
+    ]);
+  });
+});
+
+describe('confidence colours', () => {
+  it('on the calibrated scale: low below the default Unsorted threshold, high from 60%', () => {
+    expect(confidenceLevel(DEFAULT_UNSORTED_THRESHOLD - 0.01)).toBe('low');
+    expect(confidenceLevel(DEFAULT_UNSORTED_THRESHOLD)).toBe('mid');
+    expect(confidenceLevel(0.59)).toBe('mid');
+    // the most certain images read about 73%: they must be able to show as sure
+    expect(confidenceLevel(0.6)).toBe('high');
+    expect(confidenceLevel(0.73)).toBe('high');
   });
 });

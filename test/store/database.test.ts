@@ -104,8 +104,10 @@ describe('migrations', () => {
     const file = path.join(dir, 'old.db');
     const old = openStore(file, { migrations: MIGRATIONS.slice(0, 1) });
     expect(old.db.schemaVersion()).toBe(1);
-    // Images only: today's embeddings code writes the engine column that version 1 lacks.
-    seedImages(old, path.join(dir, 'photos'), 20, 8, 1000, { vectors: false });
+    // rows as version 1 wrote them (today's repositories write columns it does not have)
+    old.db.raw.prepare(`INSERT INTO libraries (id, root_path, name, added_at) VALUES (1, ?, 'photos', 0)`).run(path.join(dir, 'photos'));
+    const add = old.db.raw.prepare(`INSERT INTO images (library_id, rel_path, name, size, mtime_ms, content_hash, status, width, height, first_seen_at, updated_at) VALUES (1, ?, ?, 1, 0, ?, 'ok', 4, 3, 0, 0)`);
+    for (let i = 0; i < 20; i++) add.run(`img-${i}.jpg`, `img-${i}.jpg`, `h${i}`);
     old.close();
 
     const store = openStore(file);
@@ -252,12 +254,11 @@ describe('failures leave nothing half-written', () => {
   it('moves an older database\'s confidences, its Unsorted threshold and its undo snapshots onto the calibrated scale', () => {
     const file = path.join(dir, 'v3.db');
     const old = openStore(file, { migrations: MIGRATIONS.slice(0, 3) });
-    const photos = path.join(dir, 'photos-v3');
-    fs.mkdirSync(photos);
-    const lib = old.libraries.add(photos);
-    const img = old.db.raw.prepare("INSERT INTO images (library_id, rel_path, name, size, mtime_ms, status, first_seen_at, updated_at) VALUES (?, ?, ?, 1, 0, 'ok', 0, 0)");
-    const ids = [1, 2, 3].map((i) => Number(img.run(lib.id, `a${i}.jpg`, `a${i}.jpg`).lastInsertRowid));
-    const run = old.runs.create({ k: 1 }).id;
+    // rows as version 3 wrote them (today's repositories write columns it does not have)
+    old.db.raw.prepare(`INSERT INTO libraries (id, root_path, name, added_at) VALUES (1, ?, 'photos', 0)`).run(path.join(dir, 'photos-v3'));
+    const img = old.db.raw.prepare("INSERT INTO images (library_id, rel_path, name, size, mtime_ms, status, first_seen_at, updated_at) VALUES (1, ?, ?, 1, 0, 'ok', 0, 0)");
+    const ids = [1, 2, 3].map((i) => Number(img.run(`a${i}.jpg`, `a${i}.jpg`).lastInsertRowid));
+    const run = Number(old.db.raw.prepare("INSERT INTO runs (kind, k, params_json, status, started_at) VALUES ('cluster', 1, '{}', 'done', 0)").run().lastInsertRowid);
     const gid = Number(old.db.raw.prepare("INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, 0, 'g', 'run', 0, 0)").run(run).lastInsertRowid);
     const put = old.db.raw.prepare('INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned) VALUES (?, ?, ?, ?, ?)');
     put.run(run, ids[0], gid, 0.6, 0);

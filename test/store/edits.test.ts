@@ -250,13 +250,20 @@ describe('re-clustering keeps the user work', () => {
     expect(names.filter((x) => x !== 'Birds').sort()).toEqual(['Group 1', 'Group 2']);
   });
 
-  it('the groups the trainer continued (lineage) keep their names whatever the overlap', () => {
+  it('the groups the trainer continued (lineage) keep their names only where their images are no minority', () => {
     store.edits.renameGroup(g(0), 'Vehicles');
     const next = seedRun(store, imageIds, 3, 0, { groupOf: (j) => (j % 4 === 0 ? (j / 4) % 3 : (j % 4) - 1) });
-    // the trainer was told that Vehicles (its pins, or the start) is its cluster 2
+    // the trainer was told that Vehicles (its pins, or the start) is its cluster 2, which holds
+    // 3 of its 10 images among 13: the name does not land there, it is offered back
     const res = store.edits.recluster(next.runId, { lineage: new Map([[g(0), 2]]) });
-    expect(store.groups.get(next.groupIds[2]!)).toMatchObject({ name: 'Vehicles', userNamed: true });
-    expect(res.summary).toMatchObject({ droppedNames: [], keptNames: ['Vehicles'] });
+    expect(store.groups.get(next.groupIds[2]!)!.name).not.toBe('Vehicles');
+    expect(res.summary).toMatchObject({ droppedNames: ['Vehicles'], keptNames: [] });
+    expect(res.summary.nameOffers).toEqual([expect.objectContaining({ name: 'Vehicles', of: 10 })]);
+    // where they are the majority, the continued group keeps its name
+    store.edits.undo();
+    const same = seedRun(store, imageIds, 4, 1);
+    store.edits.recluster(same.runId, { lineage: new Map([[g(0), 1]]) });
+    expect(store.groups.get(same.groupIds[1]!)).toMatchObject({ name: 'Vehicles', userNamed: true });
   });
 
   it('with the same groups in another order, every name stays with its images, "Group N" too', () => {

@@ -1,5 +1,8 @@
 /** Groups: listing and browsing them, the Unsorted threshold, and the edits of whole groups. */
-import type { ApiHandlers, GroupSummary } from '../../shared/contract.js';
+import type { ApiHandlers, GroupRef, GroupSummary, Outputs } from '../../shared/contract.js';
+import { duplicateIndex, periodOf } from '../organizer.js';
+
+type ImageSort = 'confidence-asc' | 'confidence-desc' | 'name' | 'date' | 'date-desc';
 import { ApiError } from '../../shared/client.js';
 import { splitGroupImages, SplitRefusedError } from '../../jobs/grouping/splitGroup.js';
 import { GROUP_GONE } from '../../store/errors.js';
@@ -19,6 +22,47 @@ export type GroupHandlers = Pick<
   | 'splitGroup'
 >;
 
+/**
+ * A group's (or Unsorted's) images dated in [from, to), and with `stack` each duplicate set's
+ * copies listed under their keeper when both are in the list (the keeper's `stacked` counts them).
+ */
+function filteredImages(
+  ctx: ServiceContext,
+  groupId: GroupRef,
+  o: { sort: ImageSort; offset: number; limit: number; stack: boolean; from?: string; to?: string },
+): Outputs['listGroupImages'] {
+  const { store } = ctx;
+  const { run, ids: all } = store.browse.orderedIds(groupId, { threshold: ctx.threshold(), sort: o.sort });
+  let ids = Array.from(all);
+  if (o.from !== undefined || o.to !== undefined) {
+    const from = o.from === undefined ? -Infinity : (periodOf(o.from)?.start ?? -Infinity);
+    const to = o.to === undefined ? Infinity : (periodOf(o.to)?.end ?? Infinity);
+    const dates = store.browse.imageDates();
+    ids = ids.filter((id) => {
+      const d = dates.get(id)?.date;
+      return d !== undefined && d >= from && d < to;
+    });
+  }
+  const dup = duplicateIndex(store);
+  const stacked = new Map<number, number[]>();
+  if (o.stack) {
+    const inList = new Set(ids);
+    ids = ids.filter((id) => {
+      const k = dup.keeperOf.get(id);
+      if (k === undefined || !inList.has(k)) return true;
+      stacked.set(k, [...(stacked.get(k) ?? []), id]);
+      return false;
+    });
+  }
+  const page = ids.slice(o.offset, o.offset + o.limit);
+  const items = store.browse.rowsByIds(run, page).map((r) => {
+    const shown = groupId === 'unsorted' ? r.groupId : groupId;
+    const k = dup.keeperOf.get(r.id);
+    return { ...toImageSummary(r, shown), ...(k !== undefined ? { duplicateOf: k } : {}), ...(stacked.has(r.id) ? { stacked: stacked.get(r.id)!.length, stackedIds: stacked.get(r.id)! } : {}) };
+  });
+  return { items, total: ids.length };
+}
+
 export function groupHandlers(ctx: ServiceContext): GroupHandlers {
   const { store } = ctx;
   const { browse } = store;
@@ -32,7 +76,9 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
     async listGroups({ sort, search }) {
       if (store.runs.activeRunId() === null) return { groups: [], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: ctx.threshold() };
       const t = ctx.threshold();
-      const rows = browse.groupSummaries({ typical: 4, threshold: t, sort: sort === 'name' ? 'name' : 'size', query: search || undefined });
+      const rows = browse.groupSummaries({ typical: 8, threshold: t, sort: sort === 'name' ? 'name' : 'size', query: search || undefined });
+      // a card's pictures are four different ones: a copy gives way to the next image
+      const copies = duplicateIndex(store).keeperOf;
       const groups: GroupSummary[] = rows.map((g) => ({
         id: g.id,
         name: g.name,
@@ -40,18 +86,22 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
         color: g.color,
         count: g.count,
         meanConfidence: g.meanConfidence ?? 0,
-        typicalImageIds: g.typicalImageIds,
+        pinned: g.pinned,
+        typicalImageIds: g.typicalImageIds.filter((id) => !copies.has(id)).slice(0, 4),
       }));
-      if (sort === 'confidence') groups.sort((a, b) => a.meanConfidence - b.meanConfidence); // least certain first
+      // least certain first; a group the user placed entirely is as certain as it gets
+      const certainty = (g: GroupSummary) => ((g.pinned ?? 0) >= g.count ? 1 : g.meanConfidence);
+      if (sort === 'confidence') groups.sort((a, b) => certainty(a) - certainty(b));
       return { groups, unsortedCount: browse.countUnsorted({ threshold: t }), ungroupedCount: browse.countUngrouped(), unsortedThreshold: t };
     },
-    async listGroupImages({ groupId, sort, offset, limit }) {
+    async listGroupImages({ groupId, sort, offset, limit, stack, from, to }) {
       const t = ctx.threshold();
+      if (groupId !== 'unsorted') requireGroup(groupId);
+      if (stack || from !== undefined || to !== undefined) return filteredImages(ctx, groupId, { sort, offset, limit, stack: stack ?? false, from, to });
       if (groupId === 'unsorted') {
         const page = browse.unsortedImages({ threshold: t, sort, offset, limit });
         return { total: page.total, items: page.items.map((r) => toImageSummary(r, r.groupId)) };
       }
-      requireGroup(groupId);
       const page = browse.groupImages(groupId, { sort, offset, limit, threshold: t });
       return { total: page.total, items: page.items.map((r) => toImageSummary(r, groupId)) };
     },

@@ -5,7 +5,7 @@ import { GROUP_GONE } from '../../store/errors.js';
 import { shownGroupId } from '../../store/unsorted.js';
 import { notFound, type ServiceContext } from '../context.js';
 import { requireFreeName } from '../groupNames.js';
-import { neighbourSummary, toImageSummary } from '../views.js';
+import { neighbourSummary, takenIso, toImageSummary } from '../views.js';
 
 export type ImageHandlers = Pick<ApiHandlers, 'getImage' | 'reviewQueue' | 'moveImages' | 'removeFromGroup' | 'pinImages'>;
 
@@ -32,7 +32,8 @@ export function imageHandlers(ctx: ServiceContext): ImageHandlers {
         mtime: new Date(d.mtimeMs).toISOString(),
         width: d.displayWidth,
         height: d.displayHeight,
-        takenAt: d.takenAt === null ? null : new Date(d.takenAt).toISOString(),
+        takenAt: takenIso(d.takenAt, d.takenOffset),
+        fileTime: new Date(d.mtimeMs).toISOString(),
         camera: d.camera,
         groupId,
         groupName: groupId === null ? null : (names.get(groupId) ?? null),

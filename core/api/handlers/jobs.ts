@@ -8,6 +8,14 @@ import { requireIdle, type ServiceContext } from '../context.js';
 
 export type JobHandlers = Pick<ApiHandlers, 'getStatus' | 'startClustering' | 'recluster' | 'placeNewImages' | 'cancelJob' | 'getJob'>;
 
+/** Places what is new in the libraries in the current groups (the job behind Place new images and watched folders). */
+export function startPlaceNew(ctx: ServiceContext): JobState {
+  return ctx.jobs.start('place-new', async (signal, update) => {
+    const placed = await placeNewImages({ store: ctx.store, workers: ctx.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
+    return { placed };
+  });
+}
+
 export function jobHandlers(ctx: ServiceContext): JobHandlers {
   const { store, jobs } = ctx;
   const startCluster = (kind: 'cluster' | 'recluster', input: { libraryIds?: number[]; groups?: number | null; seed?: number }): JobState => {
@@ -50,10 +58,7 @@ export function jobHandlers(ctx: ServiceContext): JobHandlers {
     async placeNewImages() {
       ctx.requireRun();
       requireIdle(jobs);
-      return jobs.start('place-new', async (signal, update) => {
-        const placed = await placeNewImages({ store, workers: ctx.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
-        return { placed };
-      });
+      return startPlaceNew(ctx);
     },
     async cancelJob({ jobId }) {
       return { ok: jobs.cancel(jobId) };

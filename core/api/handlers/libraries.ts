@@ -6,8 +6,9 @@ import { ApiError } from '../../shared/client.js';
 import { decodeSkip } from '../../jobs/indexing/indexLibrary.js';
 import { requireIdle, type ServiceContext } from '../context.js';
 import { libraryView } from '../views.js';
+import { listFolders } from '../folders.js';
 
-export type LibraryHandlers = Pick<ApiHandlers, 'listLibraries' | 'addLibrary' | 'removeLibrary' | 'listSkipped' | 'listMissing'>;
+export type LibraryHandlers = Pick<ApiHandlers, 'listLibraries' | 'addLibrary' | 'removeLibrary' | 'listSkipped' | 'listMissing' | 'setLibraryWatch' | 'browseFolders'>;
 
 export function libraryHandlers(ctx: ServiceContext): LibraryHandlers {
   const { store } = ctx;
@@ -32,6 +33,15 @@ export function libraryHandlers(ctx: ServiceContext): LibraryHandlers {
       ctx.emit({ type: 'changed', what: 'libraries' });
       ctx.emit({ type: 'changed', what: 'groups' });
       return { ok: true };
+    },
+    async setLibraryWatch({ id, watch }) {
+      if (!store.libraries.get(id)) throw new ApiError('not-found', `library ${id} not found`);
+      store.libraries.setWatch(id, watch);
+      ctx.emit({ type: 'changed', what: 'libraries' });
+      return libraryView(store, id);
+    },
+    async browseFolders({ path: p }) {
+      return listFolders(p);
     },
     async listSkipped({ offset, limit }) {
       const rows = store.images.listSkipped({ limit: offset + limit });

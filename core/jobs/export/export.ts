@@ -36,7 +36,7 @@ import type { ExportFormat, ExportMode, ExportRecord } from './types.js';
 export { safeFolderName };
 
 /** Columns in file order: path and group first, as readers of the format expect them. */
-const COLUMNS = ['path', 'group_id', 'group_name', 'confidence', 'image_id', 'user_confirmed', 'suggested_group_id', 'suggested_group_name', 'library', 'relative_path', 'content_hash'] as const;
+const COLUMNS = ['path', 'group_id', 'group_name', 'confidence', 'image_id', 'user_confirmed', 'suggested_group_id', 'suggested_group_name', 'library', 'relative_path', 'content_hash', 'taken_at', 'duplicate_of'] as const;
 type Row = Record<(typeof COLUMNS)[number], string | number | boolean | null>;
 
 function row(r: ExportRecord): Row {
@@ -52,6 +52,8 @@ function row(r: ExportRecord): Row {
     library: r.library,
     relative_path: r.relativePath,
     content_hash: r.contentHash,
+    taken_at: r.takenAt ?? null,
+    duplicate_of: r.duplicateOf ?? null,
   };
 }
 
@@ -69,7 +71,7 @@ export function toJson(records: readonly ExportRecord[]): string {
 }
 
 /** Columns holding text (names, paths): a spreadsheet may read them as formulas. */
-const TEXT_COLUMNS: ReadonlySet<string> = new Set(['path', 'group_name', 'suggested_group_name', 'library', 'relative_path', 'content_hash']);
+const TEXT_COLUMNS: ReadonlySet<string> = new Set(['path', 'group_name', 'suggested_group_name', 'library', 'relative_path', 'content_hash', 'taken_at']);
 
 /**
  * A text cell starting with = + - @ tab or carriage return is a formula to Excel and LibreOffice
@@ -139,6 +141,8 @@ export interface ExportOptions {
   database?: string;
   /** The libraries' root folders: an export into one says so (and must not hide its images). */
   libraryRoots?: readonly string[];
+  /** Folders: also a Hugging Face `imagefolder` metadata.csv (file_name, label, ...) beside the class folders. */
+  hfMetadata?: boolean;
 }
 
 interface GroupCount {
@@ -349,6 +353,8 @@ interface FolderRun {
   files: ManifestFile[];
   copiedOtherDisk: number;
   copiedNotAllowed: number;
+  /** Each placed record and its path in the export folder (for metadata.csv). */
+  placedRecords: Array<{ record: ExportRecord; rel: string }>;
 }
 
 /** Where one record went: nowhere (why), or a name in its folder, already there or written (in a dry run: to be). */
@@ -402,6 +408,7 @@ async function countPlacement(r: ExportRecord, g: GroupFolder, p: Placement, run
   }
   const rel = `${g.folder}/${p.name}`;
   run.placed.add(rel);
+  run.placedRecords.push({ record: r, rel });
   if (p.kind === 'there') {
     plan.alreadyThere++;
     g.result.alreadyThere++;
@@ -435,7 +442,7 @@ async function exportFolders(records: readonly ExportRecord[], byGroup: Map<stri
     await fsp.mkdir(out, { recursive: true });
     await writeMarker(out, options.database);
   }
-  const run: FolderRun = { out, mode, destDev, plan, total: records.length, taken: new Set(), placed: new PlacedPaths(), unplaced: new Set(), files: [], copiedOtherDisk: 0, copiedNotAllowed: 0 };
+  const run: FolderRun = { out, mode, destDev, plan, total: records.length, taken: new Set(), placed: new PlacedPaths(), unplaced: new Set(), files: [], copiedOtherDisk: 0, copiedNotAllowed: 0, placedRecords: [] };
   for (const r of records) {
     const g = folders.get(String(r.groupId))!;
     await countPlacement(r, g, await placeRecord(r, path.join(out, g.folder), run), run);
@@ -443,6 +450,37 @@ async function exportFolders(records: readonly ExportRecord[], byGroup: Map<stri
   const listAgain = await settlePrior(prior, run, folders);
   if (!plan.dryRun) await saveManifest(run, folders, listAgain, options.database);
   plan.notes.push(...copiedNotes(run));
+  if (options.hfMetadata) await writeHfMetadata(run);
+}
+
+/** The columns of metadata.csv: `file_name` and `label` as Hugging Face's `imagefolder` reads them, then ours. */
+const HF_COLUMNS = ['file_name', 'label', 'group_id', 'image_id', 'confidence', 'user_confirmed', 'taken_at', 'duplicate_of'] as const;
+export const HF_METADATA = 'metadata.csv';
+
+/**
+ * metadata.csv beside the class folders (`datasets.load_dataset("imagefolder", data_dir=out)`):
+ * one row per exported file, its path in the folder and its group's name as the label. Written
+ * over an earlier one of ours (same header), never over another file.
+ */
+async function writeHfMetadata(run: FolderRun): Promise<void> {
+  const target = path.join(run.out, HF_METADATA);
+  const header = HF_COLUMNS.join(',');
+  const existing = await fsp.readFile(target, 'utf8').catch(() => null);
+  if (existing !== null && !existing.startsWith(header)) {
+    run.plan.notes.push(`${target} exists and is not one of ours: the Hugging Face metadata was not written`);
+    return;
+  }
+  if (run.plan.dryRun) {
+    run.plan.notes.push(`${HF_METADATA} (Hugging Face imagefolder) would list ${fmtCount(run.placedRecords.length)} files`);
+    return;
+  }
+  const lines = [header];
+  for (const { record: r, rel } of run.placedRecords) {
+    const values = [rel, r.groupName, r.groupId, r.imageId, r.confidence === null ? null : r.confidence.toFixed(4), r.userConfirmed, r.takenAt ?? null, r.duplicateOf ?? null];
+    lines.push(values.map((v, i) => csvCell(v, i <= 1 || i === 6 ? 'path' : 'n')).join(','));
+  }
+  await fsp.writeFile(target, lines.join('\n') + '\n');
+  run.plan.notes.push(`${HF_METADATA} lists the ${fmtCount(run.placedRecords.length)} files with their labels (Hugging Face imagefolder)`);
 }
 
 /**

@@ -1,19 +1,36 @@
 /** The current grouping as export records (one per usable image of the active run). */
 import path from 'node:path';
 import type { BrowseRepository, Store } from '../../store/index.js';
-import { UNSORTED_NAME, type ExportRecord } from './types.js';
+import { formatTakenAt } from '../../library/dates.js';
+import { UNSORTED_NAME, type ExportFilters, type ExportRecord } from './types.js';
 import { getUnsortedThreshold, isBelowThreshold } from '../../store/unsorted.js';
 
 type ExportRow = ReturnType<BrowseRepository['exportRows']>[number];
 
-export function exportRecordsFromStore(store: Store): ExportRecord[] {
+/**
+ * The records, less what `filters` leave out. `keeperOf`: each duplicate copy's keeper (the
+ * caller's duplicate index; core/store/duplicates.ts), for `duplicate_of` and skipDuplicates.
+ */
+export function exportRecordsFromStore(store: Store, options: { keeperOf?: ReadonlyMap<number, number>; filters?: ExportFilters } = {}): ExportRecord[] {
   const runId = store.runs.activeRunId();
   if (runId === null) return [];
   const threshold = getUnsortedThreshold(store.db);
-  return store.browse.exportRows(runId).map((r) => toRecord(r, threshold));
+  const records = store.browse.exportRows(runId).map((r) => toRecord(r, threshold, options.keeperOf));
+  return filterRecords(records, options.filters ?? {});
 }
 
-function toRecord(r: ExportRow, threshold: number): ExportRecord {
+/** Leaves out what the filters say: copies (keepers stay), Unsorted, the unconfirmed, the less sure. */
+export function filterRecords(records: readonly ExportRecord[], f: ExportFilters): ExportRecord[] {
+  return records.filter((r) => {
+    if (f.skipDuplicates && r.duplicateOf != null) return false;
+    if (f.skipUnsorted && r.groupId === null) return false;
+    if (f.confirmedOnly && !r.userConfirmed) return false;
+    if (f.minConfidence !== undefined && !r.userConfirmed && (r.confidence ?? 0) < f.minConfidence) return false;
+    return true;
+  });
+}
+
+function toRecord(r: ExportRow, threshold: number, keeperOf?: ReadonlyMap<number, number>): ExportRecord {
   // In Unsorted: never assigned or removed by the user (no group), or the model unsure of an
   // image the user did not pin. Only the last has a group the model would put it in; an image
   // the user removed must not get back, as a suggestion, the group they took it out of.
@@ -33,5 +50,7 @@ function toRecord(r: ExportRow, threshold: number): ExportRecord {
     // `/` on every system: a dataset made on Windows reads the same elsewhere.
     relativePath: r.relPath.split(path.sep).join('/'),
     contentHash: r.contentHash,
+    takenAt: r.takenAt === null ? null : formatTakenAt(r.takenAt, r.takenOffset),
+    duplicateOf: keeperOf?.get(r.imageId) ?? null,
   };
 }

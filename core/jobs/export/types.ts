@@ -22,6 +22,18 @@ export interface ExportRecord {
   relativePath: string;
   /** The store's content hash (`cs1:`, see core/library/hash.ts), null before it was read. */
   contentHash: string | null;
+  /** When the photo was taken, ISO 8601 as the camera recorded it (its zone where known); null: unknown. */
+  takenAt?: string | null;
+  /** A copy in a duplicate set: the keeper's image id; null otherwise (the keeper too). */
+  duplicateOf?: number | null;
+}
+
+/** What an export leaves out (the contract's exportFilters). */
+export interface ExportFilters {
+  skipDuplicates?: boolean;
+  skipUnsorted?: boolean;
+  confirmedOnly?: boolean;
+  minConfidence?: number;
 }
 
 export type ExportFormat = 'csv' | 'json' | 'folders';

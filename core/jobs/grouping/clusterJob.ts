@@ -113,7 +113,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     if (activeRun === null) setActiveRunId(store.db, run.id);
     else {
       const carried = store.edits.recluster(run.id, { lineage: lineage(clusterOf, pinnedGroupCount, result.refined) }).summary;
-      summary.names = { kept: carried.keptNames, dropped: carried.droppedNames };
+      summary.names = { kept: carried.keptNames, dropped: carried.droppedNames, offers: carried.nameOffers };
     }
   } catch (err) {
     store.runs.finish(run.id, { status: 'failed', error: err instanceof Error ? err.message : String(err) });

@@ -14,8 +14,10 @@ import { BACKBONE } from '../../embed/backboneInfo.js';
 import { startEmbedPool, type EmbedPoolStats } from '../../embed/pool.js';
 import { getViewsPerImage, viewNames } from './views.js';
 import type { EmbedItem, EmbedResult } from '../../embed/protocol.js';
+import { exifDateParts } from '../../images/metadata.js';
 import { hashFile } from '../../library/hash.js';
 import { isScanSkip, scanFolders } from '../../library/scan.js';
+import { readImageDetails } from './details.js';
 import type { SkipReason } from '../../library/skips.js';
 import type { Database } from '../../store/database.js';
 import { thumbnailDir } from '../../store/database.js';
@@ -99,7 +101,11 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
         else result.embedded++;
       }
       if (progress.phase === 'embed') progress.advance(batch.length);
-      else early += batch.length;
+      else if (progress.phase === 'model') {
+        // The first images are embedded: the model is loaded.
+        progress.start('embed', queued);
+        progress.advance(batch.length);
+      } else early += batch.length;
     },
   );
   try {
@@ -139,12 +145,18 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
     queued += missing.length;
     progress.finish();
 
-    progress.start('embed', queued);
-    if (early > 0) progress.advance(early);
+    // Loading the model takes a while (40-75 s on a slow machine) before the first image is
+    // embedded: a phase of its own, so "0 / 143" does not sit there as if stuck.
+    if (queued > 0 && early === 0) progress.start('model', null);
+    else {
+      progress.start('embed', queued);
+      if (early > 0) progress.advance(early);
+    }
     pool.end();
     const stats = await pool.done;
     if (queued > 0) result.pool = stats;
     progress.finish();
+    await readImageDetails({ db, libraryIds: libs.map((l) => l.id), progress, signal });
   } catch (err) {
     pool.close(err instanceof Error ? err : new Error(String(err)));
     await pool.done.catch(() => undefined);
@@ -310,7 +322,7 @@ function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: Emb
         displayHeight: r.facts.height,
         orientation: r.facts.orientation,
         format: r.facts.format,
-        takenAt: r.facts.takenAt ? Date.parse(r.facts.takenAt.slice(0, 19) + 'Z') || null : null,
+        ...takenOf(r.facts.takenAt),
         camera: r.facts.camera,
         thumbPath: r.thumbnail,
       });
@@ -323,6 +335,12 @@ function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: Emb
     images.markSkipped(skipped);
     return adoptedCount(ids);
   });
+}
+
+/** The EXIF date as stored: its wall clock as if UTC, and its zone where the file records one. */
+function takenOf(takenAt: string | null): { takenAt: number | null; takenOffset: number | null } {
+  const parts = takenAt ? exifDateParts(takenAt) : null;
+  return { takenAt: parts?.wallClockMs ?? null, takenOffset: parts?.offsetMinutes ?? null };
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -9,6 +9,7 @@ import type { Command } from '../keyboard.js';
 import { Dialogs } from './dialogs.svelte.js';
 import { Edits } from './edits.svelte.js';
 import { GroupColours, Versions } from './freshness.svelte.js';
+import { GroupKeys } from './groupKeys.svelte.js';
 import { Navigation } from './navigation.svelte.js';
 import { Notices } from './notices.svelte.js';
 import { Session } from './session.svelte.js';
@@ -24,6 +25,8 @@ export interface App {
   notices: Notices;
   dialogs: Dialogs;
   colours: GroupColours;
+  /** The number keys 1-9, one group each for the session. */
+  groupKeys: GroupKeys;
   versions: Versions;
   edits: Edits;
   session: Session;
@@ -32,11 +35,12 @@ export interface App {
 
 export function createApp(client: Client): App {
   const notices = new Notices();
-  const colours = new GroupColours(client);
+  const groupKeys = new GroupKeys();
+  const colours = new GroupColours(client, (groups) => groupKeys.sync(groups));
   const versions = new Versions(colours);
   const edits = new Edits(client, notices, versions);
   const session = new Session(client, notices, versions, edits);
-  return { client, navigation: new Navigation(), notices, dialogs: new Dialogs(), colours, versions, edits, session, keys: new ScreenKeys() };
+  return { client, navigation: new Navigation(), notices, dialogs: new Dialogs(), colours, groupKeys, versions, edits, session, keys: new ScreenKeys() };
 }
 
 /** Follows the URL and the core's events, and fetches what the first screen needs; returns a stop function. */
@@ -55,6 +59,7 @@ const KEYS = {
   notices: Symbol('notices'),
   dialogs: Symbol('dialogs'),
   colours: Symbol('colours'),
+  groupKeys: Symbol('groupKeys'),
   versions: Symbol('versions'),
   edits: Symbol('edits'),
   session: Symbol('session'),
@@ -77,6 +82,7 @@ export const useNavigation = (): Navigation => use('navigation');
 export const useNotices = (): Notices => use('notices');
 export const useDialogs = (): Dialogs => use('dialogs');
 export const useColours = (): GroupColours => use('colours');
+export const useGroupKeys = (): GroupKeys => use('groupKeys');
 export const useVersions = (): Versions => use('versions');
 export const useEdits = (): Edits => use('edits');
 export const useSession = (): Session => use('session');
@@ -88,6 +94,7 @@ export const useApp = (): App => ({
   notices: useNotices(),
   dialogs: useDialogs(),
   colours: useColours(),
+  groupKeys: useGroupKeys(),
   versions: useVersions(),
   edits: useEdits(),
   session: useSession(),

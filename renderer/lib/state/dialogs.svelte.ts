@@ -9,6 +9,8 @@ export type Field = { name: string; label: string; when?: { field: string; is: s
   | { type: 'text'; required: boolean; value?: string; placeholder?: string }
   | { type: 'number'; required: boolean; value?: number; min?: number; max?: number }
   | { type: 'select'; value?: string; options: Array<{ value: string; label: string }> }
+  /** A list of groups to choose from, each with its thumbnail, colour and number key (Move to…). */
+  | { type: 'groups'; value?: string; options: Array<{ value: string; label: string; detail?: string; thumb?: string; color?: string; key?: number | null }> }
 );
 
 export interface Dialog {

@@ -3,7 +3,7 @@
  * the job in progress, and the events the core pushes (a job's progress and end, changes).
  */
 import type { Client } from '../../../core/shared/client.js';
-import type { ApiEvent, JobState, Outputs } from '../../../core/shared/contract.js';
+import type { ApiEvent, JobState, NameOffer, Outputs } from '../../../core/shared/contract.js';
 import { jobDoneText, message } from '../format.js';
 import type { Edits } from './edits.svelte.js';
 import type { Versions } from './freshness.svelte.js';
@@ -16,6 +16,10 @@ export class Session {
   status = $state<Outputs['getStatus'] | null>(null);
   statusError = $state<string | null>(null);
   job = $state<JobState | null>(null);
+  /** Names a regroup did not keep, offered to the group most of their images went to (the Groups screen asks). */
+  nameOffers = $state<NameOffer[]>([]);
+  /** What the watched folders brought last ("3 new photos in Pictures: placed in your groups"). */
+  watchNote = $state<string | null>(null);
 
   constructor(
     private readonly client: Client,
@@ -39,7 +43,10 @@ export class Session {
       const wasRunning = this.job?.status === 'running';
       this.job = e.job;
       if (e.job.status !== 'running' && wasRunning) {
-        if (e.job.status === 'done') this.notices.toast('info', jobDoneText(e.job));
+        if (e.job.status === 'done') {
+          this.notices.toast('info', jobDoneText(e.job));
+          if (e.job.summary) this.nameOffers = e.job.summary.names?.offers ?? [];
+        }
         else if (e.job.status === 'failed') this.notices.toast('error', `${JOB_NAMES[e.job.kind]} failed: ${e.job.error ?? 'unknown error'}`);
         else this.notices.toast('info', `${JOB_NAMES[e.job.kind]} cancelled`);
         this.versions.dataChanged();
@@ -47,7 +54,8 @@ export class Session {
         void this.refreshStatus();
         void this.edits.refreshHistory();
       }
-    } else if (e.what === 'groups') this.versions.dataChanged();
+    } else if (e.type === 'watch') this.watchNote = e.text;
+    else if (e.what === 'groups') this.versions.dataChanged();
     else if (e.what === 'libraries') this.versions.librariesChanged();
     else if (e.what === 'history') void this.edits.refreshHistory();
   }
