@@ -4,11 +4,11 @@
  * assignments phi) and "which images look like it?" (cosine nearest neighbours in backbone
  * space). Reloaded when the active run changes.
  */
-import { BACKBONE } from '../../embed/backboneInfo.js';
 import { initTf } from '../../embed/backend.js';
 import { DebiasedInfoNCEClustering } from '../../icon/clustering.js';
 import { l2normalize } from '../../icon/preprocess.js';
 import type { Store } from '../../store/index.js';
+import { groupingModelId } from './groupingModel.js';
 import { decodeRunModel, type RunArtifacts } from './runModel.js';
 
 interface Loaded {
@@ -20,6 +20,8 @@ interface Loaded {
   unit: Float32Array;
   raw: Float32Array;
   dim: number;
+  /** The model of the features (the run's). */
+  modelId: string;
   groupOfCluster: Map<number, number>;
 }
 
@@ -60,7 +62,7 @@ export class ActiveModel {
     const artifacts = decodeRunModel(blob);
     const model = new DebiasedInfoNCEClustering({ nClusters: artifacts.head.shape[1] });
     model.importHead(artifacts.head);
-    const m = this.store.embeddings.loadAll(BACKBONE.id);
+    const m = this.store.embeddings.loadAll(groupingModelId(this.store, runId));
     return {
       runId,
       artifacts,
@@ -70,6 +72,7 @@ export class ActiveModel {
       raw: m.vectors,
       unit: l2normalize(m.vectors, m.count, m.dim),
       dim: m.dim,
+      modelId: groupingModelId(this.store, runId),
       groupOfCluster: this.store.groups.groupIdsByCluster(runId),
     };
   }
