@@ -19,6 +19,7 @@ import { imageHandlers } from './handlers/images.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { libraryHandlers } from './handlers/libraries.js';
 import { mapHandlers } from './handlers/map.js';
+import { modelHandlers } from './handlers/models.js';
 import type { ApiHost, MediaKind } from './host.js';
 
 export type { ServiceOptions } from './context.js';
@@ -50,6 +51,7 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
     ...imageHandlers(ctx),
     ...mapHandlers(ctx),
     ...exportHandlers(ctx),
+    ...modelHandlers(ctx),
   };
 
   // Found by id, never by a path from the renderer; only for an image that decoded (not a file
@@ -85,6 +87,7 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
       const job = ctx.jobs.state;
       if (job && job.status === 'running') ctx.jobs.cancel(job.id);
       await ctx.jobs.idle();
+      await ctx.models.close();
       ctx.events.removeAllListeners();
     },
   };

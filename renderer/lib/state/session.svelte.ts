@@ -10,7 +10,7 @@ import type { Versions } from './freshness.svelte.js';
 import type { Notices } from './notices.svelte.js';
 
 /** What each job is called in its failed or cancelled message. */
-const JOB_NAMES: Record<JobState['kind'], string> = { cluster: 'Grouping', recluster: 'Regrouping', split: 'Splitting', 'place-new': 'Place new images' };
+const JOB_NAMES: Record<JobState['kind'], string> = { cluster: 'Grouping', recluster: 'Regrouping', split: 'Splitting', 'place-new': 'Place new images', 'switch-model': 'Switching model', 'download-model': 'Downloading the model' };
 
 export class Session {
   status = $state<Outputs['getStatus'] | null>(null);
