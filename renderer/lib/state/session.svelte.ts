@@ -6,6 +6,7 @@ import type { Client } from '../../../core/shared/client.js';
 import type { ApiEvent, JobState, Outputs } from '../../../core/shared/contract.js';
 import { jobDoneText, message } from '../format.js';
 import type { Edits } from './edits.svelte.js';
+import type { Models } from './models.svelte.js';
 import type { Versions } from './freshness.svelte.js';
 import type { Notices } from './notices.svelte.js';
 
@@ -22,6 +23,7 @@ export class Session {
     private readonly notices: Notices,
     private readonly versions: Versions,
     private readonly edits: Edits,
+    private readonly models: Models,
   ) {}
 
   async refreshStatus(): Promise<void> {
@@ -46,8 +48,13 @@ export class Session {
         this.versions.librariesChanged();
         void this.refreshStatus();
         void this.edits.refreshHistory();
+        this.models.changed();
       }
-    } else if (e.what === 'groups') this.versions.dataChanged();
+    } else if (e.what === 'models') this.models.changed();
+    else if (e.what === 'groups') {
+      this.versions.dataChanged();
+      void this.models.refresh();
+    }
     else if (e.what === 'libraries') this.versions.librariesChanged();
     else if (e.what === 'history') void this.edits.refreshHistory();
   }
