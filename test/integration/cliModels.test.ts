@@ -5,33 +5,17 @@
  * were; `eval --model` scores it. The tiny CLIP's features are known (test/fixtures/tinyModels.ts):
  * a red image is (1, -1, -1, 0), as is "strawberry".
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { tinyImageEmbedding, TINY_WORDS, writeBadModelFolders, writeTinyClip } from '../fixtures/tinyModels.js';
+import { COLOUR_SHADES as shades, tinyImageEmbedding, TINY_WORDS, writeBadModelFolders, writeColourPhotos, writeTinyClip } from '../fixtures/tinyModels.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'cs-cli-models-'));
 const env = { CONSTELLATE_MODELS_DIR: path.join(work, 'models') };
 const db = path.join(work, 'lib.db');
 const photos = path.join(work, 'photos');
-const shades: Record<string, Array<[number, number, number]>> = {
-  red: [[255, 0, 0], [230, 20, 20], [200, 30, 10], [250, 40, 40], [220, 0, 30], [240, 10, 0]],
-  green: [[0, 255, 0], [20, 230, 20], [10, 200, 30], [40, 250, 40], [30, 220, 0], [0, 240, 10]],
-  blue: [[0, 0, 255], [20, 20, 230], [30, 10, 200], [40, 40, 250], [0, 30, 220], [10, 0, 240]],
-};
-
-export async function writeColourPhotos(dir: string): Promise<void> {
-  for (const [name, list] of Object.entries(shades)) {
-    mkdirSync(path.join(dir, name), { recursive: true });
-    for (const [i, c] of list.entries()) {
-      await sharp({ create: { width: 48, height: 40, channels: 3, background: { r: c[0], g: c[1], b: c[2] } } }).png().toFile(path.join(dir, name, `${name}-${i}.png`));
-    }
-  }
-}
-
 let id = '';
 beforeAll(async () => {
   await writeColourPhotos(photos);
