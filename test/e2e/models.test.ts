@@ -116,7 +116,7 @@ describe.skipIf(!hasChromium() || !existsSync(path.join(root, 'dist/renderer/ind
     await page.getByRole('button', { name: 'Find' }).click();
     const results = page.locator('.tresults li');
     await results.first().waitFor();
-    const ids = await results.evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.imageId)));
+    const ids = await results.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))));
     const api = await call('searchImages', { text: 'sky', limit: 60 });
     expect(ids).toEqual(api.items.map((i) => i.id));
     const names = api.items.slice(0, 6).map((i) => i.name);
@@ -144,7 +144,7 @@ describe.skipIf(!hasChromium() || !existsSync(path.join(root, 'dist/renderer/ind
     await page.getByRole('button', { name: 'Find' }).click();
     const results = page.locator('.tresults li');
     await results.first().waitFor();
-    const ids = await results.evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.imageId)));
+    const ids = await results.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))));
     expect(ids.length).toBe(members.size);
     expect(ids.every((id) => members.has(id))).toBe(true);
     await expect.poll(() => page.locator('.body').isHidden()).toBe(true);

@@ -22,7 +22,7 @@ export type ModelHandlers = Pick<ApiHandlers, 'listModels' | 'addModel' | 'remov
 /** What "NN% sure" means for the grouping's model: the calibration was fitted on MobileNetV2's features. */
 export function calibrationNote(groupingModel: string | null): string {
   if (groupingModel === null || groupingModel === BACKBONE.id) return 'Confidence is calibrated for this model (fitted on labelled sets: "70% sure" groups are about 70% right).';
-  return 'Confidence uses the calibration fitted for the built-in MobileNetV2: with this model it orders images from least to most certain, but "70% sure" is not a measured 70% (refitting needs labelled images: bench/icon-calibrate.ts).';
+  return 'Confidence uses the calibration fitted for the built-in MobileNetV2: with this model it orders images from least to most certain, but "70% sure" is not a measured 70% (a refit needs labelled images; bench/icon-calibrate.ts does it for the built-in model).';
 }
 
 function info(spec: ModelSpec | null, missing = false): ModelInfo {

@@ -9,14 +9,15 @@
  * server never load ONNX Runtime.
  */
 import path from 'node:path';
-import type { InferenceSession } from 'onnxruntime-node';
+import type * as OrtModule from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Backbone } from '../backbone.js';
 import { loadOrtBackbone, nodeRuntime, probeImages, type OrtIo } from '../onnx/ortBackbone.js';
 import type { ModelFolder } from './folder.js';
 import { ModelFolderError, toTowerInput, type ImageTowerSpec, type ModelSpec, type TextTowerSpec } from './spec.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 
-type Ort = typeof import('onnxruntime-node');
+type Ort = typeof OrtModule;
 type Meta = InferenceSession.ValueMetadata;
 
 const shapeText = (m: Meta) => (m.isTensor ? `[${m.shape.join(', ')}]` : '(not a tensor)');
@@ -111,7 +112,7 @@ async function checkImageTower(ort: Ort, m: ModelFolder): Promise<ImageTowerSpec
 }
 
 /** Token ids (and mask) for `texts`, padded to the longest (or to the model's fixed length). */
-export function textFeeds(ort: Ort, spec: TextTowerSpec, tokenizer: TextTokenizer, texts: readonly string[]): Record<string, import('onnxruntime-node').Tensor> {
+export function textFeeds(ort: Ort, spec: TextTowerSpec, tokenizer: TextTokenizer, texts: readonly string[]): Record<string, Tensor> {
   const encoded = texts.map((t) => tokenizer.encode(t));
   const len = spec.sequenceLength ?? Math.max(1, ...encoded.map((e) => e.length));
   const ids = new Array<number>(texts.length * len).fill(spec.padId);
@@ -127,7 +128,7 @@ export function textFeeds(ort: Ort, spec: TextTowerSpec, tokenizer: TextTokenize
   });
   const tensor = (v: number[]) =>
     spec.idType === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(v, BigInt), [texts.length, len]) : new ort.Tensor('int32', Int32Array.from(v), [texts.length, len]);
-  const feeds: Record<string, import('onnxruntime-node').Tensor> = { [spec.inputIds]: tensor(ids) };
+  const feeds: Record<string, Tensor> = { [spec.inputIds]: tensor(ids) };
   if (spec.attentionMask) feeds[spec.attentionMask] = tensor(mask);
   return feeds;
 }

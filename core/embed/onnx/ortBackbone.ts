@@ -13,7 +13,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import type { InferenceSession } from 'onnxruntime-node';
+import type * as OrtModule from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { EngineInfo } from '../engine.js';
 import { backboneOnnx } from './backboneModel.js';
 
@@ -222,7 +223,7 @@ function ortReason(err: unknown): string {
  * normalises, crops and lays out its rows, and names the output it reads.
  */
 export interface OrtIo {
-  feed(ort: typeof import('onnxruntime-node'), session: InferenceSession, pixels: Float32Array, count: number): Record<string, import('onnxruntime-node').Tensor>;
+  feed(ort: typeof OrtModule, session: InferenceSession, pixels: Float32Array, count: number): Record<string, Tensor>;
   read(session: InferenceSession, outputs: InferenceSession.OnnxValueMapType, count: number): Float32Array;
 }
 
