@@ -129,9 +129,9 @@ export function modelHandlers(ctx: ServiceContext): ModelHandlers {
       });
     },
     async searchImages({ text, groupId, limit }) {
-      ctx.requireRun();
       // The query is encoded in the model worker: not while a job runs ONNX Runtime in its own.
       requireIdle(jobs, 'text search is back when the running job ends');
+      ctx.requireRun();
       let allowed: Set<number> | undefined;
       const t = ctx.threshold();
       if (groupId === 'unsorted') allowed = new Set(store.browse.unsortedImages({ threshold: t, offset: 0, limit: 1_000_000 }).items.map((r) => r.id));

@@ -20,8 +20,6 @@ interface Loaded {
   unit: Float32Array;
   raw: Float32Array;
   dim: number;
-  /** The model of the features (the run's). */
-  modelId: string;
   groupOfCluster: Map<number, number>;
 }
 
@@ -72,7 +70,6 @@ export class ActiveModel {
       raw: m.vectors,
       unit: l2normalize(m.vectors, m.count, m.dim),
       dim: m.dim,
-      modelId: groupingModelId(this.store, runId),
       groupOfCluster: this.store.groups.groupIdsByCluster(runId),
     };
   }
