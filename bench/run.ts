@@ -11,7 +11,7 @@ import { formatTable, type Figure } from './report.js';
 
 const program = new Command()
   .option('--quick', 'small sizes (CI)')
-  .option('--only <names>', 'comma-separated subset: pipeline,engines,store,icon,knn,ui,guards')
+  .option('--only <names>', 'comma-separated subset: pipeline,engines,store,icon,quality,knn,ui,guards')
   .parse(process.argv);
 const opts = program.opts<{ quick?: boolean; only?: string }>();
 const quick = opts.quick ?? false;
@@ -22,6 +22,7 @@ const suites: Array<[string, () => Promise<Figure[]>]> = [
   ['engines', async () => (await import('./engines.js')).benchEngines(quick)],
   ['store', async () => (await import('./store.js')).benchStore(quick)],
   ['icon', async () => (await import('./icon.js')).benchIcon(quick)],
+  ['quality', async () => (await import('./quality.js')).benchQuality(quick)],
   ['knn', async () => (await import('./knn.js')).benchKnn(quick)],
   ['ui', async () => (await import('./ui.js')).benchUi(quick)],
   ['guards', async () => (await import('./guards.js')).benchGuards(quick)],

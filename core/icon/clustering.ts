@@ -74,7 +74,7 @@ export const DEFAULTS = {
 };
 
 /**
- * Refining the user's groups (FitInput.start, their fixes pinned): trained without the views and
+ * Refining the user's groups after their fixes (FitInput.start, the fixes pinned): trained without the views and
  * with p debiased as the paper does (0.6). With the views and 0.3, training pulls towards its own
  * unsupervised answer: after 3 fixes per class, 2 of 3 seeds of fashion-mnist-1k ended below the
  * edited grouping (67.1 -> 63.3); this way the regroup gained on average on all three labelled

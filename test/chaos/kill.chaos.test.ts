@@ -13,6 +13,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ari } from '../../core/icon/metrics.js';
 import { demoImages, repoRoot, runCli } from '../helpers/cli.js';
+import { DEFAULT_VIEWS } from '../../core/jobs/indexing/views.js';
 
 /**
  * Decoding has no phase of its own: decoder workers run during "embed" and die with it. "check"
@@ -130,7 +131,7 @@ describe('SIGKILL at any moment loses nothing', () => {
     expect(done.code, done.stderr).toBe(0);
     const first = check();
     expect(first.okImages).toBe(60);
-    expect(first.embeddings).toBe(120); // image + flip per content, each once
+    expect(first.embeddings).toBe(60 * (1 + DEFAULT_VIEWS)); // image + its views per content, each once
     // Bit for bit what the uninterrupted run stored: a resumed run embeds the same pixels even
     // where the killed one had already cached the thumbnail.
     expect(first.vectors).toEqual(reference.vectors);
@@ -153,7 +154,7 @@ describe('SIGKILL at any moment loses nothing', () => {
     expect(withCopies.code, withCopies.stderr).toBe(0);
     const afterCopies = check();
     expect(afterCopies.okImages).toBe(60 * (1 + copyFolders));
-    expect(afterCopies.embeddings).toBe(120); // the copies reuse what is stored
+    expect(afterCopies.embeddings).toBe(60 * (1 + DEFAULT_VIEWS)); // the copies reuse what is stored
 
     // Round 2: the user edits, then re-clustering is killed again; edits must survive.
     const sql = new Database(db);
