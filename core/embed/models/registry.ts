@@ -13,16 +13,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import envPaths from 'env-paths';
-import { BACKBONE } from '../backboneInfo.js';
 import type { ModelSpec } from './spec.js';
 import { NAME_PROMPT, NAME_VOCABULARY } from './vocabulary.js';
 
 export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.CONSTELLATE_MODELS_DIR || path.join(envPaths('constellate', { suffix: '' }).data, 'models');
 }
-
-/** The built-in model's entry: no folder, no text tower. */
-export const BUILTIN_MODEL = Object.freeze({ id: BACKBONE.id, name: 'MobileNetV2 x1.4 (ImageNet, built in)', dim: BACKBONE.dim });
 
 export interface RegisteredModel {
   spec: ModelSpec;
