@@ -23,10 +23,11 @@ export const LAYERS = [
   { type: 'embed', pattern: 'core/embed', may: ['runtime', 'library', 'images'], what: 'the backbone and its worker pool' },
   { type: 'indexing', pattern: 'core/jobs/indexing', may: ['shared', 'runtime', 'library', 'images', 'store', 'embed'], what: 'scan + embed into the store' },
   { type: 'grouping', pattern: 'core/jobs/grouping', may: ['shared', 'runtime', 'library', 'store', 'embed', 'icon', 'indexing'], what: 'clustering runs, placing new images' },
+  { type: 'search', pattern: 'core/jobs/search', may: ['shared', 'runtime', 'store', 'embed', 'icon', 'indexing', 'grouping'], what: 'text search and suggested names with a CLIP-like model' },
   { type: 'export', pattern: 'core/jobs/export', may: ['shared', 'runtime', 'library', 'store'], what: 'CSV, JSON and folder exports' },
   { type: 'app', pattern: 'core/app', may: ['store'], what: 'package paths, database sessions' },
-  { type: 'api', pattern: 'core/api', may: ['shared', 'runtime', 'library', 'images', 'store', 'embed', 'indexing', 'grouping', 'export', 'app'], what: 'the service behind the contract, its HTTP server' },
-  { type: 'cli', pattern: 'core/cli', may: ['shared', 'runtime', 'library', 'store', 'embed', 'icon', 'indexing', 'grouping', 'export', 'app', 'api'], what: 'the command line' },
+  { type: 'api', pattern: 'core/api', may: ['shared', 'runtime', 'library', 'images', 'store', 'embed', 'indexing', 'grouping', 'search', 'export', 'app'], what: 'the service behind the contract, its HTTP server' },
+  { type: 'cli', pattern: 'core/cli', may: ['shared', 'runtime', 'library', 'store', 'embed', 'icon', 'indexing', 'grouping', 'search', 'export', 'app', 'api'], what: 'the command line' },
   { type: 'electron', pattern: 'electron', may: ['shared', 'runtime', 'embed', 'app', 'api'], what: 'the desktop shell' },
   { type: 'renderer', pattern: 'renderer', may: ['shared'], what: 'the Svelte UI' },
 ];

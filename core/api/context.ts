@@ -6,7 +6,10 @@
 import { EventEmitter } from 'node:events';
 import type { ApiEvent, BackendInfo, HistoryState } from '../shared/contract.js';
 import { ApiError } from '../shared/client.js';
+import { ModelWorkerClient } from '../embed/models/modelClient.js';
+import { ModelRegistry } from '../embed/models/registry.js';
 import { ActiveModel } from '../jobs/grouping/activeModel.js';
+import { SearchIndex } from '../jobs/search/textSearch.js';
 import { JobRunner } from '../runtime/jobRunner.js';
 import type { Store } from '../store/index.js';
 import { getUnsortedThreshold } from '../store/unsorted.js';
@@ -15,6 +18,8 @@ export interface ServiceOptions {
   store: Store;
   /** Worker threads for decode+embed (default: one per core). */
   workers?: number;
+  /** The registered models' folder (core/embed/models/registry.ts; default: in the app-data folder). */
+  modelsDir?: string;
 }
 
 export interface ServiceContext {
@@ -23,6 +28,10 @@ export interface ServiceContext {
   readonly events: EventEmitter;
   readonly jobs: JobRunner;
   readonly active: ActiveModel;
+  /** Registered models, the worker that opens their graphs outside jobs (checks, text queries), and the text search's rows. */
+  readonly registry: ModelRegistry;
+  readonly models: ModelWorkerClient;
+  readonly search: SearchIndex;
   /** The backend of the last job this process ran (null before the first). */
   lastBackend: BackendInfo | null;
   emit(event: ApiEvent): void;
@@ -49,10 +58,12 @@ export function createContext(options: ServiceOptions): ServiceContext {
   const events = new EventEmitter();
   const emit = (e: ApiEvent) => events.emit('event', e);
   const active = new ActiveModel(store);
+  const search = new SearchIndex(store);
   const jobEnded: Array<() => void> = [];
   const jobs = new JobRunner((job) => {
     if (job.status !== 'running') {
       active.invalidate();
+      search.invalidate();
       for (const listener of jobEnded) listener();
       emit({ type: 'changed', what: 'groups' });
       emit({ type: 'changed', what: 'libraries' });
@@ -70,6 +81,9 @@ export function createContext(options: ServiceOptions): ServiceContext {
     events,
     jobs,
     active,
+    registry: new ModelRegistry(options.modelsDir),
+    models: new ModelWorkerClient(),
+    search,
     lastBackend: null,
     emit,
     onJobEnded: (listener) => void jobEnded.push(listener),

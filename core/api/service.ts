@@ -22,6 +22,7 @@ import { jobHandlers } from './handlers/jobs.js';
 import { libraryHandlers } from './handlers/libraries.js';
 import { mapHandlers } from './handlers/map.js';
 import { organizerHandlers } from './handlers/organizer.js';
+import { modelHandlers } from './handlers/models.js';
 import type { ApiHost, MediaKind } from './host.js';
 
 export type { ServiceOptions } from './context.js';
@@ -55,6 +56,7 @@ export function createService(options: ServiceOptions & { watch?: boolean | Watc
     ...mapHandlers(ctx),
     ...exportHandlers(ctx),
     ...organizerHandlers(ctx),
+    ...modelHandlers(ctx),
   };
 
   // Found by id, never by a path from the renderer; only for an image that decoded (not a file
@@ -91,6 +93,7 @@ export function createService(options: ServiceOptions & { watch?: boolean | Watc
       const job = ctx.jobs.state;
       if (job && job.status === 'running') ctx.jobs.cancel(job.id);
       await ctx.jobs.idle();
+      await ctx.models.close();
       ctx.events.removeAllListeners();
     },
   };

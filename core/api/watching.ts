@@ -35,7 +35,13 @@ export function watchLibraries(ctx: ServiceContext, options: WatchOptions): { cl
       return;
     }
     waiting = null;
-    startPlaceNew(ctx);
+    try {
+      startPlaceNew(ctx);
+    } catch (err) {
+      // e.g. the grouping's model was removed: say why instead of placing nothing in silence
+      ctx.emit({ type: 'watch', text: `${text}: not placed (${err instanceof Error ? err.message : String(err)})` });
+      return;
+    }
     ctx.emit({ type: 'watch', text: `${text}: placing them in your groups` });
   };
   const watcher = new FolderWatcher((changes) => {

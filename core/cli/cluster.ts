@@ -7,16 +7,24 @@ import { runClusterJob } from '../jobs/grouping/clusterJob.js';
 import { formatSeconds } from '../runtime/progress.js';
 import { stderrProgress } from './progressReporter.js';
 import { openSession } from '../app/session.js';
+import { resolveModel } from '../embed/models/manage.js';
+import { ModelRegistry } from '../embed/models/registry.js';
+import { BACKBONE } from '../embed/backboneInfo.js';
+import { groupingModelId } from '../jobs/grouping/groupingModel.js';
+import { getLibraryModelId, setLibraryModelId } from '../jobs/indexing/modelChoice.js';
 
 export async function clusterCommand(
   folders: string[],
-  opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean },
+  opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; model?: string },
 ): Promise<void> {
   const roots = folders.map((f) => {
     const abs = path.resolve(f);
     if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`not a folder: ${f}`);
     return realpathSync(abs);
   });
+  const registry = new ModelRegistry();
+  // Before anything is written: an unknown model leaves the database as it was.
+  const asked = opts.model === undefined ? undefined : resolveModel(registry, opts.model);
   const session = openSession(opts.db);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -25,9 +33,11 @@ export async function clusterCommand(
   try {
     // All or none: a folder refused (inside a library, or holding one) leaves no library behind.
     const libraryIds = session.store.db.write(() => roots.map((r) => session.store.libraries.add(r).id));
+    if (asked !== undefined) setLibraryModelId(session.store.db, asked?.id ?? BACKBONE.id);
     console.error(`constellate: database ${session.dbPath}`);
     if (opts.placeNew && session.store.runs.activeRunId() !== null) {
-      const placed = await placeNewImages({ store: session.store, libraryIds, workers: opts.workers, signal: controller.signal, onProgress: stderrProgress() });
+      const model = resolveModel(registry, groupingModelId(session.store));
+      const placed = await placeNewImages({ store: session.store, model, libraryIds, workers: opts.workers, signal: controller.signal, onProgress: stderrProgress() });
       process.stderr.write('\n');
       console.log(opts.json ? JSON.stringify(placed, null, 2) : formatPlaced(placed));
       return;
@@ -39,6 +49,7 @@ export async function clusterCommand(
       seed: opts.seed,
       workers: opts.workers,
       views: opts.views,
+      model: asked !== undefined ? asked : resolveModel(registry, getLibraryModelId(session.store.db)),
       signal: controller.signal,
       onProgress: stderrProgress(),
     });

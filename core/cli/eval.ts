@@ -7,6 +7,8 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BACKBONE } from '../embed/backboneInfo.js';
+import { resolveModel } from '../embed/models/manage.js';
+import { ModelRegistry } from '../embed/models/registry.js';
 import { initTf } from '../embed/backend.js';
 import type { CalibrationScores } from '../icon/calibration.js';
 import { DEFAULTS } from '../icon/clustering.js';
@@ -50,11 +52,15 @@ export interface EvalOutput {
   /** The app's default Unsorted threshold applied to I-Con's result (means over seeds). */
   unsorted?: { threshold: number; share: number; accSorted: number; accUnsorted: number };
   backend: string;
+  /** The model whose features were scored. */
+  model?: string;
   /** The engines that made the embeddings scored (`engineTag`s with counts; 'unrecorded' for ones made before engines were recorded). */
   engines: Record<string, number>;
 }
 
-export async function evalCommand(folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers?: boolean }): Promise<void> {
+export async function evalCommand(folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers?: boolean; model?: string }): Promise<void> {
+  const model = opts.model === undefined ? null : resolveModel(new ModelRegistry(), opts.model);
+  const modelId = model?.id ?? BACKBONE.id;
   // The same check and words as `cluster` (realpathSync alone threw a raw ENOENT).
   const abs = path.resolve(folder);
   if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`not a folder: ${folder}`);
@@ -70,23 +76,24 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
     const lib = store.libraries.add(root, undefined, { allowOverlap: true });
     const report = stderrProgress();
     const progress = new ProgressTracker((t) => report(t.snapshot(), t.phase));
-    await indexLibraries({ db: store.db, libraryIds: [lib.id], progress, oneLibraryPerFile: false });
+    await indexLibraries({ db: store.db, libraryIds: [lib.id], progress, oneLibraryPerFile: false, model });
     process.stderr.write('\n');
 
-    const { features, views, n, d, labels, classes } = loadLabelled(store, lib.id, folder);
+    const { features, views, n, d, labels, classes } = loadLabelled(store, lib.id, folder, modelId);
 
     const { backend } = await initTf();
     const seeds = Array.from({ length: opts.seeds }, (_, i) => i);
     const k = opts.groups ?? classes.length;
     const base = evaluate({ features, n, d, labels, k, seeds, views, unsortedThreshold: DEFAULT_UNSORTED_THRESHOLD, pinsPerClass: opts.pins > 0 ? opts.pins : undefined, autoK: true });
     const out = toOutput(base, backend.choice);
+    out.model = modelId;
     if (opts.peers !== false) {
       const pre = fitPreprocess(features, n, d, { seed: 0, ...DEFAULTS.preprocess }).out;
       const peers = scorePeers(peerSpaces(features, n, d, { x: pre, d: pre.length / n }), n, labels, k, seeds);
       if ('peers' in peers) out.peers = peers.peers;
       else out.peersUnavailable = peers.unavailable;
     }
-    for (const e of store.embeddings.engines(BACKBONE.id)) out.engines[e.engine ?? 'unrecorded'] = e.count;
+    for (const e of store.embeddings.engines(modelId)) out.engines[e.engine ?? 'unrecorded'] = e.count;
     if (base.unsorted) out.unsorted = { threshold: DEFAULT_UNSORTED_THRESHOLD, ...base.unsorted };
     if (base.pinned) out.pinned = { perClass: opts.pins, ...means(base.pinned) };
     if (base.fixed) out.fixed = { perClass: opts.pins, ...means(base.fixed) };
@@ -124,7 +131,7 @@ export interface LabelledEmbeddings {
  * The rows `eval` scores: the library's embedded images below a first-level folder, labelled
  * by that folder, in the store's row order (bench/icon-grid.ts tunes on exactly these).
  */
-export function loadLabelled(store: Store, libraryId: number, folder: string): LabelledEmbeddings {
+export function loadLabelled(store: Store, libraryId: number, folder: string, modelId: string = BACKBONE.id): LabelledEmbeddings {
   const labelName = new Map<number, string>();
   for (const { id, relPath } of store.images.listUsable(libraryId)) {
     const top = relPath.split(/[\\/]/);
@@ -132,9 +139,9 @@ export function loadLabelled(store: Store, libraryId: number, folder: string): L
     labelName.set(id, top[0]!);
   }
   const ids = [...labelName.keys()];
-  const feats = store.embeddings.loadAll(BACKBONE.id, { imageIds: ids });
+  const feats = store.embeddings.loadAll(modelId, { imageIds: ids });
   if (feats.count < 4) throw new Error(`found only ${feats.count} labelled images in ${folder} (labels are first-level folder names)`);
-  const views = loadViews(store.embeddings, BACKBONE.id, Array.from(feats.imageIds), DEFAULT_VIEWS);
+  const views = loadViews(store.embeddings, modelId, Array.from(feats.imageIds), DEFAULT_VIEWS);
   const names = Array.from(feats.imageIds, (id) => labelName.get(id)!);
   const classes = [...new Set(names)].sort();
   const labels = names.map((name) => classes.indexOf(name));
@@ -170,7 +177,7 @@ function toOutput(r: EvaluateResult, backend: string): EvalOutput {
 function formatEval(o: EvalOutput, root: string): string {
   const f = (m: number, s: number) => `${m.toFixed(3)} ± ${s.toFixed(3)}`;
   const lines = [
-    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, backend ${o.backend}, embedded by ${Object.keys(o.engines).join(', ') || 'none'}`,
+    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, model ${o.model ?? BACKBONE.id}, backend ${o.backend}, embedded by ${Object.keys(o.engines).join(', ') || 'none'}`,
     `            ACC              NMI              ARI`,
     `I-Con    ${f(o.icon.acc, o.std.icon.acc)}  ${f(o.icon.nmi, o.std.icon.nmi)}  ${f(o.icon.ari, o.std.icon.ari)}`,
     `start    ${f(o.start.acc, o.std.start.acc)}  ${f(o.start.nmi, o.std.start.nmi)}  ${f(o.start.ari, o.std.start.ari)}   (before training)`,

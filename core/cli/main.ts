@@ -63,11 +63,12 @@ export function buildProgram(): Command {
     .option('--workers <N>', 'decode+embed worker threads (default: one per core)', intArg(1, 64))
     .option('--views <N>', 'augmented views embedded per image and trained on (0-8; default 4, or what the database was clustered with): each costs a forward pass', intArg(0, 8))
     .option('--place-new', 'keep the current groups: embed new images and place them with the trained head (no retraining)')
+    .option('--model <id>', 'embed and group with this registered model from now on (constellate models list; default: what the database uses, at first the built-in MobileNetV2)')
     // Its old name, kept for scripts.
     .addOption(new Option('--assign-new').hideHelp())
     .addOption(engineOption())
     .option('--json', 'print the summary as JSON on stdout')
-    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean }) => {
+    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean; model?: string }) => {
       const { clusterCommand } = await import('./cluster.js');
       const { assignNew, ...rest } = opts;
       await clusterCommand(folders, { ...rest, placeNew: rest.placeNew || assignNew });
@@ -99,12 +100,84 @@ export function buildProgram(): Command {
     .option('--seeds <N>', 'seeds to average over', intArg(1, 100), 5)
     .option('--db <file>', 'embedding cache database (default: eval-cache.db in the app-data folder)')
     .option('--pins <N>', 'also score regrouping after N edits per class (N random images pinned; N misplaced images moved)', intArg(0, 1000), 0)
+    .option('--model <id>', 'score this registered model\'s features (default: the built-in MobileNetV2)')
     .addOption(engineOption())
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-peers', 'skip the scikit-learn peers (run through python3 where it has sklearn)')
-    .action(async (folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers: boolean }) => {
+    .action(async (folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers: boolean; model?: string }) => {
       const { evalCommand } = await import('./eval.js');
       await evalCommand(folder, opts);
+    });
+
+  const models = program.command('models').description('image encoders: the built-in MobileNetV2 and models added from a folder (CLIP, SigLIP, DINOv2 ONNX exports)');
+  models
+    .command('add')
+    .description('register the model in a folder: an ONNX image encoder (onnx/vision_model.onnx or onnx/model.onnx) with preprocessor_config.json; CLIP-like ones with onnx/text_model.onnx and tokenizer.json too')
+    .argument('<folder>')
+    .option('--json', 'print the model as JSON')
+    .action(async (folder: string, opts: { json?: boolean }) => {
+      const { modelsAddCommand } = await import('./models.js');
+      await modelsAddCommand(folder, opts);
+    });
+  models
+    .command('list')
+    .description('the registered models, the known ones to download, and (with --db) which one the database uses')
+    .option('--db <file>', 'mark the model this database uses')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { db?: string; json?: boolean }) => {
+      const { modelsListCommand } = await import('./models.js');
+      modelsListCommand(opts);
+    });
+  models
+    .command('remove')
+    .description('forget a registered model (a downloaded one is deleted; a folder you added is left alone)')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const { modelsRemoveCommand } = await import('./models.js');
+      modelsRemoveCommand(id);
+    });
+  models
+    .command('use')
+    .description('make the database embed with this model and regroup with it (embeds what is missing first; Ctrl-C stops, running it again resumes)')
+    .argument('<id>', 'a registered model id or name, or "builtin"')
+    .option('--db <file>', 'database file (default: in the app-data folder)')
+    .option('-g, --groups <K>', 'number of groups (default: chosen from the data)', intArg(2, 1000))
+    .option('--workers <N>', 'decode worker threads', intArg(1, 64))
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(async (id: string, opts: { db?: string; groups?: number; workers?: number; json?: boolean }) => {
+      const { modelsUseCommand } = await import('./models.js');
+      await modelsUseCommand(id, opts);
+    });
+  models
+    .command('download')
+    .description('download a known model (clip-vit-base-patch32, dinov2-small) into the models folder and register it; resumes an interrupted download')
+    .argument('<id>')
+    .option('--json', 'print the model as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const { modelsDownloadCommand } = await import('./models.js');
+      await modelsDownloadCommand(id, opts);
+    });
+
+  program
+    .command('search')
+    .description('images ranked by how well they match a text (needs a CLIP-like model: constellate models use)')
+    .argument('<text>')
+    .option('--db <file>', 'database file (default: in the app-data folder)')
+    .option('--limit <N>', 'how many images', intArg(1, 10000), 20)
+    .option('--json', 'print as JSON')
+    .action(async (text: string, opts: { db?: string; limit: number; json?: boolean }) => {
+      const { searchCommand } = await import('./models.js');
+      await searchCommand(text, opts);
+    });
+
+  program
+    .command('names')
+    .description('suggested names for the groups you have not named (needs a CLIP-like model); nothing is renamed')
+    .option('--db <file>', 'database file (default: in the app-data folder)')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { db?: string; json?: boolean }) => {
+      const { namesCommand } = await import('./models.js');
+      namesCommand(opts);
     });
 
   program

@@ -22,6 +22,7 @@ import { configureSharp } from '../images/sharpConfig.js';
 import { siblingModule, startWorker } from '../runtime/workers.js';
 import { BACKBONE } from './backboneInfo.js';
 import type { EngineChoice, EngineInfo } from './engine.js';
+import type { ModelSpec } from './models/spec.js';
 import type { EmbedItem, EmbedResult, EmbedWorkerInit, FromDecoder, FromWorker, ReadyImage, ToDecoder, ToWorker } from './protocol.js';
 
 export interface EmbedPoolOptions {
@@ -37,6 +38,11 @@ export interface EmbedPoolOptions {
   engine?: EngineChoice;
   /** Augmented views embedded with each image (core/images/augment.ts); default 0. */
   views?: number;
+  /**
+   * A registered model (core/embed/models) instead of the bundled backbone: its image tower on
+   * ONNX Runtime, fed the decoder's input at its own size (views drawn at that size too).
+   */
+  model?: ModelSpec | null;
 }
 
 export interface EmbedPoolStats {
@@ -98,7 +104,7 @@ const crashSkip = (e: Entry, what: string, reason: string): EmbedResult => ({
 export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: EmbedResult[]) => void | Promise<void>): EmbedPool {
   const batchSize = options.batchSize ?? 8;
   const stats: EmbedPoolStats = { backend: null, modelId: null, dim: null, decodeMs: 0, embedMs: 0, workers: 0 };
-  const size = BACKBONE.inputSize;
+  const size = options.model?.image.resizeTo ?? BACKBONE.inputSize;
 
   const pending: Entry[] = [];
   const decoded: Array<{ image: ReadyImage; entry: Entry }> = [];
@@ -252,7 +258,7 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
   const spawnEmbedder = (): EmbedSlot => {
     // Once the engine is known, every other worker runs it without searching again.
     const engine = stats.backend?.choice ?? options.engine;
-    const init: EmbedWorkerInit = engine ? { engine } : {};
+    const init: EmbedWorkerInit = { ...(engine ? { engine } : {}), ...(options.model ? { model: options.model } : {}) };
     const worker = startWorker(options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: init });
     const slot: EmbedSlot = { worker, inFlight: new Map(), ready: false, dead: false };
     worker.on('message', (msg: FromWorker) => {
@@ -300,7 +306,8 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
     // An engine forced to one that runs a thread per worker starts them all at once; otherwise
     // the first worker finds the engine and the others follow if it wants them.
     const forced = options.engine ?? (process.env.CONSTELLATE_ENGINE as EngineChoice | undefined);
-    const now = forced === 'wasm' || forced === 'cpu' ? wanted : 1;
+    // A registered model runs on ONNX Runtime whatever the engine: one worker.
+    const now = !options.model && (forced === 'wasm' || forced === 'cpu') ? wanted : 1;
     stats.workers = now;
     sizeDecoding(wanted);
     // libvips is shared by the process's threads: one thread per decode, no operation cache.

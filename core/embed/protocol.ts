@@ -8,6 +8,7 @@
  */
 import type { SkipReason } from '../library/skips.js';
 import type { EngineChoice, EngineInfo } from './engine.js';
+import type { ModelSpec } from './models/spec.js';
 
 export interface EmbedWorkerInit {
   /** Only for the decode worker. */
@@ -16,6 +17,8 @@ export interface EmbedWorkerInit {
   views?: number;
   /** Only for embed workers: run this engine (the pool's first worker chose it), no search. */
   engine?: EngineChoice;
+  /** Only for embed workers: a registered model's image tower (core/embed/models) instead of the bundled backbone. */
+  model?: ModelSpec;
 }
 
 export interface EmbedItem {

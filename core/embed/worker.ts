@@ -70,7 +70,9 @@ function send(batchId: number, out: EmbedResult[], t0: number): void {
 }
 
 async function main(): Promise<void> {
-  const backbone = await loadBackbone(init.engine ? { order: [init.engine] } : {});
+  const backbone = init.model
+    ? await (await import('./models/towers.js')).loadModelBackbone(init.model)
+    : await loadBackbone(init.engine ? { order: [init.engine] } : {});
   const tag = engineTag(backbone.engine);
   // A synchronous engine (tfjs) runs each batch straight from its message event, so every forward
   // pass (the pipeline's and the benchmark's, which uses this same worker) starts from the same

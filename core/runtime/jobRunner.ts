@@ -29,7 +29,7 @@ export class JobRunner {
     work: (
       signal: AbortSignal,
       update: (patch: Partial<Pick<JobState, 'phase' | 'phases'>>) => void,
-    ) => Promise<Pick<JobState, 'summary' | 'placed'> | null>,
+    ) => Promise<Pick<JobState, 'summary' | 'placed' | 'model'> | null>,
   ): JobState {
     if (this.busy) throw new Error('another job is running');
     const controller = new AbortController();

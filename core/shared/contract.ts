@@ -58,8 +58,8 @@ export interface Library {
 }
 
 export interface PhaseProgress {
-  /** model: loading the model, before the first image is embedded; details: EXIF dates and fingerprints. */
-  name: 'scan' | 'check' | 'model' | 'embed' | 'details' | 'train' | 'write' | 'map';
+  /** model: loading the model, before the first image is embedded; details: EXIF dates and fingerprints; download/verify: fetching a model. */
+  name: 'scan' | 'check' | 'model' | 'embed' | 'details' | 'train' | 'write' | 'map' | 'download' | 'verify';
   done: number;
   total: number | null;
   /** Items per second over the phase so far. */
@@ -121,7 +121,7 @@ export interface PlaceSummary {
 export interface JobState {
   id: string;
   /** place-new: index the libraries and put new images in the current groups (PlaceSummary). */
-  kind: 'cluster' | 'recluster' | 'split' | 'place-new';
+  kind: 'cluster' | 'recluster' | 'split' | 'place-new' | 'switch-model' | 'download-model';
   status: 'running' | 'done' | 'failed' | 'cancelled';
   phase: PhaseProgress['name'] | null;
   phases: PhaseProgress[];
@@ -129,6 +129,64 @@ export interface JobState {
   error?: string;
   summary?: RunSummary;
   placed?: PlaceSummary;
+  /** download-model: the model it registered. */
+  model?: ModelInfo;
+}
+
+/** A model the app can embed with: the built-in MobileNetV2 or one registered from a folder. */
+export interface ModelInfo {
+  id: string;
+  name: string;
+  dim: number;
+  /** A text encoder: text search and suggested names. */
+  text: boolean;
+  builtIn: boolean;
+  /** The folder it runs from (null: built in). */
+  folder: string | null;
+  bytes: number;
+  /** The image side it reads ("224 px", "224 px of 256"). */
+  input: string;
+  /** Its folder is no longer where it was registered. */
+  missing: boolean;
+}
+
+/** A model the app knows how to download (where the network is reachable). */
+export interface CatalogModel {
+  id: string;
+  name: string;
+  licence: string;
+  approxBytes: number;
+  text: boolean;
+  about: string;
+  /** The files' addresses, as they would be fetched. */
+  urls: string[];
+  /** Already downloaded and registered. */
+  installed: boolean;
+}
+
+export interface ModelsState {
+  models: ModelInfo[];
+  /** The model this database embeds with (its next grouping). */
+  libraryModel: string;
+  /** The model the current grouping was made with (null: none yet): search, names, map and suggestions read its features. */
+  groupingModel: string | null;
+  catalog: CatalogModel[];
+  /** Where downloads go and the registry is kept. */
+  modelsDir: string;
+  /** What the calibrated "NN% sure" means with the grouping's model (fitted for MobileNetV2's features). */
+  calibrationNote: string;
+}
+
+/** An image found by text, with its cosine to the text. */
+export interface TextMatch extends ImageSummary {
+  score: number;
+}
+
+export interface NameSuggestionInfo {
+  groupId: number;
+  name: string;
+  score: number;
+  margin: number;
 }
 
 export interface SkippedFile {
@@ -344,6 +402,16 @@ export const methods = {
   undo: z.object({}),
   redo: z.object({}),
   getHistory: z.object({}),
+  listModels: z.object({}),
+  /** Registers the model in a folder (checked first: nothing is stored for a folder that is not a usable model). */
+  addModel: z.object({ path: z.string().min(1).max(4096) }),
+  removeModel: z.object({ id: z.string().min(1).max(300) }),
+  /** Makes the database embed with this model and regroups with it (embedding what is missing, with progress; cancel and run again to resume). */
+  useModel: z.object({ id: z.string().min(1).max(300), groups: z.number().int().min(2).max(1000).nullable().optional() }),
+  downloadModel: z.object({ catalogId: z.string().min(1).max(100) }),
+  /** Images ranked by how well they match the text (a CLIP-like grouping model); in one group, or Unsorted, when given. */
+  searchByText: z.object({ text: z.string().trim().min(1).max(MAX_NAME_LENGTH), groupId: groupRef.optional(), limit: z.number().int().min(1).max(1000).default(60) }),
+  suggestGroupNames: z.object({}),
   exportGroups: z.object({
     format: exportFormat,
     /** A full path; `~` is the user's home. A relative one is refused (relative to what?). */
@@ -404,6 +472,14 @@ export interface Outputs {
   setDuplicateThreshold: { ok: true };
   setLibraryWatch: Library;
   browseFolders: FolderListing;
+  listModels: ModelsState;
+  addModel: ModelInfo;
+  removeModel: { ok: true };
+  useModel: JobState;
+  downloadModel: JobState;
+  searchByText: { items: TextMatch[]; model: string };
+  /** Without a CLIP-like grouping model: no suggestions, and `model` null. */
+  suggestGroupNames: { suggestions: NameSuggestionInfo[]; model: string | null };
 }
 
 /** Images per period of a group (the timeline strip); dates taken, else file times. */
@@ -455,7 +531,7 @@ export type ApiHandlers = { [M in MethodName]: (input: ParsedInput<M>) => Promis
 /** Pushed from core to UI: over SSE (`GET /api/events`) in browser mode, `api:event` under Electron. */
 export type ApiEvent =
   | { type: 'job'; job: JobState }
-  | { type: 'changed'; what: 'libraries' | 'groups' | 'history' }
+  | { type: 'changed'; what: 'libraries' | 'groups' | 'history' | 'models' }
   /** Watched folders: what arrived, and what became of it (the status line says it). */
   | { type: 'watch'; text: string };
 

@@ -85,6 +85,8 @@ export const PHASE_LABEL: Record<string, string> = {
   train: 'Clustering',
   write: 'Saving',
   map: 'Mapping',
+  download: 'Downloading',
+  verify: 'Checking the model',
 };
 
 /** What a phase counts, where it is not images ("Clustering 3 / 30 epochs"). */
@@ -110,6 +112,7 @@ export function jobDoneText(job: JobState): string {
     if (p.newlyMissing) parts.push(`${plural(p.newlyMissing, 'image')} no longer in ${p.newlyMissing === 1 ? 'its folder' : 'their folders'}`);
     return parts.join('; ');
   }
+  if (job.model) return `Added ${job.model.name}: Libraries > Models > Use switches the library to it`;
   const s = job.summary;
   if (!s) return 'Clustering finished';
   const parts = [`Grouped ${plural(s.images, 'image')} into ${plural(s.groups.length, 'group')}`];

@@ -191,7 +191,22 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
     return job;
   }
 
+  const noModels = async (): Promise<never> => {
+    throw new ApiError('invalid-input', 'the fake host has no models');
+  };
   const handlers: ApiHandlers = {
+    // Only the built-in model: no text search, no suggested names (test/e2e/models.test.ts covers them on the real service).
+    async listModels() {
+      return { models: [{ id: 'builtin', name: 'MobileNetV2 x1.4 (ImageNet, built in)', dim: 1792, text: false, builtIn: true, folder: null, bytes: 0, input: '224 px', missing: false }], libraryModel: 'builtin', groupingModel: images.length ? 'builtin' : null, catalog: [], modelsDir: '(fake)', calibrationNote: '' };
+    },
+    addModel: noModels,
+    removeModel: noModels,
+    useModel: noModels,
+    downloadModel: noModels,
+    searchByText: noModels,
+    async suggestGroupNames() {
+      return { suggestions: [], model: null };
+    },
     async getStatus() {
       return { version: '0.1.0-fake', dbPath: '(in memory: fake dev host)', backend: { choice: 'fake', device: 'cpu' }, job, unsortedThreshold: threshold, hasRun: images.length > 0 };
     },

@@ -647,7 +647,7 @@ describe('help', () => {
     const text = dialog.textContent!.replace(/\s+/g, ' ');
     expect(screen.getByRole('heading', { name: 'What you are looking at' })).toBeTruthy();
     expect(text).toContain('A group Images that look alike.');
-    expect(text).toMatch(/“94% sure” How confident Constellate is that an image belongs in its group/);
+    expect(text).toMatch(/“62% sure” How likely Constellate thinks it is that an image is in the right group: of the images it calls 62% sure, about 62 in 100 were/);
     expect(text).toMatch(/Unsorted Images Constellate is not sure enough about: their confidence is below the “Unsorted below” threshold/);
     expect(text).toMatch(/The Map .*similar images sit near each other.*The colour is the image's group/);
     expect(screen.getByRole('heading', { name: 'Keyboard shortcuts' })).toBeTruthy();

@@ -13,7 +13,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import type { InferenceSession } from 'onnxruntime-node';
+import type * as OrtModule from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { EngineInfo } from '../engine.js';
 import { backboneOnnx } from './backboneModel.js';
 
@@ -216,8 +217,26 @@ function ortReason(err: unknown): string {
   return msg.split('\n')[0]!.slice(0, 200);
 }
 
+/**
+ * How a session is fed and read: the default is the bundled backbone's (NHWC [count, side, side,
+ * 3] pixels in, the first output out); a registered model's image tower (core/embed/models)
+ * normalises, crops and lays out its rows, and names the output it reads.
+ */
+export interface OrtIo {
+  feed(ort: typeof OrtModule, session: InferenceSession, pixels: Float32Array, count: number): Record<string, Tensor>;
+  read(session: InferenceSession, outputs: InferenceSession.OnnxValueMapType, count: number): Float32Array;
+}
+
+const BACKBONE_IO: OrtIo = {
+  feed(ort, session, pixels, count) {
+    const side = Math.round(Math.sqrt(pixels.length / count / 3));
+    return { [session.inputNames[0]!]: new ort.Tensor('float32', pixels, [count, side, side, 3]) };
+  },
+  read: (session, out) => out[session.outputNames[0]!]!.data as Float32Array,
+};
+
 /** The real runtime: onnxruntime-node, profiling each session's first run to learn where its nodes ran. */
-export async function nodeRuntime(): Promise<OrtRuntime> {
+export async function nodeRuntime(io: OrtIo = BACKBONE_IO): Promise<OrtRuntime> {
   const ort = await import('onnxruntime-node');
   // Provider libraries that fail to load are reported through our reasons, not ORT's stderr log.
   ort.env.logLevel = 'fatal';
@@ -243,14 +262,11 @@ export async function nodeRuntime(): Promise<OrtRuntime> {
         rmSync(profileDir, { recursive: true, force: true });
         throw err;
       }
-      const inputName = session.inputNames[0]!;
-      const outputName = session.outputNames[0]!;
       let profiled: Record<string, number> | null = null;
       return {
         async run(pixels, count) {
-          const side = Math.round(Math.sqrt(pixels.length / count / 3));
-          const out = await session.run({ [inputName]: new ort.Tensor('float32', pixels, [count, side, side, 3]) });
-          const data = out[outputName]!.data as Float32Array;
+          const out = await session.run(io.feed(ort, session, pixels, count));
+          const data = io.read(session, out, count);
           if (profiled === null) profiled = readProfile(session, profileDir);
           return data;
         },

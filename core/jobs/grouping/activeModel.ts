@@ -4,12 +4,12 @@
  * assignments phi) and "which images look like it?" (cosine nearest neighbours in backbone
  * space). Reloaded when the active run changes.
  */
-import { BACKBONE } from '../../embed/backboneInfo.js';
 import { initTf } from '../../embed/backend.js';
 import { DebiasedInfoNCEClustering } from '../../icon/clustering.js';
 import { l2normalize } from '../../icon/preprocess.js';
 import type { Store } from '../../store/index.js';
 import { VISIBLE } from '../../store/unsorted.js';
+import { groupingModelId } from './groupingModel.js';
 import { decodeRunModel, type RunArtifacts } from './runModel.js';
 
 interface Loaded {
@@ -68,7 +68,7 @@ export class ActiveModel {
     const artifacts = decodeRunModel(blob);
     const model = new DebiasedInfoNCEClustering({ nClusters: artifacts.head.shape[1] });
     model.importHead(artifacts.head);
-    const m = this.store.embeddings.loadAll(BACKBONE.id);
+    const m = this.store.embeddings.loadAll(groupingModelId(this.store, runId));
     return {
       runId,
       artifacts,

@@ -7,6 +7,7 @@
  */
 import type { BackendInfo, PhaseProgress, RunSummary } from '../../shared/contract.js';
 import { BACKBONE } from '../../embed/backboneInfo.js';
+import type { ModelSpec } from '../../embed/models/spec.js';
 import type { Store } from '../../store/index.js';
 import { setActiveRunId } from '../../store/runs.js';
 import { decodeSkip, indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
@@ -33,6 +34,8 @@ export interface ClusterJobOptions {
    * database's setting for later runs. Default: that setting.
    */
   views?: number;
+  /** The model whose features are grouped (indexed with it first): a registered one, or null/undefined for the bundled backbone. */
+  model?: ModelSpec | null;
   signal?: AbortSignal;
   onProgress?: (phases: PhaseProgress[], phase: PhaseProgress['name'] | null) => void;
 }
@@ -45,12 +48,13 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   throwIfAborted(signal);
 
   // ---- features and the user's pins ----
-  const matrix = orderedFeatures(store, '');
+  const modelId = options.model?.id ?? BACKBONE.id;
+  const matrix = orderedFeatures(store, '', modelId);
   const ids = Array.from(matrix.imageIds);
   const rowOf = new Map(ids.map((id, i) => [id, i]));
   // Without every image's views (an older library not embedded again yet, or views turned off),
   // training goes on without them.
-  const views = loadViews(store.embeddings, BACKBONE.id, ids, getViewsPerImage(store.db));
+  const views = loadViews(store.embeddings, modelId, ids, getViewsPerImage(store.db));
   const activeRun = store.runs.activeRunId();
   const { pins, start, pinnedGroupCount, clusterOf } = currentGrouping(store, activeRun, rowOf);
 
@@ -84,7 +88,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     start,
     map: options.map ?? true,
     minK: Math.max(1, pinnedGroupCount),
-    ...reusable(store, activeRun, ids),
+    ...reusable(store, activeRun, ids, modelId),
     schedule: options.index === false ? 'recluster' : 'full',
   };
   const { result, backend } = await trainInWorker(request, progress, signal);
@@ -94,7 +98,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   progress.start('write', matrix.count);
   const run = store.runs.create({
     kind: options.index === false ? 'recluster' : 'cluster',
-    model: BACKBONE.id,
+    model: modelId,
     k: result.k,
     backend: summary.backend.choice,
     params: { seed: request.seed, k: result.k, kChosenBy: result.kChosenBy, pins: pins.length, views: views !== null, device: summary.backend.device },
@@ -125,7 +129,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
 
 /** Indexes the libraries; the embedding backend it used, or null when there was nothing to embed. */
 async function indexFirst(options: ClusterJobOptions, progress: ProgressTracker): Promise<BackendInfo | null> {
-  const indexed = await indexLibraries({ db: options.store.db, libraryIds: options.libraryIds, workers: options.workers, signal: options.signal, progress, views: options.views });
+  const indexed = await indexLibraries({ db: options.store.db, libraryIds: options.libraryIds, workers: options.workers, signal: options.signal, progress, views: options.views, model: options.model ?? null });
   return indexed.pool?.backend ? { choice: indexed.pool.backend.choice, device: indexed.pool.backend.device } : null;
 }
 
@@ -163,8 +167,8 @@ function writeRunResults(store: Store, runId: number, ids: readonly number[], re
  * index, gives the same result for the same files and seed however the files were indexed
  * (one run, or a run resumed after being killed).
  */
-function orderedFeatures(store: Store, view: string, ids?: number[]): { imageIds: Uint32Array; vectors: Float32Array; count: number; dim: number } {
-  const m = store.embeddings.loadAll(BACKBONE.id, { view, imageIds: ids });
+function orderedFeatures(store: Store, view: string, modelId: string, ids?: number[]): { imageIds: Uint32Array; vectors: Float32Array; count: number; dim: number } {
+  const m = store.embeddings.loadAll(modelId, { view, imageIds: ids });
   const order = Array.from(m.imageIds.keys());
   if (ids) {
     const pos = new Map(ids.map((id, i) => [id, i]));
@@ -223,9 +227,10 @@ function lineage(clusterOf: Map<number, number>, pinnedGroupCount: number, refin
  * images, same order): its kNN graph, its preprocessing (PCA) and its 2-D map. Re-clustering
  * with another K then only trains the head.
  */
-function reusable(store: Store, runId: number | null, ids: number[]): Pick<TrainRequest, 'graph' | 'preprocessor' | 'previousMap'> {
+function reusable(store: Store, runId: number | null, ids: number[], modelId: string): Pick<TrainRequest, 'graph' | 'preprocessor' | 'previousMap'> {
   const none = { graph: null, preprocessor: null, previousMap: null };
-  if (runId === null) return none;
+  // Computed from another model's features, they say nothing about these.
+  if (runId === null || (store.runs.get(runId)?.model ?? BACKBONE.id) !== modelId) return none;
   const blob = store.runs.loadModel(runId);
   if (!blob) return none;
   try {

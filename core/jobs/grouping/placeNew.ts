@@ -6,13 +6,14 @@
  * new images".
  */
 import type { PhaseProgress, PlaceSummary } from '../../shared/contract.js';
-import { BACKBONE } from '../../embed/backboneInfo.js';
+import type { ModelSpec } from '../../embed/models/spec.js';
 import { initTf } from '../../embed/backend.js';
 import { DebiasedInfoNCEClustering } from '../../icon/clustering.js';
 import type { Store } from '../../store/index.js';
 import { skippedByCode } from './clusterJob.js';
 import { indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
 import { ProgressTracker } from '../../runtime/progress.js';
+import { groupingModelId } from './groupingModel.js';
 import { decodeRunModel } from './runModel.js';
 import { getUnsortedThreshold, isBelowThreshold } from '../../store/unsorted.js';
 
@@ -43,7 +44,8 @@ export async function placeUngroupedImages(store: Store): Promise<PlaceResult | 
   }
   const seconds = () => (performance.now() - t0) / 1000;
   if (ids.length === 0) return { placed: 0, unplaced: 0, belowThreshold: 0, seconds: seconds() };
-  const m = store.embeddings.loadAll(BACKBONE.id, { imageIds: ids });
+  const modelId = groupingModelId(store, runId);
+  const m = store.embeddings.loadAll(modelId, { imageIds: ids });
   await initTf();
   const { head } = decodeRunModel(blob);
   const model = new DebiasedInfoNCEClustering({ nClusters: head.shape[1] });
@@ -51,7 +53,7 @@ export async function placeUngroupedImages(store: Store): Promise<PlaceResult | 
   const { labels, confidence } = model.predict(m.vectors, m.count);
   const groupOf = store.groups.groupIdsByCluster(runId);
   const orphans = new Set(Array.from(labels).filter((c) => !groupOf.has(c)));
-  if (orphans.size > 0) for (const [c, g] of whereClustersWent(store, model, runId, orphans)) groupOf.set(c, g);
+  if (orphans.size > 0) for (const [c, g] of whereClustersWent(store, model, runId, orphans, modelId)) groupOf.set(c, g);
   const rows = Array.from(m.imageIds, (imageId, i) => ({ imageId, groupId: groupOf.get(labels[i]!) ?? null, confidence: confidence[i]! }));
   store.groups.writeAssignments(runId, rows);
   const threshold = getUnsortedThreshold(store.db);
@@ -68,12 +70,12 @@ export async function placeUngroupedImages(store: Store): Promise<PlaceResult | 
  * the head. Its images went with the merge, so the group now holding most of the images the
  * head puts in that cluster is where a new one belongs. Predicts a spread sample of the run.
  */
-function whereClustersWent(store: Store, model: DebiasedInfoNCEClustering, runId: number, clusters: ReadonlySet<number>): Map<number, number> {
+function whereClustersWent(store: Store, model: DebiasedInfoNCEClustering, runId: number, clusters: ReadonlySet<number>, modelId: string): Map<number, number> {
   const grouped = store.groups.listAssignments(runId).filter((a) => a.groupId !== null);
   const step = Math.max(1, Math.floor(grouped.length / ORPHAN_SAMPLE));
   const sample = grouped.filter((_, i) => i % step === 0);
   const groupOfImage = new Map(sample.map((a) => [a.imageId, a.groupId!]));
-  const m = store.embeddings.loadAll(BACKBONE.id, { imageIds: sample.map((a) => a.imageId) });
+  const m = store.embeddings.loadAll(modelId, { imageIds: sample.map((a) => a.imageId) });
   const { labels } = model.predict(m.vectors, m.count);
   const votes = new Map<number, Map<number, number>>();
   m.imageIds.forEach((id, i) => {
@@ -93,6 +95,8 @@ export interface PlaceJobOptions {
   /** Index these libraries first (all when omitted). */
   libraryIds?: number[];
   workers?: number;
+  /** The current grouping's model (registered; null/undefined: the bundled backbone): new images are embedded with it, for its head. */
+  model?: ModelSpec | null;
   signal?: AbortSignal;
   onProgress?: (phases: PhaseProgress[], phase: PhaseProgress['name'] | null) => void;
 }
@@ -110,7 +114,7 @@ export async function placeNewImages(options: PlaceJobOptions): Promise<PlaceSum
   const libraries = options.libraryIds ?? store.libraries.list().map((l) => l.id);
   const missingNow = () => libraries.reduce((n, id) => n + store.images.countsByStatus({ libraryId: id }).missing, 0);
   const missingBefore = missingNow();
-  const indexed = await indexLibraries({ db: store.db, libraryIds: options.libraryIds, workers: options.workers, signal, progress });
+  const indexed = await indexLibraries({ db: store.db, libraryIds: options.libraryIds, workers: options.workers, signal, progress, model: options.model ?? null });
   throwIfAborted(signal);
   const r = await placeUngroupedImages(store);
   if (!r) throw new Error('there are no groups yet to place new images in');

@@ -2,8 +2,8 @@
  * Splitting one group: I-Con trained afresh on the group's images alone, into `parts` groups,
  * in a worker thread (the UI and the server stay responsive).
  */
-import { BACKBONE } from '../../embed/backboneInfo.js';
 import type { Store } from '../../store/index.js';
+import { groupingModelId } from './groupingModel.js';
 import { trainInWorker } from './train.js';
 
 /** The group cannot be split as asked; the message is for the user. */
@@ -15,7 +15,7 @@ export type SplitPartImages = Array<{ imageId: number; confidence: number }>;
 export async function splitGroupImages(store: Store, groupId: number, parts: number): Promise<SplitPartImages[]> {
   const members = store.browse.groupImageIds(groupId);
   if (members.length < parts) throw new SplitRefusedError(`a group of ${members.length} images cannot be split into ${parts}`);
-  const m = store.embeddings.loadAll(BACKBONE.id, { imageIds: members });
+  const m = store.embeddings.loadAll(groupingModelId(store), { imageIds: members });
   if (m.count < parts) throw new SplitRefusedError('not enough embedded images in this group to split it');
   const { result } = await trainInWorker(
     { features: m.vectors, views: null, n: m.count, d: m.dim, k: parts, seed: 0, pins: [], start: null, map: false, minK: parts, graph: null },

@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import { BACKBONE } from '../../embed/backboneInfo.js';
+import type { ModelSpec } from '../../embed/models/spec.js';
 import { startEmbedPool, type EmbedPoolStats } from '../../embed/pool.js';
 import { getViewsPerImage, viewNames } from './views.js';
 import type { EmbedItem, EmbedResult } from '../../embed/protocol.js';
@@ -41,6 +42,8 @@ export interface IndexOptions {
   oneLibraryPerFile?: boolean;
   /** Augmented views embedded with each image (views.ts); default: the database's setting. */
   views?: number;
+  /** A registered model to embed with (core/embed/models); default (null): the bundled backbone. */
+  model?: ModelSpec | null;
 }
 
 export interface IndexResult {
@@ -86,16 +89,17 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
 
   // ---- reuse known content, decode + embed ----
   const views = viewNames(options.views ?? getViewsPerImage(db));
-  const { pending, missing } = workToDo(images, embeddings, new Set(libs.map((l) => l.id)), views);
+  const modelId = options.model?.id ?? BACKBONE.id;
+  const { pending, missing } = workToDo(images, embeddings, new Set(libs.map((l) => l.id)), views, modelId);
 
   // The pool starts with the first file that needs embedding and works while the rest are
   // checked for known content, so the model loads and the first decodes run in the meantime.
   let queued = 0;
   let early = 0;
   const pool = startEmbedPool(
-    { thumbnailDir: thumbnailDir(db.file), workers: options.workers, signal, expected: pending.length + missing.length, views: views.length },
+    { thumbnailDir: thumbnailDir(db.file), workers: options.workers, signal, expected: pending.length + missing.length, views: views.length, model: options.model ?? null },
     (batch) => {
-      result.moved += writeEmbedBatch(db, images, embeddings, batch, views);
+      result.moved += writeEmbedBatch(db, images, embeddings, batch, views, modelId);
       for (const r of batch) {
         if ('skip' in r) result.skippedNow++;
         else result.embedded++;
@@ -125,7 +129,7 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
           // Unreadable now: the decoder records the precise reason.
         }
       }
-      const twin = hash ? reusable(images, embeddings, item.id, hash, views) : null;
+      const twin = hash ? reusable(images, embeddings, item.id, hash, views, modelId) : null;
       if (twin) reused.push(twin);
       else {
         toPool.push({ imageId: item.id, path: item.absPath, contentHash: hash });
@@ -219,7 +223,7 @@ async function scanLibrary(options: IndexOptions, lib: Library, allLibraries: re
  * but never embedded with this model (e.g. the model changed). Pending rows have no content
  * hash, so the two lists never overlap.
  */
-function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, libIds: ReadonlySet<number>, views: readonly string[]): { pending: WorkItem[]; missing: EmbedItem[] } {
+function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, libIds: ReadonlySet<number>, views: readonly string[], modelId: string): { pending: WorkItem[]; missing: EmbedItem[] } {
   const pending: WorkItem[] = [];
   for (let afterId = 0; ; ) {
     const batch = images.pending(1000, { afterId });
@@ -229,7 +233,7 @@ function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, li
   }
   const missing: EmbedItem[] = [];
   for (let afterImageId = 0; ; ) {
-    const batch = embeddings.missing(BACKBONE.id, { limit: 1000, afterImageId, alsoViews: views });
+    const batch = embeddings.missing(modelId, { limit: 1000, afterImageId, alsoViews: views });
     if (batch.length === 0) break;
     afterImageId = batch[batch.length - 1]!.imageId;
     for (const t of batch) missing.push({ imageId: t.imageId, path: t.absPath, contentHash: t.contentHash });
@@ -242,9 +246,9 @@ function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, li
  * marked missing): its facts, thumbnail and embeddings, to reuse instead of decoding; null when
  * there is none, or its embeddings are not all there.
  */
-function reusable(images: ImagesRepository, embeddings: EmbeddingsRepository, id: number, hash: string, views: readonly string[]): DecodedImage | null {
+function reusable(images: ImagesRepository, embeddings: EmbeddingsRepository, id: number, hash: string, views: readonly string[], modelId: string): DecodedImage | null {
   const twin = images.findByContentHash(hash).find((r) => r.id !== id && r.width !== null && r.thumbPath !== null);
-  if (!twin || !embeddings.has(hash, BACKBONE.id) || !views.every((v) => embeddings.has(hash, BACKBONE.id, v))) return null;
+  if (!twin || !embeddings.has(hash, modelId) || !views.every((v) => embeddings.has(hash, modelId, v))) return null;
   return {
     id,
     contentHash: hash,
@@ -303,7 +307,7 @@ function adoptedCount(ids: Map<number, number>): number {
 }
 
 /** One batch, one transaction: image facts, embeddings (the image's and its views'), and skips. Returns how many were moved files. */
-function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: EmbeddingsRepository, batch: EmbedResult[], views: readonly string[]): number {
+function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: EmbeddingsRepository, batch: EmbedResult[], views: readonly string[], modelId: string): number {
   return db.write(() => {
     const decoded: DecodedImage[] = [];
     const vectors = [];
@@ -330,7 +334,7 @@ function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: Emb
       const d = r.embedding.length;
       views.forEach((view, v) => vectors.push({ contentHash: r.contentHash!, vector: r.views.subarray(v * d, (v + 1) * d), view, engine: r.engine }));
     }
-    embeddings.putMany(BACKBONE.id, vectors);
+    embeddings.putMany(modelId, vectors);
     const ids = images.markDecoded(decoded);
     images.markSkipped(skipped);
     return adoptedCount(ids);

@@ -8,6 +8,7 @@ import type { Client } from '../../../core/shared/client.js';
 import type { Command } from '../keyboard.js';
 import { Dialogs } from './dialogs.svelte.js';
 import { Edits } from './edits.svelte.js';
+import { Models } from './models.svelte.js';
 import { GroupColours, Versions } from './freshness.svelte.js';
 import { GroupKeys } from './groupKeys.svelte.js';
 import { Navigation } from './navigation.svelte.js';
@@ -31,6 +32,7 @@ export interface App {
   edits: Edits;
   session: Session;
   keys: ScreenKeys;
+  models: Models;
 }
 
 export function createApp(client: Client): App {
@@ -39,8 +41,9 @@ export function createApp(client: Client): App {
   const colours = new GroupColours(client, (groups) => groupKeys.sync(groups));
   const versions = new Versions(colours);
   const edits = new Edits(client, notices, versions);
-  const session = new Session(client, notices, versions, edits);
-  return { client, navigation: new Navigation(), notices, dialogs: new Dialogs(), colours, groupKeys, versions, edits, session, keys: new ScreenKeys() };
+  const models = new Models(client);
+  const session = new Session(client, notices, versions, edits, models);
+  return { client, navigation: new Navigation(), notices, dialogs: new Dialogs(), colours, groupKeys, versions, edits, session, keys: new ScreenKeys(), models };
 }
 
 /** Follows the URL and the core's events, and fetches what the first screen needs; returns a stop function. */
@@ -50,6 +53,7 @@ export function startApp(app: App): () => void {
   void app.session.refreshStatus();
   void app.edits.refreshHistory();
   void app.colours.refresh();
+  void app.models.refresh();
   return unsubscribe;
 }
 
@@ -64,6 +68,7 @@ const KEYS = {
   edits: Symbol('edits'),
   session: Symbol('session'),
   keys: Symbol('keys'),
+  models: Symbol('models'),
 } as const satisfies Record<keyof App, symbol>;
 
 /** The context to mount the app (or a component under test) with. */
@@ -87,6 +92,7 @@ export const useVersions = (): Versions => use('versions');
 export const useEdits = (): Edits => use('edits');
 export const useSession = (): Session => use('session');
 export const useScreenKeysHolder = (): ScreenKeys => use('keys');
+export const useModels = (): Models => use('models');
 /** All of it, for the actions and menu commands that span several concerns. */
 export const useApp = (): App => ({
   client: useClient(),
@@ -99,4 +105,5 @@ export const useApp = (): App => ({
   edits: useEdits(),
   session: useSession(),
   keys: useScreenKeysHolder(),
+  models: useModels(),
 });

@@ -6,11 +6,12 @@ import type { Client } from '../../../core/shared/client.js';
 import type { ApiEvent, JobState, NameOffer, Outputs } from '../../../core/shared/contract.js';
 import { jobDoneText, message } from '../format.js';
 import type { Edits } from './edits.svelte.js';
+import type { Models } from './models.svelte.js';
 import type { Versions } from './freshness.svelte.js';
 import type { Notices } from './notices.svelte.js';
 
 /** What each job is called in its failed or cancelled message. */
-const JOB_NAMES: Record<JobState['kind'], string> = { cluster: 'Grouping', recluster: 'Regrouping', split: 'Splitting', 'place-new': 'Place new images' };
+const JOB_NAMES: Record<JobState['kind'], string> = { cluster: 'Grouping', recluster: 'Regrouping', split: 'Splitting', 'place-new': 'Place new images', 'switch-model': 'Switching model', 'download-model': 'Downloading the model' };
 
 export class Session {
   status = $state<Outputs['getStatus'] | null>(null);
@@ -26,6 +27,7 @@ export class Session {
     private readonly notices: Notices,
     private readonly versions: Versions,
     private readonly edits: Edits,
+    private readonly models: Models,
   ) {}
 
   async refreshStatus(): Promise<void> {
@@ -53,9 +55,14 @@ export class Session {
         this.versions.librariesChanged();
         void this.refreshStatus();
         void this.edits.refreshHistory();
+        this.models.changed();
       }
     } else if (e.type === 'watch') this.watchNote = e.text;
-    else if (e.what === 'groups') this.versions.dataChanged();
+    else if (e.what === 'models') this.models.changed();
+    else if (e.what === 'groups') {
+      this.versions.dataChanged();
+      void this.models.refresh();
+    }
     else if (e.what === 'libraries') this.versions.librariesChanged();
     else if (e.what === 'history') void this.edits.refreshHistory();
   }
