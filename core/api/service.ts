@@ -85,6 +85,7 @@ export function createService(options: ServiceOptions): ApiHost & Required<Pick<
       const job = ctx.jobs.state;
       if (job && job.status === 'running') ctx.jobs.cancel(job.id);
       await ctx.jobs.idle();
+      await ctx.active.close();
       ctx.events.removeAllListeners();
     },
   };

@@ -50,11 +50,12 @@ export function buildProgram(): Command {
     .option('--workers <N>', 'decode+embed worker threads (default: one per core)', intArg(1, 64))
     .option('--views <N>', 'augmented views embedded per image and trained on (0-8; default 4, or what the database was clustered with): each costs a forward pass', intArg(0, 8))
     .option('--place-new', 'keep the current groups: embed new images and place them with the trained head (no retraining)')
+    .option('--new-map', 'compute the 2-D map afresh (by default it is kept when the images are the same or few changed: new ones go beside their neighbours), and train even when nothing changed')
     // Its old name, kept for scripts.
     .addOption(new Option('--assign-new').hideHelp())
     .addOption(engineOption())
     .option('--json', 'print the summary as JSON on stdout')
-    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean }) => {
+    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean; newMap?: boolean }) => {
       const { clusterCommand } = await import('./cluster.js');
       const { assignNew, ...rest } = opts;
       await clusterCommand(folders, { ...rest, placeNew: rest.placeNew || assignNew });

@@ -78,6 +78,8 @@ export interface RunSummary {
   pinnedGroups?: number;
   /** Over an earlier grouping: the names the user gave that went on to a new group, and those that did not. */
   names?: { kept: string[]; dropped: string[] };
+  /** Nothing changed since the current grouping (same images, asked the same way): it was kept, nothing trained. */
+  unchanged?: boolean;
 }
 
 /**

@@ -51,7 +51,7 @@ export function jobHandlers(ctx: ServiceContext): JobHandlers {
       ctx.requireRun();
       requireIdle(jobs);
       return jobs.start('place-new', async (signal, update) => {
-        const placed = await placeNewImages({ store, workers: ctx.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
+        const placed = await placeNewImages({ store, model: ctx.active, workers: ctx.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
         return { placed };
       });
     },

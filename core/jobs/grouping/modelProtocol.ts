@@ -1,0 +1,20 @@
+/** Messages between the main thread and the model worker (modelWorker.ts). */
+
+export type ModelRequest =
+  /** phi of each image (null: no embedding), from the run's head. */
+  | { type: 'proba'; runId: number; imageIds: number[] }
+  /** The `k` most similar images to one image (cosine in the head's feature space). */
+  | { type: 'neighbours'; runId: number; imageId: number; k: number }
+  /** Cluster and calibrated confidence of each image with an embedding. */
+  | { type: 'predict'; runId: number; imageIds: number[] }
+  /** Points on the run's map for images it has none for (mapPlacement.ts). */
+  | { type: 'placeOnMap'; runId: number; imageIds: number[] };
+
+export type ModelAnswer =
+  | { type: 'proba'; rows: Array<Float32Array | null> }
+  | { type: 'neighbours'; imageIds: number[] }
+  | { type: 'predict'; imageIds: number[]; labels: Int32Array; confidence: Float32Array }
+  | { type: 'placeOnMap'; points: Array<[number, number, number]> };
+
+export type ToModelWorker = { id: number; request: ModelRequest };
+export type FromModelWorker = { id: number; answer: ModelAnswer } | { id: number; error: string } | { id: null; error: string };

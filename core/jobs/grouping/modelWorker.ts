@@ -1,0 +1,152 @@
+/**
+ * The model worker: every question the UI asks the active run's model is answered here, off the
+ * main thread, which never loads an ML runtime nor holds the library's embeddings. It reads from
+ * the database with its own read-only connection: the run's head and map, the embeddings of the
+ * images asked about, and (for neighbours and map placement only) an index of every image's
+ * features in the head's space (L2, PCA, L2: 256 floats an image, a seventh of the 1792-d
+ * embedding), built on the first such question.
+ *
+ * The head's inference on a few rows is plain JavaScript (core/icon/headInference.ts:
+ * milliseconds, no backend to start); the index is reduced with tfjs (wasm), loaded only then.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { HeadExport } from '../../icon/clustering.js';
+import { headPredict, headProba, preprocessRows } from '../../icon/headInference.js';
+import { openStore, type Store } from '../../store/index.js';
+import { placeOnMap } from './mapPlacement.js';
+import type { FromModelWorker, ModelAnswer, ModelRequest, ToModelWorker } from './modelProtocol.js';
+import { decodeRunModel, type RunArtifacts } from './runModel.js';
+
+const port = parentPort!;
+const { file, model: modelId } = workerData as { file: string; model: string };
+const store: Store = openStore(file, { readonly: true, alreadyChecked: true });
+
+interface Loaded {
+  runId: number;
+  artifacts: RunArtifacts;
+  head: HeadExport;
+  index: Index | null;
+}
+interface Index {
+  ids: Uint32Array;
+  rowOf: Map<number, number>;
+  /** Unit rows in the head's feature space, [n, dim]. */
+  z: Float32Array;
+  dim: number;
+}
+
+let loaded: Loaded | null = null;
+
+function load(runId: number): Loaded | null {
+  if (loaded?.runId === runId) return loaded;
+  loaded = null;
+  const blob = store.runs.loadModel(runId);
+  if (!blob) return null;
+  const artifacts = decodeRunModel(blob);
+  loaded = { runId, artifacts, head: artifacts.head, index: null };
+  return loaded;
+}
+
+/** The embeddings of the given images that have one, as rows (ids in the same order). */
+function embeddingsOf(imageIds: readonly number[]): { ids: number[]; x: Float32Array; d: number } {
+  const m = store.embeddings.loadAll(modelId, { imageIds });
+  return { ids: Array.from(m.imageIds), x: m.vectors, d: m.dim };
+}
+
+/** Every image's features in the head's space, streamed from the database and reduced a block at a time. */
+async function index(l: Loaded): Promise<Index> {
+  if (l.index) return l.index;
+  const pre = l.head.preprocessor;
+  const n = store.embeddings.countAvailable(modelId);
+  const ids = new Uint32Array(n);
+  const z = new Float32Array(n * pre.dOut);
+  // tfjs only here: a bulk matmul, seconds for 100,000 rows where plain JS takes a minute
+  await import('../../embed/backend.js').then((b) => b.initTf());
+  const { applyPreprocess } = await import('../../icon/preprocess.js');
+  let i = 0;
+  for (const batch of store.embeddings.iterate(modelId, { batchSize: 4096 })) {
+    if (batch.dim !== pre.dIn || i + batch.count > n) break;
+    ids.set(batch.imageIds, i);
+    z.set(applyPreprocess(pre, batch.vectors, batch.count), i * pre.dOut);
+    i += batch.count;
+  }
+  const index: Index = { ids: ids.subarray(0, i), rowOf: new Map(Array.from(ids.subarray(0, i), (id, r) => [id, r])), z: z.subarray(0, i * pre.dOut), dim: pre.dOut };
+  // rows must be unit length for cosine (a head without renormalisation leaves them not)
+  if (!pre.options.renormalize) normalizeRows(index.z, index.dim);
+  l.index = index;
+  return index;
+}
+
+function normalizeRows(z: Float32Array, d: number): void {
+  for (let o = 0; o < z.length; o += d) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += z[o + j]! * z[o + j]!;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < d; j++) z[o + j] = z[o + j]! * inv;
+  }
+}
+
+async function answer(req: ModelRequest): Promise<ModelAnswer> {
+  const l = load(req.runId);
+  switch (req.type) {
+    case 'proba': {
+      if (!l) return { type: 'proba', rows: req.imageIds.map(() => null) };
+      const e = embeddingsOf(req.imageIds);
+      const C = l.head.shape[1];
+      const proba = e.ids.length && e.d === l.head.preprocessor.dIn ? headProba(l.head, preprocessRows(l.head.preprocessor, e.x, e.ids.length), e.ids.length) : new Float32Array(0);
+      const rowOf = new Map(e.ids.map((id, r) => [id, r]));
+      return { type: 'proba', rows: req.imageIds.map((id) => (rowOf.has(id) ? proba.slice(rowOf.get(id)! * C, (rowOf.get(id)! + 1) * C) : null)) };
+    }
+    case 'predict': {
+      if (!l) throw new Error(`run ${req.runId} has no model`);
+      const e = embeddingsOf(req.imageIds);
+      if (e.ids.length === 0 || e.d !== l.head.preprocessor.dIn) return { type: 'predict', imageIds: [], labels: new Int32Array(0), confidence: new Float32Array(0) };
+      const p = headPredict(l.head, e.x, e.ids.length);
+      return { type: 'predict', imageIds: e.ids, labels: p.labels, confidence: p.confidence };
+    }
+    case 'neighbours': {
+      if (!l) return { type: 'neighbours', imageIds: [] };
+      const ix = await index(l);
+      const row = ix.rowOf.get(req.imageId);
+      if (row === undefined) return { type: 'neighbours', imageIds: [] };
+      const d = ix.dim;
+      const q = ix.z.subarray(row * d, (row + 1) * d);
+      const best: Array<{ i: number; s: number }> = [];
+      for (let i = 0; i < ix.ids.length; i++) {
+        if (i === row) continue;
+        let s = 0;
+        const off = i * d;
+        for (let j = 0; j < d; j++) s += q[j]! * ix.z[off + j]!;
+        if (best.length < req.k || s > best[best.length - 1]!.s) {
+          best.push({ i, s });
+          best.sort((a, b) => b.s - a.s);
+          if (best.length > req.k) best.pop();
+        }
+      }
+      return { type: 'neighbours', imageIds: best.map((b) => ix.ids[b.i]!) };
+    }
+    case 'placeOnMap': {
+      const map = l?.artifacts.map;
+      if (!l || !map) return { type: 'placeOnMap', points: [] };
+      const ix = await index(l);
+      const groupOf = new Map<number, number | null>();
+      for (const a of store.groups.listAssignments(req.runId)) groupOf.set(a.imageId, a.groupId);
+      const at = placeOnMap({ mapIds: l.artifacts.imageIds, mapXy: map, unit: ix.z, dim: ix.dim, rowOf: ix.rowOf, newIds: req.imageIds, groupOf });
+      return { type: 'placeOnMap', points: [...at].map(([id, [x, y]]) => [id, x, y]) };
+    }
+  }
+}
+
+// One question at a time, in order: answers to one request never interleave with another's load.
+let queue: Promise<unknown> = Promise.resolve();
+port.on('message', (m: ToModelWorker) => {
+  queue = queue.then(async () => {
+    try {
+      const a = await answer(m.request);
+      const transfer = a.type === 'predict' ? [a.labels.buffer as ArrayBuffer, a.confidence.buffer as ArrayBuffer] : [];
+      port.postMessage({ id: m.id, answer: a } satisfies FromModelWorker, transfer);
+    } catch (err) {
+      port.postMessage({ id: m.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromModelWorker);
+    }
+  });
+});
