@@ -209,6 +209,11 @@ export interface FitSourceInput extends Omit<FitInput, 'views'> {
    * Default 2^26 (256 MiB): 65,536 images with 4 views at 256 dims.
    */
   viewsInMemoryUpTo?: number;
+  /**
+   * The rows already through `preprocessor` ([n, dOut], e.g. reduced while another thread chose
+   * K): used as they are instead of reading and reducing the source again. Needs `preprocessor`.
+   */
+  reduced?: Float32Array;
 }
 
 export interface Assignment {
@@ -284,7 +289,8 @@ export class DebiasedInfoNCEClustering {
     const rng = new Rng(o.seed);
     const t0 = performance.now();
     const reuse = input.preprocessor && input.preprocessor.dIn === d ? input.preprocessor : null;
-    const { pre, out: x } = reuse ? { pre: reuse, out: applyPreprocessSource(reuse, src) } : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
+    if (input.reduced && (!reuse || input.reduced.length !== n * reuse.dOut)) throw new Error('fit: reduced rows need their preprocessor and n * dOut values');
+    const { pre, out: x } = reuse ? { pre: reuse, out: input.reduced ?? applyPreprocessSource(reuse, src) } : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
     const dd = pre.dOut;
     if (C === 1) return this.fitOneGroup(pre, n, t0);
     const viewsOnDemand = input.views !== undefined && input.views.n * dd > (input.viewsInMemoryUpTo ?? VIEWS_IN_MEMORY_UP_TO);
@@ -493,6 +499,23 @@ export class DebiasedInfoNCEClustering {
       refined: fromStart !== null,
       timings: { preprocessMs: t1 - t0, knnMs: reuseGraph ? 0 : t2 - t1, initMs: tInit - t2, trainMs: t3 - tInit, steps: stepsPerEpoch * o.epochs, predictMs: t4 - t3 },
     };
+  }
+
+  /**
+   * What fitSource computes before it needs the number of groups: the preprocessing (or
+   * `preprocessor`, reused), the reduced rows and the kNN graph, for up to this model's
+   * nClusters groups (the graph's k is capped by neighbourCap at that many). A fit into as many
+   * groups or fewer, given them (FitSourceInput.preprocessor, .reduced, .graph), computes none of
+   * it again: e.g. while another thread chooses K.
+   */
+  prepare(src: RowSource, input: { preprocessor?: Preprocessor; knn?: FitInput['knn'] } = {}): { preprocessor: Preprocessor; reduced: Float32Array; graph: KnnGraph } {
+    const o = this.opts;
+    const reuse = input.preprocessor && input.preprocessor.dIn === src.d ? input.preprocessor : null;
+    const { pre, out: x } = reuse ? { pre: reuse, out: applyPreprocessSource(reuse, src) } : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
+    const kMax = neighbourCap(src.n, o.nClusters);
+    const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
+    const { z, dz } = this.knnFeatures(x, src.n, pre.dOut, pre);
+    return { preprocessor: pre, reduced: x, graph: this.buildGraph(z, src.n, dz, kGraph, input.knn) };
   }
 
   /**
