@@ -103,3 +103,29 @@ describe('a clustering run streamed from the database', () => {
     expect(t.runId).not.toBe(active);
   });
 });
+
+describe('helper threads', () => {
+  it('choosing K and the map beside the fit give what one thread gives', async () => {
+    const run = async (name: string, helpersFrom: number) => {
+      const s = openStore(`${tmp.dir}/${name}.db`);
+      try {
+        addEmbeddedLibrary(s, `${tmp.dir}/${name}`, { n: 300, clusters: 3, views: 2, dim: 300, seed: 5 });
+        s.db.setState('views_per_image', '2');
+        const summary = await runClusterJob({ store: s, libraryIds: [], k: null, seed: 2, helpersFrom });
+        const model = decodeRunModel(s.runs.loadModel(summary.runId)!);
+        const groupOf = new Map(s.groups.listAssignments(summary.runId).map((a) => [a.imageId, a.groupId ?? -1]));
+        return { k: summary.k, timings: s.runs.get(summary.runId)!.timings, ids: Array.from(model.imageIds), labels: Int32Array.from(model.imageIds, (id) => groupOf.get(id)!), map: model.map! };
+      } finally {
+        s.close();
+      }
+    };
+    const beside = await run('helpers', 0);
+    const alone = await run('alone', Infinity);
+    expect(beside.timings.chooseKWaitMs).toBeDefined();
+    expect(alone.timings.chooseKWaitMs).toBeUndefined();
+    expect(beside.k).toBe(alone.k);
+    expect(beside.ids).toEqual(alone.ids);
+    expect(hungarianAccuracy(alone.labels, beside.labels)).toBe(1);
+    for (let i = 0; i < alone.map.length; i++) expect(beside.map[i]!).toBeCloseTo(alone.map[i]!, 3);
+  });
+});

@@ -34,6 +34,11 @@ export interface ClusterJobOptions {
    */
   refreshMap?: boolean;
   /**
+   * From this many images on, choosing K and the map run in threads of their own beside the fit
+   * (default 3,000: below, starting them costs about what they save).
+   */
+  helpersFrom?: number;
+  /**
    * Augmented views per image, embedded when indexing and trained on (0: none); kept as the
    * database's setting for later runs. Default: that setting.
    */
@@ -98,6 +103,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     minK: Math.max(1, pinnedGroupCount),
     previousRunId: activeRun,
     refreshMap: options.refreshMap ?? false,
+    helpersFrom: options.helpersFrom,
     schedule: options.index === false ? 'recluster' : 'full',
   };
   const { result, backend } = await trainInWorker(request, progress, signal);

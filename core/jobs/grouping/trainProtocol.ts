@@ -40,6 +40,8 @@ export interface TrainRequest {
   previousRunId: number | null;
   /** Compute the map afresh even where the previous run's could be kept. */
   refreshMap?: boolean;
+  /** From this many images on, K and the map are computed in helper threads (default HELPERS_FROM). */
+  helpersFrom?: number;
   /**
    * 'recluster': the shorter schedule of an interactive re-cluster into another number of
    * groups (RECLUSTER_OVERRIDES); refining the current groups (`start` used) trains in full.

@@ -48,7 +48,7 @@ async function train(store: Store): Promise<TrainResult> {
   const views = req.source.views ? store.embeddings.rowSource(modelId, imageIds, { views: req.source.views }) : null;
   const prev = previousWork(store, req.previousRunId, imageIds);
   const timings: Record<string, number> = {};
-  const helpers = n >= HELPERS_FROM;
+  const helpers = n >= (req.helpersFrom ?? HELPERS_FROM);
   const cleanSource = { ...req.source, views: null };
   // a new map, beside everything else (the kept or extended one is made after the fit)
   const newMap = req.map && !(prev.map && !req.refreshMap);
