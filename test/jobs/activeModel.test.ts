@@ -79,6 +79,16 @@ describe('ActiveModel', () => {
     }
   });
 
+  it('images added after the index was built are in it: their neighbours, and they as neighbours', async () => {
+    await active.neighbours(imageIds[0]!, 3); // indexed
+    // a second library holding copies of images 0 and 1: new ids, the same embeddings
+    const more = seedImages(store, `${tmp.dir}/more`, 2, DIM);
+    const loadAll = vi.spyOn(store.embeddings, 'loadAll');
+    expect(await active.neighbours(more.imageIds[0]!, 1)).toEqual([imageIds[0]]);
+    expect(await active.neighbours(imageIds[1]!, 1)).toEqual([more.imageIds[1]]);
+    expect(loadAll).not.toHaveBeenCalled(); // by the worker, with its own connection
+  });
+
   it('a closed worker is started again by the next question', async () => {
     await active.close();
     expect((await active.suggestions(imageIds[2]!))[0]!.groupId).toBe(groupIds[best(2)]);

@@ -4,7 +4,7 @@
  * the database with its own read-only connection: the run's head and map, the embeddings of the
  * images asked about, and (for neighbours and map placement only) an index of every image's
  * features in the head's space (L2, PCA, L2: 256 floats an image, a seventh of the 1792-d
- * embedding), built on the first such question.
+ * embedding), built on the first such question and extended by the images added since.
  *
  * The head's inference on a few rows is plain JavaScript (core/icon/headInference.ts:
  * milliseconds, no backend to start); the index is reduced with tfjs (wasm), loaded only then.
@@ -53,12 +53,34 @@ function embeddingsOf(imageIds: readonly number[]): { ids: number[]; x: Float32A
   return { ids: Array.from(m.imageIds), x: m.vectors, d: m.dim };
 }
 
-/** Every image's features in the head's space, streamed from the database and reduced a block at a time. */
+/**
+ * Every image's features in the head's space, streamed from the database and reduced a block at
+ * a time; kept while the images stay the same, and extended by the images added since (only
+ * they are read) when none is gone.
+ */
 async function index(l: Loaded): Promise<Index> {
-  if (l.index) return l.index;
+  const ids = store.embeddings.embeddedImageIds(modelId);
+  const old = l.index;
+  if (old && old.ids.length === ids.length && old.ids.every((id, i) => id === ids[i])) return old;
   const pre = l.head.preprocessor;
-  const n = store.embeddings.countAvailable(modelId);
-  const ids = new Uint32Array(n);
+  if (old && ids.length > old.ids.length) {
+    const had = new Set(old.ids);
+    const added = Array.from(ids).filter((id) => !had.has(id));
+    // none gone: every indexed image is still there, the rest are new
+    if (added.length + old.ids.length === ids.length) {
+      const e = embeddingsOf(added);
+      const z = new Float32Array((old.ids.length + e.ids.length) * old.dim);
+      z.set(old.z);
+      const zNew = preprocessRows(pre, e.x, e.ids.length);
+      if (!pre.options.renormalize) normalizeRows(zNew, old.dim);
+      z.set(zNew, old.ids.length * old.dim);
+      const all = Uint32Array.from([...old.ids, ...e.ids]);
+      l.index = { ids: all, rowOf: new Map(Array.from(all, (id, r) => [id, r])), z, dim: old.dim };
+      return l.index;
+    }
+  }
+  const n = ids.length;
+  const out = new Uint32Array(n);
   const z = new Float32Array(n * pre.dOut);
   // tfjs only here: a bulk matmul, seconds for 100,000 rows where plain JS takes a minute
   await import('../../embed/backend.js').then((b) => b.initTf());
@@ -66,11 +88,11 @@ async function index(l: Loaded): Promise<Index> {
   let i = 0;
   for (const batch of store.embeddings.iterate(modelId, { batchSize: 4096 })) {
     if (batch.dim !== pre.dIn || i + batch.count > n) break;
-    ids.set(batch.imageIds, i);
+    out.set(batch.imageIds, i);
     z.set(applyPreprocess(pre, batch.vectors, batch.count), i * pre.dOut);
     i += batch.count;
   }
-  const index: Index = { ids: ids.subarray(0, i), rowOf: new Map(Array.from(ids.subarray(0, i), (id, r) => [id, r])), z: z.subarray(0, i * pre.dOut), dim: pre.dOut };
+  const index: Index = { ids: out.subarray(0, i), rowOf: new Map(Array.from(out.subarray(0, i), (id, r) => [id, r])), z: z.subarray(0, i * pre.dOut), dim: pre.dOut };
   // rows must be unit length for cosine (a head without renormalisation leaves them not)
   if (!pre.options.renormalize) normalizeRows(index.z, index.dim);
   l.index = index;
