@@ -26,6 +26,8 @@ interface Case {
   queries: number;
   /** HNSW parameters (default HNSW_DEFAULTS); 'clustering' = what the I-Con fit uses. */
   params?: 'default' | 'clustering';
+  /** Row width (default D; the fit searches its knnPcaDims). */
+  d?: number;
 }
 
 interface CaseResult {
@@ -71,17 +73,18 @@ export function clusteredFeatures(n: number, d: number, seed: number): Float32Ar
 
 async function runCase(c: Case): Promise<CaseResult> {
   const { backend } = await initTf();
-  const x = clusteredFeatures(c.n, D, 1);
+  const d = c.d ?? D;
+  const x = clusteredFeatures(c.n, d, 1);
   const loadBefore = loadavg()[0]!;
   const t0 = performance.now();
-  const g = c.method === 'exact' ? knnGraph(x, c.n, D, c.k) : knnGraphHnsw(x, c.n, D, c.k, { seed: 0, ...(c.params === 'clustering' ? DEFAULTS.hnsw : {}) });
+  const g = c.method === 'exact' ? knnGraph(x, c.n, d, c.k) : knnGraphHnsw(x, c.n, d, c.k, { seed: 0, ...(c.params === 'clustering' ? DEFAULTS.hnsw : {}) });
   const buildS = (performance.now() - t0) / 1000;
   const peakRssGiB = (process.resourceUsage().maxRSS * 1024) / 2 ** 30;
   const loadAfter = loadavg()[0]!;
   let recall: number | null = null;
   if (c.method === 'hnsw') {
     const sample = new Rng(2).permutation(c.n).subarray(0, Math.min(c.queries, c.n));
-    recall = knnRecall(g, x, c.n, D, sample);
+    recall = knnRecall(g, x, c.n, d, sample);
   }
   return { buildS, recall, peakRssGiB, backend: backend.choice, loadBefore, loadAfter };
 }
@@ -107,11 +110,11 @@ export async function benchKnn(quick: boolean): Promise<Figure[]> {
     console.error(`  ${f.name}: ${f.value === null ? 'n/a' : f.value.toFixed(3)} ${f.unit}  (${f.note ?? ''})  [${f.command}]`);
   };
   const record = (c: Case, r: CaseResult): void => {
-    const tag = `${c.method}${c.params === 'clustering' ? '.clustering' : ''}.n${c.n}.k${c.k}`;
+    const tag = `${c.method}${c.params === 'clustering' ? '.clustering' : ''}.n${c.n}.k${c.k}${c.d ? `.d${c.d}` : ''}`;
     const params = c.params === 'clustering' ? `I-Con fit's settings: ${describe(DEFAULTS.hnsw)}` : describe(HNSW_DEFAULTS);
     const load = `load ${r.loadBefore.toFixed(1)} -> ${r.loadAfter.toFixed(1)}`;
     const how = c.method === 'exact' ? `blocked matmul, tfjs ${r.backend}` : `hnswlib-node, ${params}, 1 thread`;
-    log({ name: `knn.build.${tag}`, value: r.buildS, unit: 's', command, note: `${how}; ${D}-d; ${load}` });
+    log({ name: `knn.build.${tag}`, value: r.buildS, unit: 's', command, note: `${how}; ${c.d ?? D}-d; ${load}` });
     if (r.recall !== null) log({ name: `knn.recall.${tag}`, value: r.recall, unit: `recall@${c.k}`, command, note: `vs exact on ${Math.min(c.queries, c.n)} sampled rows` });
     log({ name: `knn.peakRss.${tag}`, value: r.peakRssGiB, unit: 'GiB', command, note: 'process peak after data + graph' });
   };
@@ -132,9 +135,10 @@ export async function benchKnn(quick: boolean): Promise<Figure[]> {
   else log({ name: 'knn.build.exact.n100000.k3', value: null, unit: 's', command, note: `skipped: ~${predicted.toFixed(0)} s extrapolated from 10k (budget ${EXACT_BUDGET_S} s)` });
   run({ n: 100000, method: 'hnsw', k: 3, queries: 1000 });
   run({ n: 100000, method: 'hnsw', k: 10, queries: 1000 });
-  // the clustering's own, cheaper settings (its kNN kernel tolerates a few missed neighbours)
-  run({ n: 100000, method: 'hnsw', k: 3, queries: 1000, params: 'clustering' });
-  run({ n: 1000000, method: 'hnsw', k: 3, queries: 1000, params: 'clustering' });
+  // the clustering's own, cheaper settings (its kNN kernel tolerates a few missed neighbours), as
+  // the fit uses them: its graph's k (knn 10, spectralKnn 10) on its knnPcaDims-wide rows
+  run({ n: 100000, method: 'hnsw', k: DEFAULTS.knn, queries: 1000, params: 'clustering', d: DEFAULTS.knnPcaDims });
+  run({ n: 1000000, method: 'hnsw', k: DEFAULTS.knn, queries: 1000, params: 'clustering', d: DEFAULTS.knnPcaDims });
   return figs;
 }
 

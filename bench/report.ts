@@ -5,6 +5,10 @@ export interface Figure {
   unit: string;
   command: string;
   note?: string;
+  /** App-path figures: wall and CPU seconds (all threads) and peak RSS of the process tree. */
+  seconds?: number;
+  cpuSeconds?: number;
+  peakGiB?: number;
 }
 
 export function formatTable(figures: Figure[]): string {

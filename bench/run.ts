@@ -11,9 +11,11 @@ import { formatTable, type Figure } from './report.js';
 
 const program = new Command()
   .option('--quick', 'small sizes (CI)')
-  .option('--only <names>', 'comma-separated subset: pipeline,engines,store,icon,quality,knn,ui,guards')
+  .option('--only <names>', 'comma-separated subset: pipeline,engines,store,icon,quality,knn,app,ui,guards')
+  .option('--sizes <list>', 'library sizes of the app bench (default 10000,100000; --quick 2000)')
+  .option('--json', 'also print one JSON object per figure on stdout')
   .parse(process.argv);
-const opts = program.opts<{ quick?: boolean; only?: string }>();
+const opts = program.opts<{ quick?: boolean; only?: string; sizes?: string; json?: boolean }>();
 const quick = opts.quick ?? false;
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 
@@ -24,6 +26,7 @@ const suites: Array<[string, () => Promise<Figure[]>]> = [
   ['icon', async () => (await import('./icon.js')).benchIcon(quick)],
   ['quality', async () => (await import('./quality.js')).benchQuality(quick)],
   ['knn', async () => (await import('./knn.js')).benchKnn(quick)],
+  ['app', async () => (await import('./app.js')).benchApp(quick, opts.sizes?.split(',').map(Number))],
   ['ui', async () => (await import('./ui.js')).benchUi(quick)],
   ['guards', async () => (await import('./guards.js')).benchGuards(quick)],
 ];
@@ -37,6 +40,7 @@ for (const [name, run] of suites) {
     const f = await run();
     figures.push(...f);
     console.log(`\n# ${name} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n${formatTable(f)}`);
+    if (opts.json) for (const x of f) console.log(JSON.stringify({ name: x.name, ...(x.seconds === undefined ? { value: x.value, unit: x.unit } : { seconds: x.seconds, cpuSeconds: x.cpuSeconds, peakGiB: x.peakGiB }), note: x.note }));
   } catch (err) {
     failed++;
     console.error(`\n# ${name}: FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

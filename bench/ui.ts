@@ -141,13 +141,21 @@ export async function benchUi(quick = false, shots = false): Promise<Figure[]> {
     const over50 = d.filter((x) => x > 50).length;
     const note = `${total.toLocaleString('en-US')} images in a real SQLite db (createService + startHttpServer), headless Chromium, software rendering, 1440x900`;
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const p99 = d[Math.min(d.length - 1, Math.floor(d.length * 0.99))] ?? 0;
     return [
       {
-        name: 'ui: groups screen first paint (median of 3)',
-        value: median(paints),
+        name: 'ui: groups screen first paint, cold (first load after the server starts)',
+        value: paints[0]!,
         unit: 'ms',
         command,
-        note: `${note}; navigation start -> start of the frame after the first one whose DOM has .gcard names (rAF probe from an init script), fresh context each; target < 1000 ms; runs ${paints.map((p) => p.toFixed(0)).join('/')} ms`,
+        note: `${note}; navigation start -> start of the frame after the first one whose DOM has .gcard names (rAF probe from an init script); target < 1000 ms`,
+      },
+      {
+        name: 'ui: groups screen first paint, warm (median of the next 2)',
+        value: median(paints.slice(1)),
+        unit: 'ms',
+        command,
+        note: `fresh context each (cold HTTP cache, warm server); runs ${paints.map((p) => p.toFixed(0)).join('/')} ms`,
       },
       { name: 'ui: first contentful paint (median of 3)', value: median(fcps), unit: 'ms', command, note: `runs ${fcps.map((p) => p.toFixed(0)).join('/')} ms` },
       {
@@ -158,6 +166,7 @@ export async function benchUi(quick = false, shots = false): Promise<Figure[]> {
         note: `${d.length} rAF deltas; target <= 50 ms; ${over50} frames over 50 ms; load average ${load0.toFixed(2)} -> ${load1.toFixed(2)} on ${cpus} CPUs`,
       },
       { name: 'ui: scroll, p95 frame', value: p95, unit: 'ms', command, note: `mean ${mean.toFixed(1)} ms` },
+      { name: 'ui: scroll, p99 frame', value: p99, unit: 'ms', command, note: 'target <= 50 ms' },
       { name: 'ui: scroll, thumbnails fetched while scrolling', value: frames.thumbs, unit: 'images', command, note: 'resource entries for /thumb/ during the measured frames' },
       { name: 'ui: screen filled after a jump', value: fillMs, unit: 'ms', command, note: 'scrollTop += 1/5 of the grid -> every cell in view shows its decoded thumbnail' },
       { name: 'ui: scroll, DOM cells rendered', value: frames.cells, unit: 'cells', command, note: `grid height ${(frames.height / 1000).toFixed(0)}k px` },

@@ -59,6 +59,12 @@ export function createService(options: ServiceOptions & { watch?: boolean | Watc
     ...modelHandlers(ctx),
   };
 
+  // The first screen's question (the groups, by size), asked while the window opens: at 100,000
+  // images its cold query (and the first read of the database's pages) took about a second,
+  // which the first paint waited for; cached, the screen's own request is answered at once.
+  const warm = setTimeout(() => void handlers.listGroups({ sort: 'size' }).catch(() => undefined), 0);
+  warm.unref();
+
   // Found by id, never by a path from the renderer; only for an image that decoded (not a file
   // the scan skipped, one changed since, or one gone), in a registered library.
   function mediaFile(kind: MediaKind, imageId: number): string | null {
@@ -89,11 +95,13 @@ export function createService(options: ServiceOptions & { watch?: boolean | Watc
       return () => ctx.events.off('event', listener);
     },
     async close() {
+      clearTimeout(warm);
       await watching?.close();
       const job = ctx.jobs.state;
       if (job && job.status === 'running') ctx.jobs.cancel(job.id);
       await ctx.jobs.idle();
       await ctx.models.close();
+      await ctx.active.close();
       ctx.events.removeAllListeners();
     },
   };

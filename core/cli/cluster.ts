@@ -15,7 +15,7 @@ import { getLibraryModelId, setLibraryModelId } from '../jobs/indexing/modelChoi
 
 export async function clusterCommand(
   folders: string[],
-  opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; model?: string },
+  opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; model?: string; newMap?: boolean },
 ): Promise<void> {
   const roots = folders.map((f) => {
     const abs = path.resolve(f);
@@ -50,6 +50,7 @@ export async function clusterCommand(
       workers: opts.workers,
       views: opts.views,
       model: asked !== undefined ? asked : resolveModel(registry, getLibraryModelId(session.store.db)),
+      refreshMap: opts.newMap ?? false,
       signal: controller.signal,
       onProgress: stderrProgress(),
     });
@@ -89,7 +90,8 @@ function formatNoImages(s: RunSummary, folders: string[]): string {
 
 export function formatSummary(s: RunSummary): string {
   const lines: string[] = [];
-  lines.push(`Images clustered: ${s.images}`);
+  if (s.unchanged) lines.push(`Nothing changed since the last grouping: kept as it is (nothing trained; --new-map trains again)`);
+  lines.push(`${s.unchanged ? 'Images' : 'Images clustered'}: ${s.images}`);
   lines.push(skippedLine(s));
   const floor = s.kRequested !== undefined && s.k > s.kRequested ? `; not ${s.kRequested}: ${s.pinnedGroups} groups hold pinned images` : '';
   lines.push(`Groups: ${s.groups.length} (K=${s.k}, ${s.kChosenBy === 'auto' ? 'chosen from the data' : 'set by --groups'}${floor})`);

@@ -64,11 +64,12 @@ export function buildProgram(): Command {
     .option('--views <N>', 'augmented views embedded per image and trained on (0-8; default 4, or what the database was clustered with): each costs a forward pass', intArg(0, 8))
     .option('--place-new', 'keep the current groups: embed new images and place them with the trained head (no retraining)')
     .option('--model <id>', 'embed and group with this registered model from now on (constellate models list; default: what the database uses, at first the built-in MobileNetV2)')
+    .option('--new-map', 'compute the 2-D map afresh (by default it is kept when the images are the same or few changed: new ones go beside their neighbours), and train even when nothing changed')
     // Its old name, kept for scripts.
     .addOption(new Option('--assign-new').hideHelp())
     .addOption(engineOption())
     .option('--json', 'print the summary as JSON on stdout')
-    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean; model?: string }) => {
+    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean; model?: string; newMap?: boolean }) => {
       const { clusterCommand } = await import('./cluster.js');
       const { assignNew, ...rest } = opts;
       await clusterCommand(folders, { ...rest, placeNew: rest.placeNew || assignNew });

@@ -15,11 +15,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULTS } from './clustering.js';
 import { kmeans } from './kmeans.js';
-import { fitPreprocessSource, gatherRows, l2normalize, type PreprocessOptions, type RowSource } from './preprocess.js';
+import { applyPreprocessSource, arraySource, fitPreprocessor, gatherRows, l2normalize, subsetSource, type PreprocessOptions, type RowSource } from './preprocess.js';
 import { Rng } from './rng.js';
 import { knnGraphAuto, neighbourCap, trimGraph, type KnnGraph } from './knn.js';
 import { spectralEmbedding } from './spectral.js';
-import { identicalRows } from './identicalRows.js';
+import { identicalRowsSource } from './identicalRows.js';
 
 export interface ChooseKOptions {
   criterion?: 'modularity' | 'silhouette';
@@ -103,20 +103,35 @@ export function silhouette(x: Float32Array, n: number, d: number, labels: Int32A
 }
 
 export function chooseK(features: Float32Array, n: number, d: number, candidates?: number[], opts: ChooseKOptions = {}): ChooseKResult {
+  return chooseKSource(arraySource(features, n, d), candidates, opts);
+}
+
+/**
+ * chooseK on rows read on demand (e.g. streamed from SQLite): one pass over all rows (copies
+ * and the canonical order), then only the rows it samples are read again and reduced.
+ */
+export function chooseKSource(src: RowSource, candidates?: number[], opts: ChooseKOptions = {}): ChooseKResult {
+  const { n } = src;
   const criterion = opts.criterion ?? 'modularity';
   // Rows in an order fixed by their values, so that the same images in any order (renamed,
   // moved, indexed in another order) get the same K: every step below (the PCA's sample, the
   // spectral start, k-means++) depends on the row order, and near the top of the curve that
   // was enough to move K (62 demo images in 4 orders: K 4, 4, 4 and 6).
-  const { out: x, pre } = fitPreprocessSource(canonicalRows(features, n, d, opts.seed ?? 0), { seed: opts.seed ?? 0, ...(opts.preprocess ?? DEFAULTS.preprocess) });
+  // No partition can tell copies of one image apart: a K above the number of distinct images
+  // would split them by how the kNN search broke its ties.
+  const keyOf = canonicalKeys(src.d, opts.seed ?? 0);
+  const key = new Float64Array(n);
+  const distinct = identicalRowsSource(src, (block, start, count) => keyOf(block, start, count, key)).unique.length;
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => key[a]! - key[b]!);
+  const canon = subsetSource(src, order);
+  const pre = fitPreprocessor(canon, { seed: opts.seed ?? 0, ...(opts.preprocess ?? DEFAULTS.preprocess) });
   const dd = pre.dOut;
   const rng = new Rng(opts.seed ?? 0);
   const m = Math.min(n, opts.sample ?? (criterion === 'modularity' ? 20000 : 2000));
   const idx = m < n ? rng.permutation(n).subarray(0, m).sort() : Int32Array.from({ length: n }, (_, i) => i);
-  const xs = m < n ? gatherRows(x, dd, idx) : x;
-  // No partition can tell copies of one image apart: a K above the number of distinct images
-  // would split them by how the kNN search broke its ties.
-  const distinct = identicalRows(features, n, d).unique.length;
+  // silhouette's k-means runs on every row; modularity reads only the sampled ones
+  const x = criterion === 'silhouette' || m === n ? applyPreprocessSource(pre, canon) : null;
+  const xs = x ? (m < n ? gatherRows(x, dd, idx) : x) : applyPreprocessSource(pre, subsetSource(canon, idx));
   const cands = (candidates ?? defaultCandidates(n)).filter((k) => k >= 1 && (k === 1 || (k < n && k <= distinct)));
   if (cands.length === 0) throw new Error('chooseK: no valid candidate');
   const scores: { k: number; score: number }[] = [];
@@ -131,7 +146,7 @@ export function chooseK(features: Float32Array, n: number, d: number, candidates
     if (labelsOf) {
       scores.push({ k, score: knnModularity(labelsOf.graph, labelsOf.partition(k), k) });
     } else {
-      const km = kmeans(x, n, dd, { k, nInit: opts.nInit ?? 3, seed: opts.seed ?? 0 });
+      const km = kmeans(x!, n, dd, { k, nInit: opts.nInit ?? 3, seed: opts.seed ?? 0 });
       const lab = new Int32Array(m);
       idx.forEach((src, r) => (lab[r] = km.labels[src]!));
       scores.push({ k, score: silhouette(xs, m, dd, lab, k) });
@@ -192,23 +207,17 @@ function spectralPartitions(
 }
 
 /**
- * The rows as a RowSource in an order that depends only on their values: by their projection
- * on a seeded random direction (ties: identical rows, interchangeable). Gathered block by
- * block, never copied whole.
+ * The key that puts rows in an order depending only on their values: each row's projection on
+ * a seeded random direction (ties: identical rows, interchangeable). Fills key[start..] block
+ * by block.
  */
-function canonicalRows(features: Float32Array, n: number, d: number, seed: number): RowSource {
+function canonicalKeys(d: number, seed: number): (block: Float32Array, start: number, count: number, key: Float64Array) => void {
   const w = new Rng(seed + 0x5eed).normalArray(d, 1);
-  const key = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += features[i * d + j]! * w[j]!;
-    key[i] = s;
-  }
-  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => key[a]! - key[b]!);
-  return {
-    n,
-    d,
-    read: (start, count) => gatherRows(features, d, order.subarray(start, start + count)),
-    readRows: (indices) => gatherRows(features, d, Array.from(indices, (i) => order[i]!)),
+  return (block, start, count, key) => {
+    for (let r = 0; r < count; r++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += block[r * d + j]! * w[j]!;
+      key[start + r] = s;
+    }
   };
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { calibratedConfidence } from './calibration.js';
 import { Rng } from './rng.js';
 import { applyPreprocess, applyPreprocessSource, arraySource, fitPreprocessSource, gatherRows, l2normalize, type PreprocessOptions, type Preprocessor, type RowSource } from './preprocess.js';
-import { knnGraphAuto, knnKernelSparse, neighbourCap, trimGraph, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
+import { extendKnnGraph, knnGraphAuto, knnKernelSparse, neighbourCap, trimGraph, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
 import { rowNormalize, KERNEL_EPS } from './kernels.js';
 import { batchKernelToDense, clusterIconLoss, type BatchKernel } from './loss.js';
 import { centroidColumns, groupMeans, kmeans } from './kmeans.js';
@@ -170,6 +170,12 @@ export interface FitInput {
   /** A kNN graph computed before on the same features (re-clustering with another K). */
   graph?: KnnGraph;
   /**
+   * An earlier run's kNN graph over mostly the same images (some added or gone since):
+   * `rows[i]` is image i's row in it, -1 for one added since. The graph is extended
+   * (extendKnnGraph: the added images searched exactly) instead of searched anew.
+   */
+  graphFrom?: { graph: KnnGraph; rows: Int32Array };
+  /**
    * A preprocessing fitted before on the same features (re-clustering: the
    * PCA is not fitted again). Ignored when its input dimension differs.
    */
@@ -184,12 +190,30 @@ export interface FitInput {
   start?: Int32Array;
   /** Called after each epoch (progress). */
   onEpoch?: (epoch: number, loss: number) => void;
+  /**
+   * Builds a kNN graph (cosine, self excluded, rows by decreasing similarity) instead of the
+   * engine's own search (knnGraphAuto with exactKnnUpTo and hnsw): e.g. one that extends an
+   * earlier run's graph with the rows added since, or one that searches on several threads.
+   */
+  knn?: (z: Float32Array, n: number, d: number, k: number) => KnnGraph;
 }
 
 /** fitSource's input: the features and their views as row sources (e.g. streamed from SQLite). */
 export interface FitSourceInput extends Omit<FitInput, 'views'> {
   /** n * V rows, image-major (FitInput.views). */
   views?: RowSource;
+  /**
+   * Views are reduced (PCA) and held in memory up to this many floats (n * V * pcaDims); beyond,
+   * each step reads and reduces only its anchors' views (a step feeds each anchor as one view,
+   * so a run reads at most maxSteps x anchorsPerBatch of them, however large the library).
+   * Default 2^26 (256 MiB): 65,536 images with 4 views at 256 dims.
+   */
+  viewsInMemoryUpTo?: number;
+  /**
+   * The rows already through `preprocessor` ([n, dOut], e.g. reduced while another thread chose
+   * K): used as they are instead of reading and reducing the source again. Needs `preprocessor`.
+   */
+  reduced?: Float32Array;
 }
 
 export interface Assignment {
@@ -230,6 +254,8 @@ export interface HeadExport {
 }
 
 const PREDICT_BLOCK = 8192;
+/** FitSourceInput.viewsInMemoryUpTo's default, in floats. */
+const VIEWS_IN_MEMORY_UP_TO = 2 ** 26;
 /** The start (k-means or spectral) is computed on at most this many sampled images. */
 const INIT_SAMPLE = 20000;
 
@@ -263,10 +289,12 @@ export class DebiasedInfoNCEClustering {
     const rng = new Rng(o.seed);
     const t0 = performance.now();
     const reuse = input.preprocessor && input.preprocessor.dIn === d ? input.preprocessor : null;
-    const { pre, out: x } = reuse ? { pre: reuse, out: applyPreprocessSource(reuse, src) } : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
+    if (input.reduced && (!reuse || input.reduced.length !== n * reuse.dOut)) throw new Error('fit: reduced rows need their preprocessor and n * dOut values');
+    const { pre, out: x } = reuse ? { pre: reuse, out: input.reduced ?? applyPreprocessSource(reuse, src) } : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
     const dd = pre.dOut;
     if (C === 1) return this.fitOneGroup(pre, n, t0);
-    const v = input.views ? applyPreprocessSource(pre, input.views) : null;
+    const viewsOnDemand = input.views !== undefined && input.views.n * dd > (input.viewsInMemoryUpTo ?? VIEWS_IN_MEMORY_UP_TO);
+    const v = input.views && !viewsOnDemand ? applyPreprocessSource(pre, input.views) : null;
     const t1 = performance.now();
     const kMax = neighbourCap(n, C);
     const k = Math.min(o.knn, kMax);
@@ -275,7 +303,8 @@ export class DebiasedInfoNCEClustering {
     let knnRows: { z: Float32Array; dz: number } | null = null;
     const knnInput = (): { z: Float32Array; dz: number } => (knnRows ??= this.knnFeatures(x, n, dd, pre));
     const reuseGraph = input.graph && input.graph.n === n && input.graph.k >= kGraph ? input.graph : null;
-    const graph = reuseGraph ?? this.buildGraph(knnInput().z, n, knnInput().dz, kGraph);
+    const extended = !reuseGraph && input.graphFrom ? extendKnnGraph(input.graphFrom.graph, input.graphFrom.rows, knnInput().z, n, knnInput().dz, kGraph) : null;
+    const graph = reuseGraph ?? extended ?? this.buildGraph(knnInput().z, n, knnInput().dz, kGraph, input.knn);
     const walk = walkKernelSparse(knnKernelSparse(trimGraph(graph, k)), o.walkSteps);
     const t2 = performance.now();
 
@@ -290,7 +319,7 @@ export class DebiasedInfoNCEClustering {
     pinned.sort((a, b) => a - b);
 
     const fromStart = input.start ? this.startHead(x, n, dd, pinOf, input.start) : null;
-    const init = fromStart ?? this.initHead(x, n, dd, rng, pinOf, graph, knnInput);
+    const init = fromStart ?? this.initHead(x, n, dd, rng, pinOf, graph, knnInput, input.knn);
     knnRows = null;
     const tInit = performance.now();
     const W = tf.tidy(() => tf.variable(tf.tensor2d(init.weights, [dd, C])));
@@ -349,9 +378,11 @@ export class DebiasedInfoNCEClustering {
           // matMul with transposeA, costs several times more on wasm)
           const xbArr = xbBuf.subarray(0, B * dd);
           const xbTArr = xbTBuf.subarray(0, B * dd);
+          // views read on demand: this step's anchors' views only, drawn in the same order
+          const vb = viewsOnDemand ? applyPreprocess(pre, input.views!.readRows(Array.from({ length: nA }, (_, r) => rows[r]! * V + rng.int(V))), nA) : null;
           for (let r = 0; r < B; r++) {
-            const src = v && r < nA ? v : x;
-            const off = (v && r < nA ? rows[r]! * V + rng.int(V) : rows[r]!) * dd;
+            const src = vb && r < nA ? vb : v && r < nA ? v : x;
+            const off = (vb && r < nA ? r : v && r < nA ? rows[r]! * V + rng.int(V) : rows[r]!) * dd;
             xbArr.set(src.subarray(off, off + dd), r * dd);
             for (let j = 0; j < dd; j++) xbTArr[j * B + r] = src[off + j]!;
           }
@@ -471,6 +502,23 @@ export class DebiasedInfoNCEClustering {
   }
 
   /**
+   * What fitSource computes before it needs the number of groups: the preprocessing (or
+   * `preprocessor`, reused), the reduced rows and the kNN graph, for up to this model's
+   * nClusters groups (the graph's k is capped by neighbourCap at that many). A fit into as many
+   * groups or fewer, given them (FitSourceInput.preprocessor, .reduced, .graph), computes none of
+   * it again: e.g. while another thread chooses K.
+   */
+  prepare(src: RowSource, input: { preprocessor?: Preprocessor; knn?: FitInput['knn'] } = {}): { preprocessor: Preprocessor; reduced: Float32Array; graph: KnnGraph } {
+    const o = this.opts;
+    const reuse = input.preprocessor && input.preprocessor.dIn === src.d ? input.preprocessor : null;
+    const { pre, out: x } = reuse ? { pre: reuse, out: applyPreprocessSource(reuse, src) } : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
+    const kMax = neighbourCap(src.n, o.nClusters);
+    const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
+    const { z, dz } = this.knnFeatures(x, src.n, pre.dOut, pre);
+    return { preprocessor: pre, reduced: x, graph: this.buildGraph(z, src.n, dz, kGraph, input.knn) };
+  }
+
+  /**
    * One group: phi is 1 for every image, so q(j|i) = 1/N whatever the head and the loss has
    * no gradient. Nothing to learn: every image in the group with confidence 1, a zero head
    * (which assigns new images to it too) and an empty graph (never reused: it has k = 0).
@@ -507,9 +555,10 @@ export class DebiasedInfoNCEClustering {
     return { z: l2normalize(z, n, dz), dz };
   }
 
-  /** kNN graph: exact up to exactKnnUpTo images, HNSW beyond. */
-  private buildGraph(z: Float32Array, n: number, dz: number, k: number): KnnGraph {
+  /** kNN graph: exact up to exactKnnUpTo images, HNSW beyond (or the caller's FitInput.knn). */
+  private buildGraph(z: Float32Array, n: number, dz: number, k: number, knn?: FitInput['knn']): KnnGraph {
     const o = this.opts;
+    if (knn) return knn(z, n, dz, k);
     return knnGraphAuto(z, n, dz, k, { exactUpTo: o.exactKnnUpTo, seed: o.seed, ...o.hnsw });
   }
 
@@ -601,6 +650,7 @@ export class DebiasedInfoNCEClustering {
     pinOf: Int32Array,
     graph: KnnGraph,
     knnInput: () => { z: Float32Array; dz: number },
+    knn?: FitInput['knn'],
   ): { weights: Float32Array; bias: Float32Array } {
     const o = this.opts;
     const C = o.nClusters;
@@ -624,7 +674,7 @@ export class DebiasedInfoNCEClustering {
       if (n > INIT_SAMPLE) {
         rows = rng.permutation(n).subarray(0, INIT_SAMPLE).sort();
         const { z, dz } = knnInput();
-        g = this.buildGraph(gatherRows(z, dz, rows), rows.length, dz, Math.min(o.spectralKnn, neighbourCap(rows.length, C)));
+        g = this.buildGraph(gatherRows(z, dz, rows), rows.length, dz, Math.min(o.spectralKnn, neighbourCap(rows.length, C)), knn);
       }
       const m = rows ? rows.length : n;
       const emb = spectralEmbedding(g, C, { seed: o.seed });

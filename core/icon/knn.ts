@@ -96,6 +96,79 @@ export function knnQuery(
   return { n: nq, k, indices, sims };
 }
 
+/**
+ * The kNN graph of rows x [n, d] made from an earlier graph over mostly the same rows
+ * (`prevRow[i]`: row i's index in `prev`, -1 for a row added since), without searching all rows
+ * again: a row added since, or one whose neighbour list named a row gone since, is searched
+ * exactly among all rows; every other row keeps its list, and takes in the added rows that are
+ * nearer than its k-th neighbour (an exact search of all rows among the added ones). With a
+ * handful of rows added to a large library this costs (added + affected) x n x d instead of a
+ * new index. null when `prev` has fewer than k neighbours per row.
+ */
+export function extendKnnGraph(prev: KnnGraph, prevRow: Int32Array, x: Float32Array, n: number, d: number, k: number): KnnGraph | null {
+  if (prev.k < k || prevRow.length !== n || k > n - 1) return null;
+  const newOf = new Int32Array(prev.n).fill(-1);
+  for (let i = 0; i < n; i++) if (prevRow[i]! >= 0) newOf[prevRow[i]!] = i;
+  const indices = new Int32Array(n * k);
+  const sims = new Float32Array(n * k);
+  const search: number[] = [];
+  const added: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = prevRow[i]!;
+    if (p < 0) {
+      added.push(i);
+      search.push(i);
+      continue;
+    }
+    let ok = true;
+    for (let t = 0; t < k && ok; t++) {
+      const j = newOf[prev.indices[p * prev.k + t]!]!;
+      if (j < 0) ok = false;
+      indices[i * k + t] = j;
+      sims[i * k + t] = prev.sims[p * prev.k + t]!;
+    }
+    if (!ok) search.push(i);
+  }
+  const xs = l2normalize(x, n, d);
+  if (search.length > 0) {
+    const kk = Math.min(k + 1, n);
+    const g = knnQuery(gatherRowsOf(xs, d, search), search.length, xs, n, d, kk, { normalize: false });
+    search.forEach((i, r) => {
+      let f = 0;
+      for (let t = 0; t < kk && f < k; t++) {
+        const j = g.indices[r * kk + t]!;
+        if (j === i || j < 0) continue;
+        indices[i * k + f] = j;
+        sims[i * k + f] = g.sims[r * kk + t]!;
+        f++;
+      }
+    });
+  }
+  if (added.length > 0) {
+    const searched = new Uint8Array(n);
+    for (const i of search) searched[i] = 1;
+    const ka = Math.min(k, added.length);
+    const g = knnQuery(xs, n, gatherRowsOf(xs, d, added), added.length, d, ka, { normalize: false });
+    for (let i = 0; i < n; i++) {
+      if (searched[i]) continue;
+      const o = i * k;
+      for (let t = 0; t < ka; t++) {
+        const j = added[g.indices[i * ka + t]!]!;
+        const s = g.sims[i * ka + t]!;
+        if (s <= sims[o + k - 1]!) break; // sorted: the rest are farther
+        insertSorted(indices, sims, o, k - 1, s, j);
+      }
+    }
+  }
+  return { n, k, indices, sims };
+}
+
+function gatherRowsOf(x: Float32Array, d: number, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * d);
+  rows.forEach((r, i) => out.set(x.subarray(r * d, (r + 1) * d), i * d));
+  return out;
+}
+
 /** Sparse matrix in CSR form; for kernels, row-stochastic (rows sum to 1 or are empty). */
 export interface SparseRows {
   n: number;

@@ -245,6 +245,12 @@ export function fitPreprocess(x: Float32Array, n: number, d: number, opts: Prepr
  * only ever a block at a time.
  */
 export function fitPreprocessSource(src: RowSource, opts: PreprocessOptions = {}): { pre: Preprocessor; out: Float32Array } {
+  const pre = fitPreprocessor(src, opts);
+  return { pre, out: applyPreprocessSource(pre, src) };
+}
+
+/** The fit of fitPreprocessSource alone (the PCA on its seeded sample), without transforming the rows. */
+export function fitPreprocessor(src: RowSource, opts: PreprocessOptions = {}): Preprocessor {
   const { n, d } = src;
   const l2 = opts.l2normalize ?? true;
   const pcaDims = opts.pcaDims ?? null;
@@ -258,8 +264,17 @@ export function fitPreprocessSource(src: RowSource, opts: PreprocessOptions = {}
     if (l2) sample = l2normalize(sample, m, d);
     pca = pcaFit(sample, m, d, pcaDims, { seed, iterations: opts.pcaIterations ?? PCA_ITERATIONS, center: opts.pcaCenter ?? true });
   }
-  const pre: Preprocessor = { options: { l2normalize: l2, pcaDims, renormalize: renorm, seed }, pca, dIn: d, dOut: pca ? pca.r : d };
-  return { pre, out: applyPreprocessSource(pre, src) };
+  return { options: { l2normalize: l2, pcaDims, renormalize: renorm, seed }, pca, dIn: d, dOut: pca ? pca.r : d };
+}
+
+/** The given rows of a source as a source of their own (row r is `rows[r]`). */
+export function subsetSource(src: RowSource, rows: ArrayLike<number>): RowSource {
+  return {
+    n: rows.length,
+    d: src.d,
+    read: (start, count) => src.readRows(Array.from({ length: Math.max(0, Math.min(count, rows.length - start)) }, (_, k) => rows[start + k]!)),
+    readRows: (indices) => src.readRows(Array.from(indices, (i) => rows[i]!)),
+  };
 }
 
 /** Applies a fitted preprocessing to new rows. */

@@ -21,10 +21,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
-import { fitPreprocess, gatherRows, l2normalize, pcaFit, pcaTransform } from './preprocess.js';
+import { applyPreprocess, arraySource, fitPreprocessor, gatherRows, l2normalize, pcaFit, type Preprocessor, type RowSource } from './preprocess.js';
 import { knnGraphAuto, normalizeSparseRows, symmetrizeSparse, type SparseRows } from './knn.js';
 import { gaussianKernel, perplexityBetas } from './kernels.js';
-import { identicalRows } from './identicalRows.js';
+import { identicalRowsSource } from './identicalRows.js';
 
 /** Points up to which the dense exact path is used (see above). */
 export const EXACT_UP_TO = 300;
@@ -58,29 +58,37 @@ export function tsneMap(features: Float32Array, n: number, d: number, opts: Tsne
 }
 
 export function tsneMapDetailed(features: Float32Array, n: number, d: number, opts: TsneOptions = {}): TsneResult {
+  return tsneMapSource(arraySource(features, n, d), opts);
+}
+
+/**
+ * The map of rows read on demand (e.g. streamed from SQLite): the PCA is fitted on a sample
+ * read first, then one pass over all rows reduces them and finds the copies; only the reduced
+ * rows [n, pcaDims] are held.
+ */
+export function tsneMapSource(src: RowSource, opts: TsneOptions = {}): TsneResult {
+  const { n, d } = src;
   const seed = opts.seed ?? 0;
   const t0 = performance.now();
   const pcaDims = opts.pcaDims === undefined ? 50 : opts.pcaDims;
   const l2 = opts.l2normalize ?? true;
-  let x: Float32Array;
-  let dd: number;
+  let pre: Preprocessor;
   if (pcaDims !== null && pcaDims < d && n > 10000) {
     // PCA fitted on a seeded 10k-row sample, applied to all rows
-    const base = l2 ? l2normalize(features, n, d) : features;
     const idx = new Rng(seed + 7).permutation(n).subarray(0, 10000);
-    const sample = gatherRows(base, d, idx);
+    const sample = l2 ? l2normalize(src.readRows(idx), idx.length, d) : src.readRows(idx);
     const pca = pcaFit(sample, idx.length, d, pcaDims, { seed, iterations: 3 });
-    x = pcaTransform(pca, base, n);
-    dd = pca.r;
+    pre = { options: { l2normalize: l2, pcaDims, renormalize: false, seed }, pca, dIn: d, dOut: pca.r };
   } else {
-    const { out, pre } = fitPreprocess(features, n, d, { l2normalize: l2, pcaDims: pcaDims !== null && pcaDims < d ? pcaDims : null, renormalize: false, seed });
-    x = out;
-    dd = pre.dOut;
+    pre = fitPreprocessor(src, { l2normalize: l2, pcaDims: pcaDims !== null && pcaDims < d ? pcaDims : null, renormalize: false, seed });
   }
+  const dd = pre.dOut;
   // Copies of one image (bit-identical rows) get one point: nothing tells them apart, and
   // t-SNE would push them apart as if something did (twelve copies filled the whole canvas).
-  // The map is made of the distinct rows, then each copy takes its original's point.
-  const same = identicalRows(features, n, d);
+  // The map is made of the distinct rows, then each copy takes its original's point. One pass
+  // reduces the rows and finds the copies.
+  const x = new Float32Array(n * dd);
+  const same = identicalRowsSource(src, (block, start, count) => x.set(applyPreprocess(pre, block, count), start * dd));
   const distinct = same.unique.length < n ? gatherRows(x, dd, same.unique) : x;
   const preprocessMs = performance.now() - t0;
   const r = optimise(distinct, same.unique.length, dd, opts, seed);

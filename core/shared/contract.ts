@@ -87,6 +87,8 @@ export interface RunSummary {
    * name it so).
    */
   names?: { kept: string[]; dropped: string[]; offers?: NameOffer[] };
+  /** Nothing changed since the current grouping (same images, asked the same way): it was kept, nothing trained. */
+  unchanged?: boolean;
 }
 
 /** A name that did not go on in a regroup: most of its images (`count` of `of`) are now in `groupId`. */

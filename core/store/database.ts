@@ -55,6 +55,11 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** Migrations to apply (tests only; defaults to MIGRATIONS). */
   migrations?: readonly Migration[];
+  /**
+   * The file was already checked (quick_check) by the connection that opened it first in this
+   * app instance: a worker's own read-only connection skips the check (seconds at 1,000,000 images).
+   */
+  alreadyChecked?: boolean;
 }
 
 export interface IntegrityReport {
@@ -259,7 +264,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
   try {
     raw.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     raw.pragma('foreign_keys = ON');
-    if (exists && statSync(resolved).size > 0) requireIntact(raw, resolved);
+    if (exists && !options.alreadyChecked && statSync(resolved).size > 0) requireIntact(raw, resolved);
     const version = db.schemaVersion();
     // Re-check under the real connection (another process may have upgraded meanwhile).
     if (version > latest) throw new SchemaTooNewError(resolved, version, latest);

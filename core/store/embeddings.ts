@@ -205,25 +205,35 @@ export class EmbeddingsRepository {
    * The embeddings of `imageIds` (in that order) as rows read on demand: the shape of the
    * engine's RowSource (core/icon/preprocess.ts), so a million 1792-d vectors are read a block
    * at a time instead of held at once. Every id must have an embedding for `model` and `view`.
+   * With `views` (e.g. ['aug0', 'aug1']) there are V rows per image, image-major: row r is image
+   * r / V's view r % V (the trainer's FitInput.views). Each image's content hash is looked up
+   * once; a row is then one read of the (content_hash, model, view) key.
    */
-  rowSource(model: string, imageIds: ArrayLike<number>, options: { view?: string } = {}): EmbeddingRowSource {
-    const view = options.view ?? '';
-    const s = this.db.stmt<[Buffer]>(
-      `SELECT e.vector FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
-       WHERE i.id = ?`,
-    ).raw(true);
-    const n = imageIds.length;
-    const first = n > 0 ? (s.get(model, view, imageIds[0]!) as [Buffer] | undefined) : undefined;
-    if (n > 0 && !first) throw new StoreUsageError(`No ${model}${view ? `/${view}` : ''} embedding for image ${imageIds[0]}`);
-    const d = first ? first[0].byteLength / 4 : 0;
+  rowSource(model: string, imageIds: ArrayLike<number>, options: { view?: string; views?: readonly string[] } = {}): EmbeddingRowSource {
+    const views = options.views ?? [options.view ?? ''];
+    const V = views.length;
+    if (V === 0) throw new StoreUsageError('rowSource: no views');
+    const hashOf = this.db.stmt<[string | null]>('SELECT content_hash FROM images WHERE id = ?').raw(true);
+    const hashes: string[] = new Array(imageIds.length);
+    for (let i = 0; i < imageIds.length; i++) {
+      const h = (hashOf.get(imageIds[i]!) as [string | null] | undefined)?.[0];
+      if (!h) throw new StoreUsageError(`No ${model} embedding for image ${imageIds[i]}`);
+      hashes[i] = h;
+    }
+    const s = this.db.stmt<[Buffer]>('SELECT vector FROM embeddings WHERE content_hash = ? AND model = ? AND view = ?').raw(true);
+    const n = imageIds.length * V;
+    const get = (r: number): Float32Array => {
+      const view = views[r % V]!;
+      const row = s.get(hashes[Math.floor(r / V)]!, model, view) as [Buffer] | undefined;
+      if (!row) throw new StoreUsageError(`No ${model}${view ? `/${view}` : ''} embedding for image ${imageIds[Math.floor(r / V)]}`);
+      return blobToFloat32(row[0]);
+    };
+    const d = n > 0 ? get(0).length : 0;
     const readRows = (rows: ArrayLike<number>): Float32Array => {
       const out = new Float32Array(rows.length * d);
       for (let r = 0; r < rows.length; r++) {
-        const id = imageIds[rows[r]!]!;
-        const row = s.get(model, view, id) as [Buffer] | undefined;
-        if (!row) throw new StoreUsageError(`No ${model}${view ? `/${view}` : ''} embedding for image ${id}`);
-        const v = blobToFloat32(row[0]);
-        if (v.length !== d) throw new StoreUsageError(`Embedding of image ${id} has ${v.length} dims, expected ${d}`);
+        const v = get(rows[r]!);
+        if (v.length !== d) throw new StoreUsageError(`Embedding of image ${imageIds[Math.floor(rows[r]! / V)]} has ${v.length} dims, expected ${d}`);
         out.set(v, r * d);
       }
       return out;
@@ -234,6 +244,33 @@ export class EmbeddingsRepository {
       readRows,
       read: (start, count) => readRows(Array.from({ length: Math.max(0, Math.min(count, n - start)) }, (_, k) => start + k)),
     };
+  }
+
+  /** Usable images with an embedding for `model` and `view`, by id. */
+  embeddedImageIds(model: string, view = ''): Uint32Array {
+    const rows = this.db
+      .stmt<[number]>(
+        `SELECT i.id FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
+         WHERE ${USABLE} ORDER BY i.id`,
+      )
+      .raw(true)
+      .all(model, view) as Array<[number]>;
+    return Uint32Array.from(rows, (r) => r[0]);
+  }
+
+  /**
+   * Usable images that have an embedding for `model` for every one of `views` (and their own,
+   * view ''): equal to countAvailable(model) when every image has all its views.
+   */
+  countWithViews(model: string, views: readonly string[]): number {
+    if (views.length === 0) return this.countAvailable(model);
+    return this.db
+      .stmt<{ n: number }>(
+        `SELECT count(*) AS n FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ''
+         WHERE ${USABLE}
+           AND (SELECT count(*) FROM embeddings v WHERE v.content_hash = i.content_hash AND v.model = ? AND v.view IN (${views.map(() => '?').join(', ')})) = ${views.length}`,
+      )
+      .get(model, model, ...views)!.n;
   }
 
   /**

@@ -179,6 +179,11 @@ export class RunsRepository {
     return r ? { format: r.format, meta: JSON.parse(r.meta) as Record<string, unknown>, data: r.data } : null;
   }
 
+  /** Whether the run has a saved model (without reading its blob). */
+  hasModel(runId: number): boolean {
+    return this.db.stmt('SELECT 1 FROM run_models WHERE run_id = ?').get(runId) !== undefined;
+  }
+
   activeRunId(): number | null {
     return getActiveRunId(this.db);
   }

@@ -27,7 +27,7 @@ export function startPlaceNew(ctx: ServiceContext): JobState {
   const model = resolveModel(ctx.registry, groupingModelId(ctx.store));
   return ctx.jobs.start('place-new', async (signal, update) => {
     await ctx.models.close();
-    const placed = await placeNewImages({ store: ctx.store, model, workers: ctx.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
+    const placed = await placeNewImages({ store: ctx.store, model, active: ctx.active, workers: ctx.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
     return { placed };
   });
 }

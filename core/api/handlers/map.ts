@@ -1,9 +1,8 @@
 /**
  * The map: the run's t-SNE points, coloured by the group each image is shown in, and points for
- * the images placed since the map was made.
+ * the images placed since the map was made (placed by the model worker).
  */
 import type { ApiHandlers } from '../../shared/contract.js';
-import { placeOnMap } from '../../jobs/grouping/mapPlacement.js';
 import { decodeRunModel } from '../../jobs/grouping/runModel.js';
 import { shownGroupId } from '../../store/unsorted.js';
 import type { ServiceContext } from '../context.js';
@@ -65,11 +64,9 @@ export function mapHandlers(ctx: ServiceContext): MapHandlers {
       const cache = placed.forRun(runId);
       const newIds = [...groupOf.keys()].filter((id) => !mapped.has(id));
       const todo = newIds.filter((id) => cache.get(id)?.group !== (assigned.get(id) ?? null));
-      const features = todo.length > 0 ? await ctx.active.get() : null;
-      if (features) {
-        const at = placeOnMap({ mapIds: map.imageIds, mapXy: map.xy, unit: features.unit, dim: features.dim, rowOf: features.rowOf, newIds: todo, groupOf: assigned });
-        for (const [id, point] of at) cache.set(id, { group: assigned.get(id) ?? null, xy: point });
-      }
+      // the model worker reads the features and the groups itself
+      const at = await ctx.active.placeOnMap(runId, todo);
+      for (const [id, point] of at) cache.set(id, { group: assigned.get(id) ?? null, xy: point });
       for (const id of newIds) {
         const c = cache.get(id);
         if (!c) continue;

@@ -11,10 +11,11 @@ import type { ModelSpec } from '../../embed/models/spec.js';
 import type { Store } from '../../store/index.js';
 import { setActiveRunId } from '../../store/runs.js';
 import { decodeSkip, indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
-import { getViewsPerImage, loadViews, setViewsPerImage } from '../indexing/views.js';
+import { getViewsPerImage, setViewsPerImage, viewNames } from '../indexing/views.js';
 import { ProgressTracker } from '../../runtime/progress.js';
 import { decodeRunModel, encodeRunModel } from './runModel.js';
 import { getUnsortedThreshold } from '../../store/unsorted.js';
+import { groupingModelId } from './groupingModel.js';
 import { trainInWorker } from './train.js';
 import type { TrainRequest, TrainResult } from './trainProtocol.js';
 
@@ -29,6 +30,16 @@ export interface ClusterJobOptions {
   workers?: number;
   /** Compute the 2-D map too (default true). */
   map?: boolean;
+  /**
+   * Compute the map afresh even where the previous run's can be kept (the same images, or a
+   * small share of them changed: new ones are put beside their neighbours). Default false.
+   */
+  refreshMap?: boolean;
+  /**
+   * From this many images on, choosing K and the map run in threads of their own beside the fit
+   * (default 3,000: below, starting them costs about what they save).
+   */
+  helpersFrom?: number;
   /**
    * Augmented views per image, embedded when indexing and trained on (0: none); kept as the
    * database's setting for later runs. Default: that setting.
@@ -47,20 +58,22 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   const indexBackend = options.index ?? true ? await indexFirst(options, progress) : null;
   throwIfAborted(signal);
 
-  // ---- features and the user's pins ----
+  // ---- which images, in which order, and the user's pins (the embeddings stay in the database:
+  // the training worker reads them itself) ----
   const modelId = options.model?.id ?? BACKBONE.id;
-  const matrix = orderedFeatures(store, '', modelId);
-  const ids = Array.from(matrix.imageIds);
+  const imageIds = orderedImageIds(store, modelId);
+  const ids = Array.from(imageIds);
   const rowOf = new Map(ids.map((id, i) => [id, i]));
   // Without every image's views (an older library not embedded again yet, or views turned off),
   // training goes on without them.
-  const views = loadViews(store.embeddings, modelId, ids, getViewsPerImage(store.db));
+  const V = getViewsPerImage(store.db);
+  const views = V > 0 && ids.length > 0 && store.embeddings.countWithViews(modelId, viewNames(V)) === ids.length ? viewNames(V) : null;
   const activeRun = store.runs.activeRunId();
   const { pins, start, pinnedGroupCount, clusterOf } = currentGrouping(store, activeRun, rowOf);
 
   const summary: RunSummary = {
     runId: 0,
-    images: matrix.count,
+    images: ids.length,
     skipped: skippedByCode(store),
     groups: [],
     unsorted: 0,
@@ -71,37 +84,45 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     ...(options.k ? { kRequested: options.k } : {}),
     ...(activeRun === null ? {} : { pinnedGroups: pinnedGroupCount }),
   };
-  if (matrix.count === 0) {
+  if (ids.length === 0) {
     summary.secondsByPhase = progress.secondsByPhase();
     return summary;
   }
 
+  // ---- nothing new since the current grouping: it stands (training again would only move
+  // images the user has seen placed) ----
+  if (options.index !== false && !options.refreshMap && unchanged(store, activeRun, imageIds, { modelId, k: options.k ?? null, seed: options.seed ?? 0, views: views !== null })) {
+    summary.secondsByPhase = progress.secondsByPhase();
+    const run = store.runs.get(activeRun!)!;
+    return { ...summary, runId: run.id, k: run.k ?? 0, kChosenBy: run.params.kChosenBy === 'user' ? 'user' : 'auto', unchanged: true, ...groupsNow(store) };
+  }
+
   // ---- train (worker thread) ----
   const request: TrainRequest = {
-    features: matrix.vectors,
-    views,
-    n: matrix.count,
-    d: matrix.dim,
+    source: { file: store.db.file, model: modelId, imageIds, views },
     k: options.k ?? null,
     seed: options.seed ?? 0,
     pins,
     start,
     map: options.map ?? true,
     minK: Math.max(1, pinnedGroupCount),
-    ...reusable(store, activeRun, ids, modelId),
+    // PCA, graph and map of the previous run, where it was made from the same model's features
+    previousRunId: activeRun !== null && groupingModelId(store, activeRun) === modelId ? activeRun : null,
+    refreshMap: options.refreshMap ?? false,
+    helpersFrom: options.helpersFrom,
     schedule: options.index === false ? 'recluster' : 'full',
   };
   const { result, backend } = await trainInWorker(request, progress, signal);
   if (summary.backend.choice === 'none') summary.backend = backend;
 
   // ---- write the run ----
-  progress.start('write', matrix.count);
+  progress.start('write', ids.length);
   const run = store.runs.create({
     kind: options.index === false ? 'recluster' : 'cluster',
     model: modelId,
     k: result.k,
     backend: summary.backend.choice,
-    params: { seed: request.seed, k: result.k, kChosenBy: result.kChosenBy, pins: pins.length, views: views !== null, device: summary.backend.device },
+    params: { seed: request.seed, k: result.k, kChosenBy: result.kChosenBy, pins: pins.length, views: result.views, viewsAvailable: views !== null, reused: result.reused, device: summary.backend.device },
   });
   try {
     writeRunResults(store, run.id, ids, result, progress);
@@ -110,7 +131,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     store.runs.finish(run.id, {
       status: 'done',
       timings: { ...summary.secondsByPhase, ...result.timings },
-      metrics: { finalLoss: result.finalLoss, kScores: result.kScores, images: matrix.count },
+      metrics: { finalLoss: result.finalLoss, kScores: result.kScores, images: ids.length },
     });
     // Make it current. Over an earlier grouping this is an (undoable) edit that carries the
     // user's pins and group names over to the new groups.
@@ -163,27 +184,38 @@ function writeRunResults(store: Store, runId: number, ids: readonly number[], re
 }
 
 /**
- * Embeddings in path order (not insertion order), so that training, which samples rows by
- * index, gives the same result for the same files and seed however the files were indexed
- * (one run, or a run resumed after being killed).
+ * The images with an embedding, in path order (not insertion order), so that training, which
+ * samples rows by index, gives the same result for the same files and seed however the files
+ * were indexed (one run, or a run resumed after being killed).
  */
-function orderedFeatures(store: Store, view: string, modelId: string, ids?: number[]): { imageIds: Uint32Array; vectors: Float32Array; count: number; dim: number } {
-  const m = store.embeddings.loadAll(modelId, { view, imageIds: ids });
-  const order = Array.from(m.imageIds.keys());
-  if (ids) {
-    const pos = new Map(ids.map((id, i) => [id, i]));
-    order.sort((a, b) => pos.get(m.imageIds[a]!)! - pos.get(m.imageIds[b]!)!);
-  } else {
-    const keys = store.browse.pathKeys();
-    order.sort((a, b) => {
-      const ka = keys.get(m.imageIds[a]!) ?? '';
-      const kb = keys.get(m.imageIds[b]!) ?? '';
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
+export function orderedImageIds(store: Store, modelId: string = BACKBONE.id): Uint32Array {
+  const ids = store.embeddings.embeddedImageIds(modelId);
+  const keys = store.browse.pathKeys();
+  return Uint32Array.from(ids).sort((a, b) => {
+    const ka = keys.get(a) ?? '';
+    const kb = keys.get(b) ?? '';
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
+/**
+ * Whether the current grouping was made of exactly these images (same order), asked the same
+ * way (model, K, seed, views): then a `cluster` run has nothing to do.
+ */
+function unchanged(store: Store, runId: number | null, ids: Uint32Array, asked: { modelId: string; k: number | null; seed: number; views: boolean }): boolean {
+  if (runId === null) return false;
+  const run = store.runs.get(runId);
+  if (!run || run.status !== 'done' || (run.model ?? BACKBONE.id) !== asked.modelId) return false;
+  const p = run.params;
+  if ((asked.k !== null && asked.k !== run.k) || p.seed !== asked.seed || (p.viewsAvailable ?? p.views) !== asked.views) return false;
+  const blob = store.runs.loadModel(runId);
+  if (!blob) return false;
+  try {
+    const prev = decodeRunModel(blob).imageIds;
+    return prev.length === ids.length && prev.every((id, i) => id === ids[i]);
+  } catch {
+    return false;
   }
-  const vectors = new Float32Array(m.count * m.dim);
-  order.forEach((src, dst) => vectors.set(m.vectors.subarray(src * m.dim, (src + 1) * m.dim), dst * m.dim));
-  return { imageIds: Uint32Array.from(order, (i) => m.imageIds[i]!), vectors, count: m.count, dim: m.dim };
 }
 
 /**
@@ -220,26 +252,6 @@ function currentGrouping(
  */
 function lineage(clusterOf: Map<number, number>, pinnedGroupCount: number, refined: boolean): Map<number, number> {
   return new Map([...clusterOf].filter(([, c]) => refined || c < pinnedGroupCount));
-}
-
-/**
- * What the previous run computed from the features alone, when it saw exactly these rows (same
- * images, same order): its kNN graph, its preprocessing (PCA) and its 2-D map. Re-clustering
- * with another K then only trains the head.
- */
-function reusable(store: Store, runId: number | null, ids: number[], modelId: string): Pick<TrainRequest, 'graph' | 'preprocessor' | 'previousMap'> {
-  const none = { graph: null, preprocessor: null, previousMap: null };
-  // Computed from another model's features, they say nothing about these.
-  if (runId === null || (store.runs.get(runId)?.model ?? BACKBONE.id) !== modelId) return none;
-  const blob = store.runs.loadModel(runId);
-  if (!blob) return none;
-  try {
-    const prev = decodeRunModel(blob);
-    if (prev.imageIds.length !== ids.length || prev.imageIds.some((id, i) => id !== ids[i])) return none;
-    return { graph: prev.graph, preprocessor: prev.head.preprocessor, previousMap: prev.map };
-  } catch {
-    return none; // an older or unreadable model: compute everything again
-  }
 }
 
 export function skippedByCode(store: Store): Record<string, number> {

@@ -7,14 +7,11 @@
  */
 import type { PhaseProgress, PlaceSummary } from '../../shared/contract.js';
 import type { ModelSpec } from '../../embed/models/spec.js';
-import { initTf } from '../../embed/backend.js';
-import { DebiasedInfoNCEClustering } from '../../icon/clustering.js';
 import type { Store } from '../../store/index.js';
+import { ActiveModel } from './activeModel.js';
 import { skippedByCode } from './clusterJob.js';
 import { indexLibraries, throwIfAborted } from '../indexing/indexLibrary.js';
 import { ProgressTracker } from '../../runtime/progress.js';
-import { groupingModelId } from './groupingModel.js';
-import { decodeRunModel } from './runModel.js';
 import { getUnsortedThreshold, isBelowThreshold } from '../../store/unsorted.js';
 
 export interface PlaceResult {
@@ -29,12 +26,14 @@ export interface PlaceResult {
 /** How many of the run's images to predict to learn where a merged-away cluster's images went. */
 const ORPHAN_SAMPLE = 4000;
 
-/** Places the active run's images that have no assignment row yet; null when there is no run with a head. */
-export async function placeUngroupedImages(store: Store): Promise<PlaceResult | null> {
+/**
+ * Places the active run's images that have no assignment row yet; null when there is no run with
+ * a head. The head runs in the model worker (`model`: the app's, or one started for this call).
+ */
+export async function placeUngroupedImages(store: Store, model?: ActiveModel): Promise<PlaceResult | null> {
   const t0 = performance.now();
   const runId = store.runs.activeRunId();
-  const blob = runId === null ? null : store.runs.loadModel(runId);
-  if (runId === null || !blob) return null;
+  if (runId === null || !store.runs.hasModel(runId)) return null;
   const ids: number[] = [];
   for (let after = 0; ; ) {
     const batch = store.groups.imagesWithoutAssignment(runId, { afterImageId: after, limit: 5000 });
@@ -44,17 +43,21 @@ export async function placeUngroupedImages(store: Store): Promise<PlaceResult | 
   }
   const seconds = () => (performance.now() - t0) / 1000;
   if (ids.length === 0) return { placed: 0, unplaced: 0, belowThreshold: 0, seconds: seconds() };
-  const modelId = groupingModelId(store, runId);
-  const m = store.embeddings.loadAll(modelId, { imageIds: ids });
-  await initTf();
-  const { head } = decodeRunModel(blob);
-  const model = new DebiasedInfoNCEClustering({ nClusters: head.shape[1] });
-  model.importHead(head);
-  const { labels, confidence } = model.predict(m.vectors, m.count);
-  const groupOf = store.groups.groupIdsByCluster(runId);
-  const orphans = new Set(Array.from(labels).filter((c) => !groupOf.has(c)));
-  if (orphans.size > 0) for (const [c, g] of whereClustersWent(store, model, runId, orphans, modelId)) groupOf.set(c, g);
-  const rows = Array.from(m.imageIds, (imageId, i) => ({ imageId, groupId: groupOf.get(labels[i]!) ?? null, confidence: confidence[i]! }));
+  const worker = model ?? new ActiveModel(store);
+  try {
+    const m = await worker.predict(runId, ids);
+    const { labels, confidence } = m;
+    const groupOf = store.groups.groupIdsByCluster(runId);
+    const orphans = new Set(Array.from(labels).filter((c) => !groupOf.has(c)));
+    if (orphans.size > 0) for (const [c, g] of await whereClustersWent(store, worker, runId, orphans)) groupOf.set(c, g);
+    const rows = m.imageIds.map((imageId, i) => ({ imageId, groupId: groupOf.get(labels[i]!) ?? null, confidence: confidence[i]! }));
+    return write(store, runId, rows, seconds);
+  } finally {
+    if (!model) await worker.close();
+  }
+}
+
+function write(store: Store, runId: number, rows: Array<{ imageId: number; groupId: number | null; confidence: number }>, seconds: () => number): PlaceResult {
   store.groups.writeAssignments(runId, rows);
   const threshold = getUnsortedThreshold(store.db);
   return {
@@ -70,13 +73,13 @@ export async function placeUngroupedImages(store: Store): Promise<PlaceResult | 
  * the head. Its images went with the merge, so the group now holding most of the images the
  * head puts in that cluster is where a new one belongs. Predicts a spread sample of the run.
  */
-function whereClustersWent(store: Store, model: DebiasedInfoNCEClustering, runId: number, clusters: ReadonlySet<number>, modelId: string): Map<number, number> {
+async function whereClustersWent(store: Store, model: ActiveModel, runId: number, clusters: ReadonlySet<number>): Promise<Map<number, number>> {
   const grouped = store.groups.listAssignments(runId).filter((a) => a.groupId !== null);
   const step = Math.max(1, Math.floor(grouped.length / ORPHAN_SAMPLE));
   const sample = grouped.filter((_, i) => i % step === 0);
   const groupOfImage = new Map(sample.map((a) => [a.imageId, a.groupId!]));
-  const m = store.embeddings.loadAll(modelId, { imageIds: sample.map((a) => a.imageId) });
-  const { labels } = model.predict(m.vectors, m.count);
+  const m = await model.predict(runId, sample.map((a) => a.imageId));
+  const { labels } = m;
   const votes = new Map<number, Map<number, number>>();
   m.imageIds.forEach((id, i) => {
     const c = labels[i]!;
@@ -92,6 +95,8 @@ function whereClustersWent(store: Store, model: DebiasedInfoNCEClustering, runId
 
 export interface PlaceJobOptions {
   store: Store;
+  /** The app's model worker (default: one started for this job). */
+  active?: ActiveModel;
   /** Index these libraries first (all when omitted). */
   libraryIds?: number[];
   workers?: number;
@@ -116,7 +121,7 @@ export async function placeNewImages(options: PlaceJobOptions): Promise<PlaceSum
   const missingBefore = missingNow();
   const indexed = await indexLibraries({ db: store.db, libraryIds: options.libraryIds, workers: options.workers, signal, progress, model: options.model ?? null });
   throwIfAborted(signal);
-  const r = await placeUngroupedImages(store);
+  const r = await placeUngroupedImages(store, options.active);
   if (!r) throw new Error('there are no groups yet to place new images in');
   const missing = missingNow();
   return {

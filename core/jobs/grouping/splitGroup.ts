@@ -15,15 +15,18 @@ export type SplitPartImages = Array<{ imageId: number; confidence: number }>;
 export async function splitGroupImages(store: Store, groupId: number, parts: number): Promise<SplitPartImages[]> {
   const members = store.browse.groupImageIds(groupId);
   if (members.length < parts) throw new SplitRefusedError(`a group of ${members.length} images cannot be split into ${parts}`);
-  const m = store.embeddings.loadAll(groupingModelId(store), { imageIds: members });
-  if (m.count < parts) throw new SplitRefusedError('not enough embedded images in this group to split it');
+  // the worker reads the members' embeddings itself; here only which of them have one
+  const modelId = groupingModelId(store);
+  const embedded = new Set(store.embeddings.embeddedImageIds(modelId));
+  const ids = Uint32Array.from(members.filter((id) => embedded.has(id)));
+  if (ids.length < parts) throw new SplitRefusedError('not enough embedded images in this group to split it');
   const { result } = await trainInWorker(
-    { features: m.vectors, views: null, n: m.count, d: m.dim, k: parts, seed: 0, pins: [], start: null, map: false, minK: parts, graph: null },
+    { source: { file: store.db.file, model: modelId, imageIds: ids, views: null }, k: parts, seed: 0, pins: [], start: null, map: false, minK: parts, previousRunId: null },
     null,
   );
   const byPart = Array.from({ length: parts }, (): SplitPartImages => []);
-  m.imageIds.forEach((id, i) => byPart[result.labels[i]!]!.push({ imageId: id, confidence: result.confidence[i]! }));
+  ids.forEach((id, i) => byPart[result.labels[i]!]!.push({ imageId: id, confidence: result.confidence[i]! }));
   const nonEmpty = byPart.filter((p) => p.length > 0);
-  if (nonEmpty.length < 2) throw new SplitRefusedError(`the ${m.count} images in this group look the same to the model: there is nothing to split them by`);
+  if (nonEmpty.length < 2) throw new SplitRefusedError(`the ${ids.length} images in this group look the same to the model: there is nothing to split them by`);
   return nonEmpty;
 }

@@ -1,14 +1,23 @@
 /** Messages between a cluster job (main thread) and its training worker. */
 import type { HeadExport } from '../../icon/clustering.js';
-import type { Preprocessor } from '../../icon/preprocess.js';
 import type { KnnGraph } from '../../icon/knn.js';
 
+/**
+ * Where the worker reads the embeddings: the database file, with its own read-only connection
+ * (WAL lets it read while the main thread writes), a block at a time. The main thread never
+ * holds them.
+ */
+export interface TrainSource {
+  file: string;
+  model: string;
+  /** One row per image, in the order training sees them. */
+  imageIds: Uint32Array;
+  /** The augmented views trained on (FitInput.views: 'aug0', …), or null to train without. */
+  views: string[] | null;
+}
+
 export interface TrainRequest {
-  features: Float32Array;
-  /** Augmented views, V per image, image-major (FitInput.views); null to train without them. */
-  views: Float32Array | null;
-  n: number;
-  d: number;
+  source: TrainSource;
   /** null: choose K from the data. */
   k: number | null;
   seed: number;
@@ -23,17 +32,30 @@ export interface TrainRequest {
   map: boolean;
   /** Smallest K the data needs (e.g. the number of distinct pinned groups). */
   minK: number;
-  /** The kNN graph of these same rows from an earlier run: re-clustering skips the kNN search. */
-  graph: KnnGraph | null;
-  /** The preprocessing (L2 + PCA) fitted by that run: re-clustering skips the PCA fit. */
-  preprocessor?: Preprocessor | null;
-  /** That run's 2-D map of these same rows: the map does not depend on K, so it is kept. */
-  previousMap?: Float32Array | null;
+  /**
+   * The run whose work the worker may reuse (reuse.ts): over the same images its kNN graph, PCA
+   * and map; over images a small share of which changed, its PCA, its graph extended and its
+   * map with the new images placed beside their neighbours.
+   */
+  previousRunId: number | null;
+  /** Compute the map afresh even where the previous run's could be kept. */
+  refreshMap?: boolean;
+  /** From this many images on, K and the map are computed in helper threads (default HELPERS_FROM). */
+  helpersFrom?: number;
   /**
    * 'recluster': the shorter schedule of an interactive re-cluster into another number of
    * groups (RECLUSTER_OVERRIDES); refining the current groups (`start` used) trains in full.
    */
   schedule?: 'full' | 'recluster';
+}
+
+/** What the worker took from the previous run. */
+export interface Reused {
+  /** 'same': the same images; 'extended': a few changed (added ones searched, placed); 'none'. */
+  rows: 'same' | 'extended' | 'none';
+  pca: boolean;
+  graph: 'same' | 'extended' | 'new';
+  map: 'same' | 'extended' | 'new' | 'none';
 }
 
 export interface TrainResult {
@@ -47,9 +69,16 @@ export interface TrainResult {
   graph: KnnGraph;
   /** Training started from `start`: its cluster c goes on from the user's group c. */
   refined: boolean;
+  /** Trained on the augmented views. */
+  views: boolean;
+  reused: Reused;
   timings: Record<string, number>;
   finalLoss: number | null;
 }
+
+/** A task the training worker hands to a helper thread (helperWorker.ts). */
+export type HelperTask = { task: 'chooseK' | 'map'; source: TrainSource; seed: number };
+export type HelperAnswer = { task: 'chooseK'; k: number; scores: Array<{ k: number; score: number }>; ms: number } | { task: 'map'; xy: Float32Array; ms: number };
 
 export type FromTrainWorker =
   | { type: 'progress'; phase: 'train' | 'map'; done: number; total: number }

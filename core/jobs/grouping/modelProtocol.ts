@@ -1,0 +1,23 @@
+/** Messages between the main thread and the model worker (modelWorker.ts). */
+
+export type ModelRequest =
+  /**
+   * Every group ranked for each image by the softmax of its cosine to the group's centroid
+   * (`version`: the database's, which the centroids are kept for).
+   */
+  | { type: 'suggest'; runId: number; imageIds: number[]; limit: number; temperature: number; version: string }
+  /** The `k` most similar images to one image (cosine in the head's feature space). */
+  | { type: 'neighbours'; runId: number; imageId: number; k: number }
+  /** Cluster and calibrated confidence of each image with an embedding. */
+  | { type: 'predict'; runId: number; imageIds: number[] }
+  /** Points on the run's map for images it has none for (mapPlacement.ts). */
+  | { type: 'placeOnMap'; runId: number; imageIds: number[] };
+
+export type ModelAnswer =
+  | { type: 'suggest'; rows: Array<Array<{ groupId: number; probability: number }>> }
+  | { type: 'neighbours'; imageIds: number[] }
+  | { type: 'predict'; imageIds: number[]; labels: Int32Array; confidence: Float32Array }
+  | { type: 'placeOnMap'; points: Array<[number, number, number]> };
+
+export type ToModelWorker = { id: number; request: ModelRequest };
+export type FromModelWorker = { id: number; answer: ModelAnswer } | { id: number; error: string } | { id: null; error: string };
