@@ -107,16 +107,23 @@ export async function parseExif(exif: Uint8Array | undefined): Promise<ExifInfo>
   }
 }
 
+/** No image format with EXIF fits in fewer bytes (a JPEG's SOI and APP1 marker alone are 4). */
+const MIN_IMAGE_BYTES = 16;
+
 /**
  * The EXIF of an image file, read from its first bytes by exifr (JPEG, PNG, WebP, TIFF,
  * HEIC/AVIF); {} when it has none (or none that reads), null when the file cannot be read.
  */
 export async function readExifFile(file: string): Promise<ExifInfo | null> {
+  let size: number;
   try {
-    await fsp.access(file);
+    size = (await fsp.stat(file)).size;
   } catch {
     return null;
   }
+  // exifr leaves its file handle open when it throws before parsing (a file under 2 bytes:
+  // until the garbage collector closes it, thousands of them in a folder of broken files).
+  if (size < MIN_IMAGE_BYTES) return {};
   try {
     return infoFromTags((await exifr.parse(file, PARSE_OPTIONS)) as Record<string, unknown> | undefined);
   } catch {

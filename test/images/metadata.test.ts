@@ -59,6 +59,20 @@ describe('EXIF dates', () => {
       cleanup();
     }
   });
+
+  it('leaves no file open on a broken file (exifr keeps its handle when it throws early)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const files = ['empty.jpg', 'one.jpg', 'two.png'].map((n) => path.join(dir, n));
+      files.forEach((f, i) => writeFileSync(f, Buffer.alloc(i, 0xff)));
+      const open = () => readdirSync('/proc/self/fd').length;
+      const before = open();
+      for (let i = 0; i < 10; i++) for (const f of files) expect(await readExifFile(f)).toEqual({});
+      expect(open()).toBe(before);
+    } finally {
+      cleanup();
+    }
+  });
 });
 
 describe('the details pass', () => {
