@@ -14,20 +14,50 @@ import tseslint from 'typescript-eslint';
 
 /** Bottom first. `may`: the layers it imports (its own folder is always allowed). */
 export const LAYERS = [
-  { type: 'shared', pattern: 'core/shared', may: [], what: 'the API contract (zod schemas, types, the client): what the UI and the core share' },
+  {
+    type: 'shared',
+    pattern: 'core/shared',
+    may: [],
+    what: 'the API contract (zod schemas, types, the client): what the UI and the core share',
+  },
   { type: 'runtime', pattern: 'core/runtime', may: ['shared'], what: 'worker threads, progress, the one-job-at-a-time runner' },
   { type: 'icon', pattern: 'core/icon', may: [], what: 'I-Con and the other maths (pure)' },
   { type: 'library', pattern: 'core/library', may: [], what: 'scanning folders, content hashes, skip reasons' },
   { type: 'images', pattern: 'core/images', may: ['library', 'icon'], what: 'decode, thumbnails, EXIF (sharp), augmented views' },
   { type: 'store', pattern: 'core/store', may: ['library'], what: 'SQLite repositories' },
   { type: 'embed', pattern: 'core/embed', may: ['runtime', 'library', 'images'], what: 'the backbone and its worker pool' },
-  { type: 'indexing', pattern: 'core/jobs/indexing', may: ['shared', 'runtime', 'library', 'images', 'store', 'embed'], what: 'scan + embed into the store' },
-  { type: 'grouping', pattern: 'core/jobs/grouping', may: ['shared', 'runtime', 'library', 'store', 'embed', 'icon', 'indexing'], what: 'clustering runs, placing new images' },
-  { type: 'search', pattern: 'core/jobs/search', may: ['shared', 'runtime', 'store', 'embed', 'icon', 'indexing', 'grouping'], what: 'text search and suggested names with a CLIP-like model' },
+  {
+    type: 'indexing',
+    pattern: 'core/jobs/indexing',
+    may: ['shared', 'runtime', 'library', 'images', 'store', 'embed'],
+    what: 'scan + embed into the store',
+  },
+  {
+    type: 'grouping',
+    pattern: 'core/jobs/grouping',
+    may: ['shared', 'runtime', 'library', 'store', 'embed', 'icon', 'indexing'],
+    what: 'clustering runs, placing new images',
+  },
+  {
+    type: 'search',
+    pattern: 'core/jobs/search',
+    may: ['shared', 'runtime', 'store', 'embed', 'icon', 'indexing', 'grouping'],
+    what: 'text search and suggested names with a CLIP-like model',
+  },
   { type: 'export', pattern: 'core/jobs/export', may: ['shared', 'runtime', 'library', 'store'], what: 'CSV, JSON and folder exports' },
   { type: 'app', pattern: 'core/app', may: ['store'], what: 'package paths, database sessions' },
-  { type: 'api', pattern: 'core/api', may: ['shared', 'runtime', 'library', 'images', 'store', 'embed', 'indexing', 'grouping', 'search', 'export', 'app'], what: 'the service behind the contract, its HTTP server' },
-  { type: 'cli', pattern: 'core/cli', may: ['shared', 'runtime', 'library', 'store', 'embed', 'icon', 'indexing', 'grouping', 'search', 'export', 'app', 'api'], what: 'the command line' },
+  {
+    type: 'api',
+    pattern: 'core/api',
+    may: ['shared', 'runtime', 'library', 'images', 'store', 'embed', 'indexing', 'grouping', 'search', 'export', 'app'],
+    what: 'the service behind the contract, its HTTP server',
+  },
+  {
+    type: 'cli',
+    pattern: 'core/cli',
+    may: ['shared', 'runtime', 'library', 'store', 'embed', 'icon', 'indexing', 'grouping', 'search', 'export', 'app', 'api'],
+    what: 'the command line',
+  },
   { type: 'electron', pattern: 'electron', may: ['shared', 'runtime', 'embed', 'app', 'api'], what: 'the desktop shell' },
   { type: 'renderer', pattern: 'renderer', may: ['shared'], what: 'the Svelte UI' },
 ];
@@ -126,7 +156,10 @@ export default tseslint.config(
     files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
     ignores: ['renderer/vite.config.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'electron'], message: 'The renderer runs in a sandboxed page.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', 'electron'], message: 'The renderer runs in a sandboxed page.' }] },
+      ],
     },
   },
 );

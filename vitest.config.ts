@@ -27,7 +27,12 @@ const E2E = ['test/e2e/**/*.test.ts', 'test/renderer/**/*.svelte.test.ts'];
 const CHAOS = ['test/chaos/**/*.chaos.test.ts'];
 // The store at 100,000 images, the embed pool and indexing with the real model, and whole
 // clustering runs in their worker: integration.
-const UNIT_BUT_SLOW = ['test/store/scale.test.ts', 'test/jobs/embedPool.test.ts', 'test/jobs/indexLibrary.test.ts', 'test/jobs/streamingRun.test.ts'];
+const UNIT_BUT_SLOW = [
+  'test/store/scale.test.ts',
+  'test/jobs/embedPool.test.ts',
+  'test/jobs/indexLibrary.test.ts',
+  'test/jobs/streamingRun.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -30,9 +30,14 @@ const CLUSTERS = 50;
 const FILES_UP_TO = 20000;
 
 function step(c: AppCase): AppCaseResult {
-  const child = spawnSync(process.execPath, [...process.execArgv, path.join(here, 'appCase.ts'), JSON.stringify(c)], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnSync(process.execPath, [...process.execArgv, path.join(here, 'appCase.ts'), JSON.stringify(c)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = child.stdout.trim().split('\n').at(-1) ?? '';
-  if (child.status !== 0 || !line.startsWith('{')) throw new Error(`app bench step ${c.step} failed (exit ${child.status}): ${child.stdout.slice(-2000)}`);
+  if (child.status !== 0 || !line.startsWith('{'))
+    throw new Error(`app bench step ${c.step} failed (exit ${child.status}): ${child.stdout.slice(-2000)}`);
   return JSON.parse(line) as AppCaseResult;
 }
 
@@ -57,14 +62,26 @@ export async function benchApp(quick: boolean, sizes?: number[]): Promise<Figure
     copyFileSync(pristine, work);
     const load = () => loadavg()[0]!.toFixed(1);
     const fig = (name: string, r: { seconds: number; cpuSeconds: number; peakGiB: number }, note: string): void => {
-      const f: Figure = { name, value: r.seconds, unit: 's', command, seconds: r.seconds, cpuSeconds: r.cpuSeconds, peakGiB: r.peakGiB, note: `${r.cpuSeconds.toFixed(1)} CPU-s, peak RSS ${r.peakGiB.toFixed(2)} GiB; ${note}; load ${load()} on 2 cores` };
+      const f: Figure = {
+        name,
+        value: r.seconds,
+        unit: 's',
+        command,
+        seconds: r.seconds,
+        cpuSeconds: r.cpuSeconds,
+        peakGiB: r.peakGiB,
+        note: `${r.cpuSeconds.toFixed(1)} CPU-s, peak RSS ${r.peakGiB.toFixed(2)} GiB; ${note}; load ${load()} on 2 cores`,
+      };
       figs.push(f);
       console.error(`  ${name}: ${r.seconds.toFixed(2)} s (${r.cpuSeconds.toFixed(1)} CPU-s), peak ${r.peakGiB.toFixed(2)} GiB; ${note}`);
     };
     const timings = (d: Record<string, unknown>) => {
       const t = (d.timings ?? {}) as Record<string, number>;
       const s = (k: string) => (t[k] === undefined ? '' : `${k.replace(/Ms$/, '')} ${(t[k] / 1000).toFixed(1)} s`);
-      return ['chooseKMs', 'preprocessMs', 'knnMs', 'initMs', 'trainMs', 'mapMs', 'write'].map((k) => (k === 'write' ? (t.write === undefined ? '' : `write ${Number(t.write).toFixed(1)} s`) : s(k))).filter(Boolean).join(', ');
+      return ['chooseKMs', 'preprocessMs', 'knnMs', 'initMs', 'trainMs', 'mapMs', 'write']
+        .map((k) => (k === 'write' ? (t.write === undefined ? '' : `write ${Number(t.write).toFixed(1)} s`) : s(k)))
+        .filter(Boolean)
+        .join(', ');
     };
     const first = step({ step: 'first', db: work });
     const k = Number(first.detail.k);
@@ -74,13 +91,29 @@ export async function benchApp(quick: boolean, sizes?: number[]): Promise<Figure
     fig(`app.regroup.${n}`, regroup, `K ${k} -> ${k2}; reused ${JSON.stringify(regroup.detail.reused)}; ${timings(regroup.detail)}`);
     if (files) {
       const same = step({ step: 'unchanged', db: work });
-      fig(`app.unchanged.${n}`, same, `\`cluster\` over the unchanged folder (scan of ${n} files included): ${same.detail.unchanged ? 'nothing changed, nothing trained' : 'TRAINED'}`);
+      fig(
+        `app.unchanged.${n}`,
+        same,
+        `\`cluster\` over the unchanged folder (scan of ${n} files included): ${same.detail.unchanged ? 'nothing changed, nothing trained' : 'TRAINED'}`,
+      );
     }
     const place = step({ step: 'place', db: work, add: 100, views: VIEWS, clusters: CLUSTERS });
-    fig(`app.place.100.into.${n}`, place, `placed ${String(place.detail.placed)} by the head in a model worker started for it (its start included), embedding excluded`);
+    fig(
+      `app.place.100.into.${n}`,
+      place,
+      `placed ${String(place.detail.placed)} by the head in a model worker started for it (its start included), embedding excluded`,
+    );
     const d = place.detail as { mapSeconds: number; mapCpu: number; warmSeconds: number; warmCpu: number };
-    fig(`app.placeOnMap.100.into.${n}`, { seconds: d.mapSeconds, cpuSeconds: d.mapCpu, peakGiB: place.peakGiB }, 'the same 100 on the map: the model worker indexes every image first');
-    fig(`app.place.100.into.${n}.warm`, { seconds: d.warmSeconds, cpuSeconds: d.warmCpu, peakGiB: place.peakGiB }, '100 more placed in the groups and on the map by the indexed worker');
+    fig(
+      `app.placeOnMap.100.into.${n}`,
+      { seconds: d.mapSeconds, cpuSeconds: d.mapCpu, peakGiB: place.peakGiB },
+      'the same 100 on the map: the model worker indexes every image first',
+    );
+    fig(
+      `app.place.100.into.${n}.warm`,
+      { seconds: d.warmSeconds, cpuSeconds: d.warmCpu, peakGiB: place.peakGiB },
+      '100 more placed in the groups and on the map by the indexed worker',
+    );
     for (const ext of ['', '-wal', '-shm']) rmSync(work + ext, { force: true });
   }
   return figs;

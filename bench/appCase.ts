@@ -62,7 +62,13 @@ if (c.step === 'build') {
   const store = openStore(c.db);
   store.db.setState('views_per_image', String(c.views ?? 4));
   start();
-  addEmbeddedLibrary(store, root, { n: c.n!, clusters: c.clusters ?? 50, views: c.views ?? 4, files: c.files, onProgress: (d) => d % 20000 === 0 && console.error(`  built ${d}`) });
+  addEmbeddedLibrary(store, root, {
+    n: c.n!,
+    clusters: c.clusters ?? 50,
+    views: c.views ?? 4,
+    files: c.files,
+    onProgress: (d) => d % 20000 === 0 && console.error(`  built ${d}`),
+  });
   store.db.checkpoint();
   stop();
   store.close();
@@ -81,11 +87,24 @@ if (c.step === 'build') {
       });
       stop();
       const run = store.runs.get(s.runId)!;
-      detail = { k: s.k, images: s.images, unchanged: s.unchanged ?? false, timings: run.timings, reused: run.params.reused, views: run.params.views };
+      detail = {
+        k: s.k,
+        images: s.images,
+        unchanged: s.unchanged ?? false,
+        timings: run.timings,
+        reused: run.params.reused,
+        views: run.params.views,
+      };
     } else if (c.step === 'place') {
       const lib = store.libraries.list()[0]!;
       const n = store.images.countsByStatus().ok;
-      const added = addEmbeddedLibrary(store, root, { n: c.add!, first: n, libraryId: lib.id, clusters: c.clusters ?? 50, views: c.views ?? 4 });
+      const added = addEmbeddedLibrary(store, root, {
+        n: c.add!,
+        first: n,
+        libraryId: lib.id,
+        clusters: c.clusters ?? 50,
+        views: c.views ?? 4,
+      });
       const model = new ActiveModel(store);
       start();
       const r = await placeUngroupedImages(store, model);
@@ -98,7 +117,13 @@ if (c.step === 'build') {
       const mapSeconds = seconds;
       const mapCpu = cpuSeconds;
       // the same question again: the worker's index is built
-      const more = addEmbeddedLibrary(store, root, { n: c.add!, first: n + c.add!, libraryId: lib.id, clusters: c.clusters ?? 50, views: c.views ?? 4 });
+      const more = addEmbeddedLibrary(store, root, {
+        n: c.add!,
+        first: n + c.add!,
+        libraryId: lib.id,
+        clusters: c.clusters ?? 50,
+        views: c.views ?? 4,
+      });
       start();
       await placeUngroupedImages(store, model);
       const warmAt = await model.placeOnMap(store.runs.activeRunId()!, more.imageIds);

@@ -31,21 +31,37 @@ try {
   store.libraries.add(path.join(work, 'photos'));
   await indexLibraries({ db: store.db, progress: new ProgressTracker() });
   const t1 = performance.now();
-  const images = store.db.raw.prepare("SELECT i.id, l.root_path || '/' || i.rel_path AS file FROM images i JOIN libraries l ON l.id = i.library_id WHERE status = 'ok'").all() as Array<{ id: number; file: string }>;
-  console.log(`${images.length} images (${families.length} families of ${families[0]!.variants.length + 1}), indexed in ${((t1 - t0) / 1000).toFixed(0)} s`);
+  const images = store.db.raw
+    .prepare(
+      "SELECT i.id, l.root_path || '/' || i.rel_path AS file FROM images i JOIN libraries l ON l.id = i.library_id WHERE status = 'ok'",
+    )
+    .all() as Array<{ id: number; file: string }>;
+  console.log(
+    `${images.length} images (${families.length} families of ${families[0]!.variants.length + 1}), indexed in ${((t1 - t0) / 1000).toFixed(0)} s`,
+  );
   const idOf = new Map(images.map((r) => [r.file, r.id]));
   const measure = (s: Store, maxDistance: number, minCosine: number) => {
     const t = performance.now();
     const index = s.duplicates.find(BACKBONE.id, { maxDistance, minCosine });
     const ms = performance.now() - t;
-    return { ms, score: scorePairs(families, (file) => { const id = idOf.get(file); return id === undefined ? null : (index.keeperOf.get(id) ?? (index.setOf.has(id) ? id : null)); }) };
+    return {
+      ms,
+      score: scorePairs(families, (file) => {
+        const id = idOf.get(file);
+        return id === undefined ? null : (index.keeperOf.get(id) ?? (index.setOf.has(id) ? id : null));
+      }),
+    };
   };
   console.log('\nmaxDistance minCosine  truePairsFound  falsePairs  per edit (found/of)');
   for (const minCosine of [0.75, 0.8, 0.85]) {
     for (const maxDistance of [6, 8, 10, 12, 14]) {
       const { score, ms } = measure(store, maxDistance, minCosine);
-      const edits = Object.entries(score.byEdit).map(([e, v]) => `${e} ${v.found}/${v.of}`).join(', ');
-      console.log(`${String(maxDistance).padStart(11)} ${minCosine.toFixed(2).padStart(9)}  ${(score.found / score.truePairs * 100).toFixed(1).padStart(6)}% (${score.found}/${score.truePairs})  ${String(score.falsePairs).padStart(10)}  ${edits}  [${ms.toFixed(0)} ms]`);
+      const edits = Object.entries(score.byEdit)
+        .map(([e, v]) => `${e} ${v.found}/${v.of}`)
+        .join(', ');
+      console.log(
+        `${String(maxDistance).padStart(11)} ${minCosine.toFixed(2).padStart(9)}  ${((score.found / score.truePairs) * 100).toFixed(1).padStart(6)}% (${score.found}/${score.truePairs})  ${String(score.falsePairs).padStart(10)}  ${edits}  [${ms.toFixed(0)} ms]`,
+      );
     }
   }
   store.close();
@@ -57,7 +73,9 @@ try {
   for (const maxDistance of [8, 10, 12]) {
     const sets = neg.duplicates.find(BACKBONE.id, { maxDistance, minCosine: DUPLICATE_DEFAULTS.minCosine }).sets;
     const pairs = sets.reduce((a, s) => a + ((s.members.length + 1) * s.members.length) / 2, 0);
-    console.log(`negatives (${n} distinct images): maxDistance ${maxDistance}, minCosine ${DUPLICATE_DEFAULTS.minCosine}: ${pairs} false pairs in ${sets.length} sets`);
+    console.log(
+      `negatives (${n} distinct images): maxDistance ${maxDistance}, minCosine ${DUPLICATE_DEFAULTS.minCosine}: ${pairs} false pairs in ${sets.length} sets`,
+    );
   }
   neg.close();
 } finally {

@@ -21,7 +21,8 @@ function items(set: string, perClass: number): EmbedItem[] {
   const root = path.join(SHARED, set);
   const out: EmbedItem[] = [];
   for (const label of readdirSync(root).sort())
-    for (const f of readdirSync(path.join(root, label)).sort().slice(0, perClass)) out.push({ imageId: out.length + 1, path: path.join(root, label, f), contentHash: null });
+    for (const f of readdirSync(path.join(root, label)).sort().slice(0, perClass))
+      out.push({ imageId: out.length + 1, path: path.join(root, label, f), contentHash: null });
   return out;
 }
 

@@ -43,7 +43,11 @@ function fitLogistic(x: number[], y: number[]): { slope: number; intercept: numb
   let a = 0;
   let b = 0;
   for (let it = 0; it < 50; it++) {
-    let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+    let ga = 0,
+      gb = 0,
+      haa = 0,
+      hab = 0,
+      hbb = 0;
     for (let i = 0; i < x.length; i++) {
       const p = 1 / (1 + Math.exp(-(a * x[i]! + b)));
       const w = p * (1 - p);
@@ -60,11 +64,21 @@ function fitLogistic(x: number[], y: number[]): { slope: number; intercept: numb
   return { slope: a, intercept: b };
 }
 
-const all = fitLogistic(sets.flatMap((s) => s.phi), sets.flatMap((s) => s.ok));
-console.log(`CONFIDENCE_CALIBRATION = { slope: ${all.slope.toFixed(3)}, intercept: ${all.intercept.toFixed(3)} } (${sets.map((s) => s.name).join(' + ')}, ${seeds} seeds)`);
+const all = fitLogistic(
+  sets.flatMap((s) => s.phi),
+  sets.flatMap((s) => s.ok),
+);
+console.log(
+  `CONFIDENCE_CALIBRATION = { slope: ${all.slope.toFixed(3)}, intercept: ${all.intercept.toFixed(3)} } (${sets.map((s) => s.name).join(' + ')}, ${seeds} seeds)`,
+);
 for (const s of sets) {
   const others = sets.filter((o) => o !== s);
-  const held = others.length ? fitLogistic(others.flatMap((o) => o.phi), others.flatMap((o) => o.ok)) : all;
+  const held = others.length
+    ? fitLogistic(
+        others.flatMap((o) => o.phi),
+        others.flatMap((o) => o.ok),
+      )
+    : all;
   const conf = (c: { slope: number; intercept: number }) => s.phi.map((p) => 1 / (1 + Math.exp(-(c.slope * p + c.intercept))));
   const acc = s.ok.reduce((a, v) => a + v, 0) / s.ok.length;
   console.log(

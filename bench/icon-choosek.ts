@@ -31,7 +31,13 @@ for (const set of data) {
   const V = views ? views.length / (n * d) : 0;
   const score = (rows: Int32Array, k: number, truth: number[]): number => {
     const x = gatherRows(features, d, rows);
-    const v = views ? gatherRows(views, d, Array.from(rows).flatMap((r) => Array.from({ length: V }, (_, j) => r * V + j))) : undefined;
+    const v = views
+      ? gatherRows(
+          views,
+          d,
+          Array.from(rows).flatMap((r) => Array.from({ length: V }, (_, j) => r * V + j)),
+        )
+      : undefined;
     return hungarianAccuracy(truth, new DebiasedInfoNCEClustering({ nClusters: k, seed: 0 }).fit(x, rows.length, d, { views: v }).labels);
   };
   const rng = new Rng(7);

@@ -15,7 +15,10 @@ await initTf({ prefer: ['wasm'] });
 const dbPath = process.argv[2]!;
 const set = dbPath.replace(/^.*\//, '').replace(/\.db$/, '');
 const nSeeds = process.argv[3]!.split('-').map(Number);
-const seeds = nSeeds.length === 2 ? Array.from({ length: nSeeds[1]! - nSeeds[0]! }, (_, i) => nSeeds[0]! + i) : Array.from({ length: nSeeds[0]! }, (_, i) => i);
+const seeds =
+  nSeeds.length === 2
+    ? Array.from({ length: nSeeds[1]! - nSeeds[0]! }, (_, i) => nSeeds[0]! + i)
+    : Array.from({ length: nSeeds[0]! }, (_, i) => i);
 const grid = JSON.parse(process.argv[4]!) as object[];
 // the eval cache holds one library per labelled folder: the first, or the one named by LIBRARY
 const store = openStore(dbPath);
@@ -29,5 +32,7 @@ for (const o of grid) {
   const { noViews, pins, ...opts } = o as { noViews?: boolean; pins?: number };
   const r = evaluate({ features, n, d, labels, views: noViews ? undefined : views, options: opts, pinsPerClass: pins ?? 0, seeds });
   const f = (m: { mean: number; std: number }) => `${(100 * m.mean).toFixed(1)}±${(100 * m.std).toFixed(1)}`;
-  console.log(`${set} ${JSON.stringify(o)} | icon ${f(r.icon.acc)} nmi ${f(r.icon.nmi)} ari ${f(r.icon.ari)} | km ${f(r.kmeans.acc)} | margin ${(100 * (r.icon.acc.mean - r.kmeans.acc.mean)).toFixed(1)} min ${(100 * r.minAccMargin).toFixed(1)} | ${r.perSeed.map((s) => (100 * s.icon.acc).toFixed(0) + '/' + (100 * s.kmeans.acc).toFixed(0)).join(' ')} | iconMs ${(r.perSeed.reduce((a, s) => a + s.iconMs, 0) / r.perSeed.length).toFixed(0)}${r.pinned && r.fixed ? ` | regrouped after ${pins} pins ${f(r.pinned.acc)}, after ${pins} fixes ${f(r.fixed.acc)} per class` : ''}`);
+  console.log(
+    `${set} ${JSON.stringify(o)} | icon ${f(r.icon.acc)} nmi ${f(r.icon.nmi)} ari ${f(r.icon.ari)} | km ${f(r.kmeans.acc)} | margin ${(100 * (r.icon.acc.mean - r.kmeans.acc.mean)).toFixed(1)} min ${(100 * r.minAccMargin).toFixed(1)} | ${r.perSeed.map((s) => (100 * s.icon.acc).toFixed(0) + '/' + (100 * s.kmeans.acc).toFixed(0)).join(' ')} | iconMs ${(r.perSeed.reduce((a, s) => a + s.iconMs, 0) / r.perSeed.length).toFixed(0)}${r.pinned && r.fixed ? ` | regrouped after ${pins} pins ${f(r.pinned.acc)}, after ${pins} fixes ${f(r.fixed.acc)} per class` : ''}`,
+  );
 }

@@ -36,7 +36,9 @@ try {
     `INSERT INTO images (id, library_id, rel_path, name, size, mtime_ms, content_hash, status, first_seen_at, updated_at)
      VALUES (?, 1, ?, ?, 1000, 0, ?, 'ok', ?, ?)`,
   );
-  const emb = store.db.raw.prepare(`INSERT INTO embeddings (content_hash, model, view, dim, vector, created_at) VALUES (?, ?, '', ?, ?, ?)`);
+  const emb = store.db.raw.prepare(
+    `INSERT INTO embeddings (content_hash, model, view, dim, vector, created_at) VALUES (?, ?, '', ?, ?, ?)`,
+  );
   const labels = new Int32Array(n);
   const BLOCK = 10_000;
   for (let s = 0; s < n; s += BLOCK) {

@@ -77,7 +77,10 @@ async function runCase(c: Case): Promise<CaseResult> {
   const x = clusteredFeatures(c.n, d, 1);
   const loadBefore = loadavg()[0]!;
   const t0 = performance.now();
-  const g = c.method === 'exact' ? knnGraph(x, c.n, d, c.k) : knnGraphHnsw(x, c.n, d, c.k, { seed: 0, ...(c.params === 'clustering' ? DEFAULTS.hnsw : {}) });
+  const g =
+    c.method === 'exact'
+      ? knnGraph(x, c.n, d, c.k)
+      : knnGraphHnsw(x, c.n, d, c.k, { seed: 0, ...(c.params === 'clustering' ? DEFAULTS.hnsw : {}) });
   const buildS = (performance.now() - t0) / 1000;
   const peakRssGiB = (process.resourceUsage().maxRSS * 1024) / 2 ** 30;
   const loadAfter = loadavg()[0]!;
@@ -104,7 +107,8 @@ function runChild(c: Case): CaseResult {
 export async function benchKnn(quick: boolean): Promise<Figure[]> {
   const command = `npx tsx bench/run.ts --only knn${quick ? ' --quick' : ''}`;
   const figs: Figure[] = [];
-  const describe = (h: { m: number; efConstruction: number; efSearch: number }): string => `m ${h.m}, efConstruction ${h.efConstruction}, efSearch ${h.efSearch}`;
+  const describe = (h: { m: number; efConstruction: number; efSearch: number }): string =>
+    `m ${h.m}, efConstruction ${h.efConstruction}, efSearch ${h.efSearch}`;
   const log = (f: Figure): void => {
     figs.push(f);
     console.error(`  ${f.name}: ${f.value === null ? 'n/a' : f.value.toFixed(3)} ${f.unit}  (${f.note ?? ''})  [${f.command}]`);
@@ -115,7 +119,14 @@ export async function benchKnn(quick: boolean): Promise<Figure[]> {
     const load = `load ${r.loadBefore.toFixed(1)} -> ${r.loadAfter.toFixed(1)}`;
     const how = c.method === 'exact' ? `blocked matmul, tfjs ${r.backend}` : `hnswlib-node, ${params}, 1 thread`;
     log({ name: `knn.build.${tag}`, value: r.buildS, unit: 's', command, note: `${how}; ${c.d ?? D}-d; ${load}` });
-    if (r.recall !== null) log({ name: `knn.recall.${tag}`, value: r.recall, unit: `recall@${c.k}`, command, note: `vs exact on ${Math.min(c.queries, c.n)} sampled rows` });
+    if (r.recall !== null)
+      log({
+        name: `knn.recall.${tag}`,
+        value: r.recall,
+        unit: `recall@${c.k}`,
+        command,
+        note: `vs exact on ${Math.min(c.queries, c.n)} sampled rows`,
+      });
     log({ name: `knn.peakRss.${tag}`, value: r.peakRssGiB, unit: 'GiB', command, note: 'process peak after data + graph' });
   };
   const run = (c: Case): CaseResult => {
@@ -132,7 +143,14 @@ export async function benchKnn(quick: boolean): Promise<Figure[]> {
   run({ n: 10000, method: 'hnsw', k: 3, queries: 1000 });
   const predicted = exact10k.buildS * 100;
   if (predicted < EXACT_BUDGET_S) run({ n: 100000, method: 'exact', k: 3, queries: 0 });
-  else log({ name: 'knn.build.exact.n100000.k3', value: null, unit: 's', command, note: `skipped: ~${predicted.toFixed(0)} s extrapolated from 10k (budget ${EXACT_BUDGET_S} s)` });
+  else
+    log({
+      name: 'knn.build.exact.n100000.k3',
+      value: null,
+      unit: 's',
+      command,
+      note: `skipped: ~${predicted.toFixed(0)} s extrapolated from 10k (budget ${EXACT_BUDGET_S} s)`,
+    });
   run({ n: 100000, method: 'hnsw', k: 3, queries: 1000 });
   run({ n: 100000, method: 'hnsw', k: 10, queries: 1000 });
   // the clustering's own, cheaper settings (its kNN kernel tolerates a few missed neighbours), as

@@ -64,11 +64,18 @@ export async function makePhoto(i: number, subjects: string[], backgrounds: stri
     .png()
     .toBuffer();
   const meta = await sharp(subject).metadata();
-  const left = Math.round(((i * 97) % 100) / 100 * Math.max(0, W - (meta.width ?? 0)));
-  const top = Math.round(((i * 61) % 100) / 100 * Math.max(0, H - (meta.height ?? 0)));
+  const left = Math.round((((i * 97) % 100) / 100) * Math.max(0, W - (meta.width ?? 0)));
+  const top = Math.round((((i * 61) % 100) / 100) * Math.max(0, H - (meta.height ?? 0)));
   return sharp(pixels, { raw: { width: W, height: H, channels: 3 } })
     .composite([{ input: subject, left, top }])
-    .withExif({ IFD0: { Make: 'Constellate', Model: 'Bench Camera', DateTime: `2024:05:${String(1 + (i % 28)).padStart(2, '0')} 12:00:00`, Orientation: '1' } })
+    .withExif({
+      IFD0: {
+        Make: 'Constellate',
+        Model: 'Bench Camera',
+        DateTime: `2024:05:${String(1 + (i % 28)).padStart(2, '0')} 12:00:00`,
+        Orientation: '1',
+      },
+    })
     .jpeg({ quality: 90, chromaSubsampling: '4:2:0' })
     .toBuffer();
 }

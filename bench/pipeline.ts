@@ -96,7 +96,10 @@ async function backboneCeiling(engine: EngineChoice, cores: number, batchesPerWo
         const send = () => {
           const images = next(BATCH);
           sent++;
-          w.postMessage({ type: 'batch', batchId: sent, images } satisfies ToWorker, images.map((i) => i.rows.buffer as ArrayBuffer));
+          w.postMessage(
+            { type: 'batch', batchId: sent, images } satisfies ToWorker,
+            images.map((i) => i.rows.buffer as ArrayBuffer),
+          );
         };
         const onMsg = (m: FromWorker) => {
           if (m.type !== 'result') return;
@@ -133,7 +136,11 @@ async function backboneCeiling(engine: EngineChoice, cores: number, batchesPerWo
 }
 
 /** Decode + thumbnail + model input alone (the decode worker's work), `concurrency` at a time. */
-async function decodeCeiling(files: string[], concurrency: number, cacheDir: string): Promise<{ rate: number; cpuMsPerImage: number; note: string }> {
+async function decodeCeiling(
+  files: string[],
+  concurrency: number,
+  cacheDir: string,
+): Promise<{ rate: number; cpuMsPerImage: number; note: string }> {
   configureSharp();
   const loadBefore = load();
   const c0 = process.cpuUsage();
@@ -150,7 +157,11 @@ async function decodeCeiling(files: string[], concurrency: number, cacheDir: str
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuMs(process.cpuUsage(c0)) / files.length;
-  return { rate: files.length / seconds, cpuMsPerImage: cpu, note: `${files.length} in ${seconds.toFixed(1)} s; ${cpu.toFixed(1)} ms CPU per image; load ${loadBefore} -> ${load()}` };
+  return {
+    rate: files.length / seconds,
+    cpuMsPerImage: cpu,
+    note: `${files.length} in ${seconds.toFixed(1)} s; ${cpu.toFixed(1)} ms CPU per image; load ${loadBefore} -> ${load()}`,
+  };
 }
 
 interface RunFigures {
@@ -190,7 +201,9 @@ async function clusterRun(folder: string, n: number, engine: EngineChoice): Prom
     if (summary.backend.choice !== engine) throw new Error(`${engine}: the run used ${summary.backend.choice}`);
     const p = summary.secondsByPhase;
     const indexSeconds = (p.scan ?? 0) + (p.check ?? 0) + (p.embed ?? 0);
-    const phases = Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    const phases = Object.entries(p)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ');
     return {
       pipelineRate: n / indexSeconds,
       endToEndRate: n / seconds,
@@ -220,8 +233,20 @@ export async function benchPipeline(quick: boolean): Promise<Figure[]> {
   const decode = await decodeCeiling(files, cores, thumbs);
   rmSync(thumbs, { recursive: true, force: true });
   const decodeCpuCeiling = (cores * 1000) / decode.cpuMsPerImage;
-  figures.push({ name: `decode (sharp: ${PHOTO_WIDTH}x${PHOTO_HEIGHT} photo -> model input + thumbnail), ${cores} at a time`, value: decode.rate, unit: 'img/s', command: cmd, note: decode.note });
-  figures.push({ name: 'decode ceiling from CPU time (cores / CPU per image)', value: decodeCpuCeiling, unit: 'img/s', command: cmd, note: `${decode.cpuMsPerImage.toFixed(1)} ms CPU per image` });
+  figures.push({
+    name: `decode (sharp: ${PHOTO_WIDTH}x${PHOTO_HEIGHT} photo -> model input + thumbnail), ${cores} at a time`,
+    value: decode.rate,
+    unit: 'img/s',
+    command: cmd,
+    note: decode.note,
+  });
+  figures.push({
+    name: 'decode ceiling from CPU time (cores / CPU per image)',
+    value: decodeCpuCeiling,
+    unit: 'img/s',
+    command: cmd,
+    note: `${decode.cpuMsPerImage.toFixed(1)} ms CPU per image`,
+  });
 
   const pairs: Float32Array[] = [];
   for (const f of files.slice(0, BATCH)) {
@@ -237,8 +262,20 @@ export async function benchPipeline(quick: boolean): Promise<Figure[]> {
   for (const engine of ENGINES) {
     const c = await backboneCeiling(engine, cores, batches, pairs);
     ceilings.set(engine, c);
-    figures.push({ name: `backbone (${engine}, image + mirror in one forward pass), ${c.workers} worker(s)`, value: c.rate, unit: 'img/s', command: cmd, note: `${c.device}; ${c.note}` });
-    figures.push({ name: `backbone ceiling from CPU time (${engine})`, value: (cores * 1000) / c.cpuMsPerImage, unit: 'img/s', command: cmd, note: `${c.cpuMsPerImage.toFixed(1)} ms CPU per image` });
+    figures.push({
+      name: `backbone (${engine}, image + mirror in one forward pass), ${c.workers} worker(s)`,
+      value: c.rate,
+      unit: 'img/s',
+      command: cmd,
+      note: `${c.device}; ${c.note}`,
+    });
+    figures.push({
+      name: `backbone ceiling from CPU time (${engine})`,
+      value: (cores * 1000) / c.cpuMsPerImage,
+      unit: 'img/s',
+      command: cmd,
+      note: `${c.cpuMsPerImage.toFixed(1)} ms CPU per image`,
+    });
   }
 
   // Interleaved: onnx, wasm, then wasm, onnx, ... so neither always runs first.
@@ -249,15 +286,45 @@ export async function benchPipeline(quick: boolean): Promise<Figure[]> {
   for (const engine of ENGINES) {
     const rs = runs.get(engine)!;
     const last = rs[rs.length - 1]!;
-    figures.push({ name: `pipeline scan+check+decode+thumbnail+embed (${engine}, ${n} photos), median of ${rs.length}`, value: median(rs.map((x) => x.pipelineRate)), unit: 'img/s', command: cmd, note: rs.map((x) => x.pipelineRate.toFixed(2)).join(' / ') });
-    figures.push({ name: `end to end: cluster the folder (${engine}), median of ${rs.length}`, value: median(rs.map((x) => x.endToEndRate)), unit: 'img/s', command: cmd, note: last.note });
+    figures.push({
+      name: `pipeline scan+check+decode+thumbnail+embed (${engine}, ${n} photos), median of ${rs.length}`,
+      value: median(rs.map((x) => x.pipelineRate)),
+      unit: 'img/s',
+      command: cmd,
+      note: rs.map((x) => x.pipelineRate.toFixed(2)).join(' / '),
+    });
+    figures.push({
+      name: `end to end: cluster the folder (${engine}), median of ${rs.length}`,
+      value: median(rs.map((x) => x.endToEndRate)),
+      unit: 'img/s',
+      command: cmd,
+      note: last.note,
+    });
   }
   const onnx = runs.get('onnx')!;
   const wasm = runs.get('wasm')!;
   const paired = (f: (x: RunFigures) => number) => median(onnx.map((o, i) => f(o) / f(wasm[i]!)));
-  figures.push({ name: 'pipeline images/s, ONNX Runtime / wasm, same rounds (target >= 3)', value: paired((x) => x.pipelineRate), unit: 'ratio', command: cmd, note: `per round: ${onnx.map((o, i) => (o.pipelineRate / wasm[i]!.pipelineRate).toFixed(2)).join(' / ')}` });
-  figures.push({ name: 'end-to-end images/s, ONNX Runtime / wasm, same rounds', value: paired((x) => x.endToEndRate), unit: 'ratio', command: cmd, note: `per round: ${onnx.map((o, i) => (o.endToEndRate / wasm[i]!.endToEndRate).toFixed(2)).join(' / ')}` });
-  figures.push({ name: 'CPU time per image, wasm / ONNX Runtime, whole run', value: median(wasm.map((w, i) => w.cpuMsPerImage / onnx[i]!.cpuMsPerImage)), unit: 'ratio', command: cmd, note: 'not disturbed by other load on the machine' });
+  figures.push({
+    name: 'pipeline images/s, ONNX Runtime / wasm, same rounds (target >= 3)',
+    value: paired((x) => x.pipelineRate),
+    unit: 'ratio',
+    command: cmd,
+    note: `per round: ${onnx.map((o, i) => (o.pipelineRate / wasm[i]!.pipelineRate).toFixed(2)).join(' / ')}`,
+  });
+  figures.push({
+    name: 'end-to-end images/s, ONNX Runtime / wasm, same rounds',
+    value: paired((x) => x.endToEndRate),
+    unit: 'ratio',
+    command: cmd,
+    note: `per round: ${onnx.map((o, i) => (o.endToEndRate / wasm[i]!.endToEndRate).toFixed(2)).join(' / ')}`,
+  });
+  figures.push({
+    name: 'CPU time per image, wasm / ONNX Runtime, whole run',
+    value: median(wasm.map((w, i) => w.cpuMsPerImage / onnx[i]!.cpuMsPerImage)),
+    unit: 'ratio',
+    command: cmd,
+    note: 'not disturbed by other load on the machine',
+  });
 
   // Efficiency against the ceilings, in CPU time: the machine is shared, so a wall-clock rate
   // says as much about the neighbours as about the pipeline. `cores / pipeline CPU per image` is
@@ -269,9 +336,27 @@ export async function benchPipeline(quick: boolean): Promise<Figure[]> {
     const shared = (cores * 1000) / (bb.cpuMsPerImage + decode.cpuMsPerImage);
     const pipeCpu = median(runs.get(engine)!.map((x) => x.pipelineCpuMsPerImage));
     const rate = (cores * 1000) / pipeCpu;
-    figures.push({ name: `pipeline rate from its CPU time, cores / CPU per image (${engine})`, value: rate, unit: 'img/s', command: cmd, note: `${pipeCpu.toFixed(1)} ms CPU per image from scan to the last embedding, model loads included` });
-    figures.push({ name: `pipeline / min(backbone, decode) ceilings, CPU time (${engine}) (target >= 0.85)`, value: rate / minCeiling, unit: 'ratio', command: cmd, note: `min(${bbCeiling.toFixed(1)}, ${decodeCpuCeiling.toFixed(1)}) img/s; at most ${(Math.max(bb.cpuMsPerImage, decode.cpuMsPerImage) / (bb.cpuMsPerImage + decode.cpuMsPerImage)).toFixed(2)} where both stages share the cores` });
-    figures.push({ name: `pipeline / shared-core bound cores/(backbone + decode CPU per image) (${engine})`, value: rate / shared, unit: 'ratio', command: cmd, note: `bound ${shared.toFixed(1)} img/s: decode and inference share the ${cores} cores` });
+    figures.push({
+      name: `pipeline rate from its CPU time, cores / CPU per image (${engine})`,
+      value: rate,
+      unit: 'img/s',
+      command: cmd,
+      note: `${pipeCpu.toFixed(1)} ms CPU per image from scan to the last embedding, model loads included`,
+    });
+    figures.push({
+      name: `pipeline / min(backbone, decode) ceilings, CPU time (${engine}) (target >= 0.85)`,
+      value: rate / minCeiling,
+      unit: 'ratio',
+      command: cmd,
+      note: `min(${bbCeiling.toFixed(1)}, ${decodeCpuCeiling.toFixed(1)}) img/s; at most ${(Math.max(bb.cpuMsPerImage, decode.cpuMsPerImage) / (bb.cpuMsPerImage + decode.cpuMsPerImage)).toFixed(2)} where both stages share the cores`,
+    });
+    figures.push({
+      name: `pipeline / shared-core bound cores/(backbone + decode CPU per image) (${engine})`,
+      value: rate / shared,
+      unit: 'ratio',
+      command: cmd,
+      note: `bound ${shared.toFixed(1)} img/s: decode and inference share the ${cores} cores`,
+    });
   }
   return figures;
 }

@@ -40,7 +40,17 @@ for (const [name, run] of suites) {
     const f = await run();
     figures.push(...f);
     console.log(`\n# ${name} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n${formatTable(f)}`);
-    if (opts.json) for (const x of f) console.log(JSON.stringify({ name: x.name, ...(x.seconds === undefined ? { value: x.value, unit: x.unit } : { seconds: x.seconds, cpuSeconds: x.cpuSeconds, peakGiB: x.peakGiB }), note: x.note }));
+    if (opts.json)
+      for (const x of f)
+        console.log(
+          JSON.stringify({
+            name: x.name,
+            ...(x.seconds === undefined
+              ? { value: x.value, unit: x.unit }
+              : { seconds: x.seconds, cpuSeconds: x.cpuSeconds, peakGiB: x.peakGiB }),
+            note: x.note,
+          }),
+        );
   } catch (err) {
     failed++;
     console.error(`\n# ${name}: FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

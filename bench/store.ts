@@ -19,7 +19,11 @@ export async function benchStore(quick: boolean): Promise<Figure[]> {
     const gen = store.libraries.beginScan(lib.id);
     let t0 = performance.now();
     for (let s = 0; s < n; s += 500) {
-      const files = Array.from({ length: Math.min(500, n - s) }, (_, i) => ({ relPath: `f/${s + i}.jpg`, size: 1000 + i, mtimeMs: 1e12 + i }));
+      const files = Array.from({ length: Math.min(500, n - s) }, (_, i) => ({
+        relPath: `f/${s + i}.jpg`,
+        size: 1000 + i,
+        mtimeMs: 1e12 + i,
+      }));
       store.images.upsertScanned(lib.id, gen, files);
     }
     const scanRate = n / ((performance.now() - t0) / 1000);
@@ -27,7 +31,8 @@ export async function benchStore(quick: boolean): Promise<Figure[]> {
     t0 = performance.now();
     for (let s = 0; s < n; s += 16) {
       const rows = [];
-      for (let i = s; i < Math.min(n, s + 16); i++) rows.push({ contentHash: `cs1:${i}`, vector: vec }, { contentHash: `cs1:${i}`, vector: vec, view: 'hflip' });
+      for (let i = s; i < Math.min(n, s + 16); i++)
+        rows.push({ contentHash: `cs1:${i}`, vector: vec }, { contentHash: `cs1:${i}`, vector: vec, view: 'hflip' });
       store.embeddings.putMany(BACKBONE.id, rows);
     }
     const embRate = n / ((performance.now() - t0) / 1000);
@@ -42,7 +47,12 @@ export async function benchStore(quick: boolean): Promise<Figure[]> {
       { name: `write scanned image rows (${n}, batches of 500)`, value: scanRate, unit: 'rows/s', command: cmd },
       { name: `write embeddings, image + flip (${n}, batches of 16)`, value: embRate, unit: 'img/s', command: cmd },
       { name: `database size per image (rows + 2 x ${BACKBONE.dim}-d float32)`, value: bytes / n / 1024, unit: 'KiB', command: cmd },
-      { name: `open the database of ${n} images (${Math.round(bytes / 1e6)} MB), checked before any write`, value: openSeconds, unit: 's', command: cmd },
+      {
+        name: `open the database of ${n} images (${Math.round(bytes / 1e6)} MB), checked before any write`,
+        value: openSeconds,
+        unit: 's',
+        command: cmd,
+      },
     ];
   } finally {
     store.close();

@@ -50,6 +50,9 @@ function gaps(z: Float32Array, d: number): { median: number; mean: number } {
 }
 
 const raw = gaps(unitRows(m.vectors, m.count, m.dim), m.dim);
-const inHead = gaps(unitRows(applyPreprocess(head.preprocessor, m.vectors, m.count), m.count, head.preprocessor.dOut), head.preprocessor.dOut);
+const inHead = gaps(
+  unitRows(applyPreprocess(head.preprocessor, m.vectors, m.count), m.count, head.preprocessor.dOut),
+  head.preprocessor.dOut,
+);
 // the temperature at which the nearest group is 30 times as likely as the next, at the median gap
 console.log(JSON.stringify({ images: m.count, raw, head: inHead, temperatureFor30x: inHead.median / Math.log(30) }));

@@ -58,7 +58,10 @@ export async function benchUi(quick = false, shots = false): Promise<Figure[]> {
   const command = `npx tsx bench/run.ts --only ui${quick ? ' --quick' : ''}`;
   if (!hasChromium()) return [{ name: 'ui: skipped', value: null, unit: '', command, note: 'no /usr/bin/chromium' }];
   if (!existsSync(path.join(root, 'dist/renderer/index.html'))) {
-    execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts'], { cwd: root, stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts'], {
+      cwd: root,
+      stdio: 'ignore',
+    });
   }
   const total = quick ? 5_000 : 100_000;
   const big = total / 2;
@@ -80,8 +83,14 @@ export async function benchUi(quick = false, shots = false): Promise<Figure[]> {
       await page.addInitScript(FIRST_PAINT_PROBE);
       await page.goto(`${server.url}#/groups`, { waitUntil: 'commit' });
       // Polled in-page (a string evaluated over CDP: the CSP forbids waitForFunction's eval).
-      paints.push((await page.evaluate(`new Promise((r) => { const c = () => (window.__cardsPainted !== undefined ? r(window.__cardsPainted) : setTimeout(c, 20)); c(); })`)) as number);
-      fcps.push(((await page.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")) as number | null) ?? NaN);
+      paints.push(
+        (await page.evaluate(
+          `new Promise((r) => { const c = () => (window.__cardsPainted !== undefined ? r(window.__cardsPainted) : setTimeout(c, 20)); c(); })`,
+        )) as number,
+      );
+      fcps.push(
+        ((await page.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")) as number | null) ?? NaN,
+      );
       if (shots && run === 2) {
         await page.waitForTimeout(1500);
         await page.screenshot({ path: path.join(root, `test-results/bench-ui-groups-${total}.png`) });
@@ -128,7 +137,9 @@ export async function benchUi(quick = false, shots = false): Promise<Figure[]> {
     const cpus = availableParallelism();
     // One more jump, then the time until every cell in view shows its thumbnail (the settle
     // delay, the page of data and the image loads).
-    const fillMs = (await page.evaluate(`(() => { const el = document.querySelector('.scroller'); const t0 = performance.now(); el.scrollTop += el.scrollHeight / 5; return ${SCREEN_FILLED}.then(() => performance.now() - t0); })()`)) as number;
+    const fillMs = (await page.evaluate(
+      `(() => { const el = document.querySelector('.scroller'); const t0 = performance.now(); el.scrollTop += el.scrollHeight / 5; return ${SCREEN_FILLED}.then(() => performance.now() - t0); })()`,
+    )) as number;
     if (shots) {
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(root, `test-results/bench-ui-group-scrolled-${total}.png`) });
@@ -157,7 +168,13 @@ export async function benchUi(quick = false, shots = false): Promise<Figure[]> {
         command,
         note: `fresh context each (cold HTTP cache, warm server); runs ${paints.map((p) => p.toFixed(0)).join('/')} ms`,
       },
-      { name: 'ui: first contentful paint (median of 3)', value: median(fcps), unit: 'ms', command, note: `runs ${fcps.map((p) => p.toFixed(0)).join('/')} ms` },
+      {
+        name: 'ui: first contentful paint (median of 3)',
+        value: median(fcps),
+        unit: 'ms',
+        command,
+        note: `runs ${fcps.map((p) => p.toFixed(0)).join('/')} ms`,
+      },
       {
         name: `ui: scroll ${big.toLocaleString('en-US')}-image group, max frame`,
         value: max,
@@ -167,9 +184,27 @@ export async function benchUi(quick = false, shots = false): Promise<Figure[]> {
       },
       { name: 'ui: scroll, p95 frame', value: p95, unit: 'ms', command, note: `mean ${mean.toFixed(1)} ms` },
       { name: 'ui: scroll, p99 frame', value: p99, unit: 'ms', command, note: 'target <= 50 ms' },
-      { name: 'ui: scroll, thumbnails fetched while scrolling', value: frames.thumbs, unit: 'images', command, note: 'resource entries for /thumb/ during the measured frames' },
-      { name: 'ui: screen filled after a jump', value: fillMs, unit: 'ms', command, note: 'scrollTop += 1/5 of the grid -> every cell in view shows its decoded thumbnail' },
-      { name: 'ui: scroll, DOM cells rendered', value: frames.cells, unit: 'cells', command, note: `grid height ${(frames.height / 1000).toFixed(0)}k px` },
+      {
+        name: 'ui: scroll, thumbnails fetched while scrolling',
+        value: frames.thumbs,
+        unit: 'images',
+        command,
+        note: 'resource entries for /thumb/ during the measured frames',
+      },
+      {
+        name: 'ui: screen filled after a jump',
+        value: fillMs,
+        unit: 'ms',
+        command,
+        note: 'scrollTop += 1/5 of the grid -> every cell in view shows its decoded thumbnail',
+      },
+      {
+        name: 'ui: scroll, DOM cells rendered',
+        value: frames.cells,
+        unit: 'cells',
+        command,
+        note: `grid height ${(frames.height / 1000).toFixed(0)}k px`,
+      },
       { name: 'ui: database build', value: buildMs, unit: 'ms', command, note: `${cached ? 'cached, reused' : 'built'}: ${dbPath}` },
     ];
   } finally {

@@ -133,7 +133,10 @@ export async function startApp(e: ElectronModules, options: StartOptions): Promi
   const createWindow = () => {
     const stateFile = join(app.getPath('userData'), WINDOW_STATE_FILE);
     const saved = loadWindowState(stateFile);
-    const bounds = restoreBounds(saved, e.screen.getAllDisplays().map((d) => d.workArea));
+    const bounds = restoreBounds(
+      saved,
+      e.screen.getAllDisplays().map((d) => d.workArea),
+    );
     win = new e.BrowserWindow(
       createWindowOptions({ preload: join(options.distDir, 'electron', 'preload.cjs'), bounds, isDev: options.isDev, ...security }),
     );

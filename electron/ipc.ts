@@ -26,7 +26,20 @@ export interface DesktopServices {
 
 /** The files "open with default app" may hand to the OS: images only, never executables or scripts. */
 export const OPENABLE_EXTENSIONS = new Set([
-  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif', '.hif', '.jxl',
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.jfif',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.heic',
+  '.heif',
+  '.hif',
+  '.jxl',
 ]);
 
 const imageRef = z.object({ imageId: z.number().int().positive() }).strict();
@@ -68,7 +81,8 @@ export function createDesktopHandler(host: Pick<ApiHost, 'mediaFile'>, desktop: 
     }
     const name = action as keyof typeof desktopRequests;
     const parsed = desktopRequests[name].safeParse(input ?? {});
-    if (!parsed.success) return fail('invalid-input', parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      return fail('invalid-input', parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
     try {
       if (name === 'pickFolder') return { ok: true, value: await desktop.pickFolder() };
       const { imageId } = parsed.data as z.infer<typeof imageRef>;

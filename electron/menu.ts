@@ -55,7 +55,13 @@ export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] 
       // leaves them to a text field being typed in, and one key press must not undo twice,
       // once in the page and once here.
       { id: 'undo', label: 'Undo', accelerator: 'CmdOrCtrl+Z', registerAccelerator: false, click: send('undo') },
-      { id: 'redo', label: 'Redo', accelerator: mac ? 'Shift+CmdOrCtrl+Z' : 'CmdOrCtrl+Y', registerAccelerator: false, click: send('redo') },
+      {
+        id: 'redo',
+        label: 'Redo',
+        accelerator: mac ? 'Shift+CmdOrCtrl+Z' : 'CmdOrCtrl+Y',
+        registerAccelerator: false,
+        click: send('redo'),
+      },
       { type: 'separator' },
       { role: 'cut' },
       { role: 'copy' },
@@ -71,7 +77,12 @@ export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] 
     label: 'View',
     submenu: [
       ...(deps.isDev
-        ? ([{ role: 'reload' }, { role: 'forceReload' }, { role: 'toggleDevTools' }, { type: 'separator' }] satisfies MenuItemConstructorOptions[])
+        ? ([
+            { role: 'reload' },
+            { role: 'forceReload' },
+            { role: 'toggleDevTools' },
+            { type: 'separator' },
+          ] satisfies MenuItemConstructorOptions[])
         : []),
       { role: 'resetZoom' },
       { role: 'zoomIn' },

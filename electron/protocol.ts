@@ -67,7 +67,11 @@ export function resolveMediaRequest(
  * The file to show for a resolved media request: for an image the browser cannot display
  * (TIFF), the host's converted copy (see ApiHost.previewFile); else the file itself.
  */
-async function shownFile(url: string, path: string, host: Pick<ApiHost, 'previewFile'>): Promise<{ ok: true; path: string } | { ok: false; status: number }> {
+async function shownFile(
+  url: string,
+  path: string,
+  host: Pick<ApiHost, 'previewFile'>,
+): Promise<{ ok: true; path: string } | { ok: false; status: number }> {
   const target = parseMediaUrl(url);
   if (!target.ok || target.kind !== 'image' || !host.previewFile) return { ok: true, path };
   const preview = await host.previewFile(target.imageId);

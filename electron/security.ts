@@ -45,7 +45,11 @@ export function isAppUrl(url: string, options: SecurityOptions = {}): boolean {
 export function contentSecurityPolicy(options: SecurityOptions & { meta?: boolean } = {}): string {
   const dev = options.devServerUrl ? originOf(options.devServerUrl) : null;
   const devWs = dev ? dev.replace(/^http/, 'ws') : null;
-  const extra = (...xs: Array<string | null>) => xs.filter((x): x is string => !!x).map((x) => ` ${x}`).join('');
+  const extra = (...xs: Array<string | null>) =>
+    xs
+      .filter((x): x is string => !!x)
+      .map((x) => ` ${x}`)
+      .join('');
   const directives = [
     `default-src 'none'`,
     `script-src 'self'${extra(dev)}`,
@@ -156,7 +160,10 @@ export function isAllowedRequest(details: { url: string; webContentsId?: number 
   }
 }
 
-export type SessionLike = Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler' | 'webRequest'>;
+export type SessionLike = Pick<
+  Session,
+  'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler' | 'webRequest'
+>;
 
 /** Denies every permission, blocks remote content and adds the CSP header to dev-server pages. */
 export function applySessionSecurity(session: SessionLike, options: SecurityOptions = {}): void {

@@ -62,7 +62,10 @@ export function restoreBounds(saved: WindowState | null, workAreas: Rectangle[])
 
 /** The slice of BrowserWindow the tracker needs. */
 export interface TrackedWindow {
-  on(event: 'resize' | 'move' | 'maximize' | 'unmaximize' | 'enter-full-screen' | 'leave-full-screen' | 'close', listener: () => void): unknown;
+  on(
+    event: 'resize' | 'move' | 'maximize' | 'unmaximize' | 'enter-full-screen' | 'leave-full-screen' | 'close',
+    listener: () => void,
+  ): unknown;
   getNormalBounds(): Rectangle;
   isMaximized(): boolean;
   isFullScreen(): boolean;

@@ -59,7 +59,9 @@ export function installedEngines(root) {
   const engines = [];
   if (hasBinary(path.join(nm, 'onnxruntime-node'))) {
     const cuda = hasCudaProvider(path.join(nm, 'onnxruntime-node'));
-    engines.push(`ONNX Runtime (${cuda ? 'CUDA where CUDA 12 and cuDNN 9 load, else ' : ''}${process.platform === 'win32' ? 'DirectML or ' : process.platform === 'darwin' ? 'CoreML or ' : ''}CPU)`);
+    engines.push(
+      `ONNX Runtime (${cuda ? 'CUDA where CUDA 12 and cuDNN 9 load, else ' : ''}${process.platform === 'win32' ? 'DirectML or ' : process.platform === 'darwin' ? 'CoreML or ' : ''}CPU)`,
+    );
   }
   if (hasBinary(path.join(nm, '@tensorflow/tfjs-node-gpu'))) engines.push('TensorFlow native with CUDA (GPU)');
   if (hasBinary(path.join(nm, '@tensorflow/tfjs-node'))) engines.push('TensorFlow native (CPU)');
@@ -89,7 +91,11 @@ function hasCudaProvider(dir) {
 /** Runs npm, filtering its engine warnings, and saying every minute that it is still at work while it prints nothing. */
 function install(args, env) {
   return new Promise((resolve) => {
-    const child = spawn(npm, args, { env: { ...process.env, ...env }, stdio: ['inherit', 'pipe', 'pipe'], shell: process.platform === 'win32' });
+    const child = spawn(npm, args, {
+      env: { ...process.env, ...env },
+      stdio: ['inherit', 'pipe', 'pipe'],
+      shell: process.platform === 'win32',
+    });
     const started = Date.now();
     let last = Date.now();
     const engineLines = [];
@@ -136,7 +142,9 @@ async function main() {
   // Electron's. A user who set ONNXRUNTIME_NODE_INSTALL (e.g. cuda12) gets what they asked for.
   const ortInstall = process.env.ONNXRUNTIME_NODE_INSTALL ?? 'skip';
   const ci = existsSync('package-lock.json') && process.env.CI ? 'ci' : 'install';
-  if ((await install([ci, '--no-audit', '--no-fund'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: ortInstall })) !== 0) {
+  if (
+    (await install([ci, '--no-audit', '--no-fund'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: ortInstall })) !== 0
+  ) {
     console.error('setup: npm install failed');
     process.exit(1);
   }

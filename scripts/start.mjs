@@ -38,7 +38,11 @@ export function findElectron(projectRoot = root, env = process.env) {
 export function startCommand(argv = process.argv.slice(2), projectRoot = root, env = process.env) {
   const browser = argv.includes('--browser');
   const rest = argv.filter((a) => a !== '--browser');
-  const serve = { command: process.execPath, args: [join(projectRoot, 'bin', 'constellate.js'), 'serve', '--demo', ...rest], mode: 'browser' };
+  const serve = {
+    command: process.execPath,
+    args: [join(projectRoot, 'bin', 'constellate.js'), 'serve', '--demo', ...rest],
+    mode: 'browser',
+  };
   if (browser) return { ...serve, note: null };
   const electron = findElectron(projectRoot, env);
   if (!electron.ok) {

@@ -36,12 +36,14 @@ function subfolders(dir: string): Array<{ name: string; path: string }> {
 export function browseRoots(home = os.homedir()): Array<{ name: string; path: string }> {
   const roots = [{ name: 'Home', path: home }];
   if (process.platform === 'win32') {
-    for (const letter of 'CDEFGHIJKLMNOPQRSTUVWXYZ') if (existsSync(`${letter}:\\`)) roots.push({ name: `${letter}:`, path: `${letter}:\\` });
+    for (const letter of 'CDEFGHIJKLMNOPQRSTUVWXYZ')
+      if (existsSync(`${letter}:\\`)) roots.push({ name: `${letter}:`, path: `${letter}:\\` });
     return roots;
   }
   const user = os.userInfo().username;
   for (const base of ['/Volumes', '/media', `/media/${user}`, `/run/media/${user}`, '/mnt']) {
-    for (const f of subfolders(base)) if (f.path !== `/media/${user}` && !roots.some((r) => r.path === f.path)) roots.push({ name: f.name, path: f.path });
+    for (const f of subfolders(base))
+      if (f.path !== `/media/${user}` && !roots.some((r) => r.path === f.path)) roots.push({ name: f.name, path: f.path });
   }
   return roots;
 }
@@ -58,7 +60,11 @@ export function listFolders(requested: string | undefined, roots = browseRoots()
     throw new ApiError('not-found', `${want} does not exist`);
   }
   const root = roots.find((r) => inside(real, safeReal(r.path)));
-  if (!root) throw new ApiError('invalid-input', 'Only your home folder and mounted drives can be browsed here: type another path in the field instead');
+  if (!root)
+    throw new ApiError(
+      'invalid-input',
+      'Only your home folder and mounted drives can be browsed here: type another path in the field instead',
+    );
   const parent = real === safeReal(root.path) ? null : path.dirname(want);
   return { path: want, parent, folders: subfolders(want), roots };
 }

@@ -50,7 +50,8 @@ export async function dispatch(host: ApiHost, method: string, input: unknown): P
   if (!parsed.success) {
     // A custom issue's message is written for the user ("A group needs a name"); zod's own
     // messages need the field they are about.
-    const text = (i: (typeof parsed.error.issues)[number]) => (i.code === 'custom' ? i.message : `${i.path.join('.') || 'input'}: ${i.message}`);
+    const text = (i: (typeof parsed.error.issues)[number]) =>
+      i.code === 'custom' ? i.message : `${i.path.join('.') || 'input'}: ${i.message}`;
     throw new ApiError('invalid-input', parsed.error.issues.map(text).join('; '));
   }
   const handler = host.handlers[name] as (i: unknown) => Promise<unknown>;

@@ -331,7 +331,8 @@ function fromHere(req: IncomingMessage, res: ServerResponse, port: number): bool
 function hasToken(req: IncomingMessage, res: ServerResponse, url: URL, token: string): boolean {
   const method = req.method ?? 'GET';
   const headerToken = req.headers['x-constellate-token'];
-  const given = typeof headerToken === 'string' ? headerToken : method === 'GET' || method === 'HEAD' ? url.searchParams.get('token') : null;
+  const given =
+    typeof headerToken === 'string' ? headerToken : method === 'GET' || method === 'HEAD' ? url.searchParams.get('token') : null;
   if (sameToken(given, token)) return true;
   sendError(res, 401, 'invalid-input', 'missing or wrong token');
   return false;

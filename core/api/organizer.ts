@@ -57,7 +57,14 @@ export function parseSearch(query: string): { words: string[]; from?: number; to
   for (const t of tokens) {
     const mi = MONTHS.indexOf(t.slice(0, 3).toLowerCase());
     if (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(t)) period = periodOf(t);
-    else if (mi >= 0 && /^[a-z]+$/i.test(t) && t.length >= 3 && t.length <= 9 && 'january february march april may june july august september october november december sept'.includes(t.toLowerCase())) month = mi;
+    else if (
+      mi >= 0 &&
+      /^[a-z]+$/i.test(t) &&
+      t.length >= 3 &&
+      t.length <= 9 &&
+      'january february march april may june july august september october november december sept'.includes(t.toLowerCase())
+    )
+      month = mi;
     else words.push(t);
   }
   if (period && month !== null) {

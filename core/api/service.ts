@@ -43,7 +43,9 @@ function originalServed(d: Pick<ImageDetail, 'absPath' | 'size' | 'mtimeMs'>, ro
   }
 }
 
-export function createService(options: ServiceOptions & { watch?: boolean | WatchOptions }): ApiHost & Required<Pick<ApiHost, 'previewFile'>> {
+export function createService(
+  options: ServiceOptions & { watch?: boolean | WatchOptions },
+): ApiHost & Required<Pick<ApiHost, 'previewFile'>> {
   const ctx = createContext(options);
   const { store } = ctx;
   const watching = options.watch ? watchLibraries(ctx, options.watch === true ? {} : options.watch) : null;

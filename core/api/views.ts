@@ -43,5 +43,13 @@ export function neighbourSummary(n: ImageDetail): ImageSummary {
 export function libraryView(store: Store, id: number): Library {
   const l = store.libraries.get(id) ?? notFound(`library ${id}`);
   const c = store.images.countsByStatus({ libraryId: id });
-  return { id: l.id, path: l.rootPath, addedAt: new Date(l.addedAt).toISOString(), imageCount: c.ok + c.pending, skippedCount: c.skipped, missingCount: c.missing, watch: l.watch !== 0 };
+  return {
+    id: l.id,
+    path: l.rootPath,
+    addedAt: new Date(l.addedAt).toISOString(),
+    imageCount: c.ok + c.pending,
+    skippedCount: c.skipped,
+    missingCount: c.missing,
+    watch: l.watch !== 0,
+  };
 }

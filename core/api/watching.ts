@@ -17,7 +17,9 @@ export function arrivedText(c: Pick<FolderChanges, 'root' | 'added' | 'changed' 
   if (c.added.length) parts.push(`${c.added.length} new`);
   if (c.changed.length) parts.push(`${c.changed.length} changed`);
   if (parts.length === 0 && c.removed.length === 0) return null;
-  const what = parts.length ? `${parts.join(' and ')} image${c.added.length + c.changed.length === 1 ? '' : 's'}` : `${plural(c.removed.length, 'image')} gone`;
+  const what = parts.length
+    ? `${parts.join(' and ')} image${c.added.length + c.changed.length === 1 ? '' : 's'}`
+    : `${plural(c.removed.length, 'image')} gone`;
   return `${what} in ${path.basename(c.root) || c.root}`;
 }
 
@@ -48,7 +50,13 @@ export function watchLibraries(ctx: ServiceContext, options: WatchOptions): { cl
     const text = arrivedText(changes);
     if (text) place(text);
   }, options);
-  const sync = () => void watcher.set(store.libraries.list().filter((l) => l.watch !== 0).map((l) => l.rootPath));
+  const sync = () =>
+    void watcher.set(
+      store.libraries
+        .list()
+        .filter((l) => l.watch !== 0)
+        .map((l) => l.rootPath),
+    );
   sync();
   const onEvent = (e: { type: string; what?: string; job?: { status: string } }) => {
     if (e.type === 'changed' && e.what === 'libraries') sync();

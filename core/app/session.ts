@@ -33,7 +33,8 @@ export function openSession(dbOption: string | undefined, options: { mustExist?:
   try {
     store = openStore(dbPath);
     const m = store.db.migration;
-    if (m && m.from > 0) console.error(`constellate: database upgraded from schema ${m.from} to ${m.to}${m.backupPath ? ` (backup: ${m.backupPath})` : ''}`);
+    if (m && m.from > 0)
+      console.error(`constellate: database upgraded from schema ${m.from} to ${m.to}${m.backupPath ? ` (backup: ${m.backupPath})` : ''}`);
     store.runs.markInterrupted();
   } catch (err) {
     lock.release();

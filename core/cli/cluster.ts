@@ -15,7 +15,17 @@ import { getLibraryModelId, setLibraryModelId } from '../jobs/indexing/modelChoi
 
 export async function clusterCommand(
   folders: string[],
-  opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; model?: string; newMap?: boolean },
+  opts: {
+    groups?: number;
+    db?: string;
+    seed: number;
+    workers?: number;
+    views?: number;
+    json?: boolean;
+    placeNew?: boolean;
+    model?: string;
+    newMap?: boolean;
+  },
 ): Promise<void> {
   const roots = folders.map((f) => {
     const abs = path.resolve(f);
@@ -37,7 +47,14 @@ export async function clusterCommand(
     console.error(`constellate: database ${session.dbPath}`);
     if (opts.placeNew && session.store.runs.activeRunId() !== null) {
       const model = resolveModel(registry, groupingModelId(session.store));
-      const placed = await placeNewImages({ store: session.store, model, libraryIds, workers: opts.workers, signal: controller.signal, onProgress: stderrProgress() });
+      const placed = await placeNewImages({
+        store: session.store,
+        model,
+        libraryIds,
+        workers: opts.workers,
+        signal: controller.signal,
+        onProgress: stderrProgress(),
+      });
       process.stderr.write('\n');
       console.log(opts.json ? JSON.stringify(placed, null, 2) : formatPlaced(placed));
       return;
@@ -78,7 +95,13 @@ export function formatPlaced(p: PlaceSummary): string {
 
 function skippedLine(s: Pick<RunSummary, 'skipped'>): string {
   const total = Object.values(s.skipped).reduce((a, b) => a + b, 0);
-  return `Skipped: ${total}${total ? ` (${Object.entries(s.skipped).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}`;
+  return `Skipped: ${total}${
+    total
+      ? ` (${Object.entries(s.skipped)
+          .map(([code, n]) => `${code} ${n}`)
+          .join(', ')})`
+      : ''
+  }`;
 }
 
 /** Nothing to group: "Groups: 0 (K=0, chosen from the data)" read like a result. Still a finished run (exit 0). */
@@ -93,14 +116,20 @@ export function formatSummary(s: RunSummary): string {
   if (s.unchanged) lines.push(`Nothing changed since the last grouping: kept as it is (nothing trained; --new-map trains again)`);
   lines.push(`${s.unchanged ? 'Images' : 'Images clustered'}: ${s.images}`);
   lines.push(skippedLine(s));
-  const floor = s.kRequested !== undefined && s.k > s.kRequested ? `; not ${s.kRequested}: ${s.pinnedGroups} groups hold pinned images` : '';
+  const floor =
+    s.kRequested !== undefined && s.k > s.kRequested ? `; not ${s.kRequested}: ${s.pinnedGroups} groups hold pinned images` : '';
   lines.push(`Groups: ${s.groups.length} (K=${s.k}, ${s.kChosenBy === 'auto' ? 'chosen from the data' : 'set by --groups'}${floor})`);
   for (const g of s.groups) lines.push(`  ${g.name.padEnd(24)} ${String(g.size).padStart(7)}`);
   if (s.names?.kept.length) lines.push(`Names kept: ${s.names.kept.join(', ')}`);
   if (s.names?.dropped.length) lines.push(`Names dropped (no group is mostly their images now): ${s.names.dropped.join(', ')}`);
-  for (const o of s.names?.offers ?? []) lines.push(`  ${o.name}: its images are now in ${o.groupName} (${o.count} of ${o.of}); to name it so: rename it in the app`);
+  for (const o of s.names?.offers ?? [])
+    lines.push(`  ${o.name}: its images are now in ${o.groupName} (${o.count} of ${o.of}); to name it so: rename it in the app`);
   if (s.unsorted > 0) lines.push(`  ${'Unsorted (low confidence)'.padEnd(24)} ${String(s.unsorted).padStart(7)}`);
-  lines.push(`Time: ${Object.entries(s.secondsByPhase).map(([p, sec]) => `${p} ${formatSeconds(sec)}`).join(', ')}`);
+  lines.push(
+    `Time: ${Object.entries(s.secondsByPhase)
+      .map(([p, sec]) => `${p} ${formatSeconds(sec)}`)
+      .join(', ')}`,
+  );
   lines.push(`Backend: ${s.backend.choice} (${s.backend.device})`);
   return lines.join('\n');
 }

@@ -58,7 +58,10 @@ export interface EvalOutput {
   engines: Record<string, number>;
 }
 
-export async function evalCommand(folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers?: boolean; model?: string }): Promise<void> {
+export async function evalCommand(
+  folder: string,
+  opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers?: boolean; model?: string },
+): Promise<void> {
   const model = opts.model === undefined ? null : resolveModel(new ModelRegistry(), opts.model);
   const modelId = model?.id ?? BACKBONE.id;
   // The same check and words as `cluster` (realpathSync alone threw a raw ENOENT).
@@ -84,7 +87,18 @@ export async function evalCommand(folder: string, opts: { groups?: number; seeds
     const { backend } = await initTf();
     const seeds = Array.from({ length: opts.seeds }, (_, i) => i);
     const k = opts.groups ?? classes.length;
-    const base = evaluate({ features, n, d, labels, k, seeds, views, unsortedThreshold: DEFAULT_UNSORTED_THRESHOLD, pinsPerClass: opts.pins > 0 ? opts.pins : undefined, autoK: true });
+    const base = evaluate({
+      features,
+      n,
+      d,
+      labels,
+      k,
+      seeds,
+      views,
+      unsortedThreshold: DEFAULT_UNSORTED_THRESHOLD,
+      pinsPerClass: opts.pins > 0 ? opts.pins : undefined,
+      autoK: true,
+    });
     const out = toOutput(base, backend.choice);
     out.model = modelId;
     if (opts.peers !== false) {
@@ -185,19 +199,26 @@ function formatEval(o: EvalOutput, root: string): string {
     `worst seed: I-Con ACC - k-means ACC = ${o.minAccMargin >= 0 ? '+' : ''}${o.minAccMargin.toFixed(3)}`,
   ];
   if (o.peers) {
-    lines.push('scikit-learn on the same embeddings (l2: L2-normalised; pre: the trainer\'s PCA features), ACC / NMI / ARI:');
+    lines.push("scikit-learn on the same embeddings (l2: L2-normalised; pre: the trainer's PCA features), ACC / NMI / ARI:");
     const best = Math.max(...Object.values(o.peers).map((p) => p.acc));
     for (const [name, p] of Object.entries(o.peers)) {
-      lines.push(`  ${name.padEnd(22)} ${p.acc.toFixed(3)}  ${p.nmi.toFixed(3)}  ${p.ari.toFixed(3)}${p.runs > 1 ? ` (${p.runs} seeds)` : ''}${p.acc === best ? '  best' : ''}`);
+      lines.push(
+        `  ${name.padEnd(22)} ${p.acc.toFixed(3)}  ${p.nmi.toFixed(3)}  ${p.ari.toFixed(3)}${p.runs > 1 ? ` (${p.runs} seeds)` : ''}${p.acc === best ? '  best' : ''}`,
+      );
     }
   } else if (o.peersUnavailable) lines.push(`scikit-learn peers: ${o.peersUnavailable}`);
-  if (o.autoK) lines.push(`K chosen without labels: ${o.autoK.k} (ACC ${o.autoK.acc.toFixed(3)} there; ${o.icon.acc.toFixed(3)} at K=${o.k})`);
+  if (o.autoK)
+    lines.push(`K chosen without labels: ${o.autoK.k} (ACC ${o.autoK.acc.toFixed(3)} there; ${o.icon.acc.toFixed(3)} at K=${o.k})`);
   const c = o.confidence;
-  lines.push(`confidence: ECE ${c.ece.toFixed(3)}, AUROC ${c.auroc.toFixed(3)} for "in its class's group"; groups' confidence vs purity: Spearman ${c.groupSpearman.toFixed(2)}`);
+  lines.push(
+    `confidence: ECE ${c.ece.toFixed(3)}, AUROC ${c.auroc.toFixed(3)} for "in its class's group"; groups' confidence vs purity: Spearman ${c.groupSpearman.toFixed(2)}`,
+  );
   if (o.unsorted) {
     const u = o.unsorted;
     const acc = (a: number) => (Number.isNaN(a) ? '-' : a.toFixed(3));
-    lines.push(`Unsorted (confidence below ${u.threshold}): ${(100 * u.share).toFixed(1)}% of images; ACC of the grouped ${acc(u.accSorted)}, of the unsorted ${acc(u.accUnsorted)}`);
+    lines.push(
+      `Unsorted (confidence below ${u.threshold}): ${(100 * u.share).toFixed(1)}% of images; ACC of the grouped ${acc(u.accSorted)}, of the unsorted ${acc(u.accUnsorted)}`,
+    );
   }
   const edited = (what: string, m: { acc: number; nmi: number; ari: number }) =>
     `Regrouped after ${what}: ACC ${m.acc.toFixed(3)} (${m.acc >= o.icon.acc ? '+' : ''}${(100 * (m.acc - o.icon.acc)).toFixed(1)} points), NMI ${m.nmi.toFixed(3)}, ARI ${m.ari.toFixed(3)}`;

@@ -55,15 +55,25 @@ export function findSklearnPython(): string | null {
  * each named feature space, `seeds` runs where the method is random. Peer names are
  * `<method>.<space>`.
  */
-export function scorePeers(spaces: Record<string, { x: Float32Array; d: number }>, n: number, truth: ArrayLike<number>, k: number, seeds: number[]): PeersResult {
+export function scorePeers(
+  spaces: Record<string, { x: Float32Array; d: number }>,
+  n: number,
+  truth: ArrayLike<number>,
+  k: number,
+  seeds: number[],
+): PeersResult {
   const py = findSklearnPython();
-  if (!py) return { unavailable: `scikit-learn not found (no ${process.env.CONSTELLATE_PYTHON ?? 'python3'} that imports sklearn; on Debian: apt-get install python3-sklearn)` };
+  if (!py)
+    return {
+      unavailable: `scikit-learn not found (no ${process.env.CONSTELLATE_PYTHON ?? 'python3'} that imports sklearn; on Debian: apt-get install python3-sklearn)`,
+    };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'constellate-peers-'));
   try {
     for (const [name, { x, d }] of Object.entries(spaces)) writeFileSync(path.join(dir, `${name}.npy`), npyBytes(x, n, d));
     writeFileSync(path.join(dir, 'params.json'), JSON.stringify({ k, seeds, spaces: Object.keys(spaces) }));
     const r = spawnSync(py, [path.join(packageRoot(), 'scripts', 'sklearn_peers.py'), dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    if (r.status !== 0) return { unavailable: `scikit-learn peers failed: ${(r.stderr || r.error?.message || '').trim().split('\n').at(-1) ?? 'no output'}` };
+    if (r.status !== 0)
+      return { unavailable: `scikit-learn peers failed: ${(r.stderr || r.error?.message || '').trim().split('\n').at(-1) ?? 'no output'}` };
     const labels = JSON.parse(readFileSync(path.join(dir, 'labels.json'), 'utf8')) as Record<string, number[][]>;
     const peers: Record<string, PeerScores> = {};
     for (const [name, runs] of Object.entries(labels)) {
@@ -78,6 +88,11 @@ export function scorePeers(spaces: Record<string, { x: Float32Array; d: number }
 }
 
 /** The two spaces eval compares on: the embeddings L2-normalised, and the trainer's own features. */
-export function peerSpaces(features: Float32Array, n: number, d: number, pre: { x: Float32Array; d: number }): Record<string, { x: Float32Array; d: number }> {
+export function peerSpaces(
+  features: Float32Array,
+  n: number,
+  d: number,
+  pre: { x: Float32Array; d: number },
+): Record<string, { x: Float32Array; d: number }> {
   return { l2: { x: l2normalize(features, n, d), d }, pre };
 }

@@ -15,7 +15,8 @@ export const EXIT_SOME_FAILED = 2;
 export async function exportCommand(
   opts: { db?: string; format: ExportFormat; out?: string; mode: ExportMode; dryRun?: boolean; hfMetadata?: boolean } & ExportFilters,
 ): Promise<number> {
-  if (opts.minConfidence !== undefined && !(opts.minConfidence >= 0 && opts.minConfidence <= 1)) throw new Error('--min-confidence takes a number from 0 to 1');
+  if (opts.minConfidence !== undefined && !(opts.minConfidence >= 0 && opts.minConfidence <= 1))
+    throw new Error('--min-confidence takes a number from 0 to 1');
   // Relative to the working directory, as CLIs do; `~` too, for `--out=~/x`, which no shell expands.
   const out = opts.out === undefined ? undefined : path.resolve(expandHome(opts.out));
   // Checked before anything is written: mkdir would fail later with a raw ENOTDIR. (The
@@ -27,14 +28,25 @@ export async function exportCommand(
   const session = openSession(opts.db, { readOnly: true, mustExist: true });
   try {
     const { skipDuplicates, skipUnsorted, confirmedOnly, minConfidence } = opts;
-    const records = exportRecordsFromStore(session.store, { keeperOf: duplicateIndex(session.store).keeperOf, filters: { skipDuplicates, skipUnsorted, confirmedOnly, minConfidence } });
+    const records = exportRecordsFromStore(session.store, {
+      keeperOf: duplicateIndex(session.store).keeperOf,
+      filters: { skipDuplicates, skipUnsorted, confirmedOnly, minConfidence },
+    });
     if (opts.format !== 'folders' && !out) {
       process.stdout.write(opts.format === 'csv' ? toCsv(records) : toJson(records) + '\n');
       return 0;
     }
     if (!out) throw new Error('--out is required for --format folders');
     const libraryRoots = session.store.libraries.list().map((l) => l.rootPath);
-    const plan = await exportRecords(records, { format: opts.format, out, mode: opts.mode, dryRun: opts.dryRun, database: session.dbPath, libraryRoots, hfMetadata: opts.hfMetadata });
+    const plan = await exportRecords(records, {
+      format: opts.format,
+      out,
+      mode: opts.mode,
+      dryRun: opts.dryRun,
+      database: session.dbPath,
+      libraryRoots,
+      hfMetadata: opts.hfMetadata,
+    });
     printPlan(plan, opts.format, out);
     return reportFailures(plan);
   } finally {
@@ -46,11 +58,18 @@ export async function exportCommand(
 function printPlan(plan: ExportPlan, format: ExportFormat, out: string): void {
   if (format === 'folders') for (const line of folderLines(plan)) console.log(line);
   // one file: one line (every group's target is that same path)
-  else console.log(`${plan.dryRun ? 'would write' : 'wrote'} ${plan.total} images in ${plan.groups.length} groups to ${plan.groups[0]?.target ?? plan.conflicts[0]?.renamedTo ?? out}`);
+  else
+    console.log(
+      `${plan.dryRun ? 'would write' : 'wrote'} ${plan.total} images in ${plan.groups.length} groups to ${plan.groups[0]?.target ?? plan.conflicts[0]?.renamedTo ?? out}`,
+    );
   for (const c of plan.conflicts) console.log(`name conflict: ${c.target} -> ${c.renamedTo}`);
   for (const f of plan.removedFiles) console.log(`${plan.dryRun ? 'would remove' : 'removed'}: ${f.path}`);
   for (const n of plan.notes) console.log(`note: ${n}`);
-  const parts = [plan.dryRun ? 'dry run: nothing written' : `${plan.written} written`, `${plan.alreadyThere} already there`, `${plan.conflicts.length} name conflicts`];
+  const parts = [
+    plan.dryRun ? 'dry run: nothing written' : `${plan.written} written`,
+    `${plan.alreadyThere} already there`,
+    `${plan.conflicts.length} name conflicts`,
+  ];
   if (plan.removed) parts.push(`${plan.removed} ${plan.dryRun ? 'would be removed' : 'removed'}`);
   if (plan.failed.length) parts.push(`${plan.failed.length} could not be exported`);
   console.error(parts.join('; '));
@@ -62,7 +81,9 @@ function printPlan(plan: ExportPlan, format: ExportFormat, out: string): void {
  * folder no group uses any more (a renamed group) that files were removed from.
  */
 function folderLines(plan: ExportPlan): string[] {
-  const lines = plan.groups.map((g) => `${g.target}${path.basename(g.target) === g.name ? '' : ` (group "${g.name}")`}: ${groupCounts(g, plan.dryRun)}`);
+  const lines = plan.groups.map(
+    (g) => `${g.target}${path.basename(g.target) === g.name ? '' : ` (group "${g.name}")`}: ${groupCounts(g, plan.dryRun)}`,
+  );
   const groupFolders = new Set(plan.groups.map((g) => g.target));
   const elsewhere = new Map<string, number>();
   for (const f of plan.removedFiles) {

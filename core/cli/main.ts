@@ -23,7 +23,8 @@ function engineOption(): Option {
   return new Option('--engine <name>', 'embedding engine, forced (default: the fastest that loads)')
     .choices([...ENGINE_ORDER])
     .argParser((value: string) => {
-      if (!(ENGINE_ORDER as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${ENGINE_ORDER.join(', ')}`);
+      if (!(ENGINE_ORDER as readonly string[]).includes(value))
+        throw new InvalidArgumentError(`expected one of ${ENGINE_ORDER.join(', ')}`);
       process.env.CONSTELLATE_ENGINE = value;
       return value;
     });
@@ -61,28 +62,59 @@ export function buildProgram(): Command {
     .option('--db <file>', 'database file (default: in the app-data folder)')
     .option('--seed <N>', 'random seed', intArg(0), 0)
     .option('--workers <N>', 'decode+embed worker threads (default: one per core)', intArg(1, 64))
-    .option('--views <N>', 'augmented views embedded per image and trained on (0-8; default 4, or what the database was clustered with): each costs a forward pass', intArg(0, 8))
+    .option(
+      '--views <N>',
+      'augmented views embedded per image and trained on (0-8; default 4, or what the database was clustered with): each costs a forward pass',
+      intArg(0, 8),
+    )
     .option('--place-new', 'keep the current groups: embed new images and place them with the trained head (no retraining)')
-    .option('--model <id>', 'embed and group with this registered model from now on (constellate models list; default: what the database uses, at first the built-in MobileNetV2)')
-    .option('--new-map', 'compute the 2-D map afresh (by default it is kept when the images are the same or few changed: new ones go beside their neighbours), and train even when nothing changed')
+    .option(
+      '--model <id>',
+      'embed and group with this registered model from now on (constellate models list; default: what the database uses, at first the built-in MobileNetV2)',
+    )
+    .option(
+      '--new-map',
+      'compute the 2-D map afresh (by default it is kept when the images are the same or few changed: new ones go beside their neighbours), and train even when nothing changed',
+    )
     // Its old name, kept for scripts.
     .addOption(new Option('--assign-new').hideHelp())
     .addOption(engineOption())
     .option('--json', 'print the summary as JSON on stdout')
-    .action(async (folders: string[], opts: { groups?: number; db?: string; seed: number; workers?: number; views?: number; json?: boolean; placeNew?: boolean; assignNew?: boolean; model?: string; newMap?: boolean }) => {
-      const { clusterCommand } = await import('./cluster.js');
-      const { assignNew, ...rest } = opts;
-      await clusterCommand(folders, { ...rest, placeNew: rest.placeNew || assignNew });
-    });
+    .action(
+      async (
+        folders: string[],
+        opts: {
+          groups?: number;
+          db?: string;
+          seed: number;
+          workers?: number;
+          views?: number;
+          json?: boolean;
+          placeNew?: boolean;
+          assignNew?: boolean;
+          model?: string;
+          newMap?: boolean;
+        },
+      ) => {
+        const { clusterCommand } = await import('./cluster.js');
+        const { assignNew, ...rest } = opts;
+        await clusterCommand(folders, { ...rest, placeNew: rest.placeNew || assignNew });
+      },
+    );
 
   program
     .command('export')
-    .description('export the current groups: CSV, JSON, or one folder per group (exit code 2: some files could not be exported, listed on stderr)')
+    .description(
+      'export the current groups: CSV, JSON, or one folder per group (exit code 2: some files could not be exported, listed on stderr)',
+    )
     .option('--db <file>', 'database file (default: in the app-data folder)')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'folders']).makeOptionMandatory())
     .option('--out <path>', 'output file (csv/json; default stdout) or folder (folders)')
     .addOption(new Option('--mode <mode>', 'for folders: how files get there').choices(['copy', 'hardlink', 'symlink']).default('copy'))
-    .option('--dry-run', 'write and remove nothing: show per group what would be written, already there, removed and skipped, and list every renamed, removed and skipped file')
+    .option(
+      '--dry-run',
+      'write and remove nothing: show per group what would be written, already there, removed and skipped, and list every renamed, removed and skipped file',
+    )
     .option('--skip-duplicates', 'leave out the copies in each duplicate set (the suggested keeper is exported)')
     .option('--skip-unsorted', 'leave out Unsorted (folders: no Unsorted/ class)')
     .option('--confirmed-only', 'only the images you pinned or moved')
@@ -95,25 +127,41 @@ export function buildProgram(): Command {
 
   program
     .command('eval')
-    .description('cluster a labelled folder (labels = first-level folder names) and score I-Con against its start, k-means and scikit-learn')
+    .description(
+      'cluster a labelled folder (labels = first-level folder names) and score I-Con against its start, k-means and scikit-learn',
+    )
     .argument('<labeled-folder>')
     .option('-g, --groups <K>', 'number of groups (default: number of labels)', intArg(2, 1000))
     .option('--seeds <N>', 'seeds to average over', intArg(1, 100), 5)
     .option('--db <file>', 'embedding cache database (default: eval-cache.db in the app-data folder)')
-    .option('--pins <N>', 'also score regrouping after N edits per class (N random images pinned; N misplaced images moved)', intArg(0, 1000), 0)
-    .option('--model <id>', 'score this registered model\'s features (default: the built-in MobileNetV2)')
+    .option(
+      '--pins <N>',
+      'also score regrouping after N edits per class (N random images pinned; N misplaced images moved)',
+      intArg(0, 1000),
+      0,
+    )
+    .option('--model <id>', "score this registered model's features (default: the built-in MobileNetV2)")
     .addOption(engineOption())
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-peers', 'skip the scikit-learn peers (run through python3 where it has sklearn)')
-    .action(async (folder: string, opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers: boolean; model?: string }) => {
-      const { evalCommand } = await import('./eval.js');
-      await evalCommand(folder, opts);
-    });
+    .action(
+      async (
+        folder: string,
+        opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers: boolean; model?: string },
+      ) => {
+        const { evalCommand } = await import('./eval.js');
+        await evalCommand(folder, opts);
+      },
+    );
 
-  const models = program.command('models').description('image encoders: the built-in MobileNetV2 and models added from a folder (CLIP, SigLIP, DINOv2 ONNX exports)');
+  const models = program
+    .command('models')
+    .description('image encoders: the built-in MobileNetV2 and models added from a folder (CLIP, SigLIP, DINOv2 ONNX exports)');
   models
     .command('add')
-    .description('register the model in a folder: an ONNX image encoder (onnx/vision_model.onnx or onnx/model.onnx) with preprocessor_config.json; CLIP-like ones with onnx/text_model.onnx and tokenizer.json too')
+    .description(
+      'register the model in a folder: an ONNX image encoder (onnx/vision_model.onnx or onnx/model.onnx) with preprocessor_config.json; CLIP-like ones with onnx/text_model.onnx and tokenizer.json too',
+    )
     .argument('<folder>')
     .option('--json', 'print the model as JSON')
     .action(async (folder: string, opts: { json?: boolean }) => {
@@ -139,7 +187,9 @@ export function buildProgram(): Command {
     });
   models
     .command('use')
-    .description('make the database embed with this model and regroup with it (embeds what is missing first; Ctrl-C stops, running it again resumes)')
+    .description(
+      'make the database embed with this model and regroup with it (embeds what is missing first; Ctrl-C stops, running it again resumes)',
+    )
     .argument('<id>', 'a registered model id or name, or "builtin"')
     .option('--db <file>', 'database file (default: in the app-data folder)')
     .option('-g, --groups <K>', 'number of groups (default: chosen from the data)', intArg(2, 1000))
@@ -151,7 +201,9 @@ export function buildProgram(): Command {
     });
   models
     .command('download')
-    .description('download a known model (clip-vit-base-patch32, dinov2-small) into the models folder and register it; resumes an interrupted download')
+    .description(
+      'download a known model (clip-vit-base-patch32, dinov2-small) into the models folder and register it; resumes an interrupted download',
+    )
     .argument('<id>')
     .option('--json', 'print the model as JSON')
     .action(async (id: string, opts: { json?: boolean }) => {

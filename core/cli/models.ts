@@ -27,7 +27,9 @@ export async function modelsAddCommand(folder: string, opts: { json?: boolean })
     const d = describeModel(entry.spec);
     if (opts.json) console.log(JSON.stringify(d, null, 2));
     else {
-      console.log(`Added ${d.id}: ${d.dim}-d image embeddings from ${d.input} images${d.text ? ', with a text encoder (text search and suggested names)' : ' (images only)'}`);
+      console.log(
+        `Added ${d.id}: ${d.dim}-d image embeddings from ${d.input} images${d.text ? ', with a text encoder (text search and suggested names)' : ' (images only)'}`,
+      );
       console.log(`Use it: constellate models use ${d.id} --db FILE (embeds every image again, then regroups)`);
     }
   } finally {
@@ -54,7 +56,9 @@ export function modelsListCommand(opts: { db?: string; json?: boolean }): void {
   for (const r of rows) {
     const mark = current === r.id ? '*' : ' ';
     const gone = 'missing' in r && r.missing ? '  (folder missing)' : '';
-    console.log(`${mark} ${r.id.padEnd(40)} ${String(r.dim).padStart(5)}-d  ${r.text ? 'images+text' : 'images     '}  ${r.folder ?? 'built in'}${gone}`);
+    console.log(
+      `${mark} ${r.id.padEnd(40)} ${String(r.dim).padStart(5)}-d  ${r.text ? 'images+text' : 'images     '}  ${r.folder ?? 'built in'}${gone}`,
+    );
   }
   console.log(`Registry: ${registry.dir}`);
   console.log('Known models to download (constellate models download <id>):');
@@ -68,7 +72,10 @@ export function modelsRemoveCommand(id: string): void {
   console.log(`Removed ${id} (embeddings made with it stay in each database until the images are embedded again)`);
 }
 
-export async function modelsUseCommand(id: string, opts: { db?: string; groups?: number; workers?: number; json?: boolean }): Promise<void> {
+export async function modelsUseCommand(
+  id: string,
+  opts: { db?: string; groups?: number; workers?: number; json?: boolean },
+): Promise<void> {
   const model = resolveModel(new ModelRegistry(), id);
   const session = openSession(opts.db);
   const controller = new AbortController();
@@ -76,8 +83,17 @@ export async function modelsUseCommand(id: string, opts: { db?: string; groups?:
   process.once('SIGINT', onSignal);
   try {
     setLibraryModelId(session.store.db, model?.id ?? BACKBONE.id);
-    console.error(`constellate: ${session.dbPath} now embeds with ${model?.id ?? BACKBONE.id}; embedding and regrouping (Ctrl-C stops; run again to resume)`);
-    const summary = await runClusterJob({ store: session.store, model, k: opts.groups ?? null, workers: opts.workers, signal: controller.signal, onProgress: stderrProgress() });
+    console.error(
+      `constellate: ${session.dbPath} now embeds with ${model?.id ?? BACKBONE.id}; embedding and regrouping (Ctrl-C stops; run again to resume)`,
+    );
+    const summary = await runClusterJob({
+      store: session.store,
+      model,
+      k: opts.groups ?? null,
+      workers: opts.workers,
+      signal: controller.signal,
+      onProgress: stderrProgress(),
+    });
     process.stderr.write('\n');
     console.log(opts.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
   } finally {
@@ -115,7 +131,9 @@ export async function searchCommand(text: string, opts: { db?: string; limit: nu
   const client = new ModelWorkerClient();
   try {
     const { store } = session;
-    const { modelId, results } = await searchByText({ store, registry: new ModelRegistry(), client, index: new SearchIndex(store) }, text, { limit: opts.limit });
+    const { modelId, results } = await searchByText({ store, registry: new ModelRegistry(), client, index: new SearchIndex(store) }, text, {
+      limit: opts.limit,
+    });
     const rows = results.map((r) => ({ ...r, path: store.images.detail(r.imageId)?.absPath ?? null }));
     if (opts.json) console.log(JSON.stringify({ model: modelId, results: rows }, null, 2));
     else for (const r of rows) console.log(`${r.score.toFixed(4)}  ${r.path}`);
@@ -132,14 +150,25 @@ export function namesCommand(opts: { db?: string; json?: boolean }): void {
     const { modelId, suggestions } = groupNameSuggestions({ store, registry: new ModelRegistry(), index: new SearchIndex(store) });
     const current = new Map(store.groups.list().map((g) => [g.id, g.name]));
     if (opts.json) {
-      console.log(JSON.stringify({ model: modelId, suggestions: suggestions.map((s) => ({ ...s, current: current.get(s.groupId) ?? null })) }, null, 2));
+      console.log(
+        JSON.stringify(
+          { model: modelId, suggestions: suggestions.map((s) => ({ ...s, current: current.get(s.groupId) ?? null })) },
+          null,
+          2,
+        ),
+      );
       return;
     }
     if (modelId === null) {
-      console.log(`No suggested names: the grouping's model (${store.runs.activeRunId() === null ? 'none yet' : groupingModelId(store)}) has no text encoder; a CLIP-like model does (constellate models).`);
+      console.log(
+        `No suggested names: the grouping's model (${store.runs.activeRunId() === null ? 'none yet' : groupingModelId(store)}) has no text encoder; a CLIP-like model does (constellate models).`,
+      );
       return;
     }
-    for (const s of suggestions) console.log(`${(current.get(s.groupId) ?? '').padEnd(24)} -> ${s.name.padEnd(24)} (cosine ${s.score.toFixed(3)}, ${s.margin.toFixed(3)} ahead of the next label)`);
+    for (const s of suggestions)
+      console.log(
+        `${(current.get(s.groupId) ?? '').padEnd(24)} -> ${s.name.padEnd(24)} (cosine ${s.score.toFixed(3)}, ${s.margin.toFixed(3)} ahead of the next label)`,
+      );
   } finally {
     session.close();
   }

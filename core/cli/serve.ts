@@ -18,8 +18,10 @@ export async function serveCommand(opts: { db?: string; port: number; demo?: boo
     session.close();
     // A raw "listen EADDRINUSE: address already in use 127.0.0.1:N" does not say what to do.
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} is in use: choose another with --port N, or omit --port to use a free one`);
-    if (code === 'EACCES') throw new Error(`not allowed to use port ${opts.port}: choose one above 1023 with --port N, or omit --port to use a free one`);
+    if (code === 'EADDRINUSE')
+      throw new Error(`port ${opts.port} is in use: choose another with --port N, or omit --port to use a free one`);
+    if (code === 'EACCES')
+      throw new Error(`not allowed to use port ${opts.port}: choose one above 1023 with --port N, or omit --port to use a free one`);
     throw err;
   }
   // The demo only once the server is up: a refused port must not leave a library behind.

@@ -50,13 +50,21 @@ export async function loadBackbone(options: LoadBackboneOptions = {}): Promise<B
     }
   }
   const tfjs = order.filter((c): c is BackendChoice => c !== 'onnx');
-  if (tfjs.length === 0) throw new Error(`no embedding engine could be loaded: ${unavailable.map((u) => `${u.choice}: ${u.reason}`).join('; ')}`);
+  if (tfjs.length === 0)
+    throw new Error(`no embedding engine could be loaded: ${unavailable.map((u) => `${u.choice}: ${u.reason}`).join('; ')}`);
   const { loadTfjsBackbone } = await import('./mobilenet.js');
   try {
     const bb = await loadTfjsBackbone(tfjs);
-    return { ...bb, embed: bb.embed, dispose: bb.dispose, engine: { ...bb.engine, unavailable: [...unavailable, ...bb.engine.unavailable] } };
+    return {
+      ...bb,
+      embed: bb.embed,
+      dispose: bb.dispose,
+      engine: { ...bb.engine, unavailable: [...unavailable, ...bb.engine.unavailable] },
+    };
   } catch (err) {
-    throw new Error(`no embedding engine could be loaded: ${[...unavailable.map((u) => `${u.choice}: ${u.reason}`), (err as Error).message].join('; ')}`);
+    throw new Error(
+      `no embedding engine could be loaded: ${[...unavailable.map((u) => `${u.choice}: ${u.reason}`), (err as Error).message].join('; ')}`,
+    );
   }
 }
 

@@ -90,13 +90,18 @@ let queue: Promise<unknown> = Promise.resolve();
  * suggestions at once), tfjs failed the second `setBackend('wasm')` while the first was
  * initialising, so that call fell through to the cpu backend and switched the process to it.
  */
-export function initTf(options: { prefer?: readonly BackendChoice[]; loader?: BackendLoader } = {}): Promise<{ tf: Tf; backend: BackendInfo }> {
+export function initTf(
+  options: { prefer?: readonly BackendChoice[]; loader?: BackendLoader } = {},
+): Promise<{ tf: Tf; backend: BackendInfo }> {
   const next = queue.then(() => initTfNow(options));
   queue = next.catch(() => undefined);
   return next;
 }
 
-async function initTfNow(options: { prefer?: readonly BackendChoice[]; loader?: BackendLoader }): Promise<{ tf: Tf; backend: BackendInfo }> {
+async function initTfNow(options: {
+  prefer?: readonly BackendChoice[];
+  loader?: BackendLoader;
+}): Promise<{ tf: Tf; backend: BackendInfo }> {
   if (active && !options.loader && !options.prefer) return { tf, backend: active };
   const order = options.prefer ?? tfjsOrder(process.env);
   const loader = options.loader ?? defaultLoader;
@@ -122,7 +127,8 @@ async function initTfNow(options: { prefer?: readonly BackendChoice[]; loader?: 
 export function tfjsOrder(env: NodeJS.ProcessEnv): BackendChoice[] {
   const forced = env.CONSTELLATE_ENGINE;
   if (forced && forced !== 'onnx') {
-    if (!BACKEND_ORDER.includes(forced as BackendChoice)) throw new Error(`CONSTELLATE_ENGINE must be one of onnx, ${BACKEND_ORDER.join(', ')} (got "${forced}")`);
+    if (!BACKEND_ORDER.includes(forced as BackendChoice))
+      throw new Error(`CONSTELLATE_ENGINE must be one of onnx, ${BACKEND_ORDER.join(', ')} (got "${forced}")`);
     return [forced as BackendChoice];
   }
   return orderFromEnv(env.CONSTELLATE_BACKEND);

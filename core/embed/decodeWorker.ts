@@ -27,7 +27,12 @@ port.on('message', (msg: ToDecoder) => {
       return;
     }
     post(
-      { type: 'decoded', imageId: item.imageId, image: { imageId: item.imageId, contentHash: p.contentHash, rows: p.rows, facts: p.facts, thumbnail: p.thumbnail }, ms },
+      {
+        type: 'decoded',
+        imageId: item.imageId,
+        image: { imageId: item.imageId, contentHash: p.contentHash, rows: p.rows, facts: p.facts, thumbnail: p.thumbnail },
+        ms,
+      },
       [p.rows.buffer as ArrayBuffer],
     );
   });

@@ -47,5 +47,13 @@ export async function loadTfjsBackbone(prefer?: readonly BackendChoice[]): Promi
 /** A tfjs backend as an embedding engine: the wasm and cpu backends run one thread per worker. */
 export function engineInfoOf(b: BackendInfo): EngineInfo {
   const parallel = b.choice === 'wasm' || b.choice === 'cpu';
-  return { choice: b.choice, device: b.device, gpu: b.gpu, provider: b.tfBackend, threads: parallel ? 1 : availableParallelism(), parallelWorkers: parallel, unavailable: [...b.unavailable] };
+  return {
+    choice: b.choice,
+    device: b.device,
+    gpu: b.gpu,
+    provider: b.tfBackend,
+    threads: parallel ? 1 : availableParallelism(),
+    parallelWorkers: parallel,
+    unavailable: [...b.unavailable],
+  };
 }

@@ -205,9 +205,15 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
         } else if (decoded.length >= batchSize) take = decoded.splice(0, batchSize);
         else break;
         const batchId = nextBatchId++;
-        slot.inFlight.set(batchId, take.map((x) => x.entry));
+        slot.inFlight.set(
+          batchId,
+          take.map((x) => x.entry),
+        );
         const images = take.map((x) => x.image);
-        slot.worker.postMessage({ type: 'batch', batchId, images } satisfies ToWorker, images.map((i) => i.rows.buffer as ArrayBuffer));
+        slot.worker.postMessage(
+          { type: 'batch', batchId, images } satisfies ToWorker,
+          images.map((i) => i.rows.buffer as ArrayBuffer),
+        );
       }
     }
   };

@@ -30,7 +30,8 @@ function batchInput(backbone: Backbone, images: ReadyImage[]): { input: Float32A
   const plane = backbone.inputSize * backbone.inputSize * 3;
   let len = 0;
   for (const img of images) {
-    if (img.rows.length === 0 || img.rows.length % plane !== 0) throw new Error(`image ${img.imageId}: expected rows of ${plane} values, got ${img.rows.length}`);
+    if (img.rows.length === 0 || img.rows.length % plane !== 0)
+      throw new Error(`image ${img.imageId}: expected rows of ${plane} values, got ${img.rows.length}`);
     len += img.rows.length;
   }
   if (scratch.length < len) scratch = new Float32Array(len);

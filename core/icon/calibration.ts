@@ -89,7 +89,7 @@ function averageRanks(x: ArrayLike<number>): Float64Array {
   const n = x.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => x[i]! - x[j]!);
   const ranks = new Float64Array(n);
-  for (let s = 0; s < n; ) {
+  for (let s = 0; s < n;) {
     let e = s;
     while (e + 1 < n && x[order[e + 1]!] === x[order[s]!]) e++;
     const r = (s + e) / 2 + 1;
@@ -100,7 +100,11 @@ function averageRanks(x: ArrayLike<number>): Float64Array {
 }
 
 /** Each non-empty group's mean confidence and purity (share of its most common class). */
-export function groupConfidenceAndPurity(truth: ArrayLike<number>, pred: ArrayLike<number>, confidence: ArrayLike<number>): { confidence: number[]; purity: number[]; size: number[] } {
+export function groupConfidenceAndPurity(
+  truth: ArrayLike<number>,
+  pred: ArrayLike<number>,
+  confidence: ArrayLike<number>,
+): { confidence: number[]; purity: number[]; size: number[] } {
   const byGroup = new Map<number, { sum: number; n: number; classes: Map<number, number> }>();
   for (let i = 0; i < pred.length; i++) {
     const g = pred[i]!;

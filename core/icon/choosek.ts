@@ -15,7 +15,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULTS } from './clustering.js';
 import { kmeans } from './kmeans.js';
-import { applyPreprocessSource, arraySource, fitPreprocessor, gatherRows, l2normalize, subsetSource, type PreprocessOptions, type RowSource } from './preprocess.js';
+import {
+  applyPreprocessSource,
+  arraySource,
+  fitPreprocessor,
+  gatherRows,
+  l2normalize,
+  subsetSource,
+  type PreprocessOptions,
+  type RowSource,
+} from './preprocess.js';
 import { Rng } from './rng.js';
 import { knnGraphAuto, neighbourCap, trimGraph, type KnnGraph } from './knn.js';
 import { spectralEmbedding } from './spectral.js';

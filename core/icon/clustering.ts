@@ -7,8 +7,27 @@
 import * as tf from '@tensorflow/tfjs';
 import { calibratedConfidence } from './calibration.js';
 import { Rng } from './rng.js';
-import { applyPreprocess, applyPreprocessSource, arraySource, fitPreprocessSource, gatherRows, l2normalize, type PreprocessOptions, type Preprocessor, type RowSource } from './preprocess.js';
-import { extendKnnGraph, knnGraphAuto, knnKernelSparse, neighbourCap, trimGraph, walkKernelSparse, type KnnGraph, type SparseRows } from './knn.js';
+import {
+  applyPreprocess,
+  applyPreprocessSource,
+  arraySource,
+  fitPreprocessSource,
+  gatherRows,
+  l2normalize,
+  type PreprocessOptions,
+  type Preprocessor,
+  type RowSource,
+} from './preprocess.js';
+import {
+  extendKnnGraph,
+  knnGraphAuto,
+  knnKernelSparse,
+  neighbourCap,
+  trimGraph,
+  walkKernelSparse,
+  type KnnGraph,
+  type SparseRows,
+} from './knn.js';
 import { rowNormalize, KERNEL_EPS } from './kernels.js';
 import { batchKernelToDense, clusterIconLoss, type BatchKernel } from './loss.js';
 import { centroidColumns, groupMeans, kmeans } from './kmeans.js';
@@ -266,14 +285,19 @@ export class DebiasedInfoNCEClustering {
   constructor(options: ClusteringOptions) {
     if (!(options.nClusters >= 1)) throw new Error('nClusters must be >= 1');
     this.opts = { ...DEFAULTS, ...options } as DebiasedInfoNCEClustering['opts'];
-    for (const [k, v] of Object.entries(options)) if (v === undefined) (this.opts as Record<string, unknown>)[k] = (DEFAULTS as Record<string, unknown>)[k];
+    for (const [k, v] of Object.entries(options))
+      if (v === undefined) (this.opts as Record<string, unknown>)[k] = (DEFAULTS as Record<string, unknown>)[k];
     this.opts.preprocess = { ...DEFAULTS.preprocess, ...options.preprocess };
   }
 
   fit(features: Float32Array, n: number, d: number, input: FitInput = {}): FitResult {
     if (features.length !== n * d) throw new Error('fit: features length != n*d');
-    if (input.views && (input.views.length === 0 || input.views.length % (n * d) !== 0)) throw new Error('fit: views length is not a multiple of n*d');
-    return this.fitSource(arraySource(features, n, d), { ...input, views: input.views ? arraySource(input.views, input.views.length / d, d) : undefined });
+    if (input.views && (input.views.length === 0 || input.views.length % (n * d) !== 0))
+      throw new Error('fit: views length is not a multiple of n*d');
+    return this.fitSource(arraySource(features, n, d), {
+      ...input,
+      views: input.views ? arraySource(input.views, input.views.length / d, d) : undefined,
+    });
   }
 
   /**
@@ -284,13 +308,17 @@ export class DebiasedInfoNCEClustering {
     const o = this.opts;
     const C = o.nClusters;
     const { n, d } = src;
-    if (input.views && (input.views.d !== d || input.views.n === 0 || input.views.n % n !== 0)) throw new Error('fit: views must be n * V rows of the features\' width');
+    if (input.views && (input.views.d !== d || input.views.n === 0 || input.views.n % n !== 0))
+      throw new Error("fit: views must be n * V rows of the features' width");
     const V = input.views ? input.views.n / n : 0;
     const rng = new Rng(o.seed);
     const t0 = performance.now();
     const reuse = input.preprocessor && input.preprocessor.dIn === d ? input.preprocessor : null;
-    if (input.reduced && (!reuse || input.reduced.length !== n * reuse.dOut)) throw new Error('fit: reduced rows need their preprocessor and n * dOut values');
-    const { pre, out: x } = reuse ? { pre: reuse, out: input.reduced ?? applyPreprocessSource(reuse, src) } : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
+    if (input.reduced && (!reuse || input.reduced.length !== n * reuse.dOut))
+      throw new Error('fit: reduced rows need their preprocessor and n * dOut values');
+    const { pre, out: x } = reuse
+      ? { pre: reuse, out: input.reduced ?? applyPreprocessSource(reuse, src) }
+      : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
     const dd = pre.dOut;
     if (C === 1) return this.fitOneGroup(pre, n, t0);
     const viewsOnDemand = input.views !== undefined && input.views.n * dd > (input.viewsInMemoryUpTo ?? VIEWS_IN_MEMORY_UP_TO);
@@ -303,7 +331,10 @@ export class DebiasedInfoNCEClustering {
     let knnRows: { z: Float32Array; dz: number } | null = null;
     const knnInput = (): { z: Float32Array; dz: number } => (knnRows ??= this.knnFeatures(x, n, dd, pre));
     const reuseGraph = input.graph && input.graph.n === n && input.graph.k >= kGraph ? input.graph : null;
-    const extended = !reuseGraph && input.graphFrom ? extendKnnGraph(input.graphFrom.graph, input.graphFrom.rows, knnInput().z, n, knnInput().dz, kGraph) : null;
+    const extended =
+      !reuseGraph && input.graphFrom
+        ? extendKnnGraph(input.graphFrom.graph, input.graphFrom.rows, knnInput().z, n, knnInput().dz, kGraph)
+        : null;
     const graph = reuseGraph ?? extended ?? this.buildGraph(knnInput().z, n, knnInput().dz, kGraph, input.knn);
     const walk = walkKernelSparse(knnKernelSparse(trimGraph(graph, k)), o.walkSteps);
     const t2 = performance.now();
@@ -379,7 +410,9 @@ export class DebiasedInfoNCEClustering {
           const xbArr = xbBuf.subarray(0, B * dd);
           const xbTArr = xbTBuf.subarray(0, B * dd);
           // views read on demand: this step's anchors' views only, drawn in the same order
-          const vb = viewsOnDemand ? applyPreprocess(pre, input.views!.readRows(Array.from({ length: nA }, (_, r) => rows[r]! * V + rng.int(V))), nA) : null;
+          const vb = viewsOnDemand
+            ? applyPreprocess(pre, input.views!.readRows(Array.from({ length: nA }, (_, r) => rows[r]! * V + rng.int(V))), nA)
+            : null;
           for (let r = 0; r < B; r++) {
             const src = vb && r < nA ? vb : v && r < nA ? v : x;
             const off = (vb && r < nA ? r : v && r < nA ? rows[r]! * V + rng.int(V) : rows[r]!) * dd;
@@ -477,7 +510,12 @@ export class DebiasedInfoNCEClustering {
     let collapsed = false;
     if (o.init !== 'random' && distinct(asg.labels) < C) {
       if (2 * distinct(asg.labels) <= distinct(start.labels)) {
-        asg = { ...start, labels: Int32Array.from(start.labels), confidence: Float32Array.from(start.confidence), groups: Int32Array.from(start.groups) };
+        asg = {
+          ...start,
+          labels: Int32Array.from(start.labels),
+          confidence: Float32Array.from(start.confidence),
+          groups: Int32Array.from(start.groups),
+        };
         this.head = startHead;
         collapsed = true;
       }
@@ -497,7 +535,14 @@ export class DebiasedInfoNCEClustering {
       tensorCounts,
       collapsed,
       refined: fromStart !== null,
-      timings: { preprocessMs: t1 - t0, knnMs: reuseGraph ? 0 : t2 - t1, initMs: tInit - t2, trainMs: t3 - tInit, steps: stepsPerEpoch * o.epochs, predictMs: t4 - t3 },
+      timings: {
+        preprocessMs: t1 - t0,
+        knnMs: reuseGraph ? 0 : t2 - t1,
+        initMs: tInit - t2,
+        trainMs: t3 - tInit,
+        steps: stepsPerEpoch * o.epochs,
+        predictMs: t4 - t3,
+      },
     };
   }
 
@@ -508,10 +553,15 @@ export class DebiasedInfoNCEClustering {
    * groups or fewer, given them (FitSourceInput.preprocessor, .reduced, .graph), computes none of
    * it again: e.g. while another thread chooses K.
    */
-  prepare(src: RowSource, input: { preprocessor?: Preprocessor; knn?: FitInput['knn'] } = {}): { preprocessor: Preprocessor; reduced: Float32Array; graph: KnnGraph } {
+  prepare(
+    src: RowSource,
+    input: { preprocessor?: Preprocessor; knn?: FitInput['knn'] } = {},
+  ): { preprocessor: Preprocessor; reduced: Float32Array; graph: KnnGraph } {
     const o = this.opts;
     const reuse = input.preprocessor && input.preprocessor.dIn === src.d ? input.preprocessor : null;
-    const { pre, out: x } = reuse ? { pre: reuse, out: applyPreprocessSource(reuse, src) } : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
+    const { pre, out: x } = reuse
+      ? { pre: reuse, out: applyPreprocessSource(reuse, src) }
+      : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
     const kMax = neighbourCap(src.n, o.nClusters);
     const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
     const { z, dz } = this.knnFeatures(x, src.n, pre.dOut, pre);
@@ -631,7 +681,13 @@ export class DebiasedInfoNCEClustering {
    * the centres and the regrouping loses what the user had (fashion-mnist-1k, 5 fixes per
    * group: 63.2 before regrouping, 55.9 after; 70.1 from the user's groups).
    */
-  private startHead(x: Float32Array, n: number, dd: number, pinOf: Int32Array, start: Int32Array): { weights: Float32Array; bias: Float32Array } | null {
+  private startHead(
+    x: Float32Array,
+    n: number,
+    dd: number,
+    pinOf: Int32Array,
+    start: Int32Array,
+  ): { weights: Float32Array; bias: Float32Array } | null {
     const o = this.opts;
     const C = o.nClusters;
     if (start.length !== n) throw new Error('fit: start length != n');
@@ -708,7 +764,14 @@ export class DebiasedInfoNCEClustering {
    * uniform a/B plus the few mixture entries per row (BatchKernel); rows with
    * no supervision stay zero.
    */
-  private buildP(walk: SparseRows, rows: number[], posOrig: Int32Array, pinOf: Int32Array, nA: number, tmp: Float32Array): { p: BatchKernel; massRows: number } {
+  private buildP(
+    walk: SparseRows,
+    rows: number[],
+    posOrig: Int32Array,
+    pinOf: Int32Array,
+    nA: number,
+    tmp: Float32Array,
+  ): { p: BatchKernel; massRows: number } {
     const o = this.opts;
     const B = rows.length;
     // pinned rows by group, for the labels kernel
@@ -850,7 +913,13 @@ export { KERNEL_EPS };
  * A linear head whose argmax is the nearest centroid: s (x.c - |c|^2 / 2) = -s/2 (|x - c|^2 - |x|^2).
  * Without the bias term (bias false) the argmax favours centroids of large norm (tight groups).
  */
-function centroidHead(centroids: Float32Array, dd: number, C: number, scale: number, bias: boolean): { weights: Float32Array; bias: Float32Array } {
+function centroidHead(
+  centroids: Float32Array,
+  dd: number,
+  C: number,
+  scale: number,
+  bias: boolean,
+): { weights: Float32Array; bias: Float32Array } {
   const { cT, sqNorms } = centroidColumns(centroids, C, dd);
   return { weights: cT.map((v) => v * scale), bias: bias ? sqNorms.map((sq) => (-scale * sq) / 2) : new Float32Array(C) };
 }

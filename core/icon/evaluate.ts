@@ -176,7 +176,15 @@ export function evaluate(input: EvaluateInput): EvaluateResult {
       iconMs: t2 - t1,
       kmeansMs: t1 - t0,
     };
-    if (autoK !== undefined) r.auto = autoK === k ? r.icon : scoreAll(labels, new DebiasedInfoNCEClustering({ ...input.options, nClusters: autoK, seed }).fit(features, n, d, { views: input.views }).labels);
+    if (autoK !== undefined)
+      r.auto =
+        autoK === k
+          ? r.icon
+          : scoreAll(
+              labels,
+              new DebiasedInfoNCEClustering({ ...input.options, nClusters: autoK, seed }).fit(features, n, d, { views: input.views })
+                .labels,
+            );
     if (input.unsortedThreshold !== undefined) {
       const split = thresholdSplit(labels, res.labels, res.confidence, input.unsortedThreshold);
       r.unsorted = { share: split.share, accSorted: split.accKept, accUnsorted: split.accBelow };

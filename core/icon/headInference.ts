@@ -60,14 +60,18 @@ export function headProba(head: HeadExport, z: Float32Array, n: number): Float32
     let max = -Infinity;
     for (let c = 0; c < C; c++) max = Math.max(max, logits[c]!);
     let sum = 0;
-    for (let c = 0; c < C; c++) sum += (logits[c] = Math.exp(logits[c]! - max));
+    for (let c = 0; c < C; c++) sum += logits[c] = Math.exp(logits[c]! - max);
     for (let c = 0; c < C; c++) out[i * C + c] = logits[c]! / sum;
   }
   return out;
 }
 
 /** Each row's cluster (argmax of phi) and its calibrated confidence, as predict gives them. */
-export function headPredict(head: HeadExport, x: Float32Array, n: number): { labels: Int32Array; confidence: Float32Array; proba: Float32Array } {
+export function headPredict(
+  head: HeadExport,
+  x: Float32Array,
+  n: number,
+): { labels: Int32Array; confidence: Float32Array; proba: Float32Array } {
   const C = head.shape[1];
   const proba = headProba(head, preprocessRows(head.preprocessor, x, n), n);
   const labels = new Int32Array(n);

@@ -2,7 +2,16 @@
 export { Rng } from './rng.js';
 export { l2normalize, pcaFit, pcaTransform, fitPreprocess, applyPreprocess, symmetricEigen } from './preprocess.js';
 export type { PcaModel, PreprocessOptions, Preprocessor } from './preprocess.js';
-export { knnGraph, knnQuery, knnKernelSparse, walkKernelSparse, symmetrizeSparse, normalizeSparseRows, sparseMatMul, sparseAdd } from './knn.js';
+export {
+  knnGraph,
+  knnQuery,
+  knnKernelSparse,
+  walkKernelSparse,
+  symmetrizeSparse,
+  normalizeSparseRows,
+  sparseMatMul,
+  sparseAdd,
+} from './knn.js';
 export type { KnnGraph, KnnOptions, SparseRows } from './knn.js';
 export {
   KERNEL_EPS,

@@ -109,7 +109,14 @@ export function labelsKernel(labels: Int32Array | number[]): tf.Tensor2D {
  * `d2` holds squared distances, row-major [b, m]; `selfCol[i]` is the column
  * to exclude for row i (or -1).
  */
-export function perplexityBetas(d2: Float32Array, b: number, m: number, perplexity: number, selfCol?: Int32Array, tol = 1e-5): Float32Array {
+export function perplexityBetas(
+  d2: Float32Array,
+  b: number,
+  m: number,
+  perplexity: number,
+  selfCol?: Int32Array,
+  tol = 1e-5,
+): Float32Array {
   const target = Math.log(perplexity);
   const betas = new Float32Array(b);
   for (let i = 0; i < b; i++) {

@@ -86,7 +86,13 @@ export function centroidColumns(centroids: Float32Array, k: number, d: number): 
  * Feature means [k, d] of the groups of a labelling (rows labelled < 0 are left out; an empty
  * group's mean stays zero) and the group sizes.
  */
-export function groupMeans(data: Float32Array, n: number, d: number, labels: ArrayLike<number>, k: number): { means: Float32Array; counts: Float64Array } {
+export function groupMeans(
+  data: Float32Array,
+  n: number,
+  d: number,
+  labels: ArrayLike<number>,
+  k: number,
+): { means: Float32Array; counts: Float64Array } {
   const means = new Float32Array(k * d);
   const counts = new Float64Array(k);
   for (let i = 0; i < n; i++) {
@@ -201,10 +207,12 @@ function lloyd(x: PointBlocks, init: Float32Array, k: number, maxIter: number, t
   let it = 0;
   for (; it < maxIter; it++) {
     const a = assignToCentroids(x, centroids, k);
-    if (fixed) for (let i = 0; i < n; i++) if (fixed[i]! >= 0) {
-        a.labels[i] = fixed[i]!;
-        a.d2[i] = 0;
-      }
+    if (fixed)
+      for (let i = 0; i < n; i++)
+        if (fixed[i]! >= 0) {
+          a.labels[i] = fixed[i]!;
+          a.d2[i] = 0;
+        }
     labels = a.labels;
     inertia = 0;
     for (let i = 0; i < n; i++) inertia += a.d2[i]!;
@@ -227,10 +235,12 @@ function lloyd(x: PointBlocks, init: Float32Array, k: number, maxIter: number, t
     prev = inertia;
   }
   const fin = assignToCentroids(x, centroids, k);
-  if (fixed) for (let i = 0; i < n; i++) if (fixed[i]! >= 0) {
-      fin.labels[i] = fixed[i]!;
-      fin.d2[i] = 0;
-    }
+  if (fixed)
+    for (let i = 0; i < n; i++)
+      if (fixed[i]! >= 0) {
+        fin.labels[i] = fixed[i]!;
+        fin.d2[i] = 0;
+      }
   inertia = 0;
   for (let i = 0; i < n; i++) inertia += fin.d2[i]!;
   return { labels: fin.labels, centroids, inertia, iterations: it };

@@ -287,9 +287,13 @@ export function symmetrizeSparse(p: SparseRows): SparseRows {
       tVals[pos] = p.vals[e]!;
     }
   }
-  return normalizeSparseRows(sparseAdd([{ m: p, w: 0.5 }, { m: { n, rowPtr: tPtr, cols: tCols, vals: tVals }, w: 0.5 }]));
+  return normalizeSparseRows(
+    sparseAdd([
+      { m: p, w: 0.5 },
+      { m: { n, rowPtr: tPtr, cols: tCols, vals: tVals }, w: 0.5 },
+    ]),
+  );
 }
-
 
 // ---------------------------------------------------------------------------
 // Approximate kNN graph: HNSW (hnswlib-node), exact where cheap.
@@ -344,7 +348,9 @@ function loadHnswlib(): HnswLib {
   try {
     hnswlib = requireCjs('hnswlib-node') as HnswLib;
   } catch (err) {
-    throw new Error(`knn: approximate kNN needs the native module hnswlib-node, which failed to load: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(
+      `knn: approximate kNN needs the native module hnswlib-node, which failed to load: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   return hnswlib;
 }

@@ -14,7 +14,7 @@ export function iconLoss(p: tf.Tensor2D, logQ: tf.Tensor2D, rows?: number): tf.S
   return tf.tidy(() => {
     const pos = tf.greater(p, 0);
     const terms = tf.where(pos, tf.mul(p, logQ), tf.zerosLike(p));
-    const b = rows ?? Math.max(1, (tf.sum(tf.cast(tf.greater(tf.sum(p, 1), 0), 'float32')).dataSync()[0] ?? 1));
+    const b = rows ?? Math.max(1, tf.sum(tf.cast(tf.greater(tf.sum(p, 1), 0), 'float32')).dataSync()[0] ?? 1);
     return tf.div(tf.neg(tf.sum(terms)), b) as tf.Scalar;
   });
 }
@@ -118,7 +118,12 @@ export function clusterIconLoss(
 ): tf.Scalar {
   const [A] = phiA.shape;
   const [B] = phiB.shape;
-  const ker = p instanceof tf.Tensor ? denseToBatchKernel(p.dataSync() as Float32Array, A, B) : p instanceof Float32Array ? denseToBatchKernel(p, A, B) : p;
+  const ker =
+    p instanceof tf.Tensor
+      ? denseToBatchKernel(p.dataSync() as Float32Array, A, B)
+      : p instanceof Float32Array
+        ? denseToBatchKernel(p, A, B)
+        : p;
   if (ker.rows !== A || ker.cols !== B) throw new Error(`clusterIconLoss: p is ${ker.rows}x${ker.cols}, expected ${A}x${B}`);
   const keep = 1 - alphaQ;
   const uniformQ = alphaQ / B;

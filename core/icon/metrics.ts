@@ -19,7 +19,10 @@ function relabel(a: ArrayLike<number>): { ids: Int32Array; k: number; values: nu
 }
 
 /** Contingency table [ka, kb] between two labelings. */
-export function contingency(a: ArrayLike<number>, b: ArrayLike<number>): { table: Float64Array; ka: number; kb: number; aValues: number[]; bValues: number[] } {
+export function contingency(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+): { table: Float64Array; ka: number; kb: number; aValues: number[]; bValues: number[] } {
   if (a.length !== b.length) throw new Error('contingency: length mismatch');
   const A = relabel(a);
   const B = relabel(b);
@@ -109,7 +112,12 @@ export function hungarianAccuracy(truth: ArrayLike<number>, pred: ArrayLike<numb
  * below it, and the Hungarian accuracy (matched over all images) of those kept and of those
  * below. NaN for an empty side.
  */
-export function thresholdSplit(truth: ArrayLike<number>, pred: ArrayLike<number>, confidence: ArrayLike<number>, threshold: number): { share: number; accKept: number; accBelow: number } {
+export function thresholdSplit(
+  truth: ArrayLike<number>,
+  pred: ArrayLike<number>,
+  confidence: ArrayLike<number>,
+  threshold: number,
+): { share: number; accKept: number; accBelow: number } {
   const match = hungarianMatch(truth, pred);
   let below = 0;
   let okBelow = 0;
@@ -137,17 +145,19 @@ export function nmi(truth: ArrayLike<number>, pred: ArrayLike<number>): number {
   const { table, ka, kb } = contingency(truth, pred);
   const rows = new Float64Array(ka);
   const cols = new Float64Array(kb);
-  for (let i = 0; i < ka; i++) for (let j = 0; j < kb; j++) {
-    rows[i]! += table[i * kb + j]!;
-    cols[j]! += table[i * kb + j]!;
-  }
+  for (let i = 0; i < ka; i++)
+    for (let j = 0; j < kb; j++) {
+      rows[i]! += table[i * kb + j]!;
+      cols[j]! += table[i * kb + j]!;
+    }
   // scikit-learn: both labelings a single cluster (or identical trivial) -> 1
   if ((ka === 1 && kb === 1) || (ka === n && kb === n)) return 1;
   let mi = 0;
-  for (let i = 0; i < ka; i++) for (let j = 0; j < kb; j++) {
-    const c = table[i * kb + j]!;
-    if (c > 0) mi += (c / n) * Math.log((c * n) / (rows[i]! * cols[j]!));
-  }
+  for (let i = 0; i < ka; i++)
+    for (let j = 0; j < kb; j++) {
+      const c = table[i * kb + j]!;
+      if (c > 0) mi += (c / n) * Math.log((c * n) / (rows[i]! * cols[j]!));
+    }
   const hu = entropy(rows, n);
   const hv = entropy(cols, n);
   const denom = (hu + hv) / 2;
@@ -166,12 +176,13 @@ export function ari(truth: ArrayLike<number>, pred: ArrayLike<number>): number {
   let sumComb = 0;
   const rows = new Float64Array(ka);
   const cols = new Float64Array(kb);
-  for (let i = 0; i < ka; i++) for (let j = 0; j < kb; j++) {
-    const c = table[i * kb + j]!;
-    sumComb += comb2(c);
-    rows[i]! += c;
-    cols[j]! += c;
-  }
+  for (let i = 0; i < ka; i++)
+    for (let j = 0; j < kb; j++) {
+      const c = table[i * kb + j]!;
+      sumComb += comb2(c);
+      rows[i]! += c;
+      cols[j]! += c;
+    }
   let sa = 0;
   let sb = 0;
   for (const r of rows) sa += comb2(r);

@@ -123,7 +123,13 @@ function covTimes(blocks: tf.Tensor2D[], n: number, mean: Float32Array, q: Float
  * columns, a few power iterations; exact for r >= rank and quick to
  * converge for the leading components), seeded.
  */
-export function pcaFit(x: Float32Array, n: number, d: number, r: number, opts: { iterations?: number; seed?: number; center?: boolean } = {}): PcaModel {
+export function pcaFit(
+  x: Float32Array,
+  n: number,
+  d: number,
+  r: number,
+  opts: { iterations?: number; seed?: number; center?: boolean } = {},
+): PcaModel {
   r = Math.min(r, d, n);
   const iters = opts.iterations ?? 4;
   const rng = new Rng(opts.seed ?? 0);
@@ -134,7 +140,8 @@ export function pcaFit(x: Float32Array, n: number, d: number, r: number, opts: {
   const rr = Math.min(d, r + 10);
   let qArr = orthonormalize(rng.normalArray(d * rr), d, rr);
   const blocks: tf.Tensor2D[] = [];
-  for (let s = 0; s < n; s += PCA_BLOCK) blocks.push(tf.tensor2d(x.subarray(s * d, Math.min(n, s + PCA_BLOCK) * d), [Math.min(PCA_BLOCK, n - s), d]));
+  for (let s = 0; s < n; s += PCA_BLOCK)
+    blocks.push(tf.tensor2d(x.subarray(s * d, Math.min(n, s + PCA_BLOCK) * d), [Math.min(PCA_BLOCK, n - s), d]));
   try {
     for (let it = 0; it < iters; it++) {
       qArr = orthonormalize(covTimes(blocks, n, mean, qArr, d, rr), d, rr);
@@ -142,7 +149,8 @@ export function pcaFit(x: Float32Array, n: number, d: number, r: number, opts: {
     // Rayleigh-Ritz: small eigenproblem of Q^T C Q
     const cq = covTimes(blocks, n, mean, qArr, d, rr);
     const sm = new Float64Array(rr * rr);
-    for (let a = 0; a < rr; a++) for (let b = 0; b < rr; b++) {
+    for (let a = 0; a < rr; a++)
+      for (let b = 0; b < rr; b++) {
         let v = 0;
         for (let j = 0; j < d; j++) v += qArr[j * rr + a]! * cq[j * rr + b]!;
         sm[a * rr + b] = v;
@@ -179,7 +187,10 @@ export function pcaTransform(model: PcaModel, x: Float32Array, n: number): Float
  * The components as one tensor and mu W, made once and used for every block of a source:
  * (x - mu) W = x W - mu W, one matmul per block and no [n, d] elementwise op.
  */
-function pcaProjector(model: PcaModel): { project(x: Float32Array, n: number, out: Float32Array, rowOffset: number): void; dispose(): void } {
+function pcaProjector(model: PcaModel): {
+  project(x: Float32Array, n: number, out: Float32Array, rowOffset: number): void;
+  dispose(): void;
+} {
   const { d, r } = model;
   const muW = new Float32Array(r);
   for (let j = 0; j < d; j++) for (let c = 0; c < r; c++) muW[c] = muW[c]! + model.mean[j]! * model.components[j * r + c]!;
@@ -235,7 +246,12 @@ const PCA_SAMPLE = 5000;
 const PCA_ITERATIONS = 3;
 
 /** Fits the preprocessing on a feature matrix; returns the model and the transformed rows. */
-export function fitPreprocess(x: Float32Array, n: number, d: number, opts: PreprocessOptions = {}): { pre: Preprocessor; out: Float32Array } {
+export function fitPreprocess(
+  x: Float32Array,
+  n: number,
+  d: number,
+  opts: PreprocessOptions = {},
+): { pre: Preprocessor; out: Float32Array } {
   return fitPreprocessSource(arraySource(x, n, d), opts);
 }
 
@@ -272,7 +288,8 @@ export function subsetSource(src: RowSource, rows: ArrayLike<number>): RowSource
   return {
     n: rows.length,
     d: src.d,
-    read: (start, count) => src.readRows(Array.from({ length: Math.max(0, Math.min(count, rows.length - start)) }, (_, k) => rows[start + k]!)),
+    read: (start, count) =>
+      src.readRows(Array.from({ length: Math.max(0, Math.min(count, rows.length - start)) }, (_, k) => rows[start + k]!)),
     readRows: (indices) => src.readRows(Array.from(indices, (i) => rows[i]!)),
   };
 }

@@ -21,7 +21,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
-import { applyPreprocess, arraySource, fitPreprocessor, gatherRows, l2normalize, pcaFit, type Preprocessor, type RowSource } from './preprocess.js';
+import {
+  applyPreprocess,
+  arraySource,
+  fitPreprocessor,
+  gatherRows,
+  l2normalize,
+  pcaFit,
+  type Preprocessor,
+  type RowSource,
+} from './preprocess.js';
 import { knnGraphAuto, normalizeSparseRows, symmetrizeSparse, type SparseRows } from './knn.js';
 import { gaussianKernel, perplexityBetas } from './kernels.js';
 import { identicalRowsSource } from './identicalRows.js';
@@ -160,7 +169,16 @@ function optimise(x: Float32Array, n: number, dd: number, opts: TsneOptions, see
  * typed arrays takes about 1.4 ms. test/icon/tsne.test.ts checks it against
  * tf.grad of iconLoss over the kernels. Adam, as tf.train.adam.
  */
-function exactTsne(x: Float32Array, n: number, d: number, y0: Float32Array, perplexity: number, iters: number, lr: number, exag: number): Float32Array {
+function exactTsne(
+  x: Float32Array,
+  n: number,
+  d: number,
+  y0: Float32Array,
+  perplexity: number,
+  iters: number,
+  lr: number,
+  exag: number,
+): Float32Array {
   const p = tf.tidy(() => {
     const pc = gaussianKernel(tf.tensor2d(x, [n, d]), { perplexity });
     const sym = tf.div(tf.add(pc, tf.transpose(pc)), 2);
@@ -188,7 +206,15 @@ function exactTsne(x: Float32Array, n: number, d: number, y0: Float32Array, perp
  * which scales the attraction only. Writes into `grad` (and uses `w`, n scratch). Returns L when
  * `withLoss` (its logs cost as much as the gradient, and the optimiser does not need it), else NaN.
  */
-export function denseTsneGradient(p: Float32Array, y: Float32Array, n: number, a: number, grad: Float64Array = new Float64Array(2 * n), w: Float64Array = new Float64Array(n), withLoss = false): number {
+export function denseTsneGradient(
+  p: Float32Array,
+  y: Float32Array,
+  n: number,
+  a: number,
+  grad: Float64Array = new Float64Array(2 * n),
+  w: Float64Array = new Float64Array(n),
+  withLoss = false,
+): number {
   grad.fill(0);
   let loss = 0;
   for (let i = 0; i < n; i++) {
@@ -236,7 +262,13 @@ class Adam {
   private readonly m: Float64Array;
   private readonly v: Float64Array;
   private t = 0;
-  constructor(size: number, private readonly lr: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-7) {
+  constructor(
+    size: number,
+    private readonly lr: number,
+    private readonly beta1 = 0.9,
+    private readonly beta2 = 0.999,
+    private readonly eps = 1e-7,
+  ) {
     this.m = new Float64Array(size);
     this.v = new Float64Array(size);
   }

@@ -52,7 +52,13 @@ export function viewSeed(contentHash: string): number {
  * `count` augmented views of one model input (`size` x `size` x 3 floats in [0, 1], HWC), as
  * one [count, size, size, 3] batch ready for the backbone.
  */
-export function augmentedViews(input: Float32Array, size: number, count: number, seed: number, recipe: AugmentRecipe = DEFAULT_RECIPE): Float32Array {
+export function augmentedViews(
+  input: Float32Array,
+  size: number,
+  count: number,
+  seed: number,
+  recipe: AugmentRecipe = DEFAULT_RECIPE,
+): Float32Array {
   if (input.length !== size * size * 3) throw new Error(`augmentedViews: expected ${size}x${size}x3 floats, got ${input.length}`);
   if (!Number.isInteger(count) || count < 0) throw new Error('augmentedViews: count must be a whole number >= 0');
   const rng = new Rng(seed);

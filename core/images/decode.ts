@@ -345,7 +345,10 @@ function encodeThumbnail(
   bg: RGB,
 ): Promise<{ data: Buffer; info: OutputInfo }> {
   let p = sharp(src.data, { raw: src.raw });
-  p = typeof shape === 'number' ? p.resize({ width: shape, height: shape, fit: 'inside', withoutEnlargement: true }) : p.resize({ ...shape, fit: 'cover', position: 'centre' });
+  p =
+    typeof shape === 'number'
+      ? p.resize({ width: shape, height: shape, fit: 'inside', withoutEnlargement: true })
+      : p.resize({ ...shape, fit: 'cover', position: 'centre' });
   if (format === 'webp') p = p.webp({ quality, alphaQuality: 80, effort: 1 });
   else p = p.flatten({ background: bg }).jpeg({ quality, mozjpeg: false });
   return p.toBuffer({ resolveWithObject: true });
@@ -448,7 +451,12 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
     const thumbShape = elongated ? 'elongated' : 'fit';
 
     const cached = thumbOpts ? await thumbnailSlot(thumbOpts, hash, thumbSize, thumbShape, hasAlpha) : null;
-    const { rel: thumbRel, abs: thumbAbs, reused: thumbReused, format: thumbFormat } = cached ?? { rel: undefined, abs: undefined, reused: false, format: 'webp' as ThumbnailFormat };
+    const {
+      rel: thumbRel,
+      abs: thumbAbs,
+      reused: thumbReused,
+      format: thumbFormat,
+    } = cached ?? { rel: undefined, abs: undefined, reused: false, format: 'webp' as ThumbnailFormat };
     const needThumb = thumbOpts !== undefined && !thumbReused;
 
     const exifPromise: Promise<ExifInfo> = options.exif === false ? Promise.resolve({}) : parseExif(meta.exif);
@@ -468,7 +476,9 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
       // the default gets a decode of its own, and so does an image longer than 2:1, whose
       // letterboxed model decode is far too short across for its thumbnail (224x7 of a 10000x300
       // panorama; see elongatedThumbnail).
-      const baseServesThumb = elongated ? fit === 'cover' && size >= Math.min(elongated.width, elongated.height) : thumbSize <= DEFAULT_THUMBNAIL_SIZE;
+      const baseServesThumb = elongated
+        ? fit === 'cover' && size >= Math.min(elongated.width, elongated.height)
+        : thumbSize <= DEFAULT_THUMBNAIL_SIZE;
       const thumbFromBase = needThumb && (!wantModel || baseServesThumb);
       const resize = wantModel
         ? intermediateResize(width, height, { cover: fit === 'cover' ? size : undefined, contain: fit === 'contain' ? size : undefined })!

@@ -101,7 +101,9 @@ export async function parseExif(exif: Uint8Array | undefined): Promise<ExifInfo>
   let tiff = exif;
   if (exif[0] === 0x45 && exif[1] === 0x78 && exif[2] === 0x69 && exif[3] === 0x66) tiff = exif.subarray(6); // 'Exif\0\0'
   try {
-    return infoFromTags((await exifr.parse(Buffer.from(tiff.buffer, tiff.byteOffset, tiff.byteLength), PARSE_OPTIONS)) as Record<string, unknown> | undefined);
+    return infoFromTags(
+      (await exifr.parse(Buffer.from(tiff.buffer, tiff.byteOffset, tiff.byteLength), PARSE_OPTIONS)) as Record<string, unknown> | undefined,
+    );
   } catch {
     return {};
   }

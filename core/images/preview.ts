@@ -73,10 +73,14 @@ async function convert(original: string, cacheDir: string, key: string): Promise
 async function evictOldest(cacheDir: string, keep: number): Promise<void> {
   const names = (await fsp.readdir(cacheDir)).filter((n) => /\.(jpg|webp)$/.test(n));
   if (names.length <= keep) return;
-  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fsp.stat(path.join(cacheDir, n)).catch(() => null))?.mtimeMs ?? 0 })));
+  const dated = await Promise.all(
+    names.map(async (n) => ({ n, t: (await fsp.stat(path.join(cacheDir, n)).catch(() => null))?.mtimeMs ?? 0 })),
+  );
   dated.sort((a, b) => a.t - b.t);
   // A copy being served may be open (Windows refuses to remove it): it goes next time.
-  await Promise.all(dated.slice(0, dated.length - keep).map(({ n }) => fsp.rm(path.join(cacheDir, n), { force: true }).catch(() => undefined)));
+  await Promise.all(
+    dated.slice(0, dated.length - keep).map(({ n }) => fsp.rm(path.join(cacheDir, n), { force: true }).catch(() => undefined)),
+  );
 }
 
 /** Conversions in flight, by cache key: two requests for one image convert it once. */
@@ -90,7 +94,10 @@ const inFlight = new Map<string, Promise<string>>();
 export async function previewFile(original: string, cacheDir: string, maxFiles = PREVIEW_CACHE_FILES): Promise<string> {
   if (!CONVERTED.has(await sniffFile(original))) return original;
   const st = await fsp.stat(original);
-  const key = createHash('sha256').update(`${PREVIEW_VERSION}\0${path.resolve(original)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 40);
+  const key = createHash('sha256')
+    .update(`${PREVIEW_VERSION}\0${path.resolve(original)}\0${st.size}\0${st.mtimeMs}`)
+    .digest('hex')
+    .slice(0, 40);
   for (const ext of ['jpg', 'webp']) {
     const cached = path.join(cacheDir, `${key}.${ext}`);
     if (await nonEmptyFile(cached)) return cached;

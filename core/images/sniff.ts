@@ -4,21 +4,7 @@
  * any other libvips loader can never be reached through a file that merely claims to be a JPEG).
  */
 export type SniffedFormat =
-  | 'jpeg'
-  | 'png'
-  | 'gif'
-  | 'webp'
-  | 'tiff'
-  | 'avif'
-  | 'heic'
-  | 'jxl'
-  | 'bmp'
-  | 'psd'
-  | 'jp2'
-  | 'ico'
-  | 'svg'
-  | 'pdf'
-  | 'unknown';
+  'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'avif' | 'heic' | 'jxl' | 'bmp' | 'psd' | 'jp2' | 'ico' | 'svg' | 'pdf' | 'unknown';
 
 const ascii = (buf: Uint8Array, start: number, len: number): string =>
   start + len <= buf.length ? String.fromCharCode(...buf.subarray(start, start + len)) : '';

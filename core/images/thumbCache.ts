@@ -75,7 +75,12 @@ export function elongatedThumbnail(width: number, height: number, size = DEFAULT
  * a cache made before such images had their own shape holds a smear (224x7) under the plain
  * name, which must not be reused for them.
  */
-export function thumbnailRelPath(hash: string, size = DEFAULT_THUMBNAIL_SIZE, format: ThumbnailFormat = 'webp', shape: 'fit' | 'elongated' = 'fit'): string {
+export function thumbnailRelPath(
+  hash: string,
+  size = DEFAULT_THUMBNAIL_SIZE,
+  format: ThumbnailFormat = 'webp',
+  shape: 'fit' | 'elongated' = 'fit',
+): string {
   const hex = hash.includes(':') ? hash.slice(hash.indexOf(':') + 1) : hash;
   if (!/^[0-9a-f]{8,}$/i.test(hex)) throw new Error(`thumbnailRelPath: not a content hash: ${hash}`);
   const ext = format === 'webp' ? 'webp' : 'jpg';

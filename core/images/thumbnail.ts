@@ -3,9 +3,7 @@ import type { ThumbnailOptions, ThumbnailResult } from './thumbCache.js';
 import type { SkipReason } from '../library/skips.js';
 
 export type ThumbnailOutcome =
-  | { ok: true; hash: string; thumbnail: ThumbnailResult }
-  | { ok: false; skip: SkipReason }
-  | { ok: false; error: string };
+  { ok: true; hash: string; thumbnail: ThumbnailResult } | { ok: false; skip: SkipReason } | { ok: false; error: string };
 
 /**
  * Make (or reuse) the thumbnail of one image: 256 px on the long side, WebP q80 by default,

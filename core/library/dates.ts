@@ -6,7 +6,9 @@
  * records (east of UTC), null when it records none.
  */
 export function exifDateParts(takenAt: string): { wallClockMs: number; offsetMinutes: number | null } | null {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)([+-]\d{2}):?(\d{2})?$/.exec(takenAt) ?? /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)$/.exec(takenAt);
+  const m =
+    /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)([+-]\d{2}):?(\d{2})?$/.exec(takenAt) ??
+    /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)$/.exec(takenAt);
   if (!m) return null;
   const ms = Date.parse(`${m[1]}Z`);
   if (!Number.isFinite(ms)) return null;
@@ -16,9 +18,11 @@ export function exifDateParts(takenAt: string): { wallClockMs: number; offsetMin
 
 /** The stored date back as ISO 8601: the wall clock, with its offset when known ('2021-06-12T14:03:22.350+02:00'). */
 export function formatTakenAt(wallClockMs: number, offsetMinutes: number | null): string {
-  const base = new Date(wallClockMs).toISOString().slice(0, 23).replace(/\.000$/, '');
+  const base = new Date(wallClockMs)
+    .toISOString()
+    .slice(0, 23)
+    .replace(/\.000$/, '');
   if (offsetMinutes === null) return base;
   const a = Math.abs(offsetMinutes);
   return `${base}${offsetMinutes < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
-

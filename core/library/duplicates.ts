@@ -77,7 +77,10 @@ function popcount(x: number): number {
 
 /** Hamming distance of two 16-hex-digit hashes. */
 export function phashDistance(a: string, b: string): number {
-  return popcount((parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) >>> 0) + popcount((parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16)) >>> 0);
+  return (
+    popcount((parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) >>> 0) +
+    popcount((parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16)) >>> 0)
+  );
 }
 
 /** The keeper of a set, and why: largest resolution, then file size, then oldest, then first. */
@@ -98,12 +101,17 @@ export function chooseKeeper(items: readonly DuplicateCandidate[]): { keeper: Du
   if (others.every((o) => px(o) < px(k))) reason = `the largest: ${k.width} × ${k.height}`;
   else if (others.every((o) => px(o) < px(k) || o.bytes < k.bytes)) reason = `the same size as the largest, and the largest file`;
   else if (others.every((o) => px(o) < px(k) || o.bytes < k.bytes || o.date > k.date)) reason = `as large as the others, and the oldest`;
-  else if (others.every((o) => px(o) < px(k) || o.bytes < k.bytes || o.date > k.date || looksLikeCopy(o.path))) reason = 'the same as the others, and not named like a copy';
+  else if (others.every((o) => px(o) < px(k) || o.bytes < k.bytes || o.date > k.date || looksLikeCopy(o.path)))
+    reason = 'the same as the others, and not named like a copy';
   else reason = 'the same as the others: the first found';
   return { keeper: k, reason };
 }
 
-export function findDuplicateSets(items: readonly DuplicateCandidate[], options: DuplicateOptions, cosine: (a: string, b: string) => number | null): DuplicateSet[] {
+export function findDuplicateSets(
+  items: readonly DuplicateCandidate[],
+  options: DuplicateOptions,
+  cosine: (a: string, b: string) => number | null,
+): DuplicateSet[] {
   const parent = new Map<number, number>();
   const find = (x: number): number => {
     let r = x;
@@ -132,7 +140,9 @@ export function findDuplicateSets(items: readonly DuplicateCandidate[], options:
   }
   // Near-duplicates among the representatives that have a fingerprint, and pixels enough for
   // one to mean something: at 28 x 28 every centred garment hashes alike (exact copies only).
-  const reps = [...byContent.values()].map((l) => l[0]!).filter((r) => r.phash !== null && /^[0-9a-f]{16}$/.test(r.phash) && Math.min(r.width, r.height) >= MIN_SIDE);
+  const reps = [...byContent.values()]
+    .map((l) => l[0]!)
+    .filter((r) => r.phash !== null && /^[0-9a-f]{16}$/.test(r.phash) && Math.min(r.width, r.height) >= MIN_SIDE);
   const hi = Uint32Array.from(reps, (r) => parseInt(r.phash!.slice(0, 8), 16));
   const lo = Uint32Array.from(reps, (r) => parseInt(r.phash!.slice(8), 16));
   const max = options.maxDistance;

@@ -18,10 +18,7 @@ let cachedSupport: DecoderSupport | undefined;
 
 export function decoderSupport(): DecoderSupport {
   if (cachedSupport) return cachedSupport;
-  const fmt = sharp.format as unknown as Record<
-    string,
-    { input?: { buffer?: boolean; fileSuffix?: string[] } } | undefined
-  >;
+  const fmt = sharp.format as unknown as Record<string, { input?: { buffer?: boolean; fileSuffix?: string[] } } | undefined>;
   const suffixes = (name: string): string[] => fmt[name]?.input?.fileSuffix ?? [];
   cachedSupport = {
     heic: fmt.heif?.input?.buffer === true && suffixes('heif').some((s) => s === '.heic' || s === '.heif'),
@@ -65,8 +62,30 @@ const KNOWN_UNSUPPORTED: Record<string, string> = {
   '.heics': 'HEIC image sequences are not supported',
 };
 const RAW_EXTS = [
-  '.dng', '.cr2', '.cr3', '.crw', '.nef', '.nrw', '.arw', '.srf', '.sr2', '.orf', '.rw2', '.raf',
-  '.pef', '.srw', '.x3f', '.erf', '.kdc', '.dcr', '.mrw', '.3fr', '.mef', '.mos', '.iiq', '.rwl',
+  '.dng',
+  '.cr2',
+  '.cr3',
+  '.crw',
+  '.nef',
+  '.nrw',
+  '.arw',
+  '.srf',
+  '.sr2',
+  '.orf',
+  '.rw2',
+  '.raf',
+  '.pef',
+  '.srw',
+  '.x3f',
+  '.erf',
+  '.kdc',
+  '.dcr',
+  '.mrw',
+  '.3fr',
+  '.mef',
+  '.mos',
+  '.iiq',
+  '.rwl',
 ];
 
 export type ExtensionClass = { kind: 'image' } | { kind: 'skip'; skip: SkipReason };

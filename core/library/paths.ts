@@ -14,7 +14,22 @@ export function isInside(child: string, parent: string): boolean {
  * may hold pictures someone put there, and macOS's temp folder is below /private/var).
  */
 const WHOLLY_SYSTEM = ['/proc', '/sys', '/dev', '/System'];
-const SYSTEM_FOLDERS = ['/bin', '/boot', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/opt', '/run', '/sbin', '/snap', '/srv', '/usr', '/var'];
+const SYSTEM_FOLDERS = [
+  '/bin',
+  '/boot',
+  '/etc',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/opt',
+  '/run',
+  '/sbin',
+  '/snap',
+  '/srv',
+  '/usr',
+  '/var',
+];
 const MACOS_FOLDERS = ['/Applications', '/Library', '/Volumes', '/private', '/private/etc', '/private/var', '/cores'];
 
 /** The whole of a disk: `/`, or a drive's root on Windows (`C:\`). */
@@ -27,7 +42,11 @@ export function isFileSystemRoot(p: string): boolean {
  * The system folder `real` (a real path) is, or lies in where nothing below is the user's; null
  * for any other folder. On Windows: the Windows folder and the program folders.
  */
-export function systemFolderOf(real: string, platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string | null {
+export function systemFolderOf(
+  real: string,
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   const abs = path.resolve(real);
   if (platform === 'win32') {
     const windows = env.SystemRoot ?? env.windir;

@@ -152,7 +152,12 @@ type LinkedFile = ScanFile & { linkedReal: string };
 
 const dirKey = (st: Stats): string => `${st.dev}:${st.ino}`;
 
-const folderSkip = (dir: { path: string; root: string }, skip: SkipReason): ScanSkip => ({ path: dir.path, root: dir.root, skip, folder: true });
+const folderSkip = (dir: { path: string; root: string }, skip: SkipReason): ScanSkip => ({
+  path: dir.path,
+  root: dir.root,
+  skip,
+  folder: true,
+});
 
 /**
  * One scan's walk: what it has seen (folders by dev:ino and by real path, the targets of the
@@ -284,7 +289,8 @@ class FolderWalk {
         () => true,
         () => false,
       );
-      if (stillThere) return { path: f.path, root: f.root, skip: skipReason('broken-link', 'Broken symbolic link (target does not exist)') };
+      if (stillThere)
+        return { path: f.path, root: f.root, skip: skipReason('broken-link', 'Broken symbolic link (target does not exist)') };
     }
     if (code === 'ELOOP') {
       return { path: f.path, root: f.root, skip: skipReason('symlink-loop', 'Symbolic link loop (the link points to itself)') };
@@ -343,7 +349,9 @@ class FolderWalk {
       dst = await fsp.stat(cur.path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      return { skip: folderSkip(cur, code === 'ELOOP' ? skipReason('symlink-loop', 'Symbolic link loop') : skipFromFsError(err, 'folder')) };
+      return {
+        skip: folderSkip(cur, code === 'ELOOP' ? skipReason('symlink-loop', 'Symbolic link loop') : skipFromFsError(err, 'folder')),
+      };
     }
     const key = dirKey(dst);
     if (hasAncestor(cur.ancestors, key)) {
@@ -387,7 +395,11 @@ class FolderWalk {
    * Lists a folder entered: yields its files (and skips) in listing order, resolving them in
    * batches of `concurrency`, and returns its subfolders; null when the scan was cancelled.
    */
-  async *list(cur: PendingDir, ancestors: Ancestors, signal: AbortSignal | undefined): AsyncGenerator<ScanEntry, PendingDir[] | null, undefined> {
+  async *list(
+    cur: PendingDir,
+    ancestors: Ancestors,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<ScanEntry, PendingDir[] | null, undefined> {
     const subdirs: PendingDir[] = [];
     let batch: PendingFile[] = [];
 
@@ -470,9 +482,8 @@ export async function* scanFolders(
     try {
       st = await fsp.stat(root);
     } catch (err) {
-      const skip = (err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? skipReason('vanished', 'Folder not found')
-        : skipFromFsError(err, 'folder');
+      const skip =
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ? skipReason('vanished', 'Folder not found') : skipFromFsError(err, 'folder');
       yield { path: root, root, skip, folder: true };
       continue;
     }

@@ -44,17 +44,19 @@ export class JobRunner {
         this.publish({ ...state });
       }
     };
-    const done = work(controller.signal, update).then(
-      (outcome) => {
-        state.status = 'done';
-        if (outcome) Object.assign(state, outcome);
-      },
-      (err: unknown) => {
-        const aborted = controller.signal.aborted || (err as { name?: string })?.name === 'AbortError';
-        state.status = aborted ? 'cancelled' : 'failed';
-        if (!aborted) state.error = err instanceof Error ? err.message : String(err);
-      },
-    ).finally(() => this.publish({ ...state }));
+    const done = work(controller.signal, update)
+      .then(
+        (outcome) => {
+          state.status = 'done';
+          if (outcome) Object.assign(state, outcome);
+        },
+        (err: unknown) => {
+          const aborted = controller.signal.aborted || (err as { name?: string })?.name === 'AbortError';
+          state.status = aborted ? 'cancelled' : 'failed';
+          if (!aborted) state.error = err instanceof Error ? err.message : String(err);
+        },
+      )
+      .finally(() => this.publish({ ...state }));
     this.current = { state, controller, done };
     this.publish({ ...state });
     return { ...state };

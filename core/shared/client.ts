@@ -4,14 +4,7 @@
  * mode (and tests) calls go over HTTP to `constellate serve` with the per-launch token.
  * No Node or DOM imports beyond fetch/EventSource, which both environments have.
  */
-import {
-  MEDIA,
-  methods,
-  type Api,
-  type ApiErrorBody,
-  type ApiEvent,
-  type MethodName,
-} from './contract.js';
+import { MEDIA, methods, type Api, type ApiErrorBody, type ApiEvent, type MethodName } from './contract.js';
 
 export class ApiError extends Error {
   constructor(
@@ -120,4 +113,3 @@ export function createClient(transport: Transport, desktop?: Desktop): Client {
     ...(desktop ? { desktop } : {}),
   };
 }
-

@@ -28,7 +28,10 @@ const groupName = z
       .max(MAX_NAME_LENGTH)
       // refine(): a 'custom' issue, whose message the user sees as it is (see dispatch)
       .refine((s) => s.length > 0, 'A group needs a name')
-      .refine((s) => s.toLowerCase() !== RESERVED_GROUP_NAME.toLowerCase(), `“${RESERVED_GROUP_NAME}” is the name of the images in no group: choose another`),
+      .refine(
+        (s) => s.toLowerCase() !== RESERVED_GROUP_NAME.toLowerCase(),
+        `“${RESERVED_GROUP_NAME}” is the name of the images in no group: choose another`,
+      ),
   );
 /** A group id, or 'unsorted' for images below the confidence threshold or removed from groups. */
 export const groupRef = z.union([id, z.literal('unsorted')]);
@@ -37,7 +40,10 @@ export type GroupRef = z.infer<typeof groupRef>;
 export const groupSort = z.enum(['size', 'name', 'confidence']);
 export const imageSort = z.enum(['confidence-asc', 'confidence-desc', 'name', 'date', 'date-desc']);
 /** A date or time as ISO 8601 ('2019', '2019-06', '2019-06-12', '2019-06-12T14:00:00Z'). */
-const isoDate = z.string().max(40).refine((v) => /^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$/.test(v.trim()), 'A date as YYYY, YYYY-MM or YYYY-MM-DD');
+const isoDate = z
+  .string()
+  .max(40)
+  .refine((v) => /^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$/.test(v.trim()), 'A date as YYYY, YYYY-MM or YYYY-MM-DD');
 export const exportFormat = z.enum(['csv', 'json', 'folders']);
 export const exportMode = z.enum(['copy', 'hardlink', 'symlink']);
 
@@ -364,7 +370,11 @@ export const methods = {
   placeNewImages: z.object({}),
   cancelJob: z.object({ jobId: z.string().min(1) }),
   getJob: z.object({}),
-  listSkipped: z.object({ libraryId: id.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
+  listSkipped: z.object({
+    libraryId: id.optional(),
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(1000).default(200),
+  }),
   listMissing: z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
   listGroups: z.object({ sort: groupSort.default('size'), search: z.string().max(MAX_NAME_LENGTH).optional() }),
   listGroupImages: z.object({
@@ -381,7 +391,11 @@ export const methods = {
   /** How a group's (or Unsorted's) images spread over time: the timeline strip. */
   groupTimeline: z.object({ groupId: groupRef }),
   /** Images by file name, folder and date ("beach 2019", "2021-06", "holiday/june"). */
-  searchImages: z.object({ query: z.string().min(1).max(MAX_NAME_LENGTH), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
+  searchImages: z.object({
+    query: z.string().min(1).max(MAX_NAME_LENGTH),
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(1000).default(200),
+  }),
   /** Exact copies and near-duplicates, each set with its suggested keeper. */
   listDuplicates: z.object({}),
   /** The near-duplicate threshold (differing bits of 64), within DuplicateList.safeRange. */
@@ -412,7 +426,11 @@ export const methods = {
   useModel: z.object({ id: z.string().min(1).max(300), groups: z.number().int().min(2).max(1000).nullable().optional() }),
   downloadModel: z.object({ catalogId: z.string().min(1).max(100) }),
   /** Images ranked by how well they match the text (a CLIP-like grouping model); in one group, or Unsorted, when given. */
-  searchByText: z.object({ text: z.string().trim().min(1).max(MAX_NAME_LENGTH), groupId: groupRef.optional(), limit: z.number().int().min(1).max(1000).default(60) }),
+  searchByText: z.object({
+    text: z.string().trim().min(1).max(MAX_NAME_LENGTH),
+    groupId: groupRef.optional(),
+    limit: z.number().int().min(1).max(1000).default(60),
+  }),
   suggestGroupNames: z.object({}),
   exportGroups: z.object({
     format: exportFormat,
@@ -434,7 +452,14 @@ export type Input<M extends MethodName> = z.input<Methods[M]>;
 export type ParsedInput<M extends MethodName> = z.output<Methods[M]>;
 
 export interface Outputs {
-  getStatus: { version: string; dbPath: string; backend: BackendInfo | null; job: JobState | null; unsortedThreshold: number; hasRun: boolean };
+  getStatus: {
+    version: string;
+    dbPath: string;
+    backend: BackendInfo | null;
+    job: JobState | null;
+    unsortedThreshold: number;
+    hasRun: boolean;
+  };
   listLibraries: Library[];
   addLibrary: Library;
   removeLibrary: { ok: true };
@@ -469,7 +494,11 @@ export interface Outputs {
   getHistory: HistoryState;
   exportGroups: ExportPlan;
   groupTimeline: Timeline;
-  searchImages: { items: Array<ImageSummary & { path: string; groupName: string | null }>; total: number; dateRange: { from: string; to: string } | null };
+  searchImages: {
+    items: Array<ImageSummary & { path: string; groupName: string | null }>;
+    total: number;
+    dateRange: { from: string; to: string } | null;
+  };
   listDuplicates: DuplicateList;
   setDuplicateThreshold: { ok: true };
   setLibraryWatch: Library;

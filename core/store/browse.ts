@@ -41,7 +41,11 @@ export interface BrowseGroupSummary {
   typicalImageIds: number[];
 }
 
-export type UnsortedRow = Omit<GroupImage, 'confidence' | 'pinned'> & { confidence: number | null; pinned: boolean; groupId: number | null };
+export type UnsortedRow = Omit<GroupImage, 'confidence' | 'pinned'> & {
+  confidence: number | null;
+  pinned: boolean;
+  groupId: number | null;
+};
 
 const COLUMNS = `i.id, i.library_id AS libraryId, i.rel_path AS relPath, i.name, i.status, i.thumb_path AS thumbPath,
   i.display_width AS displayWidth, i.display_height AS displayHeight, i.taken_at AS takenAt, i.taken_offset AS takenOffset, i.mtime_ms AS mtimeMs`;
@@ -112,7 +116,13 @@ export class BrowseRepository {
    * The run's groups with images shown in them (count, mean confidence, the `typical` most
    * confident ids), largest first or by name; `query`: names containing it, any case.
    */
-  groupSummaries(options: { runId?: number; threshold: number; typical?: number; query?: string; sort?: 'size' | 'name' }): BrowseGroupSummary[] {
+  groupSummaries(options: {
+    runId?: number;
+    threshold: number;
+    typical?: number;
+    query?: string;
+    sort?: 'size' | 'name';
+  }): BrowseGroupSummary[] {
     const run = this.run(options.runId);
     const t = options.threshold;
     const typical = options.typical ?? 4;
@@ -122,7 +132,13 @@ export class BrowseRepository {
     return this.db.read(() => this.memo(key, version, () => this.computeSummaries(run, t, typical, sort, options.query)));
   }
 
-  private computeSummaries(run: number, t: number, typical: number, sort: 'size' | 'name', query: string | undefined): BrowseGroupSummary[] {
+  private computeSummaries(
+    run: number,
+    t: number,
+    typical: number,
+    sort: 'size' | 'name',
+    query: string | undefined,
+  ): BrowseGroupSummary[] {
     const rows = this.db
       .stmt<{ id: number; name: string; userNamed: number; color: number; n: number; mean: number | null; pinned: number }>(
         `SELECT g.id, g.name, g.user_named AS userNamed, COALESCE(g.color, g.id) AS color, c.n, c.mean, c.pinned
@@ -164,13 +180,16 @@ export class BrowseRepository {
     const run = this.run(options.runId);
     const version = this.version();
     return this.db.read(() =>
-      this.memo(`ungrouped-count:${run}`, version, () =>
-        this.db
-          .stmt<{ n: number }>(
-            `SELECT count(*) AS n FROM images i WHERE i.status = 'ok'
+      this.memo(
+        `ungrouped-count:${run}`,
+        version,
+        () =>
+          this.db
+            .stmt<{ n: number }>(
+              `SELECT count(*) AS n FROM images i WHERE i.status = 'ok'
              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.run_id = ? AND a.image_id = i.id)`,
-          )
-          .get(run)!.n,
+            )
+            .get(run)!.n,
       ),
     );
   }
@@ -180,13 +199,16 @@ export class BrowseRepository {
     const run = this.run(options.runId);
     const version = this.version();
     return this.db.read(() =>
-      this.memo(`unsorted-count:${run}:${options.threshold}`, version, () =>
-        this.db
-          .stmt<{ n: number }>(
-            `SELECT count(*) AS n FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
+      this.memo(
+        `unsorted-count:${run}:${options.threshold}`,
+        version,
+        () =>
+          this.db
+            .stmt<{ n: number }>(
+              `SELECT count(*) AS n FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id
              WHERE ${UNSORTED}`,
-          )
-          .get(run, options.threshold)!.n,
+            )
+            .get(run, options.threshold)!.n,
       ),
     );
   }
@@ -213,17 +235,26 @@ export class BrowseRepository {
    * Where `imageId` is in the group as groupImages orders it (null when it is not in the group),
    * and the group's size: what an image opened from elsewhere needs for its previous and next.
    */
-  groupImageIndex(groupId: number, imageId: number, options: { threshold: number; sort?: GroupImageSort }): { index: number | null; total: number } {
+  groupImageIndex(
+    groupId: number,
+    imageId: number,
+    options: { threshold: number; sort?: GroupImageSort },
+  ): { index: number | null; total: number } {
     const sort = options.sort ?? 'confidence-desc';
     const version = this.version();
     return this.db.read(() => {
-      const { ids } = this.memo(this.groupIdsKey(groupId, options.threshold, sort), version, () => this.groupIds(groupId, options.threshold, sort));
+      const { ids } = this.memo(this.groupIdsKey(groupId, options.threshold, sort), version, () =>
+        this.groupIds(groupId, options.threshold, sort),
+      );
       const i = ids.indexOf(imageId);
       return { index: i < 0 ? null : i, total: ids.length };
     });
   }
 
-  groupImages(groupId: number, options: { threshold: number; sort?: GroupImageSort; offset?: number; limit?: number }): { items: GroupImage[]; total: number } {
+  groupImages(
+    groupId: number,
+    options: { threshold: number; sort?: GroupImageSort; offset?: number; limit?: number },
+  ): { items: GroupImage[]; total: number } {
     const sort = options.sort ?? 'confidence-desc';
     const offset = options.offset ?? 0;
     const limit = options.limit ?? 200;
@@ -256,13 +287,16 @@ export class BrowseRepository {
     const sort = options.sort ?? 'confidence-desc';
     const version = this.version();
     return this.db.read(() => {
-      if (group !== 'unsorted') return this.memo(this.groupIdsKey(group, options.threshold, sort), version, () => this.groupIds(group, options.threshold, sort));
+      if (group !== 'unsorted')
+        return this.memo(this.groupIdsKey(group, options.threshold, sort), version, () => this.groupIds(group, options.threshold, sort));
       const run = this.run();
       return this.memo(`unsorted-ids:${run}:${options.threshold}:${sort}`, version, () => ({
         run,
         ids: Int32Array.from(
           this.db
-            .stmt<{ id: number }>(`SELECT i.id FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id WHERE ${UNSORTED} ORDER BY ${unsortedOrder(sort)}`)
+            .stmt<{ id: number }>(
+              `SELECT i.id FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id WHERE ${UNSORTED} ORDER BY ${unsortedOrder(sort)}`,
+            )
             .pluck()
             .all(run, options.threshold) as unknown as number[],
         ),
@@ -276,7 +310,9 @@ export class BrowseRepository {
     return this.db.read(() =>
       this.memo('image-dates', version, () => {
         const rows = this.db
-          .stmt<{ id: number; t: number | null; m: number }>(`SELECT id, taken_at AS t, mtime_ms AS m FROM images WHERE status IN ('ok', 'pending')`)
+          .stmt<{ id: number; t: number | null; m: number }>(
+            `SELECT id, taken_at AS t, mtime_ms AS m FROM images WHERE status IN ('ok', 'pending')`,
+          )
           .all();
         return new Map(rows.map((r) => [r.id, { date: r.t ?? r.m, taken: r.t !== null }]));
       }),
@@ -284,7 +320,10 @@ export class BrowseRepository {
   }
 
   /** The rows of `ids` (in that order) with their assignment in `run` (null: none). */
-  rowsByIds(run: number, ids: readonly number[]): Array<Omit<GroupImage, 'confidence' | 'pinned'> & { confidence: number | null; pinned: boolean; groupId: number | null }> {
+  rowsByIds(
+    run: number,
+    ids: readonly number[],
+  ): Array<Omit<GroupImage, 'confidence' | 'pinned'> & { confidence: number | null; pinned: boolean; groupId: number | null }> {
     if (ids.length === 0) return [];
     const rows = this.db
       .stmt<Omit<GroupImage, 'confidence' | 'pinned'> & { confidence: number | null; pinned: number | null; groupId: number | null }>(
@@ -303,7 +342,10 @@ export class BrowseRepository {
    * Usable images whose path (file name or folder, any case) contains every word of `words`,
    * and whose date (taken, else the file's) is in [from, to) when given; newest first.
    */
-  search(options: { words: readonly string[]; from?: number; to?: number; offset: number; limit: number }): { ids: number[]; total: number } {
+  search(options: { words: readonly string[]; from?: number; to?: number; offset: number; limit: number }): {
+    ids: number[];
+    total: number;
+  } {
     const like = (w: string) => `%${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const where = [`i.status = 'ok'`, ...options.words.map(() => `(i.rel_path LIKE ? ESCAPE '\\')`)];
     const params: unknown[] = options.words.map(like);
@@ -326,7 +368,10 @@ export class BrowseRepository {
   }
 
   /** Where `imageId` is in Unsorted as unsortedImages orders it (null when it is not there), and how many are there. */
-  unsortedImageIndex(imageId: number, options: { runId?: number; threshold: number; sort?: GroupImageSort }): { index: number | null; total: number } {
+  unsortedImageIndex(
+    imageId: number,
+    options: { runId?: number; threshold: number; sort?: GroupImageSort },
+  ): { index: number | null; total: number } {
     const run = this.run(options.runId);
     const ids = this.db
       .stmt<{ id: number }>(
@@ -340,12 +385,17 @@ export class BrowseRepository {
   }
 
   /** Unsorted: never assigned, removed by the user, or unpinned below the threshold. */
-  unsortedImages(options: { runId?: number; threshold: number; sort?: GroupImageSort; offset?: number; limit?: number }): { items: UnsortedRow[]; total: number } {
+  unsortedImages(options: { runId?: number; threshold: number; sort?: GroupImageSort; offset?: number; limit?: number }): {
+    items: UnsortedRow[];
+    total: number;
+  } {
     const run = this.run(options.runId);
     const where = UNSORTED;
     return this.db.read(() => {
       const total = this.db
-        .stmt<{ n: number }>(`SELECT count(*) AS n FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id WHERE ${where}`)
+        .stmt<{ n: number }>(
+          `SELECT count(*) AS n FROM images i LEFT JOIN assignments a ON a.run_id = ? AND a.image_id = i.id WHERE ${where}`,
+        )
         .get(run, options.threshold)!.n;
       const items = this.db
         .stmt<Omit<UnsortedRow, 'pinned'> & { pinned: number | null }>(
@@ -421,7 +471,9 @@ export class BrowseRepository {
   /** `root/relPath` of usable images, to order training rows independently of insertion order. */
   pathKeys(): Map<number, string> {
     const rows = this.db
-      .stmt<{ id: number; key: string }>(`SELECT i.id, l.root_path || '/' || i.rel_path AS key FROM images i JOIN libraries l ON l.id = i.library_id WHERE i.status = 'ok'`)
+      .stmt<{ id: number; key: string }>(
+        `SELECT i.id, l.root_path || '/' || i.rel_path AS key FROM images i JOIN libraries l ON l.id = i.library_id WHERE i.status = 'ok'`,
+      )
       .all();
     return new Map(rows.map((r) => [r.id, r.key]));
   }

@@ -9,13 +9,7 @@ import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync,
 import path from 'node:path';
 
 import { appDataDir } from './appData.js';
-import {
-  DatabaseCorruptError,
-  DatabaseReadOnlyError,
-  SchemaTooNewError,
-  StoreUsageError,
-  mapSqliteError,
-} from './errors.js';
+import { DatabaseCorruptError, DatabaseReadOnlyError, SchemaTooNewError, StoreUsageError, mapSqliteError } from './errors.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration, validateMigrations } from './migrations.js';
 
 export * from './errors.js';
@@ -44,7 +38,10 @@ export function thumbnailRelPath(contentHash: string, ext = 'webp'): string {
 
 /** `<db>.bak-v<old>-<UTC timestamp>` */
 export function backupPathFor(dbPath: string, oldVersion: number, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${dbPath}.bak-v${oldVersion}-${stamp}`;
 }
 
@@ -208,7 +205,8 @@ function readVersionWithoutWriting(file: string): number {
     const header = Buffer.alloc(100);
     const n = readSync(fd, header, 0, 100, 0);
     if (n === 0) return 0; // an empty file is an empty database
-    if (n < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\0') throw new DatabaseCorruptError(file, undefined, { untouched: true });
+    if (n < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\0')
+      throw new DatabaseCorruptError(file, undefined, { untouched: true });
     return header.readInt32BE(60);
   } catch (err) {
     throw mapSqliteError(err, file);
@@ -218,9 +216,11 @@ function readVersionWithoutWriting(file: string): number {
 }
 
 function userTableCount(raw: BetterSqlite3.Database): number {
-  return (raw.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get() as {
-    n: number;
-  }).n;
+  return (
+    raw.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get() as {
+      n: number;
+    }
+  ).n;
 }
 
 /**
@@ -296,7 +296,8 @@ function requireIntact(raw: BetterSqlite3.Database, file: string): void {
     problems = (raw.pragma('quick_check(20)') as Array<{ quick_check: string }>).map((r) => r.quick_check);
   } catch (err) {
     const mapped = mapSqliteError(err, file);
-    if (mapped instanceof DatabaseCorruptError) throw new DatabaseCorruptError(file, err, { untouched: true, problems: [String((err as Error).message)] });
+    if (mapped instanceof DatabaseCorruptError)
+      throw new DatabaseCorruptError(file, err, { untouched: true, problems: [String((err as Error).message)] });
     throw mapped;
   }
   if (problems.length !== 1 || problems[0] !== 'ok') throw new DatabaseCorruptError(file, undefined, { untouched: true, problems });

@@ -118,7 +118,9 @@ export class EditsRepository {
   // ---- snapshot machinery -------------------------------------------------------
 
   private capture(groupIds: readonly number[], keys: ReadonlyArray<[number, number]>, withActive: boolean): Snapshot {
-    const g = this.db.stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, color, created_at FROM groups WHERE id = ?');
+    const g = this.db.stmt<GroupDb>(
+      'SELECT id, run_id, cluster_index, name, origin, user_named, color, created_at FROM groups WHERE id = ?',
+    );
     const a = this.db.stmt<{ group_id: number | null; confidence: number; pinned: number }>(
       'SELECT group_id, confidence, pinned FROM assignments WHERE run_id = ? AND image_id = ?',
     );
@@ -184,9 +186,7 @@ export class EditsRepository {
         .run(kind, label, p.runId, p.refRunId ?? null, payload, Date.now());
       const editId = Number(r.lastInsertRowid);
       if (this.maxHistory > 0) {
-        this.db
-          .stmt('DELETE FROM edits WHERE id <= (SELECT id FROM edits ORDER BY id DESC LIMIT 1 OFFSET ?)')
-          .run(this.maxHistory);
+        this.db.stmt('DELETE FROM edits WHERE id <= (SELECT id FROM edits ORDER BY id DESC LIMIT 1 OFFSET ?)').run(this.maxHistory);
       }
       return { ...value, editId };
     });
@@ -203,16 +203,26 @@ export class EditsRepository {
       .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, color, created_at FROM groups WHERE id = ?')
       .get(groupId);
     if (!g) throw new StoreNotFoundError(GROUP_GONE);
-    if (g.run_id !== runId) throw new StaleEditError(`That group belongs to an earlier grouping (the images were regrouped since): nothing was changed`);
+    if (g.run_id !== runId)
+      throw new StaleEditError(`That group belongs to an earlier grouping (the images were regrouped since): nothing was changed`);
     return g;
   }
 
   /** A new group of the user's; its colour is the one given, else the run's smallest free slot. */
   private createUserGroup(runId: number, name: string, userNamed: boolean, color?: number): number {
-    const slot = color ?? smallestFree(this.db.stmt<{ c: number }>('SELECT color AS c FROM groups WHERE run_id = ? AND color IS NOT NULL').all(runId).map((r) => r.c));
+    const slot =
+      color ??
+      smallestFree(
+        this.db
+          .stmt<{ c: number }>('SELECT color AS c FROM groups WHERE run_id = ? AND color IS NOT NULL')
+          .all(runId)
+          .map((r) => r.c),
+      );
     return Number(
       this.db
-        .stmt(`INSERT INTO groups (run_id, cluster_index, name, origin, user_named, color, created_at) VALUES (?, NULL, ?, 'user', ?, ?, ?)`)
+        .stmt(
+          `INSERT INTO groups (run_id, cluster_index, name, origin, user_named, color, created_at) VALUES (?, NULL, ?, 'user', ?, ?, ?)`,
+        )
         .run(runId, name, userNamed ? 1 : 0, slot, Date.now()).lastInsertRowid,
     );
   }
@@ -252,9 +262,7 @@ export class EditsRepository {
         this.requireGroupInRun(targetId, run);
         for (const s of sources) this.requireGroupInRun(s, run);
         const imgs = this.db
-          .stmt<{ id: number }>(
-            `SELECT image_id AS id FROM assignments WHERE run_id = ? AND group_id IN (SELECT value FROM json_each(?))`,
-          )
+          .stmt<{ id: number }>(`SELECT image_id AS id FROM assignments WHERE run_id = ? AND group_id IN (SELECT value FROM json_each(?))`)
           .all(run, JSON.stringify(sources));
         return { runId: run, groupIds: [targetId, ...sources], assignmentKeys: imgs.map((r) => [run, r.id]) };
       },
@@ -301,7 +309,10 @@ export class EditsRepository {
         this.requireGroupInRun(groupId, run);
         const inGroup = this.db.stmt('SELECT 1 FROM assignments WHERE run_id = ? AND image_id = ? AND group_id = ?');
         for (const id of all) {
-          if (!inGroup.get(run, id, groupId)) throw new StaleEditError('Another edit moved images out of this group while it was being split: nothing was changed; split it again');
+          if (!inGroup.get(run, id, groupId))
+            throw new StaleEditError(
+              'Another edit moved images out of this group while it was being split: nothing was changed; split it again',
+            );
         }
         return { runId: run, groupIds: [groupId], assignmentKeys: all.map((id) => [run, id]) };
       },
@@ -349,7 +360,9 @@ export class EditsRepository {
     const clean = name.trim();
     return this.edit(
       'move-new',
-      clean ? `Move ${ids.length} image${ids.length === 1 ? '' : 's'} to new group "${clean}"` : `Move ${ids.length} image${ids.length === 1 ? '' : 's'} to a new group`,
+      clean
+        ? `Move ${ids.length} image${ids.length === 1 ? '' : 's'} to new group "${clean}"`
+        : `Move ${ids.length} image${ids.length === 1 ? '' : 's'} to a new group`,
       () => {
         const run = this.requireActiveRun();
         return { runId: run, groupIds: [], assignmentKeys: ids.map((id) => [run, id]) };
@@ -438,11 +451,17 @@ export class EditsRepository {
         if (run.status !== 'done') throw new StoreUsageError(`Run ${newRunId} is ${run.status}, not done`);
         const old = getActiveRunId(this.db);
         if (old === newRunId) throw new StoreUsageError(`Run ${newRunId} is already the current grouping`);
-        const newGroups = this.db.stmt<{ id: number }>('SELECT id FROM groups WHERE run_id = ?').all(newRunId).map((r) => r.id);
+        const newGroups = this.db
+          .stmt<{ id: number }>('SELECT id FROM groups WHERE run_id = ?')
+          .all(newRunId)
+          .map((r) => r.id);
         const pinned =
           old === null
             ? []
-            : this.db.stmt<{ id: number }>('SELECT image_id AS id FROM assignments WHERE run_id = ? AND pinned = 1').all(old).map((r) => r.id);
+            : this.db
+                .stmt<{ id: number }>('SELECT image_id AS id FROM assignments WHERE run_id = ? AND pinned = 1')
+                .all(old)
+                .map((r) => r.id);
         return {
           runId: newRunId,
           refRunId: old,
@@ -461,24 +480,38 @@ export class EditsRepository {
 
   private carryOver(newRun: number, lineage: ReadonlyMap<number, number>): { summary: ReclusterSummary; created: number[] } {
     const old = getActiveRunId(this.db);
-    const summary: ReclusterSummary = { previousRunId: old, renamedGroups: 0, keptNames: [], createdGroups: 0, carriedPins: 0, droppedNames: [], nameOffers: [] };
+    const summary: ReclusterSummary = {
+      previousRunId: old,
+      renamedGroups: 0,
+      keptNames: [],
+      createdGroups: 0,
+      carriedPins: 0,
+      droppedNames: [],
+      nameOffers: [],
+    };
     const created: number[] = [];
     if (old === null) return { summary, created };
 
     const allOld = this.db
-      .stmt<GroupDb>('SELECT id, run_id, cluster_index, name, origin, user_named, COALESCE(color, id) AS color, created_at FROM groups WHERE run_id = ? ORDER BY id')
+      .stmt<GroupDb>(
+        'SELECT id, run_id, cluster_index, name, origin, user_named, COALESCE(color, id) AS color, created_at FROM groups WHERE run_id = ? ORDER BY id',
+      )
       .all(old);
     // Groups the user emptied (every image moved out, merged away) are gone from every screen:
     // nothing of theirs goes on, and no message names them.
     const live = new Set(
       this.db
-        .stmt<{ g: number }>(`SELECT DISTINCT a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND a.group_id IS NOT NULL AND i.status IN ('ok', 'pending')`)
+        .stmt<{ g: number }>(
+          `SELECT DISTINCT a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND a.group_id IS NOT NULL AND i.status IN ('ok', 'pending')`,
+        )
         .all(old)
         .map((r) => r.g),
     );
     const oldGroups = allOld.filter((g) => live.has(g.id));
     const newGroups = this.db
-      .stmt<{ id: number; clusterIndex: number | null }>('SELECT id, cluster_index AS clusterIndex FROM groups WHERE run_id = ? ORDER BY cluster_index, id')
+      .stmt<{ id: number; clusterIndex: number | null }>(
+        'SELECT id, cluster_index AS clusterIndex FROM groups WHERE run_id = ? ORDER BY cluster_index, id',
+      )
       .all(newRun);
     const pins = this.db
       .stmt<{ imageId: number; groupId: number | null; confidence: number }>(
@@ -545,7 +578,14 @@ export class EditsRepository {
     const nameOf = this.db.stmt<{ name: string }>('SELECT name FROM groups WHERE id = ?');
     for (const g of dropped) {
       const h = home.get(g.id);
-      if (h) summary.nameOffers.push({ name: g.name, groupId: h.groupId, groupName: nameOf.get(h.groupId)?.name ?? '', count: h.count, of: h.of });
+      if (h)
+        summary.nameOffers.push({
+          name: g.name,
+          groupId: h.groupId,
+          groupName: nameOf.get(h.groupId)?.name ?? '',
+          count: h.count,
+          of: h.of,
+        });
     }
 
     const put = this.db.stmt(
@@ -593,7 +633,11 @@ export class EditsRepository {
       oldSize.set(og, (oldSize.get(og) ?? 0) + c);
       overlap.set(`${og}:${ng}`, c);
     }
-    for (const r of this.db.stmt<{ ng: number; c: number }>('SELECT group_id AS ng, count(*) AS c FROM assignments WHERE run_id = ? AND group_id IS NOT NULL GROUP BY group_id').all(newRun)) {
+    for (const r of this.db
+      .stmt<{ ng: number; c: number }>(
+        'SELECT group_id AS ng, count(*) AS c FROM assignments WHERE run_id = ? AND group_id IS NOT NULL GROUP BY group_id',
+      )
+      .all(newRun)) {
       newSize.set(r.ng, r.c);
     }
     const jaccard = (og: number, ng: number, c: number) => c / (oldSize.get(og)! + newSize.get(ng)! - c);
@@ -601,9 +645,11 @@ export class EditsRepository {
     const home = new Map<number, { groupId: number; count: number; of: number }>();
     for (const { og, ng, c } of overlaps) {
       const h = home.get(og);
-      if (!h || c > h.count || (c === h.count && jaccard(og, ng, c) > jaccard(og, h.groupId, h.count))) home.set(og, { groupId: ng, count: c, of: oldSize.get(og)! });
+      if (!h || c > h.count || (c === h.count && jaccard(og, ng, c) > jaccard(og, h.groupId, h.count)))
+        home.set(og, { groupId: ng, count: c, of: oldSize.get(og)! });
     }
-    const notMinority = (og: number, ng: number) => 2 * (overlap.get(`${og}:${ng}`) ?? 0) >= (newSize.get(ng) ?? 0) && (newSize.get(ng) ?? 0) > 0;
+    const notMinority = (og: number, ng: number) =>
+      2 * (overlap.get(`${og}:${ng}`) ?? 0) >= (newSize.get(ng) ?? 0) && (newSize.get(ng) ?? 0) > 0;
 
     const match = new Map<number, number>(); // old group -> new group
     const taken = new Set<number>();

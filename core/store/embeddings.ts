@@ -78,7 +78,8 @@ export class EmbeddingsRepository {
     );
     this.db.write(() => {
       const now = Date.now();
-      for (const it of items) ins.run(it.contentHash, model, it.view ?? '', it.vector.length, float32ToBlob(it.vector), now, it.engine ?? null);
+      for (const it of items)
+        ins.run(it.contentHash, model, it.view ?? '', it.vector.length, float32ToBlob(it.vector), now, it.engine ?? null);
     });
   }
 
@@ -91,8 +92,7 @@ export class EmbeddingsRepository {
 
   has(contentHash: string, model: string, view = ''): boolean {
     return (
-      this.db.stmt('SELECT 1 FROM embeddings WHERE content_hash = ? AND model = ? AND view = ?').get(contentHash, model, view) !==
-      undefined
+      this.db.stmt('SELECT 1 FROM embeddings WHERE content_hash = ? AND model = ? AND view = ?').get(contentHash, model, view) !== undefined
     );
   }
 
@@ -102,7 +102,10 @@ export class EmbeddingsRepository {
    * hash (duplicates are embedded once), by image id. Walk forward with `afterImageId` = last
    * imageId of the previous batch.
    */
-  missing(model: string, options: { limit?: number; afterImageId?: number; view?: string; alsoViews?: readonly string[] } = {}): EmbeddingTarget[] {
+  missing(
+    model: string,
+    options: { limit?: number; afterImageId?: number; view?: string; alsoViews?: readonly string[] } = {},
+  ): EmbeddingTarget[] {
     type Row = { imageId: number; contentHash: string; relPath: string; root: string };
     const also = options.alsoViews ?? [];
     const lacksViews = also.length
@@ -180,11 +183,10 @@ export class EmbeddingsRepository {
   }
 
   private loadSome(model: string, view: string, ids: readonly number[]): EmbeddingMatrix {
-    const s = this.db
-      .stmt<{ vector: Buffer }>(
-        `SELECT e.vector FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
+    const s = this.db.stmt<{ vector: Buffer }>(
+      `SELECT e.vector FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
          WHERE i.id = ?`,
-      );
+    );
     const found: Array<[number, Float32Array]> = [];
     for (const id of ids) {
       const r = s.get(model, view, id);
@@ -233,7 +235,8 @@ export class EmbeddingsRepository {
       const out = new Float32Array(rows.length * d);
       for (let r = 0; r < rows.length; r++) {
         const v = get(rows[r]!);
-        if (v.length !== d) throw new StoreUsageError(`Embedding of image ${imageIds[Math.floor(rows[r]! / V)]} has ${v.length} dims, expected ${d}`);
+        if (v.length !== d)
+          throw new StoreUsageError(`Embedding of image ${imageIds[Math.floor(rows[r]! / V)]} has ${v.length} dims, expected ${d}`);
         out.set(v, r * d);
       }
       return out;
@@ -309,7 +312,9 @@ export class EmbeddingsRepository {
   /** How many embeddings of `model` each engine made (null: not recorded). */
   engines(model: string): Array<{ engine: string | null; count: number }> {
     return this.db
-      .stmt<{ engine: string | null; count: number }>('SELECT engine, count(*) AS count FROM embeddings WHERE model = ? GROUP BY engine ORDER BY engine')
+      .stmt<{ engine: string | null; count: number }>(
+        'SELECT engine, count(*) AS count FROM embeddings WHERE model = ? GROUP BY engine ORDER BY engine',
+      )
       .all(model);
   }
 

@@ -32,7 +32,10 @@ export class SchemaTooNewError extends StoreError {
 
 /** The database (or its folder) cannot be written. Nothing was written. */
 export class DatabaseReadOnlyError extends StoreError {
-  constructor(readonly file: string, cause?: unknown) {
+  constructor(
+    readonly file: string,
+    cause?: unknown,
+  ) {
     super(
       `Database ${file} is read-only`,
       `The library database at ${file} is read-only (or its folder is), so changes cannot be saved. ` +
@@ -44,7 +47,10 @@ export class DatabaseReadOnlyError extends StoreError {
 
 /** The disk is full (or the database hit its size limit). The batch in flight was rolled back. */
 export class DiskFullError extends StoreError {
-  constructor(readonly file: string, cause?: unknown) {
+  constructor(
+    readonly file: string,
+    cause?: unknown,
+  ) {
     super(
       `Disk full while writing ${file}`,
       `The disk holding the library database (${file}) is full. The last change was not saved; ` +
@@ -77,12 +83,11 @@ export class InstanceLockedError extends StoreError {
 
 /** Another connection held a write lock for longer than busy_timeout. */
 export class DatabaseBusyError extends StoreError {
-  constructor(readonly file: string, cause?: unknown) {
-    super(
-      `Database ${file} is busy`,
-      `The library database is busy (another task is writing). Please try again in a moment.`,
-      { cause },
-    );
+  constructor(
+    readonly file: string,
+    cause?: unknown,
+  ) {
+    super(`Database ${file} is busy`, `The library database is busy (another task is writing). Please try again in a moment.`, { cause });
   }
 }
 
@@ -131,7 +136,10 @@ export class DatabaseCorruptError extends StoreError {
 
 /** The database file would live inside a photo folder, which Constellate never writes to. */
 export class DatabaseInsidePhotoFolderError extends StoreError {
-  constructor(readonly file: string, readonly root: string) {
+  constructor(
+    readonly file: string,
+    readonly root: string,
+  ) {
     super(
       `Database ${file} lies inside photo folder ${root}`,
       `The library database (${file}) is inside the photo folder ${root}. Constellate never writes into ` +

@@ -176,7 +176,14 @@ export class ImagesRepository {
   upsertScanned(libraryId: number, generation: number, files: readonly ScannedFile[]): ScanBatchResult {
     const result: ScanBatchResult = { inserted: 0, changed: 0, unchanged: 0, restored: 0, touched: [] };
     if (files.length === 0) return result;
-    const find = this.db.stmt<{ id: number; size: number; mtimeMs: number; status: ImageStatus; contentHash: string | null; skipReason: string | null }>(
+    const find = this.db.stmt<{
+      id: number;
+      size: number;
+      mtimeMs: number;
+      status: ImageStatus;
+      contentHash: string | null;
+      skipReason: string | null;
+    }>(
       'SELECT id, size, mtime_ms AS mtimeMs, status, content_hash AS contentHash, skip_reason AS skipReason FROM images WHERE library_id = ? AND rel_path = ?',
     );
     const insert = this.db.stmt(
@@ -203,7 +210,12 @@ export class ImagesRepository {
         if (!row) {
           insert.run(libraryId, f.relPath, path.basename(f.relPath), f.size, mtime, generation, now, now);
           result.inserted++;
-        } else if (row.size === f.size && row.mtimeMs !== mtime && row.contentHash !== null && (row.status === 'ok' || row.status === 'missing')) {
+        } else if (
+          row.size === f.size &&
+          row.mtimeMs !== mtime &&
+          row.contentHash !== null &&
+          (row.status === 'ok' || row.status === 'missing')
+        ) {
           touch.run(generation, row.id);
           result.touched.push({ id: row.id, relPath: f.relPath, size: f.size, mtimeMs: mtime, contentHash: row.contentHash });
         } else if (row.size !== f.size || row.mtimeMs !== mtime) {
@@ -304,7 +316,11 @@ export class ImagesRepository {
         ids.set(it.id, it.id);
       }
       // Moved/renamed files: fold into the missing row with the same content.
-      for (const { newId, oldId } of adoptMovedImages(this.db, items.map((i) => i.id))) ids.set(newId, oldId);
+      for (const { newId, oldId } of adoptMovedImages(
+        this.db,
+        items.map((i) => i.id),
+      ))
+        ids.set(newId, oldId);
     });
     return ids;
   }
@@ -313,7 +329,11 @@ export class ImagesRepository {
    * Usable images the details pass (EXIF dates, perceptual hash) has not read at `version` yet,
    * in id order after `afterId`; of the libraries given, else all.
    */
-  needingDetails(version: number, limit: number, options: { afterId?: number; libraryIds?: readonly number[] } = {}): Array<{ id: number; absPath: string; thumbPath: string | null }> {
+  needingDetails(
+    version: number,
+    limit: number,
+    options: { afterId?: number; libraryIds?: readonly number[] } = {},
+  ): Array<{ id: number; absPath: string; thumbPath: string | null }> {
     return this.db
       .stmt<{ id: number; root: string; relPath: string; thumbPath: string | null }>(
         `SELECT i.id, l.root_path AS root, i.rel_path AS relPath, i.thumb_path AS thumbPath FROM images i JOIN libraries l ON l.id = i.library_id
@@ -328,8 +348,13 @@ export class ImagesRepository {
    * What the details pass read (one transaction). `date` undefined: the file could not be read,
    * its date stays as it was; null: it has none (dated by its file time).
    */
-  setDetails(items: ReadonlyArray<{ id: number; date?: { takenAt: number; takenOffset: number | null } | null; phash: string | null }>, version: number): void {
-    const withDate = this.db.stmt('UPDATE images SET taken_at = ?, taken_offset = ?, phash = COALESCE(?, phash), details_version = ? WHERE id = ?');
+  setDetails(
+    items: ReadonlyArray<{ id: number; date?: { takenAt: number; takenOffset: number | null } | null; phash: string | null }>,
+    version: number,
+  ): void {
+    const withDate = this.db.stmt(
+      'UPDATE images SET taken_at = ?, taken_offset = ?, phash = COALESCE(?, phash), details_version = ? WHERE id = ?',
+    );
     const withoutDate = this.db.stmt('UPDATE images SET phash = COALESCE(?, phash), details_version = ? WHERE id = ?');
     this.db.write(() => {
       for (const it of items) {
@@ -390,7 +415,9 @@ export class ImagesRepository {
    */
   knownContentSizes(): Float64Array {
     const sizes = this.db
-      .stmt<number>('SELECT DISTINCT size FROM images WHERE content_hash IS NOT NULL AND width IS NOT NULL AND thumb_path IS NOT NULL ORDER BY size')
+      .stmt<number>(
+        'SELECT DISTINCT size FROM images WHERE content_hash IS NOT NULL AND width IS NOT NULL AND thumb_path IS NOT NULL ORDER BY size',
+      )
       .pluck(true)
       .all();
     return Float64Array.from(sizes);
@@ -471,7 +498,9 @@ export class ImagesRepository {
   /** A library's usable (status ok) images, id and path, by id. */
   listUsable(libraryId: number): Array<{ id: number; relPath: string }> {
     return this.db
-      .stmt<{ id: number; relPath: string }>(`SELECT id, rel_path AS relPath FROM images WHERE library_id = ? AND status = 'ok' ORDER BY id`)
+      .stmt<{ id: number; relPath: string }>(
+        `SELECT id, rel_path AS relPath FROM images WHERE library_id = ? AND status = 'ok' ORDER BY id`,
+      )
       .all(libraryId);
   }
 

@@ -60,7 +60,14 @@ export {
 } from './embeddings.js';
 export { RunsRepository, type Run, type RunStatus, type NewRun, type RunModel } from './runs.js';
 export { GroupsRepository, type Group, type GroupOrigin, type Assignment, type AssignmentInput } from './groups.js';
-export { BrowseRepository, compareGroupNames, type BrowseGroupSummary, type GroupImage, type GroupImageSort, type UnsortedRow } from './browse.js';
+export {
+  BrowseRepository,
+  compareGroupNames,
+  type BrowseGroupSummary,
+  type GroupImage,
+  type GroupImageSort,
+  type UnsortedRow,
+} from './browse.js';
 export { DuplicatesRepository, type DuplicateIndex } from './duplicates.js';
 export { EditsRepository, type EditKind, type EditEntry, type EditResult, type SplitPart, type ReclusterSummary } from './edits.js';
 

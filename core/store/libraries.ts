@@ -179,10 +179,7 @@ export class LibrariesRepository {
  * renames/moves. `candidateIds` limits the new rows considered (null = all).
  * Must run inside a write transaction. Returns the folded pairs.
  */
-export function adoptMovedImages(
-  db: Database,
-  candidateIds: readonly number[] | null,
-): Array<{ newId: number; oldId: number }> {
+export function adoptMovedImages(db: Database, candidateIds: readonly number[] | null): Array<{ newId: number; oldId: number }> {
   type Pair = { newId: number; oldId: number };
   // Common case first: nothing is missing, so nothing can have moved.
   if (!db.stmt(`SELECT 1 FROM images WHERE status = 'missing' LIMIT 1`).get()) return [];

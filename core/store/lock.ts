@@ -21,7 +21,19 @@
  * database without taking the lock; only the app's main process holds it.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -230,7 +242,9 @@ function takeLockFile(lockPath: string, dbPath: string, info: LockInfo, options:
       // lock's temp file, which the user never asked about.
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw new StoreUsageError(`cannot create files in ${path.dirname(dbPath)}, so the database cannot be kept there: choose another location`);
+        throw new StoreUsageError(
+          `cannot create files in ${path.dirname(dbPath)}, so the database cannot be kept there: choose another location`,
+        );
       }
       throw mapSqliteError(err, dbPath);
     }

@@ -181,7 +181,8 @@ export const MIGRATIONS: readonly Migration[] = [
       db.function('constellate_calibrate', { deterministic: true }, (c: unknown) => cal(Number(c)));
       db.exec(`UPDATE assignments SET confidence = constellate_calibrate(confidence) WHERE pinned = 0`);
       const t = db.prepare(`SELECT value FROM app_state WHERE key = 'unsorted_threshold'`).get() as { value: string } | undefined;
-      if (t && Number.isFinite(Number(t.value))) db.prepare(`UPDATE app_state SET value = ? WHERE key = 'unsorted_threshold'`).run(String(cal(Number(t.value))));
+      if (t && Number.isFinite(Number(t.value)))
+        db.prepare(`UPDATE app_state SET value = ? WHERE key = 'unsorted_threshold'`).run(String(cal(Number(t.value))));
       const edits = db.prepare('SELECT id, payload FROM edits').all() as Array<{ id: number; payload: string }>;
       const put = db.prepare('UPDATE edits SET payload = ? WHERE id = ?');
       type Snap = { assignments?: Array<[number, number, number | null, number, number] | [number, number]> };

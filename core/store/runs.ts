@@ -117,7 +117,15 @@ export class RunsRepository {
   }
 
   /** Replace the given JSON fields / backend while the run is going (progressive timings). */
-  update(id: number, fields: { timings?: Record<string, unknown>; metrics?: Record<string, unknown>; backend?: string | null; params?: Record<string, unknown> }): void {
+  update(
+    id: number,
+    fields: {
+      timings?: Record<string, unknown>;
+      metrics?: Record<string, unknown>;
+      backend?: string | null;
+      params?: Record<string, unknown>;
+    },
+  ): void {
     this.db.write(() => {
       const cur = this.get(id);
       if (!cur) throw new StoreNotFoundError(`No run ${id}`);
@@ -135,7 +143,12 @@ export class RunsRepository {
 
   finish(
     id: number,
-    result: { status: Exclude<RunStatus, 'running'>; error?: string | null; timings?: Record<string, unknown>; metrics?: Record<string, unknown> },
+    result: {
+      status: Exclude<RunStatus, 'running'>;
+      error?: string | null;
+      timings?: Record<string, unknown>;
+      metrics?: Record<string, unknown>;
+    },
   ): void {
     this.db.write(() => {
       if (result.timings || result.metrics) this.update(id, { timings: result.timings, metrics: result.metrics });
@@ -153,9 +166,8 @@ export class RunsRepository {
   markInterrupted(): number {
     return this.db.write(
       () =>
-        this.db
-          .stmt(`UPDATE runs SET status = 'failed', error = 'interrupted', finished_at = ? WHERE status = 'running'`)
-          .run(Date.now()).changes,
+        this.db.stmt(`UPDATE runs SET status = 'failed', error = 'interrupted', finished_at = ? WHERE status = 'running'`).run(Date.now())
+          .changes,
     );
   }
 
@@ -168,7 +180,13 @@ export class RunsRepository {
            ON CONFLICT (run_id) DO UPDATE SET format = excluded.format, meta_json = excluded.meta_json,
              data = excluded.data, created_at = excluded.created_at`,
         )
-        .run(runId, model.format, JSON.stringify(model.meta ?? {}), Buffer.from(model.data.buffer, model.data.byteOffset, model.data.byteLength), Date.now());
+        .run(
+          runId,
+          model.format,
+          JSON.stringify(model.meta ?? {}),
+          Buffer.from(model.data.buffer, model.data.byteOffset, model.data.byteLength),
+          Date.now(),
+        );
     });
   }
 

@@ -33,7 +33,8 @@ export function groupActions(app: App) {
     // group's that were below it (in Unsorted) rise above it and join a part. Say which, so
     // the counts add up ("4, 6 and 5 images; 1 from Unsorted joined them", of 14).
     const unsorted = g.count - sizes.reduce((a, b) => a + b, 0);
-    const tail = unsorted > 0 ? `; ${fmtCount(unsorted)} went to Unsorted` : unsorted < 0 ? `; ${fmtCount(-unsorted)} from Unsorted joined them` : '';
+    const tail =
+      unsorted > 0 ? `; ${fmtCount(unsorted)} went to Unsorted` : unsorted < 0 ? `; ${fmtCount(-unsorted)} from Unsorted joined them` : '';
     return `${head} ${list} images${tail}`;
   };
   return {
@@ -49,7 +50,12 @@ export function groupActions(app: App) {
           if (!name) return 'A group needs a name'; // the field's "required" lets spaces through
           if (name === g.name) return null;
           let error: string | null = null;
-          out = await app.edits.act(`Renamed to “${name}”`, () => c.renameGroup({ groupId: g.id, name }), null, (m) => (error = m));
+          out = await app.edits.act(
+            `Renamed to “${name}”`,
+            () => c.renameGroup({ groupId: g.id, name }),
+            null,
+            (m) => (error = m),
+          );
           return error;
         },
       });
@@ -83,14 +89,20 @@ export function groupActions(app: App) {
       const parts = Number(v?.['parts']);
       if (!v || !Number.isInteger(parts) || parts < 2) return null;
       // Re-clustering takes seconds: say so while it runs, then what came of it.
-      return app.edits.act((res) => splitOutcome(g, res.groupIds), () => c.splitGroup({ groupId: g.id, parts }), `Splitting “${g.name}” into ${parts}…`);
+      return app.edits.act(
+        (res) => splitOutcome(g, res.groupIds),
+        () => c.splitGroup({ groupId: g.id, parts }),
+        `Splitting “${g.name}” into ${parts}…`,
+      );
     },
 
     async recluster(current: number) {
       const v = await app.dialogs.ask({
         title: 'Regroup everything',
         body: 'With the same number of groups, training starts from your groups and learns from the images you moved or pinned; every group keeps its name. With another number, it starts afresh: groups holding pinned images go on with their names, and any other name goes to a group made at least half of its images. Undoable.',
-        fields: [{ name: 'groups', label: 'Number of groups', type: 'number', required: true, value: Math.max(2, current), min: 2, max: 1000 }],
+        fields: [
+          { name: 'groups', label: 'Number of groups', type: 'number', required: true, value: Math.max(2, current), min: 2, max: 1000 },
+        ],
         confirm: 'Regroup',
       });
       const groups = Number(v?.['groups']);
@@ -154,7 +166,15 @@ export function groupActions(app: App) {
             ],
           },
           // Only for a new group: hidden (and so not required) while an existing one is chosen.
-          { name: 'name', label: 'New group name', type: 'text', required: true, when: { field: 'to', is: '__new' }, value: '', placeholder: 'e.g. Beach 2023' },
+          {
+            name: 'name',
+            label: 'New group name',
+            type: 'text',
+            required: true,
+            when: { field: 'to', is: '__new' },
+            value: '',
+            placeholder: 'e.g. Beach 2023',
+          },
         ],
         confirm: 'Move',
         // A new group's name that is refused ("Unsorted") is shown in the dialog, which stays open.
@@ -166,9 +186,22 @@ export function groupActions(app: App) {
           // Names are unique whatever the case (the core refuses a second "Birds"): the group
           // typed is the group meant.
           const existing = groups.find((g) => g.name.toLowerCase() === name.toLowerCase());
-          if (existing && existing.id === exclude) return `${imageIds.length === 1 ? 'It is' : 'They are'} already in “${existing.name}”: choose another group`;
-          if (existing) moved = await app.edits.act(`Moved ${count} to “${existing.name}”`, () => c.moveImages({ imageIds, to: { groupId: existing.id } }), null, (m) => (error = m));
-          else moved = await app.edits.act(`Moved ${count} to new group “${name}”`, () => c.moveImages({ imageIds, to: { newGroupName: name } }), null, (m) => (error = m));
+          if (existing && existing.id === exclude)
+            return `${imageIds.length === 1 ? 'It is' : 'They are'} already in “${existing.name}”: choose another group`;
+          if (existing)
+            moved = await app.edits.act(
+              `Moved ${count} to “${existing.name}”`,
+              () => c.moveImages({ imageIds, to: { groupId: existing.id } }),
+              null,
+              (m) => (error = m),
+            );
+          else
+            moved = await app.edits.act(
+              `Moved ${count} to new group “${name}”`,
+              () => c.moveImages({ imageIds, to: { newGroupName: name } }),
+              null,
+              (m) => (error = m),
+            );
           return error;
         },
       });
@@ -176,7 +209,9 @@ export function groupActions(app: App) {
       if (v['to'] === '__new') return moved;
       const gid = Number(v['to']);
       const gname = groups.find((g) => g.id === gid)?.name ?? 'group';
-      return app.edits.act(`Moved ${plural(imageIds.length, 'image')} to “${gname}”`, () => c.moveImages({ imageIds, to: { groupId: gid } }));
+      return app.edits.act(`Moved ${plural(imageIds.length, 'image')} to “${gname}”`, () =>
+        c.moveImages({ imageIds, to: { groupId: gid } }),
+      );
     },
 
     moveToGroup,
@@ -206,7 +241,9 @@ export function groupActions(app: App) {
 
     async pin(imageIds: number[], pinned = true) {
       if (!imageIds.length) return null;
-      return app.edits.act(`${pinned ? 'Pinned' : 'Unpinned'} ${plural(imageIds.length, 'image')}`, () => c.pinImages({ imageIds, pinned }));
+      return app.edits.act(`${pinned ? 'Pinned' : 'Unpinned'} ${plural(imageIds.length, 'image')}`, () =>
+        c.pinImages({ imageIds, pinned }),
+      );
     },
   };
 }

@@ -15,7 +15,10 @@ export function plural(n: number, one: string, many = `${one}s`): string {
  * "/x/sorted.csv", "/x/sorted.json"), so a folder path is never reused as a file name.
  */
 export function exportPathFor(out: string, format: 'folders' | 'csv' | 'json'): string {
-  const base = out.trim().replace(/[\\/]+$/, '').replace(/\.(csv|json)$/i, '');
+  const base = out
+    .trim()
+    .replace(/[\\/]+$/, '')
+    .replace(/\.(csv|json)$/i, '');
   if (!base) return '';
   return format === 'folders' ? base : `${base}.${format}`;
 }
@@ -108,8 +111,12 @@ export function jobDoneText(job: JobState): string {
   const p = job.placed;
   if (p) {
     const parts = [p.placed === 0 ? 'No new or changed images' : `Placed ${plural(p.placed, 'new or changed image')} in your groups`];
-    if (p.unsorted) parts.push(`of those, ${fmtCount(p.unsorted)} ${p.unsorted === 1 ? 'fits' : 'fit'} no group well and went to Unsorted, where Regroup… makes groups for them`);
-    if (p.newlyMissing) parts.push(`${plural(p.newlyMissing, 'image')} no longer in ${p.newlyMissing === 1 ? 'its folder' : 'their folders'}`);
+    if (p.unsorted)
+      parts.push(
+        `of those, ${fmtCount(p.unsorted)} ${p.unsorted === 1 ? 'fits' : 'fit'} no group well and went to Unsorted, where Regroup… makes groups for them`,
+      );
+    if (p.newlyMissing)
+      parts.push(`${plural(p.newlyMissing, 'image')} no longer in ${p.newlyMissing === 1 ? 'its folder' : 'their folders'}`);
     return parts.join('; ');
   }
   if (job.model) return `Added ${job.model.name}: Libraries > Models > Use switches the library to it`;
@@ -121,7 +128,10 @@ export function jobDoneText(job: JobState): string {
   const offered = new Set((s.names?.offers ?? []).map((o) => o.name));
   const lost = (s.names?.dropped ?? []).filter((n) => !offered.has(n));
   for (const o of s.names?.offers ?? []) parts.push(nameOfferText(o));
-  if (lost.length) parts.push(`no group is mostly ${lost.map((n) => `“${n}”`).join(', ')} any more: ${lost.length === 1 ? 'that name was' : 'those names were'} dropped`);
+  if (lost.length)
+    parts.push(
+      `no group is mostly ${lost.map((n) => `“${n}”`).join(', ')} any more: ${lost.length === 1 ? 'that name was' : 'those names were'} dropped`,
+    );
   return parts.join('; ');
 }
 

@@ -207,7 +207,14 @@ export function pan(cam: Camera, dxPx: number, dyPx: number): Camera {
  * otherwise those within `marginPx` of the view once zooming has left at most `limit` there
  * (null: too many in view to tell apart; dots).
  */
-export function pointsForThumbnails(grid: SpatialGrid, cam: Camera, width: number, height: number, limit: number, marginPx: number): number[] | null {
+export function pointsForThumbnails(
+  grid: SpatialGrid,
+  cam: Camera,
+  width: number,
+  height: number,
+  limit: number,
+  marginPx: number,
+): number[] | null {
   const n = grid.xy.length / 2;
   if (n <= limit) return Array.from({ length: n }, (_, i) => i);
   const [ax, ay] = toData(cam, width, height, -marginPx, -marginPx);
@@ -223,13 +230,40 @@ export function pointsForThumbnails(grid: SpatialGrid, cam: Camera, width: numbe
  * test/renderer/lib.test.ts checks those numbers. Golden-angle hues stood three near-identical
  * greens side by side, worse in dark mode.
  */
-export const PALETTE_LIGHT = ['#1f6fbf', '#c45a00', '#2a7f2a', '#7b3fb5', '#c62b2b', '#00807a', '#b0308f', '#8a5a2b', '#6b7a00', '#34449e', '#c2185b', '#0b7fa6'] as const;
-export const PALETTE_DARK = ['#6ea8ff', '#ffa24c', '#6fd36f', '#c39bff', '#ff7a7a', '#4fd1c5', '#f07ad8', '#d9b07a', '#e6d85a', '#a3e635', '#ff5c8a', '#b0c4de'] as const;
+export const PALETTE_LIGHT = [
+  '#1f6fbf',
+  '#c45a00',
+  '#2a7f2a',
+  '#7b3fb5',
+  '#c62b2b',
+  '#00807a',
+  '#b0308f',
+  '#8a5a2b',
+  '#6b7a00',
+  '#34449e',
+  '#c2185b',
+  '#0b7fa6',
+] as const;
+export const PALETTE_DARK = [
+  '#6ea8ff',
+  '#ffa24c',
+  '#6fd36f',
+  '#c39bff',
+  '#ff7a7a',
+  '#4fd1c5',
+  '#f07ad8',
+  '#d9b07a',
+  '#e6d85a',
+  '#a3e635',
+  '#ff5c8a',
+  '#b0c4de',
+] as const;
 /** Unsorted's grey, per scheme. */
 export const UNSORTED_LIGHT = '#9ea3ab';
 export const UNSORTED_DARK = '#73787f';
 
-const rgbOf = (hex: string): [number, number, number] => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255) as [number, number, number];
+const rgbOf = (hex: string): [number, number, number] =>
+  [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255) as [number, number, number];
 
 /**
  * The colour of a group's colour slot (GroupSummary.color), grey for Unsorted (null): the

@@ -47,7 +47,12 @@ describe('listGroups', () => {
     const names = (await call('listGroups', { sort: 'name' })).groups.map((g) => g.name);
     expect(names).toEqual(Array.from({ length: 12 }, (_, i) => `Group ${i + 1}`));
     // So does a search by name.
-    expect(store.browse.groupSummaries({ threshold: -Infinity, sort: 'name', query: 'Group 1', typical: 0 }).map((g) => g.name)).toEqual(['Group 1', 'Group 10', 'Group 11', 'Group 12']);
+    expect(store.browse.groupSummaries({ threshold: -Infinity, sort: 'name', query: 'Group 1', typical: 0 }).map((g) => g.name)).toEqual([
+      'Group 1',
+      'Group 10',
+      'Group 11',
+      'Group 12',
+    ]);
   });
 });
 
@@ -57,7 +62,8 @@ describe('locateImage', () => {
     for (const sort of ['confidence-desc', 'confidence-asc', 'name'] as const) {
       const { items, total } = await call('listGroupImages', { groupId: g, sort, limit: 100 });
       expect(total).toBe(5);
-      for (const [i, item] of items.entries()) expect(await call('locateImage', { groupId: g, imageId: item.id, sort })).toEqual({ index: i, total });
+      for (const [i, item] of items.entries())
+        expect(await call('locateImage', { groupId: g, imageId: item.id, sort })).toEqual({ index: i, total });
     }
     const other = (await call('listGroupImages', { groupId: groupIds[4]!, limit: 1 })).items[0]!.id;
     expect(await call('locateImage', { groupId: g, imageId: other })).toEqual({ index: null, total: 5 });

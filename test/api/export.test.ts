@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 describe('exportGroups', () => {
-  it('expands ~ to the home folder and refuses a relative path (it went under the server\'s working directory)', async () => {
+  it("expands ~ to the home folder and refuses a relative path (it went under the server's working directory)", async () => {
     const home = mkdtempSync(path.join(tmpdir(), 'cs-home-'));
     const saved = process.env.HOME;
     process.env.HOME = home; // os.homedir() reads it
@@ -50,7 +50,9 @@ describe('exportGroups', () => {
         message: `${out} is not a full path: give a full path, e.g. /home/me/Pictures/sorted`,
       });
     }
-    await expect(call('exportGroups', { format: 'csv', out: 'groups.csv' })).rejects.toMatchObject({ message: expect.stringContaining('e.g. /home/me/groups.csv') });
+    await expect(call('exportGroups', { format: 'csv', out: 'groups.csv' })).rejects.toMatchObject({
+      message: expect.stringContaining('e.g. /home/me/groups.csv'),
+    });
     expect(existsSync(path.join(process.cwd(), 'w3sorted'))).toBe(false);
   });
 
@@ -58,7 +60,9 @@ describe('exportGroups', () => {
     rmSync(fx.files['cat2.jpg']!);
     const out = path.join(fx.dir, 'export');
     const preview = await call('exportGroups', { format: 'folders', out, dryRun: true });
-    expect(preview.failed).toEqual([{ imageId: 2, path: fx.files['cat2.jpg'], reason: expect.stringMatching(/not found: deleted or moved/) }]);
+    expect(preview.failed).toEqual([
+      { imageId: 2, path: fx.files['cat2.jpg'], reason: expect.stringMatching(/not found: deleted or moved/) },
+    ]);
     const plan = await call('exportGroups', { format: 'folders', out });
     expect(plan.written).toBe(4);
     expect(plan.failed.map((f) => f.path)).toEqual([fx.files['cat2.jpg']]);
@@ -70,16 +74,24 @@ describe('exportGroups', () => {
     const out = path.join(fx.dir, 'a-file');
     writeFileSync(out, 'keep me');
     for (const dryRun of [true, false]) {
-      await expect(call('exportGroups', { format: 'folders', out, dryRun })).rejects.toMatchObject({ code: 'invalid-input', message: `${out} is a file, not a folder` });
+      await expect(call('exportGroups', { format: 'folders', out, dryRun })).rejects.toMatchObject({
+        code: 'invalid-input',
+        message: `${out} is a file, not a folder`,
+      });
     }
-    await expect(call('exportGroups', { format: 'csv', out: path.join(out, 'g.csv') })).rejects.toMatchObject({ code: 'invalid-input', message: `${out} is a file, not a folder` });
+    await expect(call('exportGroups', { format: 'csv', out: path.join(out, 'g.csv') })).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: `${out} is a file, not a folder`,
+    });
     expect(readFileSync(out, 'utf8')).toBe('keep me');
   });
 
   it('writes the marker with the database, and says when the folder is inside a library', async () => {
     const out = path.join(fx.library, 'sorted');
     const preview = await call('exportGroups', { format: 'folders', out, dryRun: true });
-    expect(preview.notes).toEqual([expect.stringContaining(`inside library ${fx.library}: a marker file (.constellate-export) keeps the export out of its scans`)]);
+    expect(preview.notes).toEqual([
+      expect.stringContaining(`inside library ${fx.library}: a marker file (.constellate-export) keeps the export out of its scans`),
+    ]);
     await call('exportGroups', { format: 'folders', out });
     expect(JSON.parse(readFileSync(path.join(out, EXPORT_MARKER), 'utf8'))).toMatchObject({ app: 'constellate', database: fx.db });
     // exporting again: nothing doubled
@@ -87,7 +99,9 @@ describe('exportGroups', () => {
     expect(again).toMatchObject({ written: 0, alreadyThere: 5, conflicts: [] });
     expect(readdirSync(path.join(out, 'Cats'))).toHaveLength(3);
     // the library's own photo folder would be hidden by the marker: refused
-    await expect(call('exportGroups', { format: 'folders', out: path.join(fx.library, 'cats'), dryRun: true })).rejects.toMatchObject({ code: 'invalid-input' });
+    await expect(call('exportGroups', { format: 'folders', out: path.join(fx.library, 'cats'), dryRun: true })).rejects.toMatchObject({
+      code: 'invalid-input',
+    });
   });
 
   it('re-exporting after a move removes the copy the earlier export left in the old group; the preview says so first', async () => {
@@ -111,7 +125,9 @@ describe('exportGroups', () => {
     const file = path.join(fx.dir, 'g.csv');
     await call('exportGroups', { format: 'csv', out: file });
     const [header, first] = readFileSync(file, 'utf8').split('\n');
-    expect(header).toBe('path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash,taken_at,duplicate_of');
+    expect(header).toBe(
+      'path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash,taken_at,duplicate_of',
+    );
     expect(first).toMatch(/,false,,,.*,cats\/cat1\.jpg,export-fixture:0,,$/);
   });
 
@@ -120,7 +136,9 @@ describe('exportGroups', () => {
     mkdirSync(folder);
     const plan = await call('exportGroups', { format: 'csv', out: folder });
     expect(plan.groups[0]!.target).toBe(path.join(folder, 'constellate-groups.csv'));
-    expect(readFileSync(path.join(folder, 'constellate-groups.csv'), 'utf8').split('\n')[0]).toMatch(/^path,group_id,group_name,confidence,/);
+    expect(readFileSync(path.join(folder, 'constellate-groups.csv'), 'utf8').split('\n')[0]).toMatch(
+      /^path,group_id,group_name,confidence,/,
+    );
     expect(existsSync(path.join(fx.dir, 'f1 (2)'))).toBe(false);
   });
 });

@@ -42,11 +42,14 @@ interface Res {
 function get(p: string): Promise<Res> {
   return new Promise((resolve, reject) => {
     const url = `${p}${p.includes('?') ? '&' : '?'}token=${server.token}`;
-    const r = request({ host: '127.0.0.1', port: server.port, method: 'GET', path: url, headers: { host: `127.0.0.1:${server.port}` } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
-    });
+    const r = request(
+      { host: '127.0.0.1', port: server.port, method: 'GET', path: url, headers: { host: `127.0.0.1:${server.port}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
+      },
+    );
     r.on('error', reject);
     r.end();
   });
@@ -66,7 +69,12 @@ function post(method: string, body: unknown): Promise<{ status: number; json: { 
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code: string; message: string } } }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code: string; message: string } },
+          }),
+        );
       },
     );
     r.on('error', reject);
@@ -206,7 +214,7 @@ describe('an edit racing another edit (issue 22, case 7)', () => {
 });
 
 describe('refused library folders (issue 22, case 8)', () => {
-  it('are the caller\'s error with a plain message, and add nothing', async () => {
+  it("are the caller's error with a plain message, and add nothing", async () => {
     const libraries = (await call('listLibraries')).length;
     const cases: Array<[string, number, RegExp]> = [
       ['/', 400, /^\/ is the whole disk, not a folder of photos: choose the folder that holds your photos$/],

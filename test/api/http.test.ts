@@ -47,11 +47,14 @@ interface Res {
 
 function req(method: string, p: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port: server.port, method, path: p, headers: { host: `127.0.0.1:${server.port}`, ...opts.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const r = request(
+      { host: '127.0.0.1', port: server.port, method, path: p, headers: { host: `127.0.0.1:${server.port}`, ...opts.headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     r.on('error', reject);
     if (opts.body !== undefined) r.write(opts.body);
     r.end();
@@ -59,7 +62,10 @@ function req(method: string, p: string, opts: { headers?: Record<string, string>
 }
 
 const api = (method: string, body: unknown, headers: Record<string, string> = {}) =>
-  req('POST', `/api/${method}`, { headers: { 'content-type': 'application/json', 'x-constellate-token': server.token, ...headers }, body: JSON.stringify(body) });
+  req('POST', `/api/${method}`, {
+    headers: { 'content-type': 'application/json', 'x-constellate-token': server.token, ...headers },
+    body: JSON.stringify(body),
+  });
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'constellate-http-'));
@@ -94,7 +100,10 @@ describe('startHttpServer', () => {
     const wrong = await api('getStatus', {}, { 'x-constellate-token': 'nope' });
     expect(wrong.status).toBe(401);
     // The query-string token is for GETs only (img, EventSource), not for state-changing POSTs.
-    const viaQuery = await req('POST', `/api/getStatus?token=${server.token}`, { headers: { 'content-type': 'application/json' }, body: '{}' });
+    const viaQuery = await req('POST', `/api/getStatus?token=${server.token}`, {
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(viaQuery.status).toBe(401);
   });
 
@@ -120,9 +129,15 @@ describe('startHttpServer', () => {
     const internal = await api('undo', {});
     expect(internal.status).toBe(500);
     expect(JSON.parse(internal.body).error).toEqual({ code: 'internal', message: 'boom' });
-    const notJson = await req('POST', '/api/getStatus', { headers: { 'content-type': 'application/json', 'x-constellate-token': server.token }, body: '{nope' });
+    const notJson = await req('POST', '/api/getStatus', {
+      headers: { 'content-type': 'application/json', 'x-constellate-token': server.token },
+      body: '{nope',
+    });
     expect(notJson.status).toBe(400);
-    const form = await req('POST', '/api/getStatus', { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-constellate-token': server.token }, body: 'a=1' });
+    const form = await req('POST', '/api/getStatus', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-constellate-token': server.token },
+      body: 'a=1',
+    });
     expect(form.status).toBe(415);
     expect((await req('GET', '/api/getStatus', { headers: { 'x-constellate-token': server.token } })).status).toBe(405);
   });
@@ -163,20 +178,23 @@ describe('startHttpServer', () => {
 
   it('streams events over SSE with the token', async () => {
     const got = await new Promise<string>((resolve, reject) => {
-      const r = request({ host: '127.0.0.1', port: server.port, path: `/api/events?token=${server.token}`, headers: { host: `127.0.0.1:${server.port}` } }, (res) => {
-        expect(res.statusCode).toBe(200);
-        expect(res.headers['content-type']).toContain('text/event-stream');
-        let buf = '';
-        res.on('data', (c: Buffer) => {
-          buf += c.toString('utf8');
-          if (buf.includes(': connected')) for (const l of listeners) l({ type: 'changed', what: 'groups' });
-          const m = /data: (.*)\n\n/.exec(buf);
-          if (m) {
-            r.destroy();
-            resolve(m[1]!);
-          }
-        });
-      });
+      const r = request(
+        { host: '127.0.0.1', port: server.port, path: `/api/events?token=${server.token}`, headers: { host: `127.0.0.1:${server.port}` } },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          expect(res.headers['content-type']).toContain('text/event-stream');
+          let buf = '';
+          res.on('data', (c: Buffer) => {
+            buf += c.toString('utf8');
+            if (buf.includes(': connected')) for (const l of listeners) l({ type: 'changed', what: 'groups' });
+            const m = /data: (.*)\n\n/.exec(buf);
+            if (m) {
+              r.destroy();
+              resolve(m[1]!);
+            }
+          });
+        },
+      );
       r.on('error', reject);
       r.end();
     });

@@ -18,10 +18,24 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the main thread', () => {
   it('loads no tfjs and no native ML library through grouping, placing, suggestions, neighbours and the map', () => {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/fixtures/mainThreadFlow.ts'), work], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/fixtures/mainThreadFlow.ts'), work], {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     const line = child.stdout.trim().split('\n').at(-1) ?? '';
     expect(child.status, child.stderr.slice(-3000)).toBe(0);
-    const r = JSON.parse(line) as { clustered: string; placed: string; images: number; suggestions: number; neighbours: number; reviewSuggestions: number; mapped: number; tfjs: boolean; dlopened: string[] };
+    const r = JSON.parse(line) as {
+      clustered: string;
+      placed: string;
+      images: number;
+      suggestions: number;
+      neighbours: number;
+      reviewSuggestions: number;
+      mapped: number;
+      tfjs: boolean;
+      dlopened: string[];
+    };
     // the flow did what it says: every model question was answered
     expect(r.clustered).toBe('done');
     expect(r.placed).toBe('done');

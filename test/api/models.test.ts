@@ -32,11 +32,18 @@ async function until(pred: (job: JobState | null) => boolean, timeoutMs = 120_00
 const N = 160;
 beforeAll(async () => {
   const photos = path.join(work, 'photos');
-  for (const [c, rgb] of [['red', [220, 20, 20]], ['green', [20, 220, 20]], ['blue', [20, 20, 220]], ['yellow', [220, 220, 20]]] as const) {
+  for (const [c, rgb] of [
+    ['red', [220, 20, 20]],
+    ['green', [20, 220, 20]],
+    ['blue', [20, 20, 220]],
+    ['yellow', [220, 220, 20]],
+  ] as const) {
     mkdirSync(path.join(photos, c), { recursive: true });
     for (let i = 0; i < N / 4; i++) {
       const v = (k: number) => Math.max(0, Math.min(255, rgb[k]! + ((i * (k + 3)) % 31) - 15));
-      await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: v(0), g: v(1), b: v(2) } } }).png().toFile(path.join(photos, c, `${c}-${i}.png`));
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: v(0), g: v(1), b: v(2) } } })
+        .png()
+        .toFile(path.join(photos, c, `${c}-${i}.png`));
     }
   }
   writeTinyClip(path.join(work, 'clip'));
@@ -62,7 +69,10 @@ describe('models API', () => {
     expect(job.kind).toBe('switch-model');
     // While it runs: no text search, no adding models.
     await expect(call('addModel', { path: path.join(work, 'clip') })).rejects.toMatchObject({ code: 'busy' });
-    await expect(call('searchByText', { text: 'red' })).rejects.toMatchObject({ code: 'busy', message: 'text search is back when the running job ends' });
+    await expect(call('searchByText', { text: 'red' })).rejects.toMatchObject({
+      code: 'busy',
+      message: 'text search is back when the running job ends',
+    });
     await until((j) => (j?.phases.find((p) => p.name === 'embed')?.done ?? 0) >= 8 || j?.status !== 'running');
     await call('cancelJob', { jobId: job.id });
     job = (await until((j) => j?.status !== 'running'))!;

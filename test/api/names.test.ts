@@ -43,7 +43,9 @@ describe('group names', () => {
 
   it('refuse an empty or whitespace-only name and "Unsorted"', async () => {
     await expect(call('renameGroup', { groupId: groupIds[0], name: ' \n ' })).rejects.toThrow(/^A group needs a name$/);
-    await expect(call('renameGroup', { groupId: groupIds[0], name: 'unsorted' })).rejects.toThrow(/^“Unsorted” is the name of the images in no group: choose another$/);
+    await expect(call('renameGroup', { groupId: groupIds[0], name: 'unsorted' })).rejects.toThrow(
+      /^“Unsorted” is the name of the images in no group: choose another$/,
+    );
     await expect(call('moveImages', { imageIds: [imageIds[0]], to: { newGroupName: 'Unsorted' } })).rejects.toThrow(/images in no group/);
     expect(nameOf(groupIds[0]!)).toBe('Group 1');
   });

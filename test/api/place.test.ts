@@ -24,9 +24,14 @@ const { call, finished } = serviceCaller(() => host);
 
 /** Each class's first 8 images in `first`, its other 2 in `later` (added afterwards). */
 function splitDemo(): void {
-  for (const cls of readdirSync(demoImages, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)) {
+  for (const cls of readdirSync(demoImages, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)) {
     const files = readdirSync(path.join(demoImages, cls)).sort();
-    for (const [dir, part] of [[first, files.slice(0, 8)], [later, files.slice(8)]] as const) {
+    for (const [dir, part] of [
+      [first, files.slice(0, 8)],
+      [later, files.slice(8)],
+    ] as const) {
       mkdirSync(path.join(dir, cls), { recursive: true });
       for (const f of part) cpSync(path.join(demoImages, cls, f), path.join(dir, cls, `${cls}-${f}`));
     }
@@ -68,16 +73,22 @@ describe('adding a folder once there are groups', () => {
     // The user merges every group holding birds into the fish's ("Animals") and names another group.
     const majority = (cls: string, not: ReadonlySet<number> = new Set()) => {
       const n = new Map<number, number>();
-      for (const v of before.values()) if (v.cls === cls && v.group !== null && !not.has(v.group)) n.set(v.group, (n.get(v.group) ?? 0) + 1);
+      for (const v of before.values())
+        if (v.cls === cls && v.group !== null && !not.has(v.group)) n.set(v.group, (n.get(v.group) ?? 0) + 1);
       return [...n].sort((a, b) => b[1] - a[1])[0]![0];
     };
     const fish = majority('animals_fish');
-    const birdGroups = new Set([...before.values()].filter((v) => v.cls === 'animals_birds' && v.group !== null && v.group !== fish).map((v) => v.group!));
+    const birdGroups = new Set(
+      [...before.values()].filter((v) => v.cls === 'animals_birds' && v.group !== null && v.group !== fish).map((v) => v.group!),
+    );
     expect(birdGroups.size).toBeGreaterThan(0);
     await call('mergeGroups', { groupIds: [fish, ...birdGroups], name: 'Animals' });
     const planets = majority('space_planets', new Set([fish, ...birdGroups]));
     await call('renameGroup', { groupId: planets, name: 'Planets' });
-    const groupsBefore = store.groups.list().map((g) => `${g.id}:${g.name}`).sort();
+    const groupsBefore = store.groups
+      .list()
+      .map((g) => `${g.id}:${g.name}`)
+      .sort();
     const edited = grouping();
     const runsBefore = store.runs.list().length;
 
@@ -90,7 +101,12 @@ describe('adding a folder once there are groups', () => {
 
     // No new run; the same groups with the same names; every earlier image where it was.
     expect(store.runs.list().length).toBe(runsBefore);
-    expect(store.groups.list().map((g) => `${g.id}:${g.name}`).sort()).toEqual(groupsBefore);
+    expect(
+      store.groups
+        .list()
+        .map((g) => `${g.id}:${g.name}`)
+        .sort(),
+    ).toEqual(groupsBefore);
     const after = grouping();
     for (const [id, v] of edited) expect(after.get(id)).toEqual(v);
 

@@ -26,12 +26,20 @@ async function orientedTiff(): Promise<Buffer> {
   const [w, h] = [400, 300];
   const raw = Buffer.alloc(w * h * 3, 255);
   for (let y = 0; y < 60; y++) for (let x = 0; x < 60; x++) raw.set([255, 0, 0], (y * w + x) * 3);
-  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).withMetadata({ orientation: 6 }).tiff({ compression: 'lzw' }).toBuffer();
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .withMetadata({ orientation: 6 })
+    .tiff({ compression: 'lzw' })
+    .toBuffer();
 }
 
 async function twoPageTiff(): Promise<Buffer> {
-  const page = (background: string) => sharp({ create: { width: 120, height: 80, channels: 3, background } }).png().toBuffer();
-  return sharp([await page('red'), await page('blue')], { join: { animated: true } }).tiff().toBuffer();
+  const page = (background: string) =>
+    sharp({ create: { width: 120, height: 80, channels: 3, background } })
+      .png()
+      .toBuffer();
+  return sharp([await page('red'), await page('blue')], { join: { animated: true } })
+    .tiff()
+    .toBuffer();
 }
 
 interface Got {
@@ -42,11 +50,19 @@ interface Got {
 
 function get(p: string, headers: Record<string, string> = {}): Promise<Got> {
   return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port: server.port, path: `${p}?token=${server.token}`, headers: { host: `127.0.0.1:${server.port}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
+    const r = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: `${p}?token=${server.token}`,
+        headers: { host: `127.0.0.1:${server.port}`, ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    );
     r.on('error', reject);
     r.end();
   });
@@ -65,20 +81,36 @@ beforeAll(async () => {
   const files: Record<string, Buffer> = {
     'oriented.tif': await orientedTiff(),
     'pages.tiff': await twoPageTiff(),
-    'wide.tif': await sharp({ create: { width: 5000, height: 1000, channels: 3, background: 'green' } }).tiff({ compression: 'lzw' }).toBuffer(),
-    'cutout.tif': await sharp({ create: { width: 64, height: 48, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 0.5 } } }).tiff({ compression: 'lzw' }).toBuffer(), // sharp's default (JPEG) compression drops alpha
+    'wide.tif': await sharp({ create: { width: 5000, height: 1000, channels: 3, background: 'green' } })
+      .tiff({ compression: 'lzw' })
+      .toBuffer(),
+    'cutout.tif': await sharp({ create: { width: 64, height: 48, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 0.5 } } })
+      .tiff({ compression: 'lzw' })
+      .toBuffer(), // sharp's default (JPEG) compression drops alpha
     'tiff-named.jpg': await orientedTiff(),
-    'photo.jpg': await sharp({ create: { width: 32, height: 16, channels: 3, background: 'red' } }).jpeg().toBuffer(),
+    'photo.jpg': await sharp({ create: { width: 32, height: 16, channels: 3, background: 'red' } })
+      .jpeg()
+      .toBuffer(),
   };
   for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(photos, name), bytes);
   store = openStore(path.join(work, 'db', 'c.db'));
   const lib = store.libraries.add(photos);
   const gen = store.libraries.beginScan(lib.id);
-  store.images.upsertScanned(lib.id, gen, Object.keys(files).map((relPath) => ({ relPath, size: statSync(path.join(photos, relPath)).size, mtimeMs: statSync(path.join(photos, relPath)).mtimeMs })));
+  store.images.upsertScanned(
+    lib.id,
+    gen,
+    Object.keys(files).map((relPath) => ({
+      relPath,
+      size: statSync(path.join(photos, relPath)).size,
+      mtimeMs: statSync(path.join(photos, relPath)).mtimeMs,
+    })),
+  );
   store.libraries.finishScan(lib.id, gen);
   for (const name of Object.keys(files)) ids.set(name, store.images.getByPath(lib.id, name)!.id);
   // As the scan leaves them: decoded (only images that decoded are served).
-  store.images.markDecoded(Object.keys(files).map((name, i) => ({ id: ids.get(name)!, contentHash: `preview-fixture:${i}`, width: 1, height: 1, format: 'tiff' })));
+  store.images.markDecoded(
+    Object.keys(files).map((name, i) => ({ id: ids.get(name)!, contentHash: `preview-fixture:${i}`, width: 1, height: 1, format: 'tiff' })),
+  );
   service = createService({ store });
   server = await startHttpServer(service, {});
 }, 60_000);
@@ -158,7 +190,7 @@ describe('images the browser cannot display', () => {
     expect(path.dirname(await previewFile(photos[2]!, dir, 2))).toBe(dir); // the newest kept
   });
 
-  it('Electron\'s media protocol serves the same converted copy', async () => {
+  it("Electron's media protocol serves the same converted copy", async () => {
     const res = await handleMediaRequest(new Request(`constellate://media/image/${ids.get('oriented.tif')}`), service);
     expect(res.status).toBe(200);
     const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();

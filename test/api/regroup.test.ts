@@ -73,7 +73,9 @@ describe('regrouping after the user fixed the groups', () => {
     expect(again.status, again.error).toBe('done');
     const after = grouping();
     const accAfter = hungarianAccuracy(after.classOf, after.groupOf);
-    console.log(`regroup after ${moved.size} fixes: ACC ${hungarianAccuracy(before.classOf, before.groupOf).toFixed(3)} -> edited ${accEdited.toFixed(3)} -> regrouped ${accAfter.toFixed(3)}`);
+    console.log(
+      `regroup after ${moved.size} fixes: ACC ${hungarianAccuracy(before.classOf, before.groupOf).toFixed(3)} -> edited ${accEdited.toFixed(3)} -> regrouped ${accAfter.toFixed(3)}`,
+    );
     // It keeps what the fixes gained, to within one image of 60 (on average over seeds it adds to
     // them: 71.7 -> 77.2 on these images, docs/clustering.md), far above the first grouping.
     expect(accAfter).toBeGreaterThanOrEqual(accEdited - 1.5 / 60);

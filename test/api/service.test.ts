@@ -54,7 +54,9 @@ describe('core service', () => {
     expect(done.status, done.error).toBe('done');
     expect(done.summary?.images).toBe(24);
     expect(done.summary?.k).toBe(4);
-    const phases = new Set(events.filter((e) => e.type === 'job').flatMap((e) => (e.type === 'job' ? e.job.phases.map((p) => p.name) : [])));
+    const phases = new Set(
+      events.filter((e) => e.type === 'job').flatMap((e) => (e.type === 'job' ? e.job.phases.map((p) => p.name) : [])),
+    );
     for (const p of ['scan', 'embed', 'train', 'write']) expect(phases).toContain(p);
     const libs = await call('listLibraries');
     expect(libs[0]).toMatchObject({ imageCount: 24, skippedCount: 0 });

@@ -58,7 +58,9 @@ function killInside(args: string[], sql: string): Promise<string> {
         child.kill('SIGKILL');
       }
     });
-    child.on('close', (_code, signal) => (signal === 'SIGKILL' && paused ? resolve(paused) : reject(new Error(`not paused in ${sql}: ${stderr}`))));
+    child.on('close', (_code, signal) =>
+      signal === 'SIGKILL' && paused ? resolve(paused) : reject(new Error(`not paused in ${sql}: ${stderr}`)),
+    );
   });
 }
 
@@ -77,7 +79,9 @@ function readState(db: string): State {
   try {
     const activeRun = Number((sql.prepare("SELECT value FROM app_state WHERE key = 'active_run_id'").get() as { value: string }).value);
     const rows = sql
-      .prepare('SELECT i.rel_path AS p, g.name AS g, a.pinned AS pinned FROM assignments a JOIN images i ON i.id = a.image_id JOIN groups g ON g.id = a.group_id WHERE a.run_id = ? ORDER BY p')
+      .prepare(
+        'SELECT i.rel_path AS p, g.name AS g, a.pinned AS pinned FROM assignments a JOIN images i ON i.id = a.image_id JOIN groups g ON g.id = a.group_id WHERE a.run_id = ? ORDER BY p',
+      )
       .all(activeRun) as Array<{ p: string; g: string; pinned: number }>;
     return {
       integrity: sql.pragma('integrity_check', { simple: true }) as string,
@@ -100,7 +104,8 @@ describe('SIGKILL inside the final write of a cluster run', () => {
     const work = mkdtempSync(path.join(tmpdir(), 'cs-final-write-'));
     const photos = path.join(work, 'photos');
     for (const cls of ['animals_fish', 'food_fruit', 'space_planets', 'vehicles']) {
-      for (const f of readdirSync(path.join(demoImages, cls)).sort().slice(0, 6)) cpSync(path.join(demoImages, cls, f), path.join(photos, cls, f));
+      for (const f of readdirSync(path.join(demoImages, cls)).sort().slice(0, 6))
+        cpSync(path.join(demoImages, cls, f), path.join(photos, cls, f));
     }
     const db = path.join(work, 'db', 'c.db');
     const first = await runCli(['cluster', photos, '--db', db, '--groups', '3', '--seed', '1']);
@@ -150,6 +155,11 @@ describe('SIGKILL inside the final write of a cluster run', () => {
     expect(final.pinned).toEqual(reference.pinned);
     expect(final.edits).toEqual(['rename', 'pin', 'recluster']);
     expect([...final.groups.keys()]).toEqual([...reference.groups.keys()]);
-    expect(ari(partitionOf(reference.groups).map((n) => reference.names.indexOf(n)), partitionOf(final.groups).map((n) => final.names.indexOf(n)))).toBeCloseTo(1, 6);
+    expect(
+      ari(
+        partitionOf(reference.groups).map((n) => reference.names.indexOf(n)),
+        partitionOf(final.groups).map((n) => final.names.indexOf(n)),
+      ),
+    ).toBeCloseTo(1, 6);
   }, 900_000);
 });

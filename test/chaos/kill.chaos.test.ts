@@ -41,11 +41,14 @@ function runAndKill(args: string[], phase: Phase): Promise<string | null> {
       stderr += d.toString();
       if (!armed && new RegExp(`^${phase}\\s`, 'm').test(stderr)) {
         armed = true;
-        setTimeout(() => {
-          const lines = stderr.trim().split('\n');
-          killedIn = lines[lines.length - 1]!.split(/\s/)[0]!;
-          child.kill('SIGKILL');
-        }, Math.floor(Math.random() * MAX_DELAY_MS[phase]));
+        setTimeout(
+          () => {
+            const lines = stderr.trim().split('\n');
+            killedIn = lines[lines.length - 1]!.split(/\s/)[0]!;
+            child.kill('SIGKILL');
+          },
+          Math.floor(Math.random() * MAX_DELAY_MS[phase]),
+        );
       }
     });
     child.on('close', (_code, signal) => resolve(signal === 'SIGKILL' ? killedIn : null));
@@ -69,10 +72,18 @@ function readState(db: string): DbState {
   try {
     const integrity = (sql.pragma('integrity_check', { simple: true }) as string) ?? 'missing';
     const embeddings = (sql.prepare('SELECT count(*) AS n FROM embeddings').get() as { n: number }).n;
-    const duplicateEmbeddings = (sql.prepare('SELECT count(*) AS n FROM (SELECT content_hash, model, view FROM embeddings GROUP BY 1, 2, 3 HAVING count(*) > 1)').get() as { n: number }).n;
+    const duplicateEmbeddings = (
+      sql
+        .prepare('SELECT count(*) AS n FROM (SELECT content_hash, model, view FROM embeddings GROUP BY 1, 2, 3 HAVING count(*) > 1)')
+        .get() as { n: number }
+    ).n;
     const okImages = (sql.prepare("SELECT count(*) AS n FROM images WHERE status = 'ok'").get() as { n: number }).n;
     const vectors = new Map<string, string>();
-    for (const r of sql.prepare('SELECT content_hash AS h, view AS v, vector AS b FROM embeddings').all() as Array<{ h: string; v: string; b: Buffer }>) {
+    for (const r of sql.prepare('SELECT content_hash AS h, view AS v, vector AS b FROM embeddings').all() as Array<{
+      h: string;
+      v: string;
+      b: Buffer;
+    }>) {
       vectors.set(`${r.h}/${r.v}`, createHash('sha1').update(r.b).digest('hex'));
     }
     const active = sql.prepare("SELECT value FROM app_state WHERE key = 'active_run_id'").get() as { value: string } | undefined;
@@ -80,9 +91,20 @@ function readState(db: string): DbState {
     let groupNames: string[] = [];
     let pinned: string[] = [];
     if (active) {
-      for (const r of sql.prepare('SELECT i.rel_path AS p, a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ?').all(Number(active.value)) as Array<{ p: string; g: number }>) assignments.set(r.p, r.g);
-      groupNames = (sql.prepare('SELECT name FROM groups WHERE run_id = ?').all(Number(active.value)) as Array<{ name: string }>).map((r) => r.name);
-      pinned = (sql.prepare('SELECT i.rel_path AS p FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND a.pinned = 1 ORDER BY p').all(Number(active.value)) as Array<{ p: string }>).map((r) => r.p);
+      for (const r of sql
+        .prepare('SELECT i.rel_path AS p, a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ?')
+        .all(Number(active.value)) as Array<{ p: string; g: number }>)
+        assignments.set(r.p, r.g);
+      groupNames = (sql.prepare('SELECT name FROM groups WHERE run_id = ?').all(Number(active.value)) as Array<{ name: string }>).map(
+        (r) => r.name,
+      );
+      pinned = (
+        sql
+          .prepare(
+            'SELECT i.rel_path AS p FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND a.pinned = 1 ORDER BY p',
+          )
+          .all(Number(active.value)) as Array<{ p: string }>
+      ).map((r) => r.p);
     }
     return { integrity, embeddings, duplicateEmbeddings, okImages, vectors, assignments, groupNames, pinned };
   } finally {
@@ -92,7 +114,10 @@ function readState(db: string): DbState {
 
 function samePartition(a: Map<string, number>, b: Map<string, number>): number {
   const keys = [...a.keys()].sort();
-  return ari(keys.map((k) => a.get(k)!), keys.map((k) => b.get(k) ?? -1));
+  return ari(
+    keys.map((k) => a.get(k)!),
+    keys.map((k) => b.get(k) ?? -1),
+  );
 }
 
 describe('SIGKILL at any moment loses nothing', () => {
@@ -159,9 +184,15 @@ describe('SIGKILL at any moment loses nothing', () => {
     // Round 2: the user edits, then re-clustering is killed again; edits must survive.
     const sql = new Database(db);
     const active = Number((sql.prepare("SELECT value FROM app_state WHERE key = 'active_run_id'").get() as { value: string }).value);
-    const someImages = (sql.prepare('SELECT image_id AS id FROM assignments WHERE run_id = ? ORDER BY image_id LIMIT 3').all(active) as Array<{ id: number }>).map((r) => r.id);
+    const someImages = (
+      sql.prepare('SELECT image_id AS id FROM assignments WHERE run_id = ? ORDER BY image_id LIMIT 3').all(active) as Array<{ id: number }>
+    ).map((r) => r.id);
     sql.prepare('UPDATE assignments SET pinned = 1 WHERE run_id = ? AND image_id IN (?, ?, ?)').run(active, ...someImages);
-    const renamed = sql.prepare("UPDATE groups SET name = 'My fish', user_named = 1 WHERE id = (SELECT group_id FROM assignments WHERE run_id = ? AND image_id = ?)").run(active, someImages[0]);
+    const renamed = sql
+      .prepare(
+        "UPDATE groups SET name = 'My fish', user_named = 1 WHERE id = (SELECT group_id FROM assignments WHERE run_id = ? AND image_id = ?)",
+      )
+      .run(active, someImages[0]);
     expect(renamed.changes).toBe(1);
     sql.close();
     const pinnedBefore = readState(db).pinned;
@@ -184,7 +215,9 @@ describe('SIGKILL at any moment loses nothing', () => {
     expect(final.pinned).toEqual(pinnedBefore);
     expect(final.groupNames).toContain('My fish');
 
-    console.log(`kills by phase: ${JSON.stringify(kills.reduce<Record<string, number>>((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {}))}; folders of copies tried: ${copyFolders}`);
+    console.log(
+      `kills by phase: ${JSON.stringify(kills.reduce<Record<string, number>>((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {}))}; folders of copies tried: ${copyFolders}`,
+    );
     expect(kills.length).toBeGreaterThanOrEqual(20);
     for (const p of [...PHASES, 'check']) expect(kills, `never killed during ${p}`).toContain(p);
   }, 1_500_000);

@@ -21,7 +21,11 @@ describe('scikit-learn peers for eval', () => {
     try {
       const x = Float32Array.from([1.5, -2, 3.25, 1e-7, 0, 42]);
       writeFileSync(path.join(dir, 'x.npy'), npyBytes(x, 2, 3));
-      const r = spawnSync(py, ['-c', `import json, numpy as np; a = np.load('${dir}/x.npy'); print(json.dumps([str(a.dtype), a.shape, a.ravel().tolist()]))`], { encoding: 'utf8' });
+      const r = spawnSync(
+        py,
+        ['-c', `import json, numpy as np; a = np.load('${dir}/x.npy'); print(json.dumps([str(a.dtype), a.shape, a.ravel().tolist()]))`],
+        { encoding: 'utf8' },
+      );
       expect(JSON.parse(r.stdout)).toEqual(['float32', [2, 3], Array.from(x)]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -39,7 +43,18 @@ describe('scikit-learn peers for eval', () => {
     const r = scorePeers({ l2: { x, d }, pre: { x, d } }, n, truth, 3, [0, 1]);
     if (!('peers' in r)) throw new Error(r.unavailable);
     const names = Object.keys(r.peers).sort();
-    expect(names).toEqual(['average-cosine.l2', 'average-cosine.pre', 'gmm-diag-pca64.l2', 'gmm-diag-pca64.pre', 'kmeans.l2', 'kmeans.pre', 'spectral.l2', 'spectral.pre', 'ward.l2', 'ward.pre']);
+    expect(names).toEqual([
+      'average-cosine.l2',
+      'average-cosine.pre',
+      'gmm-diag-pca64.l2',
+      'gmm-diag-pca64.pre',
+      'kmeans.l2',
+      'kmeans.pre',
+      'spectral.l2',
+      'spectral.pre',
+      'ward.l2',
+      'ward.pre',
+    ]);
     for (const [name, p] of Object.entries(r.peers)) expect([name, p.acc >= 0.95]).toEqual([name, true]);
     expect(r.peers['kmeans.l2']!.runs).toBe(2);
     expect(r.peers['ward.l2']!.runs).toBe(1);
@@ -48,6 +63,8 @@ describe('scikit-learn peers for eval', () => {
   it('without a Python that has scikit-learn, says so in one line', () => {
     process.env.CONSTELLATE_PYTHON = '/nonexistent/python';
     const r = scorePeers({ l2: { x: new Float32Array(8), d: 2 } }, 4, [0, 0, 1, 1], 2, [0]);
-    expect(r).toEqual({ unavailable: 'scikit-learn not found (no /nonexistent/python that imports sklearn; on Debian: apt-get install python3-sklearn)' });
+    expect(r).toEqual({
+      unavailable: 'scikit-learn not found (no /nonexistent/python that imports sklearn; on Debian: apt-get install python3-sklearn)',
+    });
   });
 });

@@ -22,7 +22,8 @@ function move(fx: ExportFixture, file: string, to: string): void {
   }
 }
 
-const folders = (fx: ExportFixture, out: string, ...more: string[]) => runCli(['export', '--db', fx.db, '--format', 'folders', '--out', out, ...more]);
+const folders = (fx: ExportFixture, out: string, ...more: string[]) =>
+  runCli(['export', '--db', fx.db, '--format', 'folders', '--out', out, ...more]);
 
 describe('constellate export --format folders', () => {
   it('a re-export says per group what it wrote, found already there and removed, and lists each removal', async () => {
@@ -30,7 +31,12 @@ describe('constellate export --format folders', () => {
     const out = path.join(fx.dir, 'export');
     const first = await folders(fx, out);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout.split('\n')).toEqual(expect.arrayContaining([`${path.join(out, 'Cats')}: 3 written, 0 already there`, `${path.join(out, 'Dogs')}: 2 written, 0 already there`]));
+    expect(first.stdout.split('\n')).toEqual(
+      expect.arrayContaining([
+        `${path.join(out, 'Cats')}: 3 written, 0 already there`,
+        `${path.join(out, 'Dogs')}: 2 written, 0 already there`,
+      ]),
+    );
 
     const again = await folders(fx, out);
     expect(again.stdout.split('\n')).toEqual(expect.arrayContaining([`${path.join(out, 'Cats')}: 0 written, 3 already there`]));
@@ -41,14 +47,20 @@ describe('constellate export --format folders', () => {
     const dry = await folders(fx, out, '--dry-run');
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout.split('\n')).toEqual(
-      expect.arrayContaining([`${path.join(out, 'Cats')}: 1 to write, 3 already there`, `${path.join(out, 'Dogs')}: 0 to write, 1 already there, 1 to remove`, `would remove: ${stale}`]),
+      expect.arrayContaining([
+        `${path.join(out, 'Cats')}: 1 to write, 3 already there`,
+        `${path.join(out, 'Dogs')}: 0 to write, 1 already there, 1 to remove`,
+        `would remove: ${stale}`,
+      ]),
     );
     expect(dry.stderr).toContain('dry run: nothing written; 4 already there; 0 name conflicts; 1 would be removed');
     expect(existsSync(stale)).toBe(true);
 
     const r = await folders(fx, out);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining([`${path.join(out, 'Dogs')}: 0 written, 1 already there, 1 removed`, `removed: ${stale}`]));
+    expect(r.stdout.split('\n')).toEqual(
+      expect.arrayContaining([`${path.join(out, 'Dogs')}: 0 written, 1 already there, 1 removed`, `removed: ${stale}`]),
+    );
     expect(r.stderr.trim()).toBe('1 written; 4 already there; 0 name conflicts; 1 removed');
     expect(existsSync(stale)).toBe(false);
   });
@@ -64,11 +76,16 @@ describe('constellate export --format folders', () => {
       store.close();
     }
     const r = await folders(fx, out);
-    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining([`${path.join(out, 'Hounds')}: 2 written, 0 already there`, `${path.join(out, 'Dogs')}: 2 removed (no longer a group folder)`]));
+    expect(r.stdout.split('\n')).toEqual(
+      expect.arrayContaining([
+        `${path.join(out, 'Hounds')}: 2 written, 0 already there`,
+        `${path.join(out, 'Dogs')}: 2 removed (no longer a group folder)`,
+      ]),
+    );
     expect(existsSync(path.join(out, 'Dogs'))).toBe(false);
   });
 
-  it('the dry run counts only what it would write: an original that is gone is not in its group\'s count', async () => {
+  it("the dry run counts only what it would write: an original that is gone is not in its group's count", async () => {
     const fx = buildExportDb();
     rmSync(fx.files['cat2.jpg']!);
     const out = path.join(fx.dir, 'export');
@@ -78,8 +95,10 @@ describe('constellate export --format folders', () => {
     expect(dry.stderr).toContain(`  ${fx.files['cat2.jpg']}: not found`);
   });
 
-  it('--dry-run\'s help says what it lists', async () => {
+  it("--dry-run's help says what it lists", async () => {
     const r = await runCli(['export', '--help']);
-    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(/--dry-run .*per group.*written, already there, removed.*renamed, removed and skipped file/);
+    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(
+      /--dry-run .*per group.*written, already there, removed.*renamed, removed and skipped file/,
+    );
   });
 });

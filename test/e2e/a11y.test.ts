@@ -147,7 +147,10 @@ describe.skipIf(!enabled)('accessibility (Chromium, fake host)', () => {
 
   beforeAll(() => {
     if (!existsSync(path.join(root, 'dist/renderer/index.html'))) {
-      execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts'], { cwd: root, stdio: 'ignore' });
+      execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts'], {
+        cwd: root,
+        stdio: 'ignore',
+      });
     }
   }, 120_000);
   afterEach(async () => {
@@ -205,10 +208,12 @@ describe.skipIf(!enabled)('accessibility (Chromium, fake host)', () => {
     await fp.mouse.move(aside.x + aside.width / 2, aside.y + aside.height / 2);
     for (let k = 0; k < 6; k++) await fp.mouse.wheel(0, 150);
     const skip = fp.getByRole('button', { name: 'Skip →' });
-    await expect.poll(async () => {
-      const b = (await skip.boundingBox())!;
-      return fp.evaluate(`document.elementFromPoint(${b.x + b.width / 2}, ${b.y + b.height / 2})?.textContent ?? ''`);
-    }).toBe('Skip →');
+    await expect
+      .poll(async () => {
+        const b = (await skip.boundingBox())!;
+        return fp.evaluate(`document.elementFromPoint(${b.x + b.width / 2}, ${b.y + b.height / 2})?.textContent ?? ''`);
+      })
+      .toBe('Skip →');
     await fp.mouse.click(...(await skip.boundingBox().then((b) => [b!.x + b!.width / 2, b!.y + b!.height / 2] as const)));
     await fp.getByText(/^2 of \d+/).waitFor();
   }, 240_000);
@@ -252,7 +257,10 @@ describe.skipIf(!enabled)('accessibility (Chromium, fake host)', () => {
     await open('groups');
     await fp.locator('.gcard').first().waitFor();
     const inDialog = () => fp.evaluate(`!!document.activeElement?.closest('[role="dialog"]')`);
-    const focusedName = () => fp.evaluate(`(() => { const el = document.activeElement; return (el.getAttribute('aria-label') || el.getAttribute('name') || el.textContent || '').trim(); })()`) as Promise<string>;
+    const focusedName = () =>
+      fp.evaluate(
+        `(() => { const el = document.activeElement; return (el.getAttribute('aria-label') || el.getAttribute('name') || el.textContent || '').trim(); })()`,
+      ) as Promise<string>;
     for (const [name, show] of [dialogs[0]!, dialogs[1]!, dialogs[4]!]) {
       await show();
       await fp.getByRole('dialog', { name }).waitFor();
@@ -328,7 +336,9 @@ describe.skipIf(!enabled)('accessibility (Chromium, fake host)', () => {
 
   it('the Map says what positions and colours mean', async () => {
     await open('map');
-    await fp.getByText('Each picture or dot is an image: similar images sit near each other, and the colour is its group (grey: Unsorted).').waitFor();
+    await fp
+      .getByText('Each picture or dot is an image: similar images sit near each other, and the colour is its group (grey: Unsorted).')
+      .waitFor();
   });
 
   it.each([
@@ -337,15 +347,24 @@ describe.skipIf(!enabled)('accessibility (Chromium, fake host)', () => {
   ])('%s draws an image enlarged 3 times or more with crisp pixels, a larger one smoothed', async (_screen, route) => {
     // 46 x 50, as the walkthrough's, fills a pane of about 880 x 700 (some 14 times over);
     // 1,600 x 1,600 is shrunk to fit.
-    for (const [w, h, expected] of [[46, 50, 'pixelated'], [1600, 1600, 'auto']] as const) {
+    for (const [w, h, expected] of [
+      [46, 50, 'pixelated'],
+      [1600, 1600, 'auto'],
+    ] as const) {
       const media = mkdtempSync(path.join(tmpdir(), 'cs-e2e-px-'));
       try {
         const noise = Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => (i * 7919) % 256));
-        await sharp(noise, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(media, 'picture.png'));
+        await sharp(noise, { raw: { width: w, height: h, channels: 3 } })
+          .png()
+          .toFile(path.join(media, 'picture.png'));
         await open(route, undefined, { mediaDir: media });
         const img = fp.locator('.preview img');
         await expect.poll(() => img.evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBe(w);
-        const rendering = () => img.evaluate((i) => (globalThis as unknown as { getComputedStyle(e: unknown): { imageRendering: string } }).getComputedStyle(i).imageRendering);
+        const rendering = () =>
+          img.evaluate(
+            (i) =>
+              (globalThis as unknown as { getComputedStyle(e: unknown): { imageRendering: string } }).getComputedStyle(i).imageRendering,
+          );
         await expect.poll(rendering).toBe(expected);
         expect(ui!.pageErrors).toEqual([]);
         await ui!.close();

@@ -35,7 +35,9 @@ export interface AxeProblem {
 export async function axeProblems(page: Page, selector = 'body'): Promise<AxeProblem[]> {
   await injectAxe(page);
   // Colours are read as drawn: a dialog fading in is lower in contrast than it will be.
-  await page.evaluate(`Promise.all(document.getAnimations().filter((a) => a.effect?.getComputedTiming().iterations !== Infinity).map((a) => a.finished.catch(() => null)))`);
+  await page.evaluate(
+    `Promise.all(document.getAnimations().filter((a) => a.effect?.getComputedTiming().iterations !== Infinity).map((a) => a.finished.catch(() => null)))`,
+  );
   const options = { rules: { 'label-content-name-mismatch': { enabled: true } }, resultTypes: ['violations'] };
   return (await page.evaluate(`axe.run(document.querySelector(${JSON.stringify(selector)}), ${JSON.stringify(options)}).then((r) => r.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -118,7 +120,12 @@ async function pixels(page: Page, clip: Box): Promise<{ data: Buffer; width: num
  * two states of the page: the pixels that changed, over the ring's length (its perimeter). A
  * 2 px focus ring drawn round the box gives about 2; a few changed pixels, far less.
  */
-export async function ringChange(page: Page, box: Box, before: { data: Buffer; width: number; height: number }, clip: Box): Promise<number> {
+export async function ringChange(
+  page: Page,
+  box: Box,
+  before: { data: Buffer; width: number; height: number },
+  clip: Box,
+): Promise<number> {
   const after = await pixels(page, clip);
   const scale = after.width / clip.width;
   const inner = { x0: box.x + 2, y0: box.y + 2, x1: box.x + box.width - 2, y1: box.y + box.height - 2 };
@@ -129,7 +136,10 @@ export async function ringChange(page: Page, box: Box, before: { data: Buffer; w
       const y = clip.y + (py + 0.5) / scale;
       if (x > inner.x0 && x < inner.x1 && y > inner.y0 && y < inner.y1) continue; // inside: not the ring
       const i = (py * after.width + px) * 3;
-      const d = Math.abs(after.data[i]! - before.data[i]!) + Math.abs(after.data[i + 1]! - before.data[i + 1]!) + Math.abs(after.data[i + 2]! - before.data[i + 2]!);
+      const d =
+        Math.abs(after.data[i]! - before.data[i]!) +
+        Math.abs(after.data[i + 1]! - before.data[i + 1]!) +
+        Math.abs(after.data[i + 2]! - before.data[i + 2]!);
       if (d > 60) changed++;
     }
   }

@@ -7,7 +7,16 @@ import { EventEmitter } from 'node:events';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../../core/shared/client.js';
-import type { ApiEvent, ApiHandlers, GroupSuggestion, HistoryState, ImageSummary, JobState, Library, ParsedInput } from '../../core/shared/contract.js';
+import type {
+  ApiEvent,
+  ApiHandlers,
+  GroupSuggestion,
+  HistoryState,
+  ImageSummary,
+  JobState,
+  Library,
+  ParsedInput,
+} from '../../core/shared/contract.js';
 import type { ApiHost } from '../../core/api/host.js';
 
 interface Img {
@@ -81,7 +90,12 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
   const undoStack: Snap[] = [];
   const redoStack: Snap[] = [];
 
-  const snap = (label: string, id = ++editSeq): Snap => ({ id, label, groups: groups.map((g) => ({ ...g })), images: images.map((i) => [i.id, i.group, i.conf, i.pinned]) });
+  const snap = (label: string, id = ++editSeq): Snap => ({
+    id,
+    label,
+    groups: groups.map((g) => ({ ...g })),
+    images: images.map((i) => [i.id, i.group, i.conf, i.pinned]),
+  });
   const restore = (s: Snap) => {
     groups = s.groups.map((g) => ({ ...g }));
     const byId = new Map(images.map((i) => [i.id, i]));
@@ -141,11 +155,27 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
   }
   if (opts.populated !== false) {
     generate(opts.images, opts.groups);
-    libraries.push({ id: 1, path: opts.mediaDir, addedAt: new Date().toISOString(), imageCount: opts.images, skippedCount: 2, missingCount: 0 });
+    libraries.push({
+      id: 1,
+      path: opts.mediaDir,
+      addedAt: new Date().toISOString(),
+      imageCount: opts.images,
+      skippedCount: 2,
+      missingCount: 0,
+    });
   }
 
   const effectiveGroup = (i: Img): number | null => (i.group !== null && (i.pinned || i.conf >= threshold) ? i.group : null);
-  const summary = (i: Img): ImageSummary => ({ id: i.id, name: i.name, groupId: effectiveGroup(i), confidence: i.conf, pinned: i.pinned, width: 400, height: 300, takenAt: i.takenAt });
+  const summary = (i: Img): ImageSummary => ({
+    id: i.id,
+    name: i.name,
+    groupId: effectiveGroup(i),
+    confidence: i.conf,
+    pinned: i.pinned,
+    width: 400,
+    height: 300,
+    takenAt: i.takenAt,
+  });
   const suggestions = (i: Img): GroupSuggestion[] =>
     groups
       .map((g, j) => ({ groupId: g.id, name: g.name, probability: i.probs[j] ?? 0.01 }))
@@ -159,12 +189,22 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
     else if (sort === 'name') members.sort((a, b) => a.name.localeCompare(b.name));
     return members;
   };
-  const byId = (id: number) => images[id - 1] ?? (() => { throw new ApiError('not-found', `image ${id} not found`); })();
+  const byId = (id: number) =>
+    images[id - 1] ??
+    (() => {
+      throw new ApiError('not-found', `image ${id} not found`);
+    })();
 
   function runJob(kind: JobState['kind'], k: number) {
     const n = opts.images;
     const start = Date.now();
-    const phases = (['scan', 'check', 'embed', 'train', 'write', 'map'] as const).map((name) => ({ name, done: 0, total: name === 'train' ? 100 : n, rate: null, etaSeconds: null }));
+    const phases = (['scan', 'check', 'embed', 'train', 'write', 'map'] as const).map((name) => ({
+      name,
+      done: 0,
+      total: name === 'train' ? 100 : n,
+      rate: null,
+      etaSeconds: null,
+    }));
     job = { id: `job-${start}`, kind, status: 'running', phase: 'scan', phases, startedAt: new Date(start).toISOString() };
     let p = 0;
     const timer = setInterval(() => {
@@ -178,8 +218,31 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       if (p >= job.phases.length) {
         clearInterval(timer);
         generate(n, k);
-        if (!libraries.length) libraries.push({ id: 1, path: opts.mediaDir, addedAt: new Date().toISOString(), imageCount: n, skippedCount: 2, missingCount: 0 });
-        job = { ...job, status: 'done', phase: null, summary: { runId: 1, images: n, skipped: { 'not-an-image': 2 }, groups: groups.map((g) => ({ id: g.id, name: g.name, size: images.filter((i) => i.group === g.id).length })), unsorted: images.filter((i) => effectiveGroup(i) === null).length, secondsByPhase: {}, backend: { choice: 'fake', device: 'cpu' }, k, kChosenBy: 'user' } };
+        if (!libraries.length)
+          libraries.push({
+            id: 1,
+            path: opts.mediaDir,
+            addedAt: new Date().toISOString(),
+            imageCount: n,
+            skippedCount: 2,
+            missingCount: 0,
+          });
+        job = {
+          ...job,
+          status: 'done',
+          phase: null,
+          summary: {
+            runId: 1,
+            images: n,
+            skipped: { 'not-an-image': 2 },
+            groups: groups.map((g) => ({ id: g.id, name: g.name, size: images.filter((i) => i.group === g.id).length })),
+            unsorted: images.filter((i) => effectiveGroup(i) === null).length,
+            secondsByPhase: {},
+            backend: { choice: 'fake', device: 'cpu' },
+            k,
+            kChosenBy: 'user',
+          },
+        };
         emit({ type: 'job', job });
         emit({ type: 'changed', what: 'groups' });
         emit({ type: 'changed', what: 'libraries' });
@@ -197,7 +260,26 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
   const handlers: ApiHandlers = {
     // Only the built-in model: no text search, no suggested names (test/e2e/models.test.ts covers them on the real service).
     async listModels() {
-      return { models: [{ id: 'builtin', name: 'MobileNetV2 x1.4 (ImageNet, built in)', dim: 1792, text: false, builtIn: true, folder: null, bytes: 0, input: '224 px', missing: false }], libraryModel: 'builtin', groupingModel: images.length ? 'builtin' : null, catalog: [], modelsDir: '(fake)', calibrationNote: '' };
+      return {
+        models: [
+          {
+            id: 'builtin',
+            name: 'MobileNetV2 x1.4 (ImageNet, built in)',
+            dim: 1792,
+            text: false,
+            builtIn: true,
+            folder: null,
+            bytes: 0,
+            input: '224 px',
+            missing: false,
+          },
+        ],
+        libraryModel: 'builtin',
+        groupingModel: images.length ? 'builtin' : null,
+        catalog: [],
+        modelsDir: '(fake)',
+        calibrationNote: '',
+      };
     },
     addModel: noModels,
     removeModel: noModels,
@@ -208,7 +290,14 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       return { suggestions: [], model: null };
     },
     async getStatus() {
-      return { version: '0.1.0-fake', dbPath: '(in memory: fake dev host)', backend: { choice: 'fake', device: 'cpu' }, job, unsortedThreshold: threshold, hasRun: images.length > 0 };
+      return {
+        version: '0.1.0-fake',
+        dbPath: '(in memory: fake dev host)',
+        backend: { choice: 'fake', device: 'cpu' },
+        job,
+        unsortedThreshold: threshold,
+        hasRun: images.length > 0,
+      };
     },
     async listLibraries() {
       return libraries;
@@ -235,7 +324,15 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
     },
     async placeNewImages() {
       // The fake library does not grow: placing new images finds nothing new and keeps every group.
-      job = { id: `job-${Date.now()}`, kind: 'place-new', status: 'done', phase: null, phases: [], startedAt: new Date().toISOString(), placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, newlyMissing: 0, skipped: { 'not-an-image': 2 }, seconds: 0 } };
+      job = {
+        id: `job-${Date.now()}`,
+        kind: 'place-new',
+        status: 'done',
+        phase: null,
+        phases: [],
+        startedAt: new Date().toISOString(),
+        placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, newlyMissing: 0, skipped: { 'not-an-image': 2 }, seconds: 0 },
+      };
       queueMicrotask(() => emit({ type: 'job', job: job! }));
       return job;
     },
@@ -249,7 +346,12 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       return job;
     },
     async listSkipped({ offset, limit }) {
-      const items = images.length ? [{ imageId: 999_999, path: `${opts.mediaDir}/notes.txt`, code: 'not-an-image', message: 'not an image file' }, { imageId: 999_998, path: `${opts.mediaDir}/broken.jpg`, code: 'decode-failed', message: 'truncated JPEG' }] : [];
+      const items = images.length
+        ? [
+            { imageId: 999_999, path: `${opts.mediaDir}/notes.txt`, code: 'not-an-image', message: 'not an image file' },
+            { imageId: 999_998, path: `${opts.mediaDir}/broken.jpg`, code: 'decode-failed', message: 'truncated JPEG' },
+          ]
+        : [];
       return { items: items.slice(offset, offset + limit), total: items.length };
     },
     async listMissing() {
@@ -275,14 +377,27 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
             if (top.length > 4) top.pop();
           }
         }
-        return { id: g.id, name: g.name, userNamed: g.userNamed, color: g.id, count: members.length, meanConfidence: members.length ? sum / members.length : 0, typicalImageIds: top.map((t) => t.id) };
+        return {
+          id: g.id,
+          name: g.name,
+          userNamed: g.userNamed,
+          color: g.id,
+          count: members.length,
+          meanConfidence: members.length ? sum / members.length : 0,
+          typicalImageIds: top.map((t) => t.id),
+        };
       });
       out = out.filter((g) => g.count > 0);
       if (search) out = out.filter((g) => g.name.toLowerCase().includes(search.toLowerCase()));
       if (sort === 'name') out.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true, sensitivity: 'base' }) || a.id - b.id);
       else if (sort === 'confidence') out.sort((a, b) => a.meanConfidence - b.meanConfidence);
       else out.sort((a, b) => b.count - a.count);
-      return { groups: out, unsortedCount: unsorted, ungroupedCount: Math.min(unsorted, opts.ungrouped ?? 0), unsortedThreshold: threshold };
+      return {
+        groups: out,
+        unsortedCount: unsorted,
+        ungroupedCount: Math.min(unsorted, opts.ungrouped ?? 0),
+        unsortedThreshold: threshold,
+      };
     },
     async listGroupImages({ groupId, sort, offset, limit }) {
       const members = membersOf(groupId, sort);
@@ -300,13 +415,28 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
         .filter((o) => o.id !== id && Math.abs(o.x - i.x) < 1.5 && Math.abs(o.y - i.y) < 1.5)
         .slice(0, 12)
         .map(summary);
-      return { ...summary(i), path: i.file, size: 123_456, mtime: i.takenAt, camera: 'Fakon D100', groupName: groups.find((x) => x.id === g)?.name ?? null, neighbours, suggestions: suggestions(i) };
+      return {
+        ...summary(i),
+        path: i.file,
+        size: 123_456,
+        mtime: i.takenAt,
+        camera: 'Fakon D100',
+        groupName: groups.find((x) => x.id === g)?.name ?? null,
+        neighbours,
+        suggestions: suggestions(i),
+      };
     },
     async getMap() {
       return { imageIds: images.map((i) => i.id), xy: images.flatMap((i) => [i.x, i.y]), groupIds: images.map(effectiveGroup) };
     },
     async reviewQueue({ limit }) {
-      return { items: images.filter((i) => !i.pinned).sort((a, b) => a.conf - b.conf).slice(0, limit).map((i) => ({ ...summary(i), assignedGroupId: i.group, suggestions: suggestions(i) })) };
+      return {
+        items: images
+          .filter((i) => !i.pinned)
+          .sort((a, b) => a.conf - b.conf)
+          .slice(0, limit)
+          .map((i) => ({ ...summary(i), assignedGroupId: i.group, suggestions: suggestions(i) })),
+      };
     },
     async setUnsortedThreshold({ threshold: t }) {
       threshold = t;
@@ -314,7 +444,11 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       return { ok: true };
     },
     async renameGroup({ groupId, name }) {
-      const g = groups.find((x) => x.id === groupId) ?? (() => { throw new ApiError('not-found', 'group not found'); })();
+      const g =
+        groups.find((x) => x.id === groupId) ??
+        (() => {
+          throw new ApiError('not-found', 'group not found');
+        })();
       return edit(`rename to “${name}”`, () => ((g.name = name), (g.userNamed = true), {}));
     },
     async mergeGroups({ groupIds, name }) {
@@ -327,7 +461,11 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
       });
     },
     async splitGroup({ groupId, parts }) {
-      const g = groups.find((x) => x.id === groupId) ?? (() => { throw new ApiError('not-found', 'group not found'); })();
+      const g =
+        groups.find((x) => x.id === groupId) ??
+        (() => {
+          throw new ApiError('not-found', 'group not found');
+        })();
       return edit(`split “${g.name}”`, () => {
         const ids = [groupId];
         for (let p = 1; p < parts; p++) {
@@ -388,9 +526,31 @@ export function createFakeHost(opts: FakeOptions): ApiHost & { images: Img[] } {
     async exportGroups({ out, dryRun, format }) {
       const planGroups = groups.map((g) => {
         const count = images.filter((i) => effectiveGroup(i) === g.id).length;
-        return { groupId: g.id as number | null, name: g.name, target: format === 'folders' ? path.join(out, g.name) : out, count, newFiles: count, alreadyThere: 0, failed: 0, removed: 0 };
+        return {
+          groupId: g.id as number | null,
+          name: g.name,
+          target: format === 'folders' ? path.join(out, g.name) : out,
+          count,
+          newFiles: count,
+          alreadyThere: 0,
+          failed: 0,
+          removed: 0,
+        };
       });
-      return { total: images.length, groups: planGroups, conflicts: [], conflictCount: 0, alreadyThere: 0, removed: 0, removedFiles: [], failed: [], failedCount: 0, notes: [], dryRun, written: dryRun ? 0 : images.length };
+      return {
+        total: images.length,
+        groups: planGroups,
+        conflicts: [],
+        conflictCount: 0,
+        alreadyThere: 0,
+        removed: 0,
+        removedFiles: [],
+        failed: [],
+        failedCount: 0,
+        notes: [],
+        dryRun,
+        written: dryRun ? 0 : images.length,
+      };
     },
     // The photo organizer's methods, as an empty library would answer them (the real service
     // is what test/e2e/organizer.test.ts drives).

@@ -43,7 +43,9 @@ const visible = async () => (await page.evaluate(VISIBLE_CELLS)) as Cell[];
 /** Every cell in view shows the decoded thumbnail of its own image. */
 async function expectFilled() {
   await expect
-    .poll(async () => (await visible()).filter((c) => !(c.ready && c.width > 0 && c.id !== null && c.src?.includes(`thumb/${c.id}?`))), { timeout: 20_000 })
+    .poll(async () => (await visible()).filter((c) => !(c.ready && c.width > 0 && c.id !== null && c.src?.includes(`thumb/${c.id}?`))), {
+      timeout: 20_000,
+    })
     .toEqual([]);
 }
 
@@ -62,7 +64,15 @@ function addMap(dbPath: string): void {
       map[2 * i + 1] = Math.floor(i / 100) + ((i * 104729) % 100) / 200;
     }
     const preprocessor = { options: { l2normalize: true, pcaDims: null, renormalize: false, seed: 0 }, pca: null, dIn: 1, dOut: 1 };
-    store.runs.saveModel(runId, encodeRunModel({ head: { preprocessor, weights: new Float32Array(1), bias: new Float32Array(1), shape: [1, 1] }, imageIds, map, graph: null }));
+    store.runs.saveModel(
+      runId,
+      encodeRunModel({
+        head: { preprocessor, weights: new Float32Array(1), bias: new Float32Array(1), shape: [1, 1] },
+        imageIds,
+        map,
+        graph: null,
+      }),
+    );
   } finally {
     store.close();
   }
@@ -117,7 +127,9 @@ describe.skipIf(!enabled)('group grid end to end (Chromium, real service, 2,500-
     expect(drag.shown).toBe(0);
     await expectFilled();
     // Thumbnail requests that started during the drag (after its first frame): none.
-    const startedDuring = (await page.evaluate(`performance.getEntriesByType('resource').filter((e) => e.name.includes('/thumb/') && e.startTime > ${drag.t0 + 50} && e.startTime < ${drag.t1}).length`)) as number;
+    const startedDuring = (await page.evaluate(
+      `performance.getEntriesByType('resource').filter((e) => e.name.includes('/thumb/') && e.startTime > ${drag.t0 + 50} && e.startTime < ${drag.t1}).length`,
+    )) as number;
     expect(startedDuring).toBe(0);
     const cells = await visible();
     expect(cells[0]!.index).toBeGreaterThan(1000);

@@ -37,120 +37,127 @@ async function jobEnds(): Promise<Outputs['getJob']> {
   throw new Error('the job did not end in 4 minutes');
 }
 
-describe.skipIf(!hasChromium() || !existsSync(path.join(root, 'dist/renderer/index.html')))('bring your own model (Chromium, real service)', () => {
-  const photos = path.join(work, 'photos');
-  const clip = path.join(work, 'tiny-clip');
-  let bad: ReturnType<typeof writeBadModelFolders>;
+describe.skipIf(!hasChromium() || !existsSync(path.join(root, 'dist/renderer/index.html')))(
+  'bring your own model (Chromium, real service)',
+  () => {
+    const photos = path.join(work, 'photos');
+    const clip = path.join(work, 'tiny-clip');
+    let bad: ReturnType<typeof writeBadModelFolders>;
 
-  beforeAll(async () => {
-    process.env.CONSTELLATE_MODELS_DIR = path.join(work, 'models');
-    mkdirSync(shots, { recursive: true });
-    await writeColourPhotos(photos);
-    writeTinyClip(clip);
-    bad = writeBadModelFolders(path.join(work, 'bad'));
-    session = await openUiSession(path.join(work, 'db', 'm.db'), root);
-    ({ host, page, pageErrors } = session);
-    // Grouped first with the built-in MobileNetV2: no suggestions, no content search.
-    await call('addLibrary', { path: photos });
-    await call('startClustering', { groups: 3 });
-    expect((await jobEnds())?.status).toBe('done');
-  }, 300_000);
+    beforeAll(async () => {
+      process.env.CONSTELLATE_MODELS_DIR = path.join(work, 'models');
+      mkdirSync(shots, { recursive: true });
+      await writeColourPhotos(photos);
+      writeTinyClip(clip);
+      bad = writeBadModelFolders(path.join(work, 'bad'));
+      session = await openUiSession(path.join(work, 'db', 'm.db'), root);
+      ({ host, page, pageErrors } = session);
+      // Grouped first with the built-in MobileNetV2: no suggestions, no content search.
+      await call('addLibrary', { path: photos });
+      await call('startClustering', { groups: 3 });
+      expect((await jobEnds())?.status).toBe('done');
+    }, 300_000);
 
-  afterAll(async () => {
-    await session?.close();
-    if (modelsDirBefore === undefined) delete process.env.CONSTELLATE_MODELS_DIR;
-    else process.env.CONSTELLATE_MODELS_DIR = modelsDirBefore;
-    rmSync(work, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await session?.close();
+      if (modelsDirBefore === undefined) delete process.env.CONSTELLATE_MODELS_DIR;
+      else process.env.CONSTELLATE_MODELS_DIR = modelsDirBefore;
+      rmSync(work, { recursive: true, force: true });
+    });
 
-  it('with the built-in model: no content search and "Group N" names only', async () => {
-    await page.goto(`${session!.server.url}#/groups`);
-    await page.locator('.gcard').first().waitFor();
-    expect(await page.getByRole('search').count()).toBe(0);
-    expect(await page.getByText('Suggested:').count()).toBe(0);
-  });
+    it('with the built-in model: no content search and "Group N" names only', async () => {
+      await page.goto(`${session!.server.url}#/groups`);
+      await page.locator('.gcard').first().waitFor();
+      expect(await page.getByRole('search').count()).toBe(0);
+      expect(await page.getByText('Suggested:').count()).toBe(0);
+    });
 
-  it('refuses a bad model folder with its one line, adds the generated CLIP, and switches the library to it', async () => {
-    await page.getByRole('link', { name: 'Libraries' }).click();
-    const folder = page.getByLabel('Model folder');
-    await folder.fill(bad.textOnly);
-    await page.getByRole('button', { name: 'Add model folder' }).click();
-    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/holds only a text encoder \(onnx\/text_model\.onnx\): an image encoder .* is needed/);
-    await shot('01-refused');
-    expect((await call('listModels')).models).toHaveLength(1);
+    it('refuses a bad model folder with its one line, adds the generated CLIP, and switches the library to it', async () => {
+      await page.getByRole('link', { name: 'Libraries' }).click();
+      const folder = page.getByLabel('Model folder');
+      await folder.fill(bad.textOnly);
+      await page.getByRole('button', { name: 'Add model folder' }).click();
+      await expect
+        .poll(() => page.getByRole('alert').innerText())
+        .toMatch(/holds only a text encoder \(onnx\/text_model\.onnx\): an image encoder .* is needed/);
+      await shot('01-refused');
+      expect((await call('listModels')).models).toHaveLength(1);
 
-    await folder.fill(clip);
-    await page.getByRole('button', { name: 'Add model folder' }).click();
-    const row = page.locator('tr[data-model-id^="tiny-clip@"]');
-    await row.waitFor();
-    expect(await row.innerText()).toContain('search and names');
-    await row.getByRole('button', { name: 'Use' }).click();
-    const dialog = page.getByRole('dialog');
-    await dialog.getByRole('button', { name: 'Use and regroup' }).click();
-    await page.getByRole('progressbar').first().waitFor();
-    await shot('02-switching');
-    expect((await jobEnds())?.status).toBe('done');
-    await expect.poll(() => row.innerText()).toContain('in use');
-    const state = await call('listModels');
-    expect(state.groupingModel).toMatch(/^tiny-clip@/);
-    expect(state.calibrationNote).toMatch(/fitted for the built-in MobileNetV2/);
-    await shot('03-models');
-  }, 300_000);
+      await folder.fill(clip);
+      await page.getByRole('button', { name: 'Add model folder' }).click();
+      const row = page.locator('tr[data-model-id^="tiny-clip@"]');
+      await row.waitFor();
+      expect(await row.innerText()).toContain('search and names');
+      await row.getByRole('button', { name: 'Use' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Use and regroup' }).click();
+      await page.getByRole('progressbar').first().waitFor();
+      await shot('02-switching');
+      expect((await jobEnds())?.status).toBe('done');
+      await expect.poll(() => row.innerText()).toContain('in use');
+      const state = await call('listModels');
+      expect(state.groupingModel).toMatch(/^tiny-clip@/);
+      expect(state.calibrationNote).toMatch(/fitted for the built-in MobileNetV2/);
+      await shot('03-models');
+    }, 300_000);
 
-  it('offers suggested names on the cards; taking one renames the group, undoably', async () => {
-    await page.getByRole('link', { name: 'Groups', exact: true }).click();
-    await page.getByText('Suggested:').first().waitFor();
-    const offered = (await page.locator('.gcard .suggest button').allInnerTexts()).sort();
-    expect(offered).toEqual(['Grass', 'Sky', 'Strawberry']);
-    await shot('04-suggested');
-    await page.getByRole('button', { name: /Rename Group \d to Strawberry/ }).click();
-    await page.locator('.gcard .name', { hasText: 'Strawberry' }).waitFor();
-    // A named group is offered nothing; the others keep theirs.
-    await expect.poll(async () => (await page.locator('.gcard .suggest button').allInnerTexts()).sort()).toEqual(['Grass', 'Sky']);
-    await page.locator('header').getByRole('button', { name: 'Undo' }).click();
-    await expect.poll(async () => (await page.locator('.gcard .suggest button').allInnerTexts()).sort()).toEqual(['Grass', 'Sky', 'Strawberry']);
-  });
+    it('offers suggested names on the cards; taking one renames the group, undoably', async () => {
+      await page.getByRole('link', { name: 'Groups', exact: true }).click();
+      await page.getByText('Suggested:').first().waitFor();
+      const offered = (await page.locator('.gcard .suggest button').allInnerTexts()).sort();
+      expect(offered).toEqual(['Grass', 'Sky', 'Strawberry']);
+      await shot('04-suggested');
+      await page.getByRole('button', { name: /Rename Group \d to Strawberry/ }).click();
+      await page.locator('.gcard .name', { hasText: 'Strawberry' }).waitFor();
+      // A named group is offered nothing; the others keep theirs.
+      await expect.poll(async () => (await page.locator('.gcard .suggest button').allInnerTexts()).sort()).toEqual(['Grass', 'Sky']);
+      await page.locator('header').getByRole('button', { name: 'Undo' }).click();
+      await expect
+        .poll(async () => (await page.locator('.gcard .suggest button').allInnerTexts()).sort())
+        .toEqual(['Grass', 'Sky', 'Strawberry']);
+    });
 
-  it('finds images by content beside the name search, best match first', async () => {
-    await page.getByLabel('Find images by content').fill('sky');
-    await page.getByRole('button', { name: 'Find' }).click();
-    const results = page.locator('.tresults li');
-    await results.first().waitFor();
-    const ids = await results.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))));
-    const api = await call('searchByText', { text: 'sky', limit: 60 });
-    expect(ids).toEqual(api.items.map((i) => i.id));
-    const names = api.items.slice(0, 6).map((i) => i.name);
-    expect(names.every((n) => n.startsWith('blue-'))).toBe(true);
-    expect(names[0]).toBe('blue-0.png');
-    await shot('05-search');
-    await page.setViewportSize({ width: 800, height: 600 });
-    await shot('06-search-800');
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await shot('07-search-dark');
-    await page.emulateMedia({ colorScheme: 'light' });
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.getByRole('button', { name: 'Clear' }).click();
-    expect(await results.count()).toBe(0);
-  });
+    it('finds images by content beside the name search, best match first', async () => {
+      await page.getByLabel('Find images by content').fill('sky');
+      await page.getByRole('button', { name: 'Find' }).click();
+      const results = page.locator('.tresults li');
+      await results.first().waitFor();
+      const ids = await results.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))));
+      const api = await call('searchByText', { text: 'sky', limit: 60 });
+      expect(ids).toEqual(api.items.map((i) => i.id));
+      const names = api.items.slice(0, 6).map((i) => i.name);
+      expect(names.every((n) => n.startsWith('blue-'))).toBe(true);
+      expect(names[0]).toBe('blue-0.png');
+      await shot('05-search');
+      await page.setViewportSize({ width: 800, height: 600 });
+      await shot('06-search-800');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await shot('07-search-dark');
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.getByRole('button', { name: 'Clear' }).click();
+      expect(await results.count()).toBe(0);
+    });
 
-  it('filters a group\'s grid by content: only that group\'s images', async () => {
-    const { groups } = await call('listGroups', {});
-    const group = groups[0]!;
-    const items = (await call('listGroupImages', { groupId: group.id, limit: 100 })).items;
-    const members = new Set(items.map((i) => i.id));
-    const word = { red: 'strawberry', green: 'grass', blue: 'sky' }[items[0]!.name.split('-')[0]!]!;
-    await page.locator(`.gcard[data-group-id="${group.id}"] a.open`).click();
-    await page.getByLabel('Filter this group by content').fill(word);
-    await page.getByRole('button', { name: 'Find' }).click();
-    const results = page.locator('.tresults li');
-    await results.first().waitFor();
-    const ids = await results.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))));
-    expect(ids.length).toBe(members.size);
-    expect(ids.every((id) => members.has(id))).toBe(true);
-    await expect.poll(() => page.locator('.body').isHidden()).toBe(true);
-    await shot('08-filter');
-    await page.getByRole('button', { name: 'Clear' }).click();
-    await expect.poll(() => page.locator('.body').isVisible()).toBe(true);
-    expect(pageErrors).toEqual([]);
-  });
-});
+    it("filters a group's grid by content: only that group's images", async () => {
+      const { groups } = await call('listGroups', {});
+      const group = groups[0]!;
+      const items = (await call('listGroupImages', { groupId: group.id, limit: 100 })).items;
+      const members = new Set(items.map((i) => i.id));
+      const word = { red: 'strawberry', green: 'grass', blue: 'sky' }[items[0]!.name.split('-')[0]!]!;
+      await page.locator(`.gcard[data-group-id="${group.id}"] a.open`).click();
+      await page.getByLabel('Filter this group by content').fill(word);
+      await page.getByRole('button', { name: 'Find' }).click();
+      const results = page.locator('.tresults li');
+      await results.first().waitFor();
+      const ids = await results.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))));
+      expect(ids.length).toBe(members.size);
+      expect(ids.every((id) => members.has(id))).toBe(true);
+      await expect.poll(() => page.locator('.body').isHidden()).toBe(true);
+      await shot('08-filter');
+      await page.getByRole('button', { name: 'Clear' }).click();
+      await expect.poll(() => page.locator('.body').isVisible()).toBe(true);
+      expect(pageErrors).toEqual([]);
+    });
+  },
+);

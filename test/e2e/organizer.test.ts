@@ -34,7 +34,11 @@ let page: Page;
 let folder: MessyFolder;
 const pageErrors: string[] = [];
 const call = async <M extends MethodName>(m: M, input: unknown = {}) => (await dispatch(service, m, input)) as Outputs[M];
-const idOf = (file: string) => (store.db.raw.prepare(`SELECT i.id FROM images i JOIN libraries l ON l.id = i.library_id WHERE l.root_path || '/' || i.rel_path = ?`).pluck().get(file) as number | undefined) ?? -1;
+const idOf = (file: string) =>
+  (store.db.raw
+    .prepare(`SELECT i.id FROM images i JOIN libraries l ON l.id = i.library_id WHERE l.root_path || '/' || i.rel_path = ?`)
+    .pluck()
+    .get(file) as number | undefined) ?? -1;
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `organizer-${name}.png`) });
 
 describe.skipIf(!enabled)('photo organizer (Chromium, real service, real pictures)', () => {
@@ -166,7 +170,7 @@ describe.skipIf(!enabled)('photo organizer (Chromium, real service, real picture
 
   it('Move to… shows each group’s picture; the number keys stay with their group; drag and drop moves', async () => {
     const groups = (await call('listGroups', { sort: 'size' })).groups;
-    const [a, b] = groups as [typeof groups[number], typeof groups[number]];
+    const [a, b] = groups as [(typeof groups)[number], (typeof groups)[number]];
     await page.goto(`${server.url}#/group/${a.id}`);
     await page.locator('.cell[data-index="0"] img').waitFor();
     await page.locator('.cell[data-index="0"]').click();
@@ -226,16 +230,23 @@ describe.skipIf(!enabled)('photo organizer (Chromium, real service, real picture
   });
 
   it('a photo copied into the watched folder is placed in the groups, and the status line says so', async () => {
-    const before = (await call('listGroups', { sort: 'size' })).groups.reduce((n, g) => n + g.count, 0) + (await call('listGroups', { sort: 'size' })).unsortedCount;
+    const before =
+      (await call('listGroups', { sort: 'size' })).groups.reduce((n, g) => n + g.count, 0) +
+      (await call('listGroups', { sort: 'size' })).unsortedCount;
     const dest = path.join(folder.root, 'New', 'arrived.jpg');
     mkdirSync(path.dirname(dest), { recursive: true });
     await sharp(folder.files[3]!).rotate(180).toFile(dest);
     await page.goto(`${server.url}#/groups`);
     await page.locator('footer .watch', { hasText: /1 new image in Photos/ }).waitFor({ timeout: 30_000 });
-    await expect.poll(async () => {
-      const l = await call('listGroups', { sort: 'size' });
-      return l.groups.reduce((n, g) => n + g.count, 0) + l.unsortedCount;
-    }, { timeout: 120_000 }).toBe(before + 1);
+    await expect
+      .poll(
+        async () => {
+          const l = await call('listGroups', { sort: 'size' });
+          return l.groups.reduce((n, g) => n + g.count, 0) + l.unsortedCount;
+        },
+        { timeout: 120_000 },
+      )
+      .toBe(before + 1);
   }, 180_000);
 
   it('exports for ML: duplicates left out, no Unsorted class, duplicate_of and taken_at in the CSV, a Hugging Face metadata.csv', async () => {

@@ -76,7 +76,11 @@ export interface FakeUiSession {
 }
 
 /** The built renderer over a fresh fake host (populated: groups, a map, undo), in Chromium. */
-export async function openFakeUiSession(root: string, opts: FakeOptions, viewport: Viewport = { width: 1280, height: 800 }): Promise<FakeUiSession> {
+export async function openFakeUiSession(
+  root: string,
+  opts: FakeOptions,
+  viewport: Viewport = { width: 1280, height: 800 },
+): Promise<FakeUiSession> {
   const host = createFakeHost(opts);
   return { ...(await servePage(host, root, viewport)), host };
 }

@@ -55,7 +55,10 @@ const enabled = hasChromium() && existsSync(DATA);
 
 function ensureRenderer() {
   if (!existsSync(path.join(root, 'dist/renderer/index.html'))) {
-    execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts'], { cwd: root, stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts'], {
+      cwd: root,
+      stdio: 'ignore',
+    });
   }
 }
 
@@ -160,7 +163,9 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     expect(pinnedIds.length).toBeGreaterThanOrEqual(2); // moved images are pinned too
     await page.keyboard.press('Enter');
     await page.locator('.preview img').waitFor();
-    await expect.poll(() => page.locator('.preview img').evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('.preview img').evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth))
+      .toBeGreaterThan(0);
     await shot('08-image');
     // The other groups, as buttons numbered like the 1-9 keys.
     await page.getByRole('group', { name: 'Or send to' }).getByRole('button').first().waitFor();
@@ -212,7 +217,10 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
     await page.mouse.down();
     await page.mouse.move(box!.x + box!.width - 20, box!.y + box!.height - 20, { steps: 5 });
     await page.mouse.up();
-    await page.getByText(/selected/).first().waitFor();
+    await page
+      .getByText(/selected/)
+      .first()
+      .waitFor();
     await shot('10-map');
     await page.keyboard.press('Escape');
     await page.getByRole('link', { name: 'Review' }).click();
@@ -272,20 +280,27 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
         if (preview) await dialog.getByRole('button', { name: 'Preview' }).click();
       };
       await exportTo('w3sorted', true);
-      await expect.poll(() => dialog.locator('.err').innerText()).toBe('w3sorted is not a full path: give a full path, e.g. /home/me/Pictures/sorted');
+      await expect
+        .poll(() => dialog.locator('.err').innerText())
+        .toBe('w3sorted is not a full path: give a full path, e.g. /home/me/Pictures/sorted');
       await page.keyboard.press('Escape');
 
       await exportTo('~/w3sorted', true);
       const preview = dialog.getByRole('region', { name: 'Export preview' });
       await expect.poll(() => preview.locator('.warn').innerText()).toBe('1 file cannot be exported and will be skipped:');
-      expect(await preview.getByRole('list', { name: 'Files not exported' }).innerText()).toBe(`${gone}: not found: deleted or moved since the last scan`);
+      expect(await preview.getByRole('list', { name: 'Files not exported' }).innerText()).toBe(
+        `${gone}: not found: deleted or moved since the last scan`,
+      );
       await shot('13-export-missing-preview');
       await dialog.getByRole('button', { name: /^Export \d+ images/ }).click();
       const out = path.join(home, 'w3sorted');
       await expect.poll(() => dialog.locator('.ok').innerText()).toBe(`Wrote 39 files to ${out}; 1 file could not be exported.`);
       expect(await dialog.locator('.warn').innerText()).toBe('1 file could not be exported (the others were):');
       expect(await dialog.getByRole('list', { name: 'Files not exported' }).innerText()).toContain(gone);
-      const exported = () => readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+      const exported = () =>
+        readdirSync(out, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => e.name);
       expect(exported().filter((n) => n !== EXPORT_MARKER)).toHaveLength(39);
       expect(exported()).toContain(EXPORT_MARKER);
       await page.keyboard.press('Escape');
@@ -293,7 +308,9 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
       // The same folder again, no preview: nothing doubled.
       await exportTo(out, false);
       await dialog.getByRole('button', { name: 'Export', exact: true }).click();
-      await expect.poll(() => dialog.locator('.ok').innerText()).toBe(`Wrote 0 files to ${out}; 39 already there; 1 file could not be exported.`);
+      await expect
+        .poll(() => dialog.locator('.ok').innerText())
+        .toBe(`Wrote 0 files to ${out}; 39 already there; 1 file could not be exported.`);
       expect(exported()).toHaveLength(40);
       // Preview after an export looks again, and the button counts what would be written
       await dialog.getByRole('button', { name: 'Preview' }).click();
@@ -314,7 +331,11 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
   const hash = () => fp.evaluate('location.hash');
   const focused = (attr: string) => fp.evaluate(`document.activeElement?.getAttribute(${JSON.stringify(attr)}) ?? null`);
   /** A fresh fake host (60 images in 10 groups) and page, at `#/route`. */
-  async function open(route: string, viewport?: { width: number; height: number }, opts: Partial<FakeOptions> = {}): Promise<FakeUiSession> {
+  async function open(
+    route: string,
+    viewport?: { width: number; height: number },
+    opts: Partial<FakeOptions> = {},
+  ): Promise<FakeUiSession> {
     ui = await openFakeUiSession(root, { images: 60, groups: 10, mediaDir: DATA, ...opts }, viewport);
     fp = ui.page;
     await fp.goto(`${ui.server.url}#/${route}`);
@@ -463,7 +484,9 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     await dialog.waitFor({ state: 'detached', timeout: 5_000 });
     await expect.poll(() => host.images[id - 1]!.group).toBe(other.id);
     await fp.locator('.toast > span', { hasText: `Moved 1 image to “${other.name}”` }).waitFor();
-    expect((await host.handlers.listGroups({ sort: 'name' })).groups.filter((g) => g.name.toLowerCase() === other.name.toLowerCase())).toHaveLength(1);
+    expect(
+      (await host.handlers.listGroups({ sort: 'name' })).groups.filter((g) => g.name.toLowerCase() === other.name.toLowerCase()),
+    ).toHaveLength(1);
     expect(await fp.locator('.toast.error').count()).toBe(0);
   });
 
@@ -574,7 +597,10 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     release();
     const done = fp.locator('.toast > span', { hasText: /^Split “Group \d+” into \d+ and \d+ images; 1 went to Unsorted$/ });
     await done.waitFor();
-    const [a, b] = (await done.innerText()).match(/into (\d+) and (\d+)/)!.slice(1).map(Number);
+    const [a, b] = (await done.innerText())
+      .match(/into (\d+) and (\d+)/)!
+      .slice(1)
+      .map(Number);
     expect(a! + b! + 1).toBe(before);
     await fp.locator('.toast > span', { hasText: /^Splitting/ }).waitFor({ state: 'detached' });
   });
@@ -594,12 +620,18 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     await thumbs.first().waitFor();
     await expect.poll(() => thumbs.first().evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     await fp.getByRole('link', { name: 'Map' }).click();
-    await expect.poll(() => fp.locator('.legend .item', { hasText: 'Unsorted' }).innerText()).toMatch(new RegExp(`^Unsorted\\s*${unsorted}$`));
+    await expect
+      .poll(() => fp.locator('.legend .item', { hasText: 'Unsorted' }).innerText())
+      .toMatch(new RegExp(`^Unsorted\\s*${unsorted}$`));
   });
 
   it('the Unsorted card says how many images are new and not grouped yet, and how to place them', async () => {
     await open('groups', undefined, { ungrouped: 3 });
-    await fp.locator('.gcard.unsorted .ungrouped', { hasText: '3 new images not grouped yet: Place new images (Libraries) puts them in your groups' }).waitFor();
+    await fp
+      .locator('.gcard.unsorted .ungrouped', {
+        hasText: '3 new images not grouped yet: Place new images (Libraries) puts them in your groups',
+      })
+      .waitFor();
     await ui!.close();
     await open('groups');
     await fp.locator('.gcard.unsorted').waitFor();
@@ -612,7 +644,14 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     await host.handlers.startClustering({ groups: 10 });
     const names = fp.getByRole('region', { name: 'Progress' }).locator('li .name');
     await names.first().waitFor();
-    expect(await names.allInnerTexts()).toEqual(['Scanning', 'Checking for copies', 'Decoding and embedding', 'Clustering', 'Saving', 'Mapping']);
+    expect(await names.allInnerTexts()).toEqual([
+      'Scanning',
+      'Checking for copies',
+      'Decoding and embedding',
+      'Clustering',
+      'Saving',
+      'Mapping',
+    ]);
     const heights = await names.evaluateAll((els) => els.map((e) => (e as unknown as { clientHeight: number }).clientHeight));
     const lineHeight = 14 * 1.45;
     for (const h of heights) expect(h).toBeLessThan(lineHeight * 1.5);
@@ -623,7 +662,9 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     await fp.locator('.gcard').first().waitFor();
     const shown = () => fp.locator('.gcard:not(.unsorted) .name').allInnerTexts();
     await fp.getByLabel('Sort groups').selectOption('confidence');
-    const byConfidence = (await host.handlers.listGroups({ sort: 'size' })).groups.sort((a, b) => a.meanConfidence - b.meanConfidence).map((g) => g.name);
+    const byConfidence = (await host.handlers.listGroups({ sort: 'size' })).groups
+      .sort((a, b) => a.meanConfidence - b.meanConfidence)
+      .map((g) => g.name);
     await expect.poll(shown).toEqual(byConfidence);
     await fp.getByLabel('Sort groups').selectOption('name');
     await expect.poll(shown).toEqual(Array.from({ length: 10 }, (_, i) => `Group ${i + 1}`));
@@ -655,7 +696,9 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     expect((await name.inputValue()).length).toBe(200);
     await fp.keyboard.press('Enter');
     await fp.getByRole('dialog').waitFor({ state: 'detached' });
-    await expect.poll(async () => (await host.handlers.listGroups({ sort: 'size' })).groups.find((g) => g.id === id)?.name).toBe('n'.repeat(200));
+    await expect
+      .poll(async () => (await host.handlers.listGroups({ sort: 'size' })).groups.find((g) => g.id === id)?.name)
+      .toBe('n'.repeat(200));
     expect(await fp.locator('.toast.error').count()).toBe(0);
   });
 
@@ -686,7 +729,9 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
   ])('%s shows a tiny image at the largest whole multiple that fits, square and crisp', async (_screen, route) => {
     const media = mkdtempSync(path.join(tmpdir(), 'cs-e2e-small-'));
     try {
-      await sharp({ create: { width: 28, height: 28, channels: 3, background: '#808080' } }).png().toFile(path.join(media, 'small.png'));
+      await sharp({ create: { width: 28, height: 28, channels: 3, background: '#808080' } })
+        .png()
+        .toFile(path.join(media, 'small.png'));
       await open(route, undefined, { mediaDir: media });
       const img = fp.locator('.preview img');
       await expect.poll(() => img.evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBe(28);
@@ -698,7 +743,11 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
       const box = (await img.boundingBox())!;
       expect(box.height).toBeCloseTo(side, 0);
       expect(box.x + box.width / 2).toBeCloseTo(pane.x + pane.width / 2, 0);
-      expect(await img.evaluate((i) => (globalThis as unknown as { getComputedStyle(e: unknown): { imageRendering: string } }).getComputedStyle(i).imageRendering)).toBe('pixelated');
+      expect(
+        await img.evaluate(
+          (i) => (globalThis as unknown as { getComputedStyle(e: unknown): { imageRendering: string } }).getComputedStyle(i).imageRendering,
+        ),
+      ).toBe('pixelated');
     } finally {
       rmSync(media, { recursive: true, force: true });
     }

@@ -27,7 +27,16 @@ const views = [
   { tag: 'dark', viewport: { width: 1280, height: 800 }, colorScheme: 'dark' as const },
 ];
 
-async function persona(name: string, folder: string, browser: Browser, tour: (go: (hash: string) => Promise<Page[]>, call: <M extends MethodName>(m: M, input?: unknown) => Promise<Outputs[M]>, shoot: (label: string, pages?: Page[]) => Promise<void>) => Promise<void>) {
+async function persona(
+  name: string,
+  folder: string,
+  browser: Browser,
+  tour: (
+    go: (hash: string) => Promise<Page[]>,
+    call: <M extends MethodName>(m: M, input?: unknown) => Promise<Outputs[M]>,
+    shoot: (label: string, pages?: Page[]) => Promise<void>,
+  ) => Promise<void>,
+) {
   const store = openStore(path.join(work, name, 'c.db'));
   const service = createService({ store, watch: { debounceMs: 500, usePolling: true } });
   const server = await startHttpServer(service, { staticDir: path.join(root, 'dist/renderer') });
@@ -56,7 +65,9 @@ async function persona(name: string, folder: string, browser: Browser, tour: (go
   let n = 2;
   const shoot = async (label: string, only: Page[] = pages) => {
     const num = String(n++).padStart(2, '0');
-    await Promise.all(only.map((p) => p.screenshot({ path: path.join(out, `${name}-${num}-${label}-${views[pages.indexOf(p)]!.tag}.png`) })));
+    await Promise.all(
+      only.map((p) => p.screenshot({ path: path.join(out, `${name}-${num}-${label}-${views[pages.indexOf(p)]!.tag}.png`) })),
+    );
   };
   await tour(go, call, shoot);
   for (const p of pages) await p.context().close();
@@ -83,7 +94,8 @@ try {
     await shoot('group-timeline');
     await go('#/duplicates');
     await shoot('duplicates');
-    const idOf = async (file: string) => (await call('searchImages', { query: path.basename(file, '.jpg') })).items.find((i) => i.path === file)?.id;
+    const idOf = async (file: string) =>
+      (await call('searchImages', { query: path.basename(file, '.jpg') })).items.find((i) => i.path === file)?.id;
     await go(`#/image/${await idOf(folder.small)}`);
     await shoot('small-photo');
     await go(`#/image/${await idOf(folder.rotated)}`);

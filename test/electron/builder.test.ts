@@ -38,7 +38,9 @@ describe('electron-builder.yml', () => {
 
   it('the validator does reject a wrong configuration (so the check above means something)', async () => {
     await expect(validateConfiguration({ ...(await load()), nonsense: true }, logger)).rejects.toThrow(/Invalid configuration object/);
-    await expect(validateConfiguration({ ...(await load()), electronFuses: { runAsNode: 'maybe' as never } }, logger)).rejects.toThrow(/runAsNode should be a boolean/);
+    await expect(validateConfiguration({ ...(await load()), electronFuses: { runAsNode: 'maybe' as never } }, logger)).rejects.toThrow(
+      /runAsNode should be a boolean/,
+    );
   });
 
   it('names the app and targets Linux (AppImage, deb), macOS (dmg) and Windows (nsis)', async () => {

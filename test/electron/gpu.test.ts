@@ -6,7 +6,8 @@ import { describeBackend, probeBackendInWorker, selectBackend } from '../../elec
 /** A loader where `missing` backends fail the way an absent optional package fails. */
 function loaderWithout(missing: BackendChoice[]): BackendLoader {
   return async (choice) => {
-    if (missing.includes(choice)) throw Object.assign(new Error(`Cannot find package '@tensorflow/${choice}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+    if (missing.includes(choice))
+      throw Object.assign(new Error(`Cannot find package '@tensorflow/${choice}'`), { code: 'ERR_MODULE_NOT_FOUND' });
     return { tfBackend: choice === 'wasm' || choice === 'cpu' ? choice : 'tensorflow', device: `device of ${choice}` };
   };
 }
@@ -29,7 +30,9 @@ describe('backend choice with each backend missing', () => {
     });
   }
   it('fails with every reason when none loads', async () => {
-    await expect(initTf({ loader: loaderWithout([...BACKEND_ORDER]) })).rejects.toThrow(/tfjs-node-gpu: not installed; tfjs-node: not installed; wasm: not installed; cpu: not installed/);
+    await expect(initTf({ loader: loaderWithout([...BACKEND_ORDER]) })).rejects.toThrow(
+      /tfjs-node-gpu: not installed; tfjs-node: not installed; wasm: not installed; cpu: not installed/,
+    );
   });
   it('a GPU package that is installed but cannot load (no CUDA) falls through with its reason', async () => {
     const loader: BackendLoader = async (choice) => {
@@ -55,7 +58,15 @@ describe('selectBackend (main process)', () => {
   it('leaves the choice to the workers when the probe fails', async () => {
     const env: NodeJS.ProcessEnv = {};
     const lines: string[] = [];
-    expect(await selectBackend({ probe: async () => { throw new Error('no backend'); }, env, log: (l) => lines.push(l) })).toBeNull();
+    expect(
+      await selectBackend({
+        probe: async () => {
+          throw new Error('no backend');
+        },
+        env,
+        log: (l) => lines.push(l),
+      }),
+    ).toBeNull();
     expect(env.CONSTELLATE_BACKEND).toBeUndefined();
     expect(lines[0]).toMatch(/no backend/);
   });

@@ -11,7 +11,11 @@ const stranger = senderEvent('https://example.com/');
 
 function setup(desktop?: DesktopServices) {
   const ipc = new FakeIpcMain();
-  const host = hostDouble({ getImage: async () => { throw new Error('boom'); } });
+  const host = hostDouble({
+    getImage: async () => {
+      throw new Error('boom');
+    },
+  });
   const off = registerIpc(ipc, host, (e) => isTrustedSender(e), desktop);
   return { ipc, host, off };
 }
@@ -58,7 +62,10 @@ describe('API channel', () => {
     const { ipc, host } = setup();
     expect(await ipc.invoke(IPC_CHANNEL, app, 'constructor', {})).toMatchObject({ ok: false, error: { code: 'not-found' } });
     expect(await ipc.invoke(IPC_CHANNEL, app, '__proto__', {})).toMatchObject({ ok: false, error: { code: 'not-found' } });
-    expect(await ipc.invoke(IPC_CHANNEL, app, { toString: () => 'getStatus' }, {})).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    expect(await ipc.invoke(IPC_CHANNEL, app, { toString: () => 'getStatus' }, {})).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-input' },
+    });
     expect(host.calls).toEqual([]);
   });
 
@@ -104,11 +111,26 @@ describe('desktop channel', () => {
     expect(desktop.shown).toEqual(['/photos/a.jpg']);
     expect(desktop.opened).toEqual(['/photos/a.jpg']);
     // Unknown id, a path instead of an id, extra keys, a non-image file: refused.
-    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'openWithDefaultApp', { imageId: 9 })).toMatchObject({ ok: false, error: { code: 'not-found' } });
-    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'openWithDefaultApp', { path: '/bin/sh' })).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
-    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'revealInFolder', { imageId: 7, path: '/bin/sh' })).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
-    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'openWithDefaultApp', { imageId: 8 })).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
-    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'openExternal', { url: 'https://x' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'openWithDefaultApp', { imageId: 9 })).toMatchObject({
+      ok: false,
+      error: { code: 'not-found' },
+    });
+    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'openWithDefaultApp', { path: '/bin/sh' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-input' },
+    });
+    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'revealInFolder', { imageId: 7, path: '/bin/sh' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-input' },
+    });
+    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'openWithDefaultApp', { imageId: 8 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-input' },
+    });
+    expect(await ipc.invoke(DESKTOP_CHANNEL, app, 'openExternal', { url: 'https://x' })).toMatchObject({
+      ok: false,
+      error: { code: 'not-found' },
+    });
     expect(desktop.opened).toEqual(['/photos/a.jpg']);
   });
 

@@ -9,7 +9,10 @@ const build = (platform: NodeJS.Platform, isDev = false) => {
   return { sent, items: buildMenuTemplate({ platform, isDev, appName: 'Constellate', send: (c) => void sent.push(c) }) };
 };
 const byId = (items: MenuItemConstructorOptions[], id: string) => flattenMenu(items).find((i) => i.id === id)!;
-const roles = (items: MenuItemConstructorOptions[]) => flattenMenu(items).map((i) => i.role).filter(Boolean);
+const roles = (items: MenuItemConstructorOptions[]) =>
+  flattenMenu(items)
+    .map((i) => i.role)
+    .filter(Boolean);
 const click = (item: MenuItemConstructorOptions) => (item.click as () => void)();
 
 describe('application menu', () => {

@@ -34,7 +34,8 @@ function load(ipcMain?: FakeIpcMain) {
       invoked.push([channel, ...args]);
       return ipcMain ? ipcMain.invoke(channel, senderEvent(APP_ENTRY_URL), ...args) : { ok: true, value: 'pong' };
     },
-    on: (channel: string, l: (...args: unknown[]) => void) => void (listeners.get(channel) ?? listeners.set(channel, new Set()).get(channel)!).add(l),
+    on: (channel: string, l: (...args: unknown[]) => void) =>
+      void (listeners.get(channel) ?? listeners.set(channel, new Set()).get(channel)!).add(l),
     removeListener: (channel: string, l: (...args: unknown[]) => void) => void listeners.get(channel)?.delete(l),
   };
   const required: string[] = [];
@@ -67,7 +68,10 @@ describe('preload build', () => {
   it('is part of the build (main.ts references it, so tsc emits dist/electron/preload.cjs)', () => {
     const config = ts.readConfigFile(`${root}tsconfig.build.json`, ts.sys.readFile);
     const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
-    const program = ts.createProgram({ rootNames: parsed.fileNames.filter((f) => f.includes('/electron/main.ts')), options: parsed.options });
+    const program = ts.createProgram({
+      rootNames: parsed.fileNames.filter((f) => f.includes('/electron/main.ts')),
+      options: parsed.options,
+    });
     const preload = program.getSourceFile(`${root}electron/preload.cts`);
     expect(preload).toBeDefined();
     const written: string[] = [];
@@ -91,7 +95,17 @@ describe('window.constellate', () => {
     expect(required).toEqual(['electron']);
     expect(Object.isFrozen(bridge)).toBe(true);
     expect(Object.keys(bridge).sort()).toEqual(
-      ['invoke', 'onEvent', 'mediaBase', 'platform', 'pickFolder', 'revealInFolder', 'openWithDefaultApp', 'onMenuCommand', 'pathForFile'].sort(),
+      [
+        'invoke',
+        'onEvent',
+        'mediaBase',
+        'platform',
+        'pickFolder',
+        'revealInFolder',
+        'openWithDefaultApp',
+        'onMenuCommand',
+        'pathForFile',
+      ].sort(),
     );
     expect(bridge.mediaBase).toBe(MEDIA_BASE);
     expect(bridge.platform).toBe('linux');

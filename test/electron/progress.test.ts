@@ -4,7 +4,15 @@ import type { JobState } from '../../core/shared/contract.js';
 import { jobProgress, trackJobProgress } from '../../electron/progress.js';
 import { hostDouble } from './doubles.js';
 
-const job = (s: Partial<JobState>): JobState => ({ id: 'j1', kind: 'cluster', status: 'running', phase: 'embed', phases: [], startedAt: '2025-01-01T00:00:00Z', ...s });
+const job = (s: Partial<JobState>): JobState => ({
+  id: 'j1',
+  kind: 'cluster',
+  status: 'running',
+  phase: 'embed',
+  phases: [],
+  startedAt: '2025-01-01T00:00:00Z',
+  ...s,
+});
 const phase = (name: 'scan' | 'embed', done: number, total: number | null) => ({ name, done, total, rate: null, etaSeconds: null });
 
 describe('jobProgress', () => {

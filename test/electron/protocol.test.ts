@@ -73,7 +73,11 @@ describe('media URLs', () => {
     expect(resolveMediaRequest('constellate://media/thumb/5', 'GET', host)).toEqual({ ok: true, path: '/data/thumbnails/ab/abc.webp' });
     expect(resolveMediaRequest('constellate://media/image/5', 'GET', host)).toEqual({ ok: false, status: 404 });
     expect(resolveMediaRequest('constellate://media/image/6', 'GET', host)).toEqual({ ok: false, status: 404 });
-    expect(spy.mock.calls).toEqual([['thumbnail', 5], ['image', 5], ['image', 6]]);
+    expect(spy.mock.calls).toEqual([
+      ['thumbnail', 5],
+      ['image', 5],
+      ['image', 6],
+    ]);
     spy.mockClear();
     resolveMediaRequest('constellate://media/image/..%2F1', 'GET', host);
     expect(spy).not.toHaveBeenCalled();
@@ -104,7 +108,11 @@ describe('media handler', () => {
     expect((await handleMediaRequest(new Request('constellate://media/image/4'), host)).status).toBe(404);
   });
   it('answers 500 if the host throws', async () => {
-    const broken = { mediaFile: () => { throw new Error('db closed'); } };
+    const broken = {
+      mediaFile: () => {
+        throw new Error('db closed');
+      },
+    };
     expect((await handleMediaRequest(new Request('constellate://media/image/1'), broken)).status).toBe(500);
   });
 });
@@ -120,7 +128,11 @@ describe('app protocol', () => {
     expect(resolveAppAsset('app://constellate/', root)).toBe(join(root, 'index.html'));
     expect(resolveAppAsset('app://constellate/assets/main.js', root)).toBe(join(root, 'assets', 'main.js'));
     // Dot segments are either normalised away by the URL parser (staying inside the folder) or refused.
-    for (const url of ['app://constellate/../secret.txt', 'app://constellate/%2e%2e/secret.txt', 'app://constellate/assets/../../secret.txt']) {
+    for (const url of [
+      'app://constellate/../secret.txt',
+      'app://constellate/%2e%2e/secret.txt',
+      'app://constellate/assets/../../secret.txt',
+    ]) {
       const file = resolveAppAsset(url, root);
       expect(file === null || file.startsWith(root + sep), `${url} -> ${file}`).toBe(true);
     }

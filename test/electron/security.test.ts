@@ -78,7 +78,13 @@ describe('web contents: navigation, window.open, webview', () => {
   hardenWebContents(contents);
 
   it('refuses navigation to anything outside the app', () => {
-    for (const url of ['https://example.com/', 'file:///etc/passwd', 'http://localhost:5173/', 'app://other/index.html', 'javascript:alert(1)']) {
+    for (const url of [
+      'https://example.com/',
+      'file:///etc/passwd',
+      'http://localhost:5173/',
+      'app://other/index.html',
+      'javascript:alert(1)',
+    ]) {
       const event = new FakeEvent();
       contents.emit('will-navigate', event, url);
       expect(event.defaultPrevented, url).toBe(true);
@@ -116,15 +122,24 @@ function fakeSession() {
     permissionRequest: null as null | ((wc: unknown, permission: string, cb: (granted: boolean) => void, details: unknown) => void),
     permissionCheck: null as null | ((...args: unknown[]) => boolean),
     deviceCheck: null as null | ((...args: unknown[]) => boolean),
-    beforeRequest: null as null | { filter: unknown; listener: (details: { url: string; webContentsId?: number }, cb: (r: { cancel: boolean }) => void) => void },
-    headers: null as null | ((details: { url: string; responseHeaders?: Record<string, string[]> }, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void),
+    beforeRequest: null as null | {
+      filter: unknown;
+      listener: (details: { url: string; webContentsId?: number }, cb: (r: { cancel: boolean }) => void) => void;
+    },
+    headers: null as
+      | null
+      | ((
+          details: { url: string; responseHeaders?: Record<string, string[]> },
+          cb: (r: { responseHeaders: Record<string, string[]> }) => void,
+        ) => void),
   };
   const session = {
     setPermissionRequestHandler: (h: typeof rec.permissionRequest) => (rec.permissionRequest = h),
     setPermissionCheckHandler: (h: typeof rec.permissionCheck) => (rec.permissionCheck = h),
     setDevicePermissionHandler: (h: typeof rec.deviceCheck) => (rec.deviceCheck = h),
     webRequest: {
-      onBeforeRequest: (filter: unknown, listener: NonNullable<typeof rec.beforeRequest>['listener']) => (rec.beforeRequest = { filter, listener }),
+      onBeforeRequest: (filter: unknown, listener: NonNullable<typeof rec.beforeRequest>['listener']) =>
+        (rec.beforeRequest = { filter, listener }),
       onHeadersReceived: (listener: typeof rec.headers) => (rec.headers = listener),
     },
   };
@@ -173,7 +188,10 @@ describe('session', () => {
     const { rec, session } = fakeSession();
     applySessionSecurity(session, DEV);
     let headers: Record<string, string[]> | undefined;
-    rec.headers!({ url: 'http://localhost:5173/', responseHeaders: { 'content-security-policy': ['default-src *'], 'x-a': ['1'] } }, (r) => (headers = r.responseHeaders));
+    rec.headers!(
+      { url: 'http://localhost:5173/', responseHeaders: { 'content-security-policy': ['default-src *'], 'x-a': ['1'] } },
+      (r) => (headers = r.responseHeaders),
+    );
     expect(headers).toEqual({ 'x-a': ['1'], 'Content-Security-Policy': [contentSecurityPolicy(DEV)] });
   });
 });

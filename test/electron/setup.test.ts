@@ -9,7 +9,7 @@ import { installedEngines, summariseEngineWarnings } from '../../scripts/setup.m
 describe('npm run setup', () => {
   it('sums npm’s "Unsupported engine" warnings up in one line that says the Node is fine', () => {
     const lines = [
-      "npm warn EBADENGINE Unsupported engine {",
+      'npm warn EBADENGINE Unsupported engine {',
       "npm warn EBADENGINE   package: 'vite@8.3.8',",
       "npm warn EBADENGINE   required: { node: '>=22' },",
       "npm warn EBADENGINE   current: { node: 'v20.20.2', npm: '11.6.1' }",

@@ -31,7 +31,12 @@ describe('npm start', () => {
     const dir = fakeProject(true);
     expect(findElectron(dir, {})).toEqual({ ok: true, path: join(dir, 'node_modules', 'electron', 'dist', 'electron') });
     const cmd = startCommand(['--trace-warnings'], dir, {});
-    expect(cmd).toMatchObject({ mode: 'desktop', command: join(dir, 'node_modules', 'electron', 'dist', 'electron'), args: [dir, '--trace-warnings'], note: null });
+    expect(cmd).toMatchObject({
+      mode: 'desktop',
+      command: join(dir, 'node_modules', 'electron', 'dist', 'electron'),
+      args: [dir, '--trace-warnings'],
+      note: null,
+    });
   });
 
   it('falls back to browser mode, saying why in one line, when the binary was not downloaded', () => {
@@ -44,7 +49,11 @@ describe('npm start', () => {
   });
 
   it('--browser forces browser mode and passes the rest on', () => {
-    expect(startCommand(['--browser', '--port', '9000'], fakeProject(true), {})).toMatchObject({ mode: 'browser', note: null, args: [expect.stringMatching(/constellate\.js$/), 'serve', '--demo', '--port', '9000'] });
+    expect(startCommand(['--browser', '--port', '9000'], fakeProject(true), {})).toMatchObject({
+      mode: 'browser',
+      note: null,
+      args: [expect.stringMatching(/constellate\.js$/), 'serve', '--demo', '--port', '9000'],
+    });
   });
 
   it('on this machine (no Electron binary) prints one line and runs `constellate serve --demo`', () => {

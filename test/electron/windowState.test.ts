@@ -3,11 +3,26 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SIZE, loadWindowState, restoreBounds, saveWindowState, trackWindowState, type WindowState } from '../../electron/windowState.js';
+import {
+  DEFAULT_SIZE,
+  loadWindowState,
+  restoreBounds,
+  saveWindowState,
+  trackWindowState,
+  type WindowState,
+} from '../../electron/windowState.js';
 import { RecordingEmitter } from './doubles.js';
 
 const screen = [{ x: 0, y: 0, width: 1920, height: 1050 }];
-const state = (s: Partial<WindowState>): WindowState => ({ x: 100, y: 80, width: 1000, height: 700, maximized: false, fullScreen: false, ...s });
+const state = (s: Partial<WindowState>): WindowState => ({
+  x: 100,
+  y: 80,
+  width: 1000,
+  height: 700,
+  maximized: false,
+  fullScreen: false,
+  ...s,
+});
 
 describe('restoreBounds', () => {
   it('restores saved bounds that are on a display', () => {

@@ -14,7 +14,9 @@ import { loadOrtBackbone, providersFor, type OrtProvider, type OrtRuntime } from
  * library does not load; otherwise its first run reports `placement` and returns features that
  * are the CPU's, or differ by `drift` (a rotation towards another direction).
  */
-function fakeRuntime(spec: Partial<Record<OrtProvider, 'missing' | { placement: Record<string, number>; drift?: number }>>): OrtRuntime & { opened: OrtProvider[] } {
+function fakeRuntime(
+  spec: Partial<Record<OrtProvider, 'missing' | { placement: Record<string, number>; drift?: number }>>,
+): OrtRuntime & { opened: OrtProvider[] } {
   const opened: OrtProvider[] = [];
   return {
     opened,
@@ -42,10 +44,16 @@ function fakeRuntime(spec: Partial<Record<OrtProvider, 'missing' | { placement: 
 }
 
 describe('ONNX Runtime provider chain (injected placements)', () => {
-  it('binds CUDA where it ran the nodes and its features are the CPU\'s: a GPU, and how many nodes it ran', async () => {
+  it("binds CUDA where it ran the nodes and its features are the CPU's: a GPU, and how many nodes it ran", async () => {
     const runtime = fakeRuntime({ cuda: { placement: { CUDAExecutionProvider: 55, CPUExecutionProvider: 3 } } });
     const bb = await loadOrtBackbone({ runtime, providers: ['cuda', 'cpu'], threads: 16, model: 'm.onnx' });
-    expect(bb.engine).toMatchObject({ choice: 'onnx', gpu: true, provider: 'CUDAExecutionProvider', parallelWorkers: false, unavailable: [] });
+    expect(bb.engine).toMatchObject({
+      choice: 'onnx',
+      gpu: true,
+      provider: 'CUDAExecutionProvider',
+      parallelWorkers: false,
+      unavailable: [],
+    });
     expect(bb.engine.device).toBe('GPU (NVIDIA CUDA, ONNX Runtime); 55 of 58 nodes on CUDAExecutionProvider');
     // the CPU session that gave the reference features was opened, and released
     expect(runtime.opened).toEqual(['cuda', 'cpu']);
@@ -54,7 +62,9 @@ describe('ONNX Runtime provider chain (injected placements)', () => {
   it('passes over a provider whose library does not load, with the reason, and reports the CPU with its threads', async () => {
     const bb = await loadOrtBackbone({ runtime: fakeRuntime({}), providers: ['cuda', 'cpu'], threads: 16, model: 'm.onnx' });
     expect(bb.engine).toMatchObject({ gpu: false, provider: 'CPUExecutionProvider', device: 'CPU (ONNX Runtime, 16 threads)' });
-    expect(bb.engine.unavailable).toEqual([{ choice: 'onnx/cuda', reason: expect.stringMatching(/^its provider library is not installed or does not load/) }]);
+    expect(bb.engine.unavailable).toEqual([
+      { choice: 'onnx/cuda', reason: expect.stringMatching(/^its provider library is not installed or does not load/) },
+    ]);
   });
 
   it('passes over a provider that took none of the nodes, and one whose features differ beyond the tolerance', async () => {
@@ -80,7 +90,9 @@ describe('ONNX Runtime provider chain (injected placements)', () => {
   });
 
   it('fails with every reason when no provider loads', async () => {
-    await expect(loadOrtBackbone({ runtime: fakeRuntime({ cpu: 'missing' }), providers: ['cuda', 'cpu'], model: 'm.onnx' })).rejects.toMatchObject({
+    await expect(
+      loadOrtBackbone({ runtime: fakeRuntime({ cpu: 'missing' }), providers: ['cuda', 'cpu'], model: 'm.onnx' }),
+    ).rejects.toMatchObject({
       unavailable: [{ choice: 'onnx/cuda' }, { choice: 'onnx/cpu' }],
     });
   });
@@ -105,7 +117,11 @@ describe('tfjs native backends: the device libtensorflow reports (real loader, i
   };
 
   it('tfjs-node-gpu with a GPU device: a GPU', async () => {
-    expect(await loadNativeBackend('tfjs-node-gpu', fakePackage(true))).toEqual({ tfBackend: 'tensorflow', gpu: true, device: 'GPU (CUDA, tfjs-node-gpu)' });
+    expect(await loadNativeBackend('tfjs-node-gpu', fakePackage(true))).toEqual({
+      tfBackend: 'tensorflow',
+      gpu: true,
+      device: 'GPU (CUDA, tfjs-node-gpu)',
+    });
   });
 
   it('tfjs-node-gpu without one (no CUDA 11.2 / cuDNN 8.1): says it runs on the CPU, and why', async () => {
@@ -114,11 +130,13 @@ describe('tfjs native backends: the device libtensorflow reports (real loader, i
     expect(r.device).toMatch(/^CPU: tfjs-node-gpu found no usable GPU .*CUDA 11\.2 and cuDNN 8\.1/);
   });
 
-  it('the training worker\'s choice (initTf) carries the device through: GPU only where one is bound', async () => {
-    const loader = (gpu: boolean): BackendLoader => async (choice) => {
-      if (choice === 'tfjs-node-gpu') return loadNativeBackend(choice, fakePackage(gpu));
-      throw Object.assign(new Error('not here'), { code: 'ERR_MODULE_NOT_FOUND' });
-    };
+  it("the training worker's choice (initTf) carries the device through: GPU only where one is bound", async () => {
+    const loader =
+      (gpu: boolean): BackendLoader =>
+      async (choice) => {
+        if (choice === 'tfjs-node-gpu') return loadNativeBackend(choice, fakePackage(gpu));
+        throw Object.assign(new Error('not here'), { code: 'ERR_MODULE_NOT_FOUND' });
+      };
     const withGpu = await initTf({ loader: loader(true) });
     expect(withGpu.backend).toMatchObject({ choice: 'tfjs-node-gpu', gpu: true, device: 'GPU (CUDA, tfjs-node-gpu)' });
     const without = await initTf({ loader: loader(false) });
@@ -148,8 +166,12 @@ describe('engine order and names', () => {
     expect(engineTag({ choice: 'onnx', provider: 'CUDAExecutionProvider', gpu: true })).toBe('onnx/CUDAExecutionProvider');
     expect(engineTag({ choice: 'tfjs-node-gpu', provider: 'tensorflow', gpu: false })).toBe('tfjs-node-gpu/cpu');
     expect(engineTag({ choice: 'wasm', provider: 'wasm', gpu: false })).toBe('wasm');
-    expect(describeEngine({ choice: 'onnx', device: 'CPU (ONNX Runtime, 2 threads)', unavailable: [{ choice: 'onnx/cuda', reason: 'not installed' }] })).toBe(
-      'embedding engine: onnx (CPU (ONNX Runtime, 2 threads)); passed over onnx/cuda: not installed',
-    );
+    expect(
+      describeEngine({
+        choice: 'onnx',
+        device: 'CPU (ONNX Runtime, 2 threads)',
+        unavailable: [{ choice: 'onnx/cuda', reason: 'not installed' }],
+      }),
+    ).toBe('embedding engine: onnx (CPU (ONNX Runtime, 2 threads)); passed over onnx/cuda: not installed');
   });
 });

@@ -43,7 +43,8 @@ describe('model folders', () => {
       notOnnx: /^onnx\/model\.onnx is not an ONNX model ONNX Runtime can load/,
       noPreprocessor: /^no preprocessor_config\.json in .*: the image size, mean and std the model expects are unknown$/,
       wrongShape: /^onnx\/model\.onnx: its input 'x' has shape \[batch, 10\]: an image encoder takes \[batch, 3, height, width\]$/,
-      textOnly: /holds only a text encoder \(onnx\/text_model\.onnx\): an image encoder \(onnx\/vision_model\.onnx or onnx\/model\.onnx\) is needed$/,
+      textOnly:
+        /holds only a text encoder \(onnx\/text_model\.onnx\): an image encoder \(onnx\/vision_model\.onnx or onnx\/model\.onnx\) is needed$/,
       noTokenizer: /has a text encoder \(onnx\/text_model\.onnx\) but no tokenizer\.json: text search needs both/,
     };
     for (const [what, folder] of Object.entries(bad) as Array<[keyof typeof bad, string]>) {
@@ -65,19 +66,45 @@ describe('model folders', () => {
     // The graph is fixed at 28 px: a preprocessor cropping 32 px is refused.
     const cfg = JSON.parse(readFileSync(path.join(dino, 'preprocessor_config.json'), 'utf8')) as Record<string, unknown>;
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(path.join(dino, 'preprocessor_config.json'), JSON.stringify({ ...cfg, crop_size: { height: 32, width: 32 }, size: { shortest_edge: 36 } }));
-    await expect(addModelFolder(dino, { registry, client })).rejects.toThrow(/takes 28x28 images but preprocessor_config\.json makes 32x32/);
+    writeFileSync(
+      path.join(dino, 'preprocessor_config.json'),
+      JSON.stringify({ ...cfg, crop_size: { height: 32, width: 32 }, size: { shortest_edge: 36 } }),
+    );
+    await expect(addModelFolder(dino, { registry, client })).rejects.toThrow(
+      /takes 28x28 images but preprocessor_config\.json makes 32x32/,
+    );
     expect(registry.list()).toEqual([]);
   });
 
   it('reads Hugging Face preprocessing: shortest edge then centre crop, squash sizes, normalisation', () => {
-    expect(parsePreprocessing({ size: { shortest_edge: 256 }, crop_size: { height: 224, width: 224 }, image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225] })).toMatchObject({ resizeTo: 256, cropTo: 224, rescale: 1 / 255 });
-    expect(parsePreprocessing({ size: { height: 224, width: 224 }, do_center_crop: false, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] })).toMatchObject({ resizeTo: 224, cropTo: 224 });
+    expect(
+      parsePreprocessing({
+        size: { shortest_edge: 256 },
+        crop_size: { height: 224, width: 224 },
+        image_mean: [0.485, 0.456, 0.406],
+        image_std: [0.229, 0.224, 0.225],
+      }),
+    ).toMatchObject({ resizeTo: 256, cropTo: 224, rescale: 1 / 255 });
+    expect(
+      parsePreprocessing({
+        size: { height: 224, width: 224 },
+        do_center_crop: false,
+        image_mean: [0.5, 0.5, 0.5],
+        image_std: [0.5, 0.5, 0.5],
+      }),
+    ).toMatchObject({ resizeTo: 224, cropTo: 224 });
     expect(() => parsePreprocessing({ size: 224 })).toThrow(/no image_mean and image_std/);
     expect(() => parsePreprocessing({ image_mean: [0, 0, 0], image_std: [1, 1, 1] })).toThrow(/gives no image size/);
     // A 4x4 input cropped to 2x2, normalised, NCHW: the centre pixels in channel planes.
     const rows = Float32Array.from({ length: 48 }, (_, i) => (i % 3 === 0 ? 1 : 0));
-    const out = toTowerInput(rows, 1, { resizeTo: 4, cropTo: 2, rescale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], layout: 'nchw' });
+    const out = toTowerInput(rows, 1, {
+      resizeTo: 4,
+      cropTo: 2,
+      rescale: 1 / 255,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      layout: 'nchw',
+    });
     expect(Array.from(out)).toEqual([1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1, -1]);
   });
 });
@@ -94,8 +121,21 @@ describe('the tiny CLIP', () => {
   it('is registered with both towers, named from config.json, its id from its files', async () => {
     const spec = registry.get(id)!.spec;
     expect(id).toMatch(/^tiny-clip@[0-9a-f]{12}$/);
-    expect(spec.image).toMatchObject({ file: 'onnx/vision_model.onnx', input: 'pixel_values', layout: 'nchw', output: 'image_embeds', dim: 4, cropTo: 32 });
-    expect(spec.text).toMatchObject({ file: 'onnx/text_model.onnx', inputIds: 'input_ids', attentionMask: 'attention_mask', output: 'text_embeds', sequenceLength: null });
+    expect(spec.image).toMatchObject({
+      file: 'onnx/vision_model.onnx',
+      input: 'pixel_values',
+      layout: 'nchw',
+      output: 'image_embeds',
+      dim: 4,
+      cropTo: 32,
+    });
+    expect(spec.text).toMatchObject({
+      file: 'onnx/text_model.onnx',
+      inputIds: 'input_ids',
+      attentionMask: 'attention_mask',
+      output: 'text_embeds',
+      sequenceLength: null,
+    });
     expect((await inspectModelFolder(spec.folder)).id).toBe(id);
     // Another copy of the same files is the same model.
     expect((await inspectModelFolder(writeTinyClip(path.join(work, 'clip-copy')))).id).toBe(id);
@@ -104,7 +144,15 @@ describe('the tiny CLIP', () => {
   it('embeds text through the real tokenizer exactly as the graph defines, the vocabulary too', async () => {
     const spec = registry.get(id)!.spec;
     const v = await client.encodeText(spec, ['a photo of a strawberry', 'GRASS', 'sky blue', 'a beach']);
-    expect(Array.from(v)).toEqual([...TINY_WORDS.strawberry!, ...TINY_WORDS.grass!, ...TINY_WORDS.sky!.map((x, i) => x + TINY_WORDS.blue![i]!), 0, 0, 0, 0]);
+    expect(Array.from(v)).toEqual([
+      ...TINY_WORDS.strawberry!,
+      ...TINY_WORDS.grass!,
+      ...TINY_WORDS.sky!.map((x, i) => x + TINY_WORDS.blue![i]!),
+      0,
+      0,
+      0,
+      0,
+    ]);
     const names = registry.nameVectors(id)!;
     expect(names.length).toBe(NAME_VOCABULARY.length * 4);
     const at = (label: string) => Array.from(names.subarray(NAME_VOCABULARY.indexOf(label) * 4, NAME_VOCABULARY.indexOf(label) * 4 + 4));
@@ -154,7 +202,23 @@ describe('downloads', () => {
   let server: Server;
   let base = '';
   const clipDir = writeTinyClip(path.join(work, 'served-clip'));
-  const entry: CatalogEntry = { id: 'tiny', name: 'Tiny CLIP', repo: 'test/tiny-clip', files: ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/vision_model.onnx', 'onnx/text_model.onnx'], approxBytes: 6000, licence: 'MIT', text: true, about: '' };
+  const entry: CatalogEntry = {
+    id: 'tiny',
+    name: 'Tiny CLIP',
+    repo: 'test/tiny-clip',
+    files: [
+      'config.json',
+      'preprocessor_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'onnx/vision_model.onnx',
+      'onnx/text_model.onnx',
+    ],
+    approxBytes: 6000,
+    licence: 'MIT',
+    text: true,
+    about: '',
+  };
   let corrupt = false;
   let cutAfter: number | null = null;
   const ranges: string[] = [];
@@ -173,7 +237,11 @@ describe('downloads', () => {
       if (range) ranges.push(`${m![1]} ${range[1]}`);
       const start = range ? Number(range[1]) : 0;
       const part = body.subarray(start);
-      res.writeHead(range ? 206 : 200, { etag, 'content-length': String(req.method === 'HEAD' ? body.length : part.length), ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
+      res.writeHead(range ? 206 : 200, {
+        etag,
+        'content-length': String(req.method === 'HEAD' ? body.length : part.length),
+        ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
+      });
       if (req.method === 'HEAD') return void res.end();
       if (cutAfter !== null && file.endsWith('vision_model.onnx')) {
         res.write(part.subarray(0, cutAfter));
@@ -210,13 +278,15 @@ describe('downloads', () => {
     expect(existsSync(folder)).toBe(false);
   });
 
-  it('refuses a file whose bytes do not match the server\'s sha256, and names the unreachable host', async () => {
+  it("refuses a file whose bytes do not match the server's sha256, and names the unreachable host", async () => {
     corrupt = true;
     const modelsDir = path.join(work, 'dl-bad');
     const err = await downloadModel(entry, { modelsDir, baseUrl: base }).catch((e: unknown) => e);
     corrupt = false;
     expect(err).toBeInstanceOf(DownloadError);
-    expect((err as Error).message).toMatch(/onnx\/vision_model\.onnx does not match its checksum \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\)/);
+    expect((err as Error).message).toMatch(
+      /onnx\/vision_model\.onnx does not match its checksum \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\)/,
+    );
     expect(existsSync(path.join(modelsDir, 'downloads', 'tiny'))).toBe(false);
     const off = await downloadModel(entry, { modelsDir, baseUrl: 'http://127.0.0.1:9' }).catch((e: unknown) => e);
     expect((off as Error).message).toMatch(/^could not reach 127\.0\.0\.1:9 .*Offline\? .*constellate models add <folder>/);

@@ -44,7 +44,14 @@ describe('the backbone on ONNX Runtime', () => {
     expect(again).toEqual({ source: first.source, origin: 'cache' });
 
     const ort = await loadOrtBackbone({ model: again.source, providers: ['cpu'], threads: 2 });
-    expect(ort.engine).toMatchObject({ choice: 'onnx', provider: 'CPUExecutionProvider', gpu: false, threads: 2, parallelWorkers: false, device: 'CPU (ONNX Runtime, 2 threads)' });
+    expect(ort.engine).toMatchObject({
+      choice: 'onnx',
+      provider: 'CPUExecutionProvider',
+      gpu: false,
+      threads: 2,
+      parallelWorkers: false,
+      device: 'CPU (ONNX Runtime, 2 threads)',
+    });
     const tfjs = await loadTfjsBackbone(['wasm']);
     try {
       for (const set of ['tuxpaint300', 'fashion-mnist-1k']) {
@@ -63,11 +70,17 @@ describe('the backbone on ONNX Runtime', () => {
   }, 300_000);
 
   it('the real provider chain on this machine: CUDA is passed over with its reason, the CPU is bound', async () => {
-    const ort = await loadOrtBackbone({ providers: ['cuda', 'cpu'], threads: 1, model: backboneOnnx({ cacheDir: path.join(tmp, 'models') }).source });
+    const ort = await loadOrtBackbone({
+      providers: ['cuda', 'cpu'],
+      threads: 1,
+      model: backboneOnnx({ cacheDir: path.join(tmp, 'models') }).source,
+    });
     try {
       expect(ort.engine.provider).toBe('CPUExecutionProvider');
       expect(ort.engine.device).toBe('CPU (ONNX Runtime, 1 thread)');
-      expect(ort.engine.unavailable).toEqual([{ choice: 'onnx/cuda', reason: expect.stringMatching(/provider library is not installed or does not load/) }]);
+      expect(ort.engine.unavailable).toEqual([
+        { choice: 'onnx/cuda', reason: expect.stringMatching(/provider library is not installed or does not load/) },
+      ]);
     } finally {
       await ort.dispose();
     }

@@ -29,7 +29,11 @@ class GraphBuilder {
   rng = new Rng(7);
 
   input(name: string, shape: number[]): string {
-    this.nodes.push({ name, op: 'Placeholder', attr: { shape: { shape: { dim: shape.map((s) => ({ size: String(s) })) } }, dtype: { type: 'DT_FLOAT' } } });
+    this.nodes.push({
+      name,
+      op: 'Placeholder',
+      attr: { shape: { shape: { dim: shape.map((s) => ({ size: String(s) })) } }, dtype: { type: 'DT_FLOAT' } },
+    });
     return name;
   }
 
@@ -37,7 +41,16 @@ class GraphBuilder {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = options.values ?? Array.from({ length: size }, () => this.rng.normal() * 0.5);
     const dtype = options.dtype ?? 'float32';
-    this.nodes.push({ name, op: 'Const', attr: { value: { tensor: { dtype: dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT', tensorShape: { dim: shape.map((s) => ({ size: String(s) })) } } }, dtype: { type: dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' } } });
+    this.nodes.push({
+      name,
+      op: 'Const',
+      attr: {
+        value: {
+          tensor: { dtype: dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT', tensorShape: { dim: shape.map((s) => ({ size: String(s) })) } },
+        },
+        dtype: { type: dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' },
+      },
+    });
     if (dtype === 'int32') {
       this.specs.push({ name, shape, dtype: 'int32' });
       this.chunks.push(new Uint8Array(Int32Array.from(values).buffer));
@@ -58,11 +71,25 @@ class GraphBuilder {
     return name;
   }
 
-  conv(name: string, x: string, kernel: number[], options: { stride?: number; padding?: string; fused?: string[]; depthwise?: boolean; quantize?: boolean; dilation?: number; explicit?: number[] } = {}): string {
+  conv(
+    name: string,
+    x: string,
+    kernel: number[],
+    options: {
+      stride?: number;
+      padding?: string;
+      fused?: string[];
+      depthwise?: boolean;
+      quantize?: boolean;
+      dilation?: number;
+      explicit?: number[];
+    } = {},
+  ): string {
     const w = this.weight(`${name}/w`, kernel, { quantize: options.quantize });
     const fused = options.fused ?? [];
     const inputs = [x, w];
-    if (fused.includes('BiasAdd')) inputs.push(this.weight(`${name}/b`, [options.depthwise ? kernel[2]! * kernel[3]! : kernel[3]!], { quantize: options.quantize }));
+    if (fused.includes('BiasAdd'))
+      inputs.push(this.weight(`${name}/b`, [options.depthwise ? kernel[2]! * kernel[3]! : kernel[3]!], { quantize: options.quantize }));
     const s = options.stride ?? 1;
     const d = options.dilation ?? 1;
     const attr: TfNode['attr'] = {
@@ -73,7 +100,11 @@ class GraphBuilder {
       ...(options.explicit ? { explicit_paddings: ints(...options.explicit) } : {}),
     };
     if (fused.length === 0) return this.op(name, options.depthwise ? 'DepthwiseConv2dNative' : 'Conv2D', inputs, attr);
-    return this.op(name, options.depthwise ? 'FusedDepthwiseConv2dNative' : '_FusedConv2D', inputs, { ...attr, fused_ops: strs(...fused), num_args: { i: String(fused.includes('BiasAdd') ? 1 : 0) } });
+    return this.op(name, options.depthwise ? 'FusedDepthwiseConv2dNative' : '_FusedConv2D', inputs, {
+      ...attr,
+      fused_ops: strs(...fused),
+      num_args: { i: String(fused.includes('BiasAdd') ? 1 : 0) },
+    });
   }
 
   model() {
@@ -88,11 +119,21 @@ class GraphBuilder {
   }
 }
 
-async function compare(g: GraphBuilder, output: string, inputShape: number[]): Promise<{ maxAbs: number; scale: number; shape: readonly number[] }> {
+async function compare(
+  g: GraphBuilder,
+  output: string,
+  inputShape: number[],
+): Promise<{ maxAbs: number; scale: number; shape: readonly number[] }> {
   const model = g.model();
   const rng = new Rng(3);
   const x = Float32Array.from({ length: inputShape.reduce((a, b) => a * b, 1) }, () => rng.normal());
-  const graph = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: { node: model.nodes, versions: { producer: 175 } }, weightSpecs: model.weightSpecs as tf.io.WeightsManifestEntry[], weightData: model.weightData }));
+  const graph = await tf.loadGraphModel(
+    tf.io.fromMemory({
+      modelTopology: { node: model.nodes, versions: { producer: 175 } },
+      weightSpecs: model.weightSpecs as tf.io.WeightsManifestEntry[],
+      weightData: model.weightData,
+    }),
+  );
   const expected = tf.tidy(() => (graph.execute(tf.tensor(x, inputShape), output) as tf.Tensor).dataSync().slice());
   graph.dispose();
   const session = await ort.InferenceSession.create(tfjsGraphToOnnx(model, { outputs: [output] }));
@@ -122,7 +163,12 @@ describe('tfjs graph -> ONNX', () => {
     const dw = g.conv('dw', c1, [3, 3, 8, 1], { depthwise: true, fused: ['BiasAdd', 'Relu6'] });
     const proj = g.conv('proj', dw, [1, 1, 8, 8], { fused: ['BiasAdd'] });
     const res = g.op('add', 'AddV2', [c1, proj]);
-    const pool = g.op('pool', 'AvgPool', [res], { ksize: ints(1, 6, 5, 1), strides: ints(1, 1, 1, 1), padding: { s: b64('VALID') }, data_format: { s: b64('NHWC') } });
+    const pool = g.op('pool', 'AvgPool', [res], {
+      ksize: ints(1, 6, 5, 1),
+      strides: ints(1, 1, 1, 1),
+      padding: { s: b64('VALID') },
+      data_format: { s: b64('NHWC') },
+    });
     const sq = g.op('squeeze', 'Squeeze', [pool], { squeeze_dims: ints(1, 2) });
     // A head after the output must not be converted (nsfwjs's MatMul + Softmax).
     g.op('head', 'Softmax', [sq]);
@@ -150,8 +196,16 @@ describe('tfjs graph -> ONNX', () => {
     const y = g.op('add', 'Add', [g.op('mul', 'Mul', [x, gain]), bias]);
     const div = g.op('div', 'RealDiv', [y, g.weight('d', [], { values: [0.25] })]);
     const relu = g.op('relu6', 'Relu6', [div]);
-    const mp = g.op('mp', 'MaxPool', [relu], { ksize: ints(1, 3, 3, 1), strides: ints(1, 2, 2, 1), padding: { s: b64('SAME') }, data_format: { s: b64('NHWC') } });
-    const mean = g.op('mean', 'Mean', [mp, g.weight('axes', [2], { values: [1, 2], dtype: 'int32' })], { keep_dims: { b: false }, Tidx: { type: 'DT_INT32' } });
+    const mp = g.op('mp', 'MaxPool', [relu], {
+      ksize: ints(1, 3, 3, 1),
+      strides: ints(1, 2, 2, 1),
+      padding: { s: b64('SAME') },
+      data_format: { s: b64('NHWC') },
+    });
+    const mean = g.op('mean', 'Mean', [mp, g.weight('axes', [2], { values: [1, 2], dtype: 'int32' })], {
+      keep_dims: { b: false },
+      Tidx: { type: 'DT_INT32' },
+    });
     const r = await compare(g, mean, [3, 7, 9, 3]);
     expect(r.shape).toEqual([3, 3]);
     expect(r.maxAbs).toBeLessThan(1e-5 * Math.max(1, r.scale));
@@ -185,7 +239,12 @@ describe('tfjs graph -> ONNX', () => {
       { name: 'q16', shape: [2], dtype: 'float32', quantization: { dtype: 'uint16', min: 0.5, scale: 1e-4 } },
       { name: 'i', shape: [2], dtype: 'int32' },
     ];
-    const parts = [new Uint8Array(Float32Array.of(1.5, -2, 3.25).buffer), Uint8Array.of(0, 7, 128, 255), new Uint8Array(Uint16Array.of(3, 65535).buffer), new Uint8Array(Int32Array.of(-4, 9).buffer)];
+    const parts = [
+      new Uint8Array(Float32Array.of(1.5, -2, 3.25).buffer),
+      Uint8Array.of(0, 7, 128, 255),
+      new Uint8Array(Uint16Array.of(3, 65535).buffer),
+      new Uint8Array(Int32Array.of(-4, 9).buffer),
+    ];
     const data = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
     let o = 0;
     for (const p of parts) {

@@ -21,7 +21,10 @@ export function assertBuilt(): void {
   }
 }
 
-export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
+): Promise<CliResult> {
   assertBuilt();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'constellate.js'), ...args], {

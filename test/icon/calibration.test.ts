@@ -1,5 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auroc, calibratedConfidence, calibrationScores, CONFIDENCE_CALIBRATION, expectedCalibrationError, groupConfidenceAndPurity, inRightGroup, spearman } from '../../core/icon/calibration.js';
+import {
+  auroc,
+  calibratedConfidence,
+  calibrationScores,
+  CONFIDENCE_CALIBRATION,
+  expectedCalibrationError,
+  groupConfidenceAndPurity,
+  inRightGroup,
+  spearman,
+} from '../../core/icon/calibration.js';
 import { DebiasedInfoNCEClustering } from '../../core/icon/clustering.js';
 import { blobs, setupTf } from './helpers.js';
 
@@ -42,7 +51,7 @@ describe('confidence honesty metrics', () => {
 });
 
 describe('the confidence the app shows', () => {
-  it('is the head\'s max phi through the fitted logistic: monotone, between its ends', () => {
+  it("is the head's max phi through the fitted logistic: monotone, between its ends", () => {
     const { slope, intercept } = CONFIDENCE_CALIBRATION;
     expect(calibratedConfidence(0.5)).toBeCloseTo(1 / (1 + Math.exp(-(slope * 0.5 + intercept))), 12);
     for (let p = 0.1; p < 1; p += 0.1) expect(calibratedConfidence(p + 0.05)).toBeGreaterThan(calibratedConfidence(p));
@@ -50,6 +59,7 @@ describe('the confidence the app shows', () => {
     const model = new DebiasedInfoNCEClustering({ nClusters: 3, seed: 0, epochs: 3, minStepsPerEpoch: 4 });
     const fit = model.fit(x, n, 8);
     const phi = model.predictProba(x, n);
-    for (let i = 0; i < n; i++) expect(fit.confidence[i]).toBeCloseTo(calibratedConfidence(Math.max(phi[3 * i]!, phi[3 * i + 1]!, phi[3 * i + 2]!)), 5);
+    for (let i = 0; i < n; i++)
+      expect(fit.confidence[i]).toBeCloseTo(calibratedConfidence(Math.max(phi[3 * i]!, phi[3 * i + 1]!, phi[3 * i + 2]!)), 5);
   });
 });

@@ -40,7 +40,7 @@ describe('DebiasedInfoNCEClustering', () => {
     expect(hungarianAccuracy(labels, r.labels)).toBeGreaterThan(0.9);
   });
 
-  it('augmented views as the anchors\' inputs: training learns what the views keep (the kind), not what they change (the lighting)', () => {
+  it("augmented views as the anchors' inputs: training learns what the views keep (the kind), not what they change (the lighting)", () => {
     // two kinds (dims 0-3) under two lightings (dims 4-7, the larger difference); each image's
     // views change the lighting at random and keep the kind
     const rng = new Rng(3);
@@ -57,7 +57,8 @@ describe('DebiasedInfoNCEClustering', () => {
       for (let j = 0; j < d; j++) {
         const base = (j < 4 ? (kind[i] ? 2 : -2) : j < 8 ? (light[i] ? 5 : -5) : 0) + 0.5 * rng.normal();
         x[i * d + j] = base;
-        for (let v = 0; v < V; v++) views[(i * V + v) * d + j] = j >= 4 && j < 8 ? (rng.next() < 0.5 ? 5 : -5) + 0.5 * rng.normal() : base + 0.3 * rng.normal();
+        for (let v = 0; v < V; v++)
+          views[(i * V + v) * d + j] = j >= 4 && j < 8 ? (rng.next() < 0.5 ? 5 : -5) + 0.5 * rng.normal() : base + 0.3 * rng.normal();
       }
     }
     const opts = { nClusters: 2, epochs: 20, minStepsPerEpoch: 10, lrHalveEvery: 10, learningRate: 0.03 };
@@ -73,7 +74,14 @@ describe('DebiasedInfoNCEClustering', () => {
 
   it('halves the learning rate every lrHalveEvery epochs', () => {
     const { x, n } = blobs(3, 20, 8, 3);
-    const r = new DebiasedInfoNCEClustering({ nClusters: 3, seed: 1, epochs: 5, minStepsPerEpoch: 2, lrHalveEvery: 2, learningRate: 0.04 }).fit(x, n, 8);
+    const r = new DebiasedInfoNCEClustering({
+      nClusters: 3,
+      seed: 1,
+      epochs: 5,
+      minStepsPerEpoch: 2,
+      lrHalveEvery: 2,
+      learningRate: 0.04,
+    }).fit(x, n, 8);
     expect(r.lrHistory).toEqual([0.04, 0.04, 0.02, 0.02, 0.01]);
   });
 
@@ -148,7 +156,7 @@ describe('DebiasedInfoNCEClustering', () => {
     expect(direct / n).toBeGreaterThan(0.55);
   });
 
-  it("refines a given grouping (FitInput.start): keeps its numbering and learns from fixes instead of centring on them", () => {
+  it('refines a given grouping (FitInput.start): keeps its numbering and learns from fixes instead of centring on them', () => {
     // 4 blobs, plus 5 images per class that sit in the next class's blob: a free fit puts them
     // there, and a user fixing the groups moves them back to their class's group (pins).
     const d = 16;

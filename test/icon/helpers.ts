@@ -6,7 +6,13 @@ export async function setupTf(): Promise<void> {
 }
 
 /** Gaussian blobs: k centres N(0, sep^2 I) in d dims, `per` points each with unit noise. */
-export function blobs(k: number, per: number, d: number, sep: number, seed = 1): { x: Float32Array; labels: Int32Array; n: number; centres: Float32Array } {
+export function blobs(
+  k: number,
+  per: number,
+  d: number,
+  sep: number,
+  seed = 1,
+): { x: Float32Array; labels: Int32Array; n: number; centres: Float32Array } {
   const rng = new Rng(seed);
   const centres = rng.normalArray(k * d, sep);
   const n = k * per;

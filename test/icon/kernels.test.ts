@@ -67,7 +67,12 @@ describe('supervisory kernels p: rows sum to 1, self excluded', () => {
     const { x, n } = blobs(3, 20, 6, 4);
     const g = knnGraph(x, n, 6, 4);
     for (let i = 0; i < n; i++) for (let j = 0; j < 4; j++) expect(g.indices[i * 4 + j]).not.toBe(i);
-    for (const m of [knnKernelSparse(g), walkKernelSparse(knnKernelSparse(g), 1), walkKernelSparse(knnKernelSparse(g), 2), symmetrizeSparse(knnKernelSparse(g))]) {
+    for (const m of [
+      knnKernelSparse(g),
+      walkKernelSparse(knnKernelSparse(g), 1),
+      walkKernelSparse(knnKernelSparse(g), 2),
+      symmetrizeSparse(knnKernelSparse(g)),
+    ]) {
       for (let i = 0; i < n; i++) {
         let s = 0;
         for (let e = m.rowPtr[i]!; e < m.rowPtr[i + 1]!; e++) {
@@ -114,7 +119,11 @@ describe('learned kernels q', () => {
   });
 
   it('cluster kernel matches the formula sum_c phi_ic phi_jc / sum_k phi_kc', () => {
-    const phi = tf.tensor2d([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]);
+    const phi = tf.tensor2d([
+      [0.9, 0.1],
+      [0.2, 0.8],
+      [0.5, 0.5],
+    ]);
     const q = clusterKernel(phi).arraySync();
     const m = [1.6, 1.4];
     expect(q[0]![1]).toBeCloseTo((0.9 * 0.2) / m[0]! + (0.1 * 0.8) / m[1]!, 6);
@@ -124,14 +133,24 @@ describe('learned kernels q', () => {
 
   it('a cluster of exactly zero mass gives no NaN (epsilon), in value and gradient', () => {
     // hard one-hot assignments: cluster 2 is empty (mass exactly 0)
-    const phi = tf.tensor2d([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0]]);
+    const phi = tf.tensor2d([
+      [1, 0, 0],
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 1, 0],
+    ]);
     const q = clusterKernel(phi);
     expect(Array.from(q.dataSync()).every(Number.isFinite)).toBe(true);
     for (const s of rowSums(q)) expect(s).toBeCloseTo(1, 5);
     // without the epsilon the same formula is 0/0 = NaN
     const naive = tf.tidy(() => tf.matMul(tf.div(phi, tf.sum(phi, 0, true)), phi, false, true));
     expect(Array.from(naive.dataSync()).some(Number.isNaN)).toBe(true);
-    const p = tf.tensor2d([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]);
+    const p = tf.tensor2d([
+      [0, 1, 0, 0],
+      [1, 0, 0, 0],
+      [0, 0, 0, 1],
+      [0, 0, 1, 0],
+    ]);
     const g = tf.grad((ph: tf.Tensor) => iconLoss(p, debiasedLog(clusterKernel(ph as tf.Tensor2D), 0.5), 4))(phi);
     expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
     tf.dispose([phi, q, naive, p, g]);
@@ -141,7 +160,10 @@ describe('learned kernels q', () => {
 describe('normalize option is honoured', () => {
   it('Gaussian kernel: normalize=false depends on norms, normalize=true does not', () => {
     const x = rand(10, 4, 5);
-    const scale = tf.tensor2d(Array.from({ length: 10 }, (_, i) => [1 + i]), [10, 1]);
+    const scale = tf.tensor2d(
+      Array.from({ length: 10 }, (_, i) => [1 + i]),
+      [10, 1],
+    );
     const xs = tf.mul(x, scale) as tf.Tensor2D;
     const rawA = gaussianKernel(x, { sigma: 1, normalize: false });
     const rawB = gaussianKernel(xs, { sigma: 1, normalize: false });
@@ -155,7 +177,11 @@ describe('normalize option is honoured', () => {
 
   it('kNN kernel: normalize=false uses dot products (different neighbour than cosine)', () => {
     // row 0 = (1, 0). row 1 = (10, 10): large dot, 45 degrees. row 2 = (1, 0.1): nearly parallel.
-    const x = tf.tensor2d([[1, 0], [10, 10], [1, 0.1]]);
+    const x = tf.tensor2d([
+      [1, 0],
+      [10, 10],
+      [1, 0.1],
+    ]);
     const cos = knnKernel(x, 1, { normalize: true }).arraySync();
     const dot = knnKernel(x, 1, { normalize: false }).arraySync();
     expect(cos[0]![2]).toBe(1);

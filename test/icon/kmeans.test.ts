@@ -40,7 +40,8 @@ describe('k-means', () => {
     const c0 = Array.from({ length: 8 }, (_, j) => {
       let s = 0;
       let m = 0;
-      for (let i = 0; i < n; i++) if (r.labels[i] === 0) {
+      for (let i = 0; i < n; i++)
+        if (r.labels[i] === 0) {
           s += x[i * 8 + j]!;
           m++;
         }

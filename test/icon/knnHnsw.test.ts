@@ -66,7 +66,7 @@ describe('knnGraphHnsw', () => {
     expect(Array.from(a.sims)).toEqual(Array.from(b.sims));
   });
 
-  it('identical rows are each other\'s nearest neighbours at cosine 1', () => {
+  it("identical rows are each other's nearest neighbours at cosine 1", () => {
     const base = blobs(10, 100, 16, 3, 9);
     const dd = 16;
     // rows 0..299 get two more copies each (one scaled by 2: identical after normalisation),
@@ -110,7 +110,8 @@ describe('knnGraphHnsw', () => {
     const nn = base.n + 4 * 500;
     const xx = new Float32Array(nn * dd);
     xx.set(base.x);
-    for (let e = 0; e < 4 * 500; e++) xx.set(base.x.subarray(Math.floor(e / 500) * 7 * dd, (Math.floor(e / 500) * 7 + 1) * dd), (base.n + e) * dd);
+    for (let e = 0; e < 4 * 500; e++)
+      xx.set(base.x.subarray(Math.floor(e / 500) * 7 * dd, (Math.floor(e / 500) * 7 + 1) * dd), (base.n + e) * dd);
     const g = knnGraphHnsw(xx, nn, dd, kk, { seed: 1 });
     expect(knnRecall(g, xx, nn, dd, new Rng(3).permutation(nn).subarray(0, 1000))).toBeGreaterThanOrEqual(0.95);
   });
@@ -142,7 +143,9 @@ describe('knnGraphHnsw', () => {
     const exact = knnGraph(m.x, m.n, 8, k);
     expect(Array.from(knnGraphAuto(m.x, m.n, 8, k, { exactUpTo: m.n }).indices)).toEqual(Array.from(exact.indices));
     const hnsw = knnGraphHnsw(m.x, m.n, 8, k, { seed: 4, efSearch: 10 });
-    expect(Array.from(knnGraphAuto(m.x, m.n, 8, k, { exactUpTo: m.n - 1, seed: 4, efSearch: 10 }).indices)).toEqual(Array.from(hnsw.indices));
+    expect(Array.from(knnGraphAuto(m.x, m.n, 8, k, { exactUpTo: m.n - 1, seed: 4, efSearch: 10 }).indices)).toEqual(
+      Array.from(hnsw.indices),
+    );
   });
 });
 
@@ -179,7 +182,12 @@ describe('knnRecall', () => {
     // query 0; rows 1..3 identical at cosine 0.71 to it; row 4 the nearest (0.995); row 5 opposite.
     // Its true top-2: row 4 and any one of rows 1..3.
     const y = Float32Array.from([1, 0, 1, 1, 1, 1, 1, 1, 1, 0.1, -1, 0]);
-    const graph = (second: number): KnnGraph => ({ n: 6, k: 2, indices: Int32Array.from([4, second, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), sims: new Float32Array(12) });
+    const graph = (second: number): KnnGraph => ({
+      n: 6,
+      k: 2,
+      indices: Int32Array.from([4, second, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+      sims: new Float32Array(12),
+    });
     for (const tied of [1, 2, 3]) expect(knnRecall(graph(tied), y, 6, 2, [0])).toBe(1);
     expect(knnRecall(graph(5), y, 6, 2, [0])).toBe(0.5);
   });

@@ -12,7 +12,10 @@ const val = (t: tf.Tensor): number => t.dataSync()[0]!;
 
 describe('debiasing in probability space', () => {
   it('(1-a) K + a/N, then log', () => {
-    const q = tf.tensor2d([[1, 0], [0.25, 0.75]]);
+    const q = tf.tensor2d([
+      [1, 0],
+      [0.25, 0.75],
+    ]);
     const d = debias(q, 0.5).arraySync();
     expect(d[0]![0]).toBeCloseTo(0.75, 6);
     expect(d[0]![1]).toBeCloseTo(0.25, 6);
@@ -81,9 +84,21 @@ describe('I-Con loss', () => {
 
   it('fused cluster loss: a cluster of exactly zero mass in the batch gives no NaN (epsilon), in value and gradient', () => {
     // the loss the trainer runs, on hard assignments with cluster 2 empty: its mass is exactly 0
-    const phi = tf.tensor2d([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0]]);
-    const p = tf.tensor2d([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]);
-    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => clusterIconLoss(a as tf.Tensor2D, b as tf.Tensor2D, p, 0.5, 4))([phi, phi]);
+    const phi = tf.tensor2d([
+      [1, 0, 0],
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 1, 0],
+    ]);
+    const p = tf.tensor2d([
+      [0, 1, 0, 0],
+      [1, 0, 0, 0],
+      [0, 0, 0, 1],
+      [0, 0, 1, 0],
+    ]);
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+      clusterIconLoss(a as tf.Tensor2D, b as tf.Tensor2D, p, 0.5, 4),
+    )([phi, phi]);
     expect(Number.isFinite(val(value))).toBe(true);
     for (const g of grads) expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
     tf.dispose([phi, p, value, ...grads]);
@@ -115,10 +130,11 @@ describe('I-Con loss', () => {
       rowPtr[i + 1] = colIdx.length;
     }
     const ker = { rows: A, cols: B, uniform, rowPtr, colIdx: Int32Array.from(colIdx), vals: Float32Array.from(vals) };
-    const run = (pp: Float32Array | typeof ker) => tf.valueAndGrad((l: tf.Tensor): tf.Scalar => {
-      const phi = tf.softmax(l) as tf.Tensor2D;
-      return clusterIconLoss(phi.slice([0, 0], [A, 4]), phi, pp, 0.7, 6);
-    })(logits);
+    const run = (pp: Float32Array | typeof ker) =>
+      tf.valueAndGrad((l: tf.Tensor): tf.Scalar => {
+        const phi = tf.softmax(l) as tf.Tensor2D;
+        return clusterIconLoss(phi.slice([0, 0], [A, 4]), phi, pp, 0.7, 6);
+      })(logits);
     const d = run(dense);
     const k = run(ker);
     expect(val(k.value)).toBeCloseTo(val(d.value), 4);

@@ -14,7 +14,12 @@ describe('metrics (hand-computed)', () => {
 
   it('Hungarian matching by label value, and the Unsorted split it scores', () => {
     // clusters named 7 and 3 (values, not indices): 7 -> class 1, 3 -> class 0
-    expect(hungarianMatch([0, 0, 1, 1, 1], [3, 3, 7, 7, 3])).toEqual(new Map([[3, 0], [7, 1]]));
+    expect(hungarianMatch([0, 0, 1, 1, 1], [3, 3, 7, 7, 3])).toEqual(
+      new Map([
+        [3, 0],
+        [7, 1],
+      ]),
+    );
     // 4 of 5 correct; the wrong one (index 4) and one right one (index 0) are below 0.5
     const s = thresholdSplit([0, 0, 1, 1, 1], [3, 3, 7, 7, 3], [0.4, 0.9, 0.8, 0.7, 0.2], 0.5);
     expect(s.share).toBeCloseTo(2 / 5, 12);

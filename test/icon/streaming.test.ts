@@ -34,7 +34,14 @@ describe('streaming paths', () => {
     const d = 6;
     const { x, n } = blobs(3, 3000, d, 4);
     // copies: row 5000 of row 3, row 8999 of row 7000 (another block), rows 10..12 of row 9
-    for (const [to, from] of [[5000, 3], [8999, 7000], [10, 9], [11, 9], [12, 9]] as const) x.copyWithin(to * d, from * d, (from + 1) * d);
+    for (const [to, from] of [
+      [5000, 3],
+      [8999, 7000],
+      [10, 9],
+      [11, 9],
+      [12, 9],
+    ] as const)
+      x.copyWithin(to * d, from * d, (from + 1) * d);
     const a = identicalRows(x, n, d);
     const b = identicalRowsSource(counted(x, n, d));
     expect(Array.from(b.unique)).toEqual(Array.from(a.unique));
@@ -69,7 +76,9 @@ describe('streaming paths', () => {
     const V = 3;
     const { x, labels, n } = blobs(4, 80, d, 4, 7);
     const views = new Float32Array(n * V * d);
-    for (let i = 0; i < n; i++) for (let v = 0; v < V; v++) for (let j = 0; j < d; j++) views[(i * V + v) * d + j] = x[i * d + j]! + 0.3 * Math.sin(i * 31 + v * 7 + j);
+    for (let i = 0; i < n; i++)
+      for (let v = 0; v < V; v++)
+        for (let j = 0; j < d; j++) views[(i * V + v) * d + j] = x[i * d + j]! + 0.3 * Math.sin(i * 31 + v * 7 + j);
     const opts = { nClusters: 4, seed: 5, epochs: 4, minStepsPerEpoch: 5, preprocess: { pcaDims: 8 } };
     const held = new DebiasedInfoNCEClustering(opts).fitSource(arraySource(x, n, d), { views: arraySource(views, n * V, d) });
     const viewSrc = counted(views, n * V, d);

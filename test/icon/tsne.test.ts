@@ -58,13 +58,15 @@ describe('t-SNE map (Gaussian p, Student-t q, I-Con loss)', () => {
     const p = tf.tidy(() => gaussianKernel(tf.tensor2d(x, [n, 5]), { perplexity: 3 }));
     const pData = p.dataSync() as Float32Array;
     const Y = tf.tensor2d(y0, [n, 2]);
-    const attraction = (y: tf.Tensor2D) => tf.tidy(() => {
-      const d2 = tf.sum(tf.square(tf.sub(tf.expandDims(y, 1), tf.expandDims(y, 0))), 2);
-      return tf.div(tf.sum(tf.mul(p, tf.log1p(d2))), n) as tf.Scalar;
-    });
+    const attraction = (y: tf.Tensor2D) =>
+      tf.tidy(() => {
+        const d2 = tf.sum(tf.square(tf.sub(tf.expandDims(y, 1), tf.expandDims(y, 0))), 2);
+        return tf.div(tf.sum(tf.mul(p, tf.log1p(d2))), n) as tf.Scalar;
+      });
     for (const a of [1, 4]) {
       // I-Con: iconLoss(p, log q), q the Student-t kernel; exaggeration a adds (a - 1) x attraction
-      const lossOf = (y: tf.Tensor2D) => tf.add(iconLoss(p, debiasedLog(studentTKernel(y), 0), n), tf.mul(attraction(y), a - 1)) as tf.Scalar;
+      const lossOf = (y: tf.Tensor2D) =>
+        tf.add(iconLoss(p, debiasedLog(studentTKernel(y), 0), n), tf.mul(attraction(y), a - 1)) as tf.Scalar;
       const { value, grad } = tf.valueAndGrad(lossOf)(Y);
       const g = new Float64Array(2 * n);
       const loss = denseTsneGradient(pData, y0, n, a, g, undefined, true);

@@ -77,7 +77,10 @@ describe('bad-input corpus', () => {
       const o = outcomes.get(e.name);
       const want = e.outcome === 'ok' ? 'ok' : e.outcome.skip;
       const got = o === undefined ? 'missing' : o.kind === 'ok' ? 'ok' : o.skip.code;
-      if (got !== want) wrong.push(`${JSON.stringify(e.name)} (${e.note ?? ''}): want ${want}, got ${got}${o?.kind === 'skip' ? ` "${o.skip.message}"` : ''}`);
+      if (got !== want)
+        wrong.push(
+          `${JSON.stringify(e.name)} (${e.note ?? ''}): want ${want}, got ${got}${o?.kind === 'skip' ? ` "${o.skip.message}"` : ''}`,
+        );
       if (e.folder && o?.kind === 'skip') expect(o.folder).toBe(true);
     }
     expect(wrong).toEqual([]);
@@ -206,7 +209,10 @@ describe('bad-input corpus', () => {
     // in the user's words, with the numbers
     expect(r).toMatchObject({ skip: { message: 'Too large to open safely: 900 megapixels (30000 x 30000), the limit is 268' } });
     const pano = await decodeForModel(await makePngBomb(20000, 16000));
-    expect(pano).toMatchObject({ ok: false, skip: { code: 'too-many-pixels', message: 'Too large to open safely: 320 megapixels (20000 x 16000), the limit is 268' } });
+    expect(pano).toMatchObject({
+      ok: false,
+      skip: { code: 'too-many-pixels', message: 'Too large to open safely: 320 megapixels (20000 x 16000), the limit is 268' },
+    });
     // just over the limit: decimals, so the image does not read as no larger than the limit
     const justOver = await decodeForModel(await makePngBomb(16385, 16384));
     expect(justOver).toMatchObject({ skip: { message: 'Too large to open safely: 268.5 megapixels (16385 x 16384), the limit is 268.4' } });

@@ -38,7 +38,12 @@ function stats(a: Float32Array) {
 
 function expectMirror(inp: ModelInput) {
   const s = inp.size;
-  for (const [x, y] of [[0, 0], [17, 100], [223, 5], [111, 223]] as const) {
+  for (const [x, y] of [
+    [0, 0],
+    [17, 100],
+    [223, 5],
+    [111, 223],
+  ] as const) {
     for (let c = 0; c < 3; c++) {
       expect(inp.flipped[(y * s + x) * 3 + c]).toBe(inp.data[(y * s + (s - 1 - x)) * 3 + c]);
     }
@@ -114,7 +119,11 @@ describe('decodeImage', () => {
       cameraMake: 'Canon',
       cameraModel: 'Canon EOS 5D',
     });
-    const noExif = await decodeForModel(await sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } }).png().toBuffer());
+    const noExif = await decodeForModel(
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } })
+        .png()
+        .toBuffer(),
+    );
     expect(noExif.ok && noExif.meta.takenAt).toBe(undefined);
     expect(normaliseExifDate('0000:00:00 00:00:00')).toBe(undefined);
     expect(normaliseExifDate('2001:02:03 04:05')).toBe('2001-02-03T04:05:00');
@@ -123,13 +132,17 @@ describe('decodeImage', () => {
   it('cover crops the centre, contain letterboxes; auto picks contain above 2:1', async () => {
     // 300x100: left third red, middle green, right third blue.
     const raw = Buffer.alloc(300 * 100 * 3);
-    for (let y = 0; y < 100; y++) for (let x = 0; x < 300; x++) raw.set(x < 100 ? [255, 0, 0] : x < 200 ? [0, 255, 0] : [0, 0, 255], (y * 300 + x) * 3);
-    const png = await sharp(raw, { raw: { width: 300, height: 100, channels: 3 } }).png().toBuffer();
+    for (let y = 0; y < 100; y++)
+      for (let x = 0; x < 300; x++) raw.set(x < 100 ? [255, 0, 0] : x < 200 ? [0, 255, 0] : [0, 0, 255], (y * 300 + x) * 3);
+    const png = await sharp(raw, { raw: { width: 300, height: 100, channels: 3 } })
+      .png()
+      .toBuffer();
     const cover = await decodeImage(png, { fit: 'cover' });
     const contain = await decodeImage(png, { fit: 'contain' });
     const auto = await decodeImage(png);
     if (!cover.ok || !contain.ok || !auto.ok) throw new Error('decode failed');
-    const at = (d: Float32Array, x: number, y: number) => Array.from(d.subarray((y * 224 + x) * 3, (y * 224 + x) * 3 + 3)).map((v) => Math.round(v * 255));
+    const at = (d: Float32Array, x: number, y: number) =>
+      Array.from(d.subarray((y * 224 + x) * 3, (y * 224 + x) * 3 + 3)).map((v) => Math.round(v * 255));
     expect(at(cover.input!.data, 5, 112)).toEqual([0, 255, 0]); // only the middle third is left
     expect(at(contain.input!.data, 5, 112)).toEqual([255, 0, 0]);
     expect(at(contain.input!.data, 112, 5)).toEqual([255, 255, 255]); // white bars
@@ -167,10 +180,15 @@ describe('decodeImage', () => {
 
   it('thumbnails are oriented, keep alpha in WebP, can be JPEG, and small images are not enlarged', async () => {
     const cacheDir = path.join(dir, 'cache2');
-    const rotated = await sharp({ create: { width: 600, height: 300, channels: 3, background: 'blue' } }).jpeg().withMetadata({ orientation: 8 }).toBuffer();
+    const rotated = await sharp({ create: { width: 600, height: 300, channels: 3, background: 'blue' } })
+      .jpeg()
+      .withMetadata({ orientation: 8 })
+      .toBuffer();
     const a = await makeThumbnail(rotated, { cacheDir });
     expect(a).toMatchObject({ ok: true, thumbnail: { width: 128, height: 256 } });
-    const rgba = await sharp({ create: { width: 40, height: 20, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const rgba = await sharp({ create: { width: 40, height: 20, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+      .png()
+      .toBuffer();
     const b = await makeThumbnail(rgba, { cacheDir });
     if (!b.ok) throw new Error('thumb failed');
     const bm = await sharp(b.thumbnail.absPath).metadata();
@@ -191,7 +209,9 @@ describe('decodeImage', () => {
       for (let y = 0; y < h; y++) raw.set(colour, (y * w + x) * 3);
     }
     const pano = path.join(dir, 'pano.jpg');
-    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(pano);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toFile(pano);
     const cacheDir = path.join(dir, 'cache-pano');
     // as indexing decodes it (prepareImage): model input and thumbnail together
     const r = await decodeImage(pano, { thumbnail: { cacheDir, format: 'auto' } });
@@ -217,25 +237,37 @@ describe('decodeImage', () => {
 
   it('sizes thumbnails longer than 2:1 by their short side: 3:1 whole, a thin strip never enlarged; an old smear in the cache is not reused', async () => {
     const cacheDir = path.join(dir, 'cache-long');
-    const threeToOne = await sharp({ create: { width: 900, height: 300, channels: 3, background: 'orange' } }).png().toBuffer();
+    const threeToOne = await sharp({ create: { width: 900, height: 300, channels: 3, background: 'orange' } })
+      .png()
+      .toBuffer();
     expect(await makeThumbnail(threeToOne, { cacheDir })).toMatchObject({ ok: true, thumbnail: { width: 384, height: 128 } });
-    const strip = await sharp({ create: { width: 10000, height: 50, channels: 3, background: 'teal' } }).png().toBuffer();
+    const strip = await sharp({ create: { width: 10000, height: 50, channels: 3, background: 'teal' } })
+      .png()
+      .toBuffer();
     expect(await makeThumbnail(strip, { cacheDir })).toMatchObject({ ok: true, thumbnail: { width: 200, height: 50 } });
-    const twoToOne = await sharp({ create: { width: 600, height: 300, channels: 3, background: 'navy' } }).png().toBuffer();
+    const twoToOne = await sharp({ create: { width: 600, height: 300, channels: 3, background: 'navy' } })
+      .png()
+      .toBuffer();
     expect(await makeThumbnail(twoToOne, { cacheDir })).toMatchObject({ ok: true, thumbnail: { width: 256, height: 128 } });
     // a cache made before holds the 224x7 smear under the plain name: a new thumbnail is made
-    const wide = await sharp({ create: { width: 3000, height: 100, channels: 3, background: 'olive' } }).png().toBuffer();
+    const wide = await sharp({ create: { width: 3000, height: 100, channels: 3, background: 'olive' } })
+      .png()
+      .toBuffer();
     const hash = hashBuffer(wide);
     const smear = path.join(cacheDir, ...thumbnailRelPath(hash).split('/'));
     await fsp.mkdir(path.dirname(smear), { recursive: true });
-    await sharp({ create: { width: 224, height: 7, channels: 3, background: 'olive' } }).webp().toFile(smear);
+    await sharp({ create: { width: 224, height: 7, channels: 3, background: 'olive' } })
+      .webp()
+      .toFile(smear);
     expect(await makeThumbnail(wide, { cacheDir })).toMatchObject({ ok: true, thumbnail: { width: 400, height: 100, reused: false } });
   });
 
   it('reports a cache write failure without failing the decode', async () => {
     const blocker = path.join(dir, 'not-a-dir');
     await fsp.writeFile(blocker, 'x');
-    const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: 'red' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: 'red' } })
+      .png()
+      .toBuffer();
     const r = await decodeImage(png, { thumbnail: { cacheDir: path.join(blocker, 'cache') } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -245,7 +277,9 @@ describe('decodeImage', () => {
   });
 
   it('pair is one transferable buffer holding [image, mirror]', async () => {
-    const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: 'red' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: 'red' } })
+      .png()
+      .toBuffer();
     const r = await decodeForModel(png, 64);
     if (!r.ok) throw new Error('decode failed');
     expect(r.input!.size).toBe(64);

@@ -34,7 +34,10 @@ describe('EXIF dates', () => {
 
   it('prefers DateTimeOriginal, with its sub-seconds and offset', async () => {
     const info = await exifOf(
-      await jpeg({ IFD0: { DateTime: '2019:03:04 05:06:07' }, IFD2: { DateTimeOriginal: '2018:01:02 03:04:05', SubSecTimeOriginal: '35', OffsetTimeOriginal: '+02:00' } }),
+      await jpeg({
+        IFD0: { DateTime: '2019:03:04 05:06:07' },
+        IFD2: { DateTimeOriginal: '2018:01:02 03:04:05', SubSecTimeOriginal: '35', OffsetTimeOriginal: '+02:00' },
+      }),
     );
     expect(info.takenAt).toBe('2018-01-02T03:04:05.350+02:00');
     expect(exifDateParts(info.takenAt!)).toEqual({ wallClockMs: Date.parse('2018-01-02T03:04:05.350Z'), offsetMinutes: 120 });
@@ -44,7 +47,9 @@ describe('EXIF dates', () => {
   });
 
   it('falls back to CreateDate (DateTimeDigitized) before ModifyDate', async () => {
-    const info = await exifOf(await jpeg({ IFD0: { DateTime: '2019:03:04 05:06:07' }, IFD2: { DateTimeDigitized: '2017:07:08 09:10:11' } }));
+    const info = await exifOf(
+      await jpeg({ IFD0: { DateTime: '2019:03:04 05:06:07' }, IFD2: { DateTimeDigitized: '2017:07:08 09:10:11' } }),
+    );
     expect(info.takenAt).toBe('2017-07-08T09:10:11');
   });
 
@@ -94,18 +99,34 @@ describe('the details pass', () => {
   it('dates images indexed before it (IFD0-only dates were lost) and gives each a perceptual hash', async () => {
     // real pictures (the demo's), as photos: flattened JPEGs
     const pic = (file: string) => sharp(path.join(DEMO, file)).flatten({ background: '#ffffff' }).jpeg({ quality: 90 });
-    writeFileSync(path.join(root, 'a.jpg'), await pic(BIRD).withExif({ IFD0: { DateTime: '2019:03:04 05:06:07' } }).toBuffer());
+    writeFileSync(
+      path.join(root, 'a.jpg'),
+      await pic(BIRD)
+        .withExif({ IFD0: { DateTime: '2019:03:04 05:06:07' } })
+        .toBuffer(),
+    );
     writeFileSync(path.join(root, 'b.jpg'), await pic(PLANET).toBuffer());
     writeFileSync(path.join(root, 'a-small.jpg'), await sharp(path.join(root, 'a.jpg')).resize(160).jpeg({ quality: 50 }).toBuffer());
     const lib = store.libraries.add(root);
     const gen = store.libraries.beginScan(lib.id);
-    store.images.upsertScanned(lib.id, gen, ['a.jpg', 'b.jpg', 'a-small.jpg'].map((relPath, i) => ({ relPath, size: 100 + i, mtimeMs: 1_700_000_000_000 })));
+    store.images.upsertScanned(
+      lib.id,
+      gen,
+      ['a.jpg', 'b.jpg', 'a-small.jpg'].map((relPath, i) => ({ relPath, size: 100 + i, mtimeMs: 1_700_000_000_000 })),
+    );
     store.libraries.finishScan(lib.id, gen);
     // indexed by a version that lost the date: no taken_at
-    store.images.markDecoded(store.images.pending(10).map((p, i) => ({ id: p.id, contentHash: `h${i}`, width: 96, height: 64, takenAt: null })));
+    store.images.markDecoded(
+      store.images.pending(10).map((p, i) => ({ id: p.id, contentHash: `h${i}`, width: 96, height: 64, takenAt: null })),
+    );
 
     expect(await readImageDetails({ db: store.db })).toBe(3);
-    const byName = new Map(store.db.raw.prepare('SELECT name, taken_at AS t, phash FROM images').all().map((r) => [(r as { name: string }).name, r as { t: number | null; phash: string | null }]));
+    const byName = new Map(
+      store.db.raw
+        .prepare('SELECT name, taken_at AS t, phash FROM images')
+        .all()
+        .map((r) => [(r as { name: string }).name, r as { t: number | null; phash: string | null }]),
+    );
     expect(byName.get('a.jpg')!.t).toBe(Date.parse('2019-03-04T05:06:07Z'));
     expect(byName.get('b.jpg')!.t).toBeNull();
     for (const r of byName.values()) expect(r.phash).toMatch(/^[0-9a-f]{16}$/);

@@ -38,7 +38,7 @@ describe('intermediateResize', () => {
 });
 
 describe('model input without a second resample', () => {
-  it('is exactly sharp\'s centre crop of the one resize, and its mirror', async () => {
+  it("is exactly sharp's centre crop of the one resize, and its mirror", async () => {
     const jpg = await makeNoiseGradientJpeg(1600, 1200, 5);
     const r = await decodeImage(jpg, { fit: 'cover' });
     if (!r.ok || !r.input) throw new Error('decode failed');
@@ -54,8 +54,14 @@ describe('model input without a second resample', () => {
       .toBuffer();
     expect(bytes(r.input.data)).toEqual(Array.from(crop));
     const s = 224;
-    for (const [x, y] of [[0, 0], [10, 100], [223, 223]] as const) {
-      expect(bytes(r.input.flipped.subarray((y * s + x) * 3, (y * s + x) * 3 + 3))).toEqual(bytes(r.input.data.subarray((y * s + s - 1 - x) * 3, (y * s + s - x) * 3)));
+    for (const [x, y] of [
+      [0, 0],
+      [10, 100],
+      [223, 223],
+    ] as const) {
+      expect(bytes(r.input.flipped.subarray((y * s + x) * 3, (y * s + x) * 3 + 3))).toEqual(
+        bytes(r.input.data.subarray((y * s + s - 1 - x) * 3, (y * s + s - x) * 3)),
+      );
     }
   });
 
@@ -66,7 +72,9 @@ describe('model input without a second resample', () => {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) rgba.set([200, (x * 7) % 256, 40, Math.min(255, Math.round((255 * x) / 200))], (y * w + x) * 4);
     }
-    const png = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } })
+      .png()
+      .toBuffer();
     const bg = { r: 10, g: 20, b: 250 };
     const r = await decodeImage(png, { fit: 'cover', background: bg });
     if (!r.ok || !r.input) throw new Error('decode failed');
@@ -97,7 +105,11 @@ describe('model input without a second resample', () => {
 describe('model input independent of the thumbnail cache', () => {
   it('is the same whether the thumbnail is written, already cached, not wanted, or larger', async () => {
     // Square and 3:1 images: where a shared decode would be sized by the thumbnail, not the model.
-    for (const [w, h] of [[900, 900], [1500, 500], [1600, 1200]] as const) {
+    for (const [w, h] of [
+      [900, 900],
+      [1500, 500],
+      [1600, 1200],
+    ] as const) {
       const jpg = await makeNoiseGradientJpeg(w, h, 7);
       const cacheDir = await fsp.mkdtemp(path.join(dir, 'cache-'));
       const written = await decodeImage(jpg, { thumbnail: { cacheDir, format: 'auto' } });
@@ -106,7 +118,8 @@ describe('model input independent of the thumbnail cache', () => {
       const large = await decodeImage(jpg, { thumbnail: { cacheDir, format: 'auto', size: 512 } });
       if (!written.ok || !cached.ok || !none.ok || !large.ok) throw new Error('decode failed');
       expect(written.thumbnail?.reused).toBe(false);
-      const side = (t: { width: number; height: number }, long: boolean) => (long ? Math.max(t.width, t.height) : Math.min(t.width, t.height));
+      const side = (t: { width: number; height: number }, long: boolean) =>
+        long ? Math.max(t.width, t.height) : Math.min(t.width, t.height);
       if (w / h > 2) {
         // longer than 2:1: a decode of its own, sized by the short side (half the thumbnail size)
         expect(side(written.thumbnail!, false)).toBe(128);
@@ -119,7 +132,8 @@ describe('model input independent of the thumbnail cache', () => {
       }
       expect(cached.thumbnail?.reused).toBe(true);
       expect(large.thumbnail?.reused).toBe(false);
-      for (const r of [cached, none, large]) expect(Buffer.from(r.input!.pair.buffer).equals(Buffer.from(written.input!.pair.buffer)), `${w}x${h}`).toBe(true);
+      for (const r of [cached, none, large])
+        expect(Buffer.from(r.input!.pair.buffer).equals(Buffer.from(written.input!.pair.buffer)), `${w}x${h}`).toBe(true);
     }
   });
 });
@@ -135,7 +149,10 @@ describe("thumbnail format 'auto'", () => {
   it('writes oriented JPEG for an opaque photo and alpha-keeping WebP for a cut-out, keyed by content', async () => {
     const cacheDir = path.join(dir, 'auto');
     // 600x300 stored sideways (EXIF 6): shown 300x600, so the thumbnail is 128x256.
-    const rotated = await sharp({ create: { width: 600, height: 300, channels: 3, background: 'blue' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const rotated = await sharp({ create: { width: 600, height: 300, channels: 3, background: 'blue' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const a = await decodeImage(rotated, { thumbnail: { cacheDir, format: 'auto' } });
     if (!a.ok || !a.thumbnail) throw new Error('thumb failed');
     expect(a.thumbnail.relPath).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{64}-256\.jpg$/);
@@ -143,7 +160,9 @@ describe("thumbnail format 'auto'", () => {
     const am = await sharp(a.thumbnail.absPath).metadata();
     expect([am.format, am.width, am.height, am.hasAlpha]).toEqual(['jpeg', 128, 256, false]);
 
-    const cutout = await sharp({ create: { width: 400, height: 200, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } }).png().toBuffer();
+    const cutout = await sharp({ create: { width: 400, height: 200, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
+      .png()
+      .toBuffer();
     const b = await decodeImage(cutout, { thumbnail: { cacheDir, format: 'auto' } });
     if (!b.ok || !b.thumbnail) throw new Error('thumb failed');
     expect(b.thumbnail.relPath).toMatch(/-256\.webp$/);

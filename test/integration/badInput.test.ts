@@ -69,7 +69,11 @@ describe('bad input through the whole pipeline', () => {
   it('records every case as embedded or skipped with the expected reason', () => {
     const sql = new Database(db, { readonly: true });
     try {
-      const rows = sql.prepare('SELECT rel_path AS p, status, skip_reason AS r FROM images').all() as Array<{ p: string; status: string; r: string | null }>;
+      const rows = sql.prepare('SELECT rel_path AS p, status, skip_reason AS r FROM images').all() as Array<{
+        p: string;
+        status: string;
+        r: string | null;
+      }>;
       const byPath = new Map(rows.map((r) => [r.p.split(path.sep).join('/'), r]));
       const problems: string[] = [];
       for (const c of corpus.expected) {

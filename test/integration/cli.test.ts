@@ -67,17 +67,36 @@ describe('constellate CLI on real images', () => {
     const sql = new Database(db, { readonly: true });
     try {
       expect(sql.pragma('journal_mode', { simple: true })).toBe('wal');
-      const counts = Object.fromEntries((sql.prepare('SELECT status, count(*) AS n FROM images GROUP BY status').all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
+      const counts = Object.fromEntries(
+        (sql.prepare('SELECT status, count(*) AS n FROM images GROUP BY status').all() as Array<{ status: string; n: number }>).map((r) => [
+          r.status,
+          r.n,
+        ]),
+      );
       expect(counts).toEqual({ ok: 60, skipped: 2 });
-      const reasons = (sql.prepare("SELECT rel_path AS p, skip_reason AS r FROM images WHERE status = 'skipped' ORDER BY p").all() as Array<{ p: string; r: string }>);
+      const reasons = sql.prepare("SELECT rel_path AS p, skip_reason AS r FROM images WHERE status = 'skipped' ORDER BY p").all() as Array<{
+        p: string;
+        r: string;
+      }>;
       expect(reasons[0]!.p).toBe('broken.jpg');
       expect(reasons[0]!.r).toMatch(/^(truncated|decode-error|not-an-image|corrupt)/);
       expect(reasons[1]!.p).toBe('notes.txt');
-      const emb = sql.prepare("SELECT count(*) AS n, min(length(vector)) AS bytes FROM embeddings WHERE view = ''").get() as { n: number; bytes: number };
+      const emb = sql.prepare("SELECT count(*) AS n, min(length(vector)) AS bytes FROM embeddings WHERE view = ''").get() as {
+        n: number;
+        bytes: number;
+      };
       expect(emb).toEqual({ n: 60, bytes: 1792 * 4 });
-      const run = sql.prepare("SELECT k, status, backend FROM runs ORDER BY id DESC LIMIT 1").get() as { k: number; status: string; backend: string };
+      const run = sql.prepare('SELECT k, status, backend FROM runs ORDER BY id DESC LIMIT 1').get() as {
+        k: number;
+        status: string;
+        backend: string;
+      };
       expect(run).toMatchObject({ k: 6, status: 'done' });
-      const assigned = sql.prepare('SELECT count(*) AS n, min(confidence) AS lo, max(confidence) AS hi FROM assignments').get() as { n: number; lo: number; hi: number };
+      const assigned = sql.prepare('SELECT count(*) AS n, min(confidence) AS lo, max(confidence) AS hi FROM assignments').get() as {
+        n: number;
+        lo: number;
+        hi: number;
+      };
       expect(assigned.n).toBe(60);
       expect(assigned.lo).toBeGreaterThan(0);
       expect(assigned.hi).toBeLessThanOrEqual(1);
@@ -93,13 +112,20 @@ describe('constellate CLI on real images', () => {
     const csv = await runCli(['export', '--db', db, '--format', 'csv']);
     expect(csv.code, csv.stderr).toBe(0);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines[0]).toBe('path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash,taken_at,duplicate_of');
+    expect(lines[0]).toBe(
+      'path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash,taken_at,duplicate_of',
+    );
     expect(lines).toHaveLength(61);
     const jsonOut = path.join(work, 'groups.json');
     const json = await runCli(['export', '--db', db, '--format', 'json', '--out', jsonOut]);
     expect(json.code, json.stderr).toBe(0);
     expect(json.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^wrote 60 images in \\d+ groups to ${jsonOut}$`))]);
-    const records = JSON.parse(readFileSync(jsonOut, 'utf8')) as Array<{ path: string; group_id: number | null; group_name: string; confidence: number | null }>;
+    const records = JSON.parse(readFileSync(jsonOut, 'utf8')) as Array<{
+      path: string;
+      group_id: number | null;
+      group_name: string;
+      confidence: number | null;
+    }>;
     expect(Object.keys(records[0]!).slice(0, 4)).toEqual(['path', 'group_id', 'group_name', 'confidence']);
     const classes = [...new Set(records.map((r) => labelOf(r.path)))].sort();
     const truth = records.map((r) => classes.indexOf(labelOf(r.path)));
@@ -155,7 +181,12 @@ describe('constellate CLI on real images', () => {
     expect(r.stdout).toContain('Images clustered: 59');
     const sql = new Database(db, { readonly: true });
     try {
-      const statuses = Object.fromEntries((sql.prepare('SELECT status, count(*) AS n FROM images GROUP BY status').all() as Array<{ status: string; n: number }>).map((x) => [x.status, x.n]));
+      const statuses = Object.fromEntries(
+        (sql.prepare('SELECT status, count(*) AS n FROM images GROUP BY status').all() as Array<{ status: string; n: number }>).map((x) => [
+          x.status,
+          x.n,
+        ]),
+      );
       expect(statuses).toEqual({ ok: 59, skipped: 2, missing: 1 });
       // Nothing was embedded twice: one embedding per content.
       expect((sql.prepare("SELECT count(*) AS n FROM embeddings WHERE view = ''").get() as { n: number }).n).toBe(60);
@@ -170,7 +201,11 @@ describe('constellate CLI on real images', () => {
   it('places new images into the current groups with the trained head (--place-new), without retraining', async () => {
     const planets = path.join(photos, 'space_planets');
     const sources = readdirSync(planets).sort().slice(0, 3);
-    for (const f of sources) await sharp(path.join(planets, f)).flop().png().toFile(path.join(planets, `mirrored-${f}`));
+    for (const f of sources)
+      await sharp(path.join(planets, f))
+        .flop()
+        .png()
+        .toFile(path.join(planets, `mirrored-${f}`));
     const runsBefore = (() => {
       const sql = new Database(db, { readonly: true });
       const n = (sql.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
@@ -185,12 +220,16 @@ describe('constellate CLI on real images', () => {
       expect((sql.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n).toBe(runsBefore);
       const active = Number((sql.prepare("SELECT value FROM app_state WHERE key = 'active_run_id'").get() as { value: string }).value);
       const placed = sql
-        .prepare("SELECT a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND i.rel_path LIKE '%mirrored-%'")
+        .prepare(
+          "SELECT a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND i.rel_path LIKE '%mirrored-%'",
+        )
         .all(active) as Array<{ g: number | null }>;
       expect(placed).toHaveLength(3);
       // A mirrored planet lands with the planets: the group most of the originals are in.
       const planetGroups = sql
-        .prepare("SELECT a.group_id AS g, count(*) AS n FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND i.rel_path LIKE 'space_planets/%' AND i.rel_path NOT LIKE '%mirrored-%' GROUP BY 1 ORDER BY 2 DESC")
+        .prepare(
+          "SELECT a.group_id AS g, count(*) AS n FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = ? AND i.rel_path LIKE 'space_planets/%' AND i.rel_path NOT LIKE '%mirrored-%' GROUP BY 1 ORDER BY 2 DESC",
+        )
         .all(active) as Array<{ g: number; n: number }>;
       expect(placed.filter((p) => p.g === planetGroups[0]!.g).length).toBeGreaterThanOrEqual(2);
     } finally {
@@ -227,7 +266,15 @@ describe('constellate CLI on real images', () => {
     const r = await runCli(['eval', demoImages, '--seeds', '2', '--pins', '3', '--json', '--db', path.join(work, 'eval.db')]);
     expect(r.code, r.stderr).toBe(0);
     type Scores = Record<'acc' | 'nmi' | 'ari', number>;
-    const o = JSON.parse(r.stdout) as { icon: Scores; kmeans: Scores; n: number; k: number; unsorted: Record<string, number>; pinned: Scores & { perClass: number }; fixed: Scores & { perClass: number } };
+    const o = JSON.parse(r.stdout) as {
+      icon: Scores;
+      kmeans: Scores;
+      n: number;
+      k: number;
+      unsorted: Record<string, number>;
+      pinned: Scores & { perClass: number };
+      fixed: Scores & { perClass: number };
+    };
     expect(o.n).toBe(60);
     expect(o.k).toBe(6);
     // every image and its 4 augmented views, embedded by ONNX Runtime on the CPU (the default engine here)
@@ -256,19 +303,29 @@ describe('constellate CLI on real images', () => {
     const [gone, renamed, src1, src2, changed] = readdirSync(fruit).sort();
     rmSync(path.join(fruit, gone!));
     renameSync(path.join(fruit, renamed!), path.join(fruit, `renamed-${renamed!}`));
-    for (const f of [src1!, src2!]) await sharp(path.join(fruit, f)).flop().png().toFile(path.join(fruit, `flopped-${f}`));
+    for (const f of [src1!, src2!])
+      await sharp(path.join(fruit, f))
+        .flop()
+        .png()
+        .toFile(path.join(fruit, `flopped-${f}`));
     // `changed` now holds the bytes of an image grouped apart from the fruit (earlier tests here
     // regroup with a K chosen from the data, so which class that is depends on them)
     const groupOfIn = (sql: Database.Database, rel: string) =>
-      (sql.prepare(
-        "SELECT a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = (SELECT value FROM app_state WHERE key = 'active_run_id') AND i.rel_path = ?",
-      ).get(rel) as { g: number } | undefined)?.g;
+      (
+        sql
+          .prepare(
+            "SELECT a.group_id AS g FROM assignments a JOIN images i ON i.id = a.image_id WHERE a.run_id = (SELECT value FROM app_state WHERE key = 'active_run_id') AND i.rel_path = ?",
+          )
+          .get(rel) as { g: number } | undefined
+      )?.g;
     const other = (() => {
       const sql = new Database(db, { readonly: true });
       try {
         const fruitGroup = groupOfIn(sql, `food_fruit/${src1!}`);
         for (const cls of ['space_planets', 'vehicles', 'animals_fish', 'animals_birds', 'plants_flowers']) {
-          const f = readdirSync(path.join(photos, cls)).sort().find((x) => !x.startsWith('mirrored-'))!;
+          const f = readdirSync(path.join(photos, cls))
+            .sort()
+            .find((x) => !x.startsWith('mirrored-'))!;
           const g = groupOfIn(sql, `${cls}/${f}`);
           if (g !== undefined && g !== fruitGroup) return `${cls}/${f}`;
         }

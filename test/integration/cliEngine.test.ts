@@ -16,8 +16,11 @@ beforeAll(() => {
   work = mkdtempSync(path.join(os.tmpdir(), 'constellate-engine-cli-'));
   photos = path.join(work, 'photos');
   mkdirSync(photos);
-  for (const label of readdirSync(demoImages).filter((l) => !l.includes('.')).slice(0, 2)) {
-    for (const f of readdirSync(path.join(demoImages, label)).slice(0, 4)) cpSync(path.join(demoImages, label, f), path.join(photos, `${label}-${f}`));
+  for (const label of readdirSync(demoImages)
+    .filter((l) => !l.includes('.'))
+    .slice(0, 2)) {
+    for (const f of readdirSync(path.join(demoImages, label)).slice(0, 4))
+      cpSync(path.join(demoImages, label, f), path.join(photos, `${label}-${f}`));
   }
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -36,7 +39,10 @@ describe('cluster --engine', () => {
     const dbOrt = path.join(work, 'ort', 'c.db');
     const ort = await runCli(['cluster', photos, '--db', dbOrt, '--groups', '2', '--json']);
     expect(ort.code, ort.stderr).toBe(0);
-    expect(JSON.parse(ort.stdout).backend).toEqual({ choice: 'onnx', device: expect.stringMatching(/^CPU \(ONNX Runtime, \d+ threads?\)$/) });
+    expect(JSON.parse(ort.stdout).backend).toEqual({
+      choice: 'onnx',
+      device: expect.stringMatching(/^CPU \(ONNX Runtime, \d+ threads?\)$/),
+    });
     // 8 images, each with its 4 augmented views
     expect(engines(dbOrt)).toEqual([{ engine: 'onnx/CPUExecutionProvider', n: 8 * 5 }]);
 

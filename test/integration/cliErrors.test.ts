@@ -13,7 +13,8 @@ import { demoImages, runCli } from '../helpers/cli.js';
 function folderWithTwoImages(dir: string): string {
   const photos = path.join(dir, 'photos');
   mkdirSync(photos, { recursive: true });
-  for (const f of readdirSync(path.join(demoImages, 'space_planets')).slice(0, 2)) cpSync(path.join(demoImages, 'space_planets', f), path.join(photos, f));
+  for (const f of readdirSync(path.join(demoImages, 'space_planets')).slice(0, 2))
+    cpSync(path.join(demoImages, 'space_planets', f), path.join(photos, f));
   return photos;
 }
 
@@ -140,7 +141,9 @@ describe('CLI errors', () => {
       const db = path.join(mkdtempSync(path.join(tmpdir(), 'cs-port-')), 'c.db');
       const r = await runCli(['serve', '--port', String(port), '--db', db, '--demo'], { timeoutMs: 60_000 });
       expect(r.code).toBe(1);
-      expect(r.stderr.trim().split('\n').at(-1)).toBe(`constellate: port ${port} is in use: choose another with --port N, or omit --port to use a free one`);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe(
+        `constellate: port ${port} is in use: choose another with --port N, or omit --port to use a free one`,
+      );
       // --demo did not add its library (nor start clustering) before the port was refused
       const store = openStore(db);
       try {

@@ -128,7 +128,9 @@ describe.skipIf(probe === null)('constellate export onto a full disk (a real 64 
         const out = path.join(disk.dir, `groups.${format}`);
         const r = await runCli(['export', '--db', fx.db, '--format', format, '--out', out]);
         expect(r.code).toBe(1);
-        expect(r.stderr.trim()).toBe(`constellate: cannot write ${out}: the disk is full (0.1 MB needed). Nothing was written; free some space and export again`);
+        expect(r.stderr.trim()).toBe(
+          `constellate: cannot write ${out}: the disk is full (0.1 MB needed). Nothing was written; free some space and export again`,
+        );
         expect(readdirSync(disk.dir)).toEqual(['filler']);
       }
       rmSync(filler);

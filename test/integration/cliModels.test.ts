@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { COLOUR_SHADES as shades, tinyImageEmbedding, TINY_WORDS, writeBadModelFolders, writeColourPhotos, writeTinyClip } from '../fixtures/tinyModels.js';
+import {
+  COLOUR_SHADES as shades,
+  tinyImageEmbedding,
+  TINY_WORDS,
+  writeBadModelFolders,
+  writeColourPhotos,
+  writeTinyClip,
+} from '../fixtures/tinyModels.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'cs-cli-models-'));
 const env = { CONSTELLATE_MODELS_DIR: path.join(work, 'models') };
@@ -65,7 +72,9 @@ describe('constellate models, search, names (built CLI, generated CLIP)', () => 
     // The six reds first, purest first (cosine of their mean colour with (1,-1,-1,0)), then the rest far below.
     const order = found.results.slice(0, 6).map((r) => path.basename(r.path));
     const cos = (a: number[], b: readonly number[]) => a.reduce((s, x, k) => s + x * b[k]!, 0) / Math.hypot(...a) / Math.hypot(...b);
-    const expected = shades.red!.map((c, i) => ({ name: `red-${i}.png`, s: cos(tinyImageEmbedding(c), TINY_WORDS.strawberry!) })).sort((a, b) => b.s - a.s);
+    const expected = shades
+      .red!.map((c, i) => ({ name: `red-${i}.png`, s: cos(tinyImageEmbedding(c), TINY_WORDS.strawberry!) }))
+      .sort((a, b) => b.s - a.s);
     expect(order).toEqual(expected.map((e) => e.name));
     expect(found.results[2]!.score).toBeCloseTo(expected[2]!.s, 5);
     expect(found.results[0]!.score).toBeCloseTo(1, 5);
@@ -75,7 +84,9 @@ describe('constellate models, search, names (built CLI, generated CLIP)', () => 
     const suggested = (JSON.parse(names.stdout) as { suggestions: Array<{ name: string }> }).suggestions.map((s) => s.name).sort();
     expect(suggested).toEqual(['Grass', 'Sky', 'Strawberry']);
     // Suggestions only: the groups are still "Group N".
-    const names2 = JSON.parse((await runCli(['names', '--db', db, '--json'], { env })).stdout) as { suggestions: Array<{ current: string }> };
+    const names2 = JSON.parse((await runCli(['names', '--db', db, '--json'], { env })).stdout) as {
+      suggestions: Array<{ current: string }>;
+    };
     expect(names2.suggestions.every((s) => /^Group \d$/.test(s.current))).toBe(true);
   });
 
@@ -88,7 +99,9 @@ describe('constellate models, search, names (built CLI, generated CLIP)', () => 
     const names = await runCli(['names', '--db', db], { env });
     expect(names.stdout).toMatch(/No suggested names/);
 
-    const ev = await runCli(['eval', photos, '--model', id, '--seeds', '1', '--no-peers', '--json', '--db', path.join(work, 'eval.db')], { env });
+    const ev = await runCli(['eval', photos, '--model', id, '--seeds', '1', '--no-peers', '--json', '--db', path.join(work, 'eval.db')], {
+      env,
+    });
     expect(ev.code, ev.stderr).toBe(0);
     const out = JSON.parse(ev.stdout) as { model: string; n: number; k: number; icon: { acc: number } };
     expect(out).toMatchObject({ model: id, n: 18, k: 3 });

@@ -34,7 +34,8 @@ function cliRoot(): string {
   if (!isRoot || othersCanEnter(repoRoot)) return repoRoot;
   if (cliCopy) return cliCopy;
   const copy = mkdtempSync(path.join(tmpdir(), 'constellate-cli-'));
-  for (const part of ['bin', 'dist', 'package.json', 'node_modules']) cpSync(path.join(repoRoot, part), path.join(copy, part), { recursive: true });
+  for (const part of ['bin', 'dist', 'package.json', 'node_modules'])
+    cpSync(path.join(repoRoot, part), path.join(copy, part), { recursive: true });
   chmodSync(copy, 0o755);
   cliCopy = copy;
   return copy;
@@ -81,7 +82,12 @@ describe.skipIf(isRoot && !setpriv)('constellate export from a read-only databas
     expect(r.code, r.stderr).toBe(0);
     const rows = readFileSync(csv, 'utf8').trim().split('\n');
     expect(rows).toHaveLength(6);
-    expect(rows.slice(1).map((l) => l.split(',')[2]).sort()).toEqual(['Cats', 'Cats', 'Cats', 'Dogs', 'Dogs']);
+    expect(
+      rows
+        .slice(1)
+        .map((l) => l.split(',')[2])
+        .sort(),
+    ).toEqual(['Cats', 'Cats', 'Cats', 'Dogs', 'Dogs']);
     expect(sha(fx.db)).toBe(before);
     expect(readdirSync(path.dirname(fx.db))).toEqual([path.basename(fx.db)]);
     expect(copies()).toBe(copiesBefore); // the private copy is gone
@@ -109,7 +115,10 @@ describe.skipIf(isRoot && !setpriv)('constellate export from a read-only databas
     const before = sha(fx.db);
     const around = () => readdirSync(path.dirname(fx.db)).sort();
     const was = around();
-    for (const args of [['cluster', fx.library, '--db', fx.db], ['serve', '--db', fx.db, '--port', '0']]) {
+    for (const args of [
+      ['cluster', fx.library, '--db', fx.db],
+      ['serve', '--db', fx.db, '--port', '0'],
+    ]) {
       const r = runCliUnprivileged(args);
       expect(r.code, args[0]).toBe(1);
       expect(r.stderr.trim().split('\n').at(-1)).toBe(

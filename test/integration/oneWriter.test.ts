@@ -17,7 +17,9 @@ import { assertBuilt, repoRoot, runCli } from '../helpers/cli.js';
 function serve(db: string): Promise<{ child: ChildProcess; base: string; token: string }> {
   assertBuilt();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'constellate.js'), 'serve', '--db', db, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'constellate.js'), 'serve', '--db', db, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -42,7 +44,11 @@ describe('one writer per database file, whatever its path', () => {
     let stopped = false;
     try {
       const api = (method: string, body: unknown) =>
-        fetch(`${server.base}api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-token': server.token }, body: JSON.stringify(body) });
+        fetch(`${server.base}api/${method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-constellate-token': server.token },
+          body: JSON.stringify(body),
+        });
       const groups = (await (await api('listGroups', {})).json()) as { groups: Array<{ id: number; name: string }> };
       const cats = groups.groups.find((g) => g.name === 'Cats')!;
       expect((await api('renameGroup', { groupId: cats.id, name: 'Felines' })).status).toBe(200);
@@ -68,7 +74,10 @@ describe('one writer per database file, whatever its path', () => {
       const db = new Database(file, { readonly: true });
       try {
         expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-        expect((db.prepare('SELECT name FROM groups ORDER BY name').all() as Array<{ name: string }>).map((g) => g.name)).toEqual(['Dogs', 'Felines']);
+        expect((db.prepare('SELECT name FROM groups ORDER BY name').all() as Array<{ name: string }>).map((g) => g.name)).toEqual([
+          'Dogs',
+          'Felines',
+        ]);
       } finally {
         db.close();
       }

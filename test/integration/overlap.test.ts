@@ -68,10 +68,14 @@ describe('overlapping folders through the CLI', () => {
     const birds = path.join(libX, 'animals', 'birds');
     const inside = await runCli(['cluster', birds, '--db', db]);
     expect(inside.code).toBe(1);
-    expect(inside.stderr.trim().split('\n').at(-1)).toBe(`constellate: ${birds} is already part of the library ${libX}: its images are indexed there.`);
+    expect(inside.stderr.trim().split('\n').at(-1)).toBe(
+      `constellate: ${birds} is already part of the library ${libX}: its images are indexed there.`,
+    );
     const around = await runCli(['cluster', data, '--db', db]);
     expect(around.code).toBe(1);
-    expect(around.stderr).toContain(`constellate: ${data} contains the libraries ${libX}, ${libY}: remove them first, or add the folders separately.`);
+    expect(around.stderr).toContain(
+      `constellate: ${data} contains the libraries ${libX}, ${libY}: remove them first, or add the folders separately.`,
+    );
     // All or none: a new folder named with a refused one is not added either.
     const fresh = path.join(work, 'fresh');
     copyImages('food_fruit', 1, fresh);

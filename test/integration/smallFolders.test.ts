@@ -28,7 +28,13 @@ const first = (cls: string) => path.join(demoImages, cls, readdirSync(path.join(
 describe('small folders', () => {
   const cases: Array<[string, Array<[string, string]>]> = [
     ['one image', [[first('vehicles'), 'a.png']]],
-    ['two different images', [[first('vehicles'), 'a.png'], [first('food_fruit'), 'b.png']]],
+    [
+      'two different images',
+      [
+        [first('vehicles'), 'a.png'],
+        [first('food_fruit'), 'b.png'],
+      ],
+    ],
     ['twelve copies of one image', Array.from({ length: 12 }, (_, i): [string, string] => [first('space_planets'), `copy-${i}.png`])],
   ];
   const splits: Record<string, RegExp | number[]> = {

@@ -25,13 +25,21 @@ afterAll(async () => {
 describe('ActiveModel', () => {
   const { imageIds } = seedImages(store, `${tmp.dir}/photos`, 12, DIM);
   // the backbone's rows: the same vectors as the fixture's model 'm'
-  store.embeddings.putMany(BACKBONE.id, imageIds.map((_, i) => ({ contentHash: hashOf(`img-${i}`), vector: vec(i + 1, DIM) })));
+  store.embeddings.putMany(
+    BACKBONE.id,
+    imageIds.map((_, i) => ({ contentHash: hashOf(`img-${i}`), vector: vec(i + 1, DIM) })),
+  );
   const { runId, groupIds } = seedRun(store, imageIds, K);
   // a head that scores cluster c by feature c (identity preprocessing)
   const weights = new Float32Array(DIM * K);
   for (let c = 0; c < K; c++) weights[c * K + c] = 5;
   const enc = encodeRunModel({
-    head: { preprocessor: { options: { l2normalize: false, pcaDims: null, renormalize: false, seed: 0 }, pca: null, dIn: DIM, dOut: DIM }, weights, bias: new Float32Array(K), shape: [DIM, K] },
+    head: {
+      preprocessor: { options: { l2normalize: false, pcaDims: null, renormalize: false, seed: 0 }, pca: null, dIn: DIM, dOut: DIM },
+      weights,
+      bias: new Float32Array(K),
+      shape: [DIM, K],
+    },
     // the map has the first 10 images; the last 2 came later
     imageIds: Uint32Array.from(imageIds.slice(0, 10)),
     map: Float32Array.from({ length: 20 }, (_, i) => i),
@@ -46,13 +54,26 @@ describe('ActiveModel', () => {
 
   it('answers overlapping questions in the worker; the main thread loads no tfjs and reads no embeddings', async () => {
     const loadAll = vi.spyOn(store.embeddings, 'loadAll');
-    const [s0, s1, nb] = await Promise.all([active.suggestions(imageIds[0]!), active.suggestions(imageIds[1]!), active.neighbours(imageIds[0]!, 3)]);
+    const [s0, s1, nb] = await Promise.all([
+      active.suggestions(imageIds[0]!),
+      active.suggestions(imageIds[1]!),
+      active.neighbours(imageIds[0]!, 3),
+    ]);
     // suggestions: every group, ranked by the cosine to its centroid (images j % 3; the head's
     // features here are the unit embeddings)
     const uvec = (v: Float32Array) => v.map((x) => x / Math.hypot(...v));
-    const centroid = (c: number) => uvec(imageIds.map((_, j) => uvec(vec(j + 1, DIM))).filter((_, j) => j % K === c).reduce((a, v) => a.map((x, t) => x + v[t]!), new Float32Array(DIM)));
+    const centroid = (c: number) =>
+      uvec(
+        imageIds
+          .map((_, j) => uvec(vec(j + 1, DIM)))
+          .filter((_, j) => j % K === c)
+          .reduce((a, v) => a.map((x, t) => x + v[t]!), new Float32Array(DIM)),
+      );
     const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, t) => s + x * b[t]!, 0);
-    for (const [s, i] of [[s0, 0], [s1, 1]] as const) {
+    for (const [s, i] of [
+      [s0, 0],
+      [s1, 1],
+    ] as const) {
       expect(s.map((x) => x.groupId).sort()).toEqual([...groupIds].sort());
       const v = uvec(vec(i + 1, DIM));
       const ranked = [0, 1, 2].sort((a, b) => dot(v, centroid(b)) - dot(v, centroid(a)));
@@ -66,7 +87,11 @@ describe('ActiveModel', () => {
       return Array.from(v, (x) => x / s);
     };
     const cos = (i: number) => unit(0).reduce((a, x, j) => a + x * unit(i)[j]!, 0);
-    const expected = imageIds.map((id, i) => ({ id, s: i === 0 ? -Infinity : cos(i) })).sort((a, b) => b.s - a.s).slice(0, 3).map((x) => x.id);
+    const expected = imageIds
+      .map((id, i) => ({ id, s: i === 0 ? -Infinity : cos(i) }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, 3)
+      .map((x) => x.id);
     expect(nb).toEqual(expected);
     expect(loadAll).not.toHaveBeenCalled();
     expect((globalThis as { _tfengine?: unknown })._tfengine).toBeUndefined();
@@ -106,8 +131,19 @@ describe('ActiveModel', () => {
     const active = new ActiveModel(store);
     // group 0 (images 0, 3, 6, 9) split in two: 6 and 9 make a new group, which the head does not know
     const { groupIds: parts } = store.edits.splitGroup(groupIds[0]!, [
-      { images: [{ imageId: imageIds[0]!, confidence: 0.9 }, { imageId: imageIds[3]!, confidence: 0.9 }] },
-      { name: 'Part 2', images: [{ imageId: imageIds[6]!, confidence: 0.51 }, { imageId: imageIds[9]!, confidence: 0.51 }] },
+      {
+        images: [
+          { imageId: imageIds[0]!, confidence: 0.9 },
+          { imageId: imageIds[3]!, confidence: 0.9 },
+        ],
+      },
+      {
+        name: 'Part 2',
+        images: [
+          { imageId: imageIds[6]!, confidence: 0.51 },
+          { imageId: imageIds[9]!, confidence: 0.51 },
+        ],
+      },
     ]);
     const made = store.edits.moveImagesToNewGroup([imageIds[1]!], 'Mine').groupId;
     const s = await active.suggestions(imageIds[6]!);

@@ -23,10 +23,17 @@ beforeAll(async () => {
   };
   for (let i = 0; i < 4; i++) await put(`photo${i}.jpg`, await makeNoiseGradientJpeg(640, 480, i + 1));
   // 224x224: no resize and no crop, so the decoded mirror is exactly the mirrored file's pixels.
-  const square = await sharp(await makeNoiseGradientJpeg(224, 224, 42)).png().toBuffer();
+  const square = await sharp(await makeNoiseGradientJpeg(224, 224, 42))
+    .png()
+    .toBuffer();
   await put('square.png', square);
   await put('square-mirrored.png', await sharp(square).flop().png().toBuffer());
-  await put('cutout.png', await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 0, g: 128, b: 0, alpha: 0.4 } } }).png().toBuffer());
+  await put(
+    'cutout.png',
+    await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 0, g: 128, b: 0, alpha: 0.4 } } })
+      .png()
+      .toBuffer(),
+  );
   await put('notes.jpg', Buffer.from('not an image at all'));
 });
 afterAll(async () => {
@@ -97,18 +104,26 @@ describe('embed pool', () => {
     }
     // Rows map to their own image whatever the batch: one image per batch, in the other order, gives the same vectors.
     const single = new Map<number, Extract<EmbedResult, { embedding: Float32Array }>>();
-    await embedAll([...items].reverse().filter((i) => !i.path.endsWith('notes.jpg')), { thumbnailDir: thumbs, workers: 1, batchSize: 1, views: 2 }, (b) => {
-      for (const r of b) if ('embedding' in r) single.set(r.imageId, r);
-    });
+    await embedAll(
+      [...items].reverse().filter((i) => !i.path.endsWith('notes.jpg')),
+      { thumbnailDir: thumbs, workers: 1, batchSize: 1, views: 2 },
+      (b) => {
+        for (const r of b) if ('embedding' in r) single.set(r.imageId, r);
+      },
+    );
     for (const r of ok) {
       expect(cos(single.get(r.imageId)!.embedding, r.embedding)).toBeGreaterThan(0.9999);
       expect(cos(single.get(r.imageId)!.views, r.views)).toBeGreaterThan(0.9999);
     }
     // Batch composition does not matter, and views are drawn from the content: one image alone gives the same vectors.
     const alone: EmbedResult[] = [];
-    await embedAll([{ imageId: 99, path: files['photo2.jpg']!, contentHash: null }], { thumbnailDir: thumbs, workers: 1, views: 2 }, (b) => {
-      alone.push(...b);
-    });
+    await embedAll(
+      [{ imageId: 99, path: files['photo2.jpg']!, contentHash: null }],
+      { thumbnailDir: thumbs, workers: 1, views: 2 },
+      (b) => {
+        alone.push(...b);
+      },
+    );
     const a = alone[0] as Extract<EmbedResult, { embedding: Float32Array }>;
     expect(cos(a.embedding, get('photo2.jpg').embedding)).toBeGreaterThan(0.9999);
     expect(cos(a.views, get('photo2.jpg').views)).toBeGreaterThan(0.9999);
@@ -116,16 +131,28 @@ describe('embed pool', () => {
   }, 120_000);
 
   it('wasm: one worker per core, the same features as ONNX Runtime', async () => {
-    const items: EmbedItem[] = ['photo0.jpg', 'photo1.jpg', 'photo3.jpg', 'square.png', 'cutout.png'].map((n, i) => ({ imageId: i + 1, path: files[n]!, contentHash: null }));
+    const items: EmbedItem[] = ['photo0.jpg', 'photo1.jpg', 'photo3.jpg', 'square.png', 'cutout.png'].map((n, i) => ({
+      imageId: i + 1,
+      path: files[n]!,
+      contentHash: null,
+    }));
     const run = async (engine: 'wasm' | 'onnx') => {
       const got = new Map<number, Extract<EmbedResult, { embedding: Float32Array }>>();
-      const stats = await embedAll(items, { thumbnailDir: path.join(dir, `thumbs-${engine}`), workers: 2, batchSize: 2, engine, views: 1 }, (batch) => {
-        for (const r of batch) if ('embedding' in r) got.set(r.imageId, r);
-      });
+      const stats = await embedAll(
+        items,
+        { thumbnailDir: path.join(dir, `thumbs-${engine}`), workers: 2, batchSize: 2, engine, views: 1 },
+        (batch) => {
+          for (const r of batch) if ('embedding' in r) got.set(r.imageId, r);
+        },
+      );
       return { got, stats };
     };
     const wasm = await run('wasm');
-    expect(wasm.stats.backend).toMatchObject({ choice: 'wasm', parallelWorkers: true, device: 'CPU (WebAssembly SIMD, 1 thread per worker)' });
+    expect(wasm.stats.backend).toMatchObject({
+      choice: 'wasm',
+      parallelWorkers: true,
+      device: 'CPU (WebAssembly SIMD, 1 thread per worker)',
+    });
     expect(wasm.stats.workers).toBe(2);
     const onnx = await run('onnx');
     expect(onnx.stats.workers).toBe(1);
@@ -142,12 +169,19 @@ describe('embed pool', () => {
   it('cancelling while ONNX Runtime is mid-run stops the worker cleanly: the process lives on and embeds again', async () => {
     // Before, the pool terminated the worker inside session.run, and the binding's Napi::Error
     // aborted the whole process (the app, on Cancel).
-    const many: EmbedItem[] = Array.from({ length: 40 }, (_, i) => ({ imageId: i + 1, path: files[`photo${i % 4}.jpg`]!, contentHash: null }));
+    const many: EmbedItem[] = Array.from({ length: 40 }, (_, i) => ({
+      imageId: i + 1,
+      path: files[`photo${i % 4}.jpg`]!,
+      contentHash: null,
+    }));
     for (let attempt = 0; attempt < 5; attempt++) {
       const controller = new AbortController();
-      const pool = startEmbedPool({ thumbnailDir: path.join(dir, `t-abort-${attempt}`), batchSize: 8, engine: 'onnx', signal: controller.signal }, () => {
-        controller.abort();
-      });
+      const pool = startEmbedPool(
+        { thumbnailDir: path.join(dir, `t-abort-${attempt}`), batchSize: 8, engine: 'onnx', signal: controller.signal },
+        () => {
+          controller.abort();
+        },
+      );
       pool.add(many);
       pool.end();
       await expect(pool.done).rejects.toMatchObject({ name: 'AbortError' });
@@ -197,9 +231,15 @@ describe('embed pool crash handling (fake workers)', () => {
   };
 
   it('decodes again what a dead decoder held, and skips the file that kills it alone', async () => {
-    const items: EmbedItem[] = ['a.jpg', 'crash.jpg', 'b.jpg', 'c.jpg', 'bad.jpg', 'd.jpg'].map((n, i) => ({ imageId: i + 1, path: `/x/${n}`, contentHash: null }));
+    const items: EmbedItem[] = ['a.jpg', 'crash.jpg', 'b.jpg', 'c.jpg', 'bad.jpg', 'd.jpg'].map((n, i) => ({
+      imageId: i + 1,
+      path: `/x/${n}`,
+      contentHash: null,
+    }));
     const got = await run(items, { workers: 2, batchSize: 2 });
-    expect(got.get(2)).toMatchObject({ skip: { code: 'decode-error', message: expect.stringMatching(/decoder crashed on this file \(exit code 7\)/) } });
+    expect(got.get(2)).toMatchObject({
+      skip: { code: 'decode-error', message: expect.stringMatching(/decoder crashed on this file \(exit code 7\)/) },
+    });
     expect(got.get(5)).toMatchObject({ skip: { code: 'not-an-image' } });
     for (const id of [1, 3, 4, 6]) {
       const r = embedded(got.get(id));
@@ -212,7 +252,9 @@ describe('embed pool crash handling (fake workers)', () => {
     const ids = [1, 2, 3, 1000, 4, 5, 6, 7, 8];
     const items: EmbedItem[] = ids.map((id) => ({ imageId: id, path: `/x/${id}.jpg`, contentHash: null }));
     const got = await run(items, { workers: 2, batchSize: 4 });
-    expect(got.get(1000)).toMatchObject({ skip: { code: 'decode-error', message: expect.stringMatching(/embedder crashed on this file \(exit code 9\)/) } });
+    expect(got.get(1000)).toMatchObject({
+      skip: { code: 'decode-error', message: expect.stringMatching(/embedder crashed on this file \(exit code 9\)/) },
+    });
     for (const id of ids.filter((x) => x < 1000)) expect(embedded(got.get(id)).embedding[0]).toBe(id);
     // The poisoned batch's other images were retried one per batch.
     expect([1, 2, 3].map((id) => embedded(got.get(id)).embedding[3])).toEqual([1, 1, 1]);

@@ -1,4 +1,17 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import fsp from 'node:fs/promises';
@@ -12,7 +25,15 @@ import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 /** A record of what a folder export needs; the labelled-data fields (see exportLabels.test.ts) filled plainly. */
 function record(r: Pick<ExportRecord, 'imageId' | 'absPath' | 'groupId' | 'groupName' | 'confidence'>): ExportRecord {
   const library = path.dirname(r.absPath);
-  return { ...r, userConfirmed: false, suggestedGroupId: null, suggestedGroupName: null, library, relativePath: path.basename(r.absPath), contentHash: null };
+  return {
+    ...r,
+    userConfirmed: false,
+    suggestedGroupId: null,
+    suggestedGroupName: null,
+    library,
+    relativePath: path.basename(r.absPath),
+    contentHash: null,
+  };
 }
 
 function fixture() {
@@ -76,7 +97,11 @@ describe('export', () => {
     const plan = await exportRecords(records, { format: 'folders', out, dryRun: true });
     expect(plan.dryRun).toBe(true);
     expect(plan.written).toBe(0);
-    expect(plan.groups.map((g) => [g.name, g.count])).toEqual([['Cats', 2], ['Dogs/Wolves', 1], ['Unsorted', 1]]);
+    expect(plan.groups.map((g) => [g.name, g.count])).toEqual([
+      ['Cats', 2],
+      ['Dogs/Wolves', 1],
+      ['Unsorted', 1],
+    ]);
     expect(plan.groups[1]!.target.endsWith('Dogs_Wolves')).toBe(true);
     expect(plan.conflicts.map((c) => path.basename(c.renamedTo))).toEqual(['cat (2).jpg']);
     expect(() => statSync(out)).toThrow();
@@ -136,7 +161,9 @@ describe('export', () => {
       mkdirSync(path.join(dir, sub));
       writeFileSync(path.join(dir, sub, name), `png-${sub}`);
     }
-    const records = ['long1', 'long2'].map((sub, i) => record({ imageId: i + 1, absPath: path.join(dir, sub, name), groupId: 1, groupName: 'G', confidence: 0.9 }));
+    const records = ['long1', 'long2'].map((sub, i) =>
+      record({ imageId: i + 1, absPath: path.join(dir, sub, name), groupId: 1, groupName: 'G', confidence: 0.9 }),
+    );
     const out = path.join(dir, 'out');
     const dry = await exportRecords(records, { format: 'folders', out, dryRun: true });
     const plan = await exportRecords(records, { format: 'folders', out });
@@ -208,7 +235,9 @@ describe('export', () => {
 
   it('over the API lists at most a given number of failures and conflicts, and counts them all', async () => {
     const { dir, src, records } = fixture();
-    const many: ExportRecord[] = Array.from({ length: 30 }, (_, i) => record({ imageId: 100 + i, absPath: path.join(src, `gone-${i}.jpg`), groupId: 10, groupName: 'Cats', confidence: 0.5 }));
+    const many: ExportRecord[] = Array.from({ length: 30 }, (_, i) =>
+      record({ imageId: 100 + i, absPath: path.join(src, `gone-${i}.jpg`), groupId: 10, groupName: 'Cats', confidence: 0.5 }),
+    );
     const plan = await exportRecords([...records, ...many], { format: 'folders', out: path.join(dir, 'out'), dryRun: true });
     expect(plan).toMatchObject({ failedCount: 30, conflictCount: 1 });
     const listed = listedAtMost(plan, 10);
@@ -221,7 +250,9 @@ describe('export', () => {
     const out = path.join(dir, 'out');
     // Root (as in CI) is refused no link, and mounting a FAT drive needs privileges CI lacks:
     // the refusal is injected as link(2) reports it on such a drive.
-    const refuse = vi.spyOn(fsp, 'link').mockRejectedValue(Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' }));
+    const refuse = vi
+      .spyOn(fsp, 'link')
+      .mockRejectedValue(Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' }));
     try {
       const plan = await exportRecords(records, { format: 'folders', out, mode: 'hardlink' });
       expect(refuse).toHaveBeenCalled();
@@ -251,7 +282,10 @@ describe('export', () => {
     const out = path.join(dir, 'out');
     await exportRecords(records, { format: 'folders', out, dryRun: true });
     expect(existsSync(out)).toBe(false);
-    const marked = [...records, record({ imageId: 5, absPath: records[0]!.absPath, groupId: 12, groupName: EXPORT_MARKER, confidence: 0.9 })];
+    const marked = [
+      ...records,
+      record({ imageId: 5, absPath: records[0]!.absPath, groupId: 12, groupName: EXPORT_MARKER, confidence: 0.9 }),
+    ];
     const plan = await exportRecords(marked, { format: 'folders', out, database: '/x/c.db' });
     const marker = JSON.parse(readFileSync(path.join(out, EXPORT_MARKER), 'utf8')) as Record<string, unknown>;
     expect(marker).toMatchObject({ app: 'constellate', database: '/x/c.db' });
@@ -280,7 +314,7 @@ describe('export', () => {
     expect(readFileSync(path.join(out, 'Unsorted', 'cat.jpg'), 'utf8')).toBe('cat-A');
   });
 
-  it('a copy keeps the original\'s modification time', async () => {
+  it("a copy keeps the original's modification time", async () => {
     const { dir, src, records } = fixture();
     const when = new Date('2001-02-03T04:05:06Z');
     utimesSync(path.join(src, 'a', 'cat.jpg'), when, when);
@@ -294,7 +328,9 @@ describe('export', () => {
     const out = path.join(dir, 'a-file');
     writeFileSync(out, 'keep me');
     for (const dryRun of [true, false]) {
-      await expect(exportRecords(records, { format: 'folders', out: path.join(out, 'sub'), dryRun })).rejects.toThrow(ExportDestinationError);
+      await expect(exportRecords(records, { format: 'folders', out: path.join(out, 'sub'), dryRun })).rejects.toThrow(
+        ExportDestinationError,
+      );
       await expect(exportRecords(records, { format: 'folders', out, dryRun })).rejects.toThrow(`${out} is a file, not a folder`);
     }
     expect(readFileSync(out, 'utf8')).toBe('keep me');
@@ -360,7 +396,9 @@ describe('export', () => {
     try {
       const err = await exportRecords(records, { format: 'csv', out }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ExportDestinationError);
-      expect((err as Error).message).toBe(`cannot write ${out}: the disk is full (0.1 MB needed). Nothing was written; free some space and export again`);
+      expect((err as Error).message).toBe(
+        `cannot write ${out}: the disk is full (0.1 MB needed). Nothing was written; free some space and export again`,
+      );
     } finally {
       opened.mockRestore();
       written.mockRestore();
@@ -391,12 +429,18 @@ describe('export', () => {
     const { dir, src, records } = fixture();
     const inside = path.join(src, 'sorted');
     const plan = await exportRecords(records, { format: 'folders', out: inside, dryRun: true, libraryRoots: [src] });
-    expect(plan.notes.join('\n')).toContain(`inside library ${src}: a marker file (.constellate-export) keeps the export out of its scans, so its images are not counted twice`);
+    expect(plan.notes.join('\n')).toContain(
+      `inside library ${src}: a marker file (.constellate-export) keeps the export out of its scans, so its images are not counted twice`,
+    );
     await exportRecords(records, { format: 'folders', out: inside, libraryRoots: [src] });
     // the same folder again: it is an export (marked), not a folder of photos
     expect((await exportRecords(records, { format: 'folders', out: inside, libraryRoots: [src] })).alreadyThere).toBe(4);
-    await expect(exportRecords(records, { format: 'folders', out: path.join(src, 'a'), libraryRoots: [src] })).rejects.toThrow(/inside library .* already holds files/);
-    await expect(exportRecords(records, { format: 'folders', out: src, libraryRoots: [src] })).rejects.toThrow(`${src} is a library folder and already holds files`);
+    await expect(exportRecords(records, { format: 'folders', out: path.join(src, 'a'), libraryRoots: [src] })).rejects.toThrow(
+      /inside library .* already holds files/,
+    );
+    await expect(exportRecords(records, { format: 'folders', out: src, libraryRoots: [src] })).rejects.toThrow(
+      `${src} is a library folder and already holds files`,
+    );
     await expect(exportRecords(records, { format: 'folders', out: src, libraryRoots: [src] })).rejects.toThrow(ExportDestinationError);
     expect(existsSync(path.join(src, EXPORT_MARKER))).toBe(false);
     expect(existsSync(path.join(src, 'a', EXPORT_MARKER))).toBe(false);
@@ -408,7 +452,9 @@ describe('export', () => {
     expect(absoluteExportPath('~/w3sorted', 'e.g.')).toBe(path.join(homedir(), 'w3sorted'));
     expect(absoluteExportPath(' ~ ', 'e.g.')).toBe(homedir());
     expect(absoluteExportPath('/a/b/../c', 'e.g.')).toBe('/a/c');
-    expect(() => absoluteExportPath('w3sorted', '/home/me/Pictures/sorted')).toThrow('w3sorted is not a full path: give a full path, e.g. /home/me/Pictures/sorted');
+    expect(() => absoluteExportPath('w3sorted', '/home/me/Pictures/sorted')).toThrow(
+      'w3sorted is not a full path: give a full path, e.g. /home/me/Pictures/sorted',
+    );
     expect(() => absoluteExportPath('~other/x', 'e.g.')).toThrow(ExportDestinationError);
   });
 });
@@ -422,7 +468,9 @@ describe.skipIf(!otherDisk)('hard links to another disk', () => {
     const src = mkdtempSync(path.join(shm, 'cs-export-src-'));
     try {
       writeFileSync(path.join(src, 'a.jpg'), 'aaa');
-      const records: ExportRecord[] = [record({ imageId: 1, absPath: path.join(src, 'a.jpg'), groupId: 1, groupName: 'G', confidence: 0.9 })];
+      const records: ExportRecord[] = [
+        record({ imageId: 1, absPath: path.join(src, 'a.jpg'), groupId: 1, groupName: 'G', confidence: 0.9 }),
+      ];
       const out = path.join(mkdtempSync(path.join(tmpdir(), 'cs-export-')), 'out');
       const dry = await exportRecords(records, { format: 'folders', out, mode: 'hardlink', dryRun: true });
       expect(dry.notes.join('\n')).toMatch(/1 file would be copied, not hard-linked: hard links cannot cross disks/);

@@ -11,7 +11,8 @@ import { exportRecordsFromStore } from '../../core/jobs/export/records.js';
 import { openStore } from '../../core/store/index.js';
 import { buildExportDb } from '../fixtures/exportDb.js';
 
-const HEADER = 'path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash,taken_at,duplicate_of';
+const HEADER =
+  'path,group_id,group_name,confidence,image_id,user_confirmed,suggested_group_id,suggested_group_name,library,relative_path,content_hash,taken_at,duplicate_of';
 
 /**
  * The fixture (Cats: cat1-3, Dogs: dog1-2, all at 0.95) after the user pinned cat1, removed
@@ -22,7 +23,12 @@ function edited() {
   const fx = buildExportDb();
   const store = openStore(fx.db);
   try {
-    const ids = new Map(store.db.stmt<{ id: number; name: string }>('SELECT id, name FROM images').all().map((r) => [r.name, r.id]));
+    const ids = new Map(
+      store.db
+        .stmt<{ id: number; name: string }>('SELECT id, name FROM images')
+        .all()
+        .map((r) => [r.name, r.id]),
+    );
     const id = (name: string) => ids.get(name)!;
     const group = (name: string) => store.db.stmt<{ id: number }>('SELECT id FROM groups WHERE name = ?').get(name)!.id;
     store.edits.pinImages([id('cat1.jpg')]);
@@ -72,7 +78,13 @@ describe('CSV and JSON as labelled data', () => {
       taken_at: null,
       duplicate_of: null,
     });
-    expect(json[1]).toMatchObject({ group_id: null, confidence: null, user_confirmed: true, suggested_group_id: null, suggested_group_name: null });
+    expect(json[1]).toMatchObject({
+      group_id: null,
+      confidence: null,
+      user_confirmed: true,
+      suggested_group_id: null,
+      suggested_group_name: null,
+    });
     expect(json[3]).toMatchObject({ group_id: cats, confidence: 1, user_confirmed: true });
     expect(Object.keys(json[0]!)).toEqual(HEADER.split(','));
   });
@@ -106,7 +118,11 @@ describe('CSV and JSON as labelled data', () => {
 
   it('relative paths use / whatever the system, and the library is the root folder', () => {
     const { fx, records } = edited();
-    expect(records.every((r) => r.library === fx.library && !r.relativePath.includes('\\') && path.join(r.library, r.relativePath) === r.absPath)).toBe(true);
+    expect(
+      records.every(
+        (r) => r.library === fx.library && !r.relativePath.includes('\\') && path.join(r.library, r.relativePath) === r.absPath,
+      ),
+    ).toBe(true);
   });
 });
 
@@ -116,9 +132,16 @@ describe('for machine learning (issue 21)', () => {
     const fx = buildExportDb();
     const store = openStore(fx.db);
     try {
-      const ids = new Map(store.db.stmt<{ id: number; name: string }>('SELECT id, name FROM images').all().map((r) => [r.name, r.id]));
+      const ids = new Map(
+        store.db
+          .stmt<{ id: number; name: string }>('SELECT id, name FROM images')
+          .all()
+          .map((r) => [r.name, r.id]),
+      );
       const id = (name: string) => ids.get(name)!;
-      store.db.raw.prepare('UPDATE images SET taken_at = ?, taken_offset = ? WHERE id = ?').run(Date.parse('2021-06-12T14:03:22.350Z'), 120, id('cat1.jpg'));
+      store.db.raw
+        .prepare('UPDATE images SET taken_at = ?, taken_offset = ? WHERE id = ?')
+        .run(Date.parse('2021-06-12T14:03:22.350Z'), 120, id('cat1.jpg'));
       store.db.raw.prepare('UPDATE assignments SET confidence = 0.7 WHERE image_id = ?').run(id('dog2.jpg'));
       store.edits.pinImages([id('dog1.jpg')]);
       const keeperOf = new Map([[id('cat2.jpg'), id('cat1.jpg')]]);
@@ -126,8 +149,16 @@ describe('for machine learning (issue 21)', () => {
       const csv = toCsv(records).trim().split('\n');
       const cat1 = csv.find((l) => l.includes('cat1.jpg'))!.split(',');
       expect(cat1.slice(-2)).toEqual(['2021-06-12T14:03:22.350+02:00', '']);
-      expect(csv.find((l) => l.includes('cat2.jpg'))!.split(',').at(-1)).toBe(String(id('cat1.jpg')));
-      const names = (f: Parameters<typeof filterRecords>[1]) => filterRecords(records, f).map((r) => path.basename(r.absPath)).sort();
+      expect(
+        csv
+          .find((l) => l.includes('cat2.jpg'))!
+          .split(',')
+          .at(-1),
+      ).toBe(String(id('cat1.jpg')));
+      const names = (f: Parameters<typeof filterRecords>[1]) =>
+        filterRecords(records, f)
+          .map((r) => path.basename(r.absPath))
+          .sort();
       expect(names({ skipDuplicates: true })).not.toContain('cat2.jpg');
       expect(names({ confirmedOnly: true })).toEqual(['dog1.jpg']);
       expect(names({ minConfidence: 0.8 })).toEqual(['cat1.jpg', 'cat2.jpg', 'cat3.jpg', 'dog1.jpg']);

@@ -5,7 +5,19 @@
  * never anything outside the export folder, and nothing at all for a marker it cannot trust.
  * Real files, real folders.
  */
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,13 +55,14 @@ function fixture() {
   return { dir, src, out: path.join(dir, 'out'), records };
 }
 
-const marker = (out: string) => JSON.parse(readFileSync(path.join(out, EXPORT_MARKER), 'utf8')) as {
-  manifest: number;
-  database: string;
-  time: string;
-  groups: Array<{ folder: string; groupId: number | null; name: string }>;
-  files: Array<{ path: string; imageId: number; how: string; size?: number; mtimeMs?: number; target?: string }>;
-};
+const marker = (out: string) =>
+  JSON.parse(readFileSync(path.join(out, EXPORT_MARKER), 'utf8')) as {
+    manifest: number;
+    database: string;
+    time: string;
+    groups: Array<{ folder: string; groupId: number | null; name: string }>;
+    files: Array<{ path: string; imageId: number; how: string; size?: number; mtimeMs?: number; target?: string }>;
+  };
 
 const before = { 'avocado.png': 'Group 5', 'banana.png': 'Group 5', 'cherry.png': 'Fruit' };
 const moved = { ...before, 'avocado.png': 'Fruit' };
@@ -89,7 +102,11 @@ describe('folder export manifest', () => {
     expect(plan).toMatchObject({ written: 1, alreadyThere: 2, removed: 1 });
     expect(readdirSync(path.join(out, 'Fruit')).sort()).toEqual(['avocado.png', 'cherry.png']);
     expect(readdirSync(path.join(out, 'Group 5'))).toEqual(['banana.png']);
-    expect(marker(out).files.map((f) => f.path).sort()).toEqual(['Fruit/avocado.png', 'Fruit/cherry.png', 'Group 5/banana.png']);
+    expect(
+      marker(out)
+        .files.map((f) => f.path)
+        .sort(),
+    ).toEqual(['Fruit/avocado.png', 'Fruit/cherry.png', 'Group 5/banana.png']);
   });
 
   it('over the API the removed files are listed at most up to the limit, and counted in full', async () => {
@@ -176,7 +193,11 @@ describe('folder export manifest', () => {
     const other = await exportRecords(records(moved), { format: 'folders', out, database: '/elsewhere/other.db', dryRun: true });
     expect(other.removed).toBe(0);
     expect(other.notes.join('\n')).toMatch(/another database/);
-    for (const body of [JSON.stringify({ app: 'constellate', time: new Date().toISOString(), database: DB }), '{"app": "constellate", "manif', '']) {
+    for (const body of [
+      JSON.stringify({ app: 'constellate', time: new Date().toISOString(), database: DB }),
+      '{"app": "constellate", "manif',
+      '',
+    ]) {
       writeFileSync(path.join(out, EXPORT_MARKER), body);
       const plan = await exportRecords(records(moved), { format: 'folders', out: out, database: DB, dryRun: true });
       expect(plan.removed).toBe(0);
@@ -192,7 +213,15 @@ describe('folder export manifest', () => {
     const st = statSync(victim);
     const m = marker(out);
     const entry = (p: string) => ({ path: p, imageId: 99, how: 'copy', size: st.size, mtimeMs: st.mtimeMs });
-    const crafted = ['../victim.png', `Group 5/../../victim.png`, victim, 'victim.png', '/victim.png', 'Group 5/x/../../../victim.png', 'Group 5//victim.png'];
+    const crafted = [
+      '../victim.png',
+      `Group 5/../../victim.png`,
+      victim,
+      'victim.png',
+      '/victim.png',
+      'Group 5/x/../../../victim.png',
+      'Group 5//victim.png',
+    ];
     for (const p of crafted) {
       writeFileSync(path.join(out, EXPORT_MARKER), JSON.stringify({ ...m, files: [...m.files, entry(p)] }));
       const plan = await exportRecords(records(moved), { format: 'folders', out, database: DB });
@@ -205,7 +234,10 @@ describe('folder export manifest', () => {
     writeFileSync(path.join(elsewhere, 'victim.png'), 'precious');
     const st2 = statSync(path.join(elsewhere, 'victim.png'));
     symlinkSync(elsewhere, path.join(out, 'Linked'));
-    writeFileSync(path.join(out, EXPORT_MARKER), JSON.stringify({ ...m, files: [{ path: 'Linked/victim.png', imageId: 99, how: 'copy', size: st2.size, mtimeMs: st2.mtimeMs }] }));
+    writeFileSync(
+      path.join(out, EXPORT_MARKER),
+      JSON.stringify({ ...m, files: [{ path: 'Linked/victim.png', imageId: 99, how: 'copy', size: st2.size, mtimeMs: st2.mtimeMs }] }),
+    );
     const plan = await exportRecords(records(moved), { format: 'folders', out, database: DB });
     expect(plan.removed).toBe(0);
     expect(readFileSync(path.join(elsewhere, 'victim.png'), 'utf8')).toBe('precious');

@@ -136,7 +136,14 @@ describe('indexLibraries', () => {
     const res = await indexLibraries({ db: store.db, libraryIds: [lib.id], workers: 2, progress: new ProgressTracker() });
     expect(res).toMatchObject({ touched: 1, embedded: 1, reused: 0, skippedNow: 0 });
     for (const [f, row] of Object.entries(before)) {
-      expect(at(f)).toMatchObject({ id: row.id, status: 'ok', contentHash: row.contentHash, thumbPath: row.thumbPath, width: row.width, mtimeMs: later.getTime() });
+      expect(at(f)).toMatchObject({
+        id: row.id,
+        status: 'ok',
+        contentHash: row.contentHash,
+        thumbPath: row.thumbPath,
+        width: row.width,
+        mtimeMs: later.getTime(),
+      });
     }
     expect(at('p1.jpg')).toMatchObject({ status: 'ok', contentHash: await hashFile(path.join(photos, 'p1.jpg')) });
     expect(at('p1.jpg').contentHash).not.toBe(oldP1);
@@ -161,13 +168,20 @@ describe('indexLibraries', () => {
     await fsp.writeFile(path.join(photos, 'exported', EXPORT_MARKER), '{}');
     await fsp.copyFile(path.join(photos, 'p0.jpg'), path.join(photos, 'exported', 'Group 1', 'p0.jpg'));
     const asBefore = [path.join('xs', 'o.jpg'), path.join('exported', 'Group 1', 'p0.jpg')];
-    store.images.upsertScanned(lib.id, store.libraries.get(lib.id)!.scanGeneration, asBefore.map((relPath) => ({ relPath, size: 1, mtimeMs: 1 })));
+    store.images.upsertScanned(
+      lib.id,
+      store.libraries.get(lib.id)!.scanGeneration,
+      asBefore.map((relPath) => ({ relPath, size: 1, mtimeMs: 1 })),
+    );
     await fsp.rm(path.join(photos, 'notes.txt'));
 
     const res = await indexLibraries({ db: store.db, libraryIds: [lib.id], workers: 2, progress: new ProgressTracker() });
     expect(res).toMatchObject({ markedMissing: 0, embedded: 0, pool: null });
     expect(store.images.countsByStatus({ libraryId: lib.id }).missing).toBe(missingBefore);
     for (const rel of [...asBefore, 'notes.txt']) expect(store.images.getByPath(lib.id, rel), rel).toBeNull();
-    expect(store.images.getByPath(lib.id, 'xs')).toMatchObject({ status: 'skipped', skipReason: expect.stringMatching(/^duplicate: .*another library/) });
+    expect(store.images.getByPath(lib.id, 'xs')).toMatchObject({
+      status: 'skipped',
+      skipReason: expect.stringMatching(/^duplicate: .*another library/),
+    });
   }, 120_000);
 });

@@ -6,7 +6,14 @@ const unit = Float32Array.from([1, 0, 0.9, 0.436, 0, 1, 0.436, 0.9, 0.995, 0.1, 
 const rowOf = new Map([1, 2, 3, 4, 5, 6].map((id, i) => [id, i]));
 const mapIds = [1, 2, 3, 4];
 const mapXy = [0, 0, 1, 0, 10, 10, 11, 10];
-const groupOf = new Map<number, number | null>([[1, 100], [2, 100], [3, 200], [4, 200], [5, 100], [6, 200]]);
+const groupOf = new Map<number, number | null>([
+  [1, 100],
+  [2, 100],
+  [3, 200],
+  [4, 200],
+  [5, 100],
+  [6, 200],
+]);
 
 describe('placeOnMap', () => {
   it('puts a new image beside its most similar mapped image of its group', () => {

@@ -4,7 +4,10 @@ import { ProgressTracker, formatProgressLine, formatSeconds } from '../../core/r
 describe('ProgressTracker', () => {
   it('reports done/total, rate and ETA per phase, and seconds per phase', () => {
     let t = 0;
-    const tracker = new ProgressTracker(() => {}, () => t);
+    const tracker = new ProgressTracker(
+      () => {},
+      () => t,
+    );
     tracker.start('scan', null);
     t = 500;
     tracker.advance(50);

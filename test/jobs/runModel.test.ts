@@ -7,7 +7,13 @@ describe('run model blob', () => {
       head: {
         preprocessor: {
           options: { l2normalize: true, pcaDims: 2, renormalize: true, seed: 3 },
-          pca: { d: 3, r: 2, mean: Float32Array.of(1, 2, 3), components: Float32Array.of(1, 0, 0, 1, 0, 0), variances: Float32Array.of(2, 1) },
+          pca: {
+            d: 3,
+            r: 2,
+            mean: Float32Array.of(1, 2, 3),
+            components: Float32Array.of(1, 0, 0, 1, 0, 0),
+            variances: Float32Array.of(2, 1),
+          },
           dIn: 3,
           dOut: 2,
         },
@@ -23,7 +29,11 @@ describe('run model blob', () => {
     // SQLite hands BLOBs back as Buffers that may sit at any offset of a larger allocation.
     const padded = Buffer.alloc(enc.data.length + 3);
     enc.data.forEach((b, i) => (padded[i + 3] = b));
-    const dec = decodeRunModel({ format: enc.format, meta: JSON.parse(JSON.stringify(enc.meta)) as Record<string, unknown>, data: padded.subarray(3) });
+    const dec = decodeRunModel({
+      format: enc.format,
+      meta: JSON.parse(JSON.stringify(enc.meta)) as Record<string, unknown>,
+      data: padded.subarray(3),
+    });
     expect(dec).toEqual(art);
   });
 

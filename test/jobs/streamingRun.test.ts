@@ -32,7 +32,10 @@ const truthOf = new Map(lib.imageIds.map((id, i) => [id, lib.clusters[i]!]));
 function acc(): number {
   const g = groupsNow();
   const ids = [...g.keys()];
-  return hungarianAccuracy(Int32Array.from(ids, (id) => truthOf.get(id)!), Int32Array.from(ids, (id) => g.get(id) ?? -1));
+  return hungarianAccuracy(
+    Int32Array.from(ids, (id) => truthOf.get(id)!),
+    Int32Array.from(ids, (id) => g.get(id) ?? -1),
+  );
 }
 
 describe('a clustering run streamed from the database', () => {
@@ -57,7 +60,9 @@ describe('a clustering run streamed from the database', () => {
     expect(store.runs.get(s.runId)!.params.reused).toMatchObject({ rows: 'same', pca: true, graph: 'same', map: 'same' });
     const after = decodeRunModel(store.runs.loadModel(s.runId)!);
     expect(Array.from(after.map!)).toEqual(Array.from(before.map!));
-    expect(Array.from(after.head.preprocessor.pca!.components.subarray(0, 50))).toEqual(Array.from(before.head.preprocessor.pca!.components.subarray(0, 50)));
+    expect(Array.from(after.head.preprocessor.pca!.components.subarray(0, 50))).toEqual(
+      Array.from(before.head.preprocessor.pca!.components.subarray(0, 50)),
+    );
   });
 
   it('images added since: the graph is extended and the new images are put on the map beside their neighbours', async () => {
@@ -79,7 +84,8 @@ describe('a clustering run streamed from the database', () => {
     let near = 0;
     for (const id of added.imageIds) {
       const [x, y] = pointOf(after, id);
-      let best = -1, bestD = Infinity;
+      let best = -1,
+        bestD = Infinity;
       for (const old of before.imageIds) {
         const [ox, oy] = pointOf(before, old);
         const dd = (ox! - x!) ** 2 + (oy! - y!) ** 2;
@@ -114,7 +120,13 @@ describe('helper threads', () => {
         const summary = await runClusterJob({ store: s, libraryIds: [], k: null, seed: 2, helpersFrom });
         const model = decodeRunModel(s.runs.loadModel(summary.runId)!);
         const groupOf = new Map(s.groups.listAssignments(summary.runId).map((a) => [a.imageId, a.groupId ?? -1]));
-        return { k: summary.k, timings: s.runs.get(summary.runId)!.timings, ids: Array.from(model.imageIds), labels: Int32Array.from(model.imageIds, (id) => groupOf.get(id)!), map: model.map! };
+        return {
+          k: summary.k,
+          timings: s.runs.get(summary.runId)!.timings,
+          ids: Array.from(model.imageIds),
+          labels: Int32Array.from(model.imageIds, (id) => groupOf.get(id)!),
+          map: model.map!,
+        };
       } finally {
         s.close();
       }

@@ -2,7 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { chooseKeeper, findDuplicateSets, phashDistance, type DuplicateCandidate } from '../../core/library/duplicates.js';
 
-const img = (id: number, over: Partial<DuplicateCandidate> = {}): DuplicateCandidate => ({ id, contentHash: `h${id}`, phash: 'ffff0000ffff0000', width: 1000, height: 800, bytes: 1000, date: 1_000_000, ...over });
+const img = (id: number, over: Partial<DuplicateCandidate> = {}): DuplicateCandidate => ({
+  id,
+  contentHash: `h${id}`,
+  phash: 'ffff0000ffff0000',
+  width: 1000,
+  height: 800,
+  bytes: 1000,
+  date: 1_000_000,
+  ...over,
+});
 const flip = (hex: string, bits: number) => {
   // flips the lowest `bits` bits of the last 8 digits
   const lo = (parseInt(hex.slice(8), 16) ^ ((1 << bits) - 1)) >>> 0;
@@ -35,9 +44,18 @@ describe('duplicate sets', () => {
   });
 
   it('keeps the largest resolution, then the largest file, then the oldest, and says why', () => {
-    expect(chooseKeeper([img(1, { width: 800, height: 600 }), img(2, { width: 4000, height: 3000 })])).toMatchObject({ keeper: { id: 2 }, reason: 'the largest: 4000 × 3000' });
-    expect(chooseKeeper([img(1, { bytes: 10 }), img(2, { bytes: 20 })])).toMatchObject({ keeper: { id: 2 }, reason: 'the same size as the largest, and the largest file' });
-    expect(chooseKeeper([img(1, { date: 5 }), img(2, { date: 3 })])).toMatchObject({ keeper: { id: 2 }, reason: 'as large as the others, and the oldest' });
+    expect(chooseKeeper([img(1, { width: 800, height: 600 }), img(2, { width: 4000, height: 3000 })])).toMatchObject({
+      keeper: { id: 2 },
+      reason: 'the largest: 4000 × 3000',
+    });
+    expect(chooseKeeper([img(1, { bytes: 10 }), img(2, { bytes: 20 })])).toMatchObject({
+      keeper: { id: 2 },
+      reason: 'the same size as the largest, and the largest file',
+    });
+    expect(chooseKeeper([img(1, { date: 5 }), img(2, { date: 3 })])).toMatchObject({
+      keeper: { id: 2 },
+      reason: 'as large as the others, and the oldest',
+    });
   });
 });
 

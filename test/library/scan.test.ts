@@ -290,7 +290,10 @@ describe('scanFolders: a file is indexed once, in one library', () => {
     expect(skipped).toEqual([]);
     expect(leftOut).toEqual(['lib/exported']);
     // A folder the user chose is theirs to scan, marker or not.
-    expect(paths((await scanAll(path.join(dir, 'lib', 'exported'))).files)).toEqual(['lib/exported/Group 1/a.png', 'lib/exported/Group 2/deeper/b.png']);
+    expect(paths((await scanAll(path.join(dir, 'lib', 'exported'))).files)).toEqual([
+      'lib/exported/Group 1/a.png',
+      'lib/exported/Group 2/deeper/b.png',
+    ]);
   });
 
   it('a library inside another (added before that was refused) keeps its files; the outer one leaves them', async () => {

@@ -10,7 +10,12 @@ let eslint: ESLint;
 
 beforeAll(() => {
   // The project's own config; type information is not needed for import rules.
-  eslint = new ESLint({ overrideConfig: { languageOptions: { parserOptions: { projectService: false, project: null } }, rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-misused-promises': 'off' } } });
+  eslint = new ESLint({
+    overrideConfig: {
+      languageOptions: { parserOptions: { projectService: false, project: null } },
+      rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-misused-promises': 'off' },
+    },
+  });
 });
 
 async function errorsOf(rule: string, filePath: string, code: string): Promise<string[]> {
@@ -34,16 +39,31 @@ export const all = [runClusterJob, openSession, createService];
   });
 
   it('refuses the old wrong-way imports: jobs from the API, the embed pool from jobs, the API from the CLI', async () => {
-    expect(await layerErrors('core/jobs/grouping/x.ts', `import { createService } from '../../api/service.js';\nexport const s = createService;\n`)).toHaveLength(1);
-    expect(await layerErrors('core/embed/x.ts', `import { indexLibraries } from '../jobs/indexing/indexLibrary.js';\nexport const i = indexLibraries;\n`)).toHaveLength(1);
+    expect(
+      await layerErrors(
+        'core/jobs/grouping/x.ts',
+        `import { createService } from '../../api/service.js';\nexport const s = createService;\n`,
+      ),
+    ).toHaveLength(1);
+    expect(
+      await layerErrors(
+        'core/embed/x.ts',
+        `import { indexLibraries } from '../jobs/indexing/indexLibrary.js';\nexport const i = indexLibraries;\n`,
+      ),
+    ).toHaveLength(1);
     expect(await layerErrors('core/api/x.ts', `import { main } from '../cli/main.js';\nexport const m = main;\n`)).toHaveLength(1);
   });
 
   it('checks dynamic imports and the renderer, .svelte files included', async () => {
     expect(await layerErrors('electron/x.ts', `export const load = () => import('../core/cli/main.js');\n`)).toHaveLength(1);
-    expect(await layerErrors('renderer/lib/x.ts', `import { openStore } from '../../core/store/index.js';\nexport const o = openStore;\n`)).toHaveLength(1);
     expect(
-      await layerErrors('renderer/components/X.svelte', `<script lang="ts">\n  import { openStore } from '../../core/store/index.js';\n  const o = openStore;\n</script>\n<p>{String(o)}</p>\n`),
+      await layerErrors('renderer/lib/x.ts', `import { openStore } from '../../core/store/index.js';\nexport const o = openStore;\n`),
+    ).toHaveLength(1);
+    expect(
+      await layerErrors(
+        'renderer/components/X.svelte',
+        `<script lang="ts">\n  import { openStore } from '../../core/store/index.js';\n  const o = openStore;\n</script>\n<p>{String(o)}</p>\n`,
+      ),
     ).toHaveLength(1);
   });
 
@@ -63,6 +83,8 @@ import { runClusterJob } from '../jobs/grouping/clusterJob.js';
 export const all = [openStore, ApiError, startWorker, openSession, runClusterJob];
 `;
     expect(await layerErrors('core/api/down.ts', down)).toEqual([]);
-    expect(await layerErrors('renderer/lib/x.ts', `import { ApiError } from '../../core/shared/client.js';\nexport const e = ApiError;\n`)).toEqual([]);
+    expect(
+      await layerErrors('renderer/lib/x.ts', `import { ApiError } from '../../core/shared/client.js';\nexport const e = ApiError;\n`),
+    ).toEqual([]);
   });
 });

@@ -92,7 +92,14 @@ const CELL = (1000 - 32 - 5 * 6) / COLUMNS;
 const ROW = CELL + 6;
 
 const H: HistoryState = { canUndo: true, canRedo: false, undoId: 1, undoLabel: 'x', redoLabel: null };
-const job = (kind: JobState['kind']): JobState => ({ id: `j-${kind}`, kind, status: 'running', phase: null, phases: [], startedAt: new Date(0).toISOString() });
+const job = (kind: JobState['kind']): JobState => ({
+  id: `j-${kind}`,
+  kind,
+  status: 'running',
+  phase: null,
+  phases: [],
+  startedAt: new Date(0).toISOString(),
+});
 
 function fakeClient(total = 50_000, desktop?: Desktop) {
   const groups: GroupSummary[] = [
@@ -100,7 +107,16 @@ function fakeClient(total = 50_000, desktop?: Desktop) {
     { id: 2, name: 'Planets', userNamed: false, color: 0, count: 12, meanConfidence: 0.35, typicalImageIds: [5] },
     { id: 3, name: 'Boats', userNamed: false, color: 9, count: 9, meanConfidence: 0.6, typicalImageIds: [6] },
   ];
-  const img = (i: number): ImageSummary => ({ id: i + 1, name: `img${i + 1}.jpg`, groupId: 1, confidence: 0.5, pinned: false, width: 10, height: 10, takenAt: null });
+  const img = (i: number): ImageSummary => ({
+    id: i + 1,
+    name: `img${i + 1}.jpg`,
+    groupId: 1,
+    confidence: 0.5,
+    pinned: false,
+    width: 10,
+    height: 10,
+    takenAt: null,
+  });
   const detail = (id: number): ImageDetail => ({
     ...img(id - 1),
     path: `/photos/img${id}.jpg`,
@@ -121,7 +137,11 @@ function fakeClient(total = 50_000, desktop?: Desktop) {
     imageUrl: (id: number) => `image/${id}`,
     getStatus: vi.fn(async () => ({ version: 't', dbPath: 'x', backend: null, job: null, unsortedThreshold: 0.3, hasRun: true })),
     getHistory: vi.fn(async () => H),
-    listGroups: vi.fn(async ({ search }: { search?: string }) => ({ groups: groups.filter((g) => !search || g.name.toLowerCase().includes(search.toLowerCase())), unsortedCount: 7, unsortedThreshold: 0.3 })),
+    listGroups: vi.fn(async ({ search }: { search?: string }) => ({
+      groups: groups.filter((g) => !search || g.name.toLowerCase().includes(search.toLowerCase())),
+      unsortedCount: 7,
+      unsortedThreshold: 0.3,
+    })),
     listGroupImages: vi.fn(async ({ offset = 0, limit = 500 }: { offset?: number; limit?: number }) => ({
       items: Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, k) => img(offset + k)),
       total,
@@ -141,7 +161,10 @@ function fakeClient(total = 50_000, desktop?: Desktop) {
     startClustering: vi.fn(async () => job('cluster')),
     listLibraries: vi.fn(async () => []),
     listSkipped: vi.fn(async () => ({ items: [], total: 0 })),
-    listMissing: vi.fn(async () => ({ items: [{ imageId: 9, path: '/photos/gone.jpg', missingSince: '2026-11-30T10:00:00.000Z' }], total: 1 })),
+    listMissing: vi.fn(async () => ({
+      items: [{ imageId: 9, path: '/photos/gone.jpg', missingSince: '2026-11-30T10:00:00.000Z' }],
+      total: 1,
+    })),
     ...(desktop ? { desktop } : {}),
   };
   return c as unknown as Client & typeof c;
@@ -269,8 +292,14 @@ describe('Group screen (virtualized grid)', () => {
     expect(client.listGroupImages.mock.calls.length).toBe(calls);
     // Settled (100 ms without another jump): the page, then the thumbnails.
     await waitFor(() => expect(container.querySelector('.scroller')!.getAttribute('aria-busy')).toBe('false'));
-    await waitFor(() => expect(container.querySelector(`.cell[data-index="${5000 * COLUMNS}"] img`)!.getAttribute('src')).toBe(`thumb/${5000 * COLUMNS + 1}`));
-    expect(client.listGroupImages.mock.calls.slice(calls).some(([i]) => (i.offset ?? 0) <= 5000 * COLUMNS && 5000 * COLUMNS < (i.offset ?? 0) + (i.limit ?? 0))).toBe(true);
+    await waitFor(() =>
+      expect(container.querySelector(`.cell[data-index="${5000 * COLUMNS}"] img`)!.getAttribute('src')).toBe(`thumb/${5000 * COLUMNS + 1}`),
+    );
+    expect(
+      client.listGroupImages.mock.calls
+        .slice(calls)
+        .some(([i]) => (i.offset ?? 0) <= 5000 * COLUMNS && 5000 * COLUMNS < (i.offset ?? 0) + (i.limit ?? 0)),
+    ).toBe(true);
   });
 
   it('a group merged away (say in another window) goes back to the groups with a note, offering no actions on it', async () => {
@@ -339,7 +368,11 @@ describe('Group screen (virtualized grid)', () => {
     await fireEvent.click(container.querySelector('.cell[data-index="3"]')!, { shiftKey: true });
     await fireEvent.click(container.querySelector('.cell[data-index="2"]')!, { ctrlKey: true });
     await screen.findByText('3 selected');
-    expect([...container.querySelectorAll('.cell[aria-selected="true"]')].map((e) => e.getAttribute('data-index'))).toEqual(['0', '1', '3']);
+    expect([...container.querySelectorAll('.cell[aria-selected="true"]')].map((e) => e.getAttribute('data-index'))).toEqual([
+      '0',
+      '1',
+      '3',
+    ]);
     app.keys.handler!({ kind: 'move', dx: 0, dy: 1, extend: false });
     await tick();
     expect(container.querySelector('.cell.focus')!.getAttribute('data-index')).toBe(String(2 + COLUMNS));
@@ -373,7 +406,9 @@ describe('Group screen (virtualized grid)', () => {
 describe('Libraries screen', () => {
   it('once there are groups, an added folder and Place new images place new images in them instead of regrouping', async () => {
     const client = fakeClient();
-    client.listLibraries.mockResolvedValue([{ id: 1, path: '/photos', addedAt: '', imageCount: 10, skippedCount: 0, missingCount: 0 }] as never);
+    client.listLibraries.mockResolvedValue([
+      { id: 1, path: '/photos', addedAt: '', imageCount: 10, skippedCount: 0, missingCount: 0 },
+    ] as never);
     const app = createApp(client);
     const stopApp = startApp(app);
     render(Libraries, { context: appContext(app) });
@@ -430,7 +465,9 @@ describe('dialogs that do their work', () => {
     const field = await screen.findByRole('textbox');
     await fireEvent.input(field, { target: { value: 'planets' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Rename' }));
-    expect((await screen.findByRole('alert')).textContent).toBe('A group is already called “Planets”: to put them together, select both and Merge');
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'A group is already called “Planets”: to put them together, select both and Merge',
+    );
     expect((screen.getByRole('textbox') as unknown as { value: string }).value).toBe('planets');
     expect(app.notices.toasts).toEqual([]); // in the dialog, not a toast behind it
     await fireEvent.input(field, { target: { value: '   ' } });
@@ -449,7 +486,10 @@ describe('dialogs that do their work', () => {
 describe('job notifications', () => {
   it('name the job that failed or was cancelled (placing new images is not "Clustering")', () => {
     const app = createApp(fakeClient());
-    for (const [status, text] of [['failed', 'Place new images failed: disk gone'], ['cancelled', 'Place new images cancelled']] as const) {
+    for (const [status, text] of [
+      ['failed', 'Place new images failed: disk gone'],
+      ['cancelled', 'Place new images cancelled'],
+    ] as const) {
       app.session.onEvent({ type: 'job', job: job('place-new') });
       app.session.onEvent({ type: 'job', job: { ...job('place-new'), status, ...(status === 'failed' ? { error: 'disk gone' } : {}) } });
       expect(app.notices.toasts.at(-1)?.text).toBe(text);
@@ -549,8 +589,11 @@ describe('“Move to…”', () => {
     { groupId: 2, name: 'Planets', probability: 0.3 },
   ];
   // The groups are a list of radios, each with its picture (issue 21: Move to… shows thumbnails).
-  const select = () => ({ value: (screen.getAllByRole('radio') as unknown as Array<{ checked: boolean; value: string }>).find((r) => r.checked)?.value });
-  const choose = (value: string) => fireEvent.click(screen.getAllByRole('radio').find((r) => (r as unknown as { value: string }).value === value)!);
+  const select = () => ({
+    value: (screen.getAllByRole('radio') as unknown as Array<{ checked: boolean; value: string }>).find((r) => r.checked)?.value,
+  });
+  const choose = (value: string) =>
+    fireEvent.click(screen.getAllByRole('radio').find((r) => (r as unknown as { value: string }).value === value)!);
 
   it('starts on the top suggestion, which needs no name', async () => {
     const client = fakeClient(100);
@@ -633,7 +676,17 @@ describe('status bar', () => {
     expect(screen.getByRole('link').textContent?.trim()).toBe('Decoding and embedding 27%');
     expect(screen.queryByText(/not loaded/)).toBeNull();
     // done: the run's summary names the backend, before the status is read again
-    const summary = { runId: 1, images: 10, skipped: {}, groups: [], unsorted: 0, secondsByPhase: {}, backend: { choice: 'tfjs-node', device: 'cpu' }, k: 2, kChosenBy: 'auto' as const };
+    const summary = {
+      runId: 1,
+      images: 10,
+      skipped: {},
+      groups: [],
+      unsorted: 0,
+      secondsByPhase: {},
+      backend: { choice: 'tfjs-node', device: 'cpu' },
+      k: 2,
+      kChosenBy: 'auto' as const,
+    };
     app.session.job = { ...job('cluster'), status: 'done', phases: phases(100), summary };
     await tick();
     expect(screen.getByText('Model on the CPU')).toBeTruthy();
@@ -647,7 +700,9 @@ describe('help', () => {
     const text = dialog.textContent!.replace(/\s+/g, ' ');
     expect(screen.getByRole('heading', { name: 'What you are looking at' })).toBeTruthy();
     expect(text).toContain('A group Images that look alike.');
-    expect(text).toMatch(/“62% sure” How likely Constellate thinks it is that an image is in the right group: of the images it calls 62% sure, about 62 in 100 were/);
+    expect(text).toMatch(
+      /“62% sure” How likely Constellate thinks it is that an image is in the right group: of the images it calls 62% sure, about 62 in 100 were/,
+    );
     expect(text).toMatch(/Unsorted Images Constellate is not sure enough about: their confidence is below the “Unsorted below” threshold/);
     expect(text).toMatch(/The Map .*similar images sit near each other.*The colour is the image's group/);
     expect(screen.getByRole('heading', { name: 'Keyboard shortcuts' })).toBeTruthy();

@@ -11,7 +11,16 @@ import { appContext, createApp } from '../../renderer/lib/state/app.js';
 import ExportDialog from '../../renderer/components/ExportDialog.svelte';
 
 function plan(dryRun: boolean): ExportPlan {
-  const group = (name: string, newFiles: number, alreadyThere: number, removed: number) => ({ groupId: 1, name, target: `/x/${name}`, count: newFiles + alreadyThere, newFiles, alreadyThere, failed: 0, removed });
+  const group = (name: string, newFiles: number, alreadyThere: number, removed: number) => ({
+    groupId: 1,
+    name,
+    target: `/x/${name}`,
+    count: newFiles + alreadyThere,
+    newFiles,
+    alreadyThere,
+    failed: 0,
+    removed,
+  });
   return {
     total: 5,
     groups: [group('Fruit', 1, 3, 0), group('Group 5', 0, 1, 2)],

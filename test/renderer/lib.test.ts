@@ -8,7 +8,16 @@ import { PagedList, pagesFor } from '../../renderer/lib/paged.js';
 import { formatRoute, parseRoute, type Route } from '../../renderer/lib/router.js';
 import { Selection } from '../../renderer/lib/selection.js';
 import { clampPan, openingScale, zoomAbout } from '../../renderer/lib/zoom.js';
-import { fitCamera, groupColor, pointInPolygon, pointsForThumbnails, SpatialGrid, toData, toScreen, zoomAt } from '../../renderer/lib/spatial.js';
+import {
+  fitCamera,
+  groupColor,
+  pointInPolygon,
+  pointsForThumbnails,
+  SpatialGrid,
+  toData,
+  toScreen,
+  zoomAt,
+} from '../../renderer/lib/spatial.js';
 
 describe('Selection', () => {
   it('click selects one; ctrl toggles; shift selects the range from the anchor', () => {
@@ -109,7 +118,8 @@ describe('PagedList', () => {
 });
 
 describe('keyboard map', () => {
-  const k = (key: string, mods: Partial<{ shiftKey: boolean; ctrlKey: boolean; metaKey: boolean; altKey: boolean }> = {}, mac = false) => keyToCommand({ key, ...mods }, mac);
+  const k = (key: string, mods: Partial<{ shiftKey: boolean; ctrlKey: boolean; metaKey: boolean; altKey: boolean }> = {}, mac = false) =>
+    keyToCommand({ key, ...mods }, mac);
   it('maps the documented keys', () => {
     expect(k('ArrowLeft')).toEqual({ kind: 'move', dx: -1, dy: 0, extend: false });
     expect(k('ArrowDown', { shiftKey: true })).toEqual({ kind: 'move', dx: 0, dy: 1, extend: true });
@@ -141,7 +151,11 @@ describe('keyboard map', () => {
     expect(isTyping(null)).toBe(false);
   });
   it('leaves a focused control its own keys: Enter and Space click, arrows move a slider', () => {
-    const el = (tagName: string, attrs: Record<string, string> = {}, type?: string) => ({ tagName, type, getAttribute: (n: string) => attrs[n] ?? null });
+    const el = (tagName: string, attrs: Record<string, string> = {}, type?: string) => ({
+      tagName,
+      type,
+      getAttribute: (n: string) => attrs[n] ?? null,
+    });
     for (const key of ['Enter', ' ']) {
       expect(controlOwnsKey(el('BUTTON'), key)).toBe(true);
       expect(controlOwnsKey(el('A', { href: '#/map' }), key)).toBe(true);
@@ -305,7 +319,18 @@ describe('jobDoneText', () => {
     phase: null,
     phases: [],
     startedAt: '',
-    summary: { runId: 2, images: 60, skipped: {}, groups: [], unsorted: 0, secondsByPhase: {}, backend: { choice: 'wasm', device: 'cpu' }, k: 3, kChosenBy: 'user', ...summary },
+    summary: {
+      runId: 2,
+      images: 60,
+      skipped: {},
+      groups: [],
+      unsorted: 0,
+      secondsByPhase: {},
+      backend: { choice: 'wasm', device: 'cpu' },
+      k: 3,
+      kChosenBy: 'user',
+      ...summary,
+    },
   });
   const groups = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i + 1, name: `Group ${i + 1}`, size: 1 }));
 
@@ -313,18 +338,31 @@ describe('jobDoneText', () => {
     expect(jobDoneText(job({ groups: groups(1), images: 1 }))).toBe('Grouped 1 image into 1 group');
   });
   it('says why there are more groups than asked, and which names were dropped', () => {
-    const text = jobDoneText(job({ groups: groups(5), k: 5, kRequested: 2, pinnedGroups: 5, names: { kept: ['Cars'], dropped: ['Fish', 'Sun'] } }));
-    expect(text).toBe('Grouped 60 images into 5 groups; not 2: 5 groups hold pinned images; no group is mostly “Fish”, “Sun” any more: those names were dropped');
+    const text = jobDoneText(
+      job({ groups: groups(5), k: 5, kRequested: 2, pinnedGroups: 5, names: { kept: ['Cars'], dropped: ['Fish', 'Sun'] } }),
+    );
+    expect(text).toBe(
+      'Grouped 60 images into 5 groups; not 2: 5 groups hold pinned images; no group is mostly “Fish”, “Sun” any more: those names were dropped',
+    );
   });
   it('says nothing more when the run made what was asked and kept every name', () => {
-    expect(jobDoneText(job({ groups: groups(3), kRequested: 3, pinnedGroups: 3, names: { kept: ['Cars'], dropped: [] } }))).toBe('Grouped 60 images into 3 groups');
+    expect(jobDoneText(job({ groups: groups(3), kRequested: 3, pinnedGroups: 3, names: { kept: ['Cars'], dropped: [] } }))).toBe(
+      'Grouped 60 images into 3 groups',
+    );
   });
   it('after placing new images: what was placed, what fits no group, and only the files gone since the last scan', () => {
-    const placed = (p: Partial<PlaceSummary>): JobState => ({ ...job({}), kind: 'place-new', summary: undefined, placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, newlyMissing: 0, skipped: {}, seconds: 1, ...p } });
+    const placed = (p: Partial<PlaceSummary>): JobState => ({
+      ...job({}),
+      kind: 'place-new',
+      summary: undefined,
+      placed: { placed: 0, unsorted: 0, moved: 0, missing: 0, newlyMissing: 0, skipped: {}, seconds: 1, ...p },
+    });
     expect(jobDoneText(placed({ placed: 1, unsorted: 1, missing: 3, newlyMissing: 1 }))).toBe(
       'Placed 1 new or changed image in your groups; of those, 1 fits no group well and went to Unsorted, where Regroup… makes groups for them; 1 image no longer in its folder',
     );
-    expect(jobDoneText(placed({ placed: 32, unsorted: 8 }))).toBe('Placed 32 new or changed images in your groups; of those, 8 fit no group well and went to Unsorted, where Regroup… makes groups for them');
+    expect(jobDoneText(placed({ placed: 32, unsorted: 8 }))).toBe(
+      'Placed 32 new or changed images in your groups; of those, 8 fit no group well and went to Unsorted, where Regroup… makes groups for them',
+    );
     // the two gone at an earlier scan are not news
     expect(jobDoneText(placed({ missing: 2 }))).toBe('No new or changed images');
   });
@@ -340,11 +378,18 @@ describe('the group colours (issue 21, defect 9)', () => {
   const lab = (rgb: number[]) => {
     const [r, g, b] = rgb.map(lin) as [number, number, number];
     const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
-    const [x, y, z] = [(0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b, (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883];
+    const [x, y, z] = [
+      (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+      0.2126 * r + 0.7152 * g + 0.0722 * b,
+      (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+    ];
     return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
   };
   const deltaE = (a: number[], b: number[]) => Math.hypot(...lab(a).map((v, i) => v - lab(b)[i]!));
-  for (const [scheme, dark, surface] of [['light', false, [1, 1, 1]], ['dark', true, [0x1a / 255, 0x1d / 255, 0x23 / 255]]] as const) {
+  for (const [scheme, dark, surface] of [
+    ['light', false, [1, 1, 1]],
+    ['dark', true, [0x1a / 255, 0x1d / 255, 0x23 / 255]],
+  ] as const) {
     it(`${scheme}: twelve distinct hues, each visible on the map and apart from Unsorted's grey`, () => {
       const colours = Array.from({ length: 12 }, (_, slot) => groupColor(slot, dark));
       const grey = groupColor(null, dark);
@@ -352,7 +397,8 @@ describe('the group colours (issue 21, defect 9)', () => {
         expect(contrast(c, [...surface])).toBeGreaterThanOrEqual(3);
         expect(deltaE(c, grey)).toBeGreaterThanOrEqual(25);
       }
-      for (let i = 0; i < colours.length; i++) for (let j = i + 1; j < colours.length; j++) expect(deltaE(colours[i]!, colours[j]!)).toBeGreaterThanOrEqual(20);
+      for (let i = 0; i < colours.length; i++)
+        for (let j = i + 1; j < colours.length; j++) expect(deltaE(colours[i]!, colours[j]!)).toBeGreaterThanOrEqual(20);
     });
   }
 });

@@ -38,7 +38,16 @@ export function organizerClient(groups: GroupSummary[], images: ImageSummary[] =
     getHistory: vi.fn(async () => H),
     listGroups: vi.fn(async () => ({ groups, unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: 0.6 })),
     listGroupImages: vi.fn(async () => ({ items: images, total: images.length })),
-    getImage: vi.fn(async ({ id }: { id: number }): Promise<ImageDetail> => ({ ...images.find((i) => i.id === id)!, path: `/p/${id}.jpg`, size: 1, mtime: '', camera: null, groupName: null, neighbours: [], suggestions: [] })),
+    getImage: vi.fn(async ({ id }: { id: number }): Promise<ImageDetail> => ({
+      ...images.find((i) => i.id === id)!,
+      path: `/p/${id}.jpg`,
+      size: 1,
+      mtime: '',
+      camera: null,
+      groupName: null,
+      neighbours: [],
+      suggestions: [],
+    })),
     renameGroup: vi.fn(async () => H),
     mergeGroups: vi.fn(async () => ({ ...H, groupId: 1 })),
     moveImages: vi.fn(async () => ({ ...H, groupId: 1 })),
@@ -46,7 +55,15 @@ export function organizerClient(groups: GroupSummary[], images: ImageSummary[] =
   return c as unknown as Client & typeof c;
 }
 
-const group = (id: number, name: string, count: number, userNamed = false): GroupSummary => ({ id, name, userNamed, color: id, count, meanConfidence: 0.8, typicalImageIds: [] });
+const group = (id: number, name: string, count: number, userNamed = false): GroupSummary => ({
+  id,
+  name,
+  userNamed,
+  color: id,
+  count,
+  meanConfidence: 0.8,
+  typicalImageIds: [],
+});
 
 describe('defect 1: a text field that edits an existing value opens with it selected', () => {
   it('Rename: the current name is selected, so typing replaces it', async () => {
@@ -74,12 +91,29 @@ describe('defect 1: a text field that edits an existing value opens with it sele
 describe('defect 8: progress while the model loads, epochs, CPU not wasm', () => {
   it('shows "Loading the model…" as its own phase, the clustering epochs with their unit, and the device as CPU', async () => {
     const { default: JobProgress } = await import('../../renderer/components/JobProgress.svelte');
-    const job = (phases: JobState['phases'], phase: JobState['phase']): JobState => ({ id: 'j', kind: 'cluster', status: 'running', phase, phases, startedAt: '' });
-    const p = (name: JobState['phases'][number]['name'], done: number, total: number | null) => ({ name, done, total, rate: null, etaSeconds: null });
-    const { container, rerender } = render(JobProgress, { job: job([p('scan', 143, null), p('check', 143, 143), p('model', 0, null)], 'model') });
+    const job = (phases: JobState['phases'], phase: JobState['phase']): JobState => ({
+      id: 'j',
+      kind: 'cluster',
+      status: 'running',
+      phase,
+      phases,
+      startedAt: '',
+    });
+    const p = (name: JobState['phases'][number]['name'], done: number, total: number | null) => ({
+      name,
+      done,
+      total,
+      rate: null,
+      etaSeconds: null,
+    });
+    const { container, rerender } = render(JobProgress, {
+      job: job([p('scan', 143, null), p('check', 143, 143), p('model', 0, null)], 'model'),
+    });
     const current = () => container.querySelector('li.current')!.textContent!.replace(/\s+/g, ' ').trim();
     expect(current()).toBe('Loading the model…');
-    await rerender({ job: job([p('scan', 143, null), p('check', 143, 143), p('model', 0, null), p('embed', 143, 143), p('train', 1, 30)], 'train') });
+    await rerender({
+      job: job([p('scan', 143, null), p('check', 143, 143), p('model', 0, null), p('embed', 143, 143), p('train', 1, 30)], 'train'),
+    });
     expect(current()).toContain('1 / 30 epochs');
     expect(backendText({ choice: 'wasm', device: 'CPU (WebAssembly SIMD, 1 thread per worker)' })).toBe('CPU');
     expect(backendText({ choice: 'tfjs-node-gpu', device: 'GPU (CUDA, tfjs-node-gpu)' })).toBe('GPU');
@@ -103,7 +137,16 @@ describe('defect 2: a number key always means the same group, never a rank', () 
   it('in Review, 2 sends to the group numbered 2 whatever the order of that image’s suggestions', async () => {
     const { default: Review } = await import('../../renderer/screens/Review.svelte');
     const groups = [group(11, 'Group 1', 30), group(12, 'Group 2', 20), group(13, 'Group 3', 10)];
-    const img = (id: number): ImageSummary => ({ id, name: `${id}.jpg`, groupId: 11, confidence: 0.3, pinned: false, width: 1, height: 1, takenAt: null });
+    const img = (id: number): ImageSummary => ({
+      id,
+      name: `${id}.jpg`,
+      groupId: 11,
+      confidence: 0.3,
+      pinned: false,
+      width: 1,
+      height: 1,
+      takenAt: null,
+    });
     const client = organizerClient(groups, [img(1), img(2)]);
     // this image's suggestions put "Group 3" second: the rank the 2 key used to mean
     const suggestions = [
@@ -112,14 +155,21 @@ describe('defect 2: a number key always means the same group, never a rank', () 
       { groupId: 12, name: 'Group 2', probability: 0.2 },
     ];
     const withQueue = client as typeof client & { reviewQueue: unknown };
-    withQueue.reviewQueue = vi.fn(async () => ({ items: [{ ...img(1), assignedGroupId: 11, suggestions }, { ...img(2), assignedGroupId: 11, suggestions }] }));
+    withQueue.reviewQueue = vi.fn(async () => ({
+      items: [
+        { ...img(1), assignedGroupId: 11, suggestions },
+        { ...img(2), assignedGroupId: 11, suggestions },
+      ],
+    }));
     const app = createApp(client);
     await app.colours.refresh();
     expect(app.groupKeys.keyOf(12)).toBe(2);
     const { container } = render(Review, { context: appContext(app) });
     await screen.findByText('1.jpg');
     // the buttons carry the groups' numbers, not their ranks
-    const labels = [...container.querySelectorAll('[aria-label="or send to"] button')].map((b) => b.textContent!.replace(/\s+/g, ' ').trim());
+    const labels = [...container.querySelectorAll('[aria-label="or send to"] button')].map((b) =>
+      b.textContent!.replace(/\s+/g, ' ').trim(),
+    );
     expect(labels[0]).toMatch(/^3 ?Group 3/);
     expect(labels[1]).toMatch(/^2 ?Group 2/);
     expect(app.keys.handler!({ kind: 'send', n: 2 })).toBe(true);
@@ -154,7 +204,17 @@ describe('defect 3: Review after a Split', () => {
     const { default: Review } = await import('../../renderer/screens/Review.svelte');
     const groups = [group(11, 'Birds', 30), group(12, 'Birds (2)', 8)];
     // made by Split: its own part (12) at 51% of the split, but the image is most like 11
-    const item = { id: 5, name: '5.jpg', groupId: null, confidence: 0.51, pinned: false, width: 1, height: 1, takenAt: null, assignedGroupId: 12 };
+    const item = {
+      id: 5,
+      name: '5.jpg',
+      groupId: null,
+      confidence: 0.51,
+      pinned: false,
+      width: 1,
+      height: 1,
+      takenAt: null,
+      assignedGroupId: 12,
+    };
     const suggestions = [
       { groupId: 11, name: 'Birds', probability: 0.94 },
       { groupId: 12, name: 'Birds (2)', probability: 0.06 },
@@ -178,7 +238,16 @@ describe('defect 3: Review after a Split', () => {
 describe('defect 7: emptying the open group', () => {
   it('goes back to Groups with a note instead of a red "Group gone" page', async () => {
     const { default: Group } = await import('../../renderer/screens/Group.svelte');
-    const img = (id: number): ImageSummary => ({ id, name: `${id}.jpg`, groupId: 4, confidence: 0.9, pinned: false, width: 1, height: 1, takenAt: null });
+    const img = (id: number): ImageSummary => ({
+      id,
+      name: `${id}.jpg`,
+      groupId: 4,
+      confidence: 0.9,
+      pinned: false,
+      width: 1,
+      height: 1,
+      takenAt: null,
+    });
     const groups = [group(4, 'Fish', 2), group(5, 'Birds', 9)];
     const client = organizerClient(groups, [img(1), img(2)]);
     const app = createApp(client);
@@ -203,8 +272,15 @@ describe('defect 10: the smaller ones', () => {
     render(DialogHost, { context: appContext(app) });
     const done = groupActions(app).split({ id: 1, name: 'Birds', count: 14 });
     await screen.findByRole('dialog');
-    client.listGroups.mockResolvedValue({ groups: [group(1, 'Birds', 4), group(8, 'Birds (2)', 6), group(9, 'Birds (3)', 5)], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: 0.6 });
-    const form = (globalThis as unknown as { document: { getElementById(id: string): { requestSubmit(): void } } }).document.getElementById('dialog-form');
+    client.listGroups.mockResolvedValue({
+      groups: [group(1, 'Birds', 4), group(8, 'Birds (2)', 6), group(9, 'Birds (3)', 5)],
+      unsortedCount: 0,
+      ungroupedCount: 0,
+      unsortedThreshold: 0.6,
+    });
+    const form = (globalThis as unknown as { document: { getElementById(id: string): { requestSubmit(): void } } }).document.getElementById(
+      'dialog-form',
+    );
     form.requestSubmit();
     await done;
     expect(app.notices.toasts.at(-1)?.text).toBe('Split “Birds” into 4, 6 and 5 images; 1 from Unsorted joined them');
@@ -214,7 +290,14 @@ describe('defect 10: the smaller ones', () => {
     const { default: Groups } = await import('../../renderer/screens/Groups.svelte');
     const client = organizerClient([group(1, 'Birds', 10)]);
     const app = createApp(client);
-    app.session.job = { id: 'r', kind: 'recluster', status: 'running', phase: 'train', phases: [{ name: 'train', done: 3, total: 30, rate: null, etaSeconds: null }], startedAt: '' };
+    app.session.job = {
+      id: 'r',
+      kind: 'recluster',
+      status: 'running',
+      phase: 'train',
+      phases: [{ name: 'train', done: 3, total: 30, rate: null, etaSeconds: null }],
+      startedAt: '',
+    };
     const { container } = render(Groups, { context: appContext(app) });
     await screen.findByText('Birds');
     expect(screen.getByRole('region', { name: 'Regrouping' }).textContent).toContain('3 / 30 epochs');

@@ -106,7 +106,9 @@ describe('migrations', () => {
     expect(old.db.schemaVersion()).toBe(1);
     // rows as version 1 wrote them (today's repositories write columns it does not have)
     old.db.raw.prepare(`INSERT INTO libraries (id, root_path, name, added_at) VALUES (1, ?, 'photos', 0)`).run(path.join(dir, 'photos'));
-    const add = old.db.raw.prepare(`INSERT INTO images (library_id, rel_path, name, size, mtime_ms, content_hash, status, width, height, first_seen_at, updated_at) VALUES (1, ?, ?, 1, 0, ?, 'ok', 4, 3, 0, 0)`);
+    const add = old.db.raw.prepare(
+      `INSERT INTO images (library_id, rel_path, name, size, mtime_ms, content_hash, status, width, height, first_seen_at, updated_at) VALUES (1, ?, ?, 1, 0, ?, 'ok', 4, 3, 0, 0)`,
+    );
     for (let i = 0; i < 20; i++) add.run(`img-${i}.jpg`, `img-${i}.jpg`, `h${i}`);
     old.close();
 
@@ -133,7 +135,9 @@ describe('migrations', () => {
   it('an older database keeps its embeddings, with no engine recorded; new ones record theirs', () => {
     const file = path.join(dir, 'v3.db');
     const old = openStore(file, { migrations: MIGRATIONS.slice(0, 3) });
-    old.db.raw.prepare("INSERT INTO embeddings (content_hash, model, view, dim, vector, created_at) VALUES ('cs1:a', 'm', '', 2, ?, 0)").run(Buffer.from(Float32Array.of(1, 2).buffer));
+    old.db.raw
+      .prepare("INSERT INTO embeddings (content_hash, model, view, dim, vector, created_at) VALUES ('cs1:a', 'm', '', 2, ?, 0)")
+      .run(Buffer.from(Float32Array.of(1, 2).buffer));
     old.close();
     const store = openStore(file);
     try {
@@ -153,10 +157,22 @@ describe('migrations', () => {
     const file = path.join(dir, 'v2.db');
     const old = openStore(file, { migrations: MIGRATIONS.slice(0, 2) });
     const runs = [old.runs.create({ k: 3 }).id, old.runs.create({ k: 2 }).id];
-    const ins = old.db.raw.prepare("INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, ?, 'g', 'run', 0, 0)");
-    for (const [run, c] of [[runs[0], 0], [runs[1], 0], [runs[0], 1], [runs[0], 2], [runs[1], 1]] as const) ins.run(run, c);
+    const ins = old.db.raw.prepare(
+      "INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, ?, 'g', 'run', 0, 0)",
+    );
+    for (const [run, c] of [
+      [runs[0], 0],
+      [runs[1], 0],
+      [runs[0], 1],
+      [runs[0], 2],
+      [runs[1], 1],
+    ] as const)
+      ins.run(run, c);
     // an edit logged before colours existed: its snapshots have no color field
-    const snap = (name: string) => ({ groups: [[1, { id: 1, run_id: runs[0], cluster_index: 0, name, origin: 'run', user_named: 1, created_at: 0 }]], assignments: [] });
+    const snap = (name: string) => ({
+      groups: [[1, { id: 1, run_id: runs[0], cluster_index: 0, name, origin: 'run', user_named: 1, created_at: 0 }]],
+      assignments: [],
+    });
     old.db.raw.prepare("UPDATE groups SET name = 'after' WHERE id = 1").run();
     old.db.raw
       .prepare("INSERT INTO edits (kind, label, run_id, payload, undone, created_at) VALUES ('rename', 'x', ?, ?, 0, 0)")
@@ -210,7 +226,11 @@ describe('migrations', () => {
     // With a backup beside it (made before an upgrade), the message names it.
     const backup = `${file}.bak-v1-20250101T000000Z`;
     fs.writeFileSync(backup, 'a backup');
-    expect(() => openDatabase(file)).toThrow(expect.objectContaining({ userMessage: expect.stringContaining(`Restore its backup: move it aside and rename ${backup} to damaged.db`) }));
+    expect(() => openDatabase(file)).toThrow(
+      expect.objectContaining({
+        userMessage: expect.stringContaining(`Restore its backup: move it aside and rename ${backup} to damaged.db`),
+      }),
+    );
     expect(fileHash(file)).toBe(before);
   });
 
@@ -251,32 +271,57 @@ describe('failures leave nothing half-written', () => {
     expect(fileHash(file)).toBe(before);
   });
 
-  it('moves an older database\'s confidences, its Unsorted threshold and its undo snapshots onto the calibrated scale', () => {
+  it("moves an older database's confidences, its Unsorted threshold and its undo snapshots onto the calibrated scale", () => {
     const file = path.join(dir, 'v3.db');
     const old = openStore(file, { migrations: MIGRATIONS.slice(0, 3) });
     // rows as version 3 wrote them (today's repositories write columns it does not have)
     old.db.raw.prepare(`INSERT INTO libraries (id, root_path, name, added_at) VALUES (1, ?, 'photos', 0)`).run(path.join(dir, 'photos-v3'));
-    const img = old.db.raw.prepare("INSERT INTO images (library_id, rel_path, name, size, mtime_ms, status, first_seen_at, updated_at) VALUES (1, ?, ?, 1, 0, 'ok', 0, 0)");
+    const img = old.db.raw.prepare(
+      "INSERT INTO images (library_id, rel_path, name, size, mtime_ms, status, first_seen_at, updated_at) VALUES (1, ?, ?, 1, 0, 'ok', 0, 0)",
+    );
     const ids = [1, 2, 3].map((i) => Number(img.run(`a${i}.jpg`, `a${i}.jpg`).lastInsertRowid));
-    const run = Number(old.db.raw.prepare("INSERT INTO runs (kind, k, params_json, status, started_at) VALUES ('cluster', 1, '{}', 'done', 0)").run().lastInsertRowid);
-    const gid = Number(old.db.raw.prepare("INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, 0, 'g', 'run', 0, 0)").run(run).lastInsertRowid);
+    const run = Number(
+      old.db.raw.prepare("INSERT INTO runs (kind, k, params_json, status, started_at) VALUES ('cluster', 1, '{}', 'done', 0)").run()
+        .lastInsertRowid,
+    );
+    const gid = Number(
+      old.db.raw
+        .prepare("INSERT INTO groups (run_id, cluster_index, name, origin, user_named, created_at) VALUES (?, 0, 'g', 'run', 0, 0)")
+        .run(run).lastInsertRowid,
+    );
     const put = old.db.raw.prepare('INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned) VALUES (?, ?, ?, ?, ?)');
     put.run(run, ids[0], gid, 0.6, 0);
     put.run(run, ids[1], gid, 1, 0);
     put.run(run, ids[2], gid, 1, 1); // the user's own placement
     old.db.raw.prepare("INSERT INTO app_state (key, value) VALUES ('unsorted_threshold', '0.6')").run();
-    const snap = (c: number) => ({ groups: [], assignments: [[run, ids[0], gid, c, 0], [run, ids[2], gid, 1, 1], [run, 99]] });
-    old.db.raw.prepare("INSERT INTO edits (kind, label, run_id, payload, undone, created_at) VALUES ('move', 'x', ?, ?, 0, 0)").run(run, JSON.stringify({ before: snap(0.6), after: snap(0.9) }));
+    const snap = (c: number) => ({
+      groups: [],
+      assignments: [
+        [run, ids[0], gid, c, 0],
+        [run, ids[2], gid, 1, 1],
+        [run, 99],
+      ],
+    });
+    old.db.raw
+      .prepare("INSERT INTO edits (kind, label, run_id, payload, undone, created_at) VALUES ('move', 'x', ?, ?, 0, 0)")
+      .run(run, JSON.stringify({ before: snap(0.6), after: snap(0.9) }));
     old.close();
 
     const cal = (c: number) => 1 / (1 + Math.exp(-(3.152 * c - 2.178)));
     const store = openStore(file);
     try {
-      const conf = store.db.raw.prepare('SELECT image_id AS id, confidence AS c FROM assignments ORDER BY image_id').all() as Array<{ id: number; c: number }>;
+      const conf = store.db.raw.prepare('SELECT image_id AS id, confidence AS c FROM assignments ORDER BY image_id').all() as Array<{
+        id: number;
+        c: number;
+      }>;
       expect(conf.map((r) => r.c)).toEqual([cal(0.6), cal(1), 1]);
       expect(Number(store.db.getState('unsorted_threshold'))).toBeCloseTo(cal(0.6), 12);
       const payload = JSON.parse((store.db.raw.prepare('SELECT payload FROM edits').get() as { payload: string }).payload);
-      expect(payload.before.assignments).toEqual([[run, ids[0], gid, cal(0.6), 0], [run, ids[2], gid, 1, 1], [run, 99]]);
+      expect(payload.before.assignments).toEqual([
+        [run, ids[0], gid, cal(0.6), 0],
+        [run, ids[2], gid, 1, 1],
+        [run, 99],
+      ]);
       expect(payload.after.assignments[0][3]).toBeCloseTo(cal(0.9), 12);
     } finally {
       store.close();

@@ -308,10 +308,16 @@ describe('re-clustering keeps the user work', () => {
     const ui = openStore(path.join(dir, 'c.db'));
     try {
       // Engine writes half its results, the UI edits, the engine writes the rest.
-      store.groups.writeAssignments(next.id, imageIds.slice(0, 20).map((id, j) => ({ imageId: id, groupId: ids[j % 2]!, confidence: 0.5 })));
+      store.groups.writeAssignments(
+        next.id,
+        imageIds.slice(0, 20).map((id, j) => ({ imageId: id, groupId: ids[j % 2]!, confidence: 0.5 })),
+      );
       ui.edits.renameGroup(g(0), 'Renamed during run');
       ui.edits.moveImages([img(30)], g(0));
-      store.groups.writeAssignments(next.id, imageIds.slice(20).map((id, j) => ({ imageId: id, groupId: ids[j % 2]!, confidence: 0.5 })));
+      store.groups.writeAssignments(
+        next.id,
+        imageIds.slice(20).map((id, j) => ({ imageId: id, groupId: ids[j % 2]!, confidence: 0.5 })),
+      );
       store.runs.finish(next.id, { status: 'done' });
       store.edits.recluster(next.id);
       expect(ui.groups.list().some((x) => x.name === 'Renamed during run')).toBe(true);

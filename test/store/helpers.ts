@@ -76,13 +76,14 @@ export function seedImages(store: Store, root: string, n: number, dim = 8, batch
           };
         }),
       );
-      if (options.vectors !== false) store.embeddings.putMany(
-        'm',
-        pending.map((p) => {
-          const i = Number(/img-(\d+)/.exec(p.relPath)![1]);
-          return { contentHash: hashOf(`img-${i}`), vector: vec(i + 1, dim) };
-        }),
-      );
+      if (options.vectors !== false)
+        store.embeddings.putMany(
+          'm',
+          pending.map((p) => {
+            const i = Number(/img-(\d+)/.exec(p.relPath)![1]);
+            return { contentHash: hashOf(`img-${i}`), vector: vec(i + 1, dim) };
+          }),
+        );
     });
     pending = store.images.pending(batch, { afterId: pending[pending.length - 1]!.id });
   }

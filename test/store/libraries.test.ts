@@ -33,7 +33,9 @@ describe('libraries.add', () => {
     const birds = folder('data/libA/animals/birds');
     store.libraries.add(libA);
     expect(() => store.libraries.add(birds)).toThrow(LibraryOverlapError);
-    expect(() => store.libraries.add(birds)).toThrow(expect.objectContaining({ userMessage: `${birds} is already part of the library ${libA}: its images are indexed there.` }));
+    expect(() => store.libraries.add(birds)).toThrow(
+      expect.objectContaining({ userMessage: `${birds} is already part of the library ${libA}: its images are indexed there.` }),
+    );
     // Through a symlink to a folder inside it, too.
     fs.symlinkSync(birds, path.join(dir, 'birds-link'));
     expect(() => store.libraries.add(path.join(dir, 'birds-link'))).toThrow(/already part of the library/);
@@ -47,7 +49,9 @@ describe('libraries.add', () => {
     store.libraries.add(libB);
     const data = path.dirname(libA);
     expect(() => store.libraries.add(data)).toThrow(
-      expect.objectContaining({ userMessage: `${data} contains the libraries ${libA}, ${libB}: remove them first, or add the folders separately.` }),
+      expect.objectContaining({
+        userMessage: `${data} contains the libraries ${libA}, ${libB}: remove them first, or add the folders separately.`,
+      }),
     );
     expect(store.libraries.list()).toHaveLength(2);
   });
@@ -69,7 +73,15 @@ describe('libraries.finishScan', () => {
     const file = (relPath: string) => ({ relPath, size: 10, mtimeMs: 1000 });
     let gen = store.libraries.beginScan(lib.id);
     // As an older version indexed it: libX's files through the link `xs`, and an export.
-    const rels = ['y.png', 'gone.png', path.join('xs', 'x0.png'), path.join('xs', 'sub', 'x1.png'), path.join('exported', 'a.png'), 'xs2.png', 'readme.txt'];
+    const rels = [
+      'y.png',
+      'gone.png',
+      path.join('xs', 'x0.png'),
+      path.join('xs', 'sub', 'x1.png'),
+      path.join('exported', 'a.png'),
+      'xs2.png',
+      'readme.txt',
+    ];
     store.images.upsertScanned(lib.id, gen, rels.map(file));
     store.images.markSkipped([{ id: store.images.getByPath(lib.id, 'readme.txt')!.id, reason: 'not-an-image: Not an image file (.txt)' }]);
     store.libraries.finishScan(lib.id, gen);

@@ -168,7 +168,8 @@ describe('one writer per database file, whatever its path (issue 22, case 1)', (
         try { m.acquireInstanceLock(${JSON.stringify(b)}); console.log('acquired'); }
         catch (e) { console.log(e.name, e.holderPid); }
       });`;
-    const run = () => spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: process.cwd(), encoding: 'utf8' }).stdout.trim();
+    const run = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: process.cwd(), encoding: 'utf8' }).stdout.trim();
     expect(run()).toBe(`InstanceLockedError ${process.pid}`);
     lock.release();
     expect(run()).toBe('acquired');

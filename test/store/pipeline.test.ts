@@ -50,13 +50,23 @@ describe('embeddings', () => {
   it('loads all embeddings of a model as one matrix, and streams them in batches', () => {
     const lib = store.libraries.add(root);
     const gen = store.libraries.beginScan(lib.id);
-    store.images.upsertScanned(lib.id, gen, Array.from({ length: 25 }, (_, i) => file(`a${i}.jpg`)));
+    store.images.upsertScanned(
+      lib.id,
+      gen,
+      Array.from({ length: 25 }, (_, i) => file(`a${i}.jpg`)),
+    );
     store.libraries.finishScan(lib.id, gen);
     decodeAll((p) => p);
     const pending = store.embeddings.missing('m', { limit: 100 });
     expect(pending).toHaveLength(25);
-    store.embeddings.putMany('m', pending.map((p, i) => ({ contentHash: p.contentHash, vector: vec(i, 12) })));
-    store.embeddings.putMany('m', pending.map((p, i) => ({ contentHash: p.contentHash, vector: vec(i + 100, 12), view: 'hflip' })));
+    store.embeddings.putMany(
+      'm',
+      pending.map((p, i) => ({ contentHash: p.contentHash, vector: vec(i, 12) })),
+    );
+    store.embeddings.putMany(
+      'm',
+      pending.map((p, i) => ({ contentHash: p.contentHash, vector: vec(i + 100, 12), view: 'hflip' })),
+    );
     // Skipped images are left out.
     store.images.markSkipped([{ id: pending[3]!.imageId, reason: 'corrupt' }]);
 
@@ -103,7 +113,10 @@ describe('embeddings', () => {
     expect(missing.map((m) => m.contentHash).sort()).toEqual([hashOf('a.jpg'), hashOf('b.jpg')].sort());
     expect(missing[0]!.absPath).toBe(path.join(root, 'a.jpg'));
     expect(store.embeddings.countMissing('m')).toBe(3);
-    store.embeddings.putMany('m', missing.map((m) => ({ contentHash: m.contentHash, vector: vec(1, 4) })));
+    store.embeddings.putMany(
+      'm',
+      missing.map((m) => ({ contentHash: m.contentHash, vector: vec(1, 4) })),
+    );
     expect(store.embeddings.missing('m')).toEqual([]);
     // Both copies are rows of the matrix.
     expect(store.embeddings.loadAll('m').count).toBe(3);
@@ -118,7 +131,10 @@ describe('re-scan', () => {
     store.libraries.finishScan(lib.id, gen);
     decodeAll((p) => path.basename(p));
     const targets = store.embeddings.missing('m');
-    store.embeddings.putMany('m', targets.map((t, i) => ({ contentHash: t.contentHash, vector: vec(i, 4) })));
+    store.embeddings.putMany(
+      'm',
+      targets.map((t, i) => ({ contentHash: t.contentHash, vector: vec(i, 4) })),
+    );
     const cat = store.images.getByPath(lib.id, 'old/cat.jpg')!;
     const { runId, groupIds } = seedRun(store, [cat.id], 1);
     store.edits.recluster(runId);
@@ -197,7 +213,10 @@ describe('re-scan', () => {
     store.images.upsertScanned(lib.id, gen, [file('a.jpg', 1, 1), file('b.jpg', 1, 1)]);
     store.libraries.finishScan(lib.id, gen);
     decodeAll((p) => p);
-    store.embeddings.putMany('m', store.embeddings.missing('m').map((t) => ({ contentHash: t.contentHash, vector: vec(1, 4) })));
+    store.embeddings.putMany(
+      'm',
+      store.embeddings.missing('m').map((t) => ({ contentHash: t.contentHash, vector: vec(1, 4) })),
+    );
     gen = store.libraries.beginScan(lib.id);
     expect(store.images.upsertScanned(lib.id, gen, [file('a.jpg', 1, 1), file('b.jpg', 2, 5)])).toEqual({
       inserted: 0,
@@ -244,14 +263,23 @@ describe('re-scan', () => {
     expect(store.libraries.finishScan(lib.id, gen)).toEqual({ markedMissing: 0, adopted: 0 });
     expect(store.images.getByPath(lib.id, 'a.jpg')).toMatchObject({ status: 'ok', mtimeMs: 9, contentHash: hashOf('a.jpg'), width: 10 });
     expect(store.images.getByPath(lib.id, 'b.jpg')).toMatchObject({ status: 'pending', mtimeMs: 9, contentHash: null, width: null });
-    expect(store.images.getByPath(lib.id, 'c.jpg')).toMatchObject({ status: 'ok', mtimeMs: 9, missingSince: null, contentHash: hashOf('c.jpg') });
+    expect(store.images.getByPath(lib.id, 'c.jpg')).toMatchObject({
+      status: 'ok',
+      mtimeMs: 9,
+      missingSince: null,
+      contentHash: hashOf('c.jpg'),
+    });
     expect(store.images.pending(10).map((p) => p.relPath)).toEqual(['b.jpg']);
   });
 
   it('resumes after a crash: the pending list shrinks by each committed batch, a failed batch leaves no trace', () => {
     const lib = store.libraries.add(root);
     const gen = store.libraries.beginScan(lib.id);
-    store.images.upsertScanned(lib.id, gen, Array.from({ length: 100 }, (_, i) => file(`f${String(i).padStart(3, '0')}.jpg`)));
+    store.images.upsertScanned(
+      lib.id,
+      gen,
+      Array.from({ length: 100 }, (_, i) => file(`f${String(i).padStart(3, '0')}.jpg`)),
+    );
     store.libraries.finishScan(lib.id, gen);
 
     const seen: number[] = [];
@@ -259,7 +287,10 @@ describe('re-scan', () => {
       const batch = store.images.pending(16);
       store.db.write(() => {
         store.images.markDecoded(batch.map((p) => ({ id: p.id, contentHash: hashOf(p.relPath), width: 1, height: 1 })));
-        store.embeddings.putMany('m', batch.map((p) => ({ contentHash: hashOf(p.relPath), vector: vec(p.id, 4) })));
+        store.embeddings.putMany(
+          'm',
+          batch.map((p) => ({ contentHash: hashOf(p.relPath), vector: vec(p.id, 4) })),
+        );
       });
       seen.push(store.images.countsByStatus().pending);
     }
@@ -286,7 +317,11 @@ describe('re-scan', () => {
   it('reads again, on the next scan, a file skipped for a passing reason (vanished, unreadable), but not a damaged one', () => {
     const lib = store.libraries.add(root);
     let gen = store.libraries.beginScan(lib.id);
-    store.images.upsertScanned(lib.id, gen, ['gone', 'locked', 'broken'].map((n) => file(`${n}.jpg`)));
+    store.images.upsertScanned(
+      lib.id,
+      gen,
+      ['gone', 'locked', 'broken'].map((n) => file(`${n}.jpg`)),
+    );
     const [gone, locked, broken] = store.images.pending(10);
     store.images.markSkipped([
       { id: gone!.id, reason: 'vanished' },
@@ -297,10 +332,19 @@ describe('re-scan', () => {
     expect(store.images.pending(10)).toEqual([]);
     // same size and time: the folder was renamed back, the permissions fixed
     gen = store.libraries.beginScan(lib.id);
-    const r = store.images.upsertScanned(lib.id, gen, ['gone', 'locked', 'broken'].map((n) => file(`${n}.jpg`)));
+    const r = store.images.upsertScanned(
+      lib.id,
+      gen,
+      ['gone', 'locked', 'broken'].map((n) => file(`${n}.jpg`)),
+    );
     store.libraries.finishScan(lib.id, gen);
     expect(r).toMatchObject({ changed: 2, unchanged: 1 });
-    expect(store.images.pending(10).map((p) => p.relPath).sort()).toEqual(['gone.jpg', 'locked.jpg']);
+    expect(
+      store.images
+        .pending(10)
+        .map((p) => p.relPath)
+        .sort(),
+    ).toEqual(['gone.jpg', 'locked.jpg']);
     expect(store.images.getByPath(lib.id, 'gone.jpg')).toMatchObject({ status: 'pending', skipReason: null });
     expect(store.images.getByPath(lib.id, 'broken.jpg')).toMatchObject({ status: 'skipped', skipReason: 'truncated' });
   });
@@ -308,7 +352,11 @@ describe('re-scan', () => {
   it('lists skipped images with reasons and thumbnails still to make', () => {
     const lib = store.libraries.add(root);
     const gen = store.libraries.beginScan(lib.id);
-    store.images.upsertScanned(lib.id, gen, ['a', 'b', 'c', 'd'].map((n) => file(`${n}.jpg`)));
+    store.images.upsertScanned(
+      lib.id,
+      gen,
+      ['a', 'b', 'c', 'd'].map((n) => file(`${n}.jpg`)),
+    );
     const [a, b, c, d] = store.images.pending(10);
     store.images.markSkipped([
       { id: a!.id, reason: 'unsupported: HEIC' },

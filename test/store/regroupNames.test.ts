@@ -90,7 +90,10 @@ describe('regroup into another number of groups: names stay with their images', 
   it('a group the user emptied before regrouping is not reported as dropped', () => {
     const first = before();
     // every windmill moved to the solar panels: "Windmills" is gone from every screen
-    store.edits.moveImages(range(0, 17).map((j) => imageIds[j]!), first.groupIds[3]!);
+    store.edits.moveImages(
+      range(0, 17).map((j) => imageIds[j]!),
+      first.groupIds[3]!,
+    );
     const next = runWith(imageIds.map((_, j) => j % 3));
     const res = store.edits.recluster(next.runId).summary;
     expect(res.droppedNames).not.toContain('Windmills');

@@ -72,7 +72,10 @@ beforeAll(() => {
   time(`run: ${K} groups + ${N - N / 1000} assignments (batches of 5000)`, () => {
     const run = store.runs.create({ k: K, model: 'm' });
     runId = run.id;
-    groupIds = store.groups.createRunGroups(runId, Array.from({ length: K }, (_, c) => ({ clusterIndex: c, name: `Group ${c}` })));
+    groupIds = store.groups.createRunGroups(
+      runId,
+      Array.from({ length: K }, (_, c) => ({ clusterIndex: c, name: `Group ${c}` })),
+    );
     const ids = store.db.raw.prepare("SELECT id FROM images WHERE status = 'ok' ORDER BY id").pluck().all() as number[];
     for (let s = 0; s < ids.length; s += 5000) {
       store.groups.writeAssignments(
@@ -89,19 +92,29 @@ afterAll(() => {
   store?.close();
   cleanup?.();
   const w = Math.max(...timings.map(([l]) => l.length));
-  console.log(`\nstore scale timings (N=${N}, dim=${DIM}):\n${timings.map(([l, ms]) => `  ${l.padEnd(w)}  ${ms.toFixed(1).padStart(9)} ms`).join('\n')}`);
+  console.log(
+    `\nstore scale timings (N=${N}, dim=${DIM}):\n${timings.map(([l, ms]) => `  ${l.padEnd(w)}  ${ms.toFixed(1).padStart(9)} ms`).join('\n')}`,
+  );
 });
 
 const OK = N - N / 1000;
 
 describe(`store at ${N} images`, () => {
   it('counts by status, skipped reasons, pipeline queries', () => {
-    expect(time('countsByStatus', () => store.images.countsByStatus())).toEqual({ pending: 0, ok: OK, skipped: N / 1000, missing: 0, total: N });
+    expect(time('countsByStatus', () => store.images.countsByStatus())).toEqual({
+      pending: 0,
+      ok: OK,
+      skipped: N / 1000,
+      missing: 0,
+      total: N,
+    });
     expect(time('skipReasons', () => store.images.skipReasons())).toEqual([{ reason: 'corrupt: truncated', count: N / 1000 }]);
     expect(time('listSkipped (200)', () => store.images.listSkipped()).length).toBe(Math.min(200, N / 1000));
     expect(time('pending(256) when none', () => store.images.pending(256))).toEqual([]);
     expect(time("embeddings.missing('m') when none", () => store.embeddings.missing('m'))).toEqual([]);
-    expect(time("embeddings.missing('new-model') first batch", () => store.embeddings.missing('new-model', { limit: 256 })).length).toBe(256);
+    expect(time("embeddings.missing('new-model') first batch", () => store.embeddings.missing('new-model', { limit: 256 })).length).toBe(
+      256,
+    );
     expect(time('imagesWithoutAssignment when none', () => store.groups.imagesWithoutAssignment(runId))).toEqual([]);
   });
 
@@ -136,7 +149,9 @@ describe(`store at ${N} images`, () => {
   });
 
   it('lists groups with counts, mean confidence and typical images', () => {
-    const sums = time(`groupSummaries (${K} groups, 4 typical each)`, () => store.browse.groupSummaries({ threshold: -Infinity, typical: 4 }));
+    const sums = time(`groupSummaries (${K} groups, 4 typical each)`, () =>
+      store.browse.groupSummaries({ threshold: -Infinity, typical: 4 }),
+    );
     expect(sums).toHaveLength(K);
     expect(sums.reduce((a, s) => a + s.count, 0)).toBe(OK);
     const first = sums.find((s) => s.id === groupIds[0])!;
@@ -151,15 +166,32 @@ describe(`store at ${N} images`, () => {
     const withT = time('groupSummaries(threshold 0.3)', () => store.browse.groupSummaries({ typical: 4, threshold: 0.3 }));
     expect(withT.reduce((a, s) => a + s.count, 0) + store.browse.countUnsorted({ threshold: 0.3 })).toBe(OK);
     const search = (query: string) => store.browse.groupSummaries({ threshold: -Infinity, typical: 0, query, sort: 'name' });
-    expect(time('search groups "group 19"', () => search('group 19')).map((g) => g.name).sort()).toEqual(
-      ['Group 19', 'Group 190', 'Group 191', 'Group 192', 'Group 193', 'Group 194', 'Group 195', 'Group 196', 'Group 197', 'Group 198', 'Group 199'].sort(),
+    expect(
+      time('search groups "group 19"', () => search('group 19'))
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(
+      [
+        'Group 19',
+        'Group 190',
+        'Group 191',
+        'Group 192',
+        'Group 193',
+        'Group 194',
+        'Group 195',
+        'Group 196',
+        'Group 197',
+        'Group 198',
+        'Group 199',
+      ].sort(),
     );
   });
 
   it('pages through a group by every sort', () => {
     const g = groupIds[3]!;
     const size = store.browse.groupSummaries({ threshold: -Infinity, typical: 0 }).find((s) => s.id === g)!.count;
-    const page = (sort: GroupImageSort, offset: number, limit = 100) => store.browse.groupImages(g, { threshold: -Infinity, sort, offset, limit });
+    const page = (sort: GroupImageSort, offset: number, limit = 100) =>
+      store.browse.groupImages(g, { threshold: -Infinity, sort, offset, limit });
     for (const sort of ['confidence-desc', 'confidence-asc', 'name', 'date'] as const) {
       const p1 = time(`group page 1 (100, ${sort})`, () => page(sort, 0));
       expect(p1.items).toHaveLength(100);
@@ -193,7 +225,9 @@ describe(`store at ${N} images`, () => {
   it('big edits stay quick and undoable', () => {
     const [a, b] = [groupIds[10]!, groupIds[11]!];
     const sizes = () => store.browse.groupSummaries({ threshold: -Infinity, typical: 0 });
-    const before = sizes().filter((s) => s.id === a || s.id === b).reduce((x, s) => x + s.count, 0);
+    const before = sizes()
+      .filter((s) => s.id === a || s.id === b)
+      .reduce((x, s) => x + s.count, 0);
     time('merge two groups (~1000 images)', () => store.edits.mergeGroups(a, [b]));
     expect(sizes().find((s) => s.id === a)!.count).toBe(before);
     time('undo merge', () => store.edits.undo());
@@ -204,7 +238,10 @@ describe(`store at ${N} images`, () => {
 
     // Re-cluster with another K: pins and names carried over.
     const run2 = store.runs.create({ k: 150 });
-    const g2 = store.groups.createRunGroups(run2.id, Array.from({ length: 150 }, (_, c) => ({ clusterIndex: c })));
+    const g2 = store.groups.createRunGroups(
+      run2.id,
+      Array.from({ length: 150 }, (_, c) => ({ clusterIndex: c })),
+    );
     const okIds = store.db.raw.prepare("SELECT id FROM images WHERE status = 'ok' ORDER BY id").pluck().all() as number[];
     time(`write ${okIds.length} assignments of a second run`, () => {
       for (let s = 0; s < okIds.length; s += 5000) {
@@ -219,9 +256,12 @@ describe(`store at ${N} images`, () => {
     expect(res.summary.carriedPins).toBe(300);
     expect(store.groups.list().filter((g) => g.name === 'Holidays')).toHaveLength(1);
     const picked = store.groups.list().find((g) => g.name === 'Picked')!;
-    expect(store.browse.groupImages(picked.id, { threshold: -Infinity, limit: 1000 }).items.map((x) => x.id).sort((x, y) => x - y)).toEqual(
-      ids.slice().sort((x, y) => x - y),
-    );
+    expect(
+      store.browse
+        .groupImages(picked.id, { threshold: -Infinity, limit: 1000 })
+        .items.map((x) => x.id)
+        .sort((x, y) => x - y),
+    ).toEqual(ids.slice().sort((x, y) => x - y));
     time('undo recluster', () => store.edits.undo());
     expect(store.runs.activeRunId()).toBe(runId);
     time('redo recluster', () => store.edits.redo());

@@ -14,13 +14,23 @@ export function exportHandlers(ctx: ServiceContext): ExportHandlers {
   const { store } = ctx;
   return {
     async exportGroups({ format, out, mode, dryRun, skipDuplicates, skipUnsorted, confirmedOnly, minConfidence, hfMetadata }) {
-      const records = exportRecordsFromStore(store, { keeperOf: duplicateIndex(store).keeperOf, filters: { skipDuplicates, skipUnsorted, confirmedOnly, minConfidence } });
-      if (records.length === 0) throw new ApiError('conflict', store.runs.activeRunId() === null ? 'nothing to export yet' : 'nothing to export: the options leave every image out');
+      const records = exportRecordsFromStore(store, {
+        keeperOf: duplicateIndex(store).keeperOf,
+        filters: { skipDuplicates, skipUnsorted, confirmedOnly, minConfidence },
+      });
+      if (records.length === 0)
+        throw new ApiError(
+          'conflict',
+          store.runs.activeRunId() === null ? 'nothing to export yet' : 'nothing to export: the options leave every image out',
+        );
       try {
         // `~` is the home folder; a relative path would land in the server's working directory.
         const abs = absoluteExportPath(out, format === 'folders' ? '/home/me/Pictures/sorted' : `/home/me/groups.${format}`);
         const libraryRoots = store.libraries.list().map((l) => l.rootPath);
-        return listedAtMost(await exportRecords(records, { format, out: abs, mode, dryRun, database: store.db.file, libraryRoots, hfMetadata }), EXPORT_LIST_LIMIT);
+        return listedAtMost(
+          await exportRecords(records, { format, out: abs, mode, dryRun, database: store.db.file, libraryRoots, hfMetadata }),
+          EXPORT_LIST_LIMIT,
+        );
       } catch (err) {
         if (err instanceof ExportDestinationError) throw new ApiError('invalid-input', err.message);
         throw err;

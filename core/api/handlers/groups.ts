@@ -13,13 +13,7 @@ import { toImageSummary } from '../views.js';
 
 export type GroupHandlers = Pick<
   ApiHandlers,
-  | 'listGroups'
-  | 'listGroupImages'
-  | 'locateImage'
-  | 'setUnsortedThreshold'
-  | 'renameGroup'
-  | 'mergeGroups'
-  | 'splitGroup'
+  'listGroups' | 'listGroupImages' | 'locateImage' | 'setUnsortedThreshold' | 'renameGroup' | 'mergeGroups' | 'splitGroup'
 >;
 
 /**
@@ -58,7 +52,11 @@ function filteredImages(
   const items = store.browse.rowsByIds(run, page).map((r) => {
     const shown = groupId === 'unsorted' ? r.groupId : groupId;
     const k = dup.keeperOf.get(r.id);
-    return { ...toImageSummary(r, shown), ...(k !== undefined ? { duplicateOf: k } : {}), ...(stacked.has(r.id) ? { stacked: stacked.get(r.id)!.length, stackedIds: stacked.get(r.id)! } : {}) };
+    return {
+      ...toImageSummary(r, shown),
+      ...(k !== undefined ? { duplicateOf: k } : {}),
+      ...(stacked.has(r.id) ? { stacked: stacked.get(r.id)!.length, stackedIds: stacked.get(r.id)! } : {}),
+    };
   });
   return { items, total: ids.length };
 }
@@ -92,12 +90,18 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
       // least certain first; a group the user placed entirely is as certain as it gets
       const certainty = (g: GroupSummary) => ((g.pinned ?? 0) >= g.count ? 1 : g.meanConfidence);
       if (sort === 'confidence') groups.sort((a, b) => certainty(a) - certainty(b));
-      return { groups, unsortedCount: browse.countUnsorted({ threshold: t }), ungroupedCount: browse.countUngrouped(), unsortedThreshold: t };
+      return {
+        groups,
+        unsortedCount: browse.countUnsorted({ threshold: t }),
+        ungroupedCount: browse.countUngrouped(),
+        unsortedThreshold: t,
+      };
     },
     async listGroupImages({ groupId, sort, offset, limit, stack, from, to }) {
       const t = ctx.threshold();
       if (groupId !== 'unsorted') requireGroup(groupId);
-      if (stack || from !== undefined || to !== undefined) return filteredImages(ctx, groupId, { sort, offset, limit, stack: stack ?? false, from, to });
+      if (stack || from !== undefined || to !== undefined)
+        return filteredImages(ctx, groupId, { sort, offset, limit, stack: stack ?? false, from, to });
       if (groupId === 'unsorted') {
         const page = browse.unsortedImages({ threshold: t, sort, offset, limit });
         return { total: page.total, items: page.items.map((r) => toImageSummary(r, r.groupId)) };

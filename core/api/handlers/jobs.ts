@@ -27,14 +27,24 @@ export function startPlaceNew(ctx: ServiceContext): JobState {
   const model = resolveModel(ctx.registry, groupingModelId(ctx.store));
   return ctx.jobs.start('place-new', async (signal, update) => {
     await ctx.models.close();
-    const placed = await placeNewImages({ store: ctx.store, model, active: ctx.active, workers: ctx.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
+    const placed = await placeNewImages({
+      store: ctx.store,
+      model,
+      active: ctx.active,
+      workers: ctx.workers,
+      signal,
+      onProgress: (phases, phase) => update({ phases, phase }),
+    });
     return { placed };
   });
 }
 
 export function jobHandlers(ctx: ServiceContext): JobHandlers {
   const { store, jobs } = ctx;
-  const startCluster = (kind: 'cluster' | 'recluster', input: { libraryIds?: number[]; groups?: number | null; seed?: number }): JobState => {
+  const startCluster = (
+    kind: 'cluster' | 'recluster',
+    input: { libraryIds?: number[]; groups?: number | null; seed?: number },
+  ): JobState => {
     requireIdle(jobs);
     // A new grouping embeds with the library's model; a regroup of the current one keeps its model.
     const model = resolveModel(ctx.registry, kind === 'cluster' ? getLibraryModelId(store.db) : groupingModelId(store));
@@ -62,7 +72,11 @@ export function jobHandlers(ctx: ServiceContext): JobHandlers {
         version: packageVersion(),
         dbPath: store.db.file,
         // before this process has run a job: the backend of the run on screen, and its device
-        backend: ctx.lastBackend ?? (run?.backend ? { choice: run.backend, device: typeof run.params.device === 'string' ? run.params.device : deviceOf(run.backend) } : null),
+        backend:
+          ctx.lastBackend ??
+          (run?.backend
+            ? { choice: run.backend, device: typeof run.params.device === 'string' ? run.params.device : deviceOf(run.backend) }
+            : null),
         job: jobs.state,
         unsortedThreshold: ctx.threshold(),
         hasRun: run !== null,

@@ -8,7 +8,10 @@ import { requireIdle, type ServiceContext } from '../context.js';
 import { libraryView } from '../views.js';
 import { listFolders } from '../folders.js';
 
-export type LibraryHandlers = Pick<ApiHandlers, 'listLibraries' | 'addLibrary' | 'removeLibrary' | 'listSkipped' | 'listMissing' | 'setLibraryWatch' | 'browseFolders'>;
+export type LibraryHandlers = Pick<
+  ApiHandlers,
+  'listLibraries' | 'addLibrary' | 'removeLibrary' | 'listSkipped' | 'listMissing' | 'setLibraryWatch' | 'browseFolders'
+>;
 
 export function libraryHandlers(ctx: ServiceContext): LibraryHandlers {
   const { store } = ctx;

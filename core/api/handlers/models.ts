@@ -17,11 +17,15 @@ import { groupNameSuggestions, searchByText, TextSearchUnavailableError } from '
 import { shownGroupId } from '../../store/unsorted.js';
 import { requireIdle, type ServiceContext } from '../context.js';
 
-export type ModelHandlers = Pick<ApiHandlers, 'listModels' | 'addModel' | 'removeModel' | 'useModel' | 'downloadModel' | 'searchByText' | 'suggestGroupNames'>;
+export type ModelHandlers = Pick<
+  ApiHandlers,
+  'listModels' | 'addModel' | 'removeModel' | 'useModel' | 'downloadModel' | 'searchByText' | 'suggestGroupNames'
+>;
 
 /** What "NN% sure" means for the grouping's model: the calibration was fitted on MobileNetV2's features. */
 export function calibrationNote(groupingModel: string | null): string {
-  if (groupingModel === null || groupingModel === BACKBONE.id) return 'Confidence is calibrated for this model (fitted on labelled sets: "70% sure" groups are about 70% right).';
+  if (groupingModel === null || groupingModel === BACKBONE.id)
+    return 'Confidence is calibrated for this model (fitted on labelled sets: "70% sure" groups are about 70% right).';
   return 'Confidence uses the calibration fitted for the built-in MobileNetV2: with this model it orders images from least to most certain, but "70% sure" is not a measured 70% (a refit needs labelled images; bench/icon-calibrate.ts does it for the built-in model).';
 }
 
@@ -31,7 +35,8 @@ function info(spec: ModelSpec | null, missing = false): ModelInfo {
 }
 
 function asApiError(err: unknown): never {
-  if (err instanceof ModelFolderError || err instanceof UnknownModelError || err instanceof DownloadError) throw new ApiError('invalid-input', err.message);
+  if (err instanceof ModelFolderError || err instanceof UnknownModelError || err instanceof DownloadError)
+    throw new ApiError('invalid-input', err.message);
   if (err instanceof TextSearchUnavailableError) throw new ApiError('conflict', err.message);
   throw err;
 }
@@ -102,7 +107,15 @@ export function modelHandlers(ctx: ServiceContext): ModelHandlers {
       // then groups with its features; the grouping on screen stays until the new one is made.
       return jobs.start('switch-model', async (signal, update) => {
         await ctx.models.close();
-        const summary = await runClusterJob({ store, model, index: true, k: groups ?? null, workers: ctx.workers, signal, onProgress: (phases, phase) => update({ phases, phase }) });
+        const summary = await runClusterJob({
+          store,
+          model,
+          index: true,
+          k: groups ?? null,
+          workers: ctx.workers,
+          signal,
+          onProgress: (phases, phase) => update({ phases, phase }),
+        });
         if (summary.backend.choice !== 'none') ctx.lastBackend = summary.backend;
         return { summary };
       });
@@ -119,7 +132,10 @@ export function modelHandlers(ctx: ServiceContext): ModelHandlers {
           onProgress: (p) => {
             const seconds = (Date.now() - started) / 1000;
             const rate = seconds > 0 ? p.done / seconds : null;
-            update({ phase: 'download', phases: [{ name: 'download', done: p.done, total: p.total, rate, etaSeconds: rate ? (p.total - p.done) / rate : null }] });
+            update({
+              phase: 'download',
+              phases: [{ name: 'download', done: p.done, total: p.total, rate, etaSeconds: rate ? (p.total - p.done) / rate : null }],
+            });
           },
         });
         update({ phase: 'verify', phases: [{ name: 'verify', done: 0, total: 1, rate: null, etaSeconds: null }] });
@@ -134,10 +150,15 @@ export function modelHandlers(ctx: ServiceContext): ModelHandlers {
       ctx.requireRun();
       let allowed: Set<number> | undefined;
       const t = ctx.threshold();
-      if (groupId === 'unsorted') allowed = new Set(store.browse.unsortedImages({ threshold: t, offset: 0, limit: 1_000_000 }).items.map((r) => r.id));
-      else if (groupId !== undefined) allowed = new Set(store.browse.groupImages(groupId, { threshold: t, offset: 0, limit: 1_000_000 }).items.map((r) => r.id));
+      if (groupId === 'unsorted')
+        allowed = new Set(store.browse.unsortedImages({ threshold: t, offset: 0, limit: 1_000_000 }).items.map((r) => r.id));
+      else if (groupId !== undefined)
+        allowed = new Set(store.browse.groupImages(groupId, { threshold: t, offset: 0, limit: 1_000_000 }).items.map((r) => r.id));
       try {
-        const { modelId, results } = await searchByText({ store, registry, client: ctx.models, index: ctx.search }, text, { limit, allowed });
+        const { modelId, results } = await searchByText({ store, registry, client: ctx.models, index: ctx.search }, text, {
+          limit,
+          allowed,
+        });
         const items = results.flatMap((r) => {
           const d = store.images.detail(r.imageId);
           if (!d || d.status !== 'ok') return [];
@@ -163,7 +184,10 @@ export function modelHandlers(ctx: ServiceContext): ModelHandlers {
     async suggestGroupNames() {
       if (store.runs.activeRunId() === null) return { suggestions: [], model: null };
       const { modelId, suggestions } = groupNameSuggestions({ store, registry, index: ctx.search });
-      return { model: modelId, suggestions: suggestions.map((s) => ({ groupId: s.groupId, name: s.name, score: s.score, margin: s.margin })) };
+      return {
+        model: modelId,
+        suggestions: suggestions.map((s) => ({ groupId: s.groupId, name: s.name, score: s.score, margin: s.margin })),
+      };
     },
   };
 }

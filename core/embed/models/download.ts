@@ -10,7 +10,17 @@
  * Cancel keeps what arrived for the next try.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  readFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -34,7 +44,14 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
     id: 'clip-vit-base-patch32',
     name: 'CLIP ViT-B/32 (OpenAI)',
     repo: 'Xenova/clip-vit-base-patch32',
-    files: ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/vision_model.onnx', 'onnx/text_model.onnx'],
+    files: [
+      'config.json',
+      'preprocessor_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'onnx/vision_model.onnx',
+      'onnx/text_model.onnx',
+    ],
     approxBytes: 608_000_000,
     licence: 'MIT',
     text: true,
@@ -153,7 +170,8 @@ export async function downloadModel(
         if ((err as Error).name === 'AbortError') throw err;
         throw offline(err, entry, base);
       }
-      if (!res.ok || !res.body) throw new DownloadError(`${fileUrl(entry, file, base)}: the server answered ${res.status} ${res.statusText}`);
+      if (!res.ok || !res.body)
+        throw new DownloadError(`${fileUrl(entry, file, base)}: the server answered ${res.status} ${res.statusText}`);
       const resumed = res.status === 206;
       if (!resumed && start > 0) {
         done -= start; // the server sends the whole file: start it over
@@ -166,15 +184,23 @@ export async function downloadModel(
           cb(null, chunk);
         },
       });
-      await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream), counter, createWriteStream(target, { flags: resumed ? 'a' : 'w' }), { signal: options.signal });
+      await pipeline(
+        Readable.fromWeb(res.body as unknown as WebReadableStream),
+        counter,
+        createWriteStream(target, { flags: resumed ? 'a' : 'w' }),
+        { signal: options.signal },
+      );
     }
     const size = statSync(target).size;
-    if (remote.size !== null && size !== remote.size) throw new DownloadError(`${file}: received ${size} bytes of ${remote.size}; try again to resume`);
+    if (remote.size !== null && size !== remote.size)
+      throw new DownloadError(`${file}: received ${size} bytes of ${remote.size}; try again to resume`);
     if (remote.sha256) {
       const got = await sha256Of(target);
       if (got !== remote.sha256) {
         rmSync(target, { force: true });
-        throw new DownloadError(`${file} does not match its checksum (sha256 ${got.slice(0, 12)}…, expected ${remote.sha256.slice(0, 12)}…): it was removed; try again`);
+        throw new DownloadError(
+          `${file} does not match its checksum (sha256 ${got.slice(0, 12)}…, expected ${remote.sha256.slice(0, 12)}…): it was removed; try again`,
+        );
       }
     }
     writeFileSync(okMark, String(remote.sha256 ?? remote.size));

@@ -68,7 +68,13 @@ function readJson(folder: string, rel: string): unknown {
 /** A name for the model: config.json's `_name_or_path` (e.g. Xenova/clip-vit-base-patch32), else the folder's. */
 function nameOf(folder: string, config: Record<string, unknown> | null): string {
   const n = typeof config?._name_or_path === 'string' && config._name_or_path.trim() ? config._name_or_path.trim() : path.basename(folder);
-  return n.split('/').pop()!.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'model';
+  return (
+    n
+      .split('/')
+      .pop()!
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .slice(0, 60) || 'model'
+  );
 }
 
 /** Reads a folder's layout. Throws ModelFolderError with what is missing. */
@@ -76,13 +82,20 @@ export function readModelFolder(input: string): Omit<ModelFolder, 'id'> {
   const folder = path.resolve(input);
   const st = statSync(folder, { throwIfNoEntry: false });
   if (!st) throw new ModelFolderError(`no such folder: ${input}`);
-  if (!st.isDirectory()) throw new ModelFolderError(`not a folder: ${input} (a model is a folder with an ONNX file and preprocessor_config.json)`);
+  if (!st.isDirectory())
+    throw new ModelFolderError(`not a folder: ${input} (a model is a folder with an ONNX file and preprocessor_config.json)`);
   const imageFile = find(folder, IMAGE_NAMES);
   const textFile = find(folder, TEXT_NAMES);
   if (!imageFile) {
-    if (textFile) throw new ModelFolderError(`${input} holds only a text encoder (${textFile}): an image encoder (onnx/vision_model.onnx or onnx/model.onnx) is needed`);
+    if (textFile)
+      throw new ModelFolderError(
+        `${input} holds only a text encoder (${textFile}): an image encoder (onnx/vision_model.onnx or onnx/model.onnx) is needed`,
+      );
     const others = onnxFiles(folder);
-    if (others.length) throw new ModelFolderError(`no image encoder in ${input}: found ${others.join(', ')}, expected onnx/vision_model.onnx (CLIP, SigLIP) or onnx/model.onnx (DINOv2)`);
+    if (others.length)
+      throw new ModelFolderError(
+        `no image encoder in ${input}: found ${others.join(', ')}, expected onnx/vision_model.onnx (CLIP, SigLIP) or onnx/model.onnx (DINOv2)`,
+      );
     throw new ModelFolderError(`no ONNX file in ${input}: expected onnx/vision_model.onnx (CLIP, SigLIP) or onnx/model.onnx (DINOv2)`);
   }
   if (!existsSync(path.join(folder, 'preprocessor_config.json'))) {
@@ -93,7 +106,9 @@ export function readModelFolder(input: string): Omit<ModelFolder, 'id'> {
   let tokenizerConfig: string | null = null;
   if (textFile) {
     if (!existsSync(path.join(folder, 'tokenizer.json'))) {
-      throw new ModelFolderError(`${input} has a text encoder (${textFile}) but no tokenizer.json: text search needs both (or remove ${textFile} to use the images only)`);
+      throw new ModelFolderError(
+        `${input} has a text encoder (${textFile}) but no tokenizer.json: text search needs both (or remove ${textFile} to use the images only)`,
+      );
     }
     tokenizer = 'tokenizer.json';
     tokenizerConfig = existsSync(path.join(folder, 'tokenizer_config.json')) ? 'tokenizer_config.json' : null;

@@ -35,14 +35,37 @@ export async function addModelFolder(
 export function resolveModel(registry: ModelRegistry, id: string): ModelSpec | null {
   if (id === BACKBONE.id || id === 'builtin' || id === 'mobilenet') return null;
   const m = registry.get(id) ?? registry.list().find((r) => r.spec.name === id) ?? null;
-  if (!m) throw new UnknownModelError(`no model "${id}" is registered (constellate models list shows them; constellate models add <folder> adds one)`);
-  if (!ModelRegistry.present(m)) throw new UnknownModelError(`model ${m.spec.id} was registered from ${m.spec.folder}, which is no longer there: put the folder back, or add it again from where it is now`);
+  if (!m)
+    throw new UnknownModelError(
+      `no model "${id}" is registered (constellate models list shows them; constellate models add <folder> adds one)`,
+    );
+  if (!ModelRegistry.present(m))
+    throw new UnknownModelError(
+      `model ${m.spec.id} was registered from ${m.spec.folder}, which is no longer there: put the folder back, or add it again from where it is now`,
+    );
   return m.spec;
 }
 
 /** One line per model for `models list`, and the facts the Models panel shows. */
-export function describeModel(spec: ModelSpec | null): { id: string; name: string; dim: number; text: boolean; folder: string | null; bytes: number; input: string } {
-  if (!spec) return { id: BACKBONE.id, name: 'MobileNetV2 x1.4 (ImageNet, built in)', dim: BACKBONE.dim, text: false, folder: null, bytes: 0, input: `${BACKBONE.inputSize} px` };
+export function describeModel(spec: ModelSpec | null): {
+  id: string;
+  name: string;
+  dim: number;
+  text: boolean;
+  folder: string | null;
+  bytes: number;
+  input: string;
+} {
+  if (!spec)
+    return {
+      id: BACKBONE.id,
+      name: 'MobileNetV2 x1.4 (ImageNet, built in)',
+      dim: BACKBONE.dim,
+      text: false,
+      folder: null,
+      bytes: 0,
+      input: `${BACKBONE.inputSize} px`,
+    };
   const i = spec.image;
   return {
     id: spec.id,

@@ -3,8 +3,7 @@ import type { ModelFolder } from './folder.js';
 import type { ModelSpec } from './spec.js';
 
 export type ToModelWorker =
-  | { type: 'check'; id: number; folder: ModelFolder; prompts: string[] }
-  | { type: 'encode'; id: number; spec: ModelSpec; texts: string[] };
+  { type: 'check'; id: number; folder: ModelFolder; prompts: string[] } | { type: 'encode'; id: number; spec: ModelSpec; texts: string[] };
 
 export type FromModelWorker =
   | { type: 'checked'; id: number; spec: ModelSpec; names: Float32Array | null }

@@ -46,10 +46,20 @@ port.on('message', (msg: ToModelWorker | { type: 'stop' }) => {
   chain = chain.then(async () => {
     try {
       const out = await handle(msg);
-      const transfer = out.type === 'encoded' ? [out.vectors.buffer as ArrayBuffer] : out.type === 'checked' && out.names ? [out.names.buffer as ArrayBuffer] : [];
+      const transfer =
+        out.type === 'encoded'
+          ? [out.vectors.buffer as ArrayBuffer]
+          : out.type === 'checked' && out.names
+            ? [out.names.buffer as ArrayBuffer]
+            : [];
       port.postMessage(out, transfer);
     } catch (err) {
-      port.postMessage({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err), user: err instanceof ModelFolderError } satisfies FromModelWorker);
+      port.postMessage({
+        type: 'error',
+        id: msg.id,
+        message: err instanceof Error ? err.message : String(err),
+        user: err instanceof ModelFolderError,
+      } satisfies FromModelWorker);
     }
   });
 });

@@ -106,7 +106,8 @@ export class ModelRegistry {
     this.write(f);
     rmSync(this.namesFile(id), { force: true });
     rmSync(`${this.namesFile(id)}.key`, { force: true });
-    if (entry.source.kind === 'download' && path.dirname(entry.spec.folder) === path.join(this.dir, 'downloads')) rmSync(entry.spec.folder, { recursive: true, force: true });
+    if (entry.source.kind === 'download' && path.dirname(entry.spec.folder) === path.join(this.dir, 'downloads'))
+      rmSync(entry.spec.folder, { recursive: true, force: true });
     return true;
   }
 

@@ -123,7 +123,12 @@ export function parsePreprocessing(json: unknown, file = 'preprocessor_config.js
  * tower takes them: the centre `cropTo` square, `pixel * 255 * rescale`, normalised per channel,
  * in the tower's layout. `out` holds count x 3 x cropTo x cropTo floats.
  */
-export function toTowerInput(rows: Float32Array, count: number, spec: Pick<ImageTowerSpec, 'resizeTo' | 'cropTo' | 'rescale' | 'mean' | 'std' | 'layout'>, out?: Float32Array): Float32Array {
+export function toTowerInput(
+  rows: Float32Array,
+  count: number,
+  spec: Pick<ImageTowerSpec, 'resizeTo' | 'cropTo' | 'rescale' | 'mean' | 'std' | 'layout'>,
+  out?: Float32Array,
+): Float32Array {
   const r = spec.resizeTo;
   const c = spec.cropTo;
   const plane = r * r * 3;

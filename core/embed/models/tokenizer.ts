@@ -29,10 +29,17 @@ export function loadTokenizer(folder: string, file: string, configFile: string |
   try {
     tokenizer = new Tokenizer(json, config);
   } catch (err) {
-    throw new ModelFolderError(`${file} is not a tokenizer tokenizers.js can read (${(err as Error).message.split('\n')[0]!.slice(0, 160)})`);
+    throw new ModelFolderError(
+      `${file} is not a tokenizer tokenizers.js can read (${(err as Error).message.split('\n')[0]!.slice(0, 160)})`,
+    );
   }
   const idOf = (token: unknown): number | null => {
-    const t = typeof token === 'string' ? token : token && typeof token === 'object' && typeof (token as { content?: unknown }).content === 'string' ? (token as { content: string }).content : null;
+    const t =
+      typeof token === 'string'
+        ? token
+        : token && typeof token === 'object' && typeof (token as { content?: unknown }).content === 'string'
+          ? (token as { content: string }).content
+          : null;
     if (t === null) return null;
     const id = tokenizer.token_to_id(t);
     return typeof id === 'number' ? id : null;

@@ -25,7 +25,7 @@ const dims = (m: Meta): ReadonlyArray<number | string> => (m.isTensor ? m.shape 
 
 /** The output to read: a named embedding first, then any [batch, d] output, then a sequence's CLS token. */
 function pickOutput(outputs: readonly Meta[], preferred: readonly string[]): { output: string; pooling: 'embedding' | 'cls' } | null {
-  const tensors = outputs.filter((o) => o.isTensor && (o.type === 'float32'));
+  const tensors = outputs.filter((o) => o.isTensor && o.type === 'float32');
   for (const name of preferred) {
     const o = tensors.find((t) => t.name === name);
     if (o && (dims(o).length === 2 || dims(o).length === 0)) return { output: o.name, pooling: 'embedding' };
@@ -49,11 +49,15 @@ async function open(ort: Ort, file: string, what: string): Promise<InferenceSess
   try {
     return await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1, logSeverityLevel: 3 });
   } catch (err) {
-    throw new ModelFolderError(`${what} is not an ONNX model ONNX Runtime can load (${(err as Error).message.split('\n')[0]!.slice(0, 160)})`);
+    throw new ModelFolderError(
+      `${what} is not an ONNX model ONNX Runtime can load (${(err as Error).message.split('\n')[0]!.slice(0, 160)})`,
+    );
   }
 }
 
-function imageIo(spec: Pick<ImageTowerSpec, 'input' | 'output' | 'pooling' | 'layout' | 'resizeTo' | 'cropTo' | 'rescale' | 'mean' | 'std'>): OrtIo {
+function imageIo(
+  spec: Pick<ImageTowerSpec, 'input' | 'output' | 'pooling' | 'layout' | 'resizeTo' | 'cropTo' | 'rescale' | 'mean' | 'std'>,
+): OrtIo {
   return {
     feed(ort, _session, pixels, count) {
       const c = spec.cropTo;
@@ -72,24 +76,39 @@ async function checkImageTower(ort: Ort, m: ModelFolder): Promise<ImageTowerSpec
   try {
     const ins = session.inputMetadata;
     if (ins.some((i) => i.name === 'input_ids')) {
-      throw new ModelFolderError(`${m.imageFile} takes both images and text (a combined CLIP graph): use the separate onnx/vision_model.onnx and onnx/text_model.onnx exports`);
+      throw new ModelFolderError(
+        `${m.imageFile} takes both images and text (a combined CLIP graph): use the separate onnx/vision_model.onnx and onnx/text_model.onnx exports`,
+      );
     }
     const img = ins.find((i) => i.isTensor && i.shape.length === 4) ?? ins[0];
     if (!img || !img.isTensor || img.shape.length !== 4) {
-      throw new ModelFolderError(`${m.imageFile}: its input ${img ? `'${img.name}' has shape ${shapeText(img)}` : 'is missing'}: an image encoder takes [batch, 3, height, width]`);
+      throw new ModelFolderError(
+        `${m.imageFile}: its input ${img ? `'${img.name}' has shape ${shapeText(img)}` : 'is missing'}: an image encoder takes [batch, 3, height, width]`,
+      );
     }
-    if (img.type !== 'float32') throw new ModelFolderError(`${m.imageFile}: its input '${img.name}' is ${img.type}, not float32 (use the full-precision or quantized export, not fp16)`);
+    if (img.type !== 'float32')
+      throw new ModelFolderError(
+        `${m.imageFile}: its input '${img.name}' is ${img.type}, not float32 (use the full-precision or quantized export, not fp16)`,
+      );
     const [, a, b, c] = img.shape;
     const layout = a === 3 || (typeof a === 'string' && c !== 3) ? 'nchw' : c === 3 ? 'nhwc' : null;
-    if (layout === null) throw new ModelFolderError(`${m.imageFile}: its input '${img.name}' has shape ${shapeText(img)}: expected 3 colour channels ([batch, 3, height, width])`);
+    if (layout === null)
+      throw new ModelFolderError(
+        `${m.imageFile}: its input '${img.name}' has shape ${shapeText(img)}: expected 3 colour channels ([batch, 3, height, width])`,
+      );
     const [h, w] = layout === 'nchw' ? [b, c] : [a, b];
     for (const d of [h, w]) {
       if (typeof d === 'number' && d !== m.preprocessing.cropTo) {
-        throw new ModelFolderError(`${m.imageFile} takes ${h}x${w} images but preprocessor_config.json makes ${m.preprocessing.cropTo}x${m.preprocessing.cropTo}`);
+        throw new ModelFolderError(
+          `${m.imageFile} takes ${h}x${w} images but preprocessor_config.json makes ${m.preprocessing.cropTo}x${m.preprocessing.cropTo}`,
+        );
       }
     }
     const picked = pickOutput(session.outputMetadata, ['image_embeds', 'pooler_output', 'embeddings', 'sentence_embedding']);
-    if (!picked) throw new ModelFolderError(`${m.imageFile}: no float output of shape [batch, d] or [batch, tokens, d] (outputs: ${session.outputNames.join(', ')})`);
+    if (!picked)
+      throw new ModelFolderError(
+        `${m.imageFile}: no float output of shape [batch, d] or [batch, tokens, d] (outputs: ${session.outputNames.join(', ')})`,
+      );
     const spec: ImageTowerSpec = { file: m.imageFile, input: img.name, layout, ...picked, dim: 0, ...m.preprocessing };
     delete (spec as { notes?: unknown }).notes;
     // One run on two probe images: the graph runs as fed, and gives the embedding's size.
@@ -98,13 +117,17 @@ async function checkImageTower(ort: Ort, m: ModelFolder): Promise<ImageTowerSpec
     try {
       out = await session.run(io.feed(ort, session, probeImages(spec.resizeTo), 2));
     } catch (err) {
-      throw new ModelFolderError(`${m.imageFile} does not run on a ${spec.cropTo}x${spec.cropTo} image (${(err as Error).message.split('\n')[0]!.slice(0, 160)})`);
+      throw new ModelFolderError(
+        `${m.imageFile} does not run on a ${spec.cropTo}x${spec.cropTo} image (${(err as Error).message.split('\n')[0]!.slice(0, 160)})`,
+      );
     }
     const t = out[spec.output]!;
     const rows = io.read(session, out, 2);
     const dim = rows.length / 2;
-    if (!Number.isInteger(dim) || dim < 2 || (t.dims[0] !== 2)) throw new ModelFolderError(`${m.imageFile}: its output '${spec.output}' has shape [${t.dims.join(', ')}] for 2 images`);
-    if (!rows.every(Number.isFinite)) throw new ModelFolderError(`${m.imageFile} gives values that are not numbers (NaN or infinite) on a test image`);
+    if (!Number.isInteger(dim) || dim < 2 || t.dims[0] !== 2)
+      throw new ModelFolderError(`${m.imageFile}: its output '${spec.output}' has shape [${t.dims.join(', ')}] for 2 images`);
+    if (!rows.every(Number.isFinite))
+      throw new ModelFolderError(`${m.imageFile} gives values that are not numbers (NaN or infinite) on a test image`);
     return { ...spec, dim };
   } finally {
     await session.release();
@@ -127,7 +150,9 @@ export function textFeeds(ort: Ort, spec: TextTowerSpec, tokenizer: TextTokenize
     if (e.length > len) ids[i * len + len - 1] = e[e.length - 1]!;
   });
   const tensor = (v: number[]) =>
-    spec.idType === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(v, BigInt), [texts.length, len]) : new ort.Tensor('int32', Int32Array.from(v), [texts.length, len]);
+    spec.idType === 'int64'
+      ? new ort.Tensor('int64', BigInt64Array.from(v, BigInt), [texts.length, len])
+      : new ort.Tensor('int32', Int32Array.from(v), [texts.length, len]);
   const feeds: Record<string, Tensor> = { [spec.inputIds]: tensor(ids) };
   if (spec.attentionMask) feeds[spec.attentionMask] = tensor(mask);
   return feeds;
@@ -141,11 +166,16 @@ async function checkTextTower(ort: Ort, m: ModelFolder, imageDim: number): Promi
     const ins = session.inputMetadata;
     const ids = ins.find((i) => i.name === 'input_ids') ?? ins.find((i) => i.isTensor && (i.type === 'int64' || i.type === 'int32'));
     if (!ids || !ids.isTensor || (ids.type !== 'int64' && ids.type !== 'int32') || ids.shape.length !== 2) {
-      throw new ModelFolderError(`${file}: no token input ([batch, sequence] int64, e.g. input_ids; inputs: ${ins.map((i) => `${i.name} ${shapeText(i)}`).join(', ')})`);
+      throw new ModelFolderError(
+        `${file}: no token input ([batch, sequence] int64, e.g. input_ids; inputs: ${ins.map((i) => `${i.name} ${shapeText(i)}`).join(', ')})`,
+      );
     }
     const mask = ins.find((i) => i.name === 'attention_mask');
     const others = ins.filter((i) => i !== ids && i !== mask);
-    if (others.length) throw new ModelFolderError(`${file} also needs ${others.map((o) => o.name).join(', ')}: only input_ids and attention_mask can be given`);
+    if (others.length)
+      throw new ModelFolderError(
+        `${file} also needs ${others.map((o) => o.name).join(', ')}: only input_ids and attention_mask can be given`,
+      );
     const picked = pickOutput(session.outputMetadata, ['text_embeds', 'pooler_output', 'sentence_embedding', 'embeddings']);
     if (!picked) throw new ModelFolderError(`${file}: no float output of shape [batch, d] (outputs: ${session.outputNames.join(', ')})`);
     const fixed = typeof ids.shape[1] === 'number' ? ids.shape[1] : null;
@@ -169,7 +199,9 @@ async function checkTextTower(ort: Ort, m: ModelFolder, imageDim: number): Promi
     const t = out[spec.output]!;
     const rows = rowsOf(t.data as Float32Array, t.dims as number[], spec.pooling, 2);
     if (rows.length / 2 !== imageDim) {
-      throw new ModelFolderError(`${file} gives ${rows.length / 2}-d embeddings and ${m.imageFile} ${imageDim}-d: the two towers must share one space (a CLIP-like pair)`);
+      throw new ModelFolderError(
+        `${file} gives ${rows.length / 2}-d embeddings and ${m.imageFile} ${imageDim}-d: the two towers must share one space (a CLIP-like pair)`,
+      );
     }
     return spec;
   } finally {
@@ -218,7 +250,10 @@ export async function loadTextTower(spec: ModelSpec): Promise<TextTower> {
   const ort = await import('onnxruntime-node');
   ort.env.logLevel = 'fatal';
   const tokenizer = loadTokenizer(spec.folder, text.tokenizer, text.tokenizerConfig);
-  const session = await ort.InferenceSession.create(path.join(spec.folder, text.file), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(path.join(spec.folder, text.file), {
+    executionProviders: ['cpu'],
+    logSeverityLevel: 3,
+  });
   return {
     async encode(texts) {
       const d = spec.image.dim;

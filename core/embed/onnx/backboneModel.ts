@@ -29,7 +29,8 @@ export function modelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export function backboneGraph(): TfGraphModel {
   const art = readBackboneArtifacts();
   const topology = art.modelTopology as { node?: TfNode[] };
-  if (!topology.node || !art.weightSpecs || !(art.weightData instanceof ArrayBuffer)) throw new Error('the backbone model files are not a tfjs graph model');
+  if (!topology.node || !art.weightSpecs || !(art.weightData instanceof ArrayBuffer))
+    throw new Error('the backbone model files are not a tfjs graph model');
   return { nodes: topology.node, weightSpecs: art.weightSpecs as WeightSpec[], weightData: art.weightData };
 }
 

@@ -16,7 +16,18 @@
  * The ModelProto is written with `onnx-proto` (the ONNX schema compiled for protobufjs).
  */
 import onnxProto from 'onnx-proto';
-import { attrBool, attrInts, attrString, attrStrings, dataInputs, decodeWeights, placeholderShape, type DecodedWeight, type TfGraphModel, type TfNode } from './tfjsGraph.js';
+import {
+  attrBool,
+  attrInts,
+  attrString,
+  attrStrings,
+  dataInputs,
+  decodeWeights,
+  placeholderShape,
+  type DecodedWeight,
+  type TfGraphModel,
+  type TfNode,
+} from './tfjsGraph.js';
 
 const { onnx } = onnxProto;
 
@@ -79,7 +90,12 @@ export function tfjsGraphToOnnx(model: TfGraphModel, options: ConvertOptions): U
   };
   const addInt64 = (base: string, values: number[]) => {
     const name = fresh(base);
-    initializers.push({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: bytesOf(BigInt64Array.from(values, BigInt)) });
+    initializers.push({
+      name,
+      dims: [values.length],
+      dataType: onnx.TensorProto.DataType.INT64,
+      rawData: bytesOf(BigInt64Array.from(values, BigInt)),
+    });
     return name;
   };
   const shared = new Map<string, string>();
@@ -106,13 +122,17 @@ export function tfjsGraphToOnnx(model: TfGraphModel, options: ConvertOptions): U
 
   const activation = (tfName: string, consumer: TfNode): Activation => {
     const o = operand(tfName, consumer);
-    if (o.kind !== 'value') throw new Error(`node ${consumer.name} (${consumer.op}): expected a computed input, got the constant ${tfName}`);
+    if (o.kind !== 'value')
+      throw new Error(`node ${consumer.name} (${consumer.op}): expected a computed input, got the constant ${tfName}`);
     return o;
   };
 
   const constant = (tfName: string, consumer: TfNode): DecodedWeight => {
     const o = operand(tfName, consumer);
-    if (o.kind !== 'const') throw new Error(`node ${consumer.name} (${consumer.op}): ${tfName} must be a constant (weights computed in the graph are not supported)`);
+    if (o.kind !== 'const')
+      throw new Error(
+        `node ${consumer.name} (${consumer.op}): ${tfName} must be a constant (weights computed in the graph are not supported)`,
+      );
     if (o.weight.dtype !== 'float32') throw new Error(`node ${consumer.name}: constant ${tfName} is ${o.weight.dtype}, float32 expected`);
     return o.weight;
   };
@@ -185,9 +205,12 @@ export function tfjsGraphToOnnx(model: TfGraphModel, options: ConvertOptions): U
       const size = w.values.length;
       if (w.dtype !== 'float32') throw new Error(`node ${node.name}: constant ${o.node} is ${w.dtype}`);
       if (size === 1) return addFloat(o.node, [], w.values as Float32Array);
-      if (act.layout === 'nchw' && w.shape.length === 1 && w.shape[0] === act.shape[3]) return addFloat(o.node, [size, 1, 1], w.values as Float32Array);
+      if (act.layout === 'nchw' && w.shape.length === 1 && w.shape[0] === act.shape[3])
+        return addFloat(o.node, [size, 1, 1], w.values as Float32Array);
       if (act.layout === 'plain') return addFloat(o.node, w.shape, w.values as Float32Array);
-      throw new Error(`node ${node.name} (${node.op}): cannot broadcast constant ${o.node} of shape [${w.shape.join(', ')}] over an NHWC tensor`);
+      throw new Error(
+        `node ${node.name} (${node.op}): cannot broadcast constant ${o.node} of shape [${w.shape.join(', ')}] over an NHWC tensor`,
+      );
     };
     const op = { Add: 'Add', AddV2: 'Add', Sub: 'Sub', Mul: 'Mul', RealDiv: 'Div' }[node.op as 'Add']!;
     const out = addNode(op, [name(a), name(b)], fresh(node.name));
@@ -209,7 +232,9 @@ export function tfjsGraphToOnnx(model: TfGraphModel, options: ConvertOptions): U
     const dilations = spatialPair(node, 'dilations');
     const pads = padsFor(node, x.shape, [kh, kw], strides, dilations);
     const outC = depthwise ? ci * co : co;
-    const kernel = depthwise ? depthwiseToOnnx(w.values as Float32Array, kh, kw, ci, co) : convToOnnx(w.values as Float32Array, kh, kw, ci, co);
+    const kernel = depthwise
+      ? depthwiseToOnnx(w.values as Float32Array, kh, kw, ci, co)
+      : convToOnnx(w.values as Float32Array, kh, kw, ci, co);
     const convIns = [x.name, addFloat(`${ins[1]}_onnx`, [outC, depthwise ? 1 : ci, kh, kw], kernel)];
     const fused = node.op.startsWith('_Fused') || node.op.startsWith('Fused') ? attrStrings(node, 'fused_ops') : [];
     let activationKind: string | null = null;
@@ -333,7 +358,14 @@ function padsFor(node: TfNode, shape: number[], k: [number, number], s: [number,
   return [Math.floor(th / 2), Math.floor(tw / 2), th - Math.floor(th / 2), tw - Math.floor(tw / 2)];
 }
 
-function outShape(shape: number[], k: [number, number], s: [number, number], d: [number, number], node: TfNode, channels: number): number[] {
+function outShape(
+  shape: number[],
+  k: [number, number],
+  s: [number, number],
+  d: [number, number],
+  node: TfNode,
+  channels: number,
+): number[] {
   const padding = attrString(node, 'padding') ?? 'VALID';
   const dim = (size: number, i: 0 | 1) => {
     if (size < 0) return -1;

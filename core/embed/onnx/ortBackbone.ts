@@ -120,7 +120,8 @@ export async function loadOrtBackbone(options: OrtBackboneOptions = {}): Promise
       if (provider !== 'cpu') {
         if (ours === 0) throw new Error(`ONNX Runtime ran none of the graph's nodes on ${PROVIDER_NAME[provider]}`);
         const cos = minCosine(features, await reference(), 2);
-        if (cos < SAME_FEATURES_COSINE) throw new Error(`its features differ from the CPU's (cosine ${cos.toFixed(6)} < ${SAME_FEATURES_COSINE})`);
+        if (cos < SAME_FEATURES_COSINE)
+          throw new Error(`its features differ from the CPU's (cosine ${cos.toFixed(6)} < ${SAME_FEATURES_COSINE})`);
       }
       const total = Object.values(placement).reduce((a, b) => a + b, 0);
       const kept = session;
@@ -201,7 +202,8 @@ export function probeImages(size: number): Float32Array {
   for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++)
       for (let c = 0; c < 3; c++) {
-        const v = 0.5 + 0.35 * Math.sin(x * 0.07 * (c + 1) + y * 0.05) * Math.cos(y * 0.031 * (c + 2)) + ((x >> 4) + (y >> 4)) % 2 * 0.15 - 0.075;
+        const v =
+          0.5 + 0.35 * Math.sin(x * 0.07 * (c + 1) + y * 0.05) * Math.cos(y * 0.031 * (c + 2)) + (((x >> 4) + (y >> 4)) % 2) * 0.15 - 0.075;
         out[(y * size + x) * 3 + c] = v;
         out[plane + (y * size + (size - 1 - x)) * 3 + c] = v;
       }
@@ -212,8 +214,9 @@ function ortReason(err: unknown): string {
   const e = err as { code?: string; message?: string };
   if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') return 'not installed';
   const msg = e?.message ?? String(err);
-  if (/Failed to load shared library|cannot open shared object/i.test(msg)) return `its provider library is not installed or does not load (${msg.split('\n')[0]!.slice(0, 160)})`;
-  if (/backend not found/i.test(msg)) return 'not in this platform\'s ONNX Runtime build';
+  if (/Failed to load shared library|cannot open shared object/i.test(msg))
+    return `its provider library is not installed or does not load (${msg.split('\n')[0]!.slice(0, 160)})`;
+  if (/backend not found/i.test(msg)) return "not in this platform's ONNX Runtime build";
   return msg.split('\n')[0]!.slice(0, 200);
 }
 
@@ -257,7 +260,8 @@ export async function nodeRuntime(io: OrtIo = BACKBONE_IO): Promise<OrtRuntime> 
           // Idle intra-op threads sleep instead of spinning: the decode thread shares the cores.
           extra: { session: { intra_op: { allow_spinning: '0' } } },
         };
-        session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+        session =
+          typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       } catch (err) {
         rmSync(profileDir, { recursive: true, force: true });
         throw err;

@@ -59,7 +59,8 @@ export function decodeWeights(specs: readonly WeightSpec[], data: ArrayBuffer): 
     const width = BYTES[stored];
     if (width === undefined) throw new Error(`weight ${spec.name}: unsupported storage type ${stored}`);
     const bytes = size * width;
-    if (offset + bytes > data.byteLength) throw new Error(`weight ${spec.name}: the weight data ends at byte ${data.byteLength}, ${offset + bytes} needed`);
+    if (offset + bytes > data.byteLength)
+      throw new Error(`weight ${spec.name}: the weight data ends at byte ${data.byteLength}, ${offset + bytes} needed`);
     const raw = data.slice(offset, offset + bytes);
     offset += bytes;
     if (spec.dtype !== 'float32' && spec.dtype !== 'int32') throw new Error(`weight ${spec.name}: unsupported dtype ${spec.dtype}`);
@@ -67,7 +68,8 @@ export function decodeWeights(specs: readonly WeightSpec[], data: ArrayBuffer): 
     if (!q) values = spec.dtype === 'float32' ? new Float32Array(raw) : new Int32Array(raw);
     else if (q.dtype === 'float16') values = float16ToFloat32(new Uint16Array(raw));
     else {
-      if (q.min === undefined || q.scale === undefined) throw new Error(`weight ${spec.name}: ${q.dtype} quantization without min and scale`);
+      if (q.min === undefined || q.scale === undefined)
+        throw new Error(`weight ${spec.name}: ${q.dtype} quantization without min and scale`);
       const ints = q.dtype === 'uint8' ? new Uint8Array(raw) : new Uint16Array(raw);
       const f = new Float32Array(size);
       for (let k = 0; k < size; k++) f[k] = ints[k]! * q.scale + q.min;
@@ -129,9 +131,11 @@ export function placeholderShape(node: TfNode): number[] | undefined {
 
 /** A node input's producer: 'name', 'name:0' -> 'name'; control inputs ('^name') are dropped. */
 export function dataInputs(node: TfNode): string[] {
-  return (node.input ?? []).filter((i) => !i.startsWith('^')).map((i) => {
-    const m = /^(.*):(\d+)$/.exec(i);
-    if (m && m[2] !== '0') throw new Error(`node ${node.name}: input ${i} is a second output, which this converter does not handle`);
-    return m ? m[1]! : i;
-  });
+  return (node.input ?? [])
+    .filter((i) => !i.startsWith('^'))
+    .map((i) => {
+      const m = /^(.*):(\d+)$/.exec(i);
+      if (m && m[2] !== '0') throw new Error(`node ${node.name}: input ${i} is a second output, which this converter does not handle`);
+      return m ? m[1]! : i;
+    });
 }

@@ -36,7 +36,21 @@ import type { ExportFormat, ExportMode, ExportRecord } from './types.js';
 export { safeFolderName };
 
 /** Columns in file order: path and group first, as readers of the format expect them. */
-const COLUMNS = ['path', 'group_id', 'group_name', 'confidence', 'image_id', 'user_confirmed', 'suggested_group_id', 'suggested_group_name', 'library', 'relative_path', 'content_hash', 'taken_at', 'duplicate_of'] as const;
+const COLUMNS = [
+  'path',
+  'group_id',
+  'group_name',
+  'confidence',
+  'image_id',
+  'user_confirmed',
+  'suggested_group_id',
+  'suggested_group_name',
+  'library',
+  'relative_path',
+  'content_hash',
+  'taken_at',
+  'duplicate_of',
+] as const;
 type Row = Record<(typeof COLUMNS)[number], string | number | boolean | null>;
 
 function row(r: ExportRecord): Row {
@@ -71,7 +85,15 @@ export function toJson(records: readonly ExportRecord[]): string {
 }
 
 /** Columns holding text (names, paths): a spreadsheet may read them as formulas. */
-const TEXT_COLUMNS: ReadonlySet<string> = new Set(['path', 'group_name', 'suggested_group_name', 'library', 'relative_path', 'content_hash', 'taken_at']);
+const TEXT_COLUMNS: ReadonlySet<string> = new Set([
+  'path',
+  'group_name',
+  'suggested_group_name',
+  'library',
+  'relative_path',
+  'content_hash',
+  'taken_at',
+]);
 
 /**
  * A text cell starting with = + - @ tab or carriage return is a formula to Excel and LibreOffice
@@ -116,7 +138,12 @@ async function freeName(dir: string, file: string, taken: Set<string>): Promise<
  * there": exporting twice must not double every file. Only a different file under the name
  * moves the original on to the next number.
  */
-async function slotFor(dir: string, original: string, originalStat: Stats, taken: Set<string>): Promise<{ name: string; alreadyThere: boolean }> {
+async function slotFor(
+  dir: string,
+  original: string,
+  originalStat: Stats,
+  taken: Set<string>,
+): Promise<{ name: string; alreadyThere: boolean }> {
   const file = path.basename(original);
   for (let i = 1; ; i++) {
     const candidate = numbered(file, i);
@@ -184,7 +211,12 @@ export async function exportRecords(records: readonly ExportRecord[], options: E
 
 /** The plan with at most `limit` entries in each list (the counts say how many there are). */
 export function listedAtMost(plan: ExportPlan, limit: number): ExportPlan {
-  return { ...plan, conflicts: plan.conflicts.slice(0, limit), failed: plan.failed.slice(0, limit), removedFiles: plan.removedFiles.slice(0, limit) };
+  return {
+    ...plan,
+    conflicts: plan.conflicts.slice(0, limit),
+    failed: plan.failed.slice(0, limit),
+    removedFiles: plan.removedFiles.slice(0, limit),
+  };
 }
 
 /** A group's result before anything was placed: its images to write, none yet counted. */
@@ -193,7 +225,13 @@ function groupResult(g: GroupCount, target: string, newFiles: number): ExportGro
 }
 
 /** CSV or JSON: one file, never overwriting one. */
-async function exportFile(records: readonly ExportRecord[], groups: GroupCount[], format: 'csv' | 'json', out: string, plan: ExportPlan): Promise<void> {
+async function exportFile(
+  records: readonly ExportRecord[],
+  groups: GroupCount[],
+  format: 'csv' | 'json',
+  out: string,
+  plan: ExportPlan,
+): Promise<void> {
   // A folder given as the output: the file goes into it under a fixed name (beside it, it would
   // be "folder (2)", with no extension).
   const intoFolder = (await fsp.stat(out).catch(() => null))?.isDirectory() ?? false;
@@ -204,7 +242,8 @@ async function exportFile(records: readonly ExportRecord[], groups: GroupCount[]
   const name = await freeName(dir, wanted, new Set());
   const target = path.join(dir, name);
   plan.groups = groups.map((g) => groupResult(g, target, g.count));
-  if (intoFolder) plan.notes.push(`${out} is a folder: the ${format.toUpperCase()} file ${plan.dryRun ? 'goes' : 'went'} into it, as ${name}`);
+  if (intoFolder)
+    plan.notes.push(`${out} is a folder: the ${format.toUpperCase()} file ${plan.dryRun ? 'goes' : 'went'} into it, as ${name}`);
   if (name !== wanted) plan.conflicts.push({ imageId: 0, target: path.join(dir, wanted), renamedTo: target });
   if (plan.dryRun) return;
   await fsp.mkdir(dir, { recursive: true });
@@ -217,7 +256,9 @@ async function exportFile(records: readonly ExportRecord[], groups: GroupCount[]
     if (!full) throw err;
     const mb = Math.max(0.1, Math.ceil(Buffer.byteLength(text) / 100_000) / 10).toFixed(1);
     const what = full === 'the destination disk is full' ? `the disk is full (${mb} MB needed)` : full;
-    throw new ExportDestinationError(`cannot write ${target}: ${what}. Nothing was written; ${full === 'the destination disk is full' ? 'free some space and export again' : 'choose another place'}`);
+    throw new ExportDestinationError(
+      `cannot write ${target}: ${what}. Nothing was written; ${full === 'the destination disk is full' ? 'free some space and export again' : 'choose another place'}`,
+    );
   }
   plan.written = records.length;
 }
@@ -258,7 +299,9 @@ async function checkFolderDestination(out: string, libraryRoots: readonly string
     const where = path.resolve(out) === path.resolve(library) ? `${out} is a library folder` : `${out} is inside library ${library}`;
     throw new ExportDestinationError(`${where} and already holds files: choose a new or empty folder (or one outside your libraries)`);
   }
-  plan.notes.push(`${out} is inside library ${library}: a marker file (${EXPORT_MARKER}) keeps the export out of its scans, so its images are not counted twice`);
+  plan.notes.push(
+    `${out} is inside library ${library}: a marker file (${EXPORT_MARKER}) keeps the export out of its scans, so its images are not counted twice`,
+  );
 }
 
 const FOLDER_ORDER = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
@@ -279,7 +322,9 @@ interface GroupFolder {
 async function assignFolders(out: string, byGroup: Map<string, GroupCount>, plan: ExportPlan): Promise<Map<string, GroupFolder>> {
   const folders = new Map<string, GroupFolder>();
   const used = new Set<string>([EXPORT_MARKER.toLowerCase()]);
-  const ordered = [...byGroup].sort(([, a], [, b]) => Number(a.groupId === null) - Number(b.groupId === null) || FOLDER_ORDER.compare(a.name, b.name));
+  const ordered = [...byGroup].sort(
+    ([, a], [, b]) => Number(a.groupId === null) - Number(b.groupId === null) || FOLDER_ORDER.compare(a.name, b.name),
+  );
   for (const [key, g] of ordered) {
     const base = safeFolderName(g.name);
     let name = base;
@@ -302,7 +347,9 @@ async function groupFolderTaken(dir: string): Promise<boolean> {
   const st = await fsp.lstat(dir).catch(() => null);
   if (st?.isSymbolicLink()) {
     const target = await fsp.readlink(dir).catch(() => '?');
-    throw new ExportDestinationError(`${dir} is a link (to ${target}), not a folder: an export writes only into folders of its own, never through a link. Remove the link, or export to another folder`);
+    throw new ExportDestinationError(
+      `${dir} is a link (to ${target}), not a folder: an export writes only into folders of its own, never through a link. Remove the link, or export to another folder`,
+    );
   }
   return st !== null && !st.isDirectory();
 }
@@ -321,7 +368,12 @@ async function ensureGroupFolder(dir: string): Promise<void> {
   const st = await fsp.lstat(dir).catch((err: unknown) => {
     throw new DestinationProblem(dir, err);
   });
-  if (!st.isDirectory()) throw new DestinationProblem(dir, null, `${dir} is not a folder any more (a ${st.isSymbolicLink() ? 'link' : 'file'} was put there during the export): nothing was written through it`);
+  if (!st.isDirectory())
+    throw new DestinationProblem(
+      dir,
+      null,
+      `${dir} is not a folder any more (a ${st.isSymbolicLink() ? 'link' : 'file'} was put there during the export): nothing was written through it`,
+    );
 }
 
 /** A failure of the destination, not of the original: the reason names the destination. */
@@ -358,7 +410,9 @@ interface FolderRun {
 }
 
 /** Where one record went: nowhere (why), or a name in its folder, already there or written (in a dry run: to be). */
-type Placement = { kind: 'failed'; reason: string } | { kind: 'there' | 'written'; name: string; stat: Stats; conflict: ExportPlan['conflicts'][number] | null };
+type Placement =
+  | { kind: 'failed'; reason: string }
+  | { kind: 'there' | 'written'; name: string; stat: Stats; conflict: ExportPlan['conflicts'][number] | null };
 
 async function placeRecord(r: ExportRecord, dir: string, run: FolderRun): Promise<Placement> {
   const source = await readableSource(r.absPath);
@@ -366,7 +420,10 @@ async function placeRecord(r: ExportRecord, dir: string, run: FolderRun): Promis
   const slot = await slotFor(dir, r.absPath, source.stat, run.taken);
   if (slot.alreadyThere) return { kind: 'there', name: slot.name, stat: source.stat, conflict: null };
   const target = path.join(dir, slot.name);
-  const conflict = slot.name === path.basename(r.absPath) ? null : { imageId: r.imageId, target: path.join(dir, path.basename(r.absPath)), renamedTo: target };
+  const conflict =
+    slot.name === path.basename(r.absPath)
+      ? null
+      : { imageId: r.imageId, target: path.join(dir, path.basename(r.absPath)), renamedTo: target };
   const written: Placement = { kind: 'written', name: slot.name, stat: source.stat, conflict };
   const otherDisk = run.mode === 'hardlink' && source.stat.dev !== run.destDev;
   if (run.plan.dryRun) {
@@ -429,7 +486,12 @@ async function countPlacement(r: ExportRecord, g: GroupFolder, p: Placement, run
  * export from this database placed here and this one does not are removed (see
  * manifest.ts), and the marker becomes this export's manifest.
  */
-async function exportFolders(records: readonly ExportRecord[], byGroup: Map<string, GroupCount>, options: ExportOptions, plan: ExportPlan): Promise<void> {
+async function exportFolders(
+  records: readonly ExportRecord[],
+  byGroup: Map<string, GroupCount>,
+  options: ExportOptions,
+  plan: ExportPlan,
+): Promise<void> {
   const { out } = options;
   const mode = options.mode ?? 'copy';
   await checkFolderDestination(out, options.libraryRoots ?? [], plan);
@@ -442,7 +504,20 @@ async function exportFolders(records: readonly ExportRecord[], byGroup: Map<stri
     await fsp.mkdir(out, { recursive: true });
     await writeMarker(out, options.database);
   }
-  const run: FolderRun = { out, mode, destDev, plan, total: records.length, taken: new Set(), placed: new PlacedPaths(), unplaced: new Set(), files: [], copiedOtherDisk: 0, copiedNotAllowed: 0, placedRecords: [] };
+  const run: FolderRun = {
+    out,
+    mode,
+    destDev,
+    plan,
+    total: records.length,
+    taken: new Set(),
+    placed: new PlacedPaths(),
+    unplaced: new Set(),
+    files: [],
+    copiedOtherDisk: 0,
+    copiedNotAllowed: 0,
+    placedRecords: [],
+  };
   for (const r of records) {
     const g = folders.get(String(r.groupId))!;
     await countPlacement(r, g, await placeRecord(r, path.join(out, g.folder), run), run);
@@ -476,7 +551,16 @@ async function writeHfMetadata(run: FolderRun): Promise<void> {
   }
   const lines = [header];
   for (const { record: r, rel } of run.placedRecords) {
-    const values = [rel, r.groupName, r.groupId, r.imageId, r.confidence === null ? null : r.confidence.toFixed(4), r.userConfirmed, r.takenAt ?? null, r.duplicateOf ?? null];
+    const values = [
+      rel,
+      r.groupName,
+      r.groupId,
+      r.imageId,
+      r.confidence === null ? null : r.confidence.toFixed(4),
+      r.userConfirmed,
+      r.takenAt ?? null,
+      r.duplicateOf ?? null,
+    ];
     lines.push(values.map((v, i) => csvCell(v, i <= 1 || i === 6 ? 'path' : 'n')).join(','));
   }
   await fsp.writeFile(target, lines.join('\n') + '\n');
@@ -527,7 +611,13 @@ function fewOf(items: readonly string[], few = 5): string {
 }
 
 /** What became of the earlier export's files that were not removed, and of their folders (paths in full: the user looks for them). */
-function staleNotes(out: string, stale: StaleFiles, kept: ReadonlyArray<{ entry: ManifestFile; reason: string }>, emptied: readonly string[], dryRun: boolean): string[] {
+function staleNotes(
+  out: string,
+  stale: StaleFiles,
+  kept: ReadonlyArray<{ entry: ManifestFile; reason: string }>,
+  emptied: readonly string[],
+  dryRun: boolean,
+): string[] {
   const notes: string[] = [];
   const paths = (entries: readonly ManifestFile[]) => entries.map((e) => manifestFileAt(out, e));
   const changed = stale.changed.length;
@@ -542,14 +632,25 @@ function staleNotes(out: string, stale: StaleFiles, kept: ReadonlyArray<{ entry:
       `${files(carried)} of an earlier export ${either(carried, 'is', 'are')} kept where ${either(carried, 'it was', 'they were')}: ${either(carried, 'its original', 'their originals')} cannot be read now (see the files not exported): ${fewOf(paths(stale.carried))}`,
     );
   }
-  if (kept.length) notes.push(`${files(kept.length)} no longer in these groups could not be removed: ${fewOf(kept.map((k) => `${manifestFileAt(out, k.entry)} (${k.reason})`))}`);
+  if (kept.length)
+    notes.push(
+      `${files(kept.length)} no longer in these groups could not be removed: ${fewOf(kept.map((k) => `${manifestFileAt(out, k.entry)} (${k.reason})`))}`,
+    );
   const n = emptied.length;
-  if (n) notes.push(`${either(n, '1 group folder', `${fmtCount(n)} group folders`)} left empty ${dryRun ? 'would be' : either(n, 'was', 'were')} removed: ${fewOf(emptied.map((f) => path.join(out, f)))}`);
+  if (n)
+    notes.push(
+      `${either(n, '1 group folder', `${fmtCount(n)} group folders`)} left empty ${dryRun ? 'would be' : either(n, 'was', 'were')} removed: ${fewOf(emptied.map((f) => path.join(out, f)))}`,
+    );
   return notes;
 }
 
 /** Replaces the marker with this export's manifest; a failure is a note, not a failed export (the files are placed). */
-async function saveManifest(run: FolderRun, folders: Map<string, GroupFolder>, listAgain: readonly ManifestFile[], database: string | undefined): Promise<void> {
+async function saveManifest(
+  run: FolderRun,
+  folders: Map<string, GroupFolder>,
+  listAgain: readonly ManifestFile[],
+  database: string | undefined,
+): Promise<void> {
   const manifest: ExportManifest = {
     app: 'constellate',
     manifest: MANIFEST_VERSION,
@@ -561,7 +662,9 @@ async function saveManifest(run: FolderRun, folders: Map<string, GroupFolder>, l
   try {
     await writeManifest(run.out, manifest);
   } catch (err) {
-    run.plan.notes.push(`the list of exported files could not be saved in ${EXPORT_MARKER} (${describeError(err)}): the next export into ${run.out} will not recognise these files as its own`);
+    run.plan.notes.push(
+      `the list of exported files could not be saved in ${EXPORT_MARKER} (${describeError(err)}): the next export into ${run.out} will not recognise these files as its own`,
+    );
   }
 }
 
@@ -570,10 +673,14 @@ function copiedNotes(run: FolderRun): string[] {
   const copied = (count: number) => `${files(count)} ${plan.dryRun ? 'would be' : either(count, 'was', 'were')} copied, not hard-linked`;
   const notes: string[] = [];
   if (run.copiedOtherDisk > 0) {
-    notes.push(`${copied(run.copiedOtherDisk)}: hard links cannot cross disks, and ${out} is on another disk than ${either(run.copiedOtherDisk, 'its original', 'their originals')}`);
+    notes.push(
+      `${copied(run.copiedOtherDisk)}: hard links cannot cross disks, and ${out} is on another disk than ${either(run.copiedOtherDisk, 'its original', 'their originals')}`,
+    );
   }
   if (run.copiedNotAllowed > 0) {
-    notes.push(`${copied(run.copiedNotAllowed)}: the system refused the links (a drive without hard links, such as FAT or exFAT, or a network share, or files you do not own)`);
+    notes.push(
+      `${copied(run.copiedNotAllowed)}: the system refused the links (a drive without hard links, such as FAT or exFAT, or a network share, or files you do not own)`,
+    );
   }
   return notes;
 }

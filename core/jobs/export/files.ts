@@ -96,7 +96,7 @@ async function sameBytes(a: string, b: string, size: number): Promise<boolean> {
     try {
       const ba = Buffer.allocUnsafe(Math.min(CHUNK, size));
       const bb = Buffer.allocUnsafe(Math.min(CHUNK, size));
-      for (let pos = 0; pos < size; ) {
+      for (let pos = 0; pos < size;) {
         const n = Math.min(CHUNK, size - pos);
         const [ra, rb] = await Promise.all([readFully(fa, ba, n, pos), readFully(fb, bb, n, pos)]);
         if (ra !== n || rb !== n || !ba.subarray(0, n).equals(bb.subarray(0, n))) return false;
@@ -155,7 +155,12 @@ function linkRefusal(err: unknown): LinkRefused | null {
  * user asked for the files in their folders, saving space if possible: a copy where no link can
  * be made is that, and the result says so. Never overwrites: the target must not exist.
  */
-export async function placeFile(mode: ExportMode, original: string, originalStat: Stats, target: string): Promise<{ how: ExportMode; linkRefused?: LinkRefused }> {
+export async function placeFile(
+  mode: ExportMode,
+  original: string,
+  originalStat: Stats,
+  target: string,
+): Promise<{ how: ExportMode; linkRefused?: LinkRefused }> {
   if (mode === 'symlink') {
     await fsp.symlink(original, target);
     return { how: 'symlink' };
@@ -201,7 +206,13 @@ export async function writeNewFile(target: string, data: string): Promise<void> 
       await fsp.link(tmp, target);
     } catch (err) {
       if (!linkRefusal(err)) throw err;
-      if (await fsp.lstat(target).then(() => true, () => false)) throw Object.assign(new Error(`EEXIST: ${target} exists`), { code: 'EEXIST' });
+      if (
+        await fsp.lstat(target).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw Object.assign(new Error(`EEXIST: ${target} exists`), { code: 'EEXIST' });
       await fsp.rename(tmp, target);
     }
   } finally {

@@ -37,7 +37,13 @@ function isSafeName(s: string): boolean {
 
 const manifestPath = z.string().refine(isSafeManifestPath);
 const fileSchema = z.union([
-  z.object({ path: manifestPath, imageId: z.number().int(), how: z.enum(['copy', 'hardlink']), size: z.number().int().min(0), mtimeMs: z.number() }),
+  z.object({
+    path: manifestPath,
+    imageId: z.number().int(),
+    how: z.enum(['copy', 'hardlink']),
+    size: z.number().int().min(0),
+    mtimeMs: z.number(),
+  }),
   z.object({ path: manifestPath, imageId: z.number().int(), how: z.literal('symlink'), target: z.string().min(1) }),
 ]);
 const manifestSchema = z.object({
@@ -186,7 +192,12 @@ export interface StaleFiles {
   carried: ManifestFile[];
 }
 
-export async function staleFiles(out: string, manifest: ExportManifest, placed: PlacedPaths, unreadable: ReadonlySet<number>): Promise<StaleFiles> {
+export async function staleFiles(
+  out: string,
+  manifest: ExportManifest,
+  placed: PlacedPaths,
+  unreadable: ReadonlySet<number>,
+): Promise<StaleFiles> {
   const result: StaleFiles = { removable: [], changed: [], carried: [] };
   const seen = new Set<string>();
   for (const entry of manifest.files) {
@@ -200,7 +211,10 @@ export async function staleFiles(out: string, manifest: ExportManifest, placed: 
 }
 
 /** Unlinks each file (a link itself, never what it points to); those that fail stay, with why. */
-export async function removeFiles(out: string, files: readonly ManifestFile[]): Promise<{ removed: ManifestFile[]; kept: Array<{ entry: ManifestFile; reason: string }> }> {
+export async function removeFiles(
+  out: string,
+  files: readonly ManifestFile[],
+): Promise<{ removed: ManifestFile[]; kept: Array<{ entry: ManifestFile; reason: string }> }> {
   const removed: ManifestFile[] = [];
   const kept: Array<{ entry: ManifestFile; reason: string }> = [];
   for (const entry of files) {
@@ -219,7 +233,12 @@ export async function removeFiles(out: string, files: readonly ManifestFile[]): 
  * them and every entry removed). rmdir only, never recursive: a folder holding anything else
  * stays.
  */
-export async function removeEmptyFolders(out: string, removed: readonly ManifestFile[], placed: PlacedPaths, dryRun: boolean): Promise<string[]> {
+export async function removeEmptyFolders(
+  out: string,
+  removed: readonly ManifestFile[],
+  placed: PlacedPaths,
+  dryRun: boolean,
+): Promise<string[]> {
   const byFolder = new Map<string, Set<string>>();
   for (const f of removed) {
     const [folder, name] = f.path.split('/') as [string, string];
@@ -231,7 +250,12 @@ export async function removeEmptyFolders(out: string, removed: readonly Manifest
     if (dryRun) {
       const left = await fsp.readdir(dir).catch(() => null);
       if (left && !placed.inFolder(folder) && left.every((n) => names.has(n))) emptied.push(folder);
-    } else if (await fsp.rmdir(dir).then(() => true, () => false)) {
+    } else if (
+      await fsp.rmdir(dir).then(
+        () => true,
+        () => false,
+      )
+    ) {
       emptied.push(folder);
     }
   }

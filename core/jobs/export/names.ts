@@ -85,7 +85,10 @@ const folderFits = (name: string) => Array.from(name).length <= MAX_FOLDER_CHARS
 
 /** A group's folder name that is valid on Windows, macOS and Linux, at most 120 characters and 255 bytes. */
 export function safeFolderName(name: string): string {
-  let s = name.normalize('NFC').replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').trim();
+  let s = name
+    .normalize('NFC')
+    .replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_')
+    .trim();
   // Windows reserves these names with any extension too ("NUL.txt", "con.tar.gz"): the
   // underscore goes after the reserved word, where it breaks the match. Before the cut, which
   // keeps the start of the name, so the fixed name stays within the limits.

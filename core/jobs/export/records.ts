@@ -11,7 +11,10 @@ type ExportRow = ReturnType<BrowseRepository['exportRows']>[number];
  * The records, less what `filters` leave out. `keeperOf`: each duplicate copy's keeper (the
  * caller's duplicate index; core/store/duplicates.ts), for `duplicate_of` and skipDuplicates.
  */
-export function exportRecordsFromStore(store: Store, options: { keeperOf?: ReadonlyMap<number, number>; filters?: ExportFilters } = {}): ExportRecord[] {
+export function exportRecordsFromStore(
+  store: Store,
+  options: { keeperOf?: ReadonlyMap<number, number>; filters?: ExportFilters } = {},
+): ExportRecord[] {
   const runId = store.runs.activeRunId();
   if (runId === null) return [];
   const threshold = getUnsortedThreshold(store.db);

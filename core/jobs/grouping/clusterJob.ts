@@ -55,7 +55,7 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   const { store, signal } = options;
   const progress = new ProgressTracker((t) => options.onProgress?.(t.snapshot(), t.phase));
   if (options.views !== undefined) setViewsPerImage(store.db, options.views);
-  const indexBackend = options.index ?? true ? await indexFirst(options, progress) : null;
+  const indexBackend = (options.index ?? true) ? await indexFirst(options, progress) : null;
   throwIfAborted(signal);
 
   // ---- which images, in which order, and the user's pins (the embeddings stay in the database:
@@ -91,10 +91,21 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
 
   // ---- nothing new since the current grouping: it stands (training again would only move
   // images the user has seen placed) ----
-  if (options.index !== false && !options.refreshMap && unchanged(store, activeRun, imageIds, { modelId, k: options.k ?? null, seed: options.seed ?? 0, views: views !== null })) {
+  if (
+    options.index !== false &&
+    !options.refreshMap &&
+    unchanged(store, activeRun, imageIds, { modelId, k: options.k ?? null, seed: options.seed ?? 0, views: views !== null })
+  ) {
     summary.secondsByPhase = progress.secondsByPhase();
     const run = store.runs.get(activeRun!)!;
-    return { ...summary, runId: run.id, k: run.k ?? 0, kChosenBy: run.params.kChosenBy === 'user' ? 'user' : 'auto', unchanged: true, ...groupsNow(store) };
+    return {
+      ...summary,
+      runId: run.id,
+      k: run.k ?? 0,
+      kChosenBy: run.params.kChosenBy === 'user' ? 'user' : 'auto',
+      unchanged: true,
+      ...groupsNow(store),
+    };
   }
 
   // ---- train (worker thread) ----
@@ -122,7 +133,16 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     model: modelId,
     k: result.k,
     backend: summary.backend.choice,
-    params: { seed: request.seed, k: result.k, kChosenBy: result.kChosenBy, pins: pins.length, views: result.views, viewsAvailable: views !== null, reused: result.reused, device: summary.backend.device },
+    params: {
+      seed: request.seed,
+      k: result.k,
+      kChosenBy: result.kChosenBy,
+      pins: pins.length,
+      views: result.views,
+      viewsAvailable: views !== null,
+      reused: result.reused,
+      device: summary.backend.device,
+    },
   });
   try {
     writeRunResults(store, run.id, ids, result, progress);
@@ -150,7 +170,15 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
 
 /** Indexes the libraries; the embedding backend it used, or null when there was nothing to embed. */
 async function indexFirst(options: ClusterJobOptions, progress: ProgressTracker): Promise<BackendInfo | null> {
-  const indexed = await indexLibraries({ db: options.store.db, libraryIds: options.libraryIds, workers: options.workers, signal: options.signal, progress, views: options.views, model: options.model ?? null });
+  const indexed = await indexLibraries({
+    db: options.store.db,
+    libraryIds: options.libraryIds,
+    workers: options.workers,
+    signal: options.signal,
+    progress,
+    views: options.views,
+    model: options.model ?? null,
+  });
   return indexed.pool?.backend ? { choice: indexed.pool.backend.choice, device: indexed.pool.backend.device } : null;
 }
 
@@ -169,7 +197,10 @@ function groupsNow(store: Store): Pick<RunSummary, 'groups' | 'unsorted'> {
  */
 function writeRunResults(store: Store, runId: number, ids: readonly number[], result: TrainResult, progress: ProgressTracker): void {
   const used = [...new Set(result.labels)].sort((a, b) => a - b);
-  const groupIds = store.groups.createRunGroups(runId, used.map((c, i) => ({ clusterIndex: c, name: `Group ${i + 1}` })));
+  const groupIds = store.groups.createRunGroups(
+    runId,
+    used.map((c, i) => ({ clusterIndex: c, name: `Group ${i + 1}` })),
+  );
   const groupOf = new Map(used.map((c, i) => [c, groupIds[i]!]));
   const BATCH = 5000;
   for (let s = 0; s < ids.length; s += BATCH) {
@@ -202,7 +233,12 @@ export function orderedImageIds(store: Store, modelId: string = BACKBONE.id): Ui
  * Whether the current grouping was made of exactly these images (same order), asked the same
  * way (model, K, seed, views): then a `cluster` run has nothing to do.
  */
-function unchanged(store: Store, runId: number | null, ids: Uint32Array, asked: { modelId: string; k: number | null; seed: number; views: boolean }): boolean {
+function unchanged(
+  store: Store,
+  runId: number | null,
+  ids: Uint32Array,
+  asked: { modelId: string; k: number | null; seed: number; views: boolean },
+): boolean {
   if (runId === null) return false;
   const run = store.runs.get(runId);
   if (!run || run.status !== 'done' || (run.model ?? BACKBONE.id) !== asked.modelId) return false;
@@ -262,4 +298,3 @@ export function skippedByCode(store: Store): Record<string, number> {
   }
   return out;
 }
-

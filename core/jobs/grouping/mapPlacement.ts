@@ -29,7 +29,8 @@ export function placeOnMap(input: MapPlacementInput): Map<number, [number, numbe
   if (n === 0) return out;
   // Mapped images by group (null: all of them), and the map's extent for the jitter.
   const byGroup = new Map<number | null, number[]>();
-  let minX = Infinity, maxX = -Infinity;
+  let minX = Infinity,
+    maxX = -Infinity;
   for (let i = 0; i < n; i++) {
     const g = groupOf.get(mapIds[i]!) ?? null;
     (byGroup.get(g) ?? byGroup.set(g, []).get(g)!).push(i);
@@ -46,7 +47,8 @@ export function placeOnMap(input: MapPlacementInput): Map<number, [number, numbe
     const row = rowOf.get(id);
     if (exact && row !== undefined) {
       const q = unit.subarray(row * dim, (row + 1) * dim);
-      let best = -1, bestS = -Infinity;
+      let best = -1,
+        bestS = -Infinity;
       for (const i of candidates) {
         const r = rowOf.get(mapIds[i]!);
         if (r === undefined) continue;

@@ -107,7 +107,12 @@ async function index(l: Loaded): Promise<Index> {
     z.set(applyPreprocess(pre, batch.vectors, batch.count), i * pre.dOut);
     i += batch.count;
   }
-  const index: Index = { ids: out.subarray(0, i), rowOf: new Map(Array.from(out.subarray(0, i), (id, r) => [id, r])), z: z.subarray(0, i * pre.dOut), dim: pre.dOut };
+  const index: Index = {
+    ids: out.subarray(0, i),
+    rowOf: new Map(Array.from(out.subarray(0, i), (id, r) => [id, r])),
+    z: z.subarray(0, i * pre.dOut),
+    dim: pre.dOut,
+  };
   // rows must be unit length for cosine (a head without renormalisation leaves them not)
   if (!pre.options.renormalize) normalizeRows(index.z, index.dim);
   l.index = index;
@@ -150,7 +155,13 @@ function centroids(l: Loaded, ix: Index, version: string): Centroids {
 }
 
 /** Every group for one image, most likely first (none when the image has no features). */
-function rank(ix: Index, c: Centroids, imageId: number, limit: number, temperature: number): Array<{ groupId: number; probability: number }> {
+function rank(
+  ix: Index,
+  c: Centroids,
+  imageId: number,
+  limit: number,
+  temperature: number,
+): Array<{ groupId: number; probability: number }> {
   const row = ix.rowOf.get(imageId);
   if (row === undefined || c.groups.length === 0) return [];
   const d = ix.dim;
@@ -190,7 +201,8 @@ async function answer(req: ModelRequest): Promise<ModelAnswer> {
     case 'predict': {
       if (!l) throw new Error(`run ${req.runId} has no model`);
       const e = embeddingsOf(l.modelId, req.imageIds);
-      if (e.ids.length === 0 || e.d !== l.head.preprocessor.dIn) return { type: 'predict', imageIds: [], labels: new Int32Array(0), confidence: new Float32Array(0) };
+      if (e.ids.length === 0 || e.d !== l.head.preprocessor.dIn)
+        return { type: 'predict', imageIds: [], labels: new Int32Array(0), confidence: new Float32Array(0) };
       const p = headPredict(l.head, e.x, e.ids.length);
       return { type: 'predict', imageIds: e.ids, labels: p.labels, confidence: p.confidence };
     }
@@ -221,7 +233,15 @@ async function answer(req: ModelRequest): Promise<ModelAnswer> {
       const ix = await index(l);
       const groupOf = new Map<number, number | null>();
       for (const a of store.groups.listAssignments(req.runId)) groupOf.set(a.imageId, a.groupId);
-      const at = placeOnMap({ mapIds: l.artifacts.imageIds, mapXy: map, unit: ix.z, dim: ix.dim, rowOf: ix.rowOf, newIds: req.imageIds, groupOf });
+      const at = placeOnMap({
+        mapIds: l.artifacts.imageIds,
+        mapXy: map,
+        unit: ix.z,
+        dim: ix.dim,
+        rowOf: ix.rowOf,
+        newIds: req.imageIds,
+        groupOf,
+      });
       return { type: 'placeOnMap', points: [...at].map(([id, [x, y]]) => [id, x, y]) };
     }
   }

@@ -35,7 +35,7 @@ export async function placeUngroupedImages(store: Store, model?: ActiveModel): P
   const runId = store.runs.activeRunId();
   if (runId === null || !store.runs.hasModel(runId)) return null;
   const ids: number[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const batch = store.groups.imagesWithoutAssignment(runId, { afterImageId: after, limit: 5000 });
     if (batch.length === 0) break;
     ids.push(...batch);
@@ -57,7 +57,12 @@ export async function placeUngroupedImages(store: Store, model?: ActiveModel): P
   }
 }
 
-function write(store: Store, runId: number, rows: Array<{ imageId: number; groupId: number | null; confidence: number }>, seconds: () => number): PlaceResult {
+function write(
+  store: Store,
+  runId: number,
+  rows: Array<{ imageId: number; groupId: number | null; confidence: number }>,
+  seconds: () => number,
+): PlaceResult {
   store.groups.writeAssignments(runId, rows);
   const threshold = getUnsortedThreshold(store.db);
   return {
@@ -73,12 +78,20 @@ function write(store: Store, runId: number, rows: Array<{ imageId: number; group
  * the head. Its images went with the merge, so the group now holding most of the images the
  * head puts in that cluster is where a new one belongs. Predicts a spread sample of the run.
  */
-async function whereClustersWent(store: Store, model: ActiveModel, runId: number, clusters: ReadonlySet<number>): Promise<Map<number, number>> {
+async function whereClustersWent(
+  store: Store,
+  model: ActiveModel,
+  runId: number,
+  clusters: ReadonlySet<number>,
+): Promise<Map<number, number>> {
   const grouped = store.groups.listAssignments(runId).filter((a) => a.groupId !== null);
   const step = Math.max(1, Math.floor(grouped.length / ORPHAN_SAMPLE));
   const sample = grouped.filter((_, i) => i % step === 0);
   const groupOfImage = new Map(sample.map((a) => [a.imageId, a.groupId!]));
-  const m = await model.predict(runId, sample.map((a) => a.imageId));
+  const m = await model.predict(
+    runId,
+    sample.map((a) => a.imageId),
+  );
   const { labels } = m;
   const votes = new Map<number, Map<number, number>>();
   m.imageIds.forEach((id, i) => {
@@ -119,7 +132,14 @@ export async function placeNewImages(options: PlaceJobOptions): Promise<PlaceSum
   const libraries = options.libraryIds ?? store.libraries.list().map((l) => l.id);
   const missingNow = () => libraries.reduce((n, id) => n + store.images.countsByStatus({ libraryId: id }).missing, 0);
   const missingBefore = missingNow();
-  const indexed = await indexLibraries({ db: store.db, libraryIds: options.libraryIds, workers: options.workers, signal, progress, model: options.model ?? null });
+  const indexed = await indexLibraries({
+    db: store.db,
+    libraryIds: options.libraryIds,
+    workers: options.workers,
+    signal,
+    progress,
+    model: options.model ?? null,
+  });
   throwIfAborted(signal);
   const r = await placeUngroupedImages(store, options.active);
   if (!r) throw new Error('there are no groups yet to place new images in');

@@ -48,7 +48,13 @@ export function previousWork(store: Store, runId: number | null, ids: Uint32Arra
   }
   const same = prev.imageIds.length === ids.length && prev.imageIds.every((id, i) => id === ids[i]);
   if (same) {
-    return { rows: 'same', preprocessor: prev.head.preprocessor, graph: prev.graph, graphFrom: null, map: prev.map ? { xy: prev.map, rows: Int32Array.from(ids, (_, i) => i) } : null };
+    return {
+      rows: 'same',
+      preprocessor: prev.head.preprocessor,
+      graph: prev.graph,
+      graphFrom: null,
+      map: prev.map ? { xy: prev.map, rows: Int32Array.from(ids, (_, i) => i) } : null,
+    };
   }
   if (changedShare(prev.imageIds, ids) > REUSE_UP_TO_CHANGED_SHARE) return NONE;
   const rowOf = new Map(Array.from(prev.imageIds, (id, i) => [id, i]));
@@ -70,7 +76,11 @@ export function previousWork(store: Store, runId: number | null, ids: Uint32Arra
 export function extendMap(prev: { xy: Float32Array; rows: Int32Array }, graph: KnnGraph): Float32Array {
   const n = prev.rows.length;
   const xy = new Float32Array(n * 2);
-  let minX = Infinity, maxX = -Infinity, sx = 0, sy = 0, m = 0;
+  let minX = Infinity,
+    maxX = -Infinity,
+    sx = 0,
+    sy = 0,
+    m = 0;
   for (let i = 0; i < n; i++) {
     const p = prev.rows[i]!;
     if (p < 0) continue;

@@ -40,7 +40,8 @@ export function encodeRunModel(a: RunArtifacts): { format: string; meta: Record<
     bytes += arr.byteLength;
   }
   const data = new Uint8Array(bytes);
-  for (const [name, arr] of Object.entries(arrays)) data.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), layout[name]!.offset);
+  for (const [name, arr] of Object.entries(arrays))
+    data.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), layout[name]!.offset);
   const { pca, ...pre } = a.head.preprocessor;
   const meta = {
     layout,
@@ -68,11 +69,22 @@ export function decodeRunModel(model: { format: string; meta: Record<string, unk
     return (l.type === 'f32' ? new Float32Array(bytes.buffer) : new Uint32Array(bytes.buffer)) as T;
   };
   const pca = meta.preprocessor.pca
-    ? { d: meta.preprocessor.pca.d, r: meta.preprocessor.pca.r, mean: get<Float32Array>('pcaMean')!, components: get<Float32Array>('pcaComponents')!, variances: get<Float32Array>('pcaVariances')! }
+    ? {
+        d: meta.preprocessor.pca.d,
+        r: meta.preprocessor.pca.r,
+        mean: get<Float32Array>('pcaMean')!,
+        components: get<Float32Array>('pcaComponents')!,
+        variances: get<Float32Array>('pcaVariances')!,
+      }
     : null;
   const indices = get<Uint32Array>('graphIndices');
   return {
-    head: { preprocessor: { ...meta.preprocessor, pca }, weights: get<Float32Array>('weights')!, bias: get<Float32Array>('bias')!, shape: meta.shape },
+    head: {
+      preprocessor: { ...meta.preprocessor, pca },
+      weights: get<Float32Array>('weights')!,
+      bias: get<Float32Array>('bias')!,
+      shape: meta.shape,
+    },
     imageIds: get<Uint32Array>('imageIds') ?? new Uint32Array(0),
     map: get<Float32Array>('mapXy'),
     graph:

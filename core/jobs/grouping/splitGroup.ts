@@ -21,12 +21,22 @@ export async function splitGroupImages(store: Store, groupId: number, parts: num
   const ids = Uint32Array.from(members.filter((id) => embedded.has(id)));
   if (ids.length < parts) throw new SplitRefusedError('not enough embedded images in this group to split it');
   const { result } = await trainInWorker(
-    { source: { file: store.db.file, model: modelId, imageIds: ids, views: null }, k: parts, seed: 0, pins: [], start: null, map: false, minK: parts, previousRunId: null },
+    {
+      source: { file: store.db.file, model: modelId, imageIds: ids, views: null },
+      k: parts,
+      seed: 0,
+      pins: [],
+      start: null,
+      map: false,
+      minK: parts,
+      previousRunId: null,
+    },
     null,
   );
   const byPart = Array.from({ length: parts }, (): SplitPartImages => []);
   ids.forEach((id, i) => byPart[result.labels[i]!]!.push({ imageId: id, confidence: result.confidence[i]! }));
   const nonEmpty = byPart.filter((p) => p.length > 0);
-  if (nonEmpty.length < 2) throw new SplitRefusedError(`the ${ids.length} images in this group look the same to the model: there is nothing to split them by`);
+  if (nonEmpty.length < 2)
+    throw new SplitRefusedError(`the ${ids.length} images in this group look the same to the model: there is nothing to split them by`);
   return nonEmpty;
 }

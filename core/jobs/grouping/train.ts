@@ -3,7 +3,11 @@ import type { ProgressTracker } from '../../runtime/progress.js';
 import type { FromTrainWorker, TrainRequest, TrainResult } from './trainProtocol.js';
 import { siblingModule, startWorker } from '../../runtime/workers.js';
 
-export function trainInWorker(request: TrainRequest, progress: ProgressTracker | null, signal?: AbortSignal): Promise<{ result: TrainResult; backend: { choice: string; device: string } }> {
+export function trainInWorker(
+  request: TrainRequest,
+  progress: ProgressTracker | null,
+  signal?: AbortSignal,
+): Promise<{ result: TrainResult; backend: { choice: string; device: string } }> {
   return new Promise((resolve, reject) => {
     // The features are copied into the worker (not transferred): the caller keeps its matrix.
     const worker = startWorker(siblingModule(import.meta.url, 'trainWorker'), { workerData: request });

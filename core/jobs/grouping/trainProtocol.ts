@@ -78,7 +78,8 @@ export interface TrainResult {
 
 /** A task the training worker hands to a helper thread (helperWorker.ts). */
 export type HelperTask = { task: 'chooseK' | 'map'; source: TrainSource; seed: number };
-export type HelperAnswer = { task: 'chooseK'; k: number; scores: Array<{ k: number; score: number }>; ms: number } | { task: 'map'; xy: Float32Array; ms: number };
+export type HelperAnswer =
+  { task: 'chooseK'; k: number; scores: Array<{ k: number; score: number }>; ms: number } | { task: 'map'; xy: Float32Array; ms: number };
 
 export type FromTrainWorker =
   | { type: 'progress'; phase: 'train' | 'map'; done: number; total: number }

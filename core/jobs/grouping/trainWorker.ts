@@ -26,7 +26,10 @@ async function run(): Promise<void> {
   const store = openStore(req.source.file, { readonly: true, alreadyChecked: true });
   try {
     const result = await train(store);
-    post({ type: 'done', result, backend: { choice: backend.choice, device: backend.device } }, [result.labels.buffer as ArrayBuffer, result.confidence.buffer as ArrayBuffer]);
+    post({ type: 'done', result, backend: { choice: backend.choice, device: backend.device } }, [
+      result.labels.buffer as ArrayBuffer,
+      result.confidence.buffer as ArrayBuffer,
+    ]);
   } finally {
     store.close();
   }
@@ -63,7 +66,9 @@ async function train(store: Store): Promise<TrainResult> {
     // K in another thread; here meanwhile what the fit needs whatever K: PCA, reduced rows, graph
     const chosen = helper({ task: 'chooseK', source: cleanSource, seed: req.seed });
     if (!prev.graph && !prev.graphFrom) {
-      prepared = new DebiasedInfoNCEClustering({ nClusters: Math.max(MAX_AUTO_K, req.minK), seed: req.seed }).prepare(clean, { preprocessor: prev.preprocessor ?? undefined });
+      prepared = new DebiasedInfoNCEClustering({ nClusters: Math.max(MAX_AUTO_K, req.minK), seed: req.seed }).prepare(clean, {
+        preprocessor: prev.preprocessor ?? undefined,
+      });
       timings.prepareMs = performance.now() - t;
     }
     const r = await chosen;
@@ -136,7 +141,12 @@ async function train(store: Store): Promise<TrainResult> {
     graph: fit.graph,
     refined: fit.refined,
     views: !followFixes && views !== null,
-    reused: { rows: prev.rows, pca: prev.preprocessor !== null && prev.preprocessor.dIn === clean.d, graph: prev.graph && fit.graph === prev.graph ? 'same' : prev.graphFrom ? 'extended' : 'new', map },
+    reused: {
+      rows: prev.rows,
+      pca: prev.preprocessor !== null && prev.preprocessor.dIn === clean.d,
+      graph: prev.graph && fit.graph === prev.graph ? 'same' : prev.graphFrom ? 'extended' : 'new',
+      map,
+    },
     timings: { ...timings, ...fit.timings },
     finalLoss: fit.lossHistory.at(-1) ?? null,
   };

@@ -15,18 +15,25 @@ import { ImagesRepository } from '../../store/images.js';
 export const DETAILS_VERSION = 1;
 const BATCH = 64;
 
-export async function readImageDetails(options: { db: Database; libraryIds?: readonly number[]; progress?: ProgressTracker; signal?: AbortSignal }): Promise<number> {
+export async function readImageDetails(options: {
+  db: Database;
+  libraryIds?: readonly number[];
+  progress?: ProgressTracker;
+  signal?: AbortSignal;
+}): Promise<number> {
   const { db, progress, signal } = options;
   const images = new ImagesRepository(db);
   const thumbs = thumbnailDir(db.file);
   const total = db.raw
-    .prepare(`SELECT count(*) FROM images WHERE status = 'ok' AND details_version < ?${options.libraryIds ? ' AND library_id IN (SELECT value FROM json_each(?))' : ''}`)
+    .prepare(
+      `SELECT count(*) FROM images WHERE status = 'ok' AND details_version < ?${options.libraryIds ? ' AND library_id IN (SELECT value FROM json_each(?))' : ''}`,
+    )
     .pluck()
     .get(...(options.libraryIds ? [DETAILS_VERSION, JSON.stringify(options.libraryIds)] : [DETAILS_VERSION])) as number;
   if (total === 0) return 0;
   progress?.start('details', total);
   let done = 0;
-  for (let afterId = 0; ; ) {
+  for (let afterId = 0; ;) {
     if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
     const batch = images.needingDetails(DETAILS_VERSION, BATCH, { afterId, libraryIds: options.libraryIds });
     if (batch.length === 0) break;

@@ -97,7 +97,14 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   let queued = 0;
   let early = 0;
   const pool = startEmbedPool(
-    { thumbnailDir: thumbnailDir(db.file), workers: options.workers, signal, expected: pending.length + missing.length, views: views.length, model: options.model ?? null },
+    {
+      thumbnailDir: thumbnailDir(db.file),
+      workers: options.workers,
+      signal,
+      expected: pending.length + missing.length,
+      views: views.length,
+      model: options.model ?? null,
+    },
     (batch) => {
       result.moved += writeEmbedBatch(db, images, embeddings, batch, views, modelId);
       for (const r of batch) {
@@ -186,7 +193,10 @@ async function scanLibrary(options: IndexOptions, lib: Library, allLibraries: re
   let skips: Array<{ relPath: string; reason: string }> = [];
   const flush = async () => {
     const { touched } = db.write(() => {
-      const batch = images.upsertScanned(lib.id, generation, [...files, ...skips.map((s) => ({ relPath: s.relPath, size: 0, mtimeMs: 0 }))]);
+      const batch = images.upsertScanned(lib.id, generation, [
+        ...files,
+        ...skips.map((s) => ({ relPath: s.relPath, size: 0, mtimeMs: 0 })),
+      ]);
       if (skips.length > 0) {
         const ids = skips.map((s) => ({ id: images.getByPath(lib.id, s.relPath)!.id, reason: s.reason }));
         images.markSkipped(ids);
@@ -223,16 +233,22 @@ async function scanLibrary(options: IndexOptions, lib: Library, allLibraries: re
  * but never embedded with this model (e.g. the model changed). Pending rows have no content
  * hash, so the two lists never overlap.
  */
-function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, libIds: ReadonlySet<number>, views: readonly string[], modelId: string): { pending: WorkItem[]; missing: EmbedItem[] } {
+function workToDo(
+  images: ImagesRepository,
+  embeddings: EmbeddingsRepository,
+  libIds: ReadonlySet<number>,
+  views: readonly string[],
+  modelId: string,
+): { pending: WorkItem[]; missing: EmbedItem[] } {
   const pending: WorkItem[] = [];
-  for (let afterId = 0; ; ) {
+  for (let afterId = 0; ;) {
     const batch = images.pending(1000, { afterId });
     if (batch.length === 0) break;
     afterId = batch[batch.length - 1]!.id;
     pending.push(...batch.filter((w) => libIds.has(w.libraryId)));
   }
   const missing: EmbedItem[] = [];
-  for (let afterImageId = 0; ; ) {
+  for (let afterImageId = 0; ;) {
     const batch = embeddings.missing(modelId, { limit: 1000, afterImageId, alsoViews: views });
     if (batch.length === 0) break;
     afterImageId = batch[batch.length - 1]!.imageId;
@@ -246,7 +262,14 @@ function workToDo(images: ImagesRepository, embeddings: EmbeddingsRepository, li
  * marked missing): its facts, thumbnail and embeddings, to reuse instead of decoding; null when
  * there is none, or its embeddings are not all there.
  */
-function reusable(images: ImagesRepository, embeddings: EmbeddingsRepository, id: number, hash: string, views: readonly string[], modelId: string): DecodedImage | null {
+function reusable(
+  images: ImagesRepository,
+  embeddings: EmbeddingsRepository,
+  id: number,
+  hash: string,
+  views: readonly string[],
+  modelId: string,
+): DecodedImage | null {
   const twin = images.findByContentHash(hash).find((r) => r.id !== id && r.width !== null && r.thumbPath !== null);
   if (!twin || !embeddings.has(hash, modelId) || !views.every((v) => embeddings.has(hash, modelId, v))) return null;
   return {
@@ -268,7 +291,11 @@ function reusable(images: ImagesRepository, embeddings: EmbeddingsRepository, id
  * Reads the touched files (same size, new time) and compares them with the content they had.
  * The same bytes are not decoded and embedded again (a whole library at ~14 images/s here).
  */
-async function compareBytes(root: string, touched: readonly TouchedFile[], signal: AbortSignal | undefined): Promise<Array<{ file: TouchedFile; same: boolean }>> {
+async function compareBytes(
+  root: string,
+  touched: readonly TouchedFile[],
+  signal: AbortSignal | undefined,
+): Promise<Array<{ file: TouchedFile; same: boolean }>> {
   const out: Array<{ file: TouchedFile; same: boolean }> = [];
   for (const file of touched) {
     throwIfAborted(signal);
@@ -307,7 +334,14 @@ function adoptedCount(ids: Map<number, number>): number {
 }
 
 /** One batch, one transaction: image facts, embeddings (the image's and its views'), and skips. Returns how many were moved files. */
-function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: EmbeddingsRepository, batch: EmbedResult[], views: readonly string[], modelId: string): number {
+function writeEmbedBatch(
+  db: Database,
+  images: ImagesRepository,
+  embeddings: EmbeddingsRepository,
+  batch: EmbedResult[],
+  views: readonly string[],
+  modelId: string,
+): number {
   return db.write(() => {
     const decoded: DecodedImage[] = [];
     const vectors = [];
@@ -332,7 +366,9 @@ function writeEmbedBatch(db: Database, images: ImagesRepository, embeddings: Emb
       });
       vectors.push({ contentHash: r.contentHash!, vector: r.embedding, engine: r.engine });
       const d = r.embedding.length;
-      views.forEach((view, v) => vectors.push({ contentHash: r.contentHash!, vector: r.views.subarray(v * d, (v + 1) * d), view, engine: r.engine }));
+      views.forEach((view, v) =>
+        vectors.push({ contentHash: r.contentHash!, vector: r.views.subarray(v * d, (v + 1) * d), view, engine: r.engine }),
+      );
     }
     embeddings.putMany(modelId, vectors);
     const ids = images.markDecoded(decoded);

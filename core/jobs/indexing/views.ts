@@ -21,7 +21,8 @@ export function getViewsPerImage(db: Database): number {
 }
 
 export function setViewsPerImage(db: Database, views: number): void {
-  if (!Number.isInteger(views) || views < 0 || views > MAX_VIEWS) throw new RangeError(`views per image must be a whole number from 0 to ${MAX_VIEWS}`);
+  if (!Number.isInteger(views) || views < 0 || views > MAX_VIEWS)
+    throw new RangeError(`views per image must be a whole number from 0 to ${MAX_VIEWS}`);
   db.setState(VIEWS_KEY, String(views));
 }
 
@@ -34,7 +35,12 @@ export function viewNames(count: number): string[] {
  * are image i's), or null when an image lacks one (indexed before views were stored, and not
  * embedded again yet).
  */
-export function loadViews(embeddings: EmbeddingsRepository, model: string, imageIds: readonly number[], count: number): Float32Array | null {
+export function loadViews(
+  embeddings: EmbeddingsRepository,
+  model: string,
+  imageIds: readonly number[],
+  count: number,
+): Float32Array | null {
   if (count <= 0 || imageIds.length === 0) return null;
   let out: Float32Array | null = null;
   let dim = 0;

@@ -33,14 +33,20 @@ export class TextSearchUnavailableError extends Error {
 export function textModel(deps: Pick<SearchDeps, 'store' | 'registry'>): { spec: ModelSpec } | { spec: null; reason: string } {
   const id = groupingModelId(deps.store);
   if (deps.store.runs.activeRunId() === null) return { spec: null, reason: 'nothing is grouped yet' };
-  if (id === BACKBONE.id) return { spec: null, reason: 'the built-in MobileNetV2 has no text encoder: text search needs a CLIP-like model (Libraries > Models)' };
+  if (id === BACKBONE.id)
+    return { spec: null, reason: 'the built-in MobileNetV2 has no text encoder: text search needs a CLIP-like model (Libraries > Models)' };
   const spec = deps.registry.get(id)?.spec ?? null;
   if (!spec) return { spec: null, reason: `the grouping's model ${id} is no longer registered` };
-  if (!spec.text) return { spec: null, reason: `${spec.name} is an image-only model: text search needs a CLIP-like model with a text encoder` };
+  if (!spec.text)
+    return { spec: null, reason: `${spec.name} is an image-only model: text search needs a CLIP-like model with a text encoder` };
   return { spec };
 }
 
-export async function searchByText(deps: SearchDeps, text: string, options: { limit: number; allowed?: ReadonlySet<number> }): Promise<{ modelId: string; results: Ranked[] }> {
+export async function searchByText(
+  deps: SearchDeps,
+  text: string,
+  options: { limit: number; allowed?: ReadonlySet<number> },
+): Promise<{ modelId: string; results: Ranked[] }> {
   const m = textModel(deps);
   if (!m.spec) throw new TextSearchUnavailableError(`no text search: ${m.reason}`);
   const query = await deps.client.encodeText(m.spec, [text]);
@@ -48,7 +54,10 @@ export async function searchByText(deps: SearchDeps, text: string, options: { li
 }
 
 /** A suggested name for each group the user has not named (none without a text tower). */
-export function groupNameSuggestions(deps: Pick<SearchDeps, 'store' | 'registry' | 'index'>): { modelId: string | null; suggestions: NameSuggestion[] } {
+export function groupNameSuggestions(deps: Pick<SearchDeps, 'store' | 'registry' | 'index'>): {
+  modelId: string | null;
+  suggestions: NameSuggestion[];
+} {
   const m = textModel(deps);
   if (!m.spec) return { modelId: null, suggestions: [] };
   const names = deps.registry.nameVectors(m.spec.id);

@@ -61,7 +61,13 @@ export function suggestNames(
     if (out.has(g) || taken.has(j)) continue;
     taken.add(j);
     const next = Math.max(-Infinity, ...scores[g]!.filter((_, k) => k !== j));
-    out.set(g, { groupId: groups[g]!.groupId, name: labelAsName(labels[j]!), label: labels[j]!, score: s, margin: Number.isFinite(next) ? s - next : 1 });
+    out.set(g, {
+      groupId: groups[g]!.groupId,
+      name: labelAsName(labels[j]!),
+      label: labels[j]!,
+      score: s,
+      margin: Number.isFinite(next) ? s - next : 1,
+    });
     if (out.size === groups.length) break;
   }
   return groups.flatMap((_, g) => (out.has(g) ? [out.get(g)!] : []));

@@ -35,7 +35,12 @@ export function unitVector(v: ArrayLike<number>): Float32Array {
 }
 
 /** The best `limit` rows by cosine with `query` (unit), among `allowed` image ids when given; ties by image id. */
-export function rankRows(rows: { ids: ArrayLike<number>; unit: Float32Array; dim: number }, query: Float32Array, limit: number, allowed?: ReadonlySet<number>): Ranked[] {
+export function rankRows(
+  rows: { ids: ArrayLike<number>; unit: Float32Array; dim: number },
+  query: Float32Array,
+  limit: number,
+  allowed?: ReadonlySet<number>,
+): Ranked[] {
   const d = rows.dim;
   if (query.length !== d) throw new Error(`the query has ${query.length} dimensions, the images ${d}`);
   const q = unitVector(query);

@@ -43,7 +43,19 @@ export function createApp(client: Client): App {
   const edits = new Edits(client, notices, versions);
   const models = new Models(client);
   const session = new Session(client, notices, versions, edits, models);
-  return { client, navigation: new Navigation(), notices, dialogs: new Dialogs(), colours, groupKeys, versions, edits, session, keys: new ScreenKeys(), models };
+  return {
+    client,
+    navigation: new Navigation(),
+    notices,
+    dialogs: new Dialogs(),
+    colours,
+    groupKeys,
+    versions,
+    edits,
+    session,
+    keys: new ScreenKeys(),
+    models,
+  };
 }
 
 /** Follows the URL and the core's events, and fetches what the first screen needs; returns a stop function. */

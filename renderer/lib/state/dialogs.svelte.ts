@@ -10,7 +10,11 @@ export type Field = { name: string; label: string; when?: { field: string; is: s
   | { type: 'number'; required: boolean; value?: number; min?: number; max?: number }
   | { type: 'select'; value?: string; options: Array<{ value: string; label: string }> }
   /** A list of groups to choose from, each with its thumbnail, colour and number key (Move to…). */
-  | { type: 'groups'; value?: string; options: Array<{ value: string; label: string; detail?: string; thumb?: string; color?: string; key?: number | null }> }
+  | {
+      type: 'groups';
+      value?: string;
+      options: Array<{ value: string; label: string; detail?: string; thumb?: string; color?: string; key?: number | null }>;
+    }
 );
 
 export interface Dialog {

@@ -11,7 +11,14 @@ import type { Versions } from './freshness.svelte.js';
 import type { Notices } from './notices.svelte.js';
 
 /** What each job is called in its failed or cancelled message. */
-const JOB_NAMES: Record<JobState['kind'], string> = { cluster: 'Grouping', recluster: 'Regrouping', split: 'Splitting', 'place-new': 'Place new images', 'switch-model': 'Switching model', 'download-model': 'Downloading the model' };
+const JOB_NAMES: Record<JobState['kind'], string> = {
+  cluster: 'Grouping',
+  recluster: 'Regrouping',
+  split: 'Splitting',
+  'place-new': 'Place new images',
+  'switch-model': 'Switching model',
+  'download-model': 'Downloading the model',
+};
 
 export class Session {
   status = $state<Outputs['getStatus'] | null>(null);
@@ -48,8 +55,8 @@ export class Session {
         if (e.job.status === 'done') {
           this.notices.toast('info', jobDoneText(e.job));
           if (e.job.summary) this.nameOffers = e.job.summary.names?.offers ?? [];
-        }
-        else if (e.job.status === 'failed') this.notices.toast('error', `${JOB_NAMES[e.job.kind]} failed: ${e.job.error ?? 'unknown error'}`);
+        } else if (e.job.status === 'failed')
+          this.notices.toast('error', `${JOB_NAMES[e.job.kind]} failed: ${e.job.error ?? 'unknown error'}`);
         else this.notices.toast('info', `${JOB_NAMES[e.job.kind]} cancelled`);
         this.versions.dataChanged();
         this.versions.librariesChanged();
@@ -62,8 +69,7 @@ export class Session {
     else if (e.what === 'groups') {
       this.versions.dataChanged();
       void this.models.refresh();
-    }
-    else if (e.what === 'libraries') this.versions.librariesChanged();
+    } else if (e.what === 'libraries') this.versions.librariesChanged();
     else if (e.what === 'history') void this.edits.refreshHistory();
   }
 }
