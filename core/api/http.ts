@@ -11,6 +11,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fsp, type Stats } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { ApiEvent } from '../shared/contract.js';
@@ -159,7 +160,7 @@ async function serveStatic(staticRoot: string | null, req: IncomingMessage, res:
     'x-frame-options': 'DENY',
   });
   if (req.method === 'HEAD') res.end();
-  else createReadStream(file).pipe(res);
+  else pipeline(createReadStream(file), res, () => undefined);
 }
 
 /** The file to serve for `target` (a folder's index.html; the SPA's for a route-like miss), checked again after symlinks. */
@@ -235,9 +236,9 @@ async function serveMedia(host: ApiHost, req: IncomingMessage, res: ServerRespon
     res.end();
     return;
   }
-  const stream = media.handle.createReadStream({ start: 0 });
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
+  // pipeline, not pipe: a request the browser drops (a thumbnail scrolled past) destroys the
+  // stream, which closes the file; pipe left it open until the garbage collector came by.
+  pipeline(media.handle.createReadStream({ start: 0 }), res, () => undefined);
 }
 
 /** A POST /api/<method> call: a JSON body, dispatched to the host (which validates it). */

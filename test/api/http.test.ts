@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +30,12 @@ function makeHost(): ApiHost {
   } as unknown as ApiHandlers;
   return {
     handlers,
-    mediaFile: (kind, id) => (id === 1 ? path.join(tmp, kind === 'thumbnail' ? 'thumb.webp' : 'photo.JPG') : null),
+    mediaFile: (kind, id) =>
+      id === 1
+        ? path.join(tmp, kind === 'thumbnail' ? 'thumb.webp' : 'photo.JPG')
+        : id === 3 && kind === 'image'
+          ? path.join(tmp, 'big.jpg')
+          : null,
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -76,6 +81,8 @@ beforeAll(async () => {
   writeFileSync(path.join(tmp, 'secret.txt'), 'top secret');
   writeFileSync(path.join(tmp, 'thumb.webp'), Buffer.from('RIFF0000WEBP'));
   writeFileSync(path.join(tmp, 'photo.JPG'), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+  // larger than the socket's buffers: a dropped request leaves the rest of it unread
+  writeFileSync(path.join(tmp, 'big.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(16 << 20)]));
   server = await startHttpServer(makeHost(), { staticDir: ui });
 });
 afterAll(async () => {
@@ -156,6 +163,27 @@ describe('startHttpServer', () => {
     expect((await req('GET', '/thumb/1')).status).toBe(401);
     expect((await req('GET', `/thumb/2?token=${server.token}`)).status).toBe(404);
     expect((await req('GET', `/thumb/..%2Fsecret.txt?token=${server.token}`)).status).toBe(400);
+  });
+
+  it('closes the file when the browser drops a request mid-body (a thumbnail scrolled past)', async () => {
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve) => {
+        const r = request(
+          { host: '127.0.0.1', port: server.port, path: `/image/3?token=${server.token}`, headers: { host: `127.0.0.1:${server.port}` } },
+          (res) => {
+            res.once('data', () => {
+              r.destroy();
+              resolve();
+            });
+          },
+        );
+        r.on('error', () => undefined);
+        r.end();
+      });
+    }
+    await expect.poll(open, { timeout: 3000 }).toBe(before);
   });
 
   it('serves the UI with a strict CSP, an SPA fallback and no traversal', async () => {
