@@ -59,6 +59,12 @@ export interface RunningApp {
   window(): BrowserWindowType | null;
 }
 
+/** The window (null while there is none) and the core service (null until it is built). */
+interface AppState {
+  win: BrowserWindowType | null;
+  host: ApiHost | null;
+}
+
 /**
  * Call once, synchronously at start-up (schemes must be registered before `ready`). Resolves
  * with the running app, or null when another instance already runs (this one quits).
@@ -75,29 +81,8 @@ export async function startApp(e: ElectronModules, options: StartOptions): Promi
     return null;
   }
 
-  let win: BrowserWindowType | null = null;
-  let host: ApiHost | null = null;
-  const focusWindow = () => {
-    if (!win || win.isDestroyed()) return;
-    if (win.isMinimized()) win.restore();
-    win.show();
-    win.focus();
-  };
-  app.on('second-instance', focusWindow);
-  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, security));
-  app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
-  });
-  let closing = false;
-  app.on('will-quit', (event) => {
-    if (closing || !host) return;
-    closing = true;
-    event.preventDefault();
-    void host
-      .close()
-      .catch((err: unknown) => console.error('constellate: closing the service failed:', err))
-      .finally(() => app.quit());
-  });
+  const state: AppState = { win: null, host: null };
+  handleAppEvents(app, security, state);
 
   await app.whenReady();
 
@@ -107,14 +92,53 @@ export async function startApp(e: ElectronModules, options: StartOptions): Promi
   e.protocol.handle(APP_SCHEME, (request) => handleAppRequest(request, rendererDir, fetchFile, security));
 
   if (options.probeBackend !== false) void selectBackend();
-  host = await options.createHost();
-  const h = host;
+  state.host = await options.createHost();
+  const h = state.host;
   e.protocol.handle(MEDIA_SCHEME, (request) => handleMediaRequest(request, h));
+  connectHost(e, h, options, security, state);
 
+  createWindow(e, options, security, state);
+  app.on('activate', () => {
+    if (!state.win) createWindow(e, options, security, state);
+    else focusWindow(state);
+  });
+
+  return { host: h, window: () => state.win };
+}
+
+function focusWindow(state: AppState): void {
+  const { win } = state;
+  if (!win || win.isDestroyed()) return;
+  if (win.isMinimized()) win.restore();
+  win.show();
+  win.focus();
+}
+
+/** A second instance focuses this one's window; quitting waits for the service to close. */
+function handleAppEvents(app: App, security: SecurityOptions, state: AppState): void {
+  app.on('second-instance', () => focusWindow(state));
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, security));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  let closing = false;
+  app.on('will-quit', (event) => {
+    if (closing || !state.host) return;
+    closing = true;
+    event.preventDefault();
+    void state.host
+      .close()
+      .catch((err: unknown) => console.error('constellate: closing the service failed:', err))
+      .finally(() => app.quit());
+  });
+}
+
+/** The service's IPC, its events and job progress to the window, and the menu's commands to the renderer. */
+function connectHost(e: ElectronModules, h: ApiHost, options: StartOptions, security: SecurityOptions, state: AppState): void {
   const trusted = (event: Parameters<typeof isTrustedSender>[0]) => isTrustedSender(event, security);
   const pickFolder = async (): Promise<string | null> => {
     const dialogOptions: OpenDialogOptions = { title: 'Add a folder of images', properties: ['openDirectory', 'createDirectory'] };
-    const result = win ? await e.dialog.showOpenDialog(win, dialogOptions) : await e.dialog.showOpenDialog(dialogOptions);
+    const result = state.win ? await e.dialog.showOpenDialog(state.win, dialogOptions) : await e.dialog.showOpenDialog(dialogOptions);
     return result.canceled ? null : (result.filePaths[0] ?? null);
   };
   const desktop: DesktopServices = {
@@ -123,37 +147,31 @@ export async function startApp(e: ElectronModules, options: StartOptions): Promi
     openPath: (path) => e.shell.openPath(path),
   };
   registerIpc(e.ipcMain, h, trusted, desktop);
-  forwardEvents(h, () => (win && !win.isDestroyed() ? [win.webContents] : []));
-  trackJobProgress(h, () => win);
+  forwardEvents(h, () => (state.win && !state.win.isDestroyed() ? [state.win.webContents] : []));
+  trackJobProgress(h, () => state.win);
 
-  const send = (command: MenuCommand) => win?.webContents.send(MENU_CHANNEL, command);
-  const menu = buildMenuTemplate({ platform: process.platform, isDev: options.isDev, appName: app.getName(), send });
+  const send = (command: MenuCommand) => state.win?.webContents.send(MENU_CHANNEL, command);
+  const menu = buildMenuTemplate({ platform: process.platform, isDev: options.isDev, appName: e.app.getName(), send });
   e.Menu.setApplicationMenu(e.Menu.buildFromTemplate(menu));
+}
 
-  const createWindow = () => {
-    const stateFile = join(app.getPath('userData'), WINDOW_STATE_FILE);
-    const saved = loadWindowState(stateFile);
-    const bounds = restoreBounds(
-      saved,
-      e.screen.getAllDisplays().map((d) => d.workArea),
-    );
-    win = new e.BrowserWindow(
-      createWindowOptions({ preload: join(options.distDir, 'electron', 'preload.cjs'), bounds, isDev: options.isDev, ...security }),
-    );
-    const w = win;
-    if (saved?.maximized) w.maximize();
-    trackWindowState(w, stateFile);
-    w.once('ready-to-show', () => w.show());
-    w.on('closed', () => {
-      if (win === w) win = null;
-    });
-    void w.loadURL(security.devServerUrl ?? APP_ENTRY_URL);
-  };
-  createWindow();
-  app.on('activate', () => {
-    if (!win) createWindow();
-    else focusWindow();
+/** Opens the window where it was last (on a display that is still there), and remembers where it goes. */
+function createWindow(e: ElectronModules, options: StartOptions, security: SecurityOptions, state: AppState): void {
+  const stateFile = join(e.app.getPath('userData'), WINDOW_STATE_FILE);
+  const saved = loadWindowState(stateFile);
+  const bounds = restoreBounds(
+    saved,
+    e.screen.getAllDisplays().map((d) => d.workArea),
+  );
+  const w = new e.BrowserWindow(
+    createWindowOptions({ preload: join(options.distDir, 'electron', 'preload.cjs'), bounds, isDev: options.isDev, ...security }),
+  );
+  state.win = w;
+  if (saved?.maximized) w.maximize();
+  trackWindowState(w, stateFile);
+  w.once('ready-to-show', () => w.show());
+  w.on('closed', () => {
+    if (state.win === w) state.win = null;
   });
-
-  return { host: h, window: () => win };
+  void w.loadURL(security.devServerUrl ?? APP_ENTRY_URL);
 }

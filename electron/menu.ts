@@ -16,29 +16,43 @@ export interface MenuDeps {
   send(command: MenuCommand): void;
 }
 
+/** A click handler that sends `command` to the page. */
+type Send = (command: MenuCommand) => () => void;
+
+/** The menu bar, left to right; the app's own menu (first) on macOS only. */
 export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] {
   const mac = deps.platform === 'darwin';
-  const send = (command: MenuCommand) => () => deps.send(command);
-  const template: MenuItemConstructorOptions[] = [];
+  const send: Send = (command) => () => deps.send(command);
+  return [
+    ...(mac ? [appMenu(deps.appName)] : []),
+    fileMenu(mac, send),
+    editMenu(mac, send),
+    viewMenu(deps.isDev),
+    windowMenu(mac),
+    helpMenu(mac, send),
+  ];
+}
 
-  if (mac) {
-    template.push({
-      label: deps.appName,
-      submenu: [
-        { role: 'about' },
-        { type: 'separator' },
-        { role: 'services' },
-        { type: 'separator' },
-        { role: 'hide' },
-        { role: 'hideOthers' },
-        { role: 'unhide' },
-        { type: 'separator' },
-        { role: 'quit' },
-      ],
-    });
-  }
+/** The app's own menu (macOS only). */
+function appMenu(appName: string): MenuItemConstructorOptions {
+  return {
+    label: appName,
+    submenu: [
+      { role: 'about' },
+      { type: 'separator' },
+      { role: 'services' },
+      { type: 'separator' },
+      { role: 'hide' },
+      { role: 'hideOthers' },
+      { role: 'unhide' },
+      { type: 'separator' },
+      { role: 'quit' },
+    ],
+  };
+}
 
-  template.push({
+function fileMenu(mac: boolean, send: Send): MenuItemConstructorOptions {
+  return {
     label: 'File',
     submenu: [
       { id: 'add-folder', label: 'Add Folder…', accelerator: 'CmdOrCtrl+O', click: send('add-folder') },
@@ -46,9 +60,11 @@ export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] 
       { type: 'separator' },
       mac ? { role: 'close' } : { role: 'quit' },
     ],
-  });
+  };
+}
 
-  template.push({
+function editMenu(mac: boolean, send: Send): MenuItemConstructorOptions {
+  return {
     label: 'Edit',
     submenu: [
       // The page owns these keys (registerAccelerator: false; the menu only shows them): it
@@ -71,12 +87,15 @@ export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] 
       { id: 'find', label: 'Find Group…', accelerator: 'CmdOrCtrl+F', click: send('find') },
       { id: 'regroup', label: 'Regroup Everything…', click: send('regroup') },
     ],
-  });
+  };
+}
 
-  template.push({
+/** Reload and DevTools in development only. */
+function viewMenu(isDev: boolean): MenuItemConstructorOptions {
+  return {
     label: 'View',
     submenu: [
-      ...(deps.isDev
+      ...(isDev
         ? ([
             { role: 'reload' },
             { role: 'forceReload' },
@@ -90,25 +109,27 @@ export function buildMenuTemplate(deps: MenuDeps): MenuItemConstructorOptions[] 
       { type: 'separator' },
       { role: 'togglefullscreen' },
     ],
-  });
+  };
+}
 
-  template.push({
+function windowMenu(mac: boolean): MenuItemConstructorOptions {
+  return {
     role: 'windowMenu',
     submenu: mac
       ? [{ role: 'minimize' }, { role: 'zoom' }, { type: 'separator' }, { role: 'front' }]
       : [{ role: 'minimize' }, { role: 'close' }],
-  });
+  };
+}
 
-  template.push({
+function helpMenu(mac: boolean, send: Send): MenuItemConstructorOptions {
+  return {
     role: 'help',
     submenu: [
       // No accelerator: the page's own key is "?", which a text field must keep.
       { id: 'shortcuts', label: 'Keyboard Shortcuts', click: send('shortcuts') },
       ...(mac ? [] : ([{ type: 'separator' }, { role: 'about' }] satisfies MenuItemConstructorOptions[])),
     ],
-  });
-
-  return template;
+  };
 }
 
 /** Every item in a template, depth first (for tests and lookups by id). */

@@ -23,6 +23,7 @@ import { libraryHandlers } from './handlers/libraries.js';
 import { mapHandlers } from './handlers/map.js';
 import { organizerHandlers } from './handlers/organizer.js';
 import { modelHandlers } from './handlers/models.js';
+import { textSearchHandlers } from './handlers/textSearch.js';
 import type { ApiHost, MediaKind } from './host.js';
 
 export type { ServiceOptions } from './context.js';
@@ -59,6 +60,7 @@ export function createService(
     ...exportHandlers(ctx),
     ...organizerHandlers(ctx),
     ...modelHandlers(ctx),
+    ...textSearchHandlers(ctx),
   };
 
   // The first screen's question (the groups, by size), asked while the window opens: at 100,000

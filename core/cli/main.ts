@@ -54,6 +54,18 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
+  addClusterCommand(program);
+  addExportCommand(program);
+  addEvalCommand(program);
+  addModelsCommands(program);
+  addSearchCommands(program);
+  addServeCommand(program);
+
+  return program;
+}
+
+/** `cluster`: scan, embed, train and store a grouping (or place new images in the current one). */
+function addClusterCommand(program: Command): void {
   program
     .command('cluster')
     .description('scan folders, embed new or changed images, cluster them and store everything')
@@ -101,7 +113,10 @@ export function buildProgram(): Command {
         await clusterCommand(folders, { ...rest, placeNew: rest.placeNew || assignNew });
       },
     );
+}
 
+/** `export`: the current groups as CSV, JSON or one folder per group. */
+function addExportCommand(program: Command): void {
   program
     .command('export')
     .description(
@@ -124,7 +139,10 @@ export function buildProgram(): Command {
       const { exportCommand } = await import('./export.js');
       exitCode = await exportCommand(opts);
     });
+}
 
+/** `eval`: I-Con scored on a labelled folder against its start, k-means and scikit-learn. */
+function addEvalCommand(program: Command): void {
   program
     .command('eval')
     .description(
@@ -153,7 +171,10 @@ export function buildProgram(): Command {
         await evalCommand(folder, opts);
       },
     );
+}
 
+/** `models add|list|remove|use|download`: the registered image encoders. */
+function addModelsCommands(program: Command): void {
   const models = program
     .command('models')
     .description('image encoders: the built-in MobileNetV2 and models added from a folder (CLIP, SigLIP, DINOv2 ONNX exports)');
@@ -210,7 +231,10 @@ export function buildProgram(): Command {
       const { modelsDownloadCommand } = await import('./models.js');
       await modelsDownloadCommand(id, opts);
     });
+}
 
+/** `search` and `names`: what a CLIP-like model's text encoder makes possible. */
+function addSearchCommands(program: Command): void {
   program
     .command('search')
     .description('images ranked by how well they match a text (needs a CLIP-like model: constellate models use)')
@@ -232,7 +256,10 @@ export function buildProgram(): Command {
       const { namesCommand } = await import('./models.js');
       namesCommand(opts);
     });
+}
 
+/** `serve`: the app in the browser. */
+function addServeCommand(program: Command): void {
   program
     .command('serve')
     .description('serve the app in the browser on 127.0.0.1 (the printed URL carries an access token)')
@@ -244,8 +271,6 @@ export function buildProgram(): Command {
       const { serveCommand } = await import('./serve.js');
       await serveCommand(opts);
     });
-
-  return program;
 }
 
 /** Runs the CLI; resolves to the exit code. */

@@ -102,109 +102,160 @@ const crashSkip = (e: Entry, what: string, reason: string): EmbedResult => ({
  * write each in one transaction, the crash-safety unit).
  */
 export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: EmbedResult[]) => void | Promise<void>): EmbedPool {
-  const batchSize = options.batchSize ?? 8;
-  const stats: EmbedPoolStats = { backend: null, modelId: null, dim: null, decodeMs: 0, embedMs: 0, workers: 0 };
-  const size = options.model?.image.resizeTo ?? BACKBONE.inputSize;
-
-  const pending: Entry[] = [];
-  const decoded: Array<{ image: ReadyImage; entry: Entry }> = [];
-  const slots: EmbedSlot[] = [];
-  let decoder: DecodeSlot | null = null;
-  let started = false;
-  let ended = false;
-  let settled = false;
-  let added = 0;
-  let delivered = 0;
-  let nextBatchId = 1;
-  let decodeConcurrency = 1;
-  let lookahead = batchSize;
-
-  let resolveDone!: (s: EmbedPoolStats) => void;
-  let rejectDone!: (e: Error) => void;
-  const done = new Promise<EmbedPoolStats>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
-  // The caller may still be streaming items in when a failure settles `done`; it sees the error
-  // when it awaits, and the process must not die of an unhandled rejection meanwhile.
-  done.catch(() => undefined);
-
-  const finish = (err: Error | null) => {
-    if (settled) return;
-    settled = true;
-    options.signal?.removeEventListener('abort', onAbort);
-    for (const s of slots) stopEmbedWorker(s.worker, stats.backend);
-    if (decoder) void decoder.worker.terminate();
-    if (err) rejectDone(err);
-    else resolveDone(stats);
+  const run = new PoolRun(options, onResults);
+  return {
+    add: (items) => run.add(items),
+    end: () => run.end(),
+    close: (reason) => run.close(reason),
+    done: run.done,
   };
-  const onAbort = () => finish(new DOMException('embedding cancelled', 'AbortError') as unknown as Error);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+}
 
-  const checkDone = () => {
-    if (ended && delivered >= added) finish(null);
-  };
+type DecodedImage = { image: ReadyImage; entry: Entry };
+type ReadyMessage = Extract<FromWorker, { type: 'ready' }>;
 
+/** One pool's state: the queues, the workers, and the handlers of their messages and deaths. */
+class PoolRun {
+  readonly done: Promise<EmbedPoolStats>;
+  private readonly stats: EmbedPoolStats = { backend: null, modelId: null, dim: null, decodeMs: 0, embedMs: 0, workers: 0 };
+  private readonly batchSize: number;
+  /** The side, in pixels, the decoder makes and the model takes. */
+  private readonly size: number;
+  private readonly pending: Entry[] = [];
+  private readonly decoded: DecodedImage[] = [];
+  private readonly slots: EmbedSlot[] = [];
+  private decoder: DecodeSlot | null = null;
+  private started = false;
+  private ended = false;
+  private settled = false;
+  private added = 0;
+  private delivered = 0;
+  private nextBatchId = 1;
+  private decodeConcurrency = 1;
+  private lookahead: number;
+  /** Embed workers for an engine that runs one thread per worker. */
+  private wanted = 1;
   // Results are written in order of arrival, one call at a time, so writes never interleave.
-  let writes = Promise.resolve();
-  const deliver = (results: EmbedResult[]) => {
-    writes = writes
+  private writes = Promise.resolve();
+  private resolveDone!: (s: EmbedPoolStats) => void;
+  private rejectDone!: (e: Error) => void;
+
+  constructor(
+    private readonly options: EmbedPoolOptions,
+    private readonly onResults: (results: EmbedResult[]) => void | Promise<void>,
+  ) {
+    this.batchSize = options.batchSize ?? 8;
+    this.size = options.model?.image.resizeTo ?? BACKBONE.inputSize;
+    this.lookahead = this.batchSize;
+    this.done = new Promise<EmbedPoolStats>((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
+    // The caller may still be streaming items in when a failure settles `done`; it sees the error
+    // when it awaits, and the process must not die of an unhandled rejection meanwhile.
+    this.done.catch(() => undefined);
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (options.signal?.aborted) this.onAbort();
+  }
+
+  add(items: readonly EmbedItem[]): void {
+    if (this.settled || items.length === 0) return;
+    if (this.ended) throw new Error('embed pool: add() after end()');
+    for (const item of items) this.pending.push({ item, retry: false });
+    this.added += items.length;
+    if (!this.started) this.start(items.length);
+    this.pump();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.pump();
+    this.checkDone();
+  }
+
+  close(reason?: Error): void {
+    this.finish(reason ?? new Error('embed pool closed'));
+  }
+
+  private finish(err: Error | null): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    for (const s of this.slots) stopEmbedWorker(s.worker, this.stats.backend);
+    if (this.decoder) void this.decoder.worker.terminate();
+    if (err) this.rejectDone(err);
+    else this.resolveDone(this.stats);
+  }
+
+  private readonly onAbort = () => this.finish(new DOMException('embedding cancelled', 'AbortError') as unknown as Error);
+
+  private checkDone(): void {
+    if (this.ended && this.delivered >= this.added) this.finish(null);
+  }
+
+  private deliver(results: EmbedResult[]): void {
+    this.writes = this.writes
       .then(async () => {
-        if (settled) return;
-        await onResults(results);
-        delivered += results.length;
-        checkDone();
+        if (this.settled) return;
+        await this.onResults(results);
+        this.delivered += results.length;
+        this.checkDone();
       })
-      .catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
-  };
+      .catch((err: unknown) => this.finish(err instanceof Error ? err : new Error(String(err))));
+  }
 
   /**
    * What a dead worker held, in groups (its batches): a group of one, or one holding a file
    * already retried, is skipped as the crash's cause; the rest go back to the front of the
    * queue, each file to be handled alone.
    */
-  const salvage = (groups: Entry[][], what: 'decoder' | 'embedder', reason: string) => {
+  private salvage(groups: Entry[][], what: 'decoder' | 'embedder', reason: string): void {
     const skipped: EmbedResult[] = [];
     for (const group of [...groups].reverse()) {
       if (group.length === 0) continue;
       if (group.length === 1 || group.some((e) => e.retry)) for (const e of group) skipped.push(crashSkip(e, what, reason));
-      else for (const e of [...group].reverse()) pending.unshift({ item: e.item, retry: true });
+      else for (const e of [...group].reverse()) this.pending.unshift({ item: e.item, retry: true });
     }
-    if (skipped.length > 0) deliver(skipped);
-  };
+    if (skipped.length > 0) this.deliver(skipped);
+  }
 
-  const decoderIdle = () => pending.length === 0 && (decoder === null || decoder.inFlight.size === 0);
+  private decoderIdle(): boolean {
+    return this.pending.length === 0 && (this.decoder === null || this.decoder.inFlight.size === 0);
+  }
 
-  const pump = () => {
-    if (settled) return;
-    // Decode ahead, bounded: a crash-retried file is decoded alone.
-    const d = decoder;
-    if (d && d.ready && !d.dead && ![...d.inFlight.values()].some((e) => e.retry)) {
-      while (pending.length > 0 && d.inFlight.size < decodeConcurrency && decoded.length + d.inFlight.size < lookahead) {
-        if (pending[0]!.retry && d.inFlight.size > 0) break;
-        const entry = pending.shift()!;
-        d.inFlight.set(entry.item.imageId, entry);
-        d.worker.postMessage({ type: 'decode', item: entry.item, size } satisfies ToDecoder);
-        if (entry.retry) break;
-      }
+  private pump(): void {
+    if (this.settled) return;
+    this.decodeAhead();
+    this.feedEmbedders();
+  }
+
+  /** Decode ahead, bounded: a crash-retried file is decoded alone. */
+  private decodeAhead(): void {
+    const d = this.decoder;
+    if (!d || !d.ready || d.dead || [...d.inFlight.values()].some((e) => e.retry)) return;
+    const { pending, decoded } = this;
+    while (pending.length > 0 && d.inFlight.size < this.decodeConcurrency && decoded.length + d.inFlight.size < this.lookahead) {
+      if (pending[0]!.retry && d.inFlight.size > 0) break;
+      const entry = pending.shift()!;
+      d.inFlight.set(entry.item.imageId, entry);
+      d.worker.postMessage({ type: 'decode', item: entry.item, size: this.size } satisfies ToDecoder);
+      if (entry.retry) break;
     }
-    // Keep each embed worker two batches deep, so the next forward pass never waits for a round
-    // trip through this thread. Near the end, one each and the rest split evenly: a batch queued
-    // behind another cannot move to a worker that runs out of work.
-    const ahead = pending.length + (decoder?.inFlight.size ?? 0) + decoded.length;
-    const depth = ahead <= slots.length * batchSize * 2 ? 1 : 2;
-    for (const slot of slots) {
-      while (slot.ready && !slot.dead && slot.inFlight.size < depth && decoded.length > 0) {
-        let take: typeof decoded;
-        const r = decoded.findIndex((x) => x.entry.retry);
-        if (r >= 0) take = decoded.splice(r, 1);
-        else if (decoderIdle()) {
-          // Nothing more is being decoded: share what is left among the workers free for it.
-          const open = slots.filter((s) => s.ready && !s.dead && s.inFlight.size < depth).length;
-          take = decoded.splice(0, Math.min(batchSize, Math.ceil(decoded.length / Math.max(1, open))));
-        } else if (decoded.length >= batchSize) take = decoded.splice(0, batchSize);
-        else break;
-        const batchId = nextBatchId++;
+  }
+
+  /**
+   * Keep each embed worker two batches deep, so the next forward pass never waits for a round
+   * trip through this thread. Near the end, one each and the rest split evenly: a batch queued
+   * behind another cannot move to a worker that runs out of work.
+   */
+  private feedEmbedders(): void {
+    const ahead = this.pending.length + (this.decoder?.inFlight.size ?? 0) + this.decoded.length;
+    const depth = ahead <= this.slots.length * this.batchSize * 2 ? 1 : 2;
+    for (const slot of this.slots) {
+      while (slot.ready && !slot.dead && slot.inFlight.size < depth && this.decoded.length > 0) {
+        const take = this.nextBatch(depth);
+        if (!take) break;
+        const batchId = this.nextBatchId++;
         slot.inFlight.set(
           batchId,
           take.map((x) => x.entry),
@@ -216,133 +267,141 @@ export function startEmbedPool(options: EmbedPoolOptions, onResults: (results: E
         );
       }
     }
-  };
+  }
 
-  const spawnDecoder = (): DecodeSlot => {
-    const init: EmbedWorkerInit = { thumbnailDir: options.thumbnailDir, views: options.views ?? 0 };
-    const worker = startWorker(options.workerModules?.decoder ?? siblingModule(import.meta.url, 'decodeWorker'), { workerData: init });
-    const slot: DecodeSlot = { worker, inFlight: new Map(), ready: false, dead: false };
-    worker.on('message', (msg: FromDecoder) => {
-      if (msg.type === 'ready') {
-        slot.ready = true;
-      } else if (msg.type === 'decoded') {
-        const entry = slot.inFlight.get(msg.imageId);
-        slot.inFlight.delete(msg.imageId);
-        stats.decodeMs += msg.ms;
-        if (entry) decoded.push({ image: msg.image, entry });
-      } else if (msg.type === 'failed') {
-        slot.inFlight.delete(msg.imageId);
-        stats.decodeMs += msg.ms;
-        deliver([{ imageId: msg.imageId, contentHash: msg.contentHash, skip: msg.skip }]);
-      } else if (msg.type === 'fatal') {
-        return finish(new Error(`decode worker failed to start: ${msg.message}`));
-      }
-      pump();
-    });
-    const onDeath = (reason: string) => {
-      if (settled || slot.dead) return;
-      slot.dead = true;
-      if (!slot.ready) return finish(new Error(`decode worker exited before starting (${reason})`));
-      // A retried file is always decoded alone, so what it held is one group.
-      salvage([[...slot.inFlight.values()]], 'decoder', reason);
-      slot.inFlight.clear();
-      decoder = spawnDecoder();
-    };
-    onWorkerDeath(worker, onDeath);
-    return slot;
-  };
+  /** The decoded images of the next batch, or null to wait for more: a crash-retried one goes alone. */
+  private nextBatch(depth: number): DecodedImage[] | null {
+    const { decoded, batchSize } = this;
+    const r = decoded.findIndex((x) => x.entry.retry);
+    if (r >= 0) return decoded.splice(r, 1);
+    if (this.decoderIdle()) {
+      // Nothing more is being decoded: share what is left among the workers free for it.
+      const open = this.slots.filter((s) => s.ready && !s.dead && s.inFlight.size < depth).length;
+      return decoded.splice(0, Math.min(batchSize, Math.ceil(decoded.length / Math.max(1, open))));
+    }
+    if (decoded.length >= batchSize) return decoded.splice(0, batchSize);
+    return null;
+  }
 
-  let wanted = 1;
-  /** Decodes in flight and images decoded ahead, for `lanes` forward passes running at once. */
-  const sizeDecoding = (lanes: number) => {
-    // One more decode in flight than lanes, and at most one more batch per lane decoded ahead (on
-    // top of the two each worker holds): enough to cover the model load at the start and any
-    // hiccup, without holding many decoded images (0.6 MB a row: the image and each view).
-    decodeConcurrency = lanes + 1;
-    lookahead = batchSize * (lanes + 1);
-  };
-  const spawnEmbedder = (): EmbedSlot => {
-    // Once the engine is known, every other worker runs it without searching again.
-    const engine = stats.backend?.choice ?? options.engine;
-    const init: EmbedWorkerInit = { ...(engine ? { engine } : {}), ...(options.model ? { model: options.model } : {}) };
-    const worker = startWorker(options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: init });
-    const slot: EmbedSlot = { worker, inFlight: new Map(), ready: false, dead: false };
-    worker.on('message', (msg: FromWorker) => {
-      if (msg.type === 'ready') {
-        if (msg.inputSize !== size) return finish(new Error(`backbone input is ${msg.inputSize} px, the decoder makes ${size} px`));
-        const first = stats.backend === null;
-        stats.backend = msg.backend;
-        stats.modelId = msg.modelId;
-        stats.dim = msg.dim;
-        slot.ready = true;
-        if (first) {
-          const count = msg.backend.parallelWorkers ? wanted : 1;
-          stats.workers = count;
-          sizeDecoding(msg.backend.parallelWorkers ? count : Math.max(1, msg.backend.threads));
-          for (let i = slots.length; i < count; i++) slots.push(spawnEmbedder());
-        }
-      } else if (msg.type === 'result') {
-        slot.inFlight.delete(msg.batchId);
-        stats.embedMs += msg.embedMs;
-        deliver(msg.results);
-      } else if (msg.type === 'fatal') {
-        return finish(new Error(`embed worker failed to start: ${msg.message}`));
-      }
-      pump();
-    });
-    const onDeath = (reason: string) => {
-      if (settled || slot.dead) return;
-      slot.dead = true;
-      const i = slots.indexOf(slot);
-      if (i >= 0) slots.splice(i, 1);
-      if (stats.backend === null) return finish(new Error(`embed worker exited before starting (${reason})`));
-      // The pixels went with the dead worker: decode again, then embed alone.
-      salvage([...slot.inFlight.values()], 'embedder', reason);
-      slot.inFlight.clear();
-      slots.push(spawnEmbedder());
-      pump();
-    };
-    onWorkerDeath(worker, onDeath);
-    return slot;
-  };
-
-  const start = (firstCount: number) => {
-    started = true;
-    wanted = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil((options.expected ?? firstCount) / 4) || 1));
+  private start(firstCount: number): void {
+    const { options } = this;
+    this.started = true;
+    this.wanted = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil((options.expected ?? firstCount) / 4) || 1));
     // An engine forced to one that runs a thread per worker starts them all at once; otherwise
     // the first worker finds the engine and the others follow if it wants them.
     const forced = options.engine ?? (process.env.CONSTELLATE_ENGINE as EngineChoice | undefined);
     // A registered model runs on ONNX Runtime whatever the engine: one worker.
-    const now = !options.model && (forced === 'wasm' || forced === 'cpu') ? wanted : 1;
-    stats.workers = now;
-    sizeDecoding(wanted);
+    const now = !options.model && (forced === 'wasm' || forced === 'cpu') ? this.wanted : 1;
+    this.stats.workers = now;
+    this.sizeDecoding(this.wanted);
     // libvips is shared by the process's threads: one thread per decode, no operation cache.
     configureSharp();
-    decoder = spawnDecoder();
-    for (let i = 0; i < now; i++) slots.push(spawnEmbedder());
-  };
+    this.decoder = this.spawnDecoder();
+    for (let i = 0; i < now; i++) this.slots.push(this.spawnEmbedder());
+  }
 
-  if (options.signal?.aborted) onAbort();
+  /** Decodes in flight and images decoded ahead, for `lanes` forward passes running at once. */
+  private sizeDecoding(lanes: number): void {
+    // One more decode in flight than lanes, and at most one more batch per lane decoded ahead (on
+    // top of the two each worker holds): enough to cover the model load at the start and any
+    // hiccup, without holding many decoded images (0.6 MB a row: the image and each view).
+    this.decodeConcurrency = lanes + 1;
+    this.lookahead = this.batchSize * (lanes + 1);
+  }
 
-  return {
-    add(items) {
-      if (settled || items.length === 0) return;
-      if (ended) throw new Error('embed pool: add() after end()');
-      for (const item of items) pending.push({ item, retry: false });
-      added += items.length;
-      if (!started) start(items.length);
-      pump();
-    },
-    end() {
-      ended = true;
-      pump();
-      checkDone();
-    },
-    close(reason) {
-      finish(reason ?? new Error('embed pool closed'));
-    },
-    done,
-  };
+  private spawnDecoder(): DecodeSlot {
+    const init: EmbedWorkerInit = { thumbnailDir: this.options.thumbnailDir, views: this.options.views ?? 0 };
+    const worker = startWorker(this.options.workerModules?.decoder ?? siblingModule(import.meta.url, 'decodeWorker'), {
+      workerData: init,
+    });
+    const slot: DecodeSlot = { worker, inFlight: new Map(), ready: false, dead: false };
+    worker.on('message', (msg: FromDecoder) => this.onDecoderMessage(slot, msg));
+    onWorkerDeath(worker, (reason) => this.onDecoderDeath(slot, reason));
+    return slot;
+  }
+
+  private onDecoderMessage(slot: DecodeSlot, msg: FromDecoder): void {
+    if (msg.type === 'ready') {
+      slot.ready = true;
+    } else if (msg.type === 'decoded') {
+      const entry = slot.inFlight.get(msg.imageId);
+      slot.inFlight.delete(msg.imageId);
+      this.stats.decodeMs += msg.ms;
+      if (entry) this.decoded.push({ image: msg.image, entry });
+    } else if (msg.type === 'failed') {
+      slot.inFlight.delete(msg.imageId);
+      this.stats.decodeMs += msg.ms;
+      this.deliver([{ imageId: msg.imageId, contentHash: msg.contentHash, skip: msg.skip }]);
+    } else if (msg.type === 'fatal') {
+      return this.finish(new Error(`decode worker failed to start: ${msg.message}`));
+    }
+    this.pump();
+  }
+
+  private onDecoderDeath(slot: DecodeSlot, reason: string): void {
+    if (this.settled || slot.dead) return;
+    slot.dead = true;
+    if (!slot.ready) return this.finish(new Error(`decode worker exited before starting (${reason})`));
+    // A retried file is always decoded alone, so what it held is one group.
+    this.salvage([[...slot.inFlight.values()]], 'decoder', reason);
+    slot.inFlight.clear();
+    this.decoder = this.spawnDecoder();
+  }
+
+  private spawnEmbedder(): EmbedSlot {
+    // Once the engine is known, every other worker runs it without searching again.
+    const engine = this.stats.backend?.choice ?? this.options.engine;
+    const init: EmbedWorkerInit = { ...(engine ? { engine } : {}), ...(this.options.model ? { model: this.options.model } : {}) };
+    const worker = startWorker(this.options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: init });
+    const slot: EmbedSlot = { worker, inFlight: new Map(), ready: false, dead: false };
+    worker.on('message', (msg: FromWorker) => this.onEmbedderMessage(slot, msg));
+    onWorkerDeath(worker, (reason) => this.onEmbedderDeath(slot, reason));
+    return slot;
+  }
+
+  private onEmbedderMessage(slot: EmbedSlot, msg: FromWorker): void {
+    if (msg.type === 'ready') {
+      if (msg.inputSize !== this.size)
+        return this.finish(new Error(`backbone input is ${msg.inputSize} px, the decoder makes ${this.size} px`));
+      this.onEmbedderReady(slot, msg);
+    } else if (msg.type === 'result') {
+      slot.inFlight.delete(msg.batchId);
+      this.stats.embedMs += msg.embedMs;
+      this.deliver(msg.results);
+    } else if (msg.type === 'fatal') {
+      return this.finish(new Error(`embed worker failed to start: ${msg.message}`));
+    }
+    this.pump();
+  }
+
+  /** The first worker ready has chosen the engine: start the others where the engine wants them. */
+  private onEmbedderReady(slot: EmbedSlot, msg: ReadyMessage): void {
+    const { stats } = this;
+    const first = stats.backend === null;
+    stats.backend = msg.backend;
+    stats.modelId = msg.modelId;
+    stats.dim = msg.dim;
+    slot.ready = true;
+    if (first) {
+      const count = msg.backend.parallelWorkers ? this.wanted : 1;
+      stats.workers = count;
+      this.sizeDecoding(msg.backend.parallelWorkers ? count : Math.max(1, msg.backend.threads));
+      for (let i = this.slots.length; i < count; i++) this.slots.push(this.spawnEmbedder());
+    }
+  }
+
+  private onEmbedderDeath(slot: EmbedSlot, reason: string): void {
+    if (this.settled || slot.dead) return;
+    slot.dead = true;
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    if (this.stats.backend === null) return this.finish(new Error(`embed worker exited before starting (${reason})`));
+    // The pixels went with the dead worker: decode again, then embed alone.
+    this.salvage([...slot.inFlight.values()], 'embedder', reason);
+    slot.inFlight.clear();
+    this.slots.push(this.spawnEmbedder());
+    this.pump();
+  }
 }
 
 /** Embeds every item (see `startEmbedPool`). */

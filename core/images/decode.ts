@@ -403,18 +403,12 @@ async function resizeToModelInput(
 
 /**
  * Decode one image: model input (+ optional thumbnail) from a single read and a single decode.
- * Never throws for bad input (only for invalid options). Long because its steps share that one
- * decode (the header, the pixels sized for the model, a thumbnail cut from them); the steps that
- * stand alone are the functions above.
+ * Never throws for bad input (only for invalid options).
  */
 export async function decodeImage(src: ImageSource, options: DecodeOptions = {}): Promise<DecodeResult> {
   const size = options.size ?? MODEL_INPUT_SIZE;
   if (!Number.isInteger(size) || size < 1 || size > 4096) throw new RangeError(`decodeImage: bad size ${size}`);
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
-  const bg = options.background ?? FLATTEN_BACKGROUND;
-  const wantModel = options.model ?? true;
-  const thumbOpts = options.thumbnail;
-  const thumbSize = thumbOpts?.size ?? DEFAULT_THUMBNAIL_SIZE;
 
   const read = await readSource(src, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   if (!Buffer.isBuffer(read)) return read;
@@ -424,6 +418,44 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
   const bad = checkFormat(sniffed);
   if (bad) return bad;
 
+  try {
+    return await decodeReadable(buf, sniffed, options, size, limit);
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('internal:')) throw err;
+    return { ok: false, skip: skipFromSharpError(err, buf, sniffed, limit) };
+  }
+}
+
+/** What one decode makes for one image, and the facts of its header that size it. */
+interface PixelJob {
+  buf: Buffer;
+  sharpOptions: SharpOptions;
+  /** As the user sees it (EXIF orientation applied). */
+  width: number;
+  height: number;
+  /** The model input's side, when `wantModel`. */
+  size: number;
+  wantModel: boolean;
+  fit: ResizeFit | undefined;
+  bg: RGB;
+  thumbSize: number;
+  elongated: { width: number; height: number } | null;
+  /** The thumbnail to encode and write; null when none is asked for or the cache has it. */
+  thumb: { rel: string; abs: string; format: ThumbnailFormat; quality: number } | null;
+}
+
+/** Bytes of a supported format, read: its header, then one decode for what is asked. Throws sharp's errors. */
+async function decodeReadable(
+  buf: Buffer,
+  sniffed: SniffedFormat,
+  options: DecodeOptions,
+  size: number,
+  limit: number,
+): Promise<DecodeResult> {
+  const bg = options.background ?? FLATTEN_BACKGROUND;
+  const wantModel = options.model ?? true;
+  const thumbOpts = options.thumbnail;
+  const thumbSize = thumbOpts?.size ?? DEFAULT_THUMBNAIL_SIZE;
   const sharpOptions: SharpOptions = {
     failOn: 'truncated',
     limitInputPixels: limit,
@@ -432,118 +464,126 @@ export async function decodeImage(src: ImageSource, options: DecodeOptions = {})
     page: 0,
   };
 
+  // The header alone (no pixel is decoded), read without the pixel limit so that an image over
+  // it is told by its size below rather than by sharp's error, which does not give it.
+  const meta = await sharp(buf, { ...sharpOptions, limitInputPixels: false }).metadata();
+  const format = decodedFormat(sniffed, meta);
+  if (!format) return fail('unsupported-format', `${meta.format} images are not supported`);
+  if (meta.width * meta.height > limit) {
+    return fail('too-many-pixels', tooManyPixelsMessage({ width: meta.width, height: meta.height }, limit));
+  }
+  const { orientation, width, height } = orientedSize(meta);
+  const hasAlpha = meta.hasAlpha === true;
+  const hash = hashBuffer(buf);
+  const elongated = elongatedThumbnail(width, height, thumbSize);
+  const thumbShape = elongated ? 'elongated' : 'fit';
+
+  const cached = thumbOpts ? await thumbnailSlot(thumbOpts, hash, thumbSize, thumbShape, hasAlpha) : null;
+  const needThumb = thumbOpts !== undefined && cached !== null && !cached.reused;
+
+  const exifPromise: Promise<ExifInfo> = options.exif === false ? Promise.resolve({}) : parseExif(meta.exif);
+
+  const thumb = needThumb
+    ? { rel: cached.rel, abs: cached.abs, format: cached.format, quality: thumbOpts.quality ?? DEFAULT_THUMBNAIL_QUALITY }
+    : null;
+  const job: PixelJob = { buf, sharpOptions, width, height, size, wantModel, fit: options.fit, bg, thumbSize, elongated, thumb };
+  const { input, thumbnail: written, thumbnailError } = wantModel || needThumb ? await decodePixels(job) : {};
+  const thumbnail: ThumbnailResult | undefined = cached?.reused
+    ? { relPath: cached.rel, absPath: cached.abs, width: 0, height: 0, reused: true }
+    : written;
+
+  const exif = await exifPromise;
+  const result: DecodeOk = {
+    ok: true,
+    hash,
+    meta: {
+      width,
+      height,
+      format,
+      orientation,
+      hasAlpha,
+      pages: meta.pages ?? 1,
+      bytes: buf.length,
+      ...exif,
+    },
+  };
+  if (input) result.input = input;
+  if (thumbnail) result.thumbnail = thumbnail;
+  if (thumbnailError) result.thumbnailError = thumbnailError;
+  return result;
+}
+
+/** The EXIF orientation (1 when absent or invalid) and the size the user sees once it is applied. */
+function orientedSize(meta: Metadata): { orientation: number; width: number; height: number } {
+  const orientation = meta.orientation && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
+  const swap = orientation >= 5;
+  const width = meta.autoOrient?.width ?? (swap ? meta.height : meta.width);
+  const height = meta.autoOrient?.height ?? (swap ? meta.width : meta.height);
+  return { orientation, width, height };
+}
+
+type PixelOutputs = { input?: ModelInput; thumbnail?: ThumbnailResult; thumbnailError?: string };
+
+/** The one decode, and the model input and the thumbnail made from it (the thumbnail may need its own). */
+async function decodePixels(job: PixelJob): Promise<PixelOutputs> {
+  const { buf, sharpOptions, width, height, size, wantModel, bg, thumbSize, elongated } = job;
+  const aspect = Math.max(width / height, height / width);
+  const fit = (job.fit ?? 'auto') === 'auto' ? (aspect > AUTO_CONTAIN_ASPECT ? 'contain' : 'cover') : job.fit;
+  // The model input must depend on the content alone: whether this image's thumbnail is
+  // already cached (a resumed run, a copy) must not change its pixels, or its embedding
+  // would differ by run history. So when the model is wanted the decode is sized for it
+  // alone, and a default-size thumbnail is cut from that (for near-square and very long
+  // images a little under 256 px, at least the model's 224); a thumbnail asked larger than
+  // the default gets a decode of its own, and so does an image longer than 2:1, whose
+  // letterboxed model decode is far too short across for its thumbnail (224x7 of a 10000x300
+  // panorama; see elongatedThumbnail).
+  const baseServesThumb = elongated
+    ? fit === 'cover' && size >= Math.min(elongated.width, elongated.height)
+    : thumbSize <= DEFAULT_THUMBNAIL_SIZE;
+  const thumbFromBase = job.thumb !== null && (!wantModel || baseServesThumb);
+  const resize = wantModel
+    ? intermediateResize(width, height, { cover: fit === 'cover' ? size : undefined, contain: fit === 'contain' ? size : undefined })!
+    : thumbnailDecodeSize(width, height, thumbSize);
+  const base = await decodeTo(buf, sharpOptions, resize);
+
+  const model = wantModel ? modelInputFrom(base, size, fit === 'contain' ? 'contain' : 'cover', bg) : undefined;
+  const thumbnail = job.thumb ? writeThumbnail(job, job.thumb, thumbFromBase ? base : null) : undefined;
+  const [input, written] = await Promise.all([model, thumbnail]);
+  return { ...(input ? { input } : {}), ...written };
+}
+
+/** The model input from the decode sized for it: its centre crop where it is at the model's scale already. */
+function modelInputFrom(
+  { data, raw }: { data: Buffer; raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } },
+  size: number,
+  fit: 'cover' | 'contain',
+  bg: RGB,
+): ModelInput | Promise<ModelInput> {
+  const short = Math.min(raw.width, raw.height);
+  if (fit === 'cover' && short === size && (raw.channels === 3 || raw.channels === 4)) {
+    // Already the model's scale: the centre crop is the model input. Offsets as sharp's
+    // 'cover' + 'centre' ((in - out + 1) / 2, rounded down), so both paths give the same pixels.
+    return modelFloatsFromRaw(data, raw, size, Math.floor((raw.width - size + 1) / 2), Math.floor((raw.height - size + 1) / 2), bg);
+  }
+  return resizeToModelInput(data, raw, size, fit, bg);
+}
+
+/**
+ * Encodes the thumbnail from `base` (the model's decode) or, where that cannot serve it, a decode
+ * of its own, and writes it; a file that cannot be written is `thumbnailError`, not a skip.
+ */
+async function writeThumbnail(
+  job: PixelJob,
+  thumb: NonNullable<PixelJob['thumb']>,
+  base: { data: Buffer; raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } } | null,
+): Promise<PixelOutputs> {
+  const src = base ?? (await decodeTo(job.buf, job.sharpOptions, thumbnailDecodeSize(job.width, job.height, job.thumbSize)));
+  const enc = await encodeThumbnail(src, job.elongated ?? job.thumbSize, thumb.format, thumb.quality, job.bg);
   try {
-    // The header alone (no pixel is decoded), read without the pixel limit so that an image over
-    // it is told by its size below rather than by sharp's error, which does not give it.
-    const meta = await sharp(buf, { ...sharpOptions, limitInputPixels: false }).metadata();
-    const format = decodedFormat(sniffed, meta);
-    if (!format) return fail('unsupported-format', `${meta.format} images are not supported`);
-    if (meta.width * meta.height > limit) {
-      return fail('too-many-pixels', tooManyPixelsMessage({ width: meta.width, height: meta.height }, limit));
-    }
-    const orientation = meta.orientation && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
-    const swap = orientation >= 5;
-    const width = meta.autoOrient?.width ?? (swap ? meta.height : meta.width);
-    const height = meta.autoOrient?.height ?? (swap ? meta.width : meta.height);
-    const hasAlpha = meta.hasAlpha === true;
-    const hash = hashBuffer(buf);
-    const elongated = elongatedThumbnail(width, height, thumbSize);
-    const thumbShape = elongated ? 'elongated' : 'fit';
-
-    const cached = thumbOpts ? await thumbnailSlot(thumbOpts, hash, thumbSize, thumbShape, hasAlpha) : null;
-    const {
-      rel: thumbRel,
-      abs: thumbAbs,
-      reused: thumbReused,
-      format: thumbFormat,
-    } = cached ?? { rel: undefined, abs: undefined, reused: false, format: 'webp' as ThumbnailFormat };
-    const needThumb = thumbOpts !== undefined && !thumbReused;
-
-    const exifPromise: Promise<ExifInfo> = options.exif === false ? Promise.resolve({}) : parseExif(meta.exif);
-
-    let input: ModelInput | undefined;
-    let thumbnail: ThumbnailResult | undefined;
-    let thumbnailError: string | undefined;
-
-    if (wantModel || needThumb) {
-      const aspect = Math.max(width / height, height / width);
-      const fit = (options.fit ?? 'auto') === 'auto' ? (aspect > AUTO_CONTAIN_ASPECT ? 'contain' : 'cover') : options.fit;
-      // The model input must depend on the content alone: whether this image's thumbnail is
-      // already cached (a resumed run, a copy) must not change its pixels, or its embedding
-      // would differ by run history. So when the model is wanted the decode is sized for it
-      // alone, and a default-size thumbnail is cut from that (for near-square and very long
-      // images a little under 256 px, at least the model's 224); a thumbnail asked larger than
-      // the default gets a decode of its own, and so does an image longer than 2:1, whose
-      // letterboxed model decode is far too short across for its thumbnail (224x7 of a 10000x300
-      // panorama; see elongatedThumbnail).
-      const baseServesThumb = elongated
-        ? fit === 'cover' && size >= Math.min(elongated.width, elongated.height)
-        : thumbSize <= DEFAULT_THUMBNAIL_SIZE;
-      const thumbFromBase = needThumb && (!wantModel || baseServesThumb);
-      const resize = wantModel
-        ? intermediateResize(width, height, { cover: fit === 'cover' ? size : undefined, contain: fit === 'contain' ? size : undefined })!
-        : thumbnailDecodeSize(width, height, thumbSize);
-      const { data, raw } = await decodeTo(buf, sharpOptions, resize);
-
-      const tasks: Promise<void>[] = [];
-      if (wantModel) {
-        const short = Math.min(raw.width, raw.height);
-        if (fit === 'cover' && short === size && (raw.channels === 3 || raw.channels === 4)) {
-          // Already the model's scale: the centre crop is the model input. Offsets as sharp's
-          // 'cover' + 'centre' ((in - out + 1) / 2, rounded down), so both paths give the same pixels.
-          input = modelFloatsFromRaw(data, raw, size, Math.floor((raw.width - size + 1) / 2), Math.floor((raw.height - size + 1) / 2), bg);
-        } else {
-          tasks.push(
-            resizeToModelInput(data, raw, size, fit === 'contain' ? 'contain' : 'cover', bg).then((m) => {
-              input = m;
-            }),
-          );
-        }
-      }
-      if (needThumb && thumbOpts && thumbRel && thumbAbs) {
-        const rel = thumbRel;
-        const abs = thumbAbs;
-        tasks.push(
-          (async () => {
-            const src = thumbFromBase ? { data, raw } : await decodeTo(buf, sharpOptions, thumbnailDecodeSize(width, height, thumbSize));
-            const enc = await encodeThumbnail(src, elongated ?? thumbSize, thumbFormat, thumbOpts.quality ?? DEFAULT_THUMBNAIL_QUALITY, bg);
-            try {
-              await writeThumbnailFile(abs, enc.data);
-              thumbnail = { relPath: rel, absPath: abs, width: enc.info.width, height: enc.info.height, reused: false };
-            } catch (err) {
-              thumbnailError = `Could not write thumbnail: ${err instanceof Error ? err.message : String(err)}`;
-            }
-          })(),
-        );
-      }
-      await Promise.all(tasks);
-    }
-    if (thumbReused && thumbRel && thumbAbs) {
-      thumbnail = { relPath: thumbRel, absPath: thumbAbs, width: 0, height: 0, reused: true };
-    }
-
-    const exif = await exifPromise;
-    const result: DecodeOk = {
-      ok: true,
-      hash,
-      meta: {
-        width,
-        height,
-        format,
-        orientation,
-        hasAlpha,
-        pages: meta.pages ?? 1,
-        bytes: buf.length,
-        ...exif,
-      },
-    };
-    if (input) result.input = input;
-    if (thumbnail) result.thumbnail = thumbnail;
-    if (thumbnailError) result.thumbnailError = thumbnailError;
-    return result;
+    await writeThumbnailFile(thumb.abs, enc.data);
+    return { thumbnail: { relPath: thumb.rel, absPath: thumb.abs, width: enc.info.width, height: enc.info.height, reused: false } };
   } catch (err) {
-    if (err instanceof Error && err.message.startsWith('internal:')) throw err;
-    return { ok: false, skip: skipFromSharpError(err, buf, sniffed, limit) };
+    return { thumbnailError: `Could not write thumbnail: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 

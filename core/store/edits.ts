@@ -80,6 +80,22 @@ interface GroupDb {
   color?: number | null;
   created_at: number;
 }
+type NewGroupRow = { id: number; clusterIndex: number | null };
+type PinRow = { imageId: number; groupId: number | null; confidence: number };
+/** What carrying the old groups over decided, for the steps after it (see EditsRepository.carryOver). */
+interface CarriedGroups {
+  /** Old group -> the new group its pinned images go to. */
+  target: Map<number, number>;
+  /** Names in use (the old grouping's and those given so far). */
+  names: Set<string>;
+  /** New groups that took an old name. */
+  named: Set<number>;
+  /** Colour slots in use, and the new groups that took an old colour. */
+  colors: Set<number>;
+  colored: Set<number>;
+  /** Unmatched user-named old groups. */
+  dropped: GroupDb[];
+}
 /** [runId, imageId, groupId, confidence, pinned] or [runId, imageId] when the row is absent. */
 type AssignSnap = [number, number, number | null, number, number] | [number, number];
 
@@ -492,6 +508,17 @@ export class EditsRepository {
     const created: number[] = [];
     if (old === null) return { summary, created };
 
+    const { oldGroups, newGroups, pins } = this.reclusterInputs(old, newRun);
+    const { match, home } = this.matchGroups(old, newRun, oldGroups, newGroups, lineage);
+    const carried = this.carryGroups(newRun, oldGroups, match, pins, summary, created);
+    this.nameAndColorNewGroups(newGroups, carried);
+    this.offerDroppedNames(carried.dropped, home, summary);
+    this.carryPins(newRun, pins, carried.target, summary);
+    return { summary, created };
+  }
+
+  /** The old run's groups that still hold images, the new run's groups, and the old run's pins. */
+  private reclusterInputs(old: number, newRun: number): { oldGroups: GroupDb[]; newGroups: NewGroupRow[]; pins: PinRow[] } {
     const allOld = this.db
       .stmt<GroupDb>(
         'SELECT id, run_id, cluster_index, name, origin, user_named, COALESCE(color, id) AS color, created_at FROM groups WHERE run_id = ? ORDER BY id',
@@ -509,40 +536,50 @@ export class EditsRepository {
     );
     const oldGroups = allOld.filter((g) => live.has(g.id));
     const newGroups = this.db
-      .stmt<{ id: number; clusterIndex: number | null }>(
-        'SELECT id, cluster_index AS clusterIndex FROM groups WHERE run_id = ? ORDER BY cluster_index, id',
-      )
+      .stmt<NewGroupRow>('SELECT id, cluster_index AS clusterIndex FROM groups WHERE run_id = ? ORDER BY cluster_index, id')
       .all(newRun);
     const pins = this.db
-      .stmt<{ imageId: number; groupId: number | null; confidence: number }>(
-        'SELECT image_id AS imageId, group_id AS groupId, confidence FROM assignments WHERE run_id = ? AND pinned = 1',
-      )
+      .stmt<PinRow>('SELECT image_id AS imageId, group_id AS groupId, confidence FROM assignments WHERE run_id = ? AND pinned = 1')
       .all(old);
+    return { oldGroups, newGroups, pins };
+  }
+
+  /**
+   * Each old group's name and colour go to its match; an unmatched group holding pins goes on as
+   * a new group of its own; an unmatched user-named one is dropped (its name offered back later).
+   */
+  private carryGroups(
+    newRun: number,
+    oldGroups: readonly GroupDb[],
+    match: ReadonlyMap<number, number>,
+    pins: readonly PinRow[],
+    summary: ReclusterSummary,
+    created: number[],
+  ): CarriedGroups {
     const pinnedGroups = new Set(pins.map((p) => p.groupId).filter((g): g is number => g !== null));
-
-    const { match, home } = this.matchGroups(old, newRun, oldGroups, newGroups, lineage);
-
     const rename = this.db.stmt('UPDATE groups SET name = ?, user_named = ? WHERE id = ?');
     const recolor = this.db.stmt('UPDATE groups SET color = ? WHERE id = ?');
-    const target = new Map<number, number>(); // old group -> new group for pinned images
-    // Every name of the old grouping is kept out of the new groups' numbering: "Group 1" of the
-    // dams must not become the pliers' name because the dams' group went elsewhere.
-    const names = new Set<string>(oldGroups.map((g) => g.name));
-    const named = new Set<number>();
-    const colors = new Set<number>();
-    const colored = new Set<number>();
-    const dropped: GroupDb[] = [];
+    const carried: CarriedGroups = {
+      target: new Map(),
+      // Every name of the old grouping is kept out of the new groups' numbering: "Group 1" of the
+      // dams must not become the pliers' name because the dams' group went elsewhere.
+      names: new Set(oldGroups.map((g) => g.name)),
+      named: new Set(),
+      colors: new Set(),
+      colored: new Set(),
+      dropped: [],
+    };
     for (const g of oldGroups) {
       const m = match.get(g.id);
       if (m !== undefined) {
-        target.set(g.id, m);
+        carried.target.set(g.id, m);
         // The colour goes where the name goes, so the map keeps its look for the same groups.
         recolor.run(g.color, m);
-        colors.add(g.color!);
-        colored.add(m);
+        carried.colors.add(g.color!);
+        carried.colored.add(m);
         if (g.name !== '') {
           rename.run(g.name, g.user_named, m);
-          named.add(m);
+          carried.named.add(m);
         }
         if (g.user_named === 1) {
           summary.renamedGroups++;
@@ -550,17 +587,26 @@ export class EditsRepository {
         }
       } else if (pinnedGroups.has(g.id)) {
         const id = this.createUserGroup(newRun, g.name, g.user_named === 1, g.color!);
-        colors.add(g.color!);
+        carried.colors.add(g.color!);
         created.push(id);
-        target.set(g.id, id);
+        carried.target.set(g.id, id);
         summary.createdGroups++;
       } else if (g.user_named === 1) {
         summary.droppedNames.push(g.name);
-        dropped.push(g);
+        carried.dropped.push(g);
       }
     }
-    // The new groups without a name from the old ones: "Group N", N the smallest number no name
-    // of the old or the new grouping uses; without an old colour: the smallest free slots.
+    return carried;
+  }
+
+  /**
+   * The new groups without a name from the old ones: "Group N", N the smallest number no name
+   * of the old or the new grouping uses; without an old colour: the smallest free slots.
+   */
+  private nameAndColorNewGroups(newGroups: readonly NewGroupRow[], carried: CarriedGroups): void {
+    const rename = this.db.stmt('UPDATE groups SET name = ?, user_named = ? WHERE id = ?');
+    const recolor = this.db.stmt('UPDATE groups SET color = ? WHERE id = ?');
+    const { names, named, colors, colored } = carried;
     let next = 1;
     for (const g of newGroups) {
       if (named.has(g.id)) continue;
@@ -574,7 +620,14 @@ export class EditsRepository {
       recolor.run(slot, g.id);
       colors.add(slot);
     }
-    // A dropped name is offered back to the group most of its images went to.
+  }
+
+  /** A dropped name is offered back to the group most of its images went to. */
+  private offerDroppedNames(
+    dropped: readonly GroupDb[],
+    home: ReadonlyMap<number, { groupId: number; count: number; of: number }>,
+    summary: ReclusterSummary,
+  ): void {
     const nameOf = this.db.stmt<{ name: string }>('SELECT name FROM groups WHERE id = ?');
     for (const g of dropped) {
       const h = home.get(g.id);
@@ -587,7 +640,10 @@ export class EditsRepository {
           of: h.of,
         });
     }
+  }
 
+  /** Pinned images keep their group's successor (`target`); pinned-unsorted ones stay unsorted. */
+  private carryPins(newRun: number, pins: readonly PinRow[], target: ReadonlyMap<number, number>, summary: ReclusterSummary): void {
     const put = this.db.stmt(
       `INSERT INTO assignments (run_id, image_id, group_id, confidence, pinned)
        SELECT @r, @i, @g, @c, 1 WHERE EXISTS (SELECT 1 FROM images WHERE id = @i)
@@ -598,7 +654,6 @@ export class EditsRepository {
       put.run({ r: newRun, i: p.imageId, g: gid, c: p.confidence });
       summary.carriedPins++;
     }
-    return { summary, created };
   }
 
   /**
@@ -615,7 +670,7 @@ export class EditsRepository {
     old: number,
     newRun: number,
     oldGroups: readonly GroupDb[],
-    newGroups: ReadonlyArray<{ id: number; clusterIndex: number | null }>,
+    newGroups: readonly NewGroupRow[],
     lineage: ReadonlyMap<number, number>,
   ): { match: Map<number, number>; home: Map<number, { groupId: number; count: number; of: number }> } {
     const overlaps = this.db

@@ -17,7 +17,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'core tables',
-    // Long: the whole first schema as one SQL script, read as one.
+    // Long (about 110 lines): the whole first schema, one SQL script read as one; and a released
+    // migration is never edited, split included.
     up(db) {
       db.exec(`
         CREATE TABLE libraries (

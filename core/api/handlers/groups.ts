@@ -1,5 +1,5 @@
 /** Groups: listing and browsing them, the Unsorted threshold, and the edits of whole groups. */
-import type { ApiHandlers, GroupRef, GroupSummary, Outputs } from '../../shared/contract.js';
+import type { ApiHandlers, GroupRef, GroupSummary, Outputs, ParsedInput } from '../../shared/contract.js';
 import { duplicateIndex, periodOf } from '../organizer.js';
 
 type ImageSort = 'confidence-asc' | 'confidence-desc' | 'name' | 'date' | 'date-desc';
@@ -61,6 +61,36 @@ function filteredImages(
   return { items, total: ids.length };
 }
 
+/** The groups' cards (four typical pictures, none a copy of another), sorted, and Unsorted's counts. */
+function groupList(ctx: ServiceContext, sort: ParsedInput<'listGroups'>['sort'], search: string | undefined): Outputs['listGroups'] {
+  const { store } = ctx;
+  const { browse } = store;
+  if (store.runs.activeRunId() === null) return { groups: [], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: ctx.threshold() };
+  const t = ctx.threshold();
+  const rows = browse.groupSummaries({ typical: 8, threshold: t, sort: sort === 'name' ? 'name' : 'size', query: search || undefined });
+  // a card's pictures are four different ones: a copy gives way to the next image
+  const copies = duplicateIndex(store).keeperOf;
+  const groups: GroupSummary[] = rows.map((g) => ({
+    id: g.id,
+    name: g.name,
+    userNamed: g.userNamed,
+    color: g.color,
+    count: g.count,
+    meanConfidence: g.meanConfidence ?? 0,
+    pinned: g.pinned,
+    typicalImageIds: g.typicalImageIds.filter((id) => !copies.has(id)).slice(0, 4),
+  }));
+  // least certain first; a group the user placed entirely is as certain as it gets
+  const certainty = (g: GroupSummary) => ((g.pinned ?? 0) >= g.count ? 1 : g.meanConfidence);
+  if (sort === 'confidence') groups.sort((a, b) => certainty(a) - certainty(b));
+  return {
+    groups,
+    unsortedCount: browse.countUnsorted({ threshold: t }),
+    ungroupedCount: browse.countUngrouped(),
+    unsortedThreshold: t,
+  };
+}
+
 export function groupHandlers(ctx: ServiceContext): GroupHandlers {
   const { store } = ctx;
   const { browse } = store;
@@ -72,30 +102,7 @@ export function groupHandlers(ctx: ServiceContext): GroupHandlers {
   };
   return {
     async listGroups({ sort, search }) {
-      if (store.runs.activeRunId() === null) return { groups: [], unsortedCount: 0, ungroupedCount: 0, unsortedThreshold: ctx.threshold() };
-      const t = ctx.threshold();
-      const rows = browse.groupSummaries({ typical: 8, threshold: t, sort: sort === 'name' ? 'name' : 'size', query: search || undefined });
-      // a card's pictures are four different ones: a copy gives way to the next image
-      const copies = duplicateIndex(store).keeperOf;
-      const groups: GroupSummary[] = rows.map((g) => ({
-        id: g.id,
-        name: g.name,
-        userNamed: g.userNamed,
-        color: g.color,
-        count: g.count,
-        meanConfidence: g.meanConfidence ?? 0,
-        pinned: g.pinned,
-        typicalImageIds: g.typicalImageIds.filter((id) => !copies.has(id)).slice(0, 4),
-      }));
-      // least certain first; a group the user placed entirely is as certain as it gets
-      const certainty = (g: GroupSummary) => ((g.pinned ?? 0) >= g.count ? 1 : g.meanConfidence);
-      if (sort === 'confidence') groups.sort((a, b) => certainty(a) - certainty(b));
-      return {
-        groups,
-        unsortedCount: browse.countUnsorted({ threshold: t }),
-        ungroupedCount: browse.countUngrouped(),
-        unsortedThreshold: t,
-      };
+      return groupList(ctx, sort, search);
     },
     async listGroupImages({ groupId, sort, offset, limit, stack, from, to }) {
       const t = ctx.threshold();

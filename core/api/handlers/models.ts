@@ -1,9 +1,9 @@
 /**
  * Models: the registered image encoders, adding one from a folder or downloading a known one,
- * switching the library to one (a regroup that embeds what is missing first), and, with a
- * CLIP-like grouping model, text search and suggested group names.
+ * and switching the library to one (a regroup that embeds what is missing first). Text search
+ * and suggested names, with a CLIP-like model, are in ./textSearch.ts.
  */
-import type { ApiHandlers, CatalogModel, ModelInfo, ModelsState } from '../../shared/contract.js';
+import type { ApiHandlers, CatalogModel, JobState, ModelInfo, ModelsState } from '../../shared/contract.js';
 import { ApiError } from '../../shared/client.js';
 import { BACKBONE } from '../../embed/backboneInfo.js';
 import { catalogBaseUrl, DownloadError, downloadModel, fileUrl, MODEL_CATALOG } from '../../embed/models/download.js';
@@ -13,14 +13,10 @@ import { ModelFolderError, type ModelSpec } from '../../embed/models/spec.js';
 import { runClusterJob } from '../../jobs/grouping/clusterJob.js';
 import { groupingModelId } from '../../jobs/grouping/groupingModel.js';
 import { getLibraryModelId, setLibraryModelId } from '../../jobs/indexing/modelChoice.js';
-import { groupNameSuggestions, searchByText, TextSearchUnavailableError } from '../../jobs/search/modelSearch.js';
-import { shownGroupId } from '../../store/unsorted.js';
+import { TextSearchUnavailableError } from '../../jobs/search/modelSearch.js';
 import { requireIdle, type ServiceContext } from '../context.js';
 
-export type ModelHandlers = Pick<
-  ApiHandlers,
-  'listModels' | 'addModel' | 'removeModel' | 'useModel' | 'downloadModel' | 'searchByText' | 'suggestGroupNames'
->;
+export type ModelHandlers = Pick<ApiHandlers, 'listModels' | 'addModel' | 'removeModel' | 'useModel' | 'downloadModel'>;
 
 /** What "NN% sure" means for the grouping's model: the calibration was fitted on MobileNetV2's features. */
 export function calibrationNote(groupingModel: string | null): string {
@@ -34,7 +30,8 @@ function info(spec: ModelSpec | null, missing = false): ModelInfo {
   return { ...d, builtIn: spec === null, missing };
 }
 
-function asApiError(err: unknown): never {
+/** The models' errors a user can act on, as the API's. */
+export function asApiError(err: unknown): never {
   if (err instanceof ModelFolderError || err instanceof UnknownModelError || err instanceof DownloadError)
     throw new ApiError('invalid-input', err.message);
   if (err instanceof TextSearchUnavailableError) throw new ApiError('conflict', err.message);
@@ -54,27 +51,7 @@ export function modelHandlers(ctx: ServiceContext): ModelHandlers {
 
   return {
     async listModels() {
-      const registered = registry.list();
-      const grouping = store.runs.activeRunId() === null ? null : groupingModelId(store);
-      const catalog: CatalogModel[] = MODEL_CATALOG.map((e) => ({
-        id: e.id,
-        name: e.name,
-        licence: e.licence,
-        approxBytes: e.approxBytes,
-        text: e.text,
-        about: e.about,
-        urls: e.files.map((f) => fileUrl(e, f, catalogBaseUrl())),
-        installed: registered.some((r) => r.source.kind === 'download' && r.source.catalogId === e.id),
-      }));
-      const state: ModelsState = {
-        models: [info(null), ...registered.map((r) => info(r.spec, !ModelRegistry.present(r)))],
-        libraryModel: getLibraryModelId(store.db),
-        groupingModel: grouping,
-        catalog,
-        modelsDir: registry.dir,
-        calibrationNote: calibrationNote(grouping),
-      };
-      return state;
+      return modelsState(ctx);
     },
     async addModel({ path }) {
       // The checks open the model's graphs: not while a job holds ONNX Runtime in its own worker.
@@ -129,14 +106,7 @@ export function modelHandlers(ctx: ServiceContext): ModelHandlers {
         const folder = await downloadModel(entry, {
           modelsDir: registry.dir,
           signal,
-          onProgress: (p) => {
-            const seconds = (Date.now() - started) / 1000;
-            const rate = seconds > 0 ? p.done / seconds : null;
-            update({
-              phase: 'download',
-              phases: [{ name: 'download', done: p.done, total: p.total, rate, etaSeconds: rate ? (p.total - p.done) / rate : null }],
-            });
-          },
+          onProgress: (p) => update(downloadProgress(p, started)),
         });
         update({ phase: 'verify', phases: [{ name: 'verify', done: 0, total: 1, rate: null, etaSeconds: null }] });
         const added = await addModelFolder(folder, { registry, client: ctx.models, source: { kind: 'download', catalogId: entry.id } });
@@ -144,50 +114,45 @@ export function modelHandlers(ctx: ServiceContext): ModelHandlers {
         return { model: info(added.spec) };
       });
     },
-    async searchByText({ text, groupId, limit }) {
-      // The query is encoded in the model worker: not while a job runs ONNX Runtime in its own.
-      requireIdle(jobs, 'text search is back when the running job ends');
-      ctx.requireRun();
-      let allowed: Set<number> | undefined;
-      const t = ctx.threshold();
-      if (groupId === 'unsorted')
-        allowed = new Set(store.browse.unsortedImages({ threshold: t, offset: 0, limit: 1_000_000 }).items.map((r) => r.id));
-      else if (groupId !== undefined)
-        allowed = new Set(store.browse.groupImages(groupId, { threshold: t, offset: 0, limit: 1_000_000 }).items.map((r) => r.id));
-      try {
-        const { modelId, results } = await searchByText({ store, registry, client: ctx.models, index: ctx.search }, text, {
-          limit,
-          allowed,
-        });
-        const items = results.flatMap((r) => {
-          const d = store.images.detail(r.imageId);
-          if (!d || d.status !== 'ok') return [];
-          return [
-            {
-              id: d.id,
-              name: d.name,
-              groupId: shownGroupId(d.assignment, t),
-              confidence: d.assignment?.confidence ?? null,
-              pinned: d.assignment?.pinned ?? false,
-              width: d.displayWidth,
-              height: d.displayHeight,
-              takenAt: d.takenAt === null ? null : new Date(d.takenAt).toISOString(),
-              score: r.score,
-            },
-          ];
-        });
-        return { items, model: modelId };
-      } catch (err) {
-        return asApiError(err);
-      }
-    },
-    async suggestGroupNames() {
-      if (store.runs.activeRunId() === null) return { suggestions: [], model: null };
-      const { modelId, suggestions } = groupNameSuggestions({ store, registry, index: ctx.search });
-      return {
-        model: modelId,
-        suggestions: suggestions.map((s) => ({ groupId: s.groupId, name: s.name, score: s.score, margin: s.margin })),
-      };
-    },
+  };
+}
+
+/** The registered models (the built-in first), which the library and its grouping use, and the catalogue. */
+function modelsState({ store, registry }: ServiceContext): ModelsState {
+  const registered = registry.list();
+  const grouping = store.runs.activeRunId() === null ? null : groupingModelId(store);
+  const catalog = catalogModels(registered);
+  const state: ModelsState = {
+    models: [info(null), ...registered.map((r) => info(r.spec, !ModelRegistry.present(r)))],
+    libraryModel: getLibraryModelId(store.db),
+    groupingModel: grouping,
+    catalog,
+    modelsDir: registry.dir,
+    calibrationNote: calibrationNote(grouping),
+  };
+  return state;
+}
+
+/** The catalogue of downloadable models, marking those already downloaded. */
+function catalogModels(registered: ReturnType<ModelRegistry['list']>): CatalogModel[] {
+  return MODEL_CATALOG.map((e) => ({
+    id: e.id,
+    name: e.name,
+    licence: e.licence,
+    approxBytes: e.approxBytes,
+    text: e.text,
+    about: e.about,
+    urls: e.files.map((f) => fileUrl(e, f, catalogBaseUrl())),
+    installed: registered.some((r) => r.source.kind === 'download' && r.source.catalogId === e.id),
+  }));
+}
+
+/** A download's progress, with its rate and time left from the bytes so far since `started` (ms). */
+function downloadProgress(p: { done: number; total: number }, started: number): Pick<JobState, 'phase' | 'phases'> {
+  const seconds = (Date.now() - started) / 1000;
+  const rate = seconds > 0 ? p.done / seconds : null;
+  return {
+    phase: 'download',
+    phases: [{ name: 'download', done: p.done, total: p.total, rate, etaSeconds: rate ? (p.total - p.done) / rate : null }],
   };
 }

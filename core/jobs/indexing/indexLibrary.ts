@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { BACKBONE } from '../../embed/backboneInfo.js';
 import type { ModelSpec } from '../../embed/models/spec.js';
-import { startEmbedPool, type EmbedPoolStats } from '../../embed/pool.js';
+import { startEmbedPool, type EmbedPool, type EmbedPoolStats } from '../../embed/pool.js';
 import { getViewsPerImage, viewNames } from './views.js';
 import type { EmbedItem, EmbedResult } from '../../embed/protocol.js';
 import { exifDateParts } from '../../images/metadata.js';
@@ -94,14 +94,47 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
 
   // The pool starts with the first file that needs embedding and works while the rest are
   // checked for known content, so the model loads and the first decodes run in the meantime.
-  let queued = 0;
-  let early = 0;
+  const embed = startIndexPool(options, result, views, modelId, pending.length + missing.length);
+  try {
+    const reused = await checkKnownContent(options, pending, embed, views, modelId);
+    if (reused.length > 0) result.moved += adoptedCount(images.markDecoded(reused));
+    result.reused = reused.length;
+    feedPool(embed, missing);
+    progress.finish();
+    await finishEmbedding(progress, embed, result);
+    await readImageDetails({ db, libraryIds: libs.map((l) => l.id), progress, signal });
+  } catch (err) {
+    embed.pool.close(err instanceof Error ? err : new Error(String(err)));
+    await embed.pool.done.catch(() => undefined);
+    throw err;
+  }
+  return result;
+}
+
+/** An indexing run's embed pool, with what it was given and what came back before the embed phase began. */
+interface IndexPool {
+  pool: EmbedPool;
+  counts: { queued: number; early: number };
+}
+
+/** Starts the embed pool whose batches are written to the store and counted in `result` and the progress. */
+function startIndexPool(
+  options: IndexOptions,
+  result: IndexResult,
+  views: readonly string[],
+  modelId: string,
+  expected: number,
+): IndexPool {
+  const { db, progress } = options;
+  const images = new ImagesRepository(db);
+  const embeddings = new EmbeddingsRepository(db);
+  const counts = { queued: 0, early: 0 };
   const pool = startEmbedPool(
     {
       thumbnailDir: thumbnailDir(db.file),
       workers: options.workers,
-      signal,
-      expected: pending.length + missing.length,
+      signal: options.signal,
+      expected,
       views: views.length,
       model: options.model ?? null,
     },
@@ -114,66 +147,78 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
       if (progress.phase === 'embed') progress.advance(batch.length);
       else if (progress.phase === 'model') {
         // The first images are embedded: the model is loaded.
-        progress.start('embed', queued);
+        progress.start('embed', counts.queued);
         progress.advance(batch.length);
-      } else early += batch.length;
+      } else counts.early += batch.length;
     },
   );
-  try {
-    progress.start('check', pending.length);
-    // Same content means same size: only files whose size matches known content are hashed
-    // here (the decoder hashes what it reads anyway), so a fresh library costs no extra pass.
-    const knownSizes = images.knownContentSizes();
-    const reused: DecodedImage[] = [];
-    let toPool: EmbedItem[] = [];
-    for (const item of pending) {
-      throwIfAborted(signal);
-      let hash: string | null = null;
-      if (sortedHas(knownSizes, item.size)) {
-        try {
-          hash = await hashFile(item.absPath);
-        } catch {
-          // Unreadable now: the decoder records the precise reason.
-        }
-      }
-      const twin = hash ? reusable(images, embeddings, item.id, hash, views, modelId) : null;
-      if (twin) reused.push(twin);
-      else {
-        toPool.push({ imageId: item.id, path: item.absPath, contentHash: hash });
-        if (toPool.length >= POOL_FEED) {
-          pool.add(toPool);
-          queued += toPool.length;
-          toPool = [];
-        }
-      }
-      progress.advance();
-    }
-    pool.add(toPool);
-    queued += toPool.length;
-    if (reused.length > 0) result.moved += adoptedCount(images.markDecoded(reused));
-    result.reused = reused.length;
-    pool.add(missing);
-    queued += missing.length;
-    progress.finish();
+  return { pool, counts };
+}
 
-    // Loading the model takes a while (40-75 s on a slow machine) before the first image is
-    // embedded: a phase of its own, so "0 / 143" does not sit there as if stuck.
-    if (queued > 0 && early === 0) progress.start('model', null);
-    else {
-      progress.start('embed', queued);
-      if (early > 0) progress.advance(early);
+function feedPool(embed: IndexPool, items: EmbedItem[]): void {
+  embed.pool.add(items);
+  embed.counts.queued += items.length;
+}
+
+/**
+ * The "check" phase: files whose content is already known (a copy, a move) reuse its embedding
+ * and are returned; the rest go to the pool, in small batches as they are checked.
+ */
+async function checkKnownContent(
+  options: IndexOptions,
+  pending: readonly WorkItem[],
+  embed: IndexPool,
+  views: readonly string[],
+  modelId: string,
+): Promise<DecodedImage[]> {
+  const { db, progress, signal } = options;
+  const images = new ImagesRepository(db);
+  const embeddings = new EmbeddingsRepository(db);
+  progress.start('check', pending.length);
+  // Same content means same size: only files whose size matches known content are hashed
+  // here (the decoder hashes what it reads anyway), so a fresh library costs no extra pass.
+  const knownSizes = images.knownContentSizes();
+  const reused: DecodedImage[] = [];
+  let toPool: EmbedItem[] = [];
+  for (const item of pending) {
+    throwIfAborted(signal);
+    let hash: string | null = null;
+    if (sortedHas(knownSizes, item.size)) {
+      try {
+        hash = await hashFile(item.absPath);
+      } catch {
+        // Unreadable now: the decoder records the precise reason.
+      }
     }
-    pool.end();
-    const stats = await pool.done;
-    if (queued > 0) result.pool = stats;
-    progress.finish();
-    await readImageDetails({ db, libraryIds: libs.map((l) => l.id), progress, signal });
-  } catch (err) {
-    pool.close(err instanceof Error ? err : new Error(String(err)));
-    await pool.done.catch(() => undefined);
-    throw err;
+    const twin = hash ? reusable(images, embeddings, item.id, hash, views, modelId) : null;
+    if (twin) reused.push(twin);
+    else {
+      toPool.push({ imageId: item.id, path: item.absPath, contentHash: hash });
+      if (toPool.length >= POOL_FEED) {
+        feedPool(embed, toPool);
+        toPool = [];
+      }
+    }
+    progress.advance();
   }
-  return result;
+  feedPool(embed, toPool);
+  return reused;
+}
+
+/** The "embed" phase: waits for the pool to deliver everything; `result.pool` gets its figures when it embedded any. */
+async function finishEmbedding(progress: ProgressTracker, embed: IndexPool, result: IndexResult): Promise<void> {
+  // Loading the model takes a while (40-75 s on a slow machine) before the first image is
+  // embedded: a phase of its own, so "0 / 143" does not sit there as if stuck.
+  const { queued, early } = embed.counts;
+  if (queued > 0 && early === 0) progress.start('model', null);
+  else {
+    progress.start('embed', queued);
+    if (early > 0) progress.advance(early);
+  }
+  embed.pool.end();
+  const stats = await embed.pool.done;
+  if (queued > 0) result.pool = stats;
+  progress.finish();
 }
 
 /**
