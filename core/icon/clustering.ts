@@ -582,24 +582,29 @@ export class DebiasedInfoNCEClustering {
 
   /**
    * What fitSource computes before it needs the number of groups: the preprocessing (or
-   * `preprocessor`, reused), the reduced rows (and views, as halves, where they are held) and
-   * the kNN graph, for up to this model's nClusters groups (the graph's k is capped by
-   * neighbourCap at that many). A fit into as many groups or fewer, given them
-   * (FitSourceInput.preprocessor, .reduced, .reducedViews, .graph), computes none of it again:
-   * e.g. while another thread chooses K.
+   * `preprocessor`, reused), the reduced rows and the kNN graph, for up to this model's
+   * nClusters groups (the graph's k is capped by neighbourCap at that many). A fit into as many
+   * groups or fewer, given them (FitSourceInput.preprocessor, .reduced, .graph), computes none of
+   * it again: e.g. while another thread chooses K.
    */
   prepare(
     src: RowSource,
-    input: { preprocessor?: Preprocessor; knn?: FitInput['knn']; views?: RowSource; viewsInMemoryUpTo?: number } = {},
-  ): { preprocessor: Preprocessor; reduced: Float32Array; reducedViews: Uint16Array | null; graph: KnnGraph } {
+    input: { preprocessor?: Preprocessor; knn?: FitInput['knn'] } = {},
+  ): { preprocessor: Preprocessor; reduced: Float32Array; graph: KnnGraph } {
     const o = this.opts;
     const { pre, x } = this.features(src, { preprocessor: input.preprocessor });
     const kMax = neighbourCap(src.n, o.nClusters);
     const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
     const { z, dz } = this.knnFeatures(x, src.n, pre.dOut, pre);
-    const graph = this.buildGraph(z, src.n, dz, kGraph, input.knn);
-    const views = input.views ? this.viewRows(pre, src.n, { views: input.views, viewsInMemoryUpTo: input.viewsInMemoryUpTo }) : null;
-    return { preprocessor: pre, reduced: x, reducedViews: views?.held ?? null, graph };
+    return { preprocessor: pre, reduced: x, graph: this.buildGraph(z, src.n, dz, kGraph, input.knn) };
+  }
+
+  /**
+   * The views through `pre` as halves (FitSourceInput.reducedViews), or null where fitSource
+   * would not hold them (more than viewsInMemoryUpTo values: read per step instead).
+   */
+  reduceViews(pre: Preprocessor, n: number, views: RowSource, viewsInMemoryUpTo?: number): Uint16Array | null {
+    return this.viewRows(pre, n, { views, viewsInMemoryUpTo })?.held ?? null;
   }
 
   /**

@@ -136,11 +136,13 @@ async function fitGroups(
   };
 }
 
-type Prepared = ReturnType<DebiasedInfoNCEClustering['prepare']>;
+type Prepared = ReturnType<DebiasedInfoNCEClustering['prepare']> & { reducedViews?: Uint16Array | null };
 
 /**
  * K as asked, or chosen from the data: from HELPERS_FROM images on in a helper thread, while
- * this one computes what the fit needs whatever K (PCA, reduced rows and views, kNN graph).
+ * this one computes what the fit needs whatever K (PCA, reduced rows, kNN graph). The views are
+ * reduced here once K is chosen, when that thread has ended: its memory and theirs are not held
+ * at once (reduced in that thread instead, the first run at 100,000 peaked at 2.2 GiB).
  */
 async function chooseK(inputs: Inputs): Promise<{ k: number; kScores: TrainResult['kScores']; prepared: Prepared | null }> {
   const t = performance.now();
@@ -151,19 +153,22 @@ async function chooseK(inputs: Inputs): Promise<{ k: number; kScores: TrainResul
     return { k: chosen.k, kScores: chosen.scores, prepared: null };
   }
   const chosen = helper({ task: 'chooseK', source: { ...req.source, views: null }, seed: req.seed });
+  const model = new DebiasedInfoNCEClustering({ nClusters: Math.max(MAX_AUTO_K, req.minK), seed: req.seed });
   let prepared: Prepared | null = null;
   if (!inputs.prev.graph && !inputs.prev.graphFrom) {
-    prepared = new DebiasedInfoNCEClustering({ nClusters: Math.max(MAX_AUTO_K, req.minK), seed: req.seed }).prepare(inputs.clean, {
-      preprocessor: inputs.prev.preprocessor ?? undefined,
-      // the views too, unless the fit may follow the user's fixes (then it trains without them)
-      views: req.pins.length === 0 ? (inputs.views ?? undefined) : undefined,
-    });
+    prepared = model.prepare(inputs.clean, { preprocessor: inputs.prev.preprocessor ?? undefined });
     inputs.timings.prepareMs = performance.now() - t;
   }
   const r = await chosen;
   if (r.task !== 'chooseK') throw new Error('helper: unexpected answer');
   inputs.timings.chooseKMs = r.ms;
   inputs.timings.chooseKWaitMs = performance.now() - t - (inputs.timings.prepareMs ?? 0);
+  // the views too, unless the fit may follow the user's fixes (then it trains without them)
+  if (prepared && inputs.views && req.pins.length === 0) {
+    const tv = performance.now();
+    prepared.reducedViews = model.reduceViews(prepared.preprocessor, inputs.n, inputs.views);
+    inputs.timings.viewsMs = performance.now() - tv;
+  }
   return { k: r.k, kScores: r.scores, prepared };
 }
 
