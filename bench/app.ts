@@ -58,7 +58,7 @@ export async function benchApp(quick: boolean, sizes?: number[]): Promise<Figure
       console.error(`  app ${n}: built in ${b.seconds.toFixed(0)} s`);
       writeFileSync(path.join(dir, 'READY'), `${b.seconds.toFixed(0)} s\n`);
     }
-    for (const ext of ['', '-wal', '-shm']) rmSync(work + ext, { force: true });
+    for (const ext of ['', '-wal', '-shm', '-reduced']) rmSync(work + ext, { force: true });
     copyFileSync(pristine, work);
     const load = () => loadavg()[0]!.toFixed(1);
     const fig = (name: string, r: { seconds: number; cpuSeconds: number; peakGiB: number }, note: string): void => {
@@ -114,7 +114,7 @@ export async function benchApp(quick: boolean, sizes?: number[]): Promise<Figure
       { seconds: d.warmSeconds, cpuSeconds: d.warmCpu, peakGiB: place.peakGiB },
       '100 more placed in the groups and on the map by the indexed worker',
     );
-    for (const ext of ['', '-wal', '-shm']) rmSync(work + ext, { force: true });
+    for (const ext of ['', '-wal', '-shm', '-reduced']) rmSync(work + ext, { force: true });
   }
   return figs;
 }

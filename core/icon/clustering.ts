@@ -9,6 +9,7 @@ import { calibratedConfidence } from './calibration.js';
 import { Rng } from './rng.js';
 import {
   applyPreprocess,
+  applyPreprocessHalves,
   applyPreprocessSource,
   arraySource,
   fitPreprocessSource,
@@ -32,6 +33,7 @@ import { rowNormalize, KERNEL_EPS } from './kernels.js';
 import { batchKernelToDense, clusterIconLoss, type BatchKernel } from './loss.js';
 import { centroidColumns, groupMeans, kmeans } from './kmeans.js';
 import { spectralEmbedding } from './spectral.js';
+import { decodeHalf, roundToHalves } from './float16.js';
 
 /** The paper's defaults (ImageNet-scale training), kept for reference and ablations. */
 export const PAPER_DEFAULTS = {
@@ -222,12 +224,18 @@ export interface FitSourceInput extends Omit<FitInput, 'views'> {
   /** n * V rows, image-major (FitInput.views). */
   views?: RowSource;
   /**
-   * Views are reduced (PCA) and held in memory up to this many floats (n * V * pcaDims); beyond,
-   * each step reads and reduces only its anchors' views (a step feeds each anchor as one view,
-   * so a run reads at most maxSteps x anchorsPerBatch of them, however large the library).
-   * Default 2^26 (256 MiB): 65,536 images with 4 views at 256 dims.
+   * Views are reduced (PCA) and held in memory, as halves (float16.ts), up to this many values
+   * (n * V * pcaDims); beyond, each step reads and reduces only its anchors' views (a step feeds
+   * each anchor as one view, so a run reads at most maxSteps x anchorsPerBatch of them, however
+   * large the library), rounded to halves too. Default 2^27 (256 MiB): 131,072 images with 4
+   * views at 256 dims.
    */
   viewsInMemoryUpTo?: number;
+  /**
+   * The views already through `preprocessor`, as halves (n * V * dOut, image-major): e.g. kept
+   * from the previous run over the same images, or made by prepare(). Used instead of `views`.
+   */
+  reducedViews?: Uint16Array;
   /**
    * The rows already through `preprocessor` ([n, dOut], e.g. reduced while another thread chose
    * K): used as they are instead of reading and reducing the source again. Needs `preprocessor`.
@@ -260,6 +268,8 @@ export interface FitResult extends Assignment {
   refined: boolean;
   /** tf.memory().numTensors after each epoch (flat = no leak). */
   tensorCounts: number[];
+  /** The features trained on: the rows through the preprocessing, the views as halves where they were held. */
+  reduced: { rows: Float32Array; views: Uint16Array | null };
   /** knnMs is 0 when FitInput.graph was reused (no search). */
   timings: { preprocessMs: number; knnMs: number; initMs: number; trainMs: number; steps: number; predictMs: number };
 }
@@ -273,8 +283,8 @@ export interface HeadExport {
 }
 
 const PREDICT_BLOCK = 8192;
-/** FitSourceInput.viewsInMemoryUpTo's default, in floats. */
-const VIEWS_IN_MEMORY_UP_TO = 2 ** 26;
+/** FitSourceInput.viewsInMemoryUpTo's default, in values (halves: 256 MiB). */
+const VIEWS_IN_MEMORY_UP_TO = 2 ** 27;
 /** The start (k-means or spectral) is computed on at most this many sampled images. */
 const INIT_SAMPLE = 20000;
 
@@ -301,191 +311,159 @@ export class DebiasedInfoNCEClustering {
   }
 
   /**
-   * fit() on rows read block by block (1,000,000 x 1792 floats do not fit in
-   * the memory budget; the preprocessed n x pcaDims rows do).
+   * fit() on rows read block by block (1,000,000 x 1792 floats do not fit in the memory budget;
+   * the preprocessed n x pcaDims rows do). The method's steps in order: the features (L2, PCA,
+   * L2) and the anchors' views; the supervisory kernel p (a kNN graph of the clean images, and
+   * the pins); the head's start; training (the KL divergence of the cluster kernel q from p,
+   * both debiased, minimised over batches of anchors); the assignment.
    */
   fitSource(src: RowSource, input: FitSourceInput = {}): FitResult {
-    const o = this.opts;
-    const C = o.nClusters;
+    const C = this.opts.nClusters;
     const { n, d } = src;
     if (input.views && (input.views.d !== d || input.views.n === 0 || input.views.n % n !== 0))
       throw new Error("fit: views must be n * V rows of the features' width");
-    const V = input.views ? input.views.n / n : 0;
-    const rng = new Rng(o.seed);
+    const rng = new Rng(this.opts.seed);
     const t0 = performance.now();
-    const reuse = input.preprocessor && input.preprocessor.dIn === d ? input.preprocessor : null;
-    if (input.reduced && (!reuse || input.reduced.length !== n * reuse.dOut))
-      throw new Error('fit: reduced rows need their preprocessor and n * dOut values');
-    const { pre, out: x } = reuse
-      ? { pre: reuse, out: input.reduced ?? applyPreprocessSource(reuse, src) }
-      : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
+    const { pre, x } = this.features(src, input);
+    if (C === 1) return this.fitOneGroup(pre, x, n, t0);
     const dd = pre.dOut;
-    if (C === 1) return this.fitOneGroup(pre, n, t0);
-    const viewsOnDemand = input.views !== undefined && input.views.n * dd > (input.viewsInMemoryUpTo ?? VIEWS_IN_MEMORY_UP_TO);
-    const v = input.views && !viewsOnDemand ? applyPreprocessSource(pre, input.views) : null;
+    const views = this.viewRows(pre, n, input);
     const t1 = performance.now();
-    const kMax = neighbourCap(n, C);
-    const k = Math.min(o.knn, kMax);
-    // one graph serves p (its first knn neighbours) and the spectral start (spectralKnn)
-    const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
-    let knnRows: { z: Float32Array; dz: number } | null = null;
-    const knnInput = (): { z: Float32Array; dz: number } => (knnRows ??= this.knnFeatures(x, n, dd, pre));
-    const reuseGraph = input.graph && input.graph.n === n && input.graph.k >= kGraph ? input.graph : null;
-    const extended =
-      !reuseGraph && input.graphFrom
-        ? extendKnnGraph(input.graphFrom.graph, input.graphFrom.rows, knnInput().z, n, knnInput().dz, kGraph)
-        : null;
-    const graph = reuseGraph ?? extended ?? this.buildGraph(knnInput().z, n, knnInput().dz, kGraph, input.knn);
-    const walk = walkKernelSparse(knnKernelSparse(trimGraph(graph, k)), o.walkSteps);
+    const knnRows = lazy(() => this.knnFeatures(x, n, dd, pre));
+    const { graph, walk, searched } = this.supervision(n, knnRows, input);
     const t2 = performance.now();
-
-    // pins
-    const pinOf = new Int32Array(n).fill(-1);
-    const pinned: number[] = [];
-    for (const [img, c] of input.pins ?? []) {
-      if (img < 0 || img >= n || c < 0 || c >= C) throw new Error(`fit: bad pin ${img} -> ${c}`);
-      pinOf[img] = c;
-      pinned.push(img);
-    }
-    pinned.sort((a, b) => a - b);
-
+    const { pinOf, pinned } = pinTable(input.pins, n, C);
     const fromStart = input.start ? this.startHead(x, n, dd, pinOf, input.start) : null;
-    const init = fromStart ?? this.initHead(x, n, dd, rng, pinOf, graph, knnInput, input.knn);
-    knnRows = null;
+    const init = fromStart ?? this.initHead(x, n, dd, rng, pinOf, graph, knnRows.get, input.knn);
+    knnRows.release();
     const tInit = performance.now();
+    const trained = this.train({ x, n, dd, pre, views, walk, pinOf, pinned }, init, rng, input.onEpoch);
+    const t3 = performance.now();
+    const { assignment, start, collapsed } = this.assign(x, n, pre, init, pinOf, pinned);
+    const t4 = performance.now();
+    return {
+      ...assignment,
+      start,
+      graph,
+      lossHistory: trained.lossHistory,
+      lrHistory: trained.lrHistory,
+      tensorCounts: trained.tensorCounts,
+      collapsed,
+      refined: fromStart !== null,
+      reduced: { rows: x, views: views?.held ?? null },
+      timings: {
+        preprocessMs: t1 - t0,
+        knnMs: searched ? t2 - t1 : 0,
+        initMs: tInit - t2,
+        trainMs: t3 - tInit,
+        steps: trained.steps,
+        predictMs: t4 - t3,
+      },
+    };
+  }
+
+  /** The features the head sees: `reduced` or the source through `preprocessor` (reused), or a preprocessing fitted here. */
+  private features(src: RowSource, input: FitSourceInput): { pre: Preprocessor; x: Float32Array } {
+    const reuse = input.preprocessor && input.preprocessor.dIn === src.d ? input.preprocessor : null;
+    if (input.reduced && (!reuse || input.reduced.length !== src.n * reuse.dOut))
+      throw new Error('fit: reduced rows need their preprocessor and n * dOut values');
+    if (reuse) return { pre: reuse, x: input.reduced ?? applyPreprocessSource(reuse, src) };
+    const { pre, out } = fitPreprocessSource(src, { seed: this.opts.seed, ...this.opts.preprocess });
+    return { pre, x: out };
+  }
+
+  /**
+   * The anchors' views (FitInput.views), or null without: held reduced, as halves, up to
+   * viewsInMemoryUpTo values; beyond, each step reads and reduces only its anchors' views.
+   */
+  private viewRows(pre: Preprocessor, n: number, input: FitSourceInput): ViewRows | null {
+    const src = input.views;
+    const given = input.reducedViews;
+    if (!src && !given) return null;
+    const V = src ? src.n / n : given!.length / (n * pre.dOut);
+    if (given) {
+      if (!Number.isInteger(V) || V < 1 || given.length !== n * V * pre.dOut || (src && src.n !== n * V))
+        throw new Error('fit: reduced views need n * V * dOut values');
+      return heldViews(given, V, pre.dOut);
+    }
+    if (src!.n * pre.dOut <= (input.viewsInMemoryUpTo ?? VIEWS_IN_MEMORY_UP_TO))
+      return heldViews(applyPreprocessHalves(pre, src!), V, pre.dOut);
+    return viewsOnDemand(pre, src!, V);
+  }
+
+  /**
+   * The kNN graph p is built from, and the walk kernel over it: `graph` as it is (the same
+   * images), `graphFrom` extended (a few added or gone), or searched. One graph serves p (its
+   * first knn neighbours) and the spectral start (spectralKnn).
+   */
+  private supervision(
+    n: number,
+    knnRows: Lazy<{ z: Float32Array; dz: number }>,
+    input: FitSourceInput,
+  ): { graph: KnnGraph; walk: SparseRows; searched: boolean } {
+    const o = this.opts;
+    const kMax = neighbourCap(n, o.nClusters);
+    const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
+    const reuse = input.graph && input.graph.n === n && input.graph.k >= kGraph ? input.graph : null;
+    const extended =
+      !reuse && input.graphFrom
+        ? extendKnnGraph(input.graphFrom.graph, input.graphFrom.rows, knnRows.get().z, n, knnRows.get().dz, kGraph)
+        : null;
+    const graph = reuse ?? extended ?? this.buildGraph(knnRows.get().z, n, knnRows.get().dz, kGraph, input.knn);
+    const walk = walkKernelSparse(knnKernelSparse(trimGraph(graph, Math.min(o.knn, kMax))), o.walkSteps);
+    return { graph, walk, searched: reuse === null };
+  }
+
+  /**
+   * Training: each step a batch of anchors (BatchSampler), p for the anchors over the batch,
+   * the head's q over the batch, one Adam step on KL(p || q) (clusterIconLoss) plus the pins'
+   * cross-entropy. Leaves the trained head in this.head.
+   */
+  private train(
+    data: TrainingData,
+    init: { weights: Float32Array; bias: Float32Array },
+    rng: Rng,
+    onEpoch?: (epoch: number, loss: number) => void,
+  ): { lossHistory: number[]; lrHistory: number[]; tensorCounts: number[]; steps: number } {
+    const o = this.opts;
+    const { n, dd } = data;
+    const C = o.nClusters;
     const W = tf.tidy(() => tf.variable(tf.tensor2d(init.weights, [dd, C])));
     const b = tf.tidy(() => tf.variable(tf.tensor1d(init.bias)));
     const teacher = o.emaTeacher ? tf.tidy(() => ({ W: tf.variable(W.clone()), b: tf.variable(b.clone()) })) : null;
     const adam = new Adam([W, b]);
-
     const A = Math.min(o.anchorsPerBatch, n);
     const stepsPerEpoch = Math.max(1, Math.min(Math.max(Math.ceil(n / A), o.minStepsPerEpoch), Math.floor(o.maxSteps / o.epochs)));
+    const batches = new BatchSampler(n, data.walk, data.pinned, rng, {
+      anchors: A,
+      neighbours: o.neighboursPerAnchor,
+      maxRows: o.maxBatchRows,
+    });
+    const pRow = new Float32Array(o.maxBatchRows); // buildP's scratch row (all zeros between rows)
+    const buf = { xb: new Float32Array(o.maxBatchRows * dd), xbT: new Float32Array(o.maxBatchRows * dd) }; // reused
     const lossHistory: number[] = [];
     const lrHistory: number[] = [];
     const tensorCounts: number[] = [];
-    const posOrig = new Int32Array(n).fill(-1);
-    let perm = rng.permutation(n);
-    let cursor = 0;
-    const pRow = new Float32Array(o.maxBatchRows); // buildP's scratch row (all zeros between rows)
-    const xbBuf = new Float32Array(o.maxBatchRows * dd); // batch rows and their transpose, reused
-    const xbTBuf = new Float32Array(o.maxBatchRows * dd);
-
     try {
       for (let epoch = 0; epoch < o.epochs; epoch++) {
         const lr = o.learningRate * Math.pow(0.5, Math.floor(epoch / o.lrHalveEvery));
         lrHistory.push(lr);
         let epochLoss = 0;
         for (let step = 0; step < stepsPerEpoch; step++) {
-          // --- batch: anchors (each as one of its views, drawn at random), then sampled walk
-          // neighbours and pins (clean images)
-          const rows: number[] = []; // row -> image
-          const addOrig = (i: number): void => {
-            if (posOrig[i]! >= 0 || rows.length >= o.maxBatchRows) return;
-            posOrig[i] = rows.length;
-            rows.push(i);
-          };
-          const anchors: number[] = [];
-          for (let a = 0; a < A; a++) {
-            if (cursor >= n) {
-              perm = rng.permutation(n);
-              cursor = 0;
-            }
-            anchors.push(perm[cursor++]!);
-          }
-          for (const a of anchors) addOrig(a);
-          const nA = rows.length; // loss rows: the anchors (first nA rows)
-          for (const a of anchors) {
-            for (let s = 0; s < o.neighboursPerAnchor; s++) addOrig(sampleRow(walk, a, rng));
-          }
-          if (pinned.length) {
-            const cap = Math.min(pinned.length, 256);
-            if (cap === pinned.length) for (const p of pinned) addOrig(p);
-            else for (let s = 0; s < cap; s++) addOrig(pinned[rng.int(pinned.length)]!);
-          }
-          const B = rows.length;
-          const { p, massRows } = this.buildP(walk, rows, posOrig, pinOf, nA, pRow);
-          // rows copied in JS (tf.gather is ~10x slower than this on wasm), and the
-          // transpose for dW = x^T g written in the same pass (a tfjs transpose, or a
-          // matMul with transposeA, costs several times more on wasm)
-          const xbArr = xbBuf.subarray(0, B * dd);
-          const xbTArr = xbTBuf.subarray(0, B * dd);
-          // views read on demand: this step's anchors' views only, drawn in the same order
-          const vb = viewsOnDemand
-            ? applyPreprocess(pre, input.views!.readRows(Array.from({ length: nA }, (_, r) => rows[r]! * V + rng.int(V))), nA)
-            : null;
-          for (let r = 0; r < B; r++) {
-            const src = vb && r < nA ? vb : v && r < nA ? v : x;
-            const off = (vb && r < nA ? r : v && r < nA ? rows[r]! * V + rng.int(V) : rows[r]!) * dd;
-            xbArr.set(src.subarray(off, off + dd), r * dd);
-            for (let j = 0; j < dd; j++) xbTArr[j * B + r] = src[off + j]!;
-          }
-          const pinRows: number[] = [];
-          const pinCls: number[] = [];
-          for (let r = 0; r < B; r++) {
-            const c = pinOf[rows[r]!]!;
-            if (c >= 0) {
-              pinRows.push(r);
-              pinCls.push(c);
-            }
-          }
-          const xb = tf.tensor2d(xbArr, [B, dd]);
-          const xbT = tf.tensor2d(xbTArr, [dd, B]);
-          // p stays in JS (the loss reads it in JS); a dense tensor only to mix in the teacher
-          let pFinal: tf.Tensor2D | BatchKernel = p;
-          if (teacher && massRows > 0) {
-            pFinal = tf.tidy(() => {
-              const pT = tf.tensor2d(batchKernelToDense(p), [nA, B]);
-              const phiT = tf.softmax(tf.add(tf.matMul(xb, teacher.W), teacher.b)) as tf.Tensor2D;
-              const phiTA = phiT.slice([0, 0], [nA, C]);
-              const notSelf = tf.sub(1, tf.oneHot(tf.range(0, nA, 1, 'int32'), B));
-              const mass = tf.add(tf.sum(phiT, 0, true), KERNEL_EPS);
-              const qT = rowNormalize(tf.mul(tf.matMul(tf.div(phiTA, mass), tf.transpose(phiT)), notSelf) as tf.Tensor2D);
-              const has = tf.cast(tf.greater(tf.sum(pT, 1, true), 0), 'float32');
-              // teacher mixed in on rows that already have supervision (then debiased like p)
-              const qDeb = tf.mul(tf.add(tf.mul(qT, 1 - o.alphaP), o.alphaP / B), has);
-              const mixed = tf.add(tf.mul(pT, 1 - o.emaWeight), tf.mul(qDeb, o.emaWeight));
-              return mixed as tf.Tensor2D;
-            });
-          }
-          // one-hot targets on pinned rows, zero rows elsewhere (a mask: no gather, whose
-          // gradient needs UnsortedSegmentSum, missing on wasm)
-          let pinOneHot: tf.Tensor2D | null = null;
-          if (pinRows.length) {
-            const t = new Float32Array(B * C);
-            pinRows.forEach((r, k2) => (t[r * C + pinCls[k2]!] = 1));
-            pinOneHot = tf.tensor2d(t, [B, C]);
-          }
-          const { value, grads } = tf.variableGrads(() => {
-            const logits = linearHead(xb, xbT, W, b);
-            const phi = tf.softmax(logits) as tf.Tensor2D;
-            let loss = clusterIconLoss(phi.slice([0, 0], [nA, C]), phi, pFinal, o.alphaQ, Math.max(1, massRows));
-            if (pinOneHot && o.pinLossWeight > 0) {
-              const ce = tf.div(tf.neg(tf.sum(tf.mul(pinOneHot, tf.logSoftmax(logits)))), pinRows.length);
-              loss = tf.add(loss, tf.mul(ce, o.pinLossWeight)) as tf.Scalar;
-            }
-            return loss;
-          }, [W, b]);
-          adam.step(grads, lr);
-          epochLoss += value.dataSync()[0]!;
-          value.dispose();
-          for (const g of Object.values(grads)) g.dispose();
-          if (teacher) {
-            tf.tidy(() => {
-              teacher.W.assign(tf.add(tf.mul(teacher.W, o.emaDecay), tf.mul(W, 1 - o.emaDecay)));
-              teacher.b.assign(tf.add(tf.mul(teacher.b, o.emaDecay), tf.mul(b, 1 - o.emaDecay)));
-            });
-          }
-          if (pFinal instanceof tf.Tensor) pFinal.dispose();
-          tf.dispose([xb, xbT]);
-          if (pinOneHot) pinOneHot.dispose();
-          for (const r of rows) posOrig[r] = -1;
+          const { rows, nA } = batches.next();
+          const { p, massRows } = this.buildP(data.walk, rows, batches.posOrig, data.pinOf, nA, pRow);
+          // each anchor as one of its views, drawn at random (after the batch: the seeded order)
+          const anchorViews = data.views ? data.views.pick(rows.slice(0, nA), rng) : null;
+          const batch = batchRows(data.x, dd, rows, nA, anchorViews, buf);
+          epochLoss += this.step({ W, b, teacher, adam, lr }, batch, rows, nA, p, massRows, data.pinOf);
+          batches.release(rows);
         }
         lossHistory.push(epochLoss / stepsPerEpoch);
         tensorCounts.push(tf.memory().numTensors);
-        input.onEpoch?.(epoch, epochLoss / stepsPerEpoch);
+        onEpoch?.(epoch, epochLoss / stepsPerEpoch);
       }
       this.head = {
-        preprocessor: pre,
+        preprocessor: data.pre,
         weights: Float32Array.from(W.dataSync() as Float32Array),
         bias: Float32Array.from(b.dataSync() as Float32Array),
         shape: [dd, C],
@@ -495,55 +473,111 @@ export class DebiasedInfoNCEClustering {
       tf.dispose([W, b]);
       if (teacher) tf.dispose([teacher.W, teacher.b]);
     }
-    const t3 = performance.now();
-    let asg = this.predictPreprocessed(x, n);
-    const startHead: HeadExport = { preprocessor: pre, weights: init.weights, bias: init.bias, shape: [dd, C] };
-    const start = this.predictPreprocessed(x, n, startHead);
-    // Collapse guard: with very few images (a handful per group) the debiased cluster kernel
-    // can pour every image into fewer groups than the user asked for; the k-means start it
-    // was refined from is then the better answer (8 tuxpaint images, K = 2: all in one group).
-    // Only checked when a group came out empty: the start cannot use more than all of them.
-    // Only a collapse counts, training that lost half the start's groups or more: with many
-    // groups a few come out empty while the rest are far better than the start, whose head is
-    // unsure of everything (K 300: fashion-mnist-1k used 298 groups, median confidence 0.85;
-    // falling back to the start, median 0.31, sent 1,288 of a 1,300-image library to Unsorted).
-    let collapsed = false;
-    if (o.init !== 'random' && distinct(asg.labels) < C) {
-      if (2 * distinct(asg.labels) <= distinct(start.labels)) {
-        asg = {
-          ...start,
-          labels: Int32Array.from(start.labels),
-          confidence: Float32Array.from(start.confidence),
-          groups: Int32Array.from(start.groups),
-        };
-        this.head = startHead;
-        collapsed = true;
+    return { lossHistory, lrHistory, tensorCounts, steps: stepsPerEpoch * o.epochs };
+  }
+
+  /**
+   * One optimiser step on a batch: logits = x W + b, phi = softmax(logits), the I-Con loss of
+   * the anchors' rows (q from phi against p, clusterIconLoss) plus the pinned rows'
+   * cross-entropy. Returns the step's loss.
+   */
+  private step(
+    s: { W: tf.Variable; b: tf.Variable; teacher: Teacher | null; adam: Adam; lr: number },
+    batch: { xb: tf.Tensor2D; xbT: tf.Tensor2D },
+    rows: number[],
+    nA: number,
+    p: BatchKernel,
+    massRows: number,
+    pinOf: Int32Array,
+  ): number {
+    const o = this.opts;
+    const C = o.nClusters;
+    const { xb, xbT } = batch;
+    // p stays in JS (the loss reads it in JS); a dense tensor only to mix in the teacher
+    const pFinal = s.teacher && massRows > 0 ? this.withTeacher(s.teacher, xb, p, nA, rows.length) : p;
+    const pins = pinTargets(rows, pinOf, C);
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = linearHead(xb, xbT, s.W, s.b);
+      const phi = tf.softmax(logits) as tf.Tensor2D;
+      let loss = clusterIconLoss(phi.slice([0, 0], [nA, C]), phi, pFinal, o.alphaQ, Math.max(1, massRows));
+      if (pins && o.pinLossWeight > 0) {
+        const ce = tf.div(tf.neg(tf.sum(tf.mul(pins.oneHot, tf.logSoftmax(logits)))), pins.count);
+        loss = tf.add(loss, tf.mul(ce, o.pinLossWeight)) as tf.Scalar;
       }
+      return loss;
+    }, [s.W, s.b]);
+    s.adam.step(grads, s.lr);
+    const loss = value.dataSync()[0]!;
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+    if (s.teacher) {
+      const t = s.teacher;
+      tf.tidy(() => {
+        t.W.assign(tf.add(tf.mul(t.W, o.emaDecay), tf.mul(s.W, 1 - o.emaDecay)));
+        t.b.assign(tf.add(tf.mul(t.b, o.emaDecay), tf.mul(s.b, 1 - o.emaDecay)));
+      });
+    }
+    if (pFinal instanceof tf.Tensor) pFinal.dispose();
+    tf.dispose([xb, xbT]);
+    pins?.oneHot.dispose();
+    return loss;
+  }
+
+  /** p with the EMA teacher's cluster kernel mixed in, on rows that already have supervision (then debiased like p). */
+  private withTeacher(teacher: Teacher, xb: tf.Tensor2D, p: BatchKernel, nA: number, B: number): tf.Tensor2D {
+    const o = this.opts;
+    return tf.tidy(() => {
+      const pT = tf.tensor2d(batchKernelToDense(p), [nA, B]);
+      const phiT = tf.softmax(tf.add(tf.matMul(xb, teacher.W), teacher.b)) as tf.Tensor2D;
+      const phiTA = phiT.slice([0, 0], [nA, o.nClusters]);
+      const notSelf = tf.sub(1, tf.oneHot(tf.range(0, nA, 1, 'int32'), B));
+      const mass = tf.add(tf.sum(phiT, 0, true), KERNEL_EPS);
+      const qT = rowNormalize(tf.mul(tf.matMul(tf.div(phiTA, mass), tf.transpose(phiT)), notSelf) as tf.Tensor2D);
+      const has = tf.cast(tf.greater(tf.sum(pT, 1, true), 0), 'float32');
+      const qDeb = tf.mul(tf.add(tf.mul(qT, 1 - o.alphaP), o.alphaP / B), has);
+      return tf.add(tf.mul(pT, 1 - o.emaWeight), tf.mul(qDeb, o.emaWeight)) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * Every image's group by the trained head (pins kept), and the partition training started
+   * from. Collapse guard: with very few images (a handful per group) the debiased cluster
+   * kernel can pour every image into fewer groups than the user asked for; the start it was
+   * refined from is then the better answer (8 tuxpaint images, K = 2: all in one group). Only
+   * checked when a group came out empty: the start cannot use more than all of them. Only a
+   * collapse counts, training that lost half the start's groups or more: with many groups a few
+   * come out empty while the rest are far better than the start, whose head is unsure of
+   * everything (K 300: fashion-mnist-1k used 298 groups, median confidence 0.85; falling back to
+   * the start, median 0.31, sent 1,288 of a 1,300-image library to Unsorted).
+   */
+  private assign(
+    x: Float32Array,
+    n: number,
+    pre: Preprocessor,
+    init: { weights: Float32Array; bias: Float32Array },
+    pinOf: Int32Array,
+    pinned: number[],
+  ): { assignment: Assignment; start: Int32Array; collapsed: boolean } {
+    const o = this.opts;
+    let asg = this.predictPreprocessed(x, n);
+    const startHead: HeadExport = { preprocessor: pre, weights: init.weights, bias: init.bias, shape: [pre.dOut, o.nClusters] };
+    const start = this.predictPreprocessed(x, n, startHead);
+    let collapsed = false;
+    if (o.init !== 'random' && distinct(asg.labels) < o.nClusters && 2 * distinct(asg.labels) <= distinct(start.labels)) {
+      asg = {
+        labels: Int32Array.from(start.labels),
+        confidence: Float32Array.from(start.confidence),
+        groups: Int32Array.from(start.groups),
+      };
+      this.head = startHead;
+      collapsed = true;
     }
     for (const img of pinned) {
       asg.labels[img] = pinOf[img]!;
       asg.confidence[img] = 1;
       asg.groups[img] = pinOf[img]!;
     }
-    const t4 = performance.now();
-    return {
-      ...asg,
-      start: start.labels,
-      graph,
-      lossHistory,
-      lrHistory,
-      tensorCounts,
-      collapsed,
-      refined: fromStart !== null,
-      timings: {
-        preprocessMs: t1 - t0,
-        knnMs: reuseGraph ? 0 : t2 - t1,
-        initMs: tInit - t2,
-        trainMs: t3 - tInit,
-        steps: stepsPerEpoch * o.epochs,
-        predictMs: t4 - t3,
-      },
-    };
+    return { assignment: asg, start: start.labels, collapsed };
   }
 
   /**
@@ -558,10 +592,7 @@ export class DebiasedInfoNCEClustering {
     input: { preprocessor?: Preprocessor; knn?: FitInput['knn'] } = {},
   ): { preprocessor: Preprocessor; reduced: Float32Array; graph: KnnGraph } {
     const o = this.opts;
-    const reuse = input.preprocessor && input.preprocessor.dIn === src.d ? input.preprocessor : null;
-    const { pre, out: x } = reuse
-      ? { pre: reuse, out: applyPreprocessSource(reuse, src) }
-      : fitPreprocessSource(src, { seed: o.seed, ...o.preprocess });
+    const { pre, x } = this.features(src, { preprocessor: input.preprocessor });
     const kMax = neighbourCap(src.n, o.nClusters);
     const kGraph = Math.min(o.init === 'spectral' ? Math.max(o.knn, o.spectralKnn) : o.knn, kMax);
     const { z, dz } = this.knnFeatures(x, src.n, pre.dOut, pre);
@@ -569,11 +600,19 @@ export class DebiasedInfoNCEClustering {
   }
 
   /**
+   * The views through `pre` as halves (FitSourceInput.reducedViews), or null where fitSource
+   * would not hold them (more than viewsInMemoryUpTo values: read per step instead).
+   */
+  reduceViews(pre: Preprocessor, n: number, views: RowSource, viewsInMemoryUpTo?: number): Uint16Array | null {
+    return this.viewRows(pre, n, { views, viewsInMemoryUpTo })?.held ?? null;
+  }
+
+  /**
    * One group: phi is 1 for every image, so q(j|i) = 1/N whatever the head and the loss has
    * no gradient. Nothing to learn: every image in the group with confidence 1, a zero head
    * (which assigns new images to it too) and an empty graph (never reused: it has k = 0).
    */
-  private fitOneGroup(pre: Preprocessor, n: number, t0: number): FitResult {
+  private fitOneGroup(pre: Preprocessor, x: Float32Array, n: number, t0: number): FitResult {
     this.head = { preprocessor: pre, weights: new Float32Array(pre.dOut), bias: new Float32Array(1), shape: [pre.dOut, 1] };
     const t1 = performance.now();
     return {
@@ -587,6 +626,7 @@ export class DebiasedInfoNCEClustering {
       tensorCounts: [],
       collapsed: false,
       refined: false,
+      reduced: { rows: x, views: null },
       timings: { preprocessMs: t1 - t0, knnMs: 0, initMs: 0, trainMs: 0, steps: 0, predictMs: 0 },
     };
   }
@@ -869,6 +909,186 @@ function sampleRow(m: SparseRows, i: number, rng: Rng): number {
     if (r <= 0) return m.cols[k]!;
   }
   return m.cols[e - 1]!;
+}
+
+/** What the training steps read: the features, the anchors' views, the walk kernel and the pins. */
+interface TrainingData {
+  x: Float32Array;
+  n: number;
+  dd: number;
+  pre: Preprocessor;
+  views: ViewRows | null;
+  walk: SparseRows;
+  pinOf: Int32Array;
+  pinned: number[];
+}
+
+/** The EMA teacher's head (ClusteringOptions.emaTeacher). */
+interface Teacher {
+  W: tf.Variable;
+  b: tf.Variable;
+}
+
+/** A value made on first use and dropped on release (the kNN rows: needed by the graph and the start only). */
+interface Lazy<T> {
+  get: () => T;
+  release: () => void;
+}
+
+function lazy<T>(make: () => T): Lazy<T> {
+  let v: T | null = null;
+  return {
+    get: () => (v ??= make()),
+    release: () => {
+      v = null;
+    },
+  };
+}
+
+/** Pinned images: each image's pinned group (-1: none), and the pinned images in order. */
+function pinTable(pins: Map<number, number> | undefined, n: number, C: number): { pinOf: Int32Array; pinned: number[] } {
+  const pinOf = new Int32Array(n).fill(-1);
+  const pinned: number[] = [];
+  for (const [img, c] of pins ?? []) {
+    if (img < 0 || img >= n || c < 0 || c >= C) throw new Error(`fit: bad pin ${img} -> ${c}`);
+    pinOf[img] = c;
+    pinned.push(img);
+  }
+  pinned.sort((a, b) => a - b);
+  return { pinOf, pinned };
+}
+
+/**
+ * One-hot targets on the batch's pinned rows, zero rows elsewhere (a mask: no gather, whose
+ * gradient needs UnsortedSegmentSum, missing on wasm); null without pinned rows.
+ */
+function pinTargets(rows: number[], pinOf: Int32Array, C: number): { oneHot: tf.Tensor2D; count: number } | null {
+  let t: Float32Array | null = null;
+  let count = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const c = pinOf[rows[r]!]!;
+    if (c < 0) continue;
+    t ??= new Float32Array(rows.length * C);
+    t[r * C + c] = 1;
+    count++;
+  }
+  return t ? { oneHot: tf.tensor2d(t, [rows.length, C]), count } : null;
+}
+
+/**
+ * The batch's rows as tensors: the anchors' views first (or their clean rows without views),
+ * then the clean images. Copied in JS (tf.gather is ~10x slower than this on wasm), with the
+ * transpose for dW = x^T g written in the same pass (a tfjs transpose, or a matMul with
+ * transposeA, costs several times more on wasm).
+ */
+function batchRows(
+  x: Float32Array,
+  dd: number,
+  rows: number[],
+  nA: number,
+  anchorViews: Float32Array | null,
+  buf: { xb: Float32Array; xbT: Float32Array },
+): { xb: tf.Tensor2D; xbT: tf.Tensor2D } {
+  const B = rows.length;
+  const xb = buf.xb.subarray(0, B * dd);
+  const xbT = buf.xbT.subarray(0, B * dd);
+  for (let r = 0; r < B; r++) {
+    const view = anchorViews !== null && r < nA;
+    const src = view ? anchorViews : x;
+    const off = (view ? r : rows[r]!) * dd;
+    xb.set(src.subarray(off, off + dd), r * dd);
+    for (let j = 0; j < dd; j++) xbT[j * B + r] = src[off + j]!;
+  }
+  return { xb: tf.tensor2d(xb, [B, dd]), xbT: tf.tensor2d(xbT, [dd, B]) };
+}
+
+/**
+ * The batches of a training run: anchors in a seeded random order (every image once a pass),
+ * then for each anchor neighbours sampled from its row of the walk kernel, then the pinned
+ * images (all, or 256 drawn); each image at most once, at most maxRows in all. `posOrig` maps
+ * an image to its row in the current batch (-1: not in it) until release().
+ */
+class BatchSampler {
+  readonly posOrig: Int32Array;
+  private perm: Int32Array;
+  private cursor = 0;
+
+  constructor(
+    private readonly n: number,
+    private readonly walk: SparseRows,
+    private readonly pinned: number[],
+    private readonly rng: Rng,
+    private readonly size: { anchors: number; neighbours: number; maxRows: number },
+  ) {
+    this.posOrig = new Int32Array(n).fill(-1);
+    this.perm = rng.permutation(n);
+  }
+
+  /** The next batch's images, the first nA of them its anchors. */
+  next(): { rows: number[]; nA: number } {
+    const rows: number[] = [];
+    const add = (i: number): void => {
+      if (this.posOrig[i]! >= 0 || rows.length >= this.size.maxRows) return;
+      this.posOrig[i] = rows.length;
+      rows.push(i);
+    };
+    const anchors: number[] = [];
+    for (let a = 0; a < this.size.anchors; a++) {
+      if (this.cursor >= this.n) {
+        this.perm = this.rng.permutation(this.n);
+        this.cursor = 0;
+      }
+      anchors.push(this.perm[this.cursor++]!);
+    }
+    for (const a of anchors) add(a);
+    const nA = rows.length;
+    for (const a of anchors) for (let s = 0; s < this.size.neighbours; s++) add(sampleRow(this.walk, a, this.rng));
+    const pinned = this.pinned;
+    if (pinned.length) {
+      const cap = Math.min(pinned.length, 256);
+      if (cap === pinned.length) for (const p of pinned) add(p);
+      else for (let s = 0; s < cap; s++) add(pinned[this.rng.int(pinned.length)]!);
+    }
+    return { rows, nA };
+  }
+
+  release(rows: number[]): void {
+    for (const r of rows) this.posOrig[r] = -1;
+  }
+}
+
+/** The anchors' inputs during training (FitInput.views). */
+interface ViewRows {
+  /** Views per image. */
+  V: number;
+  /** Every view through the preprocessing, as halves (n * V * dOut), when held. */
+  held: Uint16Array | null;
+  /** Each given image as one of its views, drawn with `rng` in order, reduced: [images, dOut]. */
+  pick(images: number[], rng: Rng): Float32Array;
+}
+
+function heldViews(h: Uint16Array, V: number, dd: number): ViewRows {
+  return {
+    V,
+    held: h,
+    pick: (images, rng) => {
+      const out = new Float32Array(images.length * dd);
+      images.forEach((i, r) => decodeHalf(h, (i * V + rng.int(V)) * dd, dd, out, r * dd));
+      return out;
+    },
+  };
+}
+
+/** Views beyond what is held: read and reduced per step, rounded to halves as held ones are (the same labels either way). */
+function viewsOnDemand(pre: Preprocessor, src: RowSource, V: number): ViewRows {
+  return {
+    V,
+    held: null,
+    pick: (images, rng) => {
+      const picks = images.map((i) => i * V + rng.int(V));
+      return roundToHalves(applyPreprocess(pre, src.readRows(picks), picks.length));
+    },
+  };
 }
 
 /** Adam (Kingma & Ba) with a per-step learning rate; slots disposed by dispose(). */

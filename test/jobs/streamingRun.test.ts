@@ -7,6 +7,8 @@
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runClusterJob } from '../../core/jobs/grouping/clusterJob.js';
+import { copyFileSync, existsSync, truncateSync } from 'node:fs';
+import { reducedCacheFile } from '../../core/jobs/grouping/reducedCache.js';
 import { decodeRunModel } from '../../core/jobs/grouping/runModel.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
 import { openStore } from '../../core/store/index.js';
@@ -139,5 +141,54 @@ describe('helper threads', () => {
     expect(beside.ids).toEqual(alone.ids);
     expect(hungarianAccuracy(alone.labels, beside.labels)).toBe(1);
     for (let i = 0; i < alone.map.length; i++) expect(beside.map[i]!).toBeCloseTo(alone.map[i]!, 3);
+  });
+});
+
+describe('the reduced rows a run keeps', () => {
+  it('a regroup takes the rows and views the run before reduced, and groups as it would reducing them again', async () => {
+    const make = (name: string) => {
+      const s = openStore(`${tmp.dir}/${name}.db`);
+      addEmbeddedLibrary(s, `${tmp.dir}/${name}`, { n: 300, clusters: 3, views: 2, dim: 300, seed: 7 });
+      s.db.setState('views_per_image', '2');
+      return s;
+    };
+    const a = make('kept');
+    const file = reducedCacheFile(a.db.file)!;
+    try {
+      await runClusterJob({ store: a, index: false, k: 4, seed: 1 });
+      expect(existsSync(file)).toBe(true);
+      a.db.checkpoint();
+      copyFileSync(a.db.file, `${tmp.dir}/again.db`); // the same database, without the kept rows
+      const regroup = async (s: typeof a) => {
+        const summary = await runClusterJob({ store: s, index: false, k: 3, seed: 1 });
+        const groupOf = new Map(s.groups.listAssignments(summary.runId).map((x) => [x.imageId, x.groupId ?? -1]));
+        return {
+          timings: s.runs.get(summary.runId)!.timings,
+          labels: Int32Array.from(
+            [...groupOf.keys()].sort((x, y) => x - y),
+            (id) => groupOf.get(id)!,
+          ),
+        };
+      };
+      const kept = await regroup(a);
+      const b = openStore(`${tmp.dir}/again.db`);
+      try {
+        const again = await regroup(b);
+        expect(kept.timings.reducedCached).toBe(1);
+        expect(again.timings.reducedCached).toBe(0);
+        expect(Number(again.timings.preprocessMs)).toBeGreaterThan(Number(kept.timings.preprocessMs));
+        expect(hungarianAccuracy(again.labels, kept.labels)).toBe(1);
+        // a file cut short (a full disk, say) is no cache: reduced again, and kept again whole
+        truncateSync(file, 5000);
+        const cut = await runClusterJob({ store: a, index: false, k: 2, seed: 1 });
+        expect(a.runs.get(cut.runId)!.timings.reducedCached).toBe(0);
+        const whole = await runClusterJob({ store: a, index: false, k: 3, seed: 1 });
+        expect(a.runs.get(whole.runId)!.timings.reducedCached).toBe(1);
+      } finally {
+        b.close();
+      }
+    } finally {
+      a.close();
+    }
   });
 });

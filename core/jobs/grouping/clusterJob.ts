@@ -57,23 +57,10 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
   if (options.views !== undefined) setViewsPerImage(store.db, options.views);
   const indexBackend = (options.index ?? true) ? await indexFirst(options, progress) : null;
   throwIfAborted(signal);
-
-  // ---- which images, in which order, and the user's pins (the embeddings stay in the database:
-  // the training worker reads them itself) ----
-  const modelId = options.model?.id ?? BACKBONE.id;
-  const imageIds = orderedImageIds(store, modelId);
-  const ids = Array.from(imageIds);
-  const rowOf = new Map(ids.map((id, i) => [id, i]));
-  // Without every image's views (an older library not embedded again yet, or views turned off),
-  // training goes on without them.
-  const V = getViewsPerImage(store.db);
-  const views = V > 0 && ids.length > 0 && store.embeddings.countWithViews(modelId, viewNames(V)) === ids.length ? viewNames(V) : null;
-  const activeRun = store.runs.activeRunId();
-  const { pins, start, pinnedGroupCount, clusterOf } = currentGrouping(store, activeRun, rowOf);
-
+  const input = trainingInput(store, options.model?.id ?? BACKBONE.id);
   const summary: RunSummary = {
     runId: 0,
-    images: ids.length,
+    images: input.ids.length,
     skipped: skippedByCode(store),
     groups: [],
     unsorted: 0,
@@ -82,90 +69,130 @@ export async function runClusterJob(options: ClusterJobOptions): Promise<RunSumm
     k: 0,
     kChosenBy: options.k ? 'user' : 'auto',
     ...(options.k ? { kRequested: options.k } : {}),
-    ...(activeRun === null ? {} : { pinnedGroups: pinnedGroupCount }),
+    ...(input.activeRun === null ? {} : { pinnedGroups: input.grouping.pinnedGroupCount }),
   };
-  if (ids.length === 0) {
-    summary.secondsByPhase = progress.secondsByPhase();
-    return summary;
-  }
+  if (input.ids.length === 0) return { ...summary, secondsByPhase: progress.secondsByPhase() };
+  const standing = standingGrouping(store, options, input);
+  if (standing) return { ...summary, ...standing, secondsByPhase: progress.secondsByPhase() };
 
-  // ---- nothing new since the current grouping: it stands (training again would only move
-  // images the user has seen placed) ----
-  if (
-    options.index !== false &&
-    !options.refreshMap &&
-    unchanged(store, activeRun, imageIds, { modelId, k: options.k ?? null, seed: options.seed ?? 0, views: views !== null })
-  ) {
-    summary.secondsByPhase = progress.secondsByPhase();
-    const run = store.runs.get(activeRun!)!;
-    return {
-      ...summary,
-      runId: run.id,
-      k: run.k ?? 0,
-      kChosenBy: run.params.kChosenBy === 'user' ? 'user' : 'auto',
-      unchanged: true,
-      ...groupsNow(store),
-    };
-  }
+  const request = trainRequest(store, options, input);
+  const { result, backend } = await trainInWorker(request, progress, signal);
+  if (summary.backend.choice === 'none') summary.backend = backend;
+  const { runId, names } = writeRun(store, options, input, request, result, summary, progress);
+  return { ...summary, ...(names ? { names } : {}), runId, k: result.k, kChosenBy: result.kChosenBy, ...groupsNow(store) };
+}
 
-  // ---- train (worker thread) ----
-  const request: TrainRequest = {
-    source: { file: store.db.file, model: modelId, imageIds, views },
+/**
+ * Which images, in which order, with which views, and the user's current grouping (pins and
+ * groups). The embeddings stay in the database: the training worker reads them itself.
+ */
+interface TrainingInput {
+  modelId: string;
+  imageIds: Uint32Array;
+  ids: number[];
+  /** Without every image's views (an older library not embedded again yet, or views turned off), training goes on without them. */
+  views: string[] | null;
+  activeRun: number | null;
+  grouping: ReturnType<typeof currentGrouping>;
+}
+
+function trainingInput(store: Store, modelId: string): TrainingInput {
+  const imageIds = orderedImageIds(store, modelId);
+  const ids = Array.from(imageIds);
+  const V = getViewsPerImage(store.db);
+  const views = V > 0 && ids.length > 0 && store.embeddings.countWithViews(modelId, viewNames(V)) === ids.length ? viewNames(V) : null;
+  const activeRun = store.runs.activeRunId();
+  const grouping = currentGrouping(store, activeRun, new Map(ids.map((id, i) => [id, i])));
+  return { modelId, imageIds, ids, views, activeRun, grouping };
+}
+
+/**
+ * The current grouping when nothing is new since it was made (a `cluster` run over the same
+ * images, asked the same way): it stands, since training again would only move images the user
+ * has seen placed. Null when there is something to train.
+ */
+function standingGrouping(store: Store, options: ClusterJobOptions, input: TrainingInput): Partial<RunSummary> | null {
+  const asked = { modelId: input.modelId, k: options.k ?? null, seed: options.seed ?? 0, views: input.views !== null };
+  if (options.index === false || options.refreshMap || !unchanged(store, input.activeRun, input.imageIds, asked)) return null;
+  const run = store.runs.get(input.activeRun!)!;
+  return {
+    runId: run.id,
+    k: run.k ?? 0,
+    kChosenBy: run.params.kChosenBy === 'user' ? 'user' : 'auto',
+    unchanged: true,
+    ...groupsNow(store),
+  };
+}
+
+function trainRequest(store: Store, options: ClusterJobOptions, input: TrainingInput): TrainRequest {
+  const { activeRun, grouping } = input;
+  return {
+    source: { file: store.db.file, model: input.modelId, imageIds: input.imageIds, views: input.views },
     k: options.k ?? null,
     seed: options.seed ?? 0,
-    pins,
-    start,
+    pins: grouping.pins,
+    start: grouping.start,
     map: options.map ?? true,
-    minK: Math.max(1, pinnedGroupCount),
+    minK: Math.max(1, grouping.pinnedGroupCount),
     // PCA, graph and map of the previous run, where it was made from the same model's features
-    previousRunId: activeRun !== null && groupingModelId(store, activeRun) === modelId ? activeRun : null,
+    previousRunId: activeRun !== null && groupingModelId(store, activeRun) === input.modelId ? activeRun : null,
     refreshMap: options.refreshMap ?? false,
     helpersFrom: options.helpersFrom,
     schedule: options.index === false ? 'recluster' : 'full',
   };
-  const { result, backend } = await trainInWorker(request, progress, signal);
-  if (summary.backend.choice === 'none') summary.backend = backend;
+}
 
-  // ---- write the run ----
-  progress.start('write', ids.length);
+/**
+ * Writes the trained run and makes it current. Over an earlier grouping this is an (undoable)
+ * edit that carries the user's pins and group names over to the new groups; their fate is
+ * returned. A failure marks the run failed and is thrown.
+ */
+function writeRun(
+  store: Store,
+  options: ClusterJobOptions,
+  input: TrainingInput,
+  request: TrainRequest,
+  result: TrainResult,
+  summary: RunSummary,
+  progress: ProgressTracker,
+): { runId: number; names: RunSummary['names'] | null } {
+  progress.start('write', input.ids.length);
   const run = store.runs.create({
     kind: options.index === false ? 'recluster' : 'cluster',
-    model: modelId,
+    model: input.modelId,
     k: result.k,
     backend: summary.backend.choice,
     params: {
       seed: request.seed,
       k: result.k,
       kChosenBy: result.kChosenBy,
-      pins: pins.length,
+      pins: request.pins.length,
       views: result.views,
-      viewsAvailable: views !== null,
+      viewsAvailable: input.views !== null,
       reused: result.reused,
       device: summary.backend.device,
     },
   });
   try {
-    writeRunResults(store, run.id, ids, result, progress);
+    writeRunResults(store, run.id, input.ids, result, progress);
     progress.finish();
     summary.secondsByPhase = progress.secondsByPhase();
     store.runs.finish(run.id, {
       status: 'done',
       timings: { ...summary.secondsByPhase, ...result.timings },
-      metrics: { finalLoss: result.finalLoss, kScores: result.kScores, images: ids.length },
+      metrics: { finalLoss: result.finalLoss, kScores: result.kScores, images: input.ids.length },
     });
-    // Make it current. Over an earlier grouping this is an (undoable) edit that carries the
-    // user's pins and group names over to the new groups.
-    if (activeRun === null) setActiveRunId(store.db, run.id);
-    else {
-      const carried = store.edits.recluster(run.id, { lineage: lineage(clusterOf, pinnedGroupCount, result.refined) }).summary;
-      summary.names = { kept: carried.keptNames, dropped: carried.droppedNames, offers: carried.nameOffers };
+    if (input.activeRun === null) {
+      setActiveRunId(store.db, run.id);
+      return { runId: run.id, names: null };
     }
+    const { clusterOf, pinnedGroupCount } = input.grouping;
+    const carried = store.edits.recluster(run.id, { lineage: lineage(clusterOf, pinnedGroupCount, result.refined) }).summary;
+    return { runId: run.id, names: { kept: carried.keptNames, dropped: carried.droppedNames, offers: carried.nameOffers } };
   } catch (err) {
     store.runs.finish(run.id, { status: 'failed', error: err instanceof Error ? err.message : String(err) });
     throw err;
   }
-
-  return { ...summary, runId: run.id, k: result.k, kChosenBy: result.kChosenBy, ...groupsNow(store) };
 }
 
 /** Indexes the libraries; the embedding backend it used, or null when there was nothing to embed. */

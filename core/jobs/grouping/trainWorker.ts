@@ -8,12 +8,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initTf } from '../../embed/backend.js';
-import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES, REFINE_OVERRIDES } from '../../icon/clustering.js';
+import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES, REFINE_OVERRIDES, type FitResult } from '../../icon/clustering.js';
+import type { KnnGraph } from '../../icon/knn.js';
+import type { RowSource } from '../../icon/preprocess.js';
 import { chooseKSource } from '../../icon/choosek.js';
 import { tsneMapSource } from '../../icon/tsne.js';
 import { siblingModule, startWorker } from '../../runtime/workers.js';
 import { openStore, type Store } from '../../store/index.js';
-import { extendMap, previousWork } from './reuse.js';
+import { readReducedRows, reducedCacheFile, reducedKey, writeReducedRows, type ReducedRows } from './reducedCache.js';
+import { extendMap, previousWork, type PreviousWork } from './reuse.js';
 import type { FromTrainWorker, HelperAnswer, HelperTask, TrainRequest, TrainResult } from './trainProtocol.js';
 
 const port = parentPort!;
@@ -44,112 +47,208 @@ const HELPERS_FROM = 3000;
 /** Candidates for K go up to 20 (choosek.ts defaultCandidates): the graph made while K is chosen serves any of them. */
 const MAX_AUTO_K = 20;
 
+/** A run's inputs as this worker reads them. */
+interface Inputs {
+  n: number;
+  /** Every image's own row, and its views (null: training without). */
+  clean: RowSource;
+  views: RowSource | null;
+  prev: PreviousWork;
+  /** Choosing K and a new map run in helper threads. */
+  helpers: boolean;
+  /** A new map, beside everything else (a kept or extended one is made after the fit). */
+  newMap: boolean;
+  timings: Record<string, number>;
+}
+
 async function train(store: Store): Promise<TrainResult> {
   const { model: modelId, imageIds } = req.source;
   const n = imageIds.length;
-  const clean = store.embeddings.rowSource(modelId, imageIds);
-  const views = req.source.views ? store.embeddings.rowSource(modelId, imageIds, { views: req.source.views }) : null;
   const prev = previousWork(store, req.previousRunId, imageIds);
-  const timings: Record<string, number> = {};
-  const helpers = n >= (req.helpersFrom ?? HELPERS_FROM);
-  const cleanSource = { ...req.source, views: null };
-  // a new map, beside everything else (the kept or extended one is made after the fit)
-  const newMap = req.map && !(prev.map && !req.refreshMap);
-  const mapTask = newMap && helpers ? helper({ task: 'map', source: cleanSource, seed: req.seed }) : null;
+  const inputs: Inputs = {
+    n,
+    clean: store.embeddings.rowSource(modelId, imageIds),
+    views: req.source.views ? store.embeddings.rowSource(modelId, imageIds, { views: req.source.views }) : null,
+    prev,
+    helpers: n >= (req.helpersFrom ?? HELPERS_FROM),
+    newMap: req.map && !(prev.map && !req.refreshMap),
+    timings: {},
+  };
+  const mapTask = inputs.newMap && inputs.helpers ? helper({ task: 'map', source: { ...req.source, views: null }, seed: req.seed }) : null;
   // awaited after the fit; a failure before that must not go unhandled meanwhile
   mapTask?.catch(() => undefined);
-  let k = req.k;
-  let kScores: TrainResult['kScores'] = null;
-  let t = performance.now();
-  let prepared: ReturnType<DebiasedInfoNCEClustering['prepare']> | null = null;
-  if (k === null && helpers) {
-    // K in another thread; here meanwhile what the fit needs whatever K: PCA, reduced rows, graph
-    const chosen = helper({ task: 'chooseK', source: cleanSource, seed: req.seed });
-    if (!prev.graph && !prev.graphFrom) {
-      prepared = new DebiasedInfoNCEClustering({ nClusters: Math.max(MAX_AUTO_K, req.minK), seed: req.seed }).prepare(clean, {
-        preprocessor: prev.preprocessor ?? undefined,
-      });
-      timings.prepareMs = performance.now() - t;
-    }
-    const r = await chosen;
-    if (r.task !== 'chooseK') throw new Error('helper: unexpected answer');
-    k = r.k;
-    kScores = r.scores;
-    timings.chooseKMs = r.ms;
-    timings.chooseKWaitMs = performance.now() - t - (timings.prepareMs ?? 0);
-  } else if (k === null) {
-    const chosen = chooseKSource(clean, undefined, { seed: req.seed });
-    k = chosen.k;
-    kScores = chosen.scores;
-    timings.chooseKMs = performance.now() - t;
-  }
-  // at least one group per group holding pinned images, whatever was asked: each keeps its own
-  k = Math.max(1, req.minK, Math.min(k, n));
-  t = performance.now();
-  // Refining the user's groups (as many as they have now) learns from their fixes and gets the
-  // full schedule: the short one lost 5 points of it (fashion-mnist-1k, seed 0: 69.4 -> 64.7
-  // after 5 random pins per class, 73.5 -> 67.6 after 5 fixes). It is for another K.
-  const start = req.start && groupCount(req.start) === k ? req.start : undefined;
-  // Following the user's fixes (REFINE_OVERRIDES says why) only when there are some: without
-  // them the regroup trains as the first grouping did, and lands where it did (ARI 0.99-1.0 on
-  // tuxpaint300 and the demo; with the overrides 0.73-0.79, groups reshuffled for nothing).
-  const followFixes = start !== undefined && req.pins.length > 0;
-  const schedule = followFixes ? REFINE_OVERRIDES : req.schedule === 'recluster' && !start ? RECLUSTER_OVERRIDES : {};
-  const model = new DebiasedInfoNCEClustering({ nClusters: k, seed: req.seed, ...schedule });
-  const epochs = model.opts.epochs;
-  const fit = model.fitSource(clean, {
+  const fitted = await fitGroups(inputs);
+  const { xy, map } = await mapOf(inputs, fitted.graph, mapTask);
+  return {
+    ...fitted,
+    kChosenBy: req.k === null ? 'auto' : 'user',
+    xy,
+    reused: {
+      rows: prev.rows,
+      pca: prev.preprocessor !== null && prev.preprocessor.dIn === inputs.clean.d,
+      graph: prev.graph && fitted.graph === prev.graph ? 'same' : prev.graphFrom ? 'extended' : 'new',
+      map,
+    },
+    timings: { ...inputs.timings, ...fitted.timings },
+  };
+}
+
+/**
+ * Chooses K (where asked to), fits, and keeps the reduced rows for the next run. Returns what
+ * the run keeps of the fit: the reduced rows and views are let go before the map is awaited.
+ */
+async function fitGroups(
+  inputs: Inputs,
+): Promise<
+  Pick<TrainResult, 'k' | 'kScores' | 'labels' | 'confidence' | 'head' | 'graph' | 'refined' | 'views' | 'timings' | 'finalLoss'>
+> {
+  const { prev } = inputs;
+  const { k, kScores, prepared } = await chooseK(inputs);
+  const plan = schedule(k);
+  const cache = reducedCacheFile(req.source.file);
+  const cached = prepared ? null : cachedRows(cache, inputs, plan.followFixes);
+  const t = performance.now();
+  const model = new DebiasedInfoNCEClustering({ nClusters: plan.k, seed: req.seed, ...plan.overrides });
+  const fit = model.fitSource(inputs.clean, {
     pins: new Map(req.pins),
-    views: followFixes ? undefined : (views ?? undefined),
+    views: plan.followFixes ? undefined : (inputs.views ?? undefined),
     graph: prepared?.graph ?? prev.graph ?? undefined,
     graphFrom: prev.graphFrom ?? undefined,
-    start,
+    start: plan.start,
     preprocessor: prepared?.preprocessor ?? prev.preprocessor ?? undefined,
-    reduced: prepared?.reduced,
-    onEpoch: (epoch) => post({ type: 'progress', phase: 'train', done: epoch + 1, total: epochs }),
+    reduced: prepared?.reduced ?? cached?.rows,
+    reducedViews: plan.followFixes ? undefined : (prepared?.reducedViews ?? cached?.views ?? undefined),
+    onEpoch: (epoch) => post({ type: 'progress', phase: 'train', done: epoch + 1, total: model.opts.epochs }),
   });
-  prepared = null;
-  timings.trainMs = performance.now() - t;
-  let xy: Float32Array | null = null;
-  let map: TrainResult['reused']['map'] = 'none';
-  if (req.map && !newMap && prev.map && fit.graph.k > 0) {
-    xy = prev.rows === 'same' ? Float32Array.from(prev.map.xy) : extendMap(prev.map, fit.graph);
-    map = prev.rows === 'same' ? 'same' : 'extended';
-  } else if (req.map) {
-    t = performance.now();
-    post({ type: 'progress', phase: 'map', done: 0, total: 1 });
-    if (mapTask) {
-      const r = await mapTask;
-      if (r.task !== 'map') throw new Error('helper: unexpected answer');
-      xy = r.xy;
-      timings.mapMs = r.ms;
-      timings.mapWaitMs = performance.now() - t;
-    } else {
-      xy = tsneMapSource(clean, { seed: req.seed }).points;
-      timings.mapMs = performance.now() - t;
-    }
-    map = 'new';
-    post({ type: 'progress', phase: 'map', done: 1, total: 1 });
-  }
+  inputs.timings.trainMs = performance.now() - t;
+  if (cache && !cached?.hit) keepReducedRows(cache, inputs, model, fit);
   return {
-    k,
-    kChosenBy: req.k === null ? 'auto' : 'user',
+    k: plan.k,
     kScores,
     labels: fit.labels,
     confidence: fit.confidence,
     head: model.exportHead(),
-    xy,
     graph: fit.graph,
     refined: fit.refined,
-    views: !followFixes && views !== null,
-    reused: {
-      rows: prev.rows,
-      pca: prev.preprocessor !== null && prev.preprocessor.dIn === clean.d,
-      graph: prev.graph && fit.graph === prev.graph ? 'same' : prev.graphFrom ? 'extended' : 'new',
-      map,
-    },
-    timings: { ...timings, ...fit.timings },
+    views: !plan.followFixes && inputs.views !== null,
+    timings: { ...fit.timings, ...(cached ? { reducedCached: cached.hit ? 1 : 0 } : {}) },
     finalLoss: fit.lossHistory.at(-1) ?? null,
   };
+}
+
+type Prepared = ReturnType<DebiasedInfoNCEClustering['prepare']> & { reducedViews?: Uint16Array | null };
+
+/**
+ * K as asked, or chosen from the data: from HELPERS_FROM images on in a helper thread, while
+ * this one computes what the fit needs whatever K (PCA, reduced rows, kNN graph). The views are
+ * reduced here once K is chosen, when that thread has ended: its memory and theirs are not held
+ * at once (reduced in that thread instead, the first run at 100,000 peaked at 2.2 GiB).
+ */
+async function chooseK(inputs: Inputs): Promise<{ k: number; kScores: TrainResult['kScores']; prepared: Prepared | null }> {
+  const t = performance.now();
+  if (req.k !== null) return { k: req.k, kScores: null, prepared: null };
+  if (!inputs.helpers) {
+    const chosen = chooseKSource(inputs.clean, undefined, { seed: req.seed });
+    inputs.timings.chooseKMs = performance.now() - t;
+    return { k: chosen.k, kScores: chosen.scores, prepared: null };
+  }
+  const chosen = helper({ task: 'chooseK', source: { ...req.source, views: null }, seed: req.seed });
+  const model = new DebiasedInfoNCEClustering({ nClusters: Math.max(MAX_AUTO_K, req.minK), seed: req.seed });
+  let prepared: Prepared | null = null;
+  if (!inputs.prev.graph && !inputs.prev.graphFrom) {
+    prepared = model.prepare(inputs.clean, { preprocessor: inputs.prev.preprocessor ?? undefined });
+    inputs.timings.prepareMs = performance.now() - t;
+  }
+  const r = await chosen;
+  if (r.task !== 'chooseK') throw new Error('helper: unexpected answer');
+  inputs.timings.chooseKMs = r.ms;
+  inputs.timings.chooseKWaitMs = performance.now() - t - (inputs.timings.prepareMs ?? 0);
+  // the views too, unless the fit may follow the user's fixes (then it trains without them)
+  if (prepared && inputs.views && req.pins.length === 0) {
+    const tv = performance.now();
+    prepared.reducedViews = model.reduceViews(prepared.preprocessor, inputs.n, inputs.views);
+    inputs.timings.viewsMs = performance.now() - tv;
+  }
+  return { k: r.k, kScores: r.scores, prepared };
+}
+
+/**
+ * The number of groups and how to train for it. At least one group per group holding pinned
+ * images, whatever was asked: each keeps its own. Refining the user's groups (as many as they
+ * have now) learns from their fixes and gets the full schedule: the short one lost 5 points of
+ * it (fashion-mnist-1k, seed 0: 69.4 -> 64.7 after 5 random pins per class, 73.5 -> 67.6 after
+ * 5 fixes). The short schedule is for another K. Following the user's fixes (REFINE_OVERRIDES
+ * says why) only when there are some: without them the regroup trains as the first grouping
+ * did, and lands where it did (ARI 0.99-1.0 on tuxpaint300 and the demo; with the overrides
+ * 0.73-0.79, groups reshuffled for nothing).
+ */
+function schedule(asked: number): {
+  k: number;
+  start: Int32Array | undefined;
+  followFixes: boolean;
+  overrides: Partial<DebiasedInfoNCEClustering['opts']>;
+} {
+  const n = req.source.imageIds.length;
+  const k = Math.max(1, req.minK, Math.min(asked, n));
+  const start = req.start && groupCount(req.start) === k ? req.start : undefined;
+  const followFixes = start !== undefined && req.pins.length > 0;
+  const overrides = followFixes ? REFINE_OVERRIDES : req.schedule === 'recluster' && !start ? RECLUSTER_OVERRIDES : {};
+  return { k, start, followFixes, overrides };
+}
+
+/**
+ * The previous run's reduced rows (reducedCache.ts) where this run keeps its PCA over the same
+ * images; `hit` false when there were none to take (then this run keeps its own).
+ */
+function cachedRows(file: string | null, inputs: Inputs, followFixes: boolean): (Partial<ReducedRows> & { hit: boolean }) | null {
+  const pre = inputs.prev.preprocessor;
+  if (!file || inputs.prev.rows !== 'same' || !pre || pre.dIn !== inputs.clean.d) return null;
+  const t = performance.now();
+  const got = readReducedRows(file, reducedKey(req.source.model, req.source.imageIds, req.source.views, pre));
+  inputs.timings.reducedReadMs = performance.now() - t;
+  if (!got) return { hit: false };
+  // views wanted but not in the cache: the fit reduces them (and this run keeps them)
+  const viewsMissing = !followFixes && inputs.views !== null && got.views === null;
+  return { rows: got.rows, views: got.views ?? undefined, hit: !viewsMissing };
+}
+
+/** Keeps the fit's reduced rows for the next run over the same images, where they are all in memory. */
+function keepReducedRows(file: string, inputs: Inputs, model: DebiasedInfoNCEClustering, fit: FitResult): void {
+  const pre = model.exportHead().preprocessor;
+  const views = fit.reduced.views;
+  if (inputs.views !== null && views === null) return; // views read per step: not all of them reduced
+  const t = performance.now();
+  writeReducedRows(file, reducedKey(req.source.model, req.source.imageIds, req.source.views, pre), fit.reduced, inputs.n, pre.dOut);
+  inputs.timings.reducedWriteMs = performance.now() - t;
+}
+
+/** The 2-D map: the previous one kept or extended, the helper's new one, or one computed here. */
+async function mapOf(
+  inputs: Inputs,
+  graph: KnnGraph,
+  mapTask: Promise<HelperAnswer> | null,
+): Promise<{ xy: Float32Array | null; map: TrainResult['reused']['map'] }> {
+  const { prev, timings } = inputs;
+  if (!req.map) return { xy: null, map: 'none' };
+  if (!inputs.newMap && prev.map && graph.k > 0) {
+    const same = prev.rows === 'same';
+    return { xy: same ? Float32Array.from(prev.map.xy) : extendMap(prev.map, graph), map: same ? 'same' : 'extended' };
+  }
+  const t = performance.now();
+  post({ type: 'progress', phase: 'map', done: 0, total: 1 });
+  let xy: Float32Array;
+  if (mapTask) {
+    const r = await mapTask;
+    if (r.task !== 'map') throw new Error('helper: unexpected answer');
+    xy = r.xy;
+    timings.mapMs = r.ms;
+    timings.mapWaitMs = performance.now() - t;
+  } else {
+    xy = tsneMapSource(inputs.clean, { seed: req.seed }).points;
+    timings.mapMs = performance.now() - t;
+  }
+  post({ type: 'progress', phase: 'map', done: 1, total: 1 });
+  return { xy, map: 'new' };
 }
 
 /** Runs a task in a helper thread (helperWorker.ts); a failure there fails the run. */
