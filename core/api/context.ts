@@ -9,7 +9,6 @@ import { ApiError } from '../shared/client.js';
 import { ModelWorkerClient } from '../embed/models/modelClient.js';
 import { ModelRegistry } from '../embed/models/registry.js';
 import { ActiveModel } from '../jobs/grouping/activeModel.js';
-import { SearchIndex } from '../jobs/search/textSearch.js';
 import { JobRunner } from '../runtime/jobRunner.js';
 import type { Store } from '../store/index.js';
 import { getUnsortedThreshold } from '../store/unsorted.js';
@@ -28,10 +27,9 @@ export interface ServiceContext {
   readonly events: EventEmitter;
   readonly jobs: JobRunner;
   readonly active: ActiveModel;
-  /** Registered models, the worker that opens their graphs outside jobs (checks, text queries), and the text search's rows. */
+  /** Registered models and the worker that opens their graphs outside jobs (checks, encoding text queries). */
   readonly registry: ModelRegistry;
   readonly models: ModelWorkerClient;
-  readonly search: SearchIndex;
   /** The backend of the last job this process ran (null before the first). */
   lastBackend: BackendInfo | null;
   emit(event: ApiEvent): void;
@@ -58,12 +56,10 @@ export function createContext(options: ServiceOptions): ServiceContext {
   const events = new EventEmitter();
   const emit = (e: ApiEvent) => events.emit('event', e);
   const active = new ActiveModel(store);
-  const search = new SearchIndex(store);
   const jobEnded: Array<() => void> = [];
   const jobs = new JobRunner((job) => {
     if (job.status !== 'running') {
       active.invalidate();
-      search.invalidate();
       for (const listener of jobEnded) listener();
       emit({ type: 'changed', what: 'groups' });
       emit({ type: 'changed', what: 'libraries' });
@@ -83,7 +79,6 @@ export function createContext(options: ServiceOptions): ServiceContext {
     active,
     registry: new ModelRegistry(options.modelsDir),
     models: new ModelWorkerClient(),
-    search,
     lastBackend: null,
     emit,
     onJobEnded: (listener) => void jobEnded.push(listener),

@@ -254,7 +254,7 @@ function addSearchCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (opts: { db?: string; json?: boolean }) => {
       const { namesCommand } = await import('./models.js');
-      namesCommand(opts);
+      await namesCommand(opts);
     });
 }
 

@@ -8,11 +8,11 @@ import { ModelWorkerClient } from '../embed/models/modelClient.js';
 import { addModelFolder, describeModel, resolveModel } from '../embed/models/manage.js';
 import { ModelRegistry } from '../embed/models/registry.js';
 import { BACKBONE } from '../embed/backboneInfo.js';
+import { ActiveModel } from '../jobs/grouping/activeModel.js';
 import { runClusterJob } from '../jobs/grouping/clusterJob.js';
 import { groupingModelId } from '../jobs/grouping/groupingModel.js';
 import { getLibraryModelId, setLibraryModelId } from '../jobs/indexing/modelChoice.js';
 import { groupNameSuggestions, searchByText } from '../jobs/search/modelSearch.js';
-import { SearchIndex } from '../jobs/search/textSearch.js';
 import { openSession } from '../app/session.js';
 import { formatSummary } from './cluster.js';
 import { stderrProgress } from './progressReporter.js';
@@ -129,25 +129,27 @@ export async function modelsDownloadCommand(catalogId: string, opts: { json?: bo
 export async function searchCommand(text: string, opts: { db?: string; limit: number; json?: boolean }): Promise<void> {
   const session = openSession(opts.db, { mustExist: true, readOnly: true });
   const client = new ModelWorkerClient();
+  const active = new ActiveModel(session.store);
   try {
     const { store } = session;
-    const { modelId, results } = await searchByText({ store, registry: new ModelRegistry(), client, index: new SearchIndex(store) }, text, {
+    const { modelId, results } = await searchByText({ store, registry: new ModelRegistry(), client, rows: active }, text, {
       limit: opts.limit,
     });
     const rows = results.map((r) => ({ ...r, path: store.images.detail(r.imageId)?.absPath ?? null }));
     if (opts.json) console.log(JSON.stringify({ model: modelId, results: rows }, null, 2));
     else for (const r of rows) console.log(`${r.score.toFixed(4)}  ${r.path}`);
   } finally {
-    await client.close();
+    await Promise.all([client.close(), active.close()]);
     session.close();
   }
 }
 
-export function namesCommand(opts: { db?: string; json?: boolean }): void {
+export async function namesCommand(opts: { db?: string; json?: boolean }): Promise<void> {
   const session = openSession(opts.db, { mustExist: true, readOnly: true });
+  const rows = new ActiveModel(session.store);
   try {
     const { store } = session;
-    const { modelId, suggestions } = groupNameSuggestions({ store, registry: new ModelRegistry(), index: new SearchIndex(store) });
+    const { modelId, suggestions } = await groupNameSuggestions({ store, registry: new ModelRegistry(), rows });
     const current = new Map(store.groups.list().map((g) => [g.id, g.name]));
     if (opts.json) {
       console.log(
@@ -170,6 +172,7 @@ export function namesCommand(opts: { db?: string; json?: boolean }): void {
         `${(current.get(s.groupId) ?? '').padEnd(24)} -> ${s.name.padEnd(24)} (cosine ${s.score.toFixed(3)}, ${s.margin.toFixed(3)} ahead of the next label)`,
       );
   } finally {
+    await rows.close();
     session.close();
   }
 }

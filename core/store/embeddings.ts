@@ -262,6 +262,26 @@ export class EmbeddingsRepository {
   }
 
   /**
+   * embeddedImageIds and, for each, the id of the embedding row it reads and when that row was
+   * written (putMany replaces a vector in place): a cache of the rows (the model worker's text
+   * search) knows from these alone whether it is still what is stored.
+   */
+  embeddedKeys(model: string, view = ''): { imageIds: Uint32Array; embeddingIds: Float64Array; writtenAt: Float64Array } {
+    const rows = this.db
+      .stmt<[number, number, number]>(
+        `SELECT i.id, e.id, e.created_at FROM images i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? AND e.view = ?
+         WHERE ${USABLE} ORDER BY i.id`,
+      )
+      .raw(true)
+      .all(model, view) as Array<[number, number, number]>;
+    return {
+      imageIds: Uint32Array.from(rows, (r) => r[0]),
+      embeddingIds: Float64Array.from(rows, (r) => r[1]),
+      writtenAt: Float64Array.from(rows, (r) => r[2]),
+    };
+  }
+
+  /**
    * Usable images that have an embedding for `model` for every one of `views` (and their own,
    * view ''): equal to countAvailable(model) when every image has all its views.
    */

@@ -2,13 +2,14 @@
  * The models API on the real service: switching a library to a registered model is a job that
  * can be cancelled mid-embedding and resumed (the second run embeds only what the first did
  * not), the grouping on screen keeps its model until the switch finishes, text search waits for
- * a running job, and a model in use cannot be removed.
+ * a running job (and reads its rows in the model worker, never in the service's thread), and a
+ * model in use cannot be removed.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createService } from '../../core/api/service.js';
 import { dispatch, type ApiHost } from '../../core/api/host.js';
 import { BACKBONE } from '../../core/embed/backboneInfo.js';
@@ -95,6 +96,9 @@ describe('models API', () => {
     expect(job.summary!.groups.map((g) => g.size).sort((a, b) => a - b)).toEqual([40, 40, 40, 40]);
     expect((await call('listModels')).groupingModel).toBe(id);
 
+    // The rows are the model worker's: the service's thread reads no embedding for them.
+    const loadAll = vi.spyOn(store.embeddings, 'loadAll');
+    const iterate = vi.spyOn(store.embeddings, 'iterate');
     const found = await call('searchByText', { text: 'strawberry', limit: 40 });
     expect(found.items.every((i) => i.name.startsWith('red-'))).toBe(true);
     const { groups } = await call('listGroups', {});
@@ -104,6 +108,10 @@ describe('models API', () => {
     expect(inGroup.items.every((i) => i.groupId === red.id)).toBe(true);
     const names = await call('suggestGroupNames', {});
     expect(names.suggestions.find((s) => s.groupId === red.id)?.name).toBe('Strawberry');
+    expect(loadAll).not.toHaveBeenCalled();
+    expect(iterate).not.toHaveBeenCalled();
+    loadAll.mockRestore();
+    iterate.mockRestore();
 
     await expect(call('removeModel', { id })).rejects.toMatchObject({ code: 'conflict' });
     await expect(call('useModel', { id: 'nope' })).rejects.toMatchObject({ code: 'invalid-input' });

@@ -19,7 +19,7 @@ import { ModelRegistry } from '../../core/embed/models/registry.js';
 import { ModelFolderError, parsePreprocessing, toTowerInput } from '../../core/embed/models/spec.js';
 import { NAME_VOCABULARY } from '../../core/embed/models/vocabulary.js';
 import { labelAsName, suggestNames } from '../../core/jobs/search/naming.js';
-import { rankRows } from '../../core/jobs/search/textSearch.js';
+import { rankRows } from '../../core/jobs/grouping/textRows.js';
 import { tinyImageEmbedding, TINY_WORDS, writeBadModelFolders, writeTinyClip, writeTinyDino } from '../fixtures/tinyModels.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'cs-models-'));

@@ -21,7 +21,7 @@ export function textSearchHandlers(ctx: ServiceContext): TextSearchHandlers {
       else if (groupId !== undefined)
         allowed = new Set(store.browse.groupImages(groupId, { threshold: t, offset: 0, limit: 1_000_000 }).items.map((r) => r.id));
       try {
-        const { modelId, results } = await searchByText({ store, registry, client: ctx.models, index: ctx.search }, text, {
+        const { modelId, results } = await searchByText({ store, registry, client: ctx.models, rows: ctx.active }, text, {
           limit,
           allowed,
         });
@@ -33,7 +33,7 @@ export function textSearchHandlers(ctx: ServiceContext): TextSearchHandlers {
     },
     async suggestGroupNames() {
       if (store.runs.activeRunId() === null) return { suggestions: [], model: null };
-      const { modelId, suggestions } = groupNameSuggestions({ store, registry, index: ctx.search });
+      const { modelId, suggestions } = await groupNameSuggestions({ store, registry, rows: ctx.active });
       return {
         model: modelId,
         suggestions: suggestions.map((s) => ({ groupId: s.groupId, name: s.name, score: s.score, margin: s.margin })),

@@ -2,9 +2,11 @@
  * The current run's model, for the UI's per-image questions: "which groups would this image
  * fit?" (suggestions: cosine to each group's centroid), "which images look like it?"
  * (cosine nearest neighbours in the head's feature space), where images placed since the map
- * was made go on it, and which group new images belong to. All of it is answered by the model
- * worker (modelWorker.ts), which reads the database itself: the main thread (the Electron main
- * process, the HTTP server) loads no ML runtime and holds no embeddings.
+ * was made go on it, which group new images belong to, and, with a CLIP-like model, which
+ * images match a text query and what each group's images average to (suggested names). All of
+ * it is answered by the model worker (modelWorker.ts), which reads the database itself: the
+ * main thread (the Electron main process, the HTTP server) loads no ML runtime and holds no
+ * embeddings.
  */
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, startWorker } from '../../runtime/workers.js';
@@ -121,5 +123,26 @@ export class ActiveModel {
     if (imageIds.length === 0) return new Map();
     const a = await this.ask({ type: 'placeOnMap', runId, imageIds });
     return new Map(a.type === 'placeOnMap' ? a.points.map(([id, x, y]) => [id, [x, y]]) : []);
+  }
+
+  /**
+   * Text search: the `limit` images of `modelId` whose unit embedding is nearest (cosine) the
+   * text embedding `query`, among `allowed` when given; ties by image id.
+   */
+  async rankByVector(
+    modelId: string,
+    query: Float32Array,
+    options: { limit: number; allowed?: ReadonlySet<number> },
+  ): Promise<Array<{ imageId: number; score: number }>> {
+    const allowed = options.allowed && [...options.allowed];
+    const a = await this.ask({ type: 'rankByVector', modelId, query, limit: options.limit, ...(allowed ? { allowed } : {}) });
+    return a.type === 'rankByVector' ? a.results : [];
+  }
+
+  /** For each list of images, the mean of their unit embeddings for `modelId` (null when none has one). */
+  async unitMeans(modelId: string, imageIds: number[][]): Promise<Array<Float32Array | null>> {
+    if (imageIds.length === 0) return [];
+    const a = await this.ask({ type: 'unitMeans', modelId, imageIds });
+    return a.type === 'unitMeans' ? a.means : imageIds.map(() => null);
   }
 }

@@ -11,13 +11,22 @@ export type ModelRequest =
   /** Cluster and calibrated confidence of each image with an embedding. */
   | { type: 'predict'; runId: number; imageIds: number[] }
   /** Points on the run's map for images it has none for (mapPlacement.ts). */
-  | { type: 'placeOnMap'; runId: number; imageIds: number[] };
+  | { type: 'placeOnMap'; runId: number; imageIds: number[] }
+  /**
+   * Text search: the `limit` images of model `modelId` whose unit embedding is nearest (cosine)
+   * `query` (a text embedding), among `allowed` when given; ties by image id.
+   */
+  | { type: 'rankByVector'; modelId: string; query: Float32Array; limit: number; allowed?: number[] }
+  /** Suggested names: for each list of images, the mean of their unit embeddings (null when none has one). */
+  | { type: 'unitMeans'; modelId: string; imageIds: number[][] };
 
 export type ModelAnswer =
   | { type: 'suggest'; rows: Array<Array<{ groupId: number; probability: number }>> }
   | { type: 'neighbours'; imageIds: number[] }
   | { type: 'predict'; imageIds: number[]; labels: Int32Array; confidence: Float32Array }
-  | { type: 'placeOnMap'; points: Array<[number, number, number]> };
+  | { type: 'placeOnMap'; points: Array<[number, number, number]> }
+  | { type: 'rankByVector'; results: Array<{ imageId: number; score: number }> }
+  | { type: 'unitMeans'; means: Array<Float32Array | null> };
 
 export type ToModelWorker = { id: number; request: ModelRequest };
 export type FromModelWorker = { id: number; answer: ModelAnswer } | { id: number; error: string } | { id: null; error: string };

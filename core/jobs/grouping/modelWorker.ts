@@ -9,6 +9,10 @@
  * Suggestions rank every group by the cosine to its centroid in that index (the groups as the
  * user has them now, Split parts and groups the user made included).
  *
+ * Text search and suggested names (a CLIP-like grouping model) read the unit embeddings of the
+ * model (`TextRows`: 512 floats an image), held here between questions and refreshed when the
+ * embedded images change; the main thread sends the encoded query and gets the ranking back.
+ *
  * The head's inference on a few rows is plain JavaScript (core/icon/headInference.ts:
  * milliseconds, no backend to start); the index is reduced with tfjs (wasm), loaded only then.
  */
@@ -17,6 +21,7 @@ import type { HeadExport } from '../../icon/clustering.js';
 import { headPredict, preprocessRows } from '../../icon/headInference.js';
 import { openStore, type Store } from '../../store/index.js';
 import { VISIBLE } from '../../store/unsorted.js';
+import { meanOfRows, rankRows, TextRows } from './textRows.js';
 import { groupingModelId } from './groupingModel.js';
 import { placeOnMap } from './mapPlacement.js';
 import type { FromModelWorker, ModelAnswer, ModelRequest, ToModelWorker } from './modelProtocol.js';
@@ -25,6 +30,7 @@ import { decodeRunModel, type RunArtifacts } from './runModel.js';
 const port = parentPort!;
 const { file } = workerData as { file: string };
 const store: Store = openStore(file, { readonly: true, alreadyChecked: true });
+const textRows = new TextRows(store);
 
 interface Loaded {
   runId: number;
@@ -189,7 +195,24 @@ function normalizeRows(z: Float32Array, d: number): void {
   }
 }
 
+type RunRequest = Exclude<ModelRequest, { type: 'rankByVector' | 'unitMeans' }>;
+
 async function answer(req: ModelRequest): Promise<ModelAnswer> {
+  switch (req.type) {
+    case 'rankByVector': {
+      const allowed = req.allowed && new Set(req.allowed);
+      return { type: 'rankByVector', results: rankRows(textRows.of(req.modelId), req.query, req.limit, allowed) };
+    }
+    case 'unitMeans': {
+      const rows = textRows.of(req.modelId);
+      return { type: 'unitMeans', means: req.imageIds.map((ids) => meanOfRows(rows, ids)) };
+    }
+    default:
+      return answerForRun(req);
+  }
+}
+
+async function answerForRun(req: RunRequest): Promise<ModelAnswer> {
   const l = load(req.runId);
   switch (req.type) {
     case 'suggest': {
@@ -247,13 +270,19 @@ async function answer(req: ModelRequest): Promise<ModelAnswer> {
   }
 }
 
+function transferOf(a: ModelAnswer): ArrayBuffer[] {
+  if (a.type === 'predict') return [a.labels.buffer as ArrayBuffer, a.confidence.buffer as ArrayBuffer];
+  if (a.type === 'unitMeans') return a.means.flatMap((m) => (m ? [m.buffer as ArrayBuffer] : []));
+  return [];
+}
+
 // One question at a time, in order: answers to one request never interleave with another's load.
 let queue: Promise<unknown> = Promise.resolve();
 port.on('message', (m: ToModelWorker) => {
   queue = queue.then(async () => {
     try {
       const a = await answer(m.request);
-      const transfer = a.type === 'predict' ? [a.labels.buffer as ArrayBuffer, a.confidence.buffer as ArrayBuffer] : [];
+      const transfer = transferOf(a);
       port.postMessage({ id: m.id, answer: a } satisfies FromModelWorker, transfer);
     } catch (err) {
       port.postMessage({ id: m.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromModelWorker);

@@ -10,15 +10,20 @@ import type { ModelSpec } from '../../embed/models/spec.js';
 import { NAME_VOCABULARY } from '../../embed/models/vocabulary.js';
 import type { Store } from '../../store/index.js';
 import { getUnsortedThreshold } from '../../store/unsorted.js';
+import type { ActiveModel } from '../grouping/activeModel.js';
 import { groupingModelId } from '../grouping/groupingModel.js';
 import { suggestNames, type NameSuggestion } from './naming.js';
-import type { Ranked, SearchIndex } from './textSearch.js';
+import type { Ranked } from '../grouping/textRows.js';
+
+/** Where the image embeddings are: the model worker (ActiveModel), never the main thread. */
+export type EmbeddingRows = Pick<ActiveModel, 'rankByVector' | 'unitMeans'>;
 
 export interface SearchDeps {
   store: Store;
   registry: ModelRegistry;
+  /** Encodes the query (the ONNX model worker). */
   client: ModelWorkerClient;
-  index: SearchIndex;
+  rows: EmbeddingRows;
 }
 
 /** Text search is not possible here; the message says why and what would make it possible. */
@@ -50,14 +55,14 @@ export async function searchByText(
   const m = textModel(deps);
   if (!m.spec) throw new TextSearchUnavailableError(`no text search: ${m.reason}`);
   const query = await deps.client.encodeText(m.spec, [text]);
-  return { modelId: m.spec.id, results: deps.index.search(m.spec.id, query, options) };
+  return { modelId: m.spec.id, results: await deps.rows.rankByVector(m.spec.id, query, options) };
 }
 
 /** A suggested name for each group the user has not named (none without a text tower). */
-export function groupNameSuggestions(deps: Pick<SearchDeps, 'store' | 'registry' | 'index'>): {
+export async function groupNameSuggestions(deps: Pick<SearchDeps, 'store' | 'registry' | 'rows'>): Promise<{
   modelId: string | null;
   suggestions: NameSuggestion[];
-} {
+}> {
   const m = textModel(deps);
   if (!m.spec) return { modelId: null, suggestions: [] };
   const names = deps.registry.nameVectors(m.spec.id);
@@ -65,11 +70,14 @@ export function groupNameSuggestions(deps: Pick<SearchDeps, 'store' | 'registry'
   const threshold = getUnsortedThreshold(deps.store.db);
   const all = deps.store.browse.groupSummaries({ typical: 0, threshold });
   const inUse = new Set(all.filter((g) => g.userNamed).map((g) => g.name.toLowerCase()));
-  const groups = all
-    .filter((g) => !g.userNamed)
-    .flatMap((g) => {
-      const mean = deps.index.meanOf(m.spec.id, deps.store.browse.groupImageIds(g.id));
-      return mean ? [{ groupId: g.id, mean }] : [];
-    });
+  const unnamed = all.filter((g) => !g.userNamed);
+  const means = await deps.rows.unitMeans(
+    m.spec.id,
+    unnamed.map((g) => deps.store.browse.groupImageIds(g.id)),
+  );
+  const groups = unnamed.flatMap((g, i) => {
+    const mean = means[i];
+    return mean ? [{ groupId: g.id, mean }] : [];
+  });
   return { modelId: m.spec.id, suggestions: suggestNames(groups, names, NAME_VOCABULARY, inUse) };
 }

@@ -7,7 +7,7 @@
  * is only ever shown: the user's names are never touched (accepting one is a rename), and a
  * name a group already has is not offered.
  */
-import { unitVector } from './textSearch.js';
+import { unitVector } from '../grouping/textRows.js';
 
 export interface NameSuggestion {
   groupId: number;
