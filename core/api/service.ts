@@ -66,8 +66,15 @@ export function createService(
   // The first screen's question (the groups, by size), asked while the window opens: at 100,000
   // images its cold query (and the first read of the database's pages) took about a second,
   // which the first paint waited for; cached, the screen's own request is answered at once.
-  const warm = setTimeout(() => void handlers.listGroups({ sort: 'size' }).catch(() => undefined), 0);
+  // And the model worker's index, which the Image screen's suggestions and neighbours read:
+  // built now (and again after each job) instead of when the first image is opened.
+  const warmModel = () => void ctx.active.warm().catch(() => undefined);
+  const warm = setTimeout(() => {
+    void handlers.listGroups({ sort: 'size' }).catch(() => undefined);
+    warmModel();
+  }, 0);
   warm.unref();
+  ctx.onJobEnded(warmModel);
 
   // Found by id, never by a path from the renderer; only for an image that decoded (not a file
   // the scan skipped, one changed since, or one gone), in a registered library.

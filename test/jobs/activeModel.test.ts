@@ -121,6 +121,17 @@ describe('ActiveModel', () => {
     expect(loadAll).not.toHaveBeenCalled(); // by the worker, with its own connection
   });
 
+  it('warms: builds the index suggestions and neighbours read, before any is asked', async () => {
+    const fresh = new ActiveModel(store);
+    try {
+      const embedded = store.embeddings.embeddedImageIds(BACKBONE.id).length;
+      expect(embedded).toBeGreaterThan(0);
+      expect(await fresh.warm()).toBe(embedded);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('a closed worker is started again by the next question', async () => {
     const before = await active.suggestions(imageIds[2]!);
     await active.close();

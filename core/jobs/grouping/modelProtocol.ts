@@ -8,6 +8,8 @@ export type ModelRequest =
   | { type: 'suggest'; runId: number; imageIds: number[]; limit: number; temperature: number; version: string }
   /** The `k` most similar images to one image (cosine in the head's feature space). */
   | { type: 'neighbours'; runId: number; imageId: number; k: number }
+  /** Build the index suggestions and neighbours read, before anyone asks (answers its row count). */
+  | { type: 'warm'; runId: number }
   /** Cluster and calibrated confidence of each image with an embedding. */
   | { type: 'predict'; runId: number; imageIds: number[] }
   /** Points on the run's map for images it has none for (mapPlacement.ts). */
@@ -23,6 +25,7 @@ export type ModelRequest =
 export type ModelAnswer =
   | { type: 'suggest'; rows: Array<Array<{ groupId: number; probability: number }>> }
   | { type: 'neighbours'; imageIds: number[] }
+  | { type: 'warm'; indexed: number }
   | { type: 'predict'; imageIds: number[]; labels: Int32Array; confidence: Float32Array }
   | { type: 'placeOnMap'; points: Array<[number, number, number]> }
   | { type: 'rankByVector'; results: Array<{ imageId: number; score: number }> }

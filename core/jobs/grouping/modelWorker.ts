@@ -229,6 +229,8 @@ async function answerForRun(req: RunRequest): Promise<ModelAnswer> {
       const p = headPredict(l.head, e.x, e.ids.length);
       return { type: 'predict', imageIds: e.ids, labels: p.labels, confidence: p.confidence };
     }
+    case 'warm':
+      return { type: 'warm', indexed: l ? (await index(l)).ids.length : 0 };
     case 'neighbours': {
       if (!l) return { type: 'neighbours', imageIds: [] };
       const ix = await index(l);
