@@ -20,6 +20,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LATEST_VERSION } from '../core/store/migrations.js';
 import type { AppCase, AppCaseResult } from './appCase.js';
 import type { Figure } from './report.js';
 
@@ -47,7 +48,8 @@ export async function benchApp(quick: boolean, sizes?: number[]): Promise<Figure
   const command = `npm run bench -- --only app --sizes ${list.join(',')}`;
   for (const n of list) {
     const files = n <= FILES_UP_TO;
-    const dir = path.join(tmpdir(), `cs-bench-app-${n}-v${VIEWS}-c${CLUSTERS}${files ? '-files' : ''}`);
+    // the schema version in the name: an older database would be migrated (and backed up, 4 GB at 100,000) on every run
+    const dir = path.join(tmpdir(), `cs-bench-app-${n}-v${VIEWS}-c${CLUSTERS}-s${LATEST_VERSION}${files ? '-files' : ''}`);
     const pristine = path.join(dir, 'pristine.db');
     const work = path.join(dir, 'work.db');
     if (!existsSync(path.join(dir, 'READY'))) {
