@@ -39,23 +39,7 @@ export function summariseEngineWarnings(lines, needs = '>=20.9', node = process.
 /** The ML engines installed in `root`'s node_modules, fastest first (what the app will pick from; see core/embed/backend.ts). */
 export function installedEngines(root) {
   const nm = path.join(root, 'node_modules');
-  const hasBinary = (dir) => {
-    const stack = [dir];
-    while (stack.length) {
-      const d = stack.pop();
-      let entries = [];
-      try {
-        entries = readdirSync(d, { withFileTypes: true });
-      } catch {
-        continue;
-      }
-      for (const e of entries) {
-        if (e.isDirectory()) stack.push(path.join(d, e.name));
-        else if (e.name.endsWith('.node')) return true;
-      }
-    }
-    return false;
-  };
+  const hasBinary = (dir) => hasFile(dir, (name) => name.endsWith('.node'));
   const engines = [];
   if (hasBinary(path.join(nm, 'onnxruntime-node'))) {
     const cuda = hasCudaProvider(path.join(nm, 'onnxruntime-node'));
@@ -71,6 +55,11 @@ export function installedEngines(root) {
 
 /** Whether onnxruntime-node's CUDA provider library was fetched (its install step with cuda12). */
 function hasCudaProvider(dir) {
+  return hasFile(dir, (name) => /onnxruntime_providers_cuda/.test(name));
+}
+
+/** Whether any file under `dir` (at any depth) has a name that passes `test`. */
+function hasFile(dir, test) {
   const stack = [dir];
   while (stack.length) {
     const d = stack.pop();
@@ -82,7 +71,7 @@ function hasCudaProvider(dir) {
     }
     for (const e of entries) {
       if (e.isDirectory()) stack.push(path.join(d, e.name));
-      else if (/onnxruntime_providers_cuda/.test(e.name)) return true;
+      else if (test(e.name)) return true;
     }
   }
   return false;
