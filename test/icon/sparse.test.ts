@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sparseAdd, sparseMatMul, type SparseRows } from '../../core/icon/knn.js';
+import { normalizeSparseRows, sparseAdd, sparseMatMul, symmetrizeSparse, type SparseRows } from '../../core/icon/knn.js';
 
 /** CSR from a dense row-major matrix (zeros dropped). */
 function csr(dense: number[][]): SparseRows {
@@ -56,5 +56,52 @@ describe('sparse matrices (CSR)', () => {
       [1.5, 4, 0],
       [8, 0, 0],
     ]);
+  });
+
+  it('holds exactly its entries when no two terms share one (typed, sized once)', () => {
+    const s = sparseAdd([
+      {
+        m: csr([
+          [0, 1],
+          [0, 0],
+        ]),
+        w: 1,
+      },
+      {
+        m: csr([
+          [0, 0],
+          [2, 0],
+        ]),
+        w: 1,
+      },
+    ]);
+    expect(dense(s)).toEqual([
+      [0, 1],
+      [2, 0],
+    ]);
+    expect(s.cols).toBeInstanceOf(Int32Array);
+    expect(s.cols.length).toBe(2);
+    expect(s.vals.length).toBe(2);
+  });
+
+  it('normalises rows without the diagonal or zeros, and symmetrises to rows summing to 1', () => {
+    const m = normalizeSparseRows(
+      csr([
+        [5, 1, 3],
+        [0, 0, 2],
+        [1, 1, 0],
+      ]),
+    );
+    expect(dense(m)).toEqual([
+      [0, 0.25, 0.75],
+      [0, 0, 1],
+      [0.5, 0.5, 0],
+    ]);
+    expect(m.cols.length).toBe(5);
+    const s = symmetrizeSparse(m);
+    for (const row of dense(s)) expect(row.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 6);
+    const d = dense(s);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(d[i]![j]! > 0).toBe(d[j]![i]! > 0);
+    expect(d[1]![0]).toBeGreaterThan(0);
   });
 });
