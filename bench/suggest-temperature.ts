@@ -132,8 +132,8 @@ for (const t of [SUGGESTION_TEMPERATURE, best]) {
         firstRight: Number(mean(all.ok.map(Number)).toFixed(3)),
         meanShown: Number(mean(all.p).toFixed(3)),
         logLoss: Number(logLoss(all.p, all.ok).toFixed(3)),
-        ece: Number(expectedCalibrationError(all.p, all.ok).toFixed(3)),
-        auroc: Number(auroc(all.p, all.ok).toFixed(3)),
+        ece: Number(expectedCalibrationError(all.p, all.ok.map(Number)).toFixed(3)),
+        auroc: Number(auroc(all.p, all.ok.map(Number)).toFixed(3)),
         unsorted: {
           images: uns.p.length,
           firstRight: Number(mean(uns.ok.map(Number)).toFixed(3)),
