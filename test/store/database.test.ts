@@ -246,7 +246,7 @@ describe('migrations', () => {
     const store = openStore(file, { fullCheckUpToBytes: 0 });
     try {
       expect(store.images.countsByStatus().ok).toBe(3);
-      expect(() => store.embeddings.loadAll('m')).toThrow(/malformed|damaged|corrupt/i);
+      expect(() => store.embeddings.loadAll('m')).toThrow(DatabaseCorruptError);
     } finally {
       store.close();
     }
