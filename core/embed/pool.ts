@@ -23,6 +23,7 @@ import { siblingModule, startWorker } from '../runtime/workers.js';
 import { BACKBONE } from './backboneInfo.js';
 import type { EngineChoice, EngineInfo } from './engine.js';
 import type { ModelSpec } from './models/spec.js';
+import { disableOrtTelemetry } from './onnx/ortEnv.js';
 import type { EmbedItem, EmbedResult, EmbedWorkerInit, FromDecoder, FromWorker, ReadyImage, ToDecoder, ToWorker } from './protocol.js';
 
 export interface EmbedPoolOptions {
@@ -352,6 +353,7 @@ class PoolRun {
     // Once the engine is known, every other worker runs it without searching again.
     const engine = this.stats.backend?.choice ?? this.options.engine;
     const init: EmbedWorkerInit = { ...(engine ? { engine } : {}), ...(this.options.model ? { model: this.options.model } : {}) };
+    disableOrtTelemetry();
     const worker = startWorker(this.options.workerModules?.embedder ?? siblingModule(import.meta.url, 'worker'), { workerData: init });
     const slot: EmbedSlot = { worker, inFlight: new Map(), ready: false, dead: false };
     worker.on('message', (msg: FromWorker) => this.onEmbedderMessage(slot, msg));

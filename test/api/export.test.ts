@@ -3,8 +3,7 @@
  * real files (test/fixtures/exportDb.ts): typed paths, destinations checked before anything is
  * written, originals gone since the last scan, libraries.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiHost } from '../../core/api/host.js';
@@ -13,6 +12,7 @@ import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { buildExportDb, type ExportFixture } from '../fixtures/exportDb.js';
 import { serviceCaller } from '../helpers/service.js';
+import { testTempDir } from '../helpers/tempDir.js';
 
 let fx: ExportFixture;
 let store: Store;
@@ -32,7 +32,7 @@ afterEach(async () => {
 
 describe('exportGroups', () => {
   it("expands ~ to the home folder and refuses a relative path (it went under the server's working directory)", async () => {
-    const home = mkdtempSync(path.join(tmpdir(), 'cs-home-'));
+    const home = testTempDir('cs-home-');
     const saved = process.env.HOME;
     process.env.HOME = home; // os.homedir() reads it
     try {

@@ -4,8 +4,7 @@
  * groups, their names and the user's merge stay as they were. Before, it regrouped from
  * scratch with a freshly chosen K and scattered a merged group over three others.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiHost } from '../../core/api/host.js';
@@ -13,8 +12,9 @@ import { createService } from '../../core/api/service.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { demoImages } from '../helpers/cli.js';
 import { serviceCaller } from '../helpers/service.js';
+import { suiteTempDir } from '../helpers/tempDir.js';
 
-const work = mkdtempSync(path.join(tmpdir(), 'cs-place-'));
+const work = suiteTempDir('cs-place-');
 const first = path.join(work, 'first');
 const later = path.join(work, 'later');
 let store: Store;

@@ -3,8 +3,6 @@
  * 60 pictures in 6 labelled folders, the real model, SQLite): the fixes are kept, the groups
  * keep their contents and names, and the grouping gets better, not worse.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiHost } from '../../core/api/host.js';
@@ -13,8 +11,9 @@ import { hungarianAccuracy, hungarianMatch } from '../../core/icon/metrics.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { demoImages } from '../helpers/cli.js';
 import { serviceCaller } from '../helpers/service.js';
+import { suiteTempDir } from '../helpers/tempDir.js';
 
-const work = mkdtempSync(path.join(tmpdir(), 'cs-regroup-'));
+const work = suiteTempDir('cs-regroup-');
 let store: Store;
 let host: ApiHost;
 let libraryId = 0;

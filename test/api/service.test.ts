@@ -2,8 +2,7 @@
  * The core service (the API contract's implementation) on a real database built from real
  * images: every UI action through `dispatch`, as both transports call it.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../core/shared/contract.js';
@@ -12,8 +11,9 @@ import { createService } from '../../core/api/service.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { demoImages } from '../helpers/cli.js';
 import { serviceCaller } from '../helpers/service.js';
+import { suiteTempDir } from '../helpers/tempDir.js';
 
-const work = mkdtempSync(path.join(tmpdir(), 'cs-service-'));
+const work = suiteTempDir('cs-service-');
 const photos = path.join(work, 'photos');
 let store: Store;
 let host: ApiHost;

@@ -8,13 +8,13 @@
  */
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ari } from '../../core/icon/metrics.js';
 import { openStore } from '../../core/store/index.js';
 import { demoImages, repoRoot, runCli } from '../helpers/cli.js';
+import { testTempDir } from '../helpers/tempDir.js';
 
 /**
  * Preloaded into the real CLI (`node --import data:...`; a data: URL, as worker threads, which
@@ -101,7 +101,7 @@ const partitionOf = (m: Map<string, string>) => [...m.keys()].sort().map((k) => 
 
 describe('SIGKILL inside the final write of a cluster run', () => {
   it('leaves the edited grouping as it was, and the next run equals an uninterrupted one', async () => {
-    const work = mkdtempSync(path.join(tmpdir(), 'cs-final-write-'));
+    const work = testTempDir('cs-final-write-');
     const photos = path.join(work, 'photos');
     for (const cls of ['animals_fish', 'food_fruit', 'space_planets', 'vehicles']) {
       for (const f of readdirSync(path.join(demoImages, cls)).sort().slice(0, 6))

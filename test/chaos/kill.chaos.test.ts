@@ -7,12 +7,12 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ari } from '../../core/icon/metrics.js';
 import { demoImages, repoRoot, runCli } from '../helpers/cli.js';
+import { testTempDir } from '../helpers/tempDir.js';
 import { DEFAULT_VIEWS } from '../../core/jobs/indexing/views.js';
 
 /**
@@ -31,9 +31,12 @@ const MAX_DELAY_MS: Record<Phase, number> = { scan: 20, check: 10, embed: 1500, 
  * the phase the process was actually in when killed (the last progress line it printed), or
  * null if it finished first.
  */
-function runAndKill(args: string[], phase: Phase): Promise<string | null> {
+function runAndKill(args: string[], phase: Phase, env: Record<string, string>): Promise<string | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'constellate.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'constellate.js'), ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stderr = '';
     let armed = false;
     let killedIn: string | null = null;
@@ -122,13 +125,17 @@ function samePartition(a: Map<string, number>, b: Map<string, number>): number {
 
 describe('SIGKILL at any moment loses nothing', () => {
   it('survives 20+ kills across all phases and ends equal to an uninterrupted run', async () => {
-    const work = mkdtempSync(path.join(tmpdir(), 'cs-chaos-'));
+    const work = testTempDir('cs-chaos-');
     const photos = path.join(work, 'photos');
+    // The CLI's own temp folders (ONNX Runtime's profile of its first run) stay behind when it is
+    // killed: they go in the test's folder.
+    const env = { TMPDIR: path.join(work, 'tmp') };
+    mkdirSync(env.TMPDIR);
     cpSync(demoImages, photos, { recursive: true });
     const args = (db: string) => ['cluster', photos, '--db', db, '--groups', '6', '--seed', '3'];
 
     const refDb = path.join(work, 'ref', 'c.db');
-    const ref = await runCli(args(refDb));
+    const ref = await runCli(args(refDb), { env });
     expect(ref.code, ref.stderr).toBe(0);
     const reference = readState(refDb);
 
@@ -147,12 +154,12 @@ describe('SIGKILL at any moment loses nothing', () => {
     // Round 1: the first clustering of the folder, killed in every phase in turn.
     for (let round = 0; round < 8 && kills.length < 15; round++) {
       for (const phase of PHASES) {
-        const killedIn = await runAndKill(args(db), phase);
+        const killedIn = await runAndKill(args(db), phase, env);
         if (killedIn) kills.push(killedIn);
         check();
       }
     }
-    const done = await runCli(args(db));
+    const done = await runCli(args(db), { env });
     expect(done.code, done.stderr).toBe(0);
     const first = check();
     expect(first.okImages).toBe(60);
@@ -169,13 +176,13 @@ describe('SIGKILL at any moment loses nothing', () => {
     for (let attempt = 0; attempt < 8 && checkKills === 0; attempt++) {
       cpSync(demoImages, path.join(photos, `copies-${attempt}`), { recursive: true });
       copyFolders++;
-      const killedIn = await runAndKill(args(db), 'check');
+      const killedIn = await runAndKill(args(db), 'check', env);
       if (killedIn) kills.push(killedIn);
       if (killedIn === 'check') checkKills++;
       check();
     }
     expect(checkKills, 'never killed while checking copies').toBe(1);
-    const withCopies = await runCli(args(db));
+    const withCopies = await runCli(args(db), { env });
     expect(withCopies.code, withCopies.stderr).toBe(0);
     const afterCopies = check();
     expect(afterCopies.okImages).toBe(60 * (1 + copyFolders));
@@ -202,14 +209,14 @@ describe('SIGKILL at any moment loses nothing', () => {
     const retrain = [...args(db), '--new-map'];
     for (let round = 0; round < 2 || (round < 6 && kills.length < 21); round++) {
       for (const phase of ['scan', 'train', 'write'] as const) {
-        const killedIn = await runAndKill(retrain, phase);
+        const killedIn = await runAndKill(retrain, phase, env);
         if (killedIn) kills.push(killedIn);
         const s = check();
         expect(s.pinned).toEqual(pinnedBefore);
         expect(s.groupNames).toContain('My fish');
       }
     }
-    const again = await runCli(retrain);
+    const again = await runCli(retrain, { env });
     expect(again.code, again.stderr).toBe(0);
     const final = check();
     expect(final.pinned).toEqual(pinnedBefore);

@@ -7,8 +7,7 @@
  * and a group's grid filters by content. Screenshots: test-results/e2e-models-*.png (1280x800,
  * 800x600, dark).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +16,11 @@ import type { MethodName, Outputs } from '../../core/shared/contract.js';
 import { hasChromium } from './browser.js';
 import { openUiSession, type UiSession } from './session.js';
 import { writeBadModelFolders, writeColourPhotos, writeTinyClip } from '../fixtures/tinyModels.js';
+import { suiteTempDir } from '../helpers/tempDir.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const shots = path.join(root, 'test-results');
-const work = mkdtempSync(path.join(tmpdir(), 'cs-e2e-models-'));
+const work = suiteTempDir('cs-e2e-models-');
 const modelsDirBefore = process.env.CONSTELLATE_MODELS_DIR;
 let session: UiSession | undefined;
 let host: ApiHost;
@@ -62,7 +62,6 @@ describe.skipIf(!hasChromium() || !existsSync(path.join(root, 'dist/renderer/ind
       await session?.close();
       if (modelsDirBefore === undefined) delete process.env.CONSTELLATE_MODELS_DIR;
       else process.env.CONSTELLATE_MODELS_DIR = modelsDirBefore;
-      rmSync(work, { recursive: true, force: true });
     });
 
     it('with the built-in model: no content search and "Group N" names only', async () => {

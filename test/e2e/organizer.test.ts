@@ -6,8 +6,7 @@
  * thumbnails, drag and drop, watched folders, the folder picker, the ML export options; and the
  * defects the walkthrough found, in the browser.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -18,11 +17,12 @@ import { createService } from '../../core/api/service.js';
 import type { MethodName, Outputs } from '../../core/shared/contract.js';
 import { openStore, type Store } from '../../core/store/index.js';
 import { makeMessyFolder, type MessyFolder } from '../fixtures/messyPhotos.js';
+import { suiteTempDir } from '../helpers/tempDir.js';
 import { hasChromium, launchChromium } from './browser.js';
 
 const DATA = '/work/shared/datasets/tuxpaint300';
 const root = path.resolve(import.meta.dirname, '../..');
-const work = mkdtempSync(path.join(tmpdir(), 'cs-organizer-'));
+const work = suiteTempDir('cs-organizer-');
 const shots = path.join(root, 'test-results');
 const enabled = hasChromium() && existsSync(DATA) && existsSync(path.join(root, 'dist/renderer/index.html'));
 
@@ -59,7 +59,6 @@ describe.skipIf(!enabled)('photo organizer (Chromium, real service, real picture
     await server?.close();
     await service?.close();
     store?.close();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it('groups the folder, with loading the model as its own phase', async () => {

@@ -21,11 +21,12 @@ import { hasChromium } from './browser.js';
 import { overlayOpaquePixels } from './mapOverlay.js';
 import type { FakeOptions } from './fakeHost.js';
 import { openFakeUiSession, openUiSession, type FakeUiSession, type UiSession } from './session.js';
+import { suiteTempDir } from '../helpers/tempDir.js';
 
 const DATA = '/work/shared/datasets/tuxpaint300';
 const root = path.resolve(import.meta.dirname, '../..');
 const shots = path.join(root, 'test-results');
-const work = mkdtempSync(path.join(tmpdir(), 'cs-e2e-'));
+const work = suiteTempDir('cs-e2e-');
 const photos = path.join(work, 'photos');
 let session: UiSession | undefined;
 let host: ApiHost;
@@ -75,7 +76,6 @@ describe.skipIf(!enabled)('UI end to end (Chromium, real service)', () => {
 
   afterAll(async () => {
     await session?.close();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it('starts empty, adds a folder and shows live progress, then the groups', async () => {

@@ -1,9 +1,8 @@
 /** The media and app protocols: only integer ids in, only registered-library files out. */
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { MEDIA } from '../../core/shared/contract.js';
 import { MEDIA_BASE } from '../../electron/constants.js';
 import {
@@ -15,6 +14,7 @@ import {
   resolveMediaRequest,
 } from '../../electron/protocol.js';
 import { contentSecurityPolicy } from '../../electron/security.js';
+import { suiteTempDir } from '../helpers/tempDir.js';
 import { hostDouble } from './doubles.js';
 
 /** net.fetch stand-in: reads the file a file:// URL names. */
@@ -85,13 +85,15 @@ describe('media URLs', () => {
 });
 
 describe('media handler', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'constellate-media-'));
+  const dir = suiteTempDir('constellate-media-');
   const file = join(dir, 'a.jpg');
-  writeFileSync(file, Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+  beforeAll(() => {
+    writeFileSync(file, Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+    writeFileSync(join(dir, 'page.jpg'), '<!doctype html><script>alert(1)</script>');
+  });
   const host = hostDouble();
   host.files.set('image/1', file);
   host.files.set('image/2', join(dir, 'gone.jpg'));
-  writeFileSync(join(dir, 'page.jpg'), '<!doctype html><script>alert(1)</script>');
   host.files.set('image/4', join(dir, 'page.jpg'));
 
   it('serves the registered file with the type its content sniffs as', async () => {
@@ -118,11 +120,14 @@ describe('media handler', () => {
 });
 
 describe('app protocol', () => {
-  const root = mkdtempSync(join(tmpdir(), 'constellate-renderer-'));
-  mkdirSync(join(root, 'assets'));
-  writeFileSync(join(root, 'index.html'), '<!doctype html><title>Constellate</title>');
-  writeFileSync(join(root, 'assets', 'main.js'), 'console.log(1)');
-  writeFileSync(join(root, '..', 'secret.txt'), 'no');
+  // The renderer folder inside a temp folder, so the secret next to it stays in that temp folder.
+  const root = join(suiteTempDir('constellate-renderer-'), 'renderer');
+  beforeAll(() => {
+    mkdirSync(join(root, 'assets'), { recursive: true });
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>Constellate</title>');
+    writeFileSync(join(root, 'assets', 'main.js'), 'console.log(1)');
+    writeFileSync(join(root, '..', 'secret.txt'), 'no');
+  });
 
   it('maps app://constellate/ URLs into the renderer folder only', () => {
     expect(resolveAppAsset('app://constellate/', root)).toBe(join(root, 'index.html'));

@@ -1,10 +1,10 @@
 /** `npm run setup` talks to a newcomer (issue 21, defect 11): engine warnings in one line, the ML engine named. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain .mjs script without type declarations
 import { installedEngines, summariseEngineWarnings } from '../../scripts/setup.mjs';
+import { testTempDir } from '../helpers/tempDir.js';
 
 describe('npm run setup', () => {
   it('sums npm’s "Unsupported engine" warnings up in one line that says the Node is fine', () => {
@@ -24,7 +24,7 @@ describe('npm run setup', () => {
   });
 
   it('names the ML engines installed, fastest first', () => {
-    const root = mkdtempSync(join(tmpdir(), 'cs-setup-'));
+    const root = testTempDir('cs-setup-');
     mkdirSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm'), { recursive: true });
     expect(installedEngines(root)).toEqual(['TensorFlow.js WebAssembly (CPU)']);
     mkdirSync(join(root, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64'), { recursive: true });

@@ -1,18 +1,18 @@
 /** `npm start`: desktop app where the Electron binary exists, else one line and browser mode. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain .mjs script without type declarations
 import { findElectron, startCommand } from '../../scripts/start.mjs';
+import { testTempDir } from '../helpers/tempDir.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 
 /** A project folder with a fake `electron` package: with or without a downloaded binary. */
 function fakeProject(binary: boolean): string {
-  const dir = mkdtempSync(join(tmpdir(), 'constellate-start-'));
+  const dir = testTempDir('constellate-start-');
   writeFileSync(join(dir, 'package.json'), '{"name":"x"}');
   const pkg = join(dir, 'node_modules', 'electron');
   mkdirSync(join(pkg, 'dist'), { recursive: true });

@@ -1,6 +1,5 @@
 /** Window size/position: saved debounced to userData, restored only when on screen. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -11,6 +10,7 @@ import {
   trackWindowState,
   type WindowState,
 } from '../../electron/windowState.js';
+import { suiteTempDir, testTempDir } from '../helpers/tempDir.js';
 import { RecordingEmitter } from './doubles.js';
 
 const screen = [{ x: 0, y: 0, width: 1920, height: 1050 }];
@@ -41,7 +41,7 @@ describe('restoreBounds', () => {
 });
 
 describe('state file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'constellate-winstate-'));
+  const dir = suiteTempDir('constellate-winstate-');
   it('round-trips and ignores malformed files', () => {
     const file = join(dir, 'sub', 'window-state.json');
     expect(loadWindowState(file)).toBeNull();
@@ -86,7 +86,7 @@ describe('trackWindowState', () => {
   });
 
   it('writes the real file', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'constellate-winstate-')), 'window-state.json');
+    const file = join(testTempDir('constellate-winstate-'), 'window-state.json');
     const win = new FakeWindow();
     trackWindowState(win, file);
     win.emit('close');

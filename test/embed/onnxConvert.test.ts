@@ -10,10 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsGraphToOnnx } from '../../core/embed/onnx/convert.js';
+import { disableOrtTelemetry } from '../../core/embed/onnx/ortEnv.js';
 import { decodeWeights, type TfNode, type WeightSpec } from '../../core/embed/onnx/tfjsGraph.js';
 import { Rng } from '../../core/icon/rng.js';
 
 beforeAll(async () => {
+  disableOrtTelemetry();
   await tf.setBackend('cpu');
 });
 

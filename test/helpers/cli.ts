@@ -21,9 +21,10 @@ export function assertBuilt(): void {
   }
 }
 
+/** `env` is laid over this process's environment; an undefined value leaves that variable out. */
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
+  options: { env?: Record<string, string | undefined>; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
   assertBuilt();
   return new Promise((resolve, reject) => {

@@ -7,17 +7,18 @@
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBadCorpus, removeBadCorpus, type BadCorpus } from '../fixtures/badCorpus.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { suiteTempDir } from '../helpers/tempDir.js';
 import { dispatch } from '../../core/api/host.js';
 import { createService } from '../../core/api/service.js';
 import { openStore } from '../../core/store/index.js';
 
-const work = mkdtempSync(path.join(tmpdir(), 'cs-bad-'));
+// Removed after the corpus, which restores the permissions of its locked entries first.
+const work = suiteTempDir('cs-bad-');
 const corpusDir = path.join(work, 'corpus');
 const db = path.join(work, 'db', 'c.db');
 let corpus: BadCorpus;

@@ -1,14 +1,14 @@
 /** The CLI refuses clearly, and changes nothing, when the database cannot be used. */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireInstanceLock, openStore } from '../../core/store/index.js';
 import { damageTable } from '../fixtures/damage.js';
 import { demoImages, runCli } from '../helpers/cli.js';
+import { testTempDir } from '../helpers/tempDir.js';
 
 function folderWithTwoImages(dir: string): string {
   const photos = path.join(dir, 'photos');
@@ -20,7 +20,7 @@ function folderWithTwoImages(dir: string): string {
 
 describe('CLI errors', () => {
   it('refuses a database written by a newer version and leaves it byte-identical', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cs-newer-'));
+    const dir = testTempDir('cs-newer-');
     const db = path.join(dir, 'c.db');
     openStore(db).close();
     const raw = new Database(db);
@@ -37,7 +37,7 @@ describe('CLI errors', () => {
   });
 
   it('refuses a damaged database before writing anything, says what to do, and names no backup that does not exist; export refuses it too (issue 22, case 4)', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cs-damaged-'));
+    const dir = testTempDir('cs-damaged-');
     const db = path.join(dir, 'c.db');
     openStore(db).close();
     damageTable(db, 'embeddings');
@@ -59,7 +59,7 @@ describe('CLI errors', () => {
   });
 
   it('refuses a second instance on the same database with a clear message that fits any holder', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cs-lock-'));
+    const dir = testTempDir('cs-lock-');
     const db = path.join(dir, 'c.db');
     const lock = acquireInstanceLock(db);
     try {
@@ -76,7 +76,7 @@ describe('CLI errors', () => {
   });
 
   it('export refuses a missing database and creates nothing', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cs-nodb-'));
+    const dir = testTempDir('cs-nodb-');
     const db = path.join(dir, 'sub', 'nonexist.db');
     const r = await runCli(['export', '--db', db, '--format', 'csv']);
     expect(r.code).toBe(1);
@@ -86,7 +86,7 @@ describe('CLI errors', () => {
   });
 
   it('export --format folders refuses an --out that is a file, before writing anything', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cs-outfile-'));
+    const dir = testTempDir('cs-outfile-');
     const db = path.join(dir, 'c.db');
     openStore(db).close();
     const out = path.join(dir, 'a-file');
@@ -98,13 +98,13 @@ describe('CLI errors', () => {
   });
 
   it('eval on a missing folder says "not a folder", like cluster', async () => {
-    const r = await runCli(['eval', '/nonexistent-folder-xyz', '--db', path.join(mkdtempSync(path.join(tmpdir(), 'cs-eval-')), 'e.db')]);
+    const r = await runCli(['eval', '/nonexistent-folder-xyz', '--db', path.join(testTempDir('cs-eval-'), 'e.db')]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('constellate: not a folder: /nonexistent-folder-xyz');
   });
 
   it('eval refuses a folder without 2 labelled subfolders before embedding anything', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cs-eval-'));
+    const dir = testTempDir('cs-eval-');
     const photos = folderWithTwoImages(dir); // two images in the root: no labels
     cpSync(path.join(demoImages, 'vehicles'), path.join(photos, 'vehicles'), { recursive: true }); // one label only
     const db = path.join(dir, 'eval.db');
@@ -116,7 +116,7 @@ describe('CLI errors', () => {
   });
 
   it('a --db under a file (no folder can hold it) says where files cannot be made, not a raw ENOENT of the lock', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cs-nodir-'));
+    const dir = testTempDir('cs-nodir-');
     writeFileSync(path.join(dir, 'afile'), 'x');
     const r = await runCli(['serve', '--db', path.join(dir, 'afile', 'x.db'), '--port', '0']);
     expect(r.code).toBe(1);
@@ -125,7 +125,7 @@ describe('CLI errors', () => {
   });
 
   it('cluster on a folder without images says so (a finished run: exit 0)', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cs-empty-'));
+    const dir = testTempDir('cs-empty-');
     const empty = path.join(dir, 'empty');
     mkdirSync(empty);
     const r = await runCli(['cluster', empty, '--db', path.join(dir, 'c.db')]);
@@ -138,7 +138,7 @@ describe('CLI errors', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const db = path.join(mkdtempSync(path.join(tmpdir(), 'cs-port-')), 'c.db');
+      const db = path.join(testTempDir('cs-port-'), 'c.db');
       const r = await runCli(['serve', '--port', String(port), '--db', db, '--demo'], { timeoutMs: 60_000 });
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n').at(-1)).toBe(

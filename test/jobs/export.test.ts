@@ -21,6 +21,7 @@ import type { ExportRecord } from '../../core/jobs/export/types.js';
 import { numbered } from '../../core/jobs/export/names.js';
 import { absoluteExportPath, ExportDestinationError } from '../../core/jobs/export/target.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
+import { testTempDir } from '../helpers/tempDir.js';
 
 /** A record of what a folder export needs; the labelled-data fields (see exportLabels.test.ts) filled plainly. */
 function record(r: Pick<ExportRecord, 'imageId' | 'absPath' | 'groupId' | 'groupName' | 'confidence'>): ExportRecord {
@@ -37,7 +38,7 @@ function record(r: Pick<ExportRecord, 'imageId' | 'absPath' | 'groupId' | 'group
 }
 
 function fixture() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cs-export-'));
+  const dir = testTempDir('cs-export-');
   const src = path.join(dir, 'src');
   mkdirSync(path.join(src, 'a'), { recursive: true });
   mkdirSync(path.join(src, 'b'), { recursive: true });
@@ -471,7 +472,7 @@ describe.skipIf(!otherDisk)('hard links to another disk', () => {
       const records: ExportRecord[] = [
         record({ imageId: 1, absPath: path.join(src, 'a.jpg'), groupId: 1, groupName: 'G', confidence: 0.9 }),
       ];
-      const out = path.join(mkdtempSync(path.join(tmpdir(), 'cs-export-')), 'out');
+      const out = path.join(testTempDir('cs-export-'), 'out');
       const dry = await exportRecords(records, { format: 'folders', out, mode: 'hardlink', dryRun: true });
       expect(dry.notes.join('\n')).toMatch(/1 file would be copied, not hard-linked: hard links cannot cross disks/);
       const plan = await exportRecords(records, { format: 'folders', out, mode: 'hardlink' });

@@ -9,7 +9,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -18,18 +17,18 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportRecords, listedAtMost } from '../../core/jobs/export/export.js';
 import type { ExportRecord } from '../../core/jobs/export/types.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
+import { testTempDir } from '../helpers/tempDir.js';
 
 const DB = '/data/constellate/c.db';
 
 /** A library of three images; `groups` puts each in a group by name ("Unsorted": none). */
 function fixture() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cs-manifest-'));
+  const dir = testTempDir('cs-manifest-');
   const src = path.join(dir, 'src');
   mkdirSync(src);
   const names = ['avocado.png', 'banana.png', 'cherry.png'];

@@ -5,6 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, startWorker } from '../../runtime/workers.js';
+import { disableOrtTelemetry } from '../onnx/ortEnv.js';
 import type { ModelFolder } from './folder.js';
 import type { FromModelWorker, ToModelWorker } from './modelProtocol.js';
 import { ModelFolderError, type ModelSpec } from './spec.js';
@@ -22,6 +23,7 @@ export class ModelWorkerClient {
 
   private start(): Worker {
     if (this.worker) return this.worker;
+    disableOrtTelemetry();
     const worker = startWorker(siblingModule(import.meta.url, 'modelWorker'));
     worker.on('message', (m: FromModelWorker) => {
       const p = this.pending.get(m.id);

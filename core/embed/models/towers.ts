@@ -13,6 +13,7 @@ import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Backbone } from '../backbone.js';
 import { loadOrtBackbone, nodeRuntime, probeImages, type OrtIo } from '../onnx/ortBackbone.js';
+import { importOrt } from '../onnx/ortEnv.js';
 import type { ModelFolder } from './folder.js';
 import { ModelFolderError, toTowerInput, type ImageTowerSpec, type ModelSpec, type TextTowerSpec } from './spec.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
@@ -211,7 +212,7 @@ async function checkTextTower(ort: Ort, m: ModelFolder, imageDim: number): Promi
 
 /** The checked spec of a folder: both towers opened, fed and run once. */
 export async function checkModel(m: ModelFolder): Promise<ModelSpec> {
-  const ort = await import('onnxruntime-node');
+  const ort = await importOrt();
   ort.env.logLevel = 'fatal';
   const image = await checkImageTower(ort, m);
   const text = m.textFile ? await checkTextTower(ort, m, image.dim) : null;
@@ -247,7 +248,7 @@ export interface TextTower {
 export async function loadTextTower(spec: ModelSpec): Promise<TextTower> {
   if (!spec.text) throw new Error(`${spec.name} has no text encoder`);
   const text = spec.text;
-  const ort = await import('onnxruntime-node');
+  const ort = await importOrt();
   ort.env.logLevel = 'fatal';
   const tokenizer = loadTokenizer(spec.folder, text.tokenizer, text.tokenizerConfig);
   const session = await ort.InferenceSession.create(path.join(spec.folder, text.file), {

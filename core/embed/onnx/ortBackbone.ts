@@ -17,6 +17,7 @@ import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { EngineInfo } from '../engine.js';
 import { backboneOnnx } from './backboneModel.js';
+import { importOrt } from './ortEnv.js';
 
 export type OrtProvider = 'cuda' | 'dml' | 'coreml' | 'cpu';
 
@@ -240,7 +241,7 @@ const BACKBONE_IO: OrtIo = {
 
 /** The real runtime: onnxruntime-node, profiling each session's first run to learn where its nodes ran. */
 export async function nodeRuntime(io: OrtIo = BACKBONE_IO): Promise<OrtRuntime> {
-  const ort = await import('onnxruntime-node');
+  const ort = await importOrt();
   // Provider libraries that fail to load are reported through our reasons, not ORT's stderr log.
   ort.env.logLevel = 'fatal';
   return {
