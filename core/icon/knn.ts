@@ -586,6 +586,60 @@ export function knnGraphAuto(x: Float32Array, n: number, d: number, k: number, o
   return knnGraphHnsw(x, n, d, k, opts);
 }
 
+/**
+ * For each query row, the index of its most similar base row (cosine): a full scan while
+ * nb x nq is small, else an HNSW index over the base rows (HNSW_DEFAULTS; efSearch 16, enough
+ * for the first neighbour). Deterministic for a given seed.
+ */
+export function nearestBaseRows(
+  base: Float32Array,
+  nb: number,
+  queries: Float32Array,
+  nq: number,
+  d: number,
+  opts: HnswOptions & { exhaustiveUpTo?: number } = {},
+): Int32Array {
+  if (nb === 0) throw new Error('nearestBaseRows: no base rows');
+  const bs = l2normalize(base, nb, d);
+  const out = new Int32Array(nq);
+  if (nb * nq <= (opts.exhaustiveUpTo ?? 5e7)) {
+    for (let q = 0; q < nq; q++) {
+      let best = 0;
+      let bestS = -Infinity;
+      for (let b = 0; b < nb; b++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += queries[q * d + j]! * bs[b * d + j]!;
+        if (s > bestS) {
+          bestS = s;
+          best = b;
+        }
+      }
+      out[q] = best;
+    }
+    return out;
+  }
+  const { HierarchicalNSW } = loadHnswlib();
+  const index = new HierarchicalNSW('ip', d);
+  index.initIndex({
+    maxElements: nb,
+    m: opts.m ?? HNSW_DEFAULTS.m,
+    efConstruction: opts.efConstruction ?? HNSW_DEFAULTS.efConstruction,
+    randomSeed: (opts.seed ?? 0) >>> 0,
+  });
+  const buf = new Array<number>(d).fill(0);
+  for (let b = 0; b < nb; b++) {
+    for (let j = 0; j < d; j++) buf[j] = bs[b * d + j]!;
+    index.addPoint(buf, b);
+  }
+  index.setEf(opts.efSearch ?? 16);
+  // the inner product ranks a query's neighbours whatever its length: no need to normalise it
+  for (let q = 0; q < nq; q++) {
+    for (let j = 0; j < d; j++) buf[j] = queries[q * d + j]!;
+    out[q] = index.searchKnn(buf, 1).neighbors[0]!;
+  }
+  return out;
+}
+
 /** Cosine similarities within which two neighbours count as tied (float32 inputs). */
 const RECALL_TIE_TOL = 1e-6;
 

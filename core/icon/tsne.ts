@@ -18,6 +18,9 @@
  *   plain JS on typed arrays (the sparse per-edge work is faster there than
  *   as tf ops).
  * - n counts distinct images: copies of one image (bit-identical rows) share one point.
+ * - beyond MAP_POINTS_UP_TO distinct rows, the t-SNE maps a seeded sample of that many, and every
+ *   other row goes beside its most similar sampled row (cosine on the PCA-50 rows), with a small
+ *   seeded offset: the out-of-sample placement mapPlacement.ts uses for new images.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng.js';
@@ -31,12 +34,19 @@ import {
   type Preprocessor,
   type RowSource,
 } from './preprocess.js';
-import { knnGraphAuto, normalizeSparseRows, symmetrizeSparse, type SparseRows } from './knn.js';
+import { knnGraphAuto, nearestBaseRows, normalizeSparseRows, symmetrizeSparse, type SparseRows } from './knn.js';
 import { gaussianKernel, perplexityBetas } from './kernels.js';
 import { identicalRowsSource } from './identicalRows.js';
 
 /** Points up to which the dense exact path is used (see above). */
 export const EXACT_UP_TO = 300;
+
+/**
+ * Distinct rows up to which every row is a point of the t-SNE; beyond, a sample of this many
+ * is, and the others are placed beside them. At 1,000,000 images the full map took 30 minutes
+ * and most of the first run's 7.7 GiB (docs/scale.md); 150,000 points take about 1.5 minutes.
+ */
+export const MAP_POINTS_UP_TO = 150_000;
 
 export interface TsneOptions {
   perplexity?: number;
@@ -53,6 +63,8 @@ export interface TsneOptions {
   learningRate?: number;
   /** Attraction multiplier during the first quarter of iterations (default 4). */
   earlyExaggeration?: number;
+  /** t-SNE points at most; the other rows are placed beside them (default MAP_POINTS_UP_TO). */
+  maxPoints?: number;
 }
 
 export interface TsneResult {
@@ -100,7 +112,9 @@ export function tsneMapSource(src: RowSource, opts: TsneOptions = {}): TsneResul
   const same = identicalRowsSource(src, (block, start, count) => x.set(applyPreprocess(pre, block, count), start * dd));
   const distinct = same.unique.length < n ? gatherRows(x, dd, same.unique) : x;
   const preprocessMs = performance.now() - t0;
-  const r = optimise(distinct, same.unique.length, dd, opts, seed);
+  const u = same.unique.length;
+  const cap = Math.max(2, opts.maxPoints ?? MAP_POINTS_UP_TO);
+  const r = u > cap ? sampledMap(distinct, u, dd, cap, opts, seed) : optimise(distinct, u, dd, opts, seed);
   r.timings.preprocessMs = preprocessMs;
   if (same.unique.length === n) return r;
   const points = new Float32Array(n * 2);
@@ -108,6 +122,42 @@ export function tsneMapSource(src: RowSource, opts: TsneOptions = {}): TsneResul
     points[2 * i] = r.points[2 * same.of[i]!]!;
     points[2 * i + 1] = r.points[2 * same.of[i]! + 1]!;
   }
+  return { ...r, points };
+}
+
+/**
+ * t-SNE of a seeded sample of `cap` of the n rows; each other row takes the point of its most
+ * similar sampled row, offset by up to 0.5% of the map's extent (seeded by the row) so that
+ * several do not sit on one pixel.
+ */
+function sampledMap(x: Float32Array, n: number, dd: number, cap: number, opts: TsneOptions, seed: number): TsneResult {
+  const pick = new Rng(seed + 11).permutation(n).subarray(0, cap).sort();
+  const sample = gatherRows(x, dd, pick);
+  const r = optimise(sample, cap, dd, opts, seed);
+  const t = performance.now();
+  const near = nearestBaseRows(sample, cap, x, n, dd, { seed });
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of r.points) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const spread = 0.005 * (hi - lo || 1);
+  const rng = new Rng(seed + 13);
+  const points = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const l = near[i]!;
+    const own = pick[l] === i;
+    const ox = own ? 0 : (rng.next() - 0.5) * 2 * spread;
+    const oy = own ? 0 : (rng.next() - 0.5) * 2 * spread;
+    points[2 * i] = r.points[2 * l]! + ox;
+    points[2 * i + 1] = r.points[2 * l + 1]! + oy;
+  }
+  for (let l = 0; l < cap; l++) {
+    points[2 * pick[l]!] = r.points[2 * l]!;
+    points[2 * pick[l]! + 1] = r.points[2 * l + 1]!;
+  }
+  r.timings.knnMs += performance.now() - t;
   return { ...r, points };
 }
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { knnGraph, knnGraphAuto, knnGraphHnsw, knnRecall, type KnnGraph } from '../../core/icon/knn.js';
+import { knnGraph, knnGraphAuto, knnGraphHnsw, knnRecall, nearestBaseRows, type KnnGraph } from '../../core/icon/knn.js';
 import { Rng } from '../../core/icon/rng.js';
 import { blobs, setupTf } from './helpers.js';
 
@@ -190,5 +190,27 @@ describe('knnRecall', () => {
     });
     for (const tied of [1, 2, 3]) expect(knnRecall(graph(tied), y, 6, 2, [0])).toBe(1);
     expect(knnRecall(graph(5), y, 6, 2, [0])).toBe(0.5);
+  });
+});
+
+describe('nearestBaseRows', () => {
+  it('finds the most similar base row of each query, by HNSW as by a full scan', () => {
+    const { x, n } = blobs(10, 300, 32, 5, 3);
+    const nb = 2000;
+    const base = x.subarray(0, nb * 32);
+    const queries = x.subarray(nb * 32, n * 32);
+    const nq = n - nb;
+    const exact = nearestBaseRows(base, nb, queries, nq, 32);
+    const hnsw = nearestBaseRows(base, nb, queries, nq, 32, { exhaustiveUpTo: 0, seed: 1 });
+    const bestSim = (q: number, b: number) => cosine(x, 32, nb + q, b);
+    let same = 0;
+    for (let q = 0; q < nq; q++) {
+      let best = -Infinity;
+      for (let b = 0; b < nb; b++) best = Math.max(best, bestSim(q, b));
+      expect(bestSim(q, exact[q]!)).toBeCloseTo(best, 5);
+      if (bestSim(q, hnsw[q]!) >= best - 1e-6) same++;
+    }
+    expect(same / nq).toBeGreaterThan(0.98);
+    expect(Array.from(nearestBaseRows(base, nb, queries, nq, 32, { exhaustiveUpTo: 0, seed: 1 }))).toEqual(Array.from(hnsw));
   });
 });

@@ -99,6 +99,31 @@ describe('t-SNE map (Gaussian p, Student-t q, I-Con loss)', () => {
     expect(nnAgreement(r.points, labels)).toBeGreaterThan(0.95);
     expect(Array.from(tsneMapDetailed(x, n, 20, opts).points)).toEqual(Array.from(r.points));
   });
+
+  it('beyond maxPoints maps a sample and puts every other row beside its most similar sampled row', () => {
+    const { x, labels, n } = blobs(5, 120, 20, 2, 6);
+    const opts = { perplexity: 10, iterations: 300, seed: 2, exactUpTo: 100, maxPoints: 150 };
+    const r = tsneMapDetailed(x, n, 20, opts);
+    expect(r.points.length).toBe(2 * n);
+    expect(r.points.every(Number.isFinite)).toBe(true);
+    expect(separation(r.points, labels)).toBeGreaterThan(2);
+    expect(nnAgreement(r.points, labels)).toBeGreaterThan(0.95);
+    // 150 distinct places, each row within 0.5% of the map's extent of one of them
+    const xs = Array.from({ length: n }, (_, i) => r.points[2 * i]!);
+    const extent = Math.max(...xs) - Math.min(...xs);
+    const exact = new Set<string>();
+    for (let i = 0; i < n; i++) exact.add(`${r.points[2 * i]},${r.points[2 * i + 1]}`);
+    expect(exact.size).toBe(n);
+    let far = 0;
+    for (let i = 0; i < n; i++) {
+      let best = Infinity;
+      for (let j = 0; j < n; j++)
+        if (j !== i) best = Math.min(best, Math.hypot(r.points[2 * i]! - r.points[2 * j]!, r.points[2 * i + 1]! - r.points[2 * j + 1]!));
+      if (best > 0.01 * extent) far++;
+    }
+    expect(far).toBeLessThan(n / 4);
+    expect(Array.from(tsneMapDetailed(x, n, 20, opts).points)).toEqual(Array.from(r.points));
+  });
 });
 
 describe('copies of one image on the map', () => {
