@@ -33,4 +33,27 @@ describe('placeOnMap', () => {
     expect(p.get(5)![0]).toBeCloseTo(0.5, 0);
     expect(p.get(6)![1]).toBeCloseTo(10, 0);
   });
+
+  it('in a group larger than its candidate sample, still beside images like it', () => {
+    // 12,000 mapped images of one group: half like (1, 0) at x 0-1, half like (0, 1) at x 100-101
+    const n = 12000;
+    const big = new Float32Array((n + 1) * 2);
+    const xy: number[] = [];
+    const ids: number[] = [];
+    const groups = new Map<number, number | null>();
+    for (let i = 0; i < n; i++) {
+      const b = i % 2;
+      big[2 * i] = b ? 0.05 : 1;
+      big[2 * i + 1] = b ? 1 : 0.05;
+      xy.push(b ? 100 + (i % 7) / 7 : (i % 7) / 7, 5);
+      ids.push(i + 1);
+      groups.set(i + 1, 7);
+    }
+    big[2 * n] = 0.1;
+    big[2 * n + 1] = 0.99;
+    groups.set(n + 1, 7);
+    const rows = new Map(Array.from({ length: n + 1 }, (_, i) => [i + 1, i]));
+    const p = placeOnMap({ mapIds: ids, mapXy: xy, unit: big, dim: 2, rowOf: rows, newIds: [n + 1], groupOf: groups });
+    expect(p.get(n + 1)![0]).toBeGreaterThan(99);
+  });
 });

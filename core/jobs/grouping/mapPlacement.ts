@@ -4,8 +4,11 @@
  * row for them). Each goes beside its most similar mapped image (cosine in backbone space) of
  * the same group: out-of-sample placement by the nearest neighbour, the cheap standard answer,
  * until a Regroup computes the map afresh. Past `exactUpTo` new images the search would cost
- * seconds (new x group size x dim), so they go to their group's centre instead.
+ * seconds (new x group size x dim), so they go to their group's centre instead. A group larger
+ * than CANDIDATES_PER_GROUP is searched in an even sample of its images: at 1,000,000 images,
+ * four groups, placing 100 took 33 s with every member a candidate.
  */
+const CANDIDATES_PER_GROUP = 5000;
 
 export interface MapPlacementInput {
   /** The run's map: image ids and their x,y interleaved. */
@@ -38,6 +41,17 @@ export function placeOnMap(input: MapPlacementInput): Map<number, [number, numbe
     maxX = Math.max(maxX, mapXy[2 * i]!);
   }
   const all = Array.from({ length: n }, (_, i) => i);
+  const sampled = new Map<number[], number[]>();
+  const searchIn = (list: number[]): number[] => {
+    if (list.length <= CANDIDATES_PER_GROUP) return list;
+    let s = sampled.get(list);
+    if (!s) {
+      const step = list.length / CANDIDATES_PER_GROUP;
+      s = Array.from({ length: CANDIDATES_PER_GROUP }, (_, j) => list[Math.floor(j * step)]!);
+      sampled.set(list, s);
+    }
+    return s;
+  };
   // Copies of one image would sit exactly on top of each other: a small offset of its own.
   const jitter = (id: number, k: number) => (((Math.imul(id, 2654435761) >>> (k * 8)) & 255) / 255 - 0.5) * 0.01 * (maxX - minX || 1);
   const exact = newIds.length <= (input.exactUpTo ?? 2000);
@@ -49,7 +63,7 @@ export function placeOnMap(input: MapPlacementInput): Map<number, [number, numbe
       const q = unit.subarray(row * dim, (row + 1) * dim);
       let best = -1,
         bestS = -Infinity;
-      for (const i of candidates) {
+      for (const i of searchIn(candidates)) {
         const r = rowOf.get(mapIds[i]!);
         if (r === undefined) continue;
         let s = 0;
