@@ -44,7 +44,7 @@ export const EXACT_UP_TO = 300;
 /**
  * Distinct rows up to which every row is a point of the t-SNE; beyond, a sample of this many
  * is, and the others are placed beside them. At 1,000,000 images the full map took 30 minutes
- * and most of the first run's 7.7 GiB (docs/scale.md); 150,000 points take about 1.5 minutes.
+ * and most of the first run's 7.7 GiB; with the sample, 4 minutes (docs/scale.md).
  */
 export const MAP_POINTS_UP_TO = 150_000;
 

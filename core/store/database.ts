@@ -68,7 +68,7 @@ export interface OpenOptions {
  * Opening checks the whole file up to this size (1 GiB: about 25,000 images with their views,
  * a second or two). Beyond, it checks every table but the embeddings, which are 98% of a large
  * file and are made again from the photos: the whole file took 7 s at 100,000 images (4 GB)
- * and 7 minutes at 1,000,000 (42 GB, more than the page cache), on every start; the other
+ * and 9.6 minutes at 1,000,000 (42 GB, more than the page cache), on every start; the other
  * tables 0.05 s (docs/reliability.md). A damaged embeddings table is still found, by the first
  * read of it (DatabaseCorruptError).
  */

@@ -15,11 +15,9 @@ import type { FromModelWorker, ModelAnswer, ModelRequest } from './modelProtocol
 
 /**
  * The softmax temperature of the suggestions over cosines to group centroids (in the head's
- * feature space: L2, PCA, L2), fitted so that a first suggestion shown as NN% is right NN% of
- * the time on the labelled sets (lowest log loss; ECE 0.078 on each, against 0.36-0.40 at the
- * 0.065 that only ranked them: Review said "best guess 80%" for images in Unsorted, a quarter of
- * them right). `npx tsx bench/suggest-temperature.ts` (docs/scale.md). The ranking does not
- * depend on it.
+ * feature space: L2, PCA, L2), fitted so that a first suggestion shown as NN% is right about
+ * NN% of the time on the labelled sets (lowest log loss; ECE 0.078 on each):
+ * `npx tsx bench/suggest-temperature.ts` (docs/scale.md). The ranking does not depend on it.
  */
 export const SUGGESTION_TEMPERATURE = 0.245;
 
