@@ -15,7 +15,7 @@
 import { initTf } from '../core/embed/backend.js';
 import { auroc, expectedCalibrationError } from '../core/icon/calibration.js';
 import { hungarianMatch } from '../core/icon/metrics.js';
-import { applyPreprocess } from '../core/icon/preprocess.js';
+import { applyPreprocess, l2normalize } from '../core/icon/preprocess.js';
 import { groupingModelId } from '../core/jobs/grouping/groupingModel.js';
 import { SUGGESTION_TEMPERATURE } from '../core/jobs/grouping/activeModel.js';
 import { decodeRunModel } from '../core/jobs/grouping/runModel.js';
@@ -30,17 +30,6 @@ interface Case {
   unsorted: boolean[];
 }
 
-function unitRows(x: Float32Array, n: number, d: number): Float32Array {
-  const o = new Float32Array(x);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += o[i * d + j]! ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < d; j++) o[i * d + j]! *= inv;
-  }
-  return o;
-}
-
 function load(file: string): Case {
   const store = openStore(file, { readonly: true, alreadyChecked: true });
   const runId = store.runs.activeRunId();
@@ -49,7 +38,7 @@ function load(file: string): Case {
   const head = decodeRunModel(blob).head;
   const m = store.embeddings.loadAll(groupingModelId(store, runId));
   const d = head.preprocessor.dOut;
-  const z = unitRows(applyPreprocess(head.preprocessor, m.vectors, m.count), m.count, d);
+  const z = l2normalize(applyPreprocess(head.preprocessor, m.vectors, m.count), m.count, d);
   const rows = store.db.raw
     .prepare(
       `SELECT a.image_id AS imageId, a.group_id AS groupId, a.pinned = 0 AND a.confidence < ? AS unsorted, i.rel_path AS relPath
@@ -64,7 +53,7 @@ function load(file: string): Case {
     const g = slot.get(byId.get(m.imageIds[i]!)?.groupId ?? -1);
     if (g !== undefined) for (let j = 0; j < d; j++) sums[g]![j]! += z[i * d + j]!;
   }
-  const centroids = unitRows(Float32Array.from(sums.flatMap((s) => Array.from(s))), groups.length, d);
+  const centroids = l2normalize(Float32Array.from(sums.flatMap((s) => Array.from(s))), groups.length, d);
   const classes = [...new Set(rows.map((r) => r.relPath.split('/')[0]!))];
   const classOf = (id: number) => classes.indexOf(byId.get(id)!.relPath.split('/')[0]!);
   // the match on the head's groups (where each image is, or would be above the threshold)

@@ -422,20 +422,26 @@ export function knnGraphHnsw(x: Float32Array, n: number, d: number, k: number, o
   return { n, k, indices, sims };
 }
 
+/** An empty inner-product HNSW index for `size` rows of `d` floats, with the options' settings. */
+function newHnswIndex(d: number, size: number, opts: HnswOptions): InstanceType<HnswLib['HierarchicalNSW']> {
+  const { HierarchicalNSW } = loadHnswlib();
+  const index = new HierarchicalNSW('ip', d);
+  index.initIndex({
+    maxElements: size,
+    m: opts.m ?? HNSW_DEFAULTS.m,
+    efConstruction: opts.efConstruction ?? HNSW_DEFAULTS.efConstruction,
+    randomSeed: (opts.seed ?? 0) >>> 0,
+  });
+  return index;
+}
+
 /**
  * Builds the index over the distinct rows (label = group id) and returns a search for the
  * `want` nearest other groups of group g, nearest first.
  */
 function buildHnsw(xs: Float32Array, d: number, first: Int32Array, k: number, opts: HnswOptions): (g: number, want: number) => Int32Array {
-  const { HierarchicalNSW } = loadHnswlib();
   const u = first.length;
-  const index = new HierarchicalNSW('ip', d);
-  index.initIndex({
-    maxElements: u,
-    m: opts.m ?? HNSW_DEFAULTS.m,
-    efConstruction: opts.efConstruction ?? HNSW_DEFAULTS.efConstruction,
-    randomSeed: (opts.seed ?? 0) >>> 0,
-  });
+  const index = newHnswIndex(d, u, opts);
   // the binding reads plain JS arrays element by element; one reused array avoids garbage
   const buf = new Array<number>(d).fill(0);
   const load = (row: number): number[] => {
@@ -618,14 +624,7 @@ export function nearestBaseRows(
     }
     return out;
   }
-  const { HierarchicalNSW } = loadHnswlib();
-  const index = new HierarchicalNSW('ip', d);
-  index.initIndex({
-    maxElements: nb,
-    m: opts.m ?? HNSW_DEFAULTS.m,
-    efConstruction: opts.efConstruction ?? HNSW_DEFAULTS.efConstruction,
-    randomSeed: (opts.seed ?? 0) >>> 0,
-  });
+  const index = newHnswIndex(d, nb, opts);
   const buf = new Array<number>(d).fill(0);
   for (let b = 0; b < nb; b++) {
     for (let j = 0; j < d; j++) buf[j] = bs[b * d + j]!;

@@ -19,6 +19,10 @@ export interface UnitRows {
   dim: number;
 }
 
+/**
+ * Rows scaled to unit length (zero rows stay zero). Not preprocess.ts's l2normalize: that module
+ * loads tfjs, and the main thread imports this one (naming.ts).
+ */
 export function unitRows(vectors: Float32Array, n: number, d: number): Float32Array {
   const out = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
