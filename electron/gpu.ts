@@ -19,13 +19,21 @@ export function probeBackendInWorker(options: { timeoutMs?: number; start?: () =
   const timeoutMs = options.timeoutMs ?? 120_000;
   return new Promise<ProbedEngine>((resolvePromise, reject) => {
     const worker = start();
-    const timer = setTimeout(() => finish(new Error(`the backend probe did not answer within ${timeoutMs} ms`)), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      // Still inside a runtime's start (ONNX Runtime aborts the process if its thread is ended
+      // mid-call): left to finish on its own, unable to keep the app alive.
+      worker.unref();
+      finish(new Error(`the backend probe did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
     let settled = false;
     const finish = (err: Error | null, info?: ProbedEngine) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      // it answered after releasing its session, or it exited: nothing of ONNX Runtime runs in it
+      if (!timedOut) void worker.terminate();
       if (err) reject(err);
       else resolvePromise(info!);
     };

@@ -19,7 +19,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { configureSharp } from '../images/sharpConfig.js';
-import { siblingModule, startWorker } from '../runtime/workers.js';
+import { siblingModule, startWorker, stopWorkerGently } from '../runtime/workers.js';
 import { BACKBONE } from './backboneInfo.js';
 import type { EngineChoice, EngineInfo } from './engine.js';
 import type { ModelSpec } from './models/spec.js';
@@ -182,10 +182,11 @@ class PoolRun {
     if (this.settled) return;
     this.settled = true;
     this.options.signal?.removeEventListener('abort', this.onAbort);
-    for (const s of this.slots) stopEmbedWorker(s.worker, this.stats.backend);
+    const stopped = this.slots.map((s) => stopEmbedWorker(s.worker, this.stats.backend));
     if (this.decoder) void this.decoder.worker.terminate();
-    if (err) this.rejectDone(err);
-    else this.resolveDone(this.stats);
+    // Settled once the embed workers have gone: an ONNX Runtime worker ends its run in progress
+    // first, and a process that exits before it has (the app quitting mid-embed) aborts.
+    void Promise.all(stopped).then(() => (err ? this.rejectDone(err) : this.resolveDone(this.stats)));
   }
 
   private readonly onAbort = () => this.finish(new DOMException('embedding cancelled', 'AbortError') as unknown as Error);
@@ -419,18 +420,18 @@ export async function embedAll(
 }
 
 /**
- * Ends an embed worker. A tfjs worker is terminated at once. One that may hold an ONNX Runtime
- * session (its engine, or not known yet) is asked to stop: it finishes the run in progress,
- * releases the session and exits, because terminating it with a session alive aborted the whole
- * process. A worker that has not gone within `graceMs` is terminated all the same.
+ * Ends an embed worker; resolves once it has exited (or, for ONNX Runtime, after `graceMs`). A
+ * tfjs worker is terminated at once. One that may hold an ONNX Runtime session (its engine, or
+ * not known yet) is asked to stop: it finishes the run in progress, releases the session and
+ * exits (`stopWorkerGently`, which bounds the wait).
  */
-export function stopEmbedWorker(worker: Worker, engine: Pick<EngineInfo, 'choice'> | null, graceMs = 15_000): void {
+export async function stopEmbedWorker(worker: Worker, engine: Pick<EngineInfo, 'choice'> | null, graceMs?: number): Promise<void> {
   if (engine && engine.choice !== 'onnx') {
-    void worker.terminate();
+    await worker.terminate();
     return;
   }
-  worker.postMessage({ type: 'stop' } satisfies ToWorker);
-  setTimeout(() => void worker.terminate(), graceMs).unref();
+  if (!(await stopWorkerGently(worker, graceMs)))
+    console.warn('constellate: an embed worker is still inside ONNX Runtime after it was asked to stop; it ends when its call returns');
 }
 
 /** Any exit before the pool settles is a death, even code 0: what the worker held would never come back. */

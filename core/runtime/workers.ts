@@ -23,3 +23,35 @@ export function siblingModule(from: string, name: string): URL {
   const ext = from.endsWith('.ts') ? '.ts' : '.js';
   return new URL(`./${name}${ext}`, from);
 }
+
+/**
+ * How long a stop waits for a worker inside ONNX Runtime: a model load or run ends well within it
+ * (a large model's session on a GPU provider takes seconds to tens of seconds to create).
+ */
+export const STOP_GRACE_MS = 60_000;
+
+/**
+ * Stops a worker that may be inside ONNX Runtime, and resolves once it has exited (true), or
+ * once `graceMs` have passed without that (false). The worker is sent `{ type: 'stop' }`: it
+ * finishes the call in progress, releases its session and exits. It is never terminated:
+ * ending a thread inside an ONNX Runtime call (loading a model or running one), or exiting the
+ * process while one runs, aborts the whole process (the binding throws a Napi::Error as the
+ * thread's environment is torn down). Past the grace it is unref'd and left to end when its call
+ * returns.
+ */
+export function stopWorkerGently(worker: Worker, graceMs = STOP_GRACE_MS): Promise<boolean> {
+  // threadId is -1 once the thread has gone (its 'exit' event already fired)
+  if (worker.threadId === -1) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      worker.unref();
+      resolve(false);
+    }, graceMs);
+    timer.unref();
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    worker.postMessage({ type: 'stop' });
+  });
+}

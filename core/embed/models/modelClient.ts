@@ -4,7 +4,7 @@
  * each with a session crash the process, onnxruntime#24486) or after a minute idle.
  */
 import type { Worker } from 'node:worker_threads';
-import { siblingModule, startWorker } from '../../runtime/workers.js';
+import { siblingModule, startWorker, stopWorkerGently } from '../../runtime/workers.js';
 import { disableOrtTelemetry } from '../onnx/ortEnv.js';
 import type { ModelFolder } from './folder.js';
 import type { FromModelWorker, ToModelWorker } from './modelProtocol.js';
@@ -72,20 +72,12 @@ export class ModelWorkerClient {
     return a.vectors;
   }
 
-  /** Stops the worker once its session is released. */
+  /** Stops the worker once its session is released (it is never terminated: `stopWorkerGently`). */
   async close(): Promise<void> {
     if (this.idle) clearTimeout(this.idle);
     const worker = this.worker;
     if (!worker) return;
     this.worker = null;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void worker.terminate(), 15_000);
-      timer.unref();
-      worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      worker.postMessage({ type: 'stop' });
-    });
+    await stopWorkerGently(worker);
   }
 }
