@@ -481,7 +481,7 @@ describe.skipIf(!enabled)('UI details (Chromium, fake host)', () => {
     const other = (await host.handlers.listGroups({ sort: 'name' })).groups.find((g) => g.id !== 1 && g.id !== top.groupId)!;
     await name.fill(other.name.toUpperCase());
     await dialog.locator('button[type="submit"]').click();
-    // the default timeout: the 5 s this had ran out once on a loaded CI-like machine
+    // the default timeout: on a loaded machine the move and the dialog's close can take over 5 s
     await dialog.waitFor({ state: 'detached' });
     await expect.poll(() => host.images[id - 1]!.group).toBe(other.id);
     await fp.locator('.toast > span', { hasText: `Moved 1 image to “${other.name}”` }).waitFor();
