@@ -285,6 +285,11 @@ export interface HeadExport {
 const PREDICT_BLOCK = 8192;
 /** FitSourceInput.viewsInMemoryUpTo's default, in values (halves: 256 MiB). */
 const VIEWS_IN_MEMORY_UP_TO = 2 ** 27;
+
+/** Whether fitSource holds `viewRows` views reduced to `dOut` dims in memory (else it reads them per step). */
+export function viewsHeld(viewRows: number, dOut: number, viewsInMemoryUpTo = VIEWS_IN_MEMORY_UP_TO): boolean {
+  return viewRows * dOut <= viewsInMemoryUpTo;
+}
 /** The start (k-means or spectral) is computed on at most this many sampled images. */
 const INIT_SAMPLE = 20000;
 
@@ -386,8 +391,7 @@ export class DebiasedInfoNCEClustering {
         throw new Error('fit: reduced views need n * V * dOut values');
       return heldViews(given, V, pre.dOut);
     }
-    if (src!.n * pre.dOut <= (input.viewsInMemoryUpTo ?? VIEWS_IN_MEMORY_UP_TO))
-      return heldViews(applyPreprocessHalves(pre, src!), V, pre.dOut);
+    if (viewsHeld(src!.n, pre.dOut, input.viewsInMemoryUpTo)) return heldViews(applyPreprocessHalves(pre, src!), V, pre.dOut);
     return viewsOnDemand(pre, src!, V);
   }
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runClusterJob } from '../../core/jobs/grouping/clusterJob.js';
-import { copyFileSync, existsSync, truncateSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync, truncateSync } from 'node:fs';
 import { reducedCacheFile } from '../../core/jobs/grouping/reducedCache.js';
 import { decodeRunModel } from '../../core/jobs/grouping/runModel.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
@@ -145,6 +145,40 @@ describe('helper threads', () => {
 });
 
 describe('the reduced rows a run keeps', () => {
+  it('in a library whose views are read per step, it keeps the rows alone, and a regroup takes them', async () => {
+    const viewsInMemoryUpTo = 1; // as a library above 131,072 images: no view held
+    const s = openStore(`${tmp.dir}/rowsonly.db`);
+    addEmbeddedLibrary(s, `${tmp.dir}/rowsonly`, { n: 300, clusters: 3, views: 2, dim: 300, seed: 7 });
+    s.db.setState('views_per_image', '2');
+    const file = reducedCacheFile(s.db.file)!;
+    try {
+      const first = await runClusterJob({ store: s, index: false, k: 4, seed: 1, viewsInMemoryUpTo });
+      expect(s.runs.get(first.runId)!.params.views).toBe(true);
+      // the header, then 300 rows of 256 float32s: no views
+      expect(statSync(file).size).toBe(4096 + 300 * 256 * 4);
+      s.db.checkpoint();
+      copyFileSync(s.db.file, `${tmp.dir}/rowsonly-again.db`);
+      const regroup = async (st: typeof s) => {
+        const summary = await runClusterJob({ store: st, index: false, k: 3, seed: 1, viewsInMemoryUpTo });
+        const groupOf = new Map(st.groups.listAssignments(summary.runId).map((x) => [x.imageId, x.groupId ?? -1]));
+        const ids = [...groupOf.keys()].sort((x, y) => x - y);
+        return { timings: st.runs.get(summary.runId)!.timings, labels: Int32Array.from(ids, (id) => groupOf.get(id)!) };
+      };
+      const kept = await regroup(s);
+      expect(kept.timings.reducedCached).toBe(1);
+      const b = openStore(`${tmp.dir}/rowsonly-again.db`);
+      try {
+        const again = await regroup(b);
+        expect(again.timings.reducedCached).toBe(0);
+        expect(hungarianAccuracy(again.labels, kept.labels)).toBe(1);
+      } finally {
+        b.close();
+      }
+    } finally {
+      s.close();
+    }
+  });
+
   it('a regroup takes the rows and views the run before reduced, and groups as it would reducing them again', async () => {
     const make = (name: string) => {
       const s = openStore(`${tmp.dir}/${name}.db`);

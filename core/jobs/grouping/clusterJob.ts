@@ -40,6 +40,8 @@ export interface ClusterJobOptions {
    * (default 3,000: below, starting them costs about what they save).
    */
   helpersFrom?: number;
+  /** Views held in memory up to this many values (FitSourceInput.viewsInMemoryUpTo); for tests. */
+  viewsInMemoryUpTo?: number;
   /**
    * Augmented views per image, embedded when indexing and trained on (0: none); kept as the
    * database's setting for later runs. Default: that setting.
@@ -138,6 +140,7 @@ function trainRequest(store: Store, options: ClusterJobOptions, input: TrainingI
     previousRunId: activeRun !== null && groupingModelId(store, activeRun) === input.modelId ? activeRun : null,
     refreshMap: options.refreshMap ?? false,
     helpersFrom: options.helpersFrom,
+    viewsInMemoryUpTo: options.viewsInMemoryUpTo,
     schedule: options.index === false ? 'recluster' : 'full',
   };
 }

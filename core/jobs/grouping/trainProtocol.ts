@@ -42,6 +42,8 @@ export interface TrainRequest {
   refreshMap?: boolean;
   /** From this many images on, K and the map are computed in helper threads (default HELPERS_FROM). */
   helpersFrom?: number;
+  /** FitSourceInput.viewsInMemoryUpTo (default: the trainer's, 131,072 images with 4 views); for tests. */
+  viewsInMemoryUpTo?: number;
   /**
    * 'recluster': the shorter schedule of an interactive re-cluster into another number of
    * groups (RECLUSTER_OVERRIDES); refining the current groups (`start` used) trains in full.
