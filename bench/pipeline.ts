@@ -130,8 +130,9 @@ async function backboneCeiling(engine: EngineChoice, cores: number, batchesPerWo
       note: `${images} images in ${seconds.toFixed(1)} s on ${ready.length} worker(s); ${perRow} ms per row (wall); ${(cpu / images).toFixed(1)} ms CPU per image; load ${loadBefore} -> ${load()}`,
     };
   } finally {
-    // ONNX Runtime's worker releases its session before it ends (see stopEmbedWorker).
-    for (const w of started) stopEmbedWorker(w, { choice: engine });
+    // ONNX Runtime's worker releases its session before it ends (see stopEmbedWorker): the next
+    // engine's session opens after it has.
+    await Promise.all(started.map((w) => stopEmbedWorker(w, { choice: engine })));
   }
 }
 
