@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import type * as HnswNamespace from 'hnswlib-node';
-import { l2normalize } from './preprocess.js';
+import { gatherRows, l2normalize } from './preprocess.js';
 
 export interface KnnGraph {
   n: number;
@@ -593,9 +593,10 @@ export function knnGraphAuto(x: Float32Array, n: number, d: number, k: number, o
 }
 
 /**
- * For each query row, the index of its most similar base row (cosine): a full scan while
- * nb x nq is small, else an HNSW index over the base rows (HNSW_DEFAULTS; efSearch 16, enough
- * for the first neighbour). Deterministic for a given seed.
+ * For each query row (each of `opts.rows`, rows of `queries`, where given), the index of its most
+ * similar base row (cosine): a full scan while nb x queries is small, else an HNSW index over the
+ * base rows (HNSW_DEFAULTS; efSearch 16, enough for the first neighbour). Deterministic for a
+ * given seed.
  */
 export function nearestBaseRows(
   base: Float32Array,
@@ -603,27 +604,14 @@ export function nearestBaseRows(
   queries: Float32Array,
   nq: number,
   d: number,
-  opts: HnswOptions & { exhaustiveUpTo?: number } = {},
+  opts: HnswOptions & { exhaustiveUpTo?: number; rows?: ArrayLike<number> } = {},
 ): Int32Array {
   if (nb === 0) throw new Error('nearestBaseRows: no base rows');
+  const rows = opts.rows ?? Int32Array.from({ length: nq }, (_, i) => i);
+  const m = rows.length;
+  if (nb * m <= (opts.exhaustiveUpTo ?? 5e7)) return knnQuery(gatherRows(queries, d, rows), m, base, nb, d, 1).indices;
   const bs = l2normalize(base, nb, d);
-  const out = new Int32Array(nq);
-  if (nb * nq <= (opts.exhaustiveUpTo ?? 5e7)) {
-    for (let q = 0; q < nq; q++) {
-      let best = 0;
-      let bestS = -Infinity;
-      for (let b = 0; b < nb; b++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += queries[q * d + j]! * bs[b * d + j]!;
-        if (s > bestS) {
-          bestS = s;
-          best = b;
-        }
-      }
-      out[q] = best;
-    }
-    return out;
-  }
+  const out = new Int32Array(m);
   const index = newHnswIndex(d, nb, opts);
   const buf = new Array<number>(d).fill(0);
   for (let b = 0; b < nb; b++) {
@@ -632,8 +620,9 @@ export function nearestBaseRows(
   }
   index.setEf(opts.efSearch ?? 16);
   // the inner product ranks a query's neighbours whatever its length: no need to normalise it
-  for (let q = 0; q < nq; q++) {
-    for (let j = 0; j < d; j++) buf[j] = queries[q * d + j]!;
+  for (let q = 0; q < m; q++) {
+    const row = rows[q]!;
+    for (let j = 0; j < d; j++) buf[j] = queries[row * d + j]!;
     out[q] = index.searchKnn(buf, 1).neighbors[0]!;
   }
   return out;

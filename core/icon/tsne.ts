@@ -135,7 +135,10 @@ function sampledMap(x: Float32Array, n: number, dd: number, cap: number, opts: T
   const sample = gatherRows(x, dd, pick);
   const r = optimise(sample, cap, dd, opts, seed);
   const t = performance.now();
-  const near = nearestBaseRows(sample, cap, x, n, dd, { seed });
+  const inSample = new Uint8Array(n);
+  for (const i of pick) inSample[i] = 1;
+  const rest = Int32Array.from({ length: n }, (_, i) => i).filter((i) => !inSample[i]);
+  const near = nearestBaseRows(sample, cap, x, n, dd, { seed, rows: rest });
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of r.points) {
@@ -145,18 +148,15 @@ function sampledMap(x: Float32Array, n: number, dd: number, cap: number, opts: T
   const spread = 0.005 * (hi - lo || 1);
   const rng = new Rng(seed + 13);
   const points = new Float32Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    const l = near[i]!;
-    const own = pick[l] === i;
-    const ox = own ? 0 : (rng.next() - 0.5) * 2 * spread;
-    const oy = own ? 0 : (rng.next() - 0.5) * 2 * spread;
-    points[2 * i] = r.points[2 * l]! + ox;
-    points[2 * i + 1] = r.points[2 * l + 1]! + oy;
-  }
   for (let l = 0; l < cap; l++) {
     points[2 * pick[l]!] = r.points[2 * l]!;
     points[2 * pick[l]! + 1] = r.points[2 * l + 1]!;
   }
+  rest.forEach((i, q) => {
+    const l = near[q]!;
+    points[2 * i] = r.points[2 * l]! + (rng.next() - 0.5) * 2 * spread;
+    points[2 * i + 1] = r.points[2 * l + 1]! + (rng.next() - 0.5) * 2 * spread;
+  });
   r.timings.knnMs += performance.now() - t;
   return { ...r, points };
 }

@@ -212,5 +212,11 @@ describe('nearestBaseRows', () => {
     }
     expect(same / nq).toBeGreaterThan(0.98);
     expect(Array.from(nearestBaseRows(base, nb, queries, nq, 32, { exhaustiveUpTo: 0, seed: 1 }))).toEqual(Array.from(hnsw));
+    // some of the query rows only: the same answers for those, by either search
+    const rows = Int32Array.from({ length: 50 }, (_, i) => 7 * i + 3);
+    expect(Array.from(nearestBaseRows(base, nb, queries, nq, 32, { rows }))).toEqual(Array.from(rows, (r) => exact[r]!));
+    expect(Array.from(nearestBaseRows(base, nb, queries, nq, 32, { rows, exhaustiveUpTo: 0, seed: 1 }))).toEqual(
+      Array.from(rows, (r) => hnsw[r]!),
+    );
   });
 });
