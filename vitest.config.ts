@@ -32,6 +32,7 @@ const UNIT_BUT_SLOW = [
   'test/jobs/embedPool.test.ts',
   'test/jobs/indexLibrary.test.ts',
   'test/jobs/streamingRun.test.ts',
+  'test/jobs/trainProgress.test.ts',
 ];
 
 export default defineConfig({

@@ -23,6 +23,9 @@ export function trainInWorker(
         if (m.phase !== phase) {
           phase = m.phase;
           progress.start(m.phase, m.total);
+        } else if (progress.snapshot().find((p) => p.name === m.phase)?.total !== m.total) {
+          // the first epoch's total, for the 'train' phase started (and timed) when the worker was
+          progress.setTotal(m.total);
         }
         progress.advance(m.done - (progress.snapshot().find((p) => p.name === m.phase)?.done ?? 0));
       } else if (m.type === 'done') {
@@ -40,6 +43,8 @@ export function trainInWorker(
     worker.on('exit', (code) => {
       if (code !== 0) reject(new Error(`training worker exited with code ${code}`));
     });
-    if (!phase) progress?.start('train', null);
+    // Training is timed from here: K, the PCA, the graph and the start come before the first epoch.
+    phase = 'train';
+    progress?.start('train', null);
   });
 }
