@@ -29,7 +29,7 @@ export const LAYERS = [
   {
     type: 'indexing',
     pattern: 'core/jobs/indexing',
-    may: ['shared', 'runtime', 'library', 'images', 'store', 'embed'],
+    may: ['shared', 'runtime', 'library', 'images', 'store', 'embed', 'icon'],
     what: 'scan + embed into the store',
   },
   {

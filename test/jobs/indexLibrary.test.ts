@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKBONE } from '../../core/embed/backboneInfo.js';
-import { DEFAULT_VIEWS, viewNames } from '../../core/jobs/indexing/views.js';
+import { DEFAULT_VIEWS, getViewsPerImage, viewNames } from '../../core/jobs/indexing/views.js';
+import { runClusterJob } from '../../core/jobs/grouping/clusterJob.js';
 import { indexLibraries } from '../../core/jobs/indexing/indexLibrary.js';
 import { ProgressTracker } from '../../core/runtime/progress.js';
 import { EXPORT_MARKER } from '../../core/library/exportMarker.js';
@@ -71,6 +72,38 @@ describe('indexLibraries: engines', () => {
       s2.close();
     }
   }, 120_000);
+});
+
+describe('indexLibraries: views for the size of the library', () => {
+  it('embeds as many views as a run can read of each image, and training asks for those', async () => {
+    const own = path.join(dir, 'sized');
+    await fsp.mkdir(own);
+    for (let i = 0; i < 6; i++) await fsp.writeFile(path.join(own, `s${i}.jpg`), await makeNoiseGradientJpeg(300, 200, 60 + i));
+    const s2 = openStore(path.join(dir, 'sized-app', 's.db'));
+    const hasView = (name: string, view: string) => s2.embeddings.has(s2.images.getByPath(lib.id, name)!.contentHash!, BACKBONE.id, view);
+    const lib = s2.libraries.add(own);
+    try {
+      // A run that draws 12 anchor views reads 2 of each of 6 images' views (a library of
+      // 253,440 to 506,879 images with the real schedule): 2 are embedded, not 4.
+      const first = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker(), viewDrawsPerRun: 12 });
+      expect(first.embedded).toBe(6);
+      expect(hasView('s0.jpg', 'aug1')).toBe(true);
+      expect(hasView('s0.jpg', 'aug2')).toBe(false);
+      expect(getViewsPerImage(s2.db)).toBe(2);
+      // 12 images: 1 view each is all a run reads; the first 6 are not embedded again
+      for (let i = 6; i < 12; i++) await fsp.writeFile(path.join(own, `s${i}.jpg`), await makeNoiseGradientJpeg(300, 200, 60 + i));
+      const second = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker(), viewDrawsPerRun: 12 });
+      expect(second.embedded).toBe(6);
+      expect(hasView('s6.jpg', 'aug0')).toBe(true);
+      expect(hasView('s6.jpg', 'aug1')).toBe(false);
+      expect(getViewsPerImage(s2.db)).toBe(1);
+      // training asks for the views every image has, so it trains with them
+      const run = await runClusterJob({ store: s2, index: false, k: 2, seed: 1 });
+      expect(s2.runs.get(run.runId)!.params.views).toBe(true);
+    } finally {
+      s2.close();
+    }
+  });
 });
 
 describe('indexLibraries', () => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { BACKBONE } from '../../embed/backboneInfo.js';
 import type { ModelSpec } from '../../embed/models/spec.js';
 import { startEmbedPool, type EmbedPool, type EmbedPoolStats } from '../../embed/pool.js';
-import { getViewsPerImage, viewNames } from './views.js';
+import { chooseViewsForIndexing, viewNames } from './views.js';
 import type { EmbedItem, EmbedResult } from '../../embed/protocol.js';
 import { exifDateParts } from '../../images/metadata.js';
 import { hashFile } from '../../library/hash.js';
@@ -40,8 +40,10 @@ export interface IndexOptions {
    * `eval` turns it off, its cache database holding any folders evaluated, nested or not.
    */
   oneLibraryPerFile?: boolean;
-  /** Augmented views embedded with each image (views.ts); default: the database's setting. */
+  /** Augmented views embedded with each image (views.ts); default: the database's setting, else one for its size. */
   views?: number;
+  /** VIEW_DRAWS_PER_RUN (views.ts), for tests: a small library then gets the views of a large one. */
+  viewDrawsPerRun?: number;
   /** A registered model to embed with (core/embed/models); default (null): the bundled backbone. */
   model?: ModelSpec | null;
 }
@@ -88,7 +90,8 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   progress.finish();
 
   // ---- reuse known content, decode + embed ----
-  const views = viewNames(options.views ?? getViewsPerImage(db));
+  const counts = images.countsByStatus();
+  const views = viewNames(options.views ?? chooseViewsForIndexing(db, counts.ok + counts.pending, options.viewDrawsPerRun));
   const modelId = options.model?.id ?? BACKBONE.id;
   const { pending, missing } = workToDo(images, embeddings, new Set(libs.map((l) => l.id)), views, modelId);
 

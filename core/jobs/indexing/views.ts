@@ -5,6 +5,7 @@
  * 4 views cost 4 more backbone rows per image; with 1, 2, 4 and 8 views I-Con reached 50.0,
  * 53.1, 54.0 and 54.6 ACC on tuxpaint300 (docs/clustering.md).
  */
+import { DEFAULTS, RECLUSTER_OVERRIDES } from '../../icon/clustering.js';
 import type { Database } from '../../store/database.js';
 import type { EmbeddingsRepository } from '../../store/embeddings.js';
 
@@ -12,12 +13,66 @@ export const DEFAULT_VIEWS = 4;
 /** More views than this add nothing measurable and cost a forward pass each. */
 export const MAX_VIEWS = 8;
 
+/** What the user chose (`cluster --views`). */
 const VIEWS_KEY = 'views_per_image';
+/** What indexing chose for the library's size where the user did not (viewsForLibrarySize). */
+const AUTO_KEY = 'views_per_image_auto';
 
-/** The library's views per image: what `cluster --views` set last, else DEFAULT_VIEWS. */
+/** The anchor inputs (so views) one training schedule draws at most: maxSteps caps its steps, each feeds its anchors. */
+export function viewDrawsOf(o: { maxSteps: number; epochs: number; anchorsPerBatch: number }): number {
+  return Math.floor(o.maxSteps / o.epochs) * o.epochs * o.anchorsPerBatch;
+}
+
+/**
+ * The most views a training run over the whole library reads: each step feeds each of its
+ * anchors as one of its views, drawn at random, and the schedules cap the steps, so a run reads
+ * at most 506,880 views however large the library (the first grouping's schedule; a regroup's
+ * reads 256,000).
+ */
+export const VIEW_DRAWS_PER_RUN = Math.max(viewDrawsOf(DEFAULTS), viewDrawsOf({ ...DEFAULTS, ...RECLUSTER_OVERRIDES }));
+
+/**
+ * Views per image worth embedding for a library of `images`: as many as a run is expected to
+ * read of each image, ceil(draws / images), at most DEFAULT_VIEWS: 4 up to 168,959 images, 3 up
+ * to 253,439, 2 up to 506,879, then 1. At 1,000,000 images a run reads at most 506,880 of the
+ * 4,000,000 views that 4 an image would make: the rest would be backbone rows spent for nothing.
+ * A run draws each anchor's view at random, so fewer views change what it can draw only where
+ * it draws an image more often than it has views.
+ */
+export function viewsForLibrarySize(images: number, draws: number = VIEW_DRAWS_PER_RUN): number {
+  if (!Number.isFinite(images) || images < 0) throw new RangeError('viewsForLibrarySize: images must be a number >= 0');
+  if (!Number.isInteger(draws) || draws < 1) throw new RangeError('viewsForLibrarySize: draws must be a whole number >= 1');
+  return Math.max(1, Math.min(DEFAULT_VIEWS, Math.ceil(draws / Math.max(1, images))));
+}
+
+function readViews(db: Database, key: string): number | null {
+  const raw = db.getState(key);
+  const v = Number(raw);
+  return raw !== null && Number.isInteger(v) && v >= 0 && v <= MAX_VIEWS ? v : null;
+}
+
+/**
+ * The library's views per image: what `cluster --views` set last, else what indexing chose for
+ * the library's size (chooseViewsForIndexing), else DEFAULT_VIEWS.
+ */
 export function getViewsPerImage(db: Database): number {
-  const v = Number(db.getState(VIEWS_KEY));
-  return db.getState(VIEWS_KEY) !== null && Number.isInteger(v) && v >= 0 && v <= MAX_VIEWS ? v : DEFAULT_VIEWS;
+  return readViews(db, VIEWS_KEY) ?? readViews(db, AUTO_KEY) ?? DEFAULT_VIEWS;
+}
+
+/**
+ * The views an indexing run embeds for a library of `images` usable images: the user's choice
+ * where there is one; else viewsForLibrarySize, recorded for training to read. It never rises
+ * again on its own: a library that shrinks keeps the views it has (`cluster --views 4` embeds
+ * the rest), so removing a folder never starts embedding, and every image has the views the
+ * training asks for.
+ */
+export function chooseViewsForIndexing(db: Database, images: number, draws: number = VIEW_DRAWS_PER_RUN): number {
+  const chosen = readViews(db, VIEWS_KEY);
+  if (chosen !== null) return chosen;
+  const before = readViews(db, AUTO_KEY);
+  const auto = Math.min(before ?? DEFAULT_VIEWS, viewsForLibrarySize(images, draws));
+  if (auto !== (before ?? DEFAULT_VIEWS)) db.setState(AUTO_KEY, String(auto));
+  return auto;
 }
 
 export function setViewsPerImage(db: Database, views: number): void {
