@@ -2,7 +2,9 @@
  * The app's own path, what a user waits for, at library sizes: `npm run bench -- --only app
  * --sizes 10000,100000[,1000000] [--json]`. Per size, on synthetic embeddings written into a
  * real database through the store (test/fixtures/embeddedLibrary.ts: 50 clusters in 1792-d,
- * 4 augmented views an image, 39 KB an image; no pictures, so no embedding time anywhere):
+ * with the augmented views indexing embeds for a library of that size (4 an image up to 168,959
+ * images, 1 from 506,880: viewsForLibrarySize), 39 KB an image with 4; no pictures, so no
+ * embedding time anywhere):
  * - app.first.N: the first clustering as `cluster` runs it: choose K, fit (on the views), the
  *   2-D map, writing the run;
  * - app.regroup.N: Regroup… with another K (PCA, kNN graph and map of the first run reused);
@@ -20,12 +22,12 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, writ
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { viewsForLibrarySize } from '../core/jobs/indexing/views.js';
 import { LATEST_VERSION } from '../core/store/migrations.js';
 import type { AppCase, AppCaseResult } from './appCase.js';
 import type { Figure } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const VIEWS = 4;
 const CLUSTERS = 50;
 /** Up to this size a file stands for each image, so that a `cluster` run can scan the folder. */
 const FILES_UP_TO = 20000;
@@ -48,15 +50,16 @@ export async function benchApp(quick: boolean, sizes?: number[]): Promise<Figure
   const command = `npm run bench -- --only app --sizes ${list.join(',')}`;
   for (const n of list) {
     const files = n <= FILES_UP_TO;
+    const views = viewsForLibrarySize(n);
     // the schema version in the name: an older database would be migrated (and backed up, 4 GB at 100,000) on every run
-    const dir = path.join(tmpdir(), `cs-bench-app-${n}-v${VIEWS}-c${CLUSTERS}-s${LATEST_VERSION}${files ? '-files' : ''}`);
+    const dir = path.join(tmpdir(), `cs-bench-app-${n}-v${views}-c${CLUSTERS}-s${LATEST_VERSION}${files ? '-files' : ''}`);
     const pristine = path.join(dir, 'pristine.db');
     let work = path.join(dir, 'work.db');
     if (!existsSync(path.join(dir, 'READY'))) {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      console.error(`  app ${n}: building the database (${VIEWS} views an image)`);
-      const b = step({ step: 'build', db: pristine, n, views: VIEWS, clusters: CLUSTERS, files });
+      console.error(`  app ${n}: building the database (${views} views an image)`);
+      const b = step({ step: 'build', db: pristine, n, views, clusters: CLUSTERS, files });
       console.error(`  app ${n}: built in ${b.seconds.toFixed(0)} s`);
       writeFileSync(path.join(dir, 'READY'), `${b.seconds.toFixed(0)} s\n`);
     }
@@ -107,7 +110,7 @@ export async function benchApp(quick: boolean, sizes?: number[]): Promise<Figure
         `\`cluster\` over the unchanged folder (scan of ${n} files included): ${same.detail.unchanged ? 'nothing changed, nothing trained' : 'TRAINED'}`,
       );
     }
-    const place = step({ step: 'place', db: work, add: 100, views: VIEWS, clusters: CLUSTERS });
+    const place = step({ step: 'place', db: work, add: 100, views, clusters: CLUSTERS });
     fig(
       `app.place.100.into.${n}`,
       place,

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { ActiveModel } from '../core/jobs/grouping/activeModel.js';
 import { runClusterJob } from '../core/jobs/grouping/clusterJob.js';
 import { placeUngroupedImages } from '../core/jobs/grouping/placeNew.js';
+import { chooseViewsForIndexing, setViewsPerImage } from '../core/jobs/indexing/views.js';
 import { openStore } from '../core/store/index.js';
 import { addEmbeddedLibrary } from '../test/fixtures/embeddedLibrary.js';
 
@@ -60,7 +61,8 @@ if (c.step === 'build') {
   rmSync(c.db, { force: true });
   rmSync(root, { recursive: true, force: true });
   const store = openStore(c.db);
-  store.db.setState('views_per_image', String(c.views ?? 4));
+  // recorded as indexing records it for a library of this size (training reads it)
+  if (chooseViewsForIndexing(store.db, c.n!) !== (c.views ?? 4)) setViewsPerImage(store.db, c.views ?? 4);
   start();
   addEmbeddedLibrary(store, root, {
     n: c.n!,
