@@ -34,6 +34,7 @@ import { batchKernelToDense, clusterIconLoss, type BatchKernel } from './loss.js
 import { centroidColumns, groupMeans, kmeans } from './kmeans.js';
 import { spectralEmbedding } from './spectral.js';
 import { decodeHalf, roundToHalves } from './float16.js';
+import { SCHEDULE } from './schedule.js';
 
 /** The paper's defaults (ImageNet-scale training), kept for reference and ablations. */
 export const PAPER_DEFAULTS = {
@@ -64,14 +65,14 @@ export const PAPER_DEFAULTS = {
  * - kNN exact up to 10,000 images, HNSW beyond (recall in bench/knn.ts).
  */
 export const DEFAULTS = {
-  epochs: 30,
+  epochs: SCHEDULE.epochs,
   learningRate: 1e-2,
   lrHalveEvery: 10,
   knn: 10,
   walkSteps: 0,
   alphaP: 0.3,
   alphaQ: 0.6,
-  anchorsPerBatch: 512,
+  anchorsPerBatch: SCHEDULE.anchorsPerBatch,
   neighboursPerAnchor: 3,
   maxBatchRows: 4096,
   minStepsPerEpoch: 20,
@@ -85,7 +86,7 @@ export const DEFAULTS = {
   initScale: 10,
   minConfidence: 0,
   seed: 0,
-  maxSteps: 1000,
+  maxSteps: SCHEDULE.maxSteps,
   exactKnnUpTo: 10000,
   knnPcaDims: 256,
   spectralKnn: 10,

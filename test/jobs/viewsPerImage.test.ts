@@ -24,7 +24,9 @@ afterAll(() => tmp.cleanup());
 
 describe('views per image for the size of a library', () => {
   it('keeps 4 views while a run can read them, then as many as it reads of each image', () => {
-    expect(VIEW_DRAWS_PER_RUN).toBe(Math.max(viewDrawsOf(DEFAULTS), viewDrawsOf({ ...DEFAULTS, ...RECLUSTER_OVERRIDES })));
+    // the trainer's own schedule, and the most of any run over the whole library
+    expect(VIEW_DRAWS_PER_RUN).toBe(viewDrawsOf(DEFAULTS));
+    expect(VIEW_DRAWS_PER_RUN).toBeGreaterThanOrEqual(viewDrawsOf({ ...DEFAULTS, ...RECLUSTER_OVERRIDES }));
     expect(viewsForLibrarySize(0)).toBe(DEFAULT_VIEWS);
     expect(viewsForLibrarySize(300)).toBe(DEFAULT_VIEWS);
     expect(viewsForLibrarySize(100_000)).toBe(DEFAULT_VIEWS);

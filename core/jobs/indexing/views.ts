@@ -5,7 +5,7 @@
  * 4 views cost 4 more backbone rows per image; with 1, 2, 4 and 8 views I-Con reached 50.0,
  * 53.1, 54.0 and 54.6 ACC on tuxpaint300 (docs/clustering.md).
  */
-import { DEFAULTS, RECLUSTER_OVERRIDES } from '../../icon/clustering.js';
+import { SCHEDULE } from '../../icon/schedule.js';
 import type { Database } from '../../store/database.js';
 import type { EmbeddingsRepository } from '../../store/embeddings.js';
 
@@ -25,11 +25,10 @@ export function viewDrawsOf(o: { maxSteps: number; epochs: number; anchorsPerBat
 
 /**
  * The most views a training run over the whole library reads: each step feeds each of its
- * anchors as one of its views, drawn at random, and the schedules cap the steps, so a run reads
- * at most 506,880 views however large the library (the first grouping's schedule; a regroup's
- * reads 256,000).
+ * anchors as one of its views, drawn at random, and the schedule caps the steps, so a run reads
+ * at most 506,880 views however large the library (a regroup's shorter schedule, 256,000).
  */
-export const VIEW_DRAWS_PER_RUN = Math.max(viewDrawsOf(DEFAULTS), viewDrawsOf({ ...DEFAULTS, ...RECLUSTER_OVERRIDES }));
+export const VIEW_DRAWS_PER_RUN = viewDrawsOf(SCHEDULE);
 
 /**
  * Views per image worth embedding for a library of `images`: as many as a run is expected to
