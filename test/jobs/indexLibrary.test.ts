@@ -80,8 +80,8 @@ describe('indexLibraries: views for the size of the library', () => {
     await fsp.mkdir(own);
     for (let i = 0; i < 6; i++) await fsp.writeFile(path.join(own, `s${i}.jpg`), await makeNoiseGradientJpeg(300, 200, 60 + i));
     const s2 = openStore(path.join(dir, 'sized-app', 's.db'));
-    const hasView = (name: string, view: string) => s2.embeddings.has(s2.images.getByPath(lib.id, name)!.contentHash!, BACKBONE.id, view);
     const lib = s2.libraries.add(own);
+    const hasView = (name: string, view: string) => s2.embeddings.has(s2.images.getByPath(lib.id, name)!.contentHash!, BACKBONE.id, view);
     try {
       // A run that draws 12 anchor views reads 2 of each of 6 images' views (a library of
       // 253,440 to 506,879 images with the real schedule): 2 are embedded, not 4.
