@@ -31,11 +31,18 @@ afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
+/** `<prefix><from>.jpg` .. `<prefix><to - 1>.jpg`, 300 x 200, in the folder `name` (made if new); image i from seed + i. */
+async function jpegFolder(name: string, prefix: string, from: number, to: number, seed: number): Promise<string> {
+  const folder = path.join(dir, name);
+  await fsp.mkdir(folder, { recursive: true });
+  for (let i = from; i < to; i++)
+    await fsp.writeFile(path.join(folder, `${prefix}${i}.jpg`), await makeNoiseGradientJpeg(300, 200, seed + i));
+  return folder;
+}
+
 describe('indexLibraries: engines', () => {
   it('records the engine that made each embedding; switching engines does not embed again', async () => {
-    const own = path.join(dir, 'engines');
-    await fsp.mkdir(own);
-    for (let i = 0; i < 3; i++) await fsp.writeFile(path.join(own, `e${i}.jpg`), await makeNoiseGradientJpeg(300, 200, 40 + i));
+    const own = await jpegFolder('engines', 'e', 0, 3, 40);
     const s2 = openStore(path.join(dir, 'engines-app', 'e.db'));
     const before = process.env.CONSTELLATE_ENGINE;
     try {
@@ -49,7 +56,7 @@ describe('indexLibraries: engines', () => {
       expect(s2.embeddings.engines(BACKBONE.id)).toEqual([{ engine: 'wasm', count: 3 * rows }]);
       // ONNX Runtime's features are tfjs's (cosine >= 0.9999): the same model id, nothing to redo.
       process.env.CONSTELLATE_ENGINE = 'onnx';
-      await fsp.writeFile(path.join(own, 'e3.jpg'), await makeNoiseGradientJpeg(300, 200, 43));
+      await jpegFolder('engines', 'e', 3, 4, 40);
       const second = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker() });
       expect(second.embedded).toBe(1);
       expect(second.pool?.backend?.choice).toBe('onnx');
@@ -76,9 +83,7 @@ describe('indexLibraries: engines', () => {
 
 describe('indexLibraries: views for the size of the library', () => {
   it('embeds as many views as a run can read of each image, and training asks for those', async () => {
-    const own = path.join(dir, 'sized');
-    await fsp.mkdir(own);
-    for (let i = 0; i < 6; i++) await fsp.writeFile(path.join(own, `s${i}.jpg`), await makeNoiseGradientJpeg(300, 200, 60 + i));
+    const own = await jpegFolder('sized', 's', 0, 6, 60);
     const s2 = openStore(path.join(dir, 'sized-app', 's.db'));
     const lib = s2.libraries.add(own);
     const hasView = (name: string, view: string) => s2.embeddings.has(s2.images.getByPath(lib.id, name)!.contentHash!, BACKBONE.id, view);
@@ -91,7 +96,7 @@ describe('indexLibraries: views for the size of the library', () => {
       expect(hasView('s0.jpg', 'aug2')).toBe(false);
       expect(getViewsPerImage(s2.db)).toBe(2);
       // 12 images: 1 view each is all a run reads; the first 6 are not embedded again
-      for (let i = 6; i < 12; i++) await fsp.writeFile(path.join(own, `s${i}.jpg`), await makeNoiseGradientJpeg(300, 200, 60 + i));
+      await jpegFolder('sized', 's', 6, 12, 60);
       const second = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker(), viewDrawsPerRun: 12 });
       expect(second.embedded).toBe(6);
       expect(hasView('s6.jpg', 'aug0')).toBe(true);

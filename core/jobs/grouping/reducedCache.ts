@@ -1,8 +1,9 @@
 /**
  * The features a run trained on, kept beside the database for the next run over the same
  * images: every image's row through the run's PCA (n x 256 float32) and, where the run held them
- * (up to 131,072 images with 4 views), every view (n x V x 256 halves). A Regroup with another K keeps the PCA, so these are exactly the rows it would
- * otherwise read from SQLite (1792-d, n + nV of them) and reduce again (docs/scale.md).
+ * (up to 131,072 images with 4 views), every view (n x V x 256 halves). A Regroup with another K
+ * keeps the PCA, so these are exactly the rows it would otherwise read from SQLite (1792-d,
+ * n + nV of them) and reduce again (docs/scale.md).
  *
  * A cache, never the only copy of anything: one file per database (`<db>-reduced`), replaced
  * whole by the run that computed its rows (written aside, then renamed: a killed run leaves the

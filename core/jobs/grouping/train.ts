@@ -23,11 +23,11 @@ export function trainInWorker(
         if (m.phase !== phase) {
           phase = m.phase;
           progress.start(m.phase, m.total);
-        } else if (progress.snapshot().find((p) => p.name === m.phase)?.total !== m.total) {
-          // the first epoch's total, for the 'train' phase started (and timed) when the worker was
-          progress.setTotal(m.total);
         }
-        progress.advance(m.done - (progress.snapshot().find((p) => p.name === m.phase)?.done ?? 0));
+        const now = progress.snapshot().find((p) => p.name === m.phase);
+        // the first epoch's total, for the 'train' phase started (and timed) when the worker was
+        if (now?.total !== m.total) progress.setTotal(m.total);
+        progress.advance(m.done - (now?.done ?? 0));
       } else if (m.type === 'done') {
         progress?.finish();
         signal?.removeEventListener('abort', onAbort);
