@@ -36,13 +36,15 @@ export function orthonormalize(q: Float32Array, d: number, r: number): Float32Ar
 
 /** (L^-1)^T of a lower-triangular r x r matrix, row-major float32 (forward substitution, r^3/6). */
 function lowerInverseTransposed(L: Matrix, r: number): Float32Array {
+  const l = L.to2DArray(); // plain rows: Matrix.get per entry cost most of this function's time
   const inv = new Float64Array(r * r); // row-major L^-1
   for (let c = 0; c < r; c++) {
-    inv[c * r + c] = 1 / L.get(c, c);
+    inv[c * r + c] = 1 / l[c]![c]!;
     for (let i = c + 1; i < r; i++) {
+      const li = l[i]!;
       let s = 0;
-      for (let k = c; k < i; k++) s += L.get(i, k) * inv[k * r + c]!;
-      inv[i * r + c] = -s / L.get(i, i);
+      for (let k = c; k < i; k++) s += li[k]! * inv[k * r + c]!;
+      inv[i * r + c] = -s / li[i]!;
     }
   }
   const out = new Float32Array(r * r);
