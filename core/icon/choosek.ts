@@ -23,6 +23,7 @@ import {
   l2normalize,
   subsetSource,
   type PreprocessOptions,
+  type Preprocessor,
   type RowSource,
 } from './preprocess.js';
 import { Rng } from './rng.js';
@@ -54,6 +55,12 @@ export interface ChooseKResult {
   k: number;
   criterion: 'modularity' | 'silhouette';
   scores: { k: number; score: number }[];
+  /**
+   * The preprocessing the partitions were made on, fitted on the rows in their canonical order:
+   * with the default `preprocess`, what the trainer would fit (on every row, up to its PCA
+   * sample, in another order: the same to float rounding), so it can reuse this one.
+   */
+  preprocessor: Preprocessor;
 }
 
 /** Newman modularity of a labelling on an (undirected, unweighted) kNN graph. */
@@ -167,7 +174,7 @@ export function chooseKSource(src: RowSource, candidates?: number[], opts: Choos
   const top = Math.max(...scores.map((s) => s.score));
   const tol = (opts.tolerance ?? 0.02) * Math.abs(top);
   const k = Math.min(...scores.filter((s) => s.score >= top - tol).map((s) => s.k));
-  return { k, criterion, scores };
+  return { k, criterion, scores, preprocessor: pre };
 }
 
 /**

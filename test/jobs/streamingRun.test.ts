@@ -10,9 +10,12 @@ import { runClusterJob } from '../../core/jobs/grouping/clusterJob.js';
 import { copyFileSync, existsSync, statSync, truncateSync } from 'node:fs';
 import { reducedCacheFile } from '../../core/jobs/grouping/reducedCache.js';
 import { decodeRunModel } from '../../core/jobs/grouping/runModel.js';
+import { BACKBONE } from '../../core/embed/backboneInfo.js';
+import { chooseKSource } from '../../core/icon/choosek.js';
 import { hungarianAccuracy } from '../../core/icon/metrics.js';
 import { openStore } from '../../core/store/index.js';
 import { addEmbeddedLibrary } from '../fixtures/embeddedLibrary.js';
+import { setupTf } from '../icon/helpers.js';
 import { tempDir } from '../store/helpers.js';
 
 const tmp = tempDir('cs-stream-');
@@ -141,6 +144,27 @@ describe('helper threads', () => {
     expect(beside.ids).toEqual(alone.ids);
     expect(hungarianAccuracy(alone.labels, beside.labels)).toBe(1);
     for (let i = 0; i < alone.map.length; i++) expect(beside.map[i]!).toBeCloseTo(alone.map[i]!, 3);
+  });
+});
+
+describe("choosing K in the fit's own thread", () => {
+  it("fits the PCA once: the head's is the one K was chosen on", async () => {
+    await setupTf();
+    const s = openStore(`${tmp.dir}/once.db`);
+    try {
+      const lib = addEmbeddedLibrary(s, `${tmp.dir}/once`, { n: 240, clusters: 3, views: 2, dim: 300, seed: 8 });
+      s.db.setState('views_per_image', '2');
+      const summary = await runClusterJob({ store: s, libraryIds: [], k: null, seed: 4, helpersFrom: Infinity });
+      const head = decodeRunModel(s.runs.loadModel(summary.runId)!).head.preprocessor.pca!;
+      // K's choice puts the rows in an order of their own before fitting, so any order gives its PCA
+      const chosen = chooseKSource(s.embeddings.rowSource(BACKBONE.id, lib.imageIds), undefined, { seed: 4 }).preprocessor.pca!;
+      const differing = (a: Float32Array, b: Float32Array) =>
+        a.reduce((c, v, i) => c + (v === b[i] ? 0 : 1), a.length === b.length ? 0 : 1);
+      expect(differing(head.components, chosen.components)).toBe(0);
+      expect(differing(head.mean, chosen.mean)).toBe(0);
+    } finally {
+      s.close();
+    }
   });
 });
 

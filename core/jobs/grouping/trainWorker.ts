@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initTf } from '../../embed/backend.js';
 import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES, REFINE_OVERRIDES, viewsHeld, type FitResult } from '../../icon/clustering.js';
 import type { KnnGraph } from '../../icon/knn.js';
-import type { RowSource } from '../../icon/preprocess.js';
+import type { Preprocessor, RowSource } from '../../icon/preprocess.js';
 import { chooseKSource } from '../../icon/choosek.js';
 import { tsneMapSource } from '../../icon/tsne.js';
 import { siblingModule, startWorker } from '../../runtime/workers.js';
@@ -103,7 +103,7 @@ async function fitGroups(
   Pick<TrainResult, 'k' | 'kScores' | 'labels' | 'confidence' | 'head' | 'graph' | 'refined' | 'views' | 'timings' | 'finalLoss'>
 > {
   const { prev } = inputs;
-  const { k, kScores, prepared } = await chooseK(inputs);
+  const { k, kScores, prepared, chosenOn } = await chooseK(inputs);
   const plan = schedule(k);
   const cache = reducedCacheFile(req.source.file);
   const cached = prepared ? null : cachedRows(cache, inputs, plan.followFixes);
@@ -115,7 +115,8 @@ async function fitGroups(
     graph: prepared?.graph ?? prev.graph ?? undefined,
     graphFrom: prev.graphFrom ?? undefined,
     start: plan.start,
-    preprocessor: prepared?.preprocessor ?? prev.preprocessor ?? undefined,
+    // the previous run's where it fits these features, else the one K was chosen on
+    preprocessor: prepared?.preprocessor ?? (prev.preprocessor?.dIn === inputs.clean.d ? prev.preprocessor : chosenOn) ?? undefined,
     reduced: prepared?.reduced ?? cached?.rows,
     reducedViews: plan.followFixes ? undefined : (prepared?.reducedViews ?? cached?.views ?? undefined),
     viewsInMemoryUpTo: req.viewsInMemoryUpTo,
@@ -145,13 +146,19 @@ type Prepared = ReturnType<DebiasedInfoNCEClustering['prepare']> & { reducedView
  * reduced here once K is chosen, when that thread has ended: its memory and theirs are not held
  * at once (reduced in that thread instead, the first run at 100,000 peaked at 2.2 GiB).
  */
-async function chooseK(inputs: Inputs): Promise<{ k: number; kScores: TrainResult['kScores']; prepared: Prepared | null }> {
+async function chooseK(inputs: Inputs): Promise<{
+  k: number;
+  kScores: TrainResult['kScores'];
+  prepared: Prepared | null;
+  /** The preprocessing K was chosen on, for a fit that would otherwise fit its own (choosek.ts). */
+  chosenOn?: Preprocessor;
+}> {
   const t = performance.now();
   if (req.k !== null) return { k: req.k, kScores: null, prepared: null };
   if (!inputs.helpers) {
     const chosen = chooseKSource(inputs.clean, undefined, { seed: req.seed });
     inputs.timings.chooseKMs = performance.now() - t;
-    return { k: chosen.k, kScores: chosen.scores, prepared: null };
+    return { k: chosen.k, kScores: chosen.scores, prepared: null, chosenOn: chosen.preprocessor };
   }
   const chosen = helper({ task: 'chooseK', source: { ...req.source, views: null }, seed: req.seed });
   const model = new DebiasedInfoNCEClustering({ nClusters: Math.max(MAX_AUTO_K, req.minK), seed: req.seed });
