@@ -19,6 +19,8 @@ export interface Backbone {
    * Returns count x dim features, row-major. tfjs answers synchronously, ONNX Runtime with a promise.
    */
   embed(pixels: Float32Array, count: number): Float32Array | Promise<Float32Array>;
+  /** The augmented views, where they run through another model than `embed` (EngineInfo.views). */
+  embedViews?(pixels: Float32Array, count: number): Promise<Float32Array>;
   /** Frees the model; ONNX Runtime's session is released when the promise settles. */
   dispose(): void | Promise<void>;
 }
@@ -34,13 +36,16 @@ export async function loadBackbone(options: LoadBackboneOptions = {}): Promise<B
   if (order.includes('onnx')) {
     try {
       const { loadOrtBackbone } = await import('./onnx/ortBackbone.js');
-      const ort = await loadOrtBackbone({ inputSize: BACKBONE.inputSize });
+      const { backboneOnnxInt8 } = await import('./onnx/backboneModel.js');
+      const ort = await loadOrtBackbone({ inputSize: BACKBONE.inputSize, viewModel: () => backboneOnnxInt8().source });
+      const embedViews = ort.embedViews;
       return {
         id: BACKBONE.id,
         dim: BACKBONE.dim,
         inputSize: BACKBONE.inputSize,
         engine: ort.engine,
         embed: (pixels, count) => ort.embed(pixels, count),
+        ...(embedViews ? { embedViews: (pixels: Float32Array, count: number) => embedViews(pixels, count) } : {}),
         dispose: () => ort.dispose(),
       };
     } catch (err) {

@@ -32,6 +32,11 @@ export interface EngineInfo {
    * sessions in worker threads crash, onnxruntime#24486).
    */
   parallelWorkers: boolean;
+  /**
+   * 'int8': the augmented views run through an 8-bit copy of the model (ONNX Runtime on the
+   * CPU, core/embed/onnx/quantize.ts); absent: through the model itself.
+   */
+  views?: 'int8';
   /** Why each faster engine was passed over. */
   unavailable: Array<{ choice: string; reason: string }>;
 }
@@ -67,4 +72,9 @@ export function engineTag(info: Pick<EngineInfo, 'choice' | 'provider' | 'gpu'>)
   if (info.choice === 'onnx') return `onnx/${info.provider}`;
   if (info.choice === 'tfjs-node-gpu') return `tfjs-node-gpu/${info.gpu ? 'gpu' : 'cpu'}`;
   return info.choice;
+}
+
+/** The tag stored with the augmented views' embeddings: the engine's, marked where they ran in 8 bits. */
+export function viewsEngineTag(info: Pick<EngineInfo, 'choice' | 'provider' | 'gpu' | 'views'>): string {
+  return info.views === 'int8' ? `${engineTag(info)}+int8` : engineTag(info);
 }

@@ -60,6 +60,8 @@ export type EmbedResult =
       views: Float32Array;
       /** The engine that made them (`engineTag`), stored with them. */
       engine: string;
+      /** The views' engine where it is not `engine` (`viewsEngineTag`: 8-bit views). */
+      viewsEngine?: string;
       facts: ImageFacts;
       thumbnail: string | null;
     }

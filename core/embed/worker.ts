@@ -1,6 +1,7 @@
 /**
  * Embed worker: MobileNetV2 features for batches of decoded images, each image and its augmented
- * views as rows of one forward pass. The engine (core/embed/backbone.ts) decides how many of these the
+ * views as rows of one forward pass (two where the views run through an 8-bit copy of the model:
+ * the images' own rows, then the views). The engine (core/embed/backbone.ts) decides how many of these the
  * pool runs: one for ONNX Runtime and native tfjs (their threads, or a GPU, inside it), one per
  * core for wasm. Decoding happens in the pool's decode worker, so this thread does nothing but
  * inference and the pool keeps a second batch queued in its port: the next forward pass starts
@@ -8,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackbone, type Backbone } from './backbone.js';
-import { engineTag } from './engine.js';
+import { engineTag, viewsEngineTag } from './engine.js';
 import type { EmbedResult, EmbedWorkerInit, FromWorker, ReadyImage, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -44,7 +45,47 @@ function batchInput(backbone: Backbone, images: ReadyImage[]): { input: Float32A
   return { input, rows: len / plane };
 }
 
-function results(backbone: Backbone, tag: string, images: ReadyImage[], features: Float32Array): EmbedResult[] {
+/**
+ * Where the views run through their own model (Backbone.embedViews): the images' own rows in one
+ * forward pass and all their views in another (each from its own reused buffer, as batchInput's),
+ * then their features put back in batchInput's order.
+ */
+let ownScratch = new Float32Array(0);
+let viewScratch = new Float32Array(0);
+async function embedSplit(backbone: Backbone, images: ReadyImage[]): Promise<Float32Array> {
+  const plane = backbone.inputSize * backbone.inputSize * 3;
+  const d = backbone.dim;
+  const counts = images.map((img) => {
+    if (img.rows.length === 0 || img.rows.length % plane !== 0)
+      throw new Error(`image ${img.imageId}: expected rows of ${plane} values, got ${img.rows.length}`);
+    return img.rows.length / plane - 1;
+  });
+  const viewRows = counts.reduce((a, b) => a + b, 0);
+  if (ownScratch.length < images.length * plane) ownScratch = new Float32Array(images.length * plane);
+  if (viewScratch.length < viewRows * plane) viewScratch = new Float32Array(viewRows * plane);
+  const own = ownScratch.subarray(0, images.length * plane);
+  const views = viewScratch.subarray(0, viewRows * plane);
+  let v = 0;
+  images.forEach((img, i) => {
+    own.set(img.rows.subarray(0, plane), i * plane);
+    views.set(img.rows.subarray(plane), v * plane);
+    v += counts[i]!;
+  });
+  const ownFeatures = await backbone.embed(own, images.length);
+  const viewFeatures = viewRows > 0 ? await backbone.embedViews!(views, viewRows) : new Float32Array(0);
+  const out = new Float32Array((images.length + viewRows) * d);
+  let row = 0;
+  v = 0;
+  images.forEach((_, i) => {
+    out.set(ownFeatures.subarray(i * d, (i + 1) * d), row * d);
+    out.set(viewFeatures.subarray(v * d, (v + counts[i]!) * d), (row + 1) * d);
+    row += 1 + counts[i]!;
+    v += counts[i]!;
+  });
+  return out;
+}
+
+function results(backbone: Backbone, tag: string, viewsTag: string, images: ReadyImage[], features: Float32Array): EmbedResult[] {
   const d = backbone.dim;
   const plane = backbone.inputSize * backbone.inputSize * 3;
   let row = 0;
@@ -56,6 +97,7 @@ function results(backbone: Backbone, tag: string, images: ReadyImage[], features
       embedding: features.slice(row * d, (row + 1) * d),
       views: features.slice((row + 1) * d, (row + n) * d),
       engine: tag,
+      ...(viewsTag !== tag ? { viewsEngine: viewsTag } : {}),
       facts: img.facts,
       thumbnail: img.thumbnail,
     };
@@ -75,6 +117,7 @@ async function main(): Promise<void> {
     ? await (await import('./models/towers.js')).loadModelBackbone(init.model)
     : await loadBackbone(init.engine ? { order: [init.engine] } : {});
   const tag = engineTag(backbone.engine);
+  const viewsTag = viewsEngineTag(backbone.engine);
   // A synchronous engine (tfjs) runs each batch straight from its message event, so every forward
   // pass (the pipeline's and the benchmark's, which uses this same worker) starts from the same
   // shallow stack. That matters: wasm inference speed here depends on where on the stack it runs
@@ -98,7 +141,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const { input, rows } = batchInput(backbone, msg.images);
       const features = backbone.embed(input, rows) as Float32Array;
-      send(msg.batchId, results(backbone, tag, msg.images, features), t0);
+      send(msg.batchId, results(backbone, tag, viewsTag, msg.images, features), t0);
       return;
     }
     // A failed run rejects the chain; the unhandled rejection ends this worker, which the pool
@@ -106,9 +149,13 @@ async function main(): Promise<void> {
     chain = chain.then(async () => {
       if (stopping) return;
       const t0 = performance.now();
-      const { input, rows } = batchInput(backbone, msg.images);
-      const features = await backbone.embed(input, rows);
-      send(msg.batchId, results(backbone, tag, msg.images, features), t0);
+      let features: Float32Array;
+      if (backbone.embedViews) features = await embedSplit(backbone, msg.images);
+      else {
+        const { input, rows } = batchInput(backbone, msg.images);
+        features = await backbone.embed(input, rows);
+      }
+      send(msg.batchId, results(backbone, tag, viewsTag, msg.images, features), t0);
     });
   });
   post({ type: 'ready', backend: backbone.engine, modelId: backbone.id, dim: backbone.dim, inputSize: backbone.inputSize });

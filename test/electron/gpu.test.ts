@@ -74,7 +74,7 @@ describe('selectBackend (main process)', () => {
   it('the real probe (a worker thread, default engines): ONNX Runtime on the CPU here, CUDA passed over with its reason', async () => {
     const info = await probeBackendInWorker();
     expect(info.choice).toBe('onnx');
-    expect(info.device).toMatch(/^CPU \(ONNX Runtime, \d+ threads?\)$/);
+    expect(info.device).toMatch(/^CPU \(ONNX Runtime, \d+ threads?\); views in 8 bits$/);
     expect(info.unavailable).toEqual([{ choice: 'onnx/cuda', reason: expect.stringMatching(/provider library is not installed/) }]);
     expect(describeBackend(info)).toMatch(/^embedding engine: onnx \(CPU \(ONNX Runtime/);
   });

@@ -60,8 +60,10 @@ describe('indexLibraries: engines', () => {
       const second = await indexLibraries({ db: s2.db, libraryIds: [lib.id], progress: new ProgressTracker() });
       expect(second.embedded).toBe(1);
       expect(second.pool?.backend?.choice).toBe('onnx');
+      // its views through the 8-bit copy of the model, recorded as such
       expect(s2.embeddings.engines(BACKBONE.id)).toEqual([
-        { engine: 'onnx/CPUExecutionProvider', count: rows },
+        { engine: 'onnx/CPUExecutionProvider', count: 1 },
+        { engine: 'onnx/CPUExecutionProvider+int8', count: DEFAULT_VIEWS },
         { engine: 'wasm', count: 3 * rows },
       ]);
       // An image embedded before views were stored (or with fewer) gets them on the next run, and only it.

@@ -10,12 +10,14 @@
  * is used from memory.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { BACKBONE } from '../backboneInfo.js';
 import { readBackboneArtifacts } from '../backboneFiles.js';
 import { tfjsGraphToOnnx } from './convert.js';
+import { INT8_RANGES } from './int8Ranges.js';
+import { quantizeQdq } from './quantize.js';
 import type { TfGraphModel, TfNode, WeightSpec } from './tfjsGraph.js';
 
 /** Bump when the converter's output changes for the same graph. */
@@ -45,21 +47,60 @@ export interface BackboneOnnx {
 /** The backbone's ONNX model from the cache, converting it first where it is not there. */
 export function backboneOnnx(options: { cacheDir?: string } = {}): BackboneOnnx {
   const graph = backboneGraph();
+  const file = cacheFile(options.cacheDir, graphKey(graph), '');
+  return cached(file, () => tfjsGraphToOnnx(graph, { outputs: [BACKBONE.outputNode], producerVersion: String(CONVERTER_VERSION) }));
+}
+
+/** The float model's bytes (from the cache where it is there). */
+export function backboneOnnxBytes(options: { cacheDir?: string } = {}): Uint8Array {
+  const m = backboneOnnx(options);
+  return typeof m.source === 'string' ? readFileSync(m.source) : m.source;
+}
+
+/** int8Ranges.ts's key for a tensor of the converted backbone: its name after the SavedModel's `predict/` prefix. */
+export function calibrationKey(tensor: string): string {
+  const at = tensor.lastIndexOf('/predict/');
+  return at >= 0 ? tensor.slice(at + '/predict/'.length) : tensor;
+}
+
+/** Bump when quantize.ts writes another model from the same float model and ranges. */
+export const QUANTIZER_VERSION = 1;
+
+/**
+ * The 8-bit copy of the backbone the views are embedded with on the CPU (quantize.ts, with the
+ * ranges of int8Ranges.ts), cached beside the float model under a name that also hashes the
+ * quantizer's version and the ranges.
+ */
+export function backboneOnnxInt8(options: { cacheDir?: string } = {}): BackboneOnnx {
+  const graph = backboneGraph();
   const key = createHash('sha256')
+    .update(`${graphKey(graph)} quantizer ${QUANTIZER_VERSION} ${JSON.stringify(INT8_RANGES)}`)
+    .digest('hex')
+    .slice(0, 16);
+  return cached(cacheFile(options.cacheDir, key, '-int8'), () => quantizeQdq(backboneOnnxBytes(options), INT8_RANGES, calibrationKey));
+}
+
+function graphKey(graph: TfGraphModel): string {
+  return createHash('sha256')
     .update(`converter ${CONVERTER_VERSION}\noutput ${BACKBONE.outputNode}\n`)
     .update(JSON.stringify(graph.nodes))
     .update(JSON.stringify(graph.weightSpecs))
     .update(new Uint8Array(graph.weightData))
     .digest('hex')
     .slice(0, 16);
-  const dir = options.cacheDir ?? modelCacheDir();
-  const file = path.join(dir, `${BACKBONE.id.replace(/[^A-Za-z0-9._-]/g, '_')}-${key}.onnx`);
+}
+
+function cacheFile(cacheDir: string | undefined, key: string, suffix: string): string {
+  return path.join(cacheDir ?? modelCacheDir(), `${BACKBONE.id.replace(/[^A-Za-z0-9._-]/g, '_')}-${key}${suffix}.onnx`);
+}
+
+function cached(file: string, make: () => Uint8Array): BackboneOnnx {
   // A file is renamed into place whole, never written in place: one that is there is complete.
   if (cachedSize(file) > 0) return { source: file, origin: 'cache' };
-  const bytes = tfjsGraphToOnnx(graph, { outputs: [BACKBONE.outputNode], producerVersion: String(CONVERTER_VERSION) });
+  const bytes = make();
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(tmp, bytes);
     renameSync(tmp, file);
     return { source: file, origin: 'converted' };

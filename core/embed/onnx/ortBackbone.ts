@@ -8,7 +8,9 @@
  * it: the first forward pass is profiled and the device shown is the provider that ran the most
  * nodes. A GPU provider whose features differ from the CPU provider's beyond the tolerance the
  * engines share (cosine >= 0.9999 per image; fp16 or TF32 arithmetic would do that) is passed
- * over with that reason, so one library never mixes two feature spaces.
+ * over with that reason, so one library never mixes two feature spaces. On the CPU provider the
+ * augmented views, which only feed training, run through an 8-bit copy of the model in a second
+ * session in the same thread (OrtBackboneOptions.viewModel; docs/engines.md).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -62,6 +64,8 @@ export interface OrtSessionHandle {
   run(pixels: Float32Array, count: number): Promise<Float32Array>;
   /** Nodes per provider in the profiled first run (call after one run). */
   placement(): Record<string, number>;
+  /** Nodes per operator type in the profiled first run, where the runtime tells (call after one run). */
+  ops?(): Record<string, number>;
   release(): Promise<void>;
 }
 
@@ -75,11 +79,25 @@ export interface OrtBackboneOptions {
   runtime?: OrtRuntime;
   model?: string | Uint8Array;
   inputSize?: number;
+  /**
+   * The 8-bit copy of the model for the augmented views (quantize.ts), made only where the CPU
+   * provider is the one bound: GPU providers run the views with the float model.
+   */
+  viewModel?: () => string | Uint8Array;
 }
+
+/**
+ * An 8-bit view model's features must stay this close to the float model's on the probe images
+ * (8-bit rounding gives 0.99 on real images and their views; a CPU whose 8-bit products saturate
+ * would give far less), or the views are embedded with the float model.
+ */
+export const INT8_VIEWS_MIN_COSINE = 0.97;
 
 export interface OrtBackbone {
   engine: EngineInfo;
   embed(pixels: Float32Array, count: number): Promise<Float32Array>;
+  /** The augmented views through the 8-bit model, where it was bound (OrtBackboneOptions.viewModel). */
+  embedViews?(pixels: Float32Array, count: number): Promise<Float32Array>;
   dispose(): Promise<void>;
 }
 
@@ -127,18 +145,27 @@ export async function loadOrtBackbone(options: OrtBackboneOptions = {}): Promise
       const total = Object.values(placement).reduce((a, b) => a + b, 0);
       const kept = session;
       session = null;
+      const views =
+        provider === 'cpu' && options.viewModel
+          ? await openViewSession(runtime, options.viewModel, threads, probe, features, unavailable)
+          : null;
       return {
         engine: {
           choice: 'onnx',
-          device: deviceLabel(provider, bound, ours, total, threads),
+          device: deviceLabel(provider, bound, ours, total, threads) + (views ? '; views in 8 bits' : ''),
           gpu: provider !== 'cpu' && bound === PROVIDER_NAME[provider],
           provider: bound,
           threads,
           parallelWorkers: false,
+          ...(views ? { views: 'int8' as const } : {}),
           unavailable,
         },
         embed: (pixels, count) => runInChunks(kept, pixels, count),
-        dispose: () => kept.release(),
+        ...(views ? { embedViews: (pixels: Float32Array, count: number) => runInChunks(views, pixels, count) } : {}),
+        dispose: async () => {
+          await kept.release();
+          await views?.release();
+        },
       };
     } catch (err) {
       unavailable.push({ choice: `onnx/${provider}`, reason: ortReason(err) });
@@ -146,6 +173,37 @@ export async function loadOrtBackbone(options: OrtBackboneOptions = {}): Promise
     }
   }
   throw new OrtUnavailableError(unavailable);
+}
+
+/**
+ * The 8-bit view model's session, or null (with the reason in `unavailable`) where it does not
+ * load, ONNX Runtime did not fuse its 8-bit convolutions (then it would run slower than the float
+ * model), or its features stray from the float model's (INT8_VIEWS_MIN_COSINE).
+ */
+async function openViewSession(
+  runtime: OrtRuntime,
+  make: () => string | Uint8Array,
+  threads: number,
+  probe: Float32Array,
+  reference: Float32Array,
+  unavailable: EngineInfo['unavailable'],
+): Promise<OrtSessionHandle | null> {
+  let session: OrtSessionHandle | null = null;
+  try {
+    session = await runtime.open(make(), 'cpu', threads);
+    const features = await session.run(probe, 2);
+    const ops = session.ops?.();
+    if (ops && !ops.QLinearConv)
+      throw new Error('ONNX Runtime did not fuse its 8-bit convolutions, so they would run slower than the float ones');
+    const cos = minCosine(features, reference, 2);
+    if (cos < INT8_VIEWS_MIN_COSINE)
+      throw new Error(`its features stray from the float model's (cosine ${cos.toFixed(4)} < ${INT8_VIEWS_MIN_COSINE})`);
+    return session;
+  } catch (err) {
+    unavailable.push({ choice: 'onnx/cpu 8-bit views', reason: ortReason(err) });
+    await session?.release().catch(() => undefined);
+    return null;
+  }
 }
 
 async function runInChunks(session: OrtSessionHandle, pixels: Float32Array, count: number): Promise<Float32Array> {
@@ -267,7 +325,7 @@ export async function nodeRuntime(io: OrtIo = BACKBONE_IO): Promise<OrtRuntime> 
         rmSync(profileDir, { recursive: true, force: true });
         throw err;
       }
-      let profiled: Record<string, number> | null = null;
+      let profiled: ReturnType<typeof readProfile> | null = null;
       return {
         async run(pixels, count) {
           const out = await session.run(io.feed(ort, session, pixels, count));
@@ -275,7 +333,8 @@ export async function nodeRuntime(io: OrtIo = BACKBONE_IO): Promise<OrtRuntime> 
           if (profiled === null) profiled = readProfile(session, profileDir);
           return data;
         },
-        placement: () => profiled ?? {},
+        placement: () => profiled?.providers ?? {},
+        ops: () => profiled?.ops ?? {},
         async release() {
           await session.release();
           rmSync(profileDir, { recursive: true, force: true });
@@ -285,17 +344,25 @@ export async function nodeRuntime(io: OrtIo = BACKBONE_IO): Promise<OrtRuntime> 
   };
 }
 
-/** Ends the session's profiling (its first run) and counts kernel runs per provider. */
-function readProfile(session: InferenceSession, dir: string): Record<string, number> {
+/** Ends the session's profiling (its first run) and counts kernel runs per provider and per operator. */
+function readProfile(session: InferenceSession, dir: string): { providers: Record<string, number>; ops: Record<string, number> } {
   session.endProfiling();
-  const counts: Record<string, number> = {};
+  const providers: Record<string, number> = {};
+  const ops: Record<string, number> = {};
   try {
     for (const f of readdirSync(dir)) {
-      const events = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Array<{ cat?: string; args?: { provider?: string } }>;
-      for (const e of events) if (e.cat === 'Node' && e.args?.provider) counts[e.args.provider] = (counts[e.args.provider] ?? 0) + 1;
+      const events = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Array<{
+        cat?: string;
+        args?: { provider?: string; op_name?: string };
+      }>;
+      for (const e of events) {
+        if (e.cat !== 'Node' || !e.args?.provider) continue;
+        providers[e.args.provider] = (providers[e.args.provider] ?? 0) + 1;
+        if (e.args.op_name) ops[e.args.op_name] = (ops[e.args.op_name] ?? 0) + 1;
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return counts;
+  return { providers, ops };
 }
