@@ -1,7 +1,7 @@
 /**
  * Measuring the activation ranges the 8-bit view model (./quantize.ts) is built with: the
  * float model runs with each measured tensor as an extra output, and each tensor's range is the
- * smallest and largest value it took. `npx tsx scripts/int8-calibration.ts` measures them on the
+ * smallest and largest value it took. `npx tsx bench/int8-calibration.ts` measures them on the
  * demo images (each with its augmented views) and writes ./int8Ranges.ts.
  */
 import onnxProto from 'onnx-proto';

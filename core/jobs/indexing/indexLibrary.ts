@@ -415,7 +415,12 @@ function writeEmbedBatch(
       vectors.push({ contentHash: r.contentHash!, vector: r.embedding, engine: r.engine });
       const d = r.embedding.length;
       views.forEach((view, v) =>
-        vectors.push({ contentHash: r.contentHash!, vector: r.views.subarray(v * d, (v + 1) * d), view, engine: r.viewsEngine ?? r.engine }),
+        vectors.push({
+          contentHash: r.contentHash!,
+          vector: r.views.subarray(v * d, (v + 1) * d),
+          view,
+          engine: r.viewsEngine ?? r.engine,
+        }),
       );
     }
     embeddings.putMany(modelId, vectors);
