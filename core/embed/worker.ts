@@ -1,9 +1,9 @@
 /**
  * Embed worker: MobileNetV2 features for batches of decoded images, each image and its augmented
  * views as rows of one forward pass (two where the views run through an 8-bit copy of the model:
- * the images' own rows, then the views). The engine (core/embed/backbone.ts) decides how many of these the
- * pool runs: one for ONNX Runtime and native tfjs (their threads, or a GPU, inside it), one per
- * core for wasm. Decoding happens in the pool's decode worker, so this thread does nothing but
+ * the images' own rows, then the views). The engine (core/embed/backbone.ts) decides how many of
+ * these the pool runs: one for ONNX Runtime and native tfjs (their threads, or a GPU, inside it),
+ * one per core for wasm. Decoding happens in the pool's decode worker, so this thread does nothing but
  * inference and the pool keeps a second batch queued in its port: the next forward pass starts
  * as soon as one ends.
  */

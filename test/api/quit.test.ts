@@ -30,8 +30,8 @@ describe('quitting mid-embed', () => {
       expect(child.status, child.stderr.slice(-2000)).toBe(0);
       const r = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as { closed: boolean; engines: string[] };
       expect(r.closed).toBe(true);
-      // the embeddings written before the quit came from ONNX Runtime
-      expect(r.engines).toEqual(['onnx/CPUExecutionProvider']);
+      // the embeddings written before the quit came from ONNX Runtime (the views from its 8-bit copy)
+      expect([...r.engines].sort()).toEqual(['onnx/CPUExecutionProvider', 'onnx/CPUExecutionProvider+int8']);
     },
     120_000,
   );

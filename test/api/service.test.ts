@@ -62,7 +62,10 @@ describe('core service', () => {
     expect(libs[0]).toMatchObject({ imageCount: 24, skippedCount: 0 });
     const status = await call('getStatus');
     expect(status.hasRun).toBe(true);
-    expect(status.backend).toEqual({ choice: 'onnx', device: expect.stringMatching(/^CPU \(ONNX Runtime, \d+ threads?\)$/) });
+    expect(status.backend).toEqual({
+      choice: 'onnx',
+      device: expect.stringMatching(/^CPU \(ONNX Runtime, \d+ threads?\); views in 8 bits$/),
+    });
     // A later launch, before it runs a job, names the run's backend and its device (it said
     // "wasm · wasm": the run stores the backend's name only)
     const later = createService({ store });

@@ -61,7 +61,7 @@ describe('constellate CLI on real images', () => {
     expect(first.stdout).toContain('Images clustered: 60');
     expect(first.stdout).toMatch(/Skipped: 2 \(.*not-an-image|Skipped: 2/);
     expect(first.stdout).toMatch(/Groups: 6 \(K=6, set by --groups\)/);
-    expect(first.stdout).toMatch(/Backend: onnx \(CPU \(ONNX Runtime, \d+ threads?\)\)/);
+    expect(first.stdout).toMatch(/Backend: onnx \(CPU \(ONNX Runtime, \d+ threads?\); views in 8 bits\)/);
     expect(first.stdout).toMatch(/Time: scan .*embed .*train/);
   });
 
@@ -308,8 +308,12 @@ describe('constellate CLI on real images', () => {
     };
     expect(o.n).toBe(60);
     expect(o.k).toBe(6);
-    // every image and its 4 augmented views, embedded by ONNX Runtime on the CPU (the default engine here)
-    expect((o as unknown as { engines: Record<string, number> }).engines).toEqual({ 'onnx/CPUExecutionProvider': 300 });
+    // every image and its 4 augmented views, embedded by ONNX Runtime on the CPU (the default engine
+    // here), the views by its 8-bit copy
+    expect((o as unknown as { engines: Record<string, number> }).engines).toEqual({
+      'onnx/CPUExecutionProvider': 60,
+      'onnx/CPUExecutionProvider+int8': 240,
+    });
     for (const m of [o.icon, o.kmeans]) expect(Object.keys(m).sort()).toEqual(['acc', 'ari', 'nmi']);
     // Hungarian ACC of shuffled labels on 60 images / 6 groups is about 0.25: both are well
     // above chance; I-Con measured 0.450 on every seed (k-means 0.47-0.55 by seed)

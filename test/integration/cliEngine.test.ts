@@ -41,10 +41,13 @@ describe('cluster --engine', () => {
     expect(ort.code, ort.stderr).toBe(0);
     expect(JSON.parse(ort.stdout).backend).toEqual({
       choice: 'onnx',
-      device: expect.stringMatching(/^CPU \(ONNX Runtime, \d+ threads?\)$/),
+      device: expect.stringMatching(/^CPU \(ONNX Runtime, \d+ threads?\); views in 8 bits$/),
     });
-    // 8 images, each with its 4 augmented views
-    expect(engines(dbOrt)).toEqual([{ engine: 'onnx/CPUExecutionProvider', n: 8 * 5 }]);
+    // 8 images, each with its 4 augmented views (these through the 8-bit copy of the model)
+    expect(engines(dbOrt)).toEqual([
+      { engine: 'onnx/CPUExecutionProvider', n: 8 },
+      { engine: 'onnx/CPUExecutionProvider+int8', n: 8 * 4 },
+    ]);
 
     const dbWasm = path.join(work, 'wasm', 'c.db');
     const wasm = await runCli(['cluster', photos, '--db', dbWasm, '--groups', '2', '--engine', 'wasm', '--json']);
