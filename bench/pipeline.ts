@@ -264,7 +264,7 @@ export async function benchPipeline(quick: boolean): Promise<Figure[]> {
     const c = await backboneCeiling(engine, cores, batches, pairs);
     ceilings.set(engine, c);
     figures.push({
-      name: `backbone (${engine}, image + mirror in one forward pass), ${c.workers} worker(s)`,
+      name: `backbone (${engine}, the image and its ${DEFAULT_VIEWS} views), ${c.workers} worker(s)`,
       value: c.rate,
       unit: 'img/s',
       command: cmd,
