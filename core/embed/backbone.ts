@@ -38,14 +38,13 @@ export async function loadBackbone(options: LoadBackboneOptions = {}): Promise<B
       const { loadOrtBackbone } = await import('./onnx/ortBackbone.js');
       const { backboneOnnxInt8 } = await import('./onnx/backboneModel.js');
       const ort = await loadOrtBackbone({ inputSize: BACKBONE.inputSize, viewModel: () => backboneOnnxInt8().source });
-      const embedViews = ort.embedViews;
       return {
         id: BACKBONE.id,
         dim: BACKBONE.dim,
         inputSize: BACKBONE.inputSize,
         engine: ort.engine,
         embed: (pixels, count) => ort.embed(pixels, count),
-        ...(embedViews ? { embedViews: (pixels: Float32Array, count: number) => embedViews(pixels, count) } : {}),
+        ...(ort.embedViews ? { embedViews: ort.embedViews } : {}),
         dispose: () => ort.dispose(),
       };
     } catch (err) {

@@ -26,15 +26,20 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 // waits for that.
 let scratch = new Float32Array(0);
 
+/** Each image's rows (itself and its views), checked to be whole model inputs. */
+function rowCounts(backbone: Backbone, images: ReadyImage[]): number[] {
+  const plane = backbone.inputSize * backbone.inputSize * 3;
+  return images.map((img) => {
+    if (img.rows.length === 0 || img.rows.length % plane !== 0)
+      throw new Error(`image ${img.imageId}: expected rows of ${plane} values, got ${img.rows.length}`);
+    return img.rows.length / plane;
+  });
+}
+
 /** Rows [img0, views of img0..., img1, views of img1...]: one forward pass for all of them. */
 function batchInput(backbone: Backbone, images: ReadyImage[]): { input: Float32Array; rows: number } {
   const plane = backbone.inputSize * backbone.inputSize * 3;
-  let len = 0;
-  for (const img of images) {
-    if (img.rows.length === 0 || img.rows.length % plane !== 0)
-      throw new Error(`image ${img.imageId}: expected rows of ${plane} values, got ${img.rows.length}`);
-    len += img.rows.length;
-  }
+  const len = rowCounts(backbone, images).reduce((a, n) => a + n, 0) * plane;
   if (scratch.length < len) scratch = new Float32Array(len);
   const input = scratch.subarray(0, len);
   let off = 0;
@@ -55,11 +60,7 @@ let viewScratch = new Float32Array(0);
 async function embedSplit(backbone: Backbone, images: ReadyImage[]): Promise<Float32Array> {
   const plane = backbone.inputSize * backbone.inputSize * 3;
   const d = backbone.dim;
-  const counts = images.map((img) => {
-    if (img.rows.length === 0 || img.rows.length % plane !== 0)
-      throw new Error(`image ${img.imageId}: expected rows of ${plane} values, got ${img.rows.length}`);
-    return img.rows.length / plane - 1;
-  });
+  const counts = rowCounts(backbone, images).map((n) => n - 1);
   const viewRows = counts.reduce((a, b) => a + b, 0);
   if (ownScratch.length < images.length * plane) ownScratch = new Float32Array(images.length * plane);
   if (viewScratch.length < viewRows * plane) viewScratch = new Float32Array(viewRows * plane);

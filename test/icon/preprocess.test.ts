@@ -64,23 +64,17 @@ describe('pcaFit', () => {
     // a spectrum that falls off: column j has scale 1 / (1 + j), then a random rotation
     const z = rng.normalArray(n * d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) z[i * d + j] = z[i * d + j]! / (1 + j) + (j === 0 ? 3 : 0);
-    const rot = orthonormalize(rng.normalArray(d * d), d, d);
-    const x = new Float32Array(n * d);
-    for (let i = 0; i < n; i++)
-      for (let k = 0; k < d; k++) {
-        let v = 0;
-        for (let j = 0; j < d; j++) v += z[i * d + j]! * rot[k * d + j]!;
-        x[i * d + k] = v;
-      }
+    const rows = (a: Float32Array, m: number) => Array.from({ length: m }, (_, i) => Array.from(a.subarray(i * d, (i + 1) * d)));
+    const rotated = new Matrix(rows(z, n)).mmul(new Matrix(rows(orthonormalize(rng.normalArray(d * d), d, d), d)));
+    const x = Float32Array.from(rotated.to1DArray());
     const model = pcaFit(x, n, d, r, { iterations: 6, seed: 1 });
 
-    const mean = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + x[i * d + j]! / n;
+    // the reference: ml-matrix's mean and covariance of the same float32 rows (divided by n)
+    const X = new Matrix(rows(x, n));
+    const mean = X.mean('column');
     for (let j = 0; j < d; j++) expect(model.mean[j]).toBeCloseTo(mean[j]!, 5);
-    const cov = Matrix.zeros(d, d);
-    for (let i = 0; i < n; i++)
-      for (let a = 0; a < d; a++)
-        for (let b = 0; b < d; b++) cov.set(a, b, cov.get(a, b) + ((x[i * d + a]! - mean[a]!) * (x[i * d + b]! - mean[b]!)) / n);
+    const centred = X.subRowVector(mean);
+    const cov = centred.transpose().mmul(centred).div(n);
     const evd = new EigenvalueDecomposition(cov, { assumeSymmetric: true });
     const order = evd.realEigenvalues.map((v, i) => [v, i] as const).sort((p, q) => q[0] - p[0]);
     for (let c = 0; c < r; c++) {

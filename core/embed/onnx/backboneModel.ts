@@ -46,9 +46,10 @@ export interface BackboneOnnx {
 
 /** The backbone's ONNX model from the cache, converting it first where it is not there. */
 export function backboneOnnx(options: { cacheDir?: string } = {}): BackboneOnnx {
-  const graph = backboneGraph();
-  const file = cacheFile(options.cacheDir, graphKey(graph), '');
-  return cached(file, () => tfjsGraphToOnnx(graph, { outputs: [BACKBONE.outputNode], producerVersion: String(CONVERTER_VERSION) }));
+  const file = cacheFile(options.cacheDir, graphKey(), '');
+  return cached(file, () =>
+    tfjsGraphToOnnx(backboneGraph(), { outputs: [BACKBONE.outputNode], producerVersion: String(CONVERTER_VERSION) }),
+  );
 }
 
 /** The float model's bytes (from the cache where it is there). */
@@ -72,22 +73,29 @@ export const QUANTIZER_VERSION = 1;
  * quantizer's version and the ranges.
  */
 export function backboneOnnxInt8(options: { cacheDir?: string } = {}): BackboneOnnx {
-  const graph = backboneGraph();
   const key = createHash('sha256')
-    .update(`${graphKey(graph)} quantizer ${QUANTIZER_VERSION} ${JSON.stringify(INT8_RANGES)}`)
+    .update(`${graphKey()} quantizer ${QUANTIZER_VERSION} ${JSON.stringify(INT8_RANGES)}`)
     .digest('hex')
     .slice(0, 16);
   return cached(cacheFile(options.cacheDir, key, '-int8'), () => quantizeQdq(backboneOnnxBytes(options), INT8_RANGES, calibrationKey));
 }
 
-function graphKey(graph: TfGraphModel): string {
-  return createHash('sha256')
+let graphKeyOnce: string | null = null;
+
+/**
+ * The cache key of the bundled graph, its weights and the converter's version: read and hashed
+ * once per process (the float model and its 8-bit copy are both named by it).
+ */
+function graphKey(): string {
+  if (graphKeyOnce !== null) return graphKeyOnce;
+  const graph = backboneGraph();
+  return (graphKeyOnce = createHash('sha256')
     .update(`converter ${CONVERTER_VERSION}\noutput ${BACKBONE.outputNode}\n`)
     .update(JSON.stringify(graph.nodes))
     .update(JSON.stringify(graph.weightSpecs))
     .update(new Uint8Array(graph.weightData))
     .digest('hex')
-    .slice(0, 16);
+    .slice(0, 16));
 }
 
 function cacheFile(cacheDir: string | undefined, key: string, suffix: string): string {
