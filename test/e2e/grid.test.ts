@@ -108,27 +108,49 @@ describe.skipIf(!enabled)('group grid end to end (Chromium, real service, 2,500-
   });
 
   it('a fast drag shows placeholders and fetches no thumbnails until it stops, then the right ones', async () => {
-    // A scrollbar drag: a long jump every frame, 20 frames.
-    const drag = (await page.evaluate(`new Promise((resolve) => {
-      const el = document.querySelector('.scroller');
-      const busy = [];
-      const t0 = performance.now();
-      let i = 0;
-      const step = () => {
-        el.scrollTop += el.scrollHeight / 40;
-        busy.push(el.getAttribute('aria-busy'));
-        if (++i < 20) requestAnimationFrame(step);
-        else requestAnimationFrame(() => resolve({ busy, t0, t1: performance.now(), shown: ${VISIBLE_CELLS}.filter((c) => c.src !== null).length }));
-      };
-      requestAnimationFrame(step);
-    })`)) as { busy: string[]; t0: number; t1: number; shown: number };
+    // A scrollbar drag: a long jump every frame, 20 frames, from the top. The grid lets go once
+    // no jump has come for its settle window (100 ms, as a user pausing mid-drag), so a drag
+    // counts only if every frame came within FAST_MS of the last: a loaded machine (CI runs two
+    // test files at once on two cores) can stall a frame, and the drag is then tried again.
+    const FAST_MS = 80;
+    type Drag = { busy: string[]; gaps: number[]; t0: number; t1: number; shown: number };
+    let drag: Drag | undefined;
+    const slow: number[] = [];
+    for (let attempt = 0; attempt < 5 && !drag; attempt++) {
+      // Resource timing keeps 250 entries by default: room for every attempt's thumbnails.
+      await page.evaluate(
+        `performance.clearResourceTimings(); performance.setResourceTimingBufferSize(5000); document.querySelector('.scroller').scrollTop = 0`,
+      );
+      await expect.poll(() => page.locator('.scroller').getAttribute('aria-busy')).toBe('false');
+      await expectFilled();
+      const tried = (await page.evaluate(`new Promise((resolve) => {
+        const el = document.querySelector('.scroller');
+        const busy = [];
+        const times = [];
+        const t0 = performance.now();
+        let i = 0;
+        const step = () => {
+          times.push(performance.now());
+          el.scrollTop += el.scrollHeight / 40;
+          busy.push(el.getAttribute('aria-busy'));
+          if (++i < 20) requestAnimationFrame(step);
+          else requestAnimationFrame(() => resolve({ busy, gaps: times.slice(1).map((t, k) => t - times[k]), t0, t1: performance.now(), shown: ${VISIBLE_CELLS}.filter((c) => c.src !== null).length }));
+        };
+        requestAnimationFrame(step);
+      })`)) as Drag;
+      const worst = Math.max(...tried.gaps);
+      if (worst < FAST_MS) drag = tried;
+      else slow.push(Math.round(worst));
+    }
+    // Five drags each with a frame stalled past the window: the machine, not the grid.
+    expect(drag, `no drag with every frame under ${FAST_MS} ms apart; slowest frames: ${slow.join(', ')} ms`).toBeDefined();
     // Held from the first jump on: no cell in view asked for an image while it flew by.
-    expect(drag.busy.slice(2)).toEqual(Array(18).fill('true'));
-    expect(drag.shown).toBe(0);
+    expect(drag!.busy.slice(2)).toEqual(Array(18).fill('true'));
+    expect(drag!.shown).toBe(0);
     await expectFilled();
     // Thumbnail requests that started during the drag (after its first frame): none.
     const startedDuring = (await page.evaluate(
-      `performance.getEntriesByType('resource').filter((e) => e.name.includes('/thumb/') && e.startTime > ${drag.t0 + 50} && e.startTime < ${drag.t1}).length`,
+      `performance.getEntriesByType('resource').filter((e) => e.name.includes('/thumb/') && e.startTime > ${drag!.t0 + 50} && e.startTime < ${drag!.t1}).length`,
     )) as number;
     expect(startedDuring).toBe(0);
     const cells = await visible();
