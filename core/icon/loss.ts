@@ -4,6 +4,7 @@
  * (1/B) sum_i KL(p_i || q_i) + (1/B) sum_i H(p_i): KL up to a constant.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ownStorage } from './tensorStorage.js';
 
 /**
  * @param p    supervisory kernel [B, N] (rows sum to 1, or 0 for rows to skip)
@@ -88,6 +89,70 @@ export function batchKernelToDense(k: BatchKernel): Float32Array {
 const PRODUCT_FLOOR = 1e-250;
 
 /**
+ * sum_ij p_ij log qd_ij over a BatchKernel p, with qd = keep q + uniformQ (floored at logFloor),
+ * and G = gScale p / qd written in the same pass (G may be q's own array: a row's sparse entries
+ * read q before its dense pass overwrites it; the sum adds them after the dense term, in order).
+ */
+function weightedLogQ(
+  q: Float32Array,
+  G: Float32Array,
+  ker: BatchKernel,
+  keep: number,
+  uniformQ: number,
+  gScale: number,
+  logFloor: number,
+): number {
+  const B = ker.cols;
+  const inPlace = G === q;
+  let sparseLog = new Float64Array(16);
+  let sparseGrad = new Float64Array(16);
+  let sum = 0;
+  for (let i = 0; i < ker.rows; i++) {
+    const u = ker.uniform[i]!;
+    const e0 = ker.rowPtr[i]!;
+    const e1 = ker.rowPtr[i + 1]!;
+    const off = i * B;
+    if (u <= 0 && e1 === e0) {
+      if (inPlace) G.fill(0, off, off + B);
+      continue;
+    }
+    if (e1 - e0 > sparseLog.length) {
+      sparseLog = new Float64Array(e1 - e0);
+      sparseGrad = new Float64Array(e1 - e0);
+    }
+    for (let e = e0; e < e1; e++) {
+      const v = ker.vals[e]!;
+      let qd = keep * q[off + ker.colIdx[e]!]! + uniformQ;
+      if (qd < logFloor) qd = logFloor;
+      sparseLog[e - e0] = v * Math.log(qd);
+      sparseGrad[e - e0] = (gScale * v) / qd;
+    }
+    if (u > 0) {
+      const gu = gScale * u;
+      let logSum = 0;
+      let prod = 1;
+      for (let j = 0; j < B; j++) {
+        let qd = keep * q[off + j]! + uniformQ;
+        if (qd < logFloor) qd = logFloor;
+        prod *= qd;
+        if (prod < PRODUCT_FLOOR) {
+          logSum += Math.log(prod);
+          prod = 1;
+        }
+        G[off + j] = gu / qd;
+      }
+      sum += u * (logSum + Math.log(prod));
+    } else if (inPlace) G.fill(0, off, off + B);
+    for (let e = e0; e < e1; e++) {
+      const j = ker.colIdx[e]!;
+      sum += sparseLog[e - e0]!;
+      G[off + j] = G[off + j]! + sparseGrad[e - e0]!;
+    }
+  }
+  return sum;
+}
+
+/**
  * iconLoss(p, debiasedLog(q, alphaQ), rows) for the cluster kernel restricted
  * to anchor rows, q(j|i) = sum_c phiA_ic phiB_jc / m_c with m_c = sum_k phiB_kc
  * + eps (i over the A anchor rows, j, k over all B batch rows), as one op
@@ -133,54 +198,25 @@ export function clusterIconLoss(
     const mass = tf.add(tf.sum(pb, 0, true), eps);
     // the small [B, C] transposed explicitly: matMul's transposeB is several times slower on wasm
     const qT = tf.tidy(() => tf.matMul(tf.div(pa, mass), tf.transpose(pb)));
-    const q = qT.dataSync() as Float32Array;
-    qT.dispose();
-    // G (without the upstream gradient) is written in the same pass as the value
-    const G = new Float32Array(A * B);
-    const gScale = -keep / rows;
-    let sum = 0;
-    for (let i = 0; i < A; i++) {
-      const u = ker.uniform[i]!;
-      const e0 = ker.rowPtr[i]!;
-      const e1 = ker.rowPtr[i + 1]!;
-      if (u <= 0 && e1 === e0) continue;
-      const off = i * B;
-      if (u > 0) {
-        const gu = gScale * u;
-        let logSum = 0;
-        let prod = 1;
-        for (let j = 0; j < B; j++) {
-          let qd = keep * q[off + j]! + uniformQ;
-          if (qd < logFloor) qd = logFloor;
-          prod *= qd;
-          if (prod < PRODUCT_FLOOR) {
-            logSum += Math.log(prod);
-            prod = 1;
-          }
-          G[off + j] = gu / qd;
-        }
-        sum += u * (logSum + Math.log(prod));
-      }
-      for (let e = e0; e < e1; e++) {
-        const j = ker.colIdx[e]!;
-        const v = ker.vals[e]!;
-        let qd = keep * q[off + j]! + uniformQ;
-        if (qd < logFloor) qd = logFloor;
-        sum += v * Math.log(qd);
-        G[off + j] = G[off + j]! + (gScale * v) / qd;
-      }
-    }
-    save([pa, pb, mass]);
+    // G is written over q where JS can address q's storage (wasm, cpu): the [A, B] matrix is
+    // then neither copied out, nor allocated, nor copied back each step (tensorStorage.ts)
+    const own = ownStorage(qT);
+    const q = own ?? (qT.dataSync() as Float32Array);
+    const G = own ?? new Float32Array(A * B);
+    const sum = weightedLogQ(q, G, ker, keep, uniformQ, -keep / rows, logFloor);
+    const Gt = own ? qT : tf.tensor2d(G, [A, B]);
+    save([pa, pb, mass, Gt]);
+    // what backprop needs is kept by save (a clone); the forward's own handles go
+    tf.dispose(own ? [qT] : [qT, Gt]);
     return {
       value: tf.scalar(-sum / rows),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sa, sb, m] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const [sa, sb, m, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const up = dy.dataSync()[0]!;
-        if (up !== 1) for (let e = 0; e < G.length; e++) G[e] = G[e]! * up;
-        const Gt = tf.tensor2d(G, [A, B]);
-        const gA = tf.matMul(Gt, sb); // [A, C]
+        const Gs = up !== 1 ? tf.mul(g, up) : g;
+        const gA = tf.matMul(Gs, sb); // [A, C]
         // (G^T phiA) as (phiA^T G)^T: transposing the small [A, C] side (transposeA is slow on wasm)
-        const gB = tf.transpose(tf.matMul(tf.transpose(sa), Gt)); // [B, C]
+        const gB = tf.transpose(tf.matMul(tf.transpose(sa), Gs)); // [B, C]
         const diag = tf.sum(tf.mul(sa, gA), 0, true); // diag(phiA^T G phiB), [1, C]
         return [tf.div(gA, m), tf.sub(tf.div(gB, m), tf.div(diag, tf.square(m)))];
       },
