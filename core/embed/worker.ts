@@ -25,6 +25,10 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 // Runtime into its input) before embed() returns or its promise settles, and the next batch
 // waits for that.
 let scratch = new Float32Array(0);
+function scratchOf(len: number): Float32Array {
+  if (scratch.length < len) scratch = new Float32Array(len);
+  return scratch.subarray(0, len);
+}
 
 /** Each image's rows (itself and its views), checked to be whole model inputs. */
 function rowCounts(backbone: Backbone, images: ReadyImage[]): number[] {
@@ -40,8 +44,7 @@ function rowCounts(backbone: Backbone, images: ReadyImage[]): number[] {
 function batchInput(backbone: Backbone, images: ReadyImage[]): { input: Float32Array; rows: number } {
   const plane = backbone.inputSize * backbone.inputSize * 3;
   const len = rowCounts(backbone, images).reduce((a, n) => a + n, 0) * plane;
-  if (scratch.length < len) scratch = new Float32Array(len);
-  const input = scratch.subarray(0, len);
+  const input = scratchOf(len);
   let off = 0;
   for (const img of images) {
     input.set(img.rows, off);
@@ -52,20 +55,17 @@ function batchInput(backbone: Backbone, images: ReadyImage[]): { input: Float32A
 
 /**
  * Where the views run through their own model (Backbone.embedViews): the images' own rows in one
- * forward pass and all their views in another (each from its own reused buffer, as batchInput's),
- * then their features put back in batchInput's order.
+ * forward pass and all their views in another (both from the reused batch input: the own rows,
+ * then the views), then their features put back in batchInput's order.
  */
-let ownScratch = new Float32Array(0);
-let viewScratch = new Float32Array(0);
 async function embedSplit(backbone: Backbone, images: ReadyImage[]): Promise<Float32Array> {
   const plane = backbone.inputSize * backbone.inputSize * 3;
   const d = backbone.dim;
   const counts = rowCounts(backbone, images).map((n) => n - 1);
   const viewRows = counts.reduce((a, b) => a + b, 0);
-  if (ownScratch.length < images.length * plane) ownScratch = new Float32Array(images.length * plane);
-  if (viewScratch.length < viewRows * plane) viewScratch = new Float32Array(viewRows * plane);
-  const own = ownScratch.subarray(0, images.length * plane);
-  const views = viewScratch.subarray(0, viewRows * plane);
+  const input = scratchOf((images.length + viewRows) * plane);
+  const own = input.subarray(0, images.length * plane);
+  const views = input.subarray(images.length * plane);
   let v = 0;
   images.forEach((img, i) => {
     own.set(img.rows.subarray(0, plane), i * plane);
