@@ -37,7 +37,7 @@ export interface ChooseKOptions {
   graphK?: number;
   /** k of the graph whose spectral embedding gives the partitions (default 10, the trainer's spectralKnn). */
   spectralKnn?: number;
-  /** Rows scored at most (default: 20,000 for modularity, 2,000 for silhouette). */
+  /** Rows scored at most (default: MODULARITY_SAMPLE for modularity, 2,000 for silhouette). */
   sample?: number;
   /**
    * k-means restarts per candidate (default: in the spectral embedding 10 up to 2,000 images,
@@ -61,7 +61,17 @@ export interface ChooseKResult {
    * sample, in another order: the same to float rounding), so it can reuse this one.
    */
   preprocessor: Preprocessor;
+  /**
+   * Where modularity scored every row (n up to `sample`): the rows through `preprocessor` and
+   * their kNN graph (cosine, exact up to KNN_EXACT_UP_TO, k the graph's and spectralKnn's,
+   * whichever is larger), both in the source's order. A fit of the same rows on `preprocessor`
+   * takes them instead of reducing and searching every row again.
+   */
+  scored?: { reduced: Float32Array; graph: KnnGraph };
 }
+
+/** Modularity scores at most this many rows, a seeded sample of them beyond (ChooseKOptions.sample). */
+export const MODULARITY_SAMPLE = 20000;
 
 /** Newman modularity of a labelling on an (undirected, unweighted) kNN graph. */
 export function knnModularity(g: KnnGraph, labels: Int32Array, k: number): number {
@@ -143,7 +153,7 @@ export function chooseKSource(src: RowSource, candidates?: number[], opts: Choos
   const pre = fitPreprocessor(canon, { seed: opts.seed ?? 0, ...(opts.preprocess ?? DEFAULTS.preprocess) });
   const dd = pre.dOut;
   const rng = new Rng(opts.seed ?? 0);
-  const m = Math.min(n, opts.sample ?? (criterion === 'modularity' ? 20000 : 2000));
+  const m = Math.min(n, opts.sample ?? (criterion === 'modularity' ? MODULARITY_SAMPLE : 2000));
   const idx = m < n ? rng.permutation(n).subarray(0, m).sort() : Int32Array.from({ length: n }, (_, i) => i);
   // silhouette's k-means runs on every row; modularity reads only the sampled ones
   const x = criterion === 'silhouette' || m === n ? applyPreprocessSource(pre, canon) : null;
@@ -174,7 +184,27 @@ export function chooseKSource(src: RowSource, candidates?: number[], opts: Choos
   const top = Math.max(...scores.map((s) => s.score));
   const tol = (opts.tolerance ?? 0.02) * Math.abs(top);
   const k = Math.min(...scores.filter((s) => s.score >= top - tol).map((s) => s.k));
-  return { k, criterion, scores, preprocessor: pre };
+  const scored = labelsOf && m === n ? { reduced: rowsInOrder(xs, dd, order), graph: graphInOrder(labelsOf.searched, order) } : undefined;
+  return { k, criterion, scores, preprocessor: pre, ...(scored ? { scored } : {}) };
+}
+
+/** Rows given in `order` (row r is the source's row order[r]) put back in the source's order. */
+function rowsInOrder(x: Float32Array, d: number, order: Int32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < order.length; r++) out.set(x.subarray(r * d, r * d + d), order[r]! * d);
+  return out;
+}
+
+/** A kNN graph over rows given in `order`, its rows and neighbours renumbered in the source's order. */
+function graphInOrder(g: KnnGraph, order: Int32Array): KnnGraph {
+  const indices = new Int32Array(g.indices.length);
+  const sims = new Float32Array(g.sims.length);
+  for (let r = 0; r < g.n; r++) {
+    const o = order[r]! * g.k;
+    for (let j = 0; j < g.k; j++) indices[o + j] = order[g.indices[r * g.k + j]!]!;
+    sims.set(g.sims.subarray(r * g.k, r * g.k + g.k), o);
+  }
+  return { n: g.n, k: g.k, indices, sims };
 }
 
 /**
@@ -182,7 +212,7 @@ export function chooseKSource(src: RowSource, candidates?: number[], opts: Choos
  * spectral embedding of its graph at spectralKnn (capped for small groups at K as the trainer
  * caps it: neighbourCap), then per K k-means on the first K dimensions (rows renormalised:
  * the embedding of K clusters). One embedding serves every K with the same cap (all of them
- * from about 600 images on).
+ * from about 600 images on). `graph` is what modularity scores on, `searched` the search itself.
  */
 function spectralPartitions(
   x: Float32Array,
@@ -190,7 +220,7 @@ function spectralPartitions(
   d: number,
   ks: number[],
   opts: ChooseKOptions,
-): { graph: KnnGraph; partition: (k: number) => Int32Array } {
+): { graph: KnnGraph; searched: KnnGraph; partition: (k: number) => Int32Array } {
   const seed = opts.seed ?? 0;
   // capped for a handful of images as the trainer caps its own graph: with 6 copies each of 2
   // images, 10 neighbours would reach across to the other image and hide the split
@@ -212,6 +242,7 @@ function spectralPartitions(
   };
   return {
     graph: trimGraph(full, graphK),
+    searched: full,
     partition: (k) => {
       const { emb, dims } = embeddingFor(k);
       const kd = Math.min(k, dims);

@@ -105,13 +105,24 @@ describe('chooseK', () => {
   it('depends on the images, not on their order: the same scores for the rows in any order', () => {
     // overlapping blobs: an ambiguous K, where order-dependent partitions used to move it
     const { x, n } = blobs(6, 25, 8, 1.5, 31);
-    const base = chooseK(x, n, 8);
+    const { scored: baseRows, ...base } = chooseK(x, n, 8);
     const rng = new Rng(9);
     for (let t = 0; t < 3; t++) {
       const perm = rng.permutation(n);
       const y = new Float32Array(n * 8);
       perm.forEach((src, i) => y.set(x.subarray(src * 8, src * 8 + 8), i * 8));
-      expect(chooseK(y, n, 8)).toEqual(base);
+      const { scored, ...got } = chooseK(y, n, 8);
+      expect(got).toEqual(base);
+      // its rows and graph are the same ones, in the order they were given
+      const d = base.preprocessor.dOut;
+      const k = baseRows!.graph.k;
+      perm.forEach((src, i) => {
+        expect(Array.from(scored!.reduced.subarray(i * d, i * d + d))).toEqual(
+          Array.from(baseRows!.reduced.subarray(src * d, src * d + d)),
+        );
+        const neighbours = Array.from(scored!.graph.indices.subarray(i * k, i * k + k), (j) => perm[j]);
+        expect(neighbours).toEqual(Array.from(baseRows!.graph.indices.subarray(src * k, src * k + k)));
+      });
     }
   });
 

@@ -166,6 +166,33 @@ describe("choosing K in the fit's own thread", () => {
       s.close();
     }
   });
+
+  it('searches the kNN graph once: the fit takes the rows and graph K was chosen on', async () => {
+    await setupTf();
+    const s = openStore(`${tmp.dir}/searchedOnce.db`);
+    try {
+      addEmbeddedLibrary(s, `${tmp.dir}/searchedOnce`, { n: 240, clusters: 3, views: 2, dim: 300, seed: 9 });
+      s.db.setState('views_per_image', '2');
+      // the default thresholds: at this size K is chosen in the fit's thread
+      const auto = await runClusterJob({ store: s, libraryIds: [], k: null, seed: 4, refreshMap: true });
+      expect(s.runs.get(auto.runId)!.timings.knnMs).toBe(0);
+      // another K on the same images, the first run's graph reused: no search either
+      const again = await runClusterJob({ store: s, libraryIds: [], k: 5, seed: 4, refreshMap: true });
+      expect(s.runs.get(again.runId)!.timings.knnMs).toBe(0);
+    } finally {
+      s.close();
+    }
+    const asked = openStore(`${tmp.dir}/searchedAsked.db`);
+    try {
+      addEmbeddedLibrary(asked, `${tmp.dir}/searchedAsked`, { n: 240, clusters: 3, views: 2, dim: 300, seed: 9 });
+      asked.db.setState('views_per_image', '2');
+      // K given: nothing chose it, so the fit searches its own graph
+      const given = await runClusterJob({ store: asked, libraryIds: [], k: 3, seed: 4 });
+      expect(asked.runs.get(given.runId)!.timings.knnMs).toBeGreaterThan(0);
+    } finally {
+      asked.close();
+    }
+  });
 });
 
 describe('the reduced rows a run keeps', () => {

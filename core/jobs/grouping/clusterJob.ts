@@ -37,7 +37,7 @@ export interface ClusterJobOptions {
   refreshMap?: boolean;
   /**
    * From this many images on, choosing K and the map run in threads of their own beside the fit
-   * (default 3,000: below, starting them costs about what they save).
+   * (default: the map from 3,000, K above 20,000, where it reads a sample of the rows); for tests.
    */
   helpersFrom?: number;
   /** Views held in memory up to this many values (FitSourceInput.viewsInMemoryUpTo); for tests. */

@@ -40,7 +40,10 @@ export interface TrainRequest {
   previousRunId: number | null;
   /** Compute the map afresh even where the previous run's could be kept. */
   refreshMap?: boolean;
-  /** From this many images on, K and the map are computed in helper threads (default HELPERS_FROM). */
+  /**
+   * From this many images on, K and the map are computed in helper threads (default: the map from
+   * 3,000, K above 20,000: trainWorker.ts MAP_BESIDE_FROM, CHOOSE_K_BESIDE_FROM); for tests.
+   */
   helpersFrom?: number;
   /** FitSourceInput.viewsInMemoryUpTo (default: the trainer's, 131,072 images with 4 views); for tests. */
   viewsInMemoryUpTo?: number;

@@ -3,15 +3,16 @@
  * responsive): choose K if asked, fit Debiased InfoNCE Clustering, and compute the 2-D map.
  * The embeddings are read here, from the database with this worker's own read-only connection,
  * a block at a time (TrainSource): the main thread never holds them. From a few thousand images
- * on, choosing K and the map run in helper threads (helperWorker.ts) beside the fit: on two
- * cores the whole run takes about the time of its longest chain (PCA, kNN graph, training).
+ * on, the map runs in a helper thread (helperWorker.ts) beside the fit, and from the size where
+ * choosing K reads a sample of the rows, so does choosing K: on two cores the whole run takes
+ * about the time of its longest chain (PCA, kNN graph, training).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initTf } from '../../embed/backend.js';
 import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES, REFINE_OVERRIDES, viewsHeld, type FitResult } from '../../icon/clustering.js';
 import type { KnnGraph } from '../../icon/knn.js';
-import type { Preprocessor, RowSource } from '../../icon/preprocess.js';
-import { chooseKSource } from '../../icon/choosek.js';
+import type { RowSource } from '../../icon/preprocess.js';
+import { chooseKSource, MODULARITY_SAMPLE, type ChooseKResult } from '../../icon/choosek.js';
 import { tsneMapSource } from '../../icon/tsne.js';
 import { siblingModule, startWorker } from '../../runtime/workers.js';
 import { openStore, type Store } from '../../store/index.js';
@@ -39,11 +40,17 @@ async function run(): Promise<void> {
 }
 
 /**
- * From this many images on, choosing K and the map run in threads of their own, beside the
- * PCA, the kNN graph and the fit (none of which they wait for, nor it for them): below, starting
- * a thread (and its tfjs) costs about what it saves.
+ * From this many images on, the map runs in a thread of its own, beside the PCA, the kNN graph
+ * and the fit (none of which it waits for, nor they for it): below, starting a thread (and its
+ * tfjs) costs about what it saves.
  */
-const HELPERS_FROM = 3000;
+const MAP_BESIDE_FROM = 3000;
+/**
+ * From this many images on, choosing K runs in a thread of its own, beside the fit's own PCA
+ * and kNN graph. Below, it reduces and searches every row on the PCA the fit then keeps, so the
+ * fit takes its rows and graph (ChooseKResult.scored) instead of doing that work a second time.
+ */
+const CHOOSE_K_BESIDE_FROM = MODULARITY_SAMPLE + 1;
 /** Candidates for K go up to 20 (choosek.ts defaultCandidates): the graph made while K is chosen serves any of them. */
 const MAX_AUTO_K = 20;
 
@@ -54,8 +61,10 @@ interface Inputs {
   clean: RowSource;
   views: RowSource | null;
   prev: PreviousWork;
-  /** Choosing K and a new map run in helper threads. */
-  helpers: boolean;
+  /** Choosing K runs in a helper thread. */
+  chooseKBeside: boolean;
+  /** A new map runs in a helper thread. */
+  mapBeside: boolean;
   /** A new map, beside everything else (a kept or extended one is made after the fit). */
   newMap: boolean;
   timings: Record<string, number>;
@@ -70,11 +79,13 @@ async function train(store: Store): Promise<TrainResult> {
     clean: store.embeddings.rowSource(modelId, imageIds),
     views: req.source.views ? store.embeddings.rowSource(modelId, imageIds, { views: req.source.views }) : null,
     prev,
-    helpers: n >= (req.helpersFrom ?? HELPERS_FROM),
+    chooseKBeside: n >= (req.helpersFrom ?? CHOOSE_K_BESIDE_FROM),
+    mapBeside: n >= (req.helpersFrom ?? MAP_BESIDE_FROM),
     newMap: req.map && !(prev.map && !req.refreshMap),
     timings: {},
   };
-  const mapTask = inputs.newMap && inputs.helpers ? helper({ task: 'map', source: { ...req.source, views: null }, seed: req.seed }) : null;
+  const mapTask =
+    inputs.newMap && inputs.mapBeside ? helper({ task: 'map', source: { ...req.source, views: null }, seed: req.seed }) : null;
   // awaited after the fit; a failure before that must not go unhandled meanwhile
   mapTask?.catch(() => undefined);
   const fitted = await fitGroups(inputs);
@@ -104,6 +115,9 @@ async function fitGroups(
 > {
   const { prev } = inputs;
   const { k, kScores, prepared, chosenOn } = await chooseK(inputs);
+  // the PCA K was chosen on, where the fit has no earlier one to keep: then its rows and graph too
+  const keep = prepared?.preprocessor ?? (prev.preprocessor?.dIn === inputs.clean.d ? prev.preprocessor : null);
+  const scored = keep ? undefined : chosenOn?.scored;
   const plan = schedule(k);
   const cache = reducedCacheFile(req.source.file);
   const cached = prepared ? null : cachedRows(cache, inputs, plan.followFixes);
@@ -112,12 +126,12 @@ async function fitGroups(
   const fit = model.fitSource(inputs.clean, {
     pins: new Map(req.pins),
     views: plan.followFixes ? undefined : (inputs.views ?? undefined),
-    graph: prepared?.graph ?? prev.graph ?? undefined,
+    graph: prepared?.graph ?? prev.graph ?? scored?.graph,
     graphFrom: prev.graphFrom ?? undefined,
     start: plan.start,
     // the previous run's where it fits these features, else the one K was chosen on
-    preprocessor: prepared?.preprocessor ?? (prev.preprocessor?.dIn === inputs.clean.d ? prev.preprocessor : chosenOn) ?? undefined,
-    reduced: prepared?.reduced ?? cached?.rows,
+    preprocessor: keep ?? chosenOn?.preprocessor,
+    reduced: prepared?.reduced ?? cached?.rows ?? scored?.reduced,
     reducedViews: plan.followFixes ? undefined : (prepared?.reducedViews ?? cached?.views ?? undefined),
     viewsInMemoryUpTo: req.viewsInMemoryUpTo,
     onEpoch: (epoch) => post({ type: 'progress', phase: 'train', done: epoch + 1, total: model.opts.epochs }),
@@ -141,8 +155,8 @@ async function fitGroups(
 type Prepared = ReturnType<DebiasedInfoNCEClustering['prepare']> & { reducedViews?: Uint16Array | null };
 
 /**
- * K as asked, or chosen from the data: from HELPERS_FROM images on in a helper thread, while
- * this one computes what the fit needs whatever K (PCA, reduced rows, kNN graph). The views are
+ * K as asked, or chosen from the data: from CHOOSE_K_BESIDE_FROM images on in a helper thread,
+ * while this one computes what the fit needs whatever K (PCA, reduced rows, kNN graph). The views are
  * reduced here once K is chosen, when that thread has ended: its memory and theirs are not held
  * at once (reduced in that thread instead, the first run at 100,000 peaked at 2.2 GiB).
  */
@@ -150,15 +164,15 @@ async function chooseK(inputs: Inputs): Promise<{
   k: number;
   kScores: TrainResult['kScores'];
   prepared: Prepared | null;
-  /** The preprocessing K was chosen on, for a fit that would otherwise fit its own (choosek.ts). */
-  chosenOn?: Preprocessor;
+  /** The preprocessing K was chosen on (and the rows and graph it made), for a fit that would otherwise fit its own. */
+  chosenOn?: Pick<ChooseKResult, 'preprocessor' | 'scored'>;
 }> {
   const t = performance.now();
   if (req.k !== null) return { k: req.k, kScores: null, prepared: null };
-  if (!inputs.helpers) {
+  if (!inputs.chooseKBeside) {
     const chosen = chooseKSource(inputs.clean, undefined, { seed: req.seed });
     inputs.timings.chooseKMs = performance.now() - t;
-    return { k: chosen.k, kScores: chosen.scores, prepared: null, chosenOn: chosen.preprocessor };
+    return { k: chosen.k, kScores: chosen.scores, prepared: null, chosenOn: chosen };
   }
   const chosen = helper({ task: 'chooseK', source: { ...req.source, views: null }, seed: req.seed });
   const model = new DebiasedInfoNCEClustering({ nClusters: Math.max(MAX_AUTO_K, req.minK), seed: req.seed });
