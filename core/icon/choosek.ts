@@ -184,27 +184,19 @@ export function chooseKSource(src: RowSource, candidates?: number[], opts: Choos
   const top = Math.max(...scores.map((s) => s.score));
   const tol = (opts.tolerance ?? 0.02) * Math.abs(top);
   const k = Math.min(...scores.filter((s) => s.score >= top - tol).map((s) => s.k));
-  const scored = labelsOf && m === n ? { reduced: rowsInOrder(xs, dd, order), graph: graphInOrder(labelsOf.searched, order) } : undefined;
-  return { k, criterion, scores, preprocessor: pre, ...(scored ? { scored } : {}) };
+  if (!labelsOf || m < n) return { k, criterion, scores, preprocessor: pre };
+  // back in the source's order: its row i is the canonical row rank[i]
+  const rank = new Int32Array(n);
+  order.forEach((src, r) => (rank[src] = r));
+  const scored = { reduced: gatherRows(xs, dd, rank), graph: graphInOrder(labelsOf.searched, order, rank) };
+  return { k, criterion, scores, preprocessor: pre, scored };
 }
 
-/** Rows given in `order` (row r is the source's row order[r]) put back in the source's order. */
-function rowsInOrder(x: Float32Array, d: number, order: Int32Array): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < order.length; r++) out.set(x.subarray(r * d, r * d + d), order[r]! * d);
-  return out;
-}
-
-/** A kNN graph over rows given in `order`, its rows and neighbours renumbered in the source's order. */
-function graphInOrder(g: KnnGraph, order: Int32Array): KnnGraph {
+/** A kNN graph over rows in `order` (row r is the source's order[r]), renumbered in the source's order. */
+function graphInOrder(g: KnnGraph, order: Int32Array, rank: Int32Array): KnnGraph {
   const indices = new Int32Array(g.indices.length);
-  const sims = new Float32Array(g.sims.length);
-  for (let r = 0; r < g.n; r++) {
-    const o = order[r]! * g.k;
-    for (let j = 0; j < g.k; j++) indices[o + j] = order[g.indices[r * g.k + j]!]!;
-    sims.set(g.sims.subarray(r * g.k, r * g.k + g.k), o);
-  }
-  return { n: g.n, k: g.k, indices, sims };
+  for (let i = 0; i < g.n; i++) for (let j = 0; j < g.k; j++) indices[i * g.k + j] = order[g.indices[rank[i]! * g.k + j]!]!;
+  return { n: g.n, k: g.k, indices, sims: gatherRows(g.sims, g.k, rank) };
 }
 
 /**

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initTf } from '../../embed/backend.js';
 import { DebiasedInfoNCEClustering, RECLUSTER_OVERRIDES, REFINE_OVERRIDES, viewsHeld, type FitResult } from '../../icon/clustering.js';
 import type { KnnGraph } from '../../icon/knn.js';
-import type { RowSource } from '../../icon/preprocess.js';
+import type { Preprocessor, RowSource } from '../../icon/preprocess.js';
 import { chooseKSource, MODULARITY_SAMPLE, type ChooseKResult } from '../../icon/choosek.js';
 import { tsneMapSource } from '../../icon/tsne.js';
 import { siblingModule, startWorker } from '../../runtime/workers.js';
@@ -61,6 +61,8 @@ interface Inputs {
   clean: RowSource;
   views: RowSource | null;
   prev: PreviousWork;
+  /** The previous run's PCA where it fits these features (the same input width), else null. */
+  prevPreprocessor: Preprocessor | null;
   /** Choosing K runs in a helper thread. */
   chooseKBeside: boolean;
   /** A new map runs in a helper thread. */
@@ -74,11 +76,13 @@ async function train(store: Store): Promise<TrainResult> {
   const { model: modelId, imageIds } = req.source;
   const n = imageIds.length;
   const prev = previousWork(store, req.previousRunId, imageIds);
+  const clean = store.embeddings.rowSource(modelId, imageIds);
   const inputs: Inputs = {
     n,
-    clean: store.embeddings.rowSource(modelId, imageIds),
+    clean,
     views: req.source.views ? store.embeddings.rowSource(modelId, imageIds, { views: req.source.views }) : null,
     prev,
+    prevPreprocessor: prev.preprocessor?.dIn === clean.d ? prev.preprocessor : null,
     chooseKBeside: n >= (req.helpersFrom ?? CHOOSE_K_BESIDE_FROM),
     mapBeside: n >= (req.helpersFrom ?? MAP_BESIDE_FROM),
     newMap: req.map && !(prev.map && !req.refreshMap),
@@ -96,7 +100,7 @@ async function train(store: Store): Promise<TrainResult> {
     xy,
     reused: {
       rows: prev.rows,
-      pca: prev.preprocessor !== null && prev.preprocessor.dIn === inputs.clean.d,
+      pca: inputs.prevPreprocessor !== null,
       graph: prev.graph && fitted.graph === prev.graph ? 'same' : prev.graphFrom ? 'extended' : 'new',
       map,
     },
@@ -116,7 +120,7 @@ async function fitGroups(
   const { prev } = inputs;
   const { k, kScores, prepared, chosenOn } = await chooseK(inputs);
   // the PCA K was chosen on, where the fit has no earlier one to keep: then its rows and graph too
-  const keep = prepared?.preprocessor ?? (prev.preprocessor?.dIn === inputs.clean.d ? prev.preprocessor : null);
+  const keep = prepared?.preprocessor ?? inputs.prevPreprocessor;
   const scored = keep ? undefined : chosenOn?.scored;
   const plan = schedule(k);
   const cache = reducedCacheFile(req.source.file);
@@ -178,7 +182,7 @@ async function chooseK(inputs: Inputs): Promise<{
   const model = new DebiasedInfoNCEClustering({ nClusters: Math.max(MAX_AUTO_K, req.minK), seed: req.seed });
   let prepared: Prepared | null = null;
   if (!inputs.prev.graph && !inputs.prev.graphFrom) {
-    prepared = model.prepare(inputs.clean, { preprocessor: inputs.prev.preprocessor ?? undefined });
+    prepared = model.prepare(inputs.clean, { preprocessor: inputs.prevPreprocessor ?? undefined });
     inputs.timings.prepareMs = performance.now() - t;
   }
   const r = await chosen;
@@ -223,8 +227,8 @@ function schedule(asked: number): {
  * images; `hit` false when there were none to take (then this run keeps its own).
  */
 function cachedRows(file: string | null, inputs: Inputs, followFixes: boolean): (Partial<ReducedRows> & { hit: boolean }) | null {
-  const pre = inputs.prev.preprocessor;
-  if (!file || inputs.prev.rows !== 'same' || !pre || pre.dIn !== inputs.clean.d) return null;
+  const pre = inputs.prevPreprocessor;
+  if (!file || inputs.prev.rows !== 'same' || !pre) return null;
   const t = performance.now();
   const got = readReducedRows(file, reducedKey(req.source.model, req.source.imageIds, req.source.views, pre));
   inputs.timings.reducedReadMs = performance.now() - t;
