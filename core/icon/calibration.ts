@@ -17,7 +17,7 @@ import { hungarianMatch } from './metrics.js';
  * figures). The head's own phi is over-sure (mean 0.85 where 55-65% of images are in the
  * right group). Monotone in phi, so it orders images exactly as phi does.
  */
-export const CONFIDENCE_CALIBRATION = Object.freeze({ slope: 3.152, intercept: -2.178 });
+export const CONFIDENCE_CALIBRATION = Object.freeze({ slope: 3.63, intercept: -2.685 });
 
 export function calibratedConfidence(phiMax: number, c: { slope: number; intercept: number } = CONFIDENCE_CALIBRATION): number {
   return 1 / (1 + Math.exp(-(c.slope * phiMax + c.intercept)));
