@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobState, PlaceSummary, RunSummary } from '../../core/shared/contract.js';
 import { confidenceLevel, exportPathFor, jobDoneText, plural } from '../../renderer/lib/format.js';
 import { DEFAULT_UNSORTED_THRESHOLD } from '../../core/store/unsorted.js';
+import { calibratedConfidence } from '../../core/icon/calibration.js';
 import { controlOwnsKey, isTyping, keyToCommand, movesCursor } from '../../renderer/lib/keyboard.js';
 import { crispPixels, fitScale } from '../../renderer/lib/preview.js';
 import { PagedList, pagesFor } from '../../renderer/lib/paged.js';
@@ -436,8 +437,8 @@ describe('confidence colours', () => {
     expect(confidenceLevel(DEFAULT_UNSORTED_THRESHOLD - 0.01)).toBe('low');
     expect(confidenceLevel(DEFAULT_UNSORTED_THRESHOLD)).toBe('mid');
     expect(confidenceLevel(0.59)).toBe('mid');
-    // the most certain images read about 73%: they must be able to show as sure
+    // the most certain images (phi near 1) read about 72%: they must be able to show as sure
     expect(confidenceLevel(0.6)).toBe('high');
-    expect(confidenceLevel(0.73)).toBe('high');
+    expect(confidenceLevel(calibratedConfidence(0.95))).toBe('high');
   });
 });
