@@ -52,6 +52,8 @@ export interface EvalOutput {
   /** The app's default Unsorted threshold applied to I-Con's result (means over seeds). */
   unsorted?: { threshold: number; share: number; accSorted: number; accUnsorted: number };
   backend: string;
+  /** The set of augmented views trained on (`--view-draw`; 0 is the app's). */
+  viewDraw: number;
   /** The model whose features were scored. */
   model?: string;
   /** The engines that made the embeddings scored (`engineTag`s with counts; 'unrecorded' for ones made before engines were recorded). */
@@ -60,7 +62,7 @@ export interface EvalOutput {
 
 export async function evalCommand(
   folder: string,
-  opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers?: boolean; model?: string },
+  opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers?: boolean; model?: string; viewDraw?: number },
 ): Promise<void> {
   const model = opts.model === undefined ? null : resolveModel(new ModelRegistry(), opts.model);
   const modelId = model?.id ?? BACKBONE.id;
@@ -79,7 +81,7 @@ export async function evalCommand(
     const lib = store.libraries.add(root, undefined, { allowOverlap: true });
     const report = stderrProgress();
     const progress = new ProgressTracker((t) => report(t.snapshot(), t.phase));
-    await indexLibraries({ db: store.db, libraryIds: [lib.id], progress, oneLibraryPerFile: false, model });
+    await indexLibraries({ db: store.db, libraryIds: [lib.id], progress, oneLibraryPerFile: false, model, viewDraw: opts.viewDraw ?? 0 });
     process.stderr.write('\n');
 
     const { features, views, n, d, labels, classes } = loadLabelled(store, lib.id, folder, modelId);
@@ -101,6 +103,7 @@ export async function evalCommand(
     });
     const out = toOutput(base, backend.choice);
     out.model = modelId;
+    out.viewDraw = opts.viewDraw ?? 0;
     if (opts.peers !== false) {
       const pre = fitPreprocess(features, n, d, { seed: 0, ...DEFAULTS.preprocess }).out;
       const peers = scorePeers(peerSpaces(features, n, d, { x: pre, d: pre.length / n }), n, labels, k, seeds);
@@ -184,6 +187,7 @@ function toOutput(r: EvaluateResult, backend: string): EvalOutput {
     perSeed: r.perSeed.map((s) => ({ seed: s.seed, icon: triple(s.icon), start: triple(s.start), kmeans: triple(s.kmeans) })),
     minAccMargin: r.minAccMargin,
     backend,
+    viewDraw: 0,
     engines: {},
   };
 }
@@ -191,7 +195,7 @@ function toOutput(r: EvaluateResult, backend: string): EvalOutput {
 function formatEval(o: EvalOutput, root: string): string {
   const f = (m: number, s: number) => `${m.toFixed(3)} ± ${s.toFixed(3)}`;
   const lines = [
-    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, model ${o.model ?? BACKBONE.id}, backend ${o.backend}, embedded by ${Object.keys(o.engines).join(', ') || 'none'}`,
+    `${root}: n=${o.n}, k=${o.k}, ${o.seeds} ${o.seeds === 1 ? 'seed' : 'seeds'}, model ${o.model ?? BACKBONE.id}${o.viewDraw ? `, views of draw ${o.viewDraw}` : ''}, backend ${o.backend}, embedded by ${Object.keys(o.engines).join(', ') || 'none'}`,
     `            ACC              NMI              ARI`,
     `I-Con    ${f(o.icon.acc, o.std.icon.acc)}  ${f(o.icon.nmi, o.std.icon.nmi)}  ${f(o.icon.ari, o.std.icon.ari)}`,
     `start    ${f(o.start.acc, o.std.start.acc)}  ${f(o.start.nmi, o.std.start.nmi)}  ${f(o.start.ari, o.std.start.ari)}   (before training)`,

@@ -159,13 +159,28 @@ function addEvalCommand(program: Command): void {
       0,
     )
     .option('--model <id>', "score this registered model's features (default: the built-in MobileNetV2)")
+    .option(
+      '--view-draw <N>',
+      "another set of augmented views of the same images (0: the app's), to measure how much a result owes to the crops drawn; one set per --db",
+      intArg(0, 1000000),
+      0,
+    )
     .addOption(engineOption())
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-peers', 'skip the scikit-learn peers (run through python3 where it has sklearn)')
     .action(
       async (
         folder: string,
-        opts: { groups?: number; seeds: number; db?: string; pins: number; json?: boolean; peers: boolean; model?: string },
+        opts: {
+          groups?: number;
+          seeds: number;
+          db?: string;
+          pins: number;
+          json?: boolean;
+          peers: boolean;
+          model?: string;
+          viewDraw: number;
+        },
       ) => {
         const { evalCommand } = await import('./eval.js');
         await evalCommand(folder, opts);

@@ -14,13 +14,14 @@ const init = workerData as EmbedWorkerInit;
 if (!init.thumbnailDir) throw new Error('decode worker needs thumbnailDir');
 const thumbnailDir = init.thumbnailDir;
 const views = init.views ?? 0;
+const viewDraw = init.viewDraw ?? 0;
 
 const post = (msg: FromDecoder, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
 port.on('message', (msg: ToDecoder) => {
   const { item, size } = msg;
   const t0 = performance.now();
-  void prepareImage(item.path, { size, thumbnailDir, views }).then((p) => {
+  void prepareImage(item.path, { size, thumbnailDir, views, viewDraw }).then((p) => {
     const ms = performance.now() - t0;
     if ('skip' in p) {
       post({ type: 'failed', imageId: item.imageId, contentHash: p.contentHash ?? item.contentHash, skip: p.skip, ms });

@@ -39,6 +39,8 @@ export interface EmbedPoolOptions {
   engine?: EngineChoice;
   /** Augmented views embedded with each image (core/images/augment.ts); default 0. */
   views?: number;
+  /** Which set of views (augment.ts `viewSeed`); default 0, the app's. */
+  viewDraw?: number;
   /**
    * A registered model (core/embed/models) instead of the bundled backbone: its image tower on
    * ONNX Runtime, fed the decoder's input at its own size (views drawn at that size too).
@@ -312,7 +314,11 @@ class PoolRun {
   }
 
   private spawnDecoder(): DecodeSlot {
-    const init: EmbedWorkerInit = { thumbnailDir: this.options.thumbnailDir, views: this.options.views ?? 0 };
+    const init: EmbedWorkerInit = {
+      thumbnailDir: this.options.thumbnailDir,
+      views: this.options.views ?? 0,
+      viewDraw: this.options.viewDraw ?? 0,
+    };
     const worker = startWorker(this.options.workerModules?.decoder ?? siblingModule(import.meta.url, 'decodeWorker'), {
       workerData: init,
     });

@@ -11,7 +11,11 @@ export type PreparedImage =
   | { rows: Float32Array; facts: ImageFacts; thumbnail: string | null; contentHash: string }
   | { skip: SkipReason; contentHash: string | null };
 
-export async function prepareImage(path: string, options: { size: number; thumbnailDir: string; views: number }): Promise<PreparedImage> {
+/** `viewDraw`: which set of views (augment.ts `viewSeed`); 0, the default, is the app's. */
+export async function prepareImage(
+  path: string,
+  options: { size: number; thumbnailDir: string; views: number; viewDraw?: number },
+): Promise<PreparedImage> {
   // 'auto': JPEG thumbnails for opaque images (cheaper to encode), WebP where alpha must survive.
   const r = await decodeImage(path, { size: options.size, thumbnail: { cacheDir: options.thumbnailDir, format: 'auto' } });
   if (!r.ok) return { skip: r.skip, contentHash: null };
@@ -20,7 +24,7 @@ export async function prepareImage(path: string, options: { size: number; thumbn
   const plane = r.input.data.length;
   const rows = new Float32Array((1 + options.views) * plane);
   rows.set(r.input.data);
-  rows.set(augmentedViews(r.input.data, options.size, options.views, viewSeed(r.hash)), plane);
+  rows.set(augmentedViews(r.input.data, options.size, options.views, viewSeed(r.hash, options.viewDraw ?? 0)), plane);
   return {
     rows,
     contentHash: r.hash,

@@ -15,6 +15,8 @@ export interface EmbedWorkerInit {
   thumbnailDir?: string;
   /** Only for the decode worker: augmented views per image (core/images/augment.ts), 0 for none. */
   views?: number;
+  /** Only for the decode worker: which set of views (augment.ts `viewSeed`), 0 for the app's. */
+  viewDraw?: number;
   /** Only for embed workers: run this engine (the pool's first worker chose it), no search. */
   engine?: EngineChoice;
   /** Only for embed workers: a registered model's image tower (core/embed/models) instead of the bundled backbone. */

@@ -38,11 +38,17 @@ export const DEFAULT_RECIPE: Readonly<AugmentRecipe> = Object.freeze<AugmentReci
   flip: 0.5,
 });
 
-/** A 32-bit seed from a content hash (`cs1:<hex>`) or any string: FNV-1a. */
-export function viewSeed(contentHash: string): number {
+/**
+ * A 32-bit seed from a content hash (`cs1:<hex>`) or any string: FNV-1a. `draw` picks another
+ * set of views of the same image (0, the app's, is the hash alone): `constellate eval
+ * --view-draw` measures how much a result owes to the particular crops drawn.
+ */
+export function viewSeed(contentHash: string, draw = 0): number {
+  if (!Number.isInteger(draw) || draw < 0) throw new RangeError('viewSeed: draw must be a whole number >= 0');
+  const key = draw === 0 ? contentHash : `${contentHash}#${draw}`;
   let h = 0x811c9dc5;
-  for (let i = 0; i < contentHash.length; i++) {
-    h ^= contentHash.charCodeAt(i);
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h;

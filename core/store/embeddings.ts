@@ -281,6 +281,11 @@ export class EmbeddingsRepository {
     };
   }
 
+  /** Whether any augmented view (`aug0`, `aug1`, ...) of any image and model is stored. */
+  hasViews(): boolean {
+    return this.db.stmt("SELECT 1 FROM embeddings WHERE view LIKE 'aug%' LIMIT 1").get() !== undefined;
+  }
+
   /**
    * Usable images that have an embedding for `model` for every one of `views` (and their own,
    * view ''): equal to countAvailable(model) when every image has all its views.

@@ -96,4 +96,15 @@ describe('augmentedViews', () => {
     expect(augmentedViews(input, 64, 4, viewSeed('cs1:abd'))).not.toEqual(a);
     expect(a.every((v) => v >= 0 && v <= 1)).toBe(true);
   });
+
+  it("draws another set of views of the same image for another draw, the app's for draw 0", () => {
+    const input = picture(64, 2);
+    expect(viewSeed('cs1:abc', 0)).toBe(viewSeed('cs1:abc'));
+    const first = augmentedViews(input, 64, 4, viewSeed('cs1:abc', 1));
+    expect(first).not.toEqual(augmentedViews(input, 64, 4, viewSeed('cs1:abc')));
+    expect(augmentedViews(input, 64, 4, viewSeed('cs1:abc', 1))).toEqual(first);
+    expect(augmentedViews(input, 64, 4, viewSeed('cs1:abc', 2))).not.toEqual(first);
+    expect(() => viewSeed('cs1:abc', -1)).toThrow(RangeError);
+    expect(() => viewSeed('cs1:abc', 0.5)).toThrow(RangeError);
+  });
 });

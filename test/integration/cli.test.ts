@@ -331,6 +331,47 @@ describe('constellate CLI on real images', () => {
     expect(o.fixed.acc).toBeGreaterThan(o.icon.acc);
   });
 
+  it('eval --view-draw embeds another set of views of the same images, in a database of its own', async () => {
+    // after the test above: eval.db holds the app's views (draw 0) of the demo images
+    const drawDb = path.join(work, 'eval-draw1.db');
+    const r = await runCli(['eval', demoImages, '--seeds', '1', '--no-peers', '--json', '--view-draw', '1', '--db', drawDb]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { viewDraw: number }).viewDraw).toBe(1);
+    const rows = (file: string, view: string) => {
+      const store = openStore(file, { readonly: true });
+      try {
+        const m = store.embeddings.loadAll(BACKBONE.id, { view });
+        return { count: m.count, vectors: m.vectors };
+      } finally {
+        store.close();
+      }
+    };
+    // the images' own rows are the same; every view is another crop
+    const own = [rows(path.join(work, 'eval.db'), ''), rows(drawDb, '')];
+    expect(own[1]!.count).toBe(60);
+    expect(own[1]!.vectors).toEqual(own[0]!.vectors);
+    const a = rows(path.join(work, 'eval.db'), 'aug0');
+    const b = rows(drawDb, 'aug0');
+    expect(b.count).toBe(60);
+    const d = a.vectors.length / a.count;
+    let same = 0;
+    for (let i = 0; i < a.count; i++) {
+      let diff = 0;
+      for (let j = 0; j < d; j++) diff = Math.max(diff, Math.abs(a.vectors[i * d + j]! - b.vectors[i * d + j]!));
+      if (diff < 1e-6) same++;
+    }
+    expect(same).toBe(0);
+    // a database holds one draw: another one, or the app's, would take its views as their own
+    for (const [db, draw] of [
+      [drawDb, '2'],
+      [path.join(work, 'eval.db'), '1'],
+    ] as const) {
+      const bad = await runCli(['eval', demoImages, '--seeds', '1', '--no-peers', '--view-draw', draw, '--db', db]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(new RegExp(`holds the views of draw \\d, not ${draw}`));
+    }
+  });
+
   it('--assign-new (the old name of --place-new) also places changed files again, and reports the files recognised as moved or renamed and the files missing', async () => {
     // After a delete, a rename and two additions the summary names each kind of change, and a
     // file whose content changed is placed again rather than keeping its old content's group.

@@ -9,6 +9,7 @@ import { arraySource, type RowSource } from '../../core/icon/preprocess.js';
 import { Rng } from '../../core/icon/rng.js';
 import {
   chooseViewsForIndexing,
+  claimViewDraw,
   DEFAULT_VIEWS,
   getViewsPerImage,
   setViewsPerImage,
@@ -59,6 +60,36 @@ describe('views per image for the size of a library', () => {
       expect(getViewsPerImage(store.db)).toBe(4);
     } finally {
       store.close();
+    }
+  });
+
+  it('a database holds one set of views: another draw is recorded once, and a mismatch refused', () => {
+    // a fresh database takes any draw and records one other than the app's
+    const fresh = openStore(`${tmp.dir}/draw-fresh.db`);
+    try {
+      expect(claimViewDraw(fresh.db, 0)).toBe(0);
+      expect(fresh.db.getState('view_draw')).toBeNull(); // the app's draw: nothing recorded
+      expect(claimViewDraw(fresh.db, 2)).toBe(2);
+      expect(fresh.db.getState('view_draw')).toBe('2');
+      expect(claimViewDraw(fresh.db, 2)).toBe(2);
+      // the app (draw 0) or another draw would take its stored views as their own
+      expect(() => claimViewDraw(fresh.db, 0)).toThrow(/holds the views of draw 2, not 0/);
+      expect(() => claimViewDraw(fresh.db, 3)).toThrow(/holds the views of draw 2, not 3/);
+      expect(() => claimViewDraw(fresh.db, -1)).toThrow(RangeError);
+    } finally {
+      fresh.close();
+    }
+    // a database the app filled (views stored, nothing recorded) holds draw 0
+    const app = openStore(`${tmp.dir}/draw-app.db`);
+    try {
+      app.embeddings.putMany('m', [{ contentHash: 'cs1:a', vector: new Float32Array(4) }]);
+      expect(claimViewDraw(app.db, 1)).toBe(1); // the image's own row alone: no views to mismatch
+      app.db.setState('view_draw', null);
+      app.embeddings.putMany('m', [{ contentHash: 'cs1:a', vector: new Float32Array(4), view: 'aug0' }]);
+      expect(() => claimViewDraw(app.db, 1)).toThrow(/holds the views of draw 0, not 1/);
+      expect(claimViewDraw(app.db, 0)).toBe(0);
+    } finally {
+      app.close();
     }
   });
 

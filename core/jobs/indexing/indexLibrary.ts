@@ -13,7 +13,7 @@ import path from 'node:path';
 import { BACKBONE } from '../../embed/backboneInfo.js';
 import type { ModelSpec } from '../../embed/models/spec.js';
 import { startEmbedPool, type EmbedPool, type EmbedPoolStats } from '../../embed/pool.js';
-import { chooseViewsForIndexing, viewNames } from './views.js';
+import { chooseViewsForIndexing, claimViewDraw, viewNames } from './views.js';
 import type { EmbedItem, EmbedResult } from '../../embed/protocol.js';
 import { exifDateParts } from '../../images/metadata.js';
 import { hashFile } from '../../library/hash.js';
@@ -42,6 +42,11 @@ export interface IndexOptions {
   oneLibraryPerFile?: boolean;
   /** Augmented views embedded with each image (views.ts); default: the database's setting, else one for its size. */
   views?: number;
+  /**
+   * Which set of augmented views to draw (augment.ts `viewSeed`): 0, the default, is the app's.
+   * `eval --view-draw` only; the database records it and refuses another (views.ts `claimViewDraw`).
+   */
+  viewDraw?: number;
   /** VIEW_DRAWS_PER_RUN (views.ts), for tests: a small library then gets the views of a large one. */
   viewDrawsPerRun?: number;
   /** A registered model to embed with (core/embed/models); default (null): the bundled backbone. */
@@ -92,12 +97,13 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   // ---- reuse known content, decode + embed ----
   const counts = images.countsByStatus();
   const views = viewNames(options.views ?? chooseViewsForIndexing(db, counts.ok + counts.pending, options.viewDrawsPerRun));
+  const viewDraw = claimViewDraw(db, options.viewDraw ?? 0);
   const modelId = options.model?.id ?? BACKBONE.id;
   const { pending, missing } = workToDo(images, embeddings, new Set(libs.map((l) => l.id)), views, modelId);
 
   // The pool starts with the first file that needs embedding and works while the rest are
   // checked for known content, so the model loads and the first decodes run in the meantime.
-  const embed = startIndexPool(options, result, views, modelId, pending.length + missing.length);
+  const embed = startIndexPool(options, result, views, viewDraw, modelId, pending.length + missing.length);
   try {
     const reused = await checkKnownContent(options, pending, embed, views, modelId);
     if (reused.length > 0) result.moved += adoptedCount(images.markDecoded(reused));
@@ -125,6 +131,7 @@ function startIndexPool(
   options: IndexOptions,
   result: IndexResult,
   views: readonly string[],
+  viewDraw: number,
   modelId: string,
   expected: number,
 ): IndexPool {
@@ -139,6 +146,7 @@ function startIndexPool(
       signal: options.signal,
       expected,
       views: views.length,
+      viewDraw,
       model: options.model ?? null,
     },
     (batch) => {

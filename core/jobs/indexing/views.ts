@@ -7,7 +7,7 @@
  */
 import { SCHEDULE } from '../../icon/schedule.js';
 import type { Database } from '../../store/database.js';
-import type { EmbeddingsRepository } from '../../store/embeddings.js';
+import { EmbeddingsRepository } from '../../store/embeddings.js';
 
 export const DEFAULT_VIEWS = 4;
 /** More views than this add nothing measurable and cost a forward pass each. */
@@ -78,6 +78,26 @@ export function setViewsPerImage(db: Database, views: number): void {
   if (!Number.isInteger(views) || views < 0 || views > MAX_VIEWS)
     throw new RangeError(`views per image must be a whole number from 0 to ${MAX_VIEWS}`);
   db.setState(VIEWS_KEY, String(views));
+}
+
+/** The set of views a database holds where it is not the app's (`eval --view-draw`). */
+const VIEW_DRAW_KEY = 'view_draw';
+
+/**
+ * The set of views (augment.ts `viewSeed`) an indexing run draws into this database: `draw`,
+ * recorded the first time a database gets one other than the app's (0). A database holds one
+ * set: asking it for another throws, since its stored views (and an image copied from one
+ * already embedded) would be taken as they are and the measurement would be of the wrong set.
+ */
+export function claimViewDraw(db: Database, draw: number): number {
+  if (!Number.isInteger(draw) || draw < 0) throw new RangeError('the view draw must be a whole number >= 0');
+  const raw = db.getState(VIEW_DRAW_KEY);
+  // the app's own runs (draw 0, nothing recorded) read one key and nothing more
+  const held = raw !== null ? Number(raw) : draw === 0 || !new EmbeddingsRepository(db).hasViews() ? null : 0;
+  if (held !== null && held !== draw)
+    throw new Error(`this database holds the views of draw ${held}, not ${draw}: give each draw a database of its own (--db)`);
+  if (raw === null && draw !== 0) db.setState(VIEW_DRAW_KEY, String(draw));
+  return draw;
 }
 
 export function viewNames(count: number): string[] {
