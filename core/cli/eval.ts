@@ -101,9 +101,8 @@ export async function evalCommand(
       pinsPerClass: opts.pins > 0 ? opts.pins : undefined,
       autoK: true,
     });
-    const out = toOutput(base, backend.choice);
+    const out = toOutput(base, backend.choice, opts.viewDraw ?? 0);
     out.model = modelId;
-    out.viewDraw = opts.viewDraw ?? 0;
     if (opts.peers !== false) {
       const pre = fitPreprocess(features, n, d, { seed: 0, ...DEFAULTS.preprocess }).out;
       const peers = scorePeers(peerSpaces(features, n, d, { x: pre, d: pre.length / n }), n, labels, k, seeds);
@@ -172,7 +171,7 @@ function stds(m: MetricSummary) {
   return { acc: m.acc.std, nmi: m.nmi.std, ari: m.ari.std };
 }
 
-function toOutput(r: EvaluateResult, backend: string): EvalOutput {
+function toOutput(r: EvaluateResult, backend: string, viewDraw: number): EvalOutput {
   const triple = (s: Triple): Triple => ({ acc: s.acc, nmi: s.nmi, ari: s.ari });
   return {
     icon: means(r.icon),
@@ -187,7 +186,7 @@ function toOutput(r: EvaluateResult, backend: string): EvalOutput {
     perSeed: r.perSeed.map((s) => ({ seed: s.seed, icon: triple(s.icon), start: triple(s.start), kmeans: triple(s.kmeans) })),
     minAccMargin: r.minAccMargin,
     backend,
-    viewDraw: 0,
+    viewDraw,
     engines: {},
   };
 }

@@ -97,13 +97,13 @@ export async function indexLibraries(options: IndexOptions): Promise<IndexResult
   // ---- reuse known content, decode + embed ----
   const counts = images.countsByStatus();
   const views = viewNames(options.views ?? chooseViewsForIndexing(db, counts.ok + counts.pending, options.viewDrawsPerRun));
-  const viewDraw = claimViewDraw(db, options.viewDraw ?? 0);
+  claimViewDraw(db, options.viewDraw ?? 0);
   const modelId = options.model?.id ?? BACKBONE.id;
   const { pending, missing } = workToDo(images, embeddings, new Set(libs.map((l) => l.id)), views, modelId);
 
   // The pool starts with the first file that needs embedding and works while the rest are
   // checked for known content, so the model loads and the first decodes run in the meantime.
-  const embed = startIndexPool(options, result, views, viewDraw, modelId, pending.length + missing.length);
+  const embed = startIndexPool(options, result, views, modelId, pending.length + missing.length);
   try {
     const reused = await checkKnownContent(options, pending, embed, views, modelId);
     if (reused.length > 0) result.moved += adoptedCount(images.markDecoded(reused));
@@ -131,7 +131,6 @@ function startIndexPool(
   options: IndexOptions,
   result: IndexResult,
   views: readonly string[],
-  viewDraw: number,
   modelId: string,
   expected: number,
 ): IndexPool {
@@ -146,7 +145,7 @@ function startIndexPool(
       signal: options.signal,
       expected,
       views: views.length,
-      viewDraw,
+      viewDraw: options.viewDraw ?? 0,
       model: options.model ?? null,
     },
     (batch) => {

@@ -84,12 +84,12 @@ export function setViewsPerImage(db: Database, views: number): void {
 const VIEW_DRAW_KEY = 'view_draw';
 
 /**
- * The set of views (augment.ts `viewSeed`) an indexing run draws into this database: `draw`,
- * recorded the first time a database gets one other than the app's (0). A database holds one
+ * Checks that an indexing run may draw the set of views `draw` (augment.ts `viewSeed`) into
+ * this database, recording it the first time a database gets one other than the app's (0). A database holds one
  * set: asking it for another throws, since its stored views (and an image copied from one
  * already embedded) would be taken as they are and the measurement would be of the wrong set.
  */
-export function claimViewDraw(db: Database, draw: number): number {
+export function claimViewDraw(db: Database, draw: number): void {
   if (!Number.isInteger(draw) || draw < 0) throw new RangeError('the view draw must be a whole number >= 0');
   const raw = db.getState(VIEW_DRAW_KEY);
   // the app's own runs (draw 0, nothing recorded) read one key and nothing more
@@ -97,7 +97,6 @@ export function claimViewDraw(db: Database, draw: number): number {
   if (held !== null && held !== draw)
     throw new Error(`this database holds the views of draw ${held}, not ${draw}: give each draw a database of its own (--db)`);
   if (raw === null && draw !== 0) db.setState(VIEW_DRAW_KEY, String(draw));
-  return draw;
 }
 
 export function viewNames(count: number): string[] {
